@@ -1,0 +1,2 @@
+//! The `agent-fork` command.
+fn main() {}

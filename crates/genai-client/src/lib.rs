@@ -1,0 +1,1 @@
+//! HTTP client and wire models for the Google Gemini Developer API (v1beta).

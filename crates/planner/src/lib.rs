@@ -1,0 +1,1 @@
+//! Plans, the DAG scheduler, workflows and durable runs.

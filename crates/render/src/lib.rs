@@ -1,0 +1,1 @@
+//! Terminal rendering: panels, trees, markdown, tables, progress.
