@@ -1,0 +1,349 @@
+//! The HTTP client: `generateContent`, `streamGenerateContent?alt=sse` and
+//! `countTokens`, with timeouts, retries and an optional rate limit.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::config::ClientConfig;
+use crate::decode::decode_response;
+use crate::error::{ApiError, Error, TimeoutPhase};
+use crate::limiter::RateLimiter;
+use crate::retry::{Decision, RetryEvent, SharedRetryObserver, decide};
+use crate::stream::ResponseStream;
+use crate::types::request::{CountTokensRequest, GenerateContentRequest, model_resource};
+use crate::types::response::{CountTokensResponse, GenerateContentResponse};
+
+/// A Gemini client. Cheap to clone: clones share one connection pool, one
+/// rate limiter and one jitter source.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), genai_client::Error> {
+/// use genai_client::{Client, ClientConfig, Content, GenerateContentRequest};
+/// let client = Client::new(ClientConfig::from_env())?;
+/// let request = GenerateContentRequest {
+///     contents: vec![Content::user("Say hello.")],
+///     ..Default::default()
+/// };
+/// let response = client.generate_content("gemini-2.5-flash", &request).await?;
+/// println!("{}", response.text());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+    observer: Option<SharedRetryObserver>,
+}
+
+struct Shared {
+    http: reqwest::Client,
+    config: ClientConfig,
+    limiter: Option<RateLimiter>,
+    jitter: Mutex<fastrand::Rng>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which method a URL is for.
+#[derive(Clone, Copy)]
+enum Method {
+    Generate,
+    Stream,
+    CountTokens,
+}
+
+impl Client {
+    /// Builds a client.
+    pub fn new(config: ClientConfig) -> Result<Client, Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeouts.connect)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!(
+                "agent-fork-genai-client/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()
+            .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;
+        let jitter = match config.retry.jitter_seed {
+            Some(seed) => fastrand::Rng::with_seed(seed),
+            None => fastrand::Rng::new(),
+        };
+        Ok(Client {
+            shared: Arc::new(Shared {
+                http,
+                limiter: config.requests_per_minute.map(RateLimiter::per_minute),
+                config,
+                jitter: Mutex::new(jitter),
+            }),
+            observer: None,
+        })
+    }
+
+    /// A client configured from the environment (see [`ClientConfig::from_env`]).
+    pub fn from_env() -> Result<Client, Error> {
+        Client::new(ClientConfig::from_env())
+    }
+
+    /// This client (sharing its pool and limiter) with `observer` told of
+    /// every retry made through it.
+    pub fn with_retry_observer(&self, observer: SharedRetryObserver) -> Client {
+        Client {
+            shared: self.shared.clone(),
+            observer: Some(observer),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.shared.config
+    }
+
+    /// Calls `generateContent`. A blocked prompt is [`Error::PromptBlocked`].
+    pub async fn generate_content(
+        &self,
+        model: &str,
+        request: &GenerateContentRequest,
+    ) -> Result<GenerateContentResponse, Error> {
+        let url = self.url(model, Method::Generate);
+        let response = self
+            .with_retries(|| async {
+                let (status, _, body) = self.post_and_read(&url, request).await?;
+                decode_response(status, &body)
+            })
+            .await?;
+        check_blocked(&response)?;
+        Ok(response)
+    }
+
+    /// Calls `streamGenerateContent?alt=sse`. Retries cover everything up to
+    /// the first chunk; once a chunk has been delivered, an error ends the
+    /// stream instead.
+    pub async fn stream_generate_content(
+        &self,
+        model: &str,
+        request: &GenerateContentRequest,
+    ) -> Result<ResponseStream, Error> {
+        let url = self.url(model, Method::Stream);
+        self.with_retries(|| async {
+            let response = self.post(&url, request).await?;
+            let status = response.status().as_u16();
+            if !(200..300).contains(&status) {
+                let retry_after = retry_after(&response);
+                let body = self.read_body(response).await?;
+                let mut api = ApiError::from_body(status, &body);
+                api.retry_after = retry_after;
+                return Err(self.scrub(Error::Api(Box::new(api))));
+            }
+            let mut stream = ResponseStream::new(
+                response,
+                self.shared.config.timeouts.stream_idle,
+                self.shared.config.base_url.clone(),
+            );
+            stream.prime().await?;
+            Ok(stream)
+        })
+        .await
+    }
+
+    /// Calls `countTokens`.
+    pub async fn count_tokens(
+        &self,
+        model: &str,
+        request: &CountTokensRequest,
+    ) -> Result<CountTokensResponse, Error> {
+        let url = self.url(model, Method::CountTokens);
+        self.with_retries(|| async {
+            let (status, _, body) = self.post_and_read(&url, request).await?;
+            if !(200..300).contains(&status) {
+                return Err(Error::Api(Box::new(ApiError::from_body(status, &body))));
+            }
+            serde_json::from_slice(&body).map_err(|error| {
+                Error::decode(format!("unexpected countTokens reply ({error})"), &body)
+            })
+        })
+        .await
+    }
+
+    fn url(&self, model: &str, method: Method) -> String {
+        let config = &self.shared.config;
+        let resource = model_resource(model);
+        let method = match method {
+            Method::Generate => "generateContent",
+            Method::Stream => "streamGenerateContent?alt=sse",
+            Method::CountTokens => "countTokens",
+        };
+        format!(
+            "{}/{}/{resource}:{method}",
+            config.base_url, config.api_version
+        )
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the policy says stop.
+    async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let policy = &self.shared.config.retry;
+        let started = Instant::now();
+        let mut number = 1;
+        loop {
+            if let Some(limiter) = &self.shared.limiter {
+                limiter.acquire().await;
+            }
+            let error = match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(error) => self.scrub(error),
+            };
+            let unit = self
+                .shared
+                .jitter
+                .lock()
+                .map(|mut rng| rng.f64())
+                .unwrap_or(0.5);
+            let (reason, server_delay) = (error.short_reason(), error.retry_delay());
+            match decide(policy, number, started.elapsed(), error, unit) {
+                Decision::GiveUp(error) => return Err(error),
+                Decision::RetryAfter(delay) => {
+                    if let Some(observer) = &self.observer {
+                        observer.on_retry(&RetryEvent {
+                            attempt: number,
+                            max_attempts: policy.max_attempts,
+                            delay,
+                            reason,
+                            server_delay,
+                        });
+                    }
+                    tokio::time::sleep(delay).await;
+                    number += 1;
+                }
+            }
+        }
+    }
+
+    async fn post(&self, url: &str, body: &impl Serialize) -> Result<reqwest::Response, Error> {
+        let mut request = self.shared.http.post(url).json(body);
+        if let Some(key) = &self.shared.config.api_key {
+            request = request.header("x-goog-api-key", key.expose());
+        }
+        let timeout = self.shared.config.timeouts.request;
+        match tokio::time::timeout(timeout, request.send()).await {
+            Err(_) => Err(Error::Timeout {
+                phase: TimeoutPhase::Request,
+                after: timeout,
+            }),
+            Ok(Err(error)) => Err(self.transport_error(&error)),
+            Ok(Ok(response)) => Ok(response),
+        }
+    }
+
+    async fn post_and_read(
+        &self,
+        url: &str,
+        body: &impl Serialize,
+    ) -> Result<(u16, Option<Duration>, bytes::Bytes), Error> {
+        let timeout = self.shared.config.timeouts.request;
+        let call = async {
+            let response = self.post(url, body).await?;
+            let status = response.status().as_u16();
+            let retry_after = retry_after(&response);
+            let body = self.read_body(response).await?;
+            Ok::<_, Error>((status, retry_after, body))
+        };
+        let (status, retry_after, body) =
+            tokio::time::timeout(timeout, call)
+                .await
+                .map_err(|_| Error::Timeout {
+                    phase: TimeoutPhase::Request,
+                    after: timeout,
+                })??;
+        if !(200..300).contains(&status) {
+            let mut api = ApiError::from_body(status, &body);
+            api.retry_after = retry_after;
+            return Err(Error::Api(Box::new(api)));
+        }
+        Ok((status, retry_after, body))
+    }
+
+    async fn read_body(&self, response: reqwest::Response) -> Result<bytes::Bytes, Error> {
+        response
+            .bytes()
+            .await
+            .map_err(|error| self.transport_error(&error))
+    }
+
+    fn transport_error(&self, error: &reqwest::Error) -> Error {
+        let timeout = self.shared.config.timeouts.connect;
+        if error.is_connect() && error.is_timeout() {
+            return Error::Timeout {
+                phase: TimeoutPhase::Connect,
+                after: timeout,
+            };
+        }
+        Error::Transport {
+            url: self.shared.config.base_url.clone(),
+            message: root_cause(error),
+        }
+    }
+
+    /// Removes the API key from anything the server echoed back.
+    fn scrub(&self, error: Error) -> Error {
+        let Some(key) = &self.shared.config.api_key else {
+            return error;
+        };
+        match error {
+            Error::Api(mut api) => {
+                api.scrub(key.expose());
+                Error::Api(api)
+            }
+            Error::Decode { message, snippet } => Error::Decode {
+                message: message.replace(key.expose(), "[REDACTED]"),
+                snippet: snippet.replace(key.expose(), "[REDACTED]"),
+            },
+            other => other,
+        }
+    }
+}
+
+pub(crate) fn check_blocked(response: &GenerateContentResponse) -> Result<(), Error> {
+    match (&response.prompt_feedback, response.candidates.is_empty()) {
+        (Some(feedback), true) => match &feedback.block_reason {
+            Some(reason) => Err(Error::PromptBlocked {
+                reason: reason.clone(),
+                message: feedback.block_reason_message.clone(),
+            }),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// The `Retry-After` header in seconds, when present.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The innermost cause of a reqwest error, e.g. "Connection refused".
+fn root_cause(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message = cause.to_string();
+        source = cause.source();
+    }
+    message
+}

@@ -1,0 +1,155 @@
+//! Client configuration: key, base URL, timeouts, retries, rate limit.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::retry::RetryPolicy;
+
+/// The public Gemini endpoint.
+pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
+
+/// Environment variables the client reads.
+pub mod env {
+    /// The API key (preferred).
+    pub const GEMINI_API_KEY: &str = "GEMINI_API_KEY";
+    /// The API key (fallback, as the official SDKs read it).
+    pub const GOOGLE_API_KEY: &str = "GOOGLE_API_KEY";
+    /// Overrides the base URL (e.g. a loopback fixture server).
+    pub const GOOGLE_GEMINI_BASE_URL: &str = "GOOGLE_GEMINI_BASE_URL";
+}
+
+/// An API key. Its value never appears in `Debug` output and it has no
+/// `Display`; it is sent only as the `x-goog-api-key` header.
+///
+/// ```
+/// use genai_client::ApiKey;
+/// let key = ApiKey::new("  AIza-example  ").unwrap();
+/// assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+/// assert!(ApiKey::new("   ").is_none());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// A key from text, trimmed; `None` when nothing is left.
+    pub fn new(text: &str) -> Option<ApiKey> {
+        let trimmed = text.trim();
+        (!trimmed.is_empty()).then(|| ApiKey(trimmed.to_owned()))
+    }
+
+    /// The key from `GEMINI_API_KEY`, else `GOOGLE_API_KEY`.
+    pub fn from_env() -> Option<ApiKey> {
+        [env::GEMINI_API_KEY, env::GOOGLE_API_KEY]
+            .into_iter()
+            .find_map(|name| {
+                std::env::var(name)
+                    .ok()
+                    .and_then(|value| ApiKey::new(&value))
+            })
+    }
+
+    /// The key's value, for building the header and for scrubbing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// How long to wait at each phase of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing a connection.
+    pub connect: Duration,
+    /// From sending a request to its response headers (and, for unary
+    /// calls, the whole body).
+    pub request: Duration,
+    /// Between two chunks of a stream.
+    pub stream_idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            request: Duration::from_secs(300),
+            stream_idle: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Everything a [`Client`](crate::Client) is built from.
+///
+/// ```
+/// use genai_client::ClientConfig;
+/// let config = ClientConfig::default().with_base_url("http://127.0.0.1:8080/");
+/// assert_eq!(config.base_url, "http://127.0.0.1:8080");
+/// assert!(config.api_key.is_none());
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The API key; calls go out without one when `None` (fine for a
+    /// loopback fixture server, refused by Gemini).
+    pub api_key: Option<ApiKey>,
+    /// Scheme, host and port, without a trailing slash.
+    pub base_url: String,
+    /// The API version path segment.
+    pub api_version: String,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Retry settings.
+    pub retry: RetryPolicy,
+    /// Optional limit of requests started per minute, shared by all clones.
+    pub requests_per_minute: Option<u32>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            api_version: "v1beta".to_owned(),
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            requests_per_minute: None,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// Defaults, with the key and base URL taken from the environment
+    /// (`GEMINI_API_KEY` / `GOOGLE_API_KEY`, `GOOGLE_GEMINI_BASE_URL`).
+    pub fn from_env() -> Self {
+        let mut config = Self {
+            api_key: ApiKey::from_env(),
+            ..Self::default()
+        };
+        if let Ok(url) = std::env::var(env::GOOGLE_GEMINI_BASE_URL) {
+            if !url.trim().is_empty() {
+                config = config.with_base_url(url.trim());
+            }
+        }
+        config
+    }
+
+    /// Replaces the base URL (a trailing slash is dropped).
+    pub fn with_base_url(mut self, url: &str) -> Self {
+        self.base_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Replaces the key.
+    pub fn with_api_key(mut self, key: Option<ApiKey>) -> Self {
+        self.api_key = key;
+        self
+    }
+
+    /// True when the base URL is the public Gemini endpoint.
+    pub fn targets_public_endpoint(&self) -> bool {
+        self.base_url == DEFAULT_BASE_URL
+    }
+}

@@ -1,0 +1,6 @@
+//! Typed models of the Gemini v1beta wire.
+
+pub(crate) mod content;
+pub(crate) mod enums;
+pub(crate) mod request;
+pub(crate) mod response;
