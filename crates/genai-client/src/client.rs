@@ -64,9 +64,11 @@ enum Method {
 impl Client {
     /// Builds a client.
     pub fn new(config: ClientConfig) -> Result<Client, Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.timeouts.connect)
-            .pool_idle_timeout(Duration::from_secs(90))
+        let mut builder = reqwest::Client::builder().pool_idle_timeout(config.timeouts.pool_idle);
+        if let Some(connect) = config.timeouts.connect {
+            builder = builder.connect_timeout(connect);
+        }
+        let http = builder
             .user_agent(concat!(
                 "agent-fork-genai-client/",
                 env!("CARGO_PKG_VERSION")
@@ -235,15 +237,9 @@ impl Client {
         if let Some(key) = &self.shared.config.api_key {
             request = request.header("x-goog-api-key", key.expose());
         }
-        let timeout = self.shared.config.timeouts.request;
-        match tokio::time::timeout(timeout, request.send()).await {
-            Err(_) => Err(Error::Timeout {
-                phase: TimeoutPhase::Request,
-                after: timeout,
-            }),
-            Ok(Err(error)) => Err(self.transport_error(&error)),
-            Ok(Ok(response)) => Ok(response),
-        }
+        let limit = self.shared.config.timeouts.request;
+        let sent = within(limit, TimeoutPhase::Request, request.send()).await?;
+        sent.map_err(|error| self.transport_error(&error))
     }
 
     async fn post_and_read(
@@ -251,7 +247,6 @@ impl Client {
         url: &str,
         body: &impl Serialize,
     ) -> Result<(u16, Option<Duration>, bytes::Bytes), Error> {
-        let timeout = self.shared.config.timeouts.request;
         let call = async {
             let response = self.post(url, body).await?;
             let status = response.status().as_u16();
@@ -259,13 +254,8 @@ impl Client {
             let body = self.read_body(response).await?;
             Ok::<_, Error>((status, retry_after, body))
         };
-        let (status, retry_after, body) =
-            tokio::time::timeout(timeout, call)
-                .await
-                .map_err(|_| Error::Timeout {
-                    phase: TimeoutPhase::Request,
-                    after: timeout,
-                })??;
+        let limit = self.shared.config.timeouts.request;
+        let (status, retry_after, body) = within(limit, TimeoutPhase::Request, call).await??;
         if !(200..300).contains(&status) {
             let mut api = ApiError::from_body(status, &body);
             api.retry_after = retry_after;
@@ -282,11 +272,13 @@ impl Client {
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> Error {
-        let timeout = self.shared.config.timeouts.connect;
-        if error.is_connect() && error.is_timeout() {
+        if let (true, Some(after)) = (
+            error.is_connect() && error.is_timeout(),
+            self.shared.config.timeouts.connect,
+        ) {
             return Error::Timeout {
                 phase: TimeoutPhase::Connect,
-                after: timeout,
+                after,
             };
         }
         Error::Transport {
@@ -311,6 +303,20 @@ impl Client {
             },
             other => other,
         }
+    }
+}
+
+/// Runs `future` within `limit`, if there is one.
+pub(crate) async fn within<T>(
+    limit: Option<Duration>,
+    phase: TimeoutPhase,
+    future: impl Future<Output = T>,
+) -> Result<T, Error> {
+    match limit {
+        Some(after) => tokio::time::timeout(after, future)
+            .await
+            .map_err(|_| Error::Timeout { phase, after }),
+        None => Ok(future.await),
     }
 }
 

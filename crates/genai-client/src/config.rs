@@ -60,24 +60,45 @@ impl fmt::Debug for ApiKey {
     }
 }
 
-/// How long to wait at each phase of a call.
+/// How long to wait at each phase of a call; `None` waits indefinitely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Establishing a connection.
-    pub connect: Duration,
+    pub connect: Option<Duration>,
     /// From sending a request to its response headers (and, for unary
     /// calls, the whole body).
-    pub request: Duration,
+    pub request: Option<Duration>,
     /// Between two chunks of a stream.
-    pub stream_idle: Duration,
+    pub stream_idle: Option<Duration>,
+    /// How long an idle pooled connection is kept; `None` keeps it until the
+    /// server closes it.
+    pub pool_idle: Option<Duration>,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
         Self {
-            connect: Duration::from_secs(10),
-            request: Duration::from_secs(300),
-            stream_idle: Duration::from_secs(120),
+            connect: Some(Duration::from_secs(10)),
+            request: Some(Duration::from_secs(300)),
+            stream_idle: Some(Duration::from_secs(120)),
+            pool_idle: Some(Duration::from_secs(90)),
+        }
+    }
+}
+
+impl Timeouts {
+    /// No timeouts and no idle-connection timer.
+    ///
+    /// Meant for tests in paused tokio time: with the clock paused, tokio
+    /// jumps to the next pending timer whenever every task waits, even on
+    /// loopback I/O that is about to arrive, so any pending timeout can fire
+    /// spuriously. Without timers, waits on I/O are plain waits.
+    pub fn none() -> Self {
+        Self {
+            connect: None,
+            request: None,
+            stream_idle: None,
+            pool_idle: None,
         }
     }
 }

@@ -27,6 +27,8 @@
 //!
 //! Layering: this crate depends on no other project crate.
 
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 mod accumulate;
 mod client;
 mod config;

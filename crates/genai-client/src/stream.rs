@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use crate::accumulate::StreamAccumulator;
-use crate::client::check_blocked;
+use crate::client::{check_blocked, within};
 use crate::decode::decode_frame;
 use crate::error::{Error, TimeoutPhase};
 use crate::sse::SseDecoder;
@@ -27,7 +27,7 @@ pub struct ResponseStream {
     body: ByteStream,
     decoder: SseDecoder,
     pending: VecDeque<Result<GenerateContentResponse, Error>>,
-    idle_timeout: Duration,
+    idle_timeout: Option<Duration>,
     base_url: String,
     body_done: bool,
     failed: bool,
@@ -44,7 +44,7 @@ impl std::fmt::Debug for ResponseStream {
 impl ResponseStream {
     pub(crate) fn new(
         response: reqwest::Response,
-        idle_timeout: Duration,
+        idle_timeout: Option<Duration>,
         base_url: String,
     ) -> Self {
         Self {
@@ -84,14 +84,16 @@ impl ResponseStream {
             if self.failed || self.body_done {
                 return None;
             }
-            match tokio::time::timeout(self.idle_timeout, self.body.next()).await {
-                Err(_) => {
+            match within(
+                self.idle_timeout,
+                TimeoutPhase::StreamIdle,
+                self.body.next(),
+            )
+            .await
+            {
+                Err(timeout) => {
                     self.failed = true;
-                    let after = self.idle_timeout;
-                    return Some(Err(Error::Timeout {
-                        phase: TimeoutPhase::StreamIdle,
-                        after,
-                    }));
+                    return Some(Err(timeout));
                 }
                 Ok(Some(Ok(bytes))) => {
                     let frames = self.decoder.feed(&bytes);
