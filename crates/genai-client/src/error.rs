@@ -506,7 +506,7 @@ pub(crate) fn reason_phrase(status: u16) -> Option<&'static str> {
 
 /// Turns an HTML error page or plain text into one clean line: the page's
 /// visible text (its title when it has no other), whitespace collapsed, at
-/// most 200 characters.
+/// most 300 characters.
 pub(crate) fn clean_text(text: &str) -> String {
     let visible = if looks_like_html(text) {
         let body = strip_tags(&remove_element(text, "title"));
@@ -519,7 +519,7 @@ pub(crate) fn clean_text(text: &str) -> String {
         text.to_owned()
     };
     let one_line = visible.split_whitespace().collect::<Vec<_>>().join(" ");
-    match one_line.char_indices().nth(200) {
+    match one_line.char_indices().nth(300) {
         Some((cut, _)) => format!("{}…", &one_line[..cut]),
         None => one_line,
     }
