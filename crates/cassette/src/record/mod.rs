@@ -25,6 +25,31 @@ use capture::{Capture, Exchange};
 /// Point a client's base URL at [`RecordingProxy::base_url`]; each request
 /// is forwarded to the upstream with its method, path, query, headers (less
 /// hop-by-hop ones, `host` and `accept-encoding`) and body.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use cassette::{Cassette, FixtureServer, Interaction, RecordingProxy, RequestSpec, ResponseSpec, ServerOptions};
+///
+/// // Any HTTP upstream works; here a fixture server stands in for the API.
+/// let mut upstream = Cassette::authored("upstream", "doc example");
+/// upstream.interactions.push(Interaction::new(
+///     RequestSpec::post("/v1beta/models/m:countTokens"),
+///     ResponseSpec::json(serde_json::json!({"totalTokens": 3})),
+/// ));
+/// let upstream = FixtureServer::start(vec![upstream], ServerOptions::default()).await.unwrap();
+/// let proxy = RecordingProxy::start(&upstream.base_url()).await.unwrap();
+/// reqwest::Client::new()
+///     .post(format!("{}/v1beta/models/m:countTokens", proxy.base_url()))
+///     .header("x-goog-api-key", "my-secret-key")
+///     .body(r#"{"contents": []}"#)
+///     .send().await.unwrap()
+///     .text().await.unwrap();
+/// let recorded = proxy.finish("count", "recorded in the doc example");
+/// assert_eq!(recorded.interactions.len(), 1);
+/// assert!(!recorded.to_json().contains("my-secret-key"));
+/// # }
+/// ```
 pub struct RecordingProxy {
     listener: Listener,
     shared: Arc<Shared>,
