@@ -4,7 +4,7 @@
 //! Every test in agent-fork runs offline against a loopback server replaying
 //! cassettes, and users get `--record` / `--replay` from the same pieces:
 //!
-//! * [`format`]: the versioned JSON cassette format ([`Cassette`]), with
+//! * [`format`](mod@format): the versioned JSON cassette format ([`Cassette`]), with
 //!   request matchers ([`BodyMatcher`]) and responses (JSON, SSE, text).
 //!   `FORMAT.md` beside this crate's `Cargo.toml` documents it.
 //! * [`server`]: [`FixtureServer`], an HTTP/1.1 server on `127.0.0.1` that
