@@ -1,0 +1,322 @@
+//! Text measuring, cleaning and wrapping shared by every renderer.
+//!
+//! Widths are terminal columns, measured per character with unicode-width
+//! (an emoji such as 🔀 takes two columns) and ignoring ANSI escape
+//! sequences. Wrapping keeps colour intact: a styled run split over two lines
+//! is closed at the end of the first and reopened at the start of the next,
+//! so borders drawn around a line never inherit its colour.
+
+use std::borrow::Cow;
+
+use textwrap::{Options, WordSplitter, WrapAlgorithm};
+
+const ESC: char = '\u{1b}';
+const TAB_STOP: usize = 4;
+
+/// Columns `text` takes in a terminal, ignoring ANSI escape sequences.
+///
+/// ```
+/// assert_eq!(render::display_width("🔀 Fork"), 7);
+/// assert_eq!(render::display_width("\u{1b}[1mbold\u{1b}[0m"), 4);
+/// ```
+pub fn display_width(text: &str) -> usize {
+    textwrap::core::display_width(text)
+}
+
+/// What to do with ANSI "select graphic rendition" sequences (colours) found
+/// in input text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sgr {
+    /// Keep `ESC [ … m` sequences (text coloured by this crate).
+    Keep,
+    /// Drop them (colour is off).
+    Strip,
+}
+
+/// Makes untrusted text safe and measurable: tabs become spaces (stops every
+/// four columns), carriage returns go, and every other control character
+/// (escape included, so no model output can move the cursor) becomes `�`.
+/// Newlines are kept.
+pub(crate) fn sanitize(text: &str) -> String {
+    clean(text, None)
+}
+
+/// Like [`sanitize`], but colour sequences are kept or stripped as asked.
+/// Used for text that may already carry this crate's own colours.
+pub(crate) fn sanitize_styled(text: &str, sgr: Sgr) -> String {
+    clean(text, Some(sgr))
+}
+
+/// [`sanitize`] plus newlines turned into spaces, for one-line labels.
+pub(crate) fn single_line(text: &str) -> String {
+    sanitize(text.trim()).replace('\n', " ")
+}
+
+fn clean(text: &str, sgr: Option<Sgr>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut column = 0;
+    let mut rest = text;
+    while let Some(ch) = rest.chars().next() {
+        if ch == ESC
+            && let Some(sgr) = sgr
+            && let Some(len) = sgr_len(rest)
+        {
+            if sgr == Sgr::Keep {
+                out.push_str(&rest[..len]);
+            }
+            rest = &rest[len..];
+            continue;
+        }
+        match ch {
+            '\n' => {
+                out.push('\n');
+                column = 0;
+            }
+            '\t' => {
+                let spaces = TAB_STOP - column % TAB_STOP;
+                out.extend(std::iter::repeat_n(' ', spaces));
+                column += spaces;
+            }
+            '\r' => {}
+            ch if ch.is_control() => {
+                out.push('\u{fffd}');
+                column += 1;
+            }
+            ch => {
+                out.push(ch);
+                column += char_width(ch);
+            }
+        }
+        rest = &rest[ch.len_utf8()..];
+    }
+    out
+}
+
+/// Byte length of the `ESC [ params m` sequence `text` starts with, if any.
+fn sgr_len(text: &str) -> Option<usize> {
+    let body = text.strip_prefix("\u{1b}[")?;
+    let end = body.find(|ch: char| !(ch.is_ascii_digit() || ch == ';'))?;
+    (body[end..].starts_with('m')).then_some(2 + end + 1)
+}
+
+/// Byte length of the CSI sequence `text` starts with (`ESC [` … final
+/// byte), if any. Only well-formed sequences count.
+fn csi_len(text: &str) -> Option<usize> {
+    let body = text.strip_prefix("\u{1b}[")?;
+    let end = body.find(|ch: char| ('\x40'..='\x7e').contains(&ch))?;
+    Some(2 + end + 1)
+}
+
+fn char_width(ch: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0)
+}
+
+/// Wraps `text` to `width` columns at word boundaries (words longer than a
+/// line are broken), honouring `\n`. Colour runs are rebalanced per line.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    wrap_indented(text, width, "", "")
+}
+
+/// [`wrap`] with a prefix on the first line and another on later lines; the
+/// prefixes count towards `width`.
+pub(crate) fn wrap_indented(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let options = Options::new(width.max(1))
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .wrap_algorithm(WrapAlgorithm::FirstFit)
+        .word_splitter(WordSplitter::NoHyphenation)
+        .break_words(true);
+    let lines = textwrap::wrap(text, options)
+        .into_iter()
+        .map(Cow::into_owned)
+        .collect();
+    carry_sgr(lines)
+}
+
+/// Makes every line self-contained: colour open at the end of a line is
+/// closed there and reopened at the start of the next line.
+pub(crate) fn carry_sgr(lines: Vec<String>) -> Vec<String> {
+    if !lines.iter().any(|line| line.contains(ESC)) {
+        return lines;
+    }
+    let mut active = String::new();
+    lines
+        .into_iter()
+        .map(|line| {
+            let mut out = String::with_capacity(active.len() + line.len() + 4);
+            out.push_str(&active);
+            out.push_str(&line);
+            let mut rest = line.as_str();
+            while let Some(at) = rest.find(ESC) {
+                rest = &rest[at..];
+                match sgr_len(rest) {
+                    Some(len) => {
+                        let seq = &rest[..len];
+                        if seq == "\u{1b}[0m" || seq == "\u{1b}[m" {
+                            active.clear();
+                        } else {
+                            active.push_str(seq);
+                        }
+                        rest = &rest[len..];
+                    }
+                    None => rest = &rest[ESC.len_utf8()..],
+                }
+            }
+            if !active.is_empty() {
+                out.push_str("\u{1b}[0m");
+            }
+            out
+        })
+        .collect()
+}
+
+/// Splits one line into pieces of at most `width` columns without looking
+/// for word boundaries (verbatim text such as code). Colour is rebalanced.
+pub(crate) fn split_columns(line: &str, width: usize) -> Vec<String> {
+    let width = width.max(2);
+    let mut pieces = Vec::new();
+    let mut piece = String::new();
+    let mut used = 0;
+    let mut rest = line;
+    while let Some(ch) = rest.chars().next() {
+        if let Some(len) = csi_len(rest) {
+            piece.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
+        let ch_width = char_width(ch);
+        if used + ch_width > width && used > 0 {
+            pieces.push(std::mem::take(&mut piece));
+            used = 0;
+        }
+        piece.push(ch);
+        used += ch_width;
+        rest = &rest[ch.len_utf8()..];
+    }
+    pieces.push(piece);
+    carry_sgr(pieces)
+}
+
+/// `text` cut to at most `width` columns, ending in `…` when something was
+/// cut. Escape sequences are kept whole and colour is closed after the cut.
+pub(crate) fn truncate(text: &str, width: usize) -> String {
+    if display_width(text) <= width {
+        return text.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    let mut rest = text;
+    while let Some(ch) = rest.chars().next() {
+        if let Some(len) = csi_len(rest) {
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
+        let ch_width = char_width(ch);
+        if used + ch_width + 1 > width {
+            break;
+        }
+        out.push(ch);
+        used += ch_width;
+        rest = &rest[ch.len_utf8()..];
+    }
+    out.push('…');
+    if out.contains(ESC) {
+        out.push_str("\u{1b}[0m");
+    }
+    out
+}
+
+/// `line` followed by spaces up to `width` columns.
+pub(crate) fn pad(line: &str, width: usize) -> String {
+    let missing = width.saturating_sub(display_width(line));
+    let mut out = String::with_capacity(line.len() + missing);
+    out.push_str(line);
+    out.extend(std::iter::repeat_n(' ', missing));
+    out
+}
+
+/// `line` preceded by enough spaces to centre it in `width` columns.
+pub(crate) fn center(line: &str, width: usize) -> String {
+    let left = width.saturating_sub(display_width(line)) / 2;
+    let mut out = " ".repeat(left);
+    out.push_str(line);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_count_columns_not_bytes() {
+        assert_eq!(display_width("abc"), 3);
+        assert_eq!(display_width("🐝 Swarm"), 8);
+        assert_eq!(display_width("日本"), 4);
+        assert_eq!(display_width("\u{1b}[31mred\u{1b}[0m"), 3);
+    }
+
+    #[test]
+    fn sanitize_neutralises_control_characters() {
+        assert_eq!(sanitize("a\tb"), "a   b");
+        assert_eq!(sanitize("ab\tc\r\n\td"), "ab  c\n    d");
+        assert_eq!(sanitize("\u{1b}[2Jx"), "\u{fffd}[2Jx");
+        assert_eq!(single_line(" a\nb "), "a b");
+    }
+
+    #[test]
+    fn styled_sanitize_keeps_or_strips_colour_only() {
+        let text = "\u{1b}[1mk\u{1b}[0m: v\u{1b}[2J";
+        assert_eq!(
+            sanitize_styled(text, Sgr::Keep),
+            "\u{1b}[1mk\u{1b}[0m: v\u{fffd}[2J"
+        );
+        assert_eq!(sanitize_styled(text, Sgr::Strip), "k: v\u{fffd}[2J");
+    }
+
+    #[test]
+    fn wrap_respects_width_and_newlines() {
+        let lines = wrap("one two three four five six\nseven", 9);
+        assert_eq!(lines, ["one two", "three", "four five", "six", "seven"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        let lines = wrap_indented("alpha beta gamma", 8, "• ", "  ");
+        assert_eq!(lines, ["• alpha", "  beta", "  gamma"]);
+    }
+
+    #[test]
+    fn wrapped_colour_is_closed_and_reopened_per_line() {
+        let text = "\u{1b}[1malpha beta\u{1b}[0m gamma";
+        let lines = wrap(text, 6);
+        assert_eq!(
+            lines,
+            ["\u{1b}[1malpha\u{1b}[0m", "\u{1b}[1mbeta\u{1b}[0m", "gamma"]
+        );
+    }
+
+    #[test]
+    fn split_columns_keeps_every_character() {
+        assert_eq!(split_columns("abcdef", 4), ["abcd", "ef"]);
+        assert_eq!(split_columns("🔀🔀🔀", 5), ["🔀🔀", "🔀"]);
+        assert_eq!(split_columns("", 4), [""]);
+    }
+
+    #[test]
+    fn truncate_adds_ellipsis_within_width() {
+        assert_eq!(truncate("hello", 5), "hello");
+        assert_eq!(truncate("hello world", 6), "hello…");
+        assert_eq!(truncate("🔀🔀🔀", 4), "🔀…");
+        assert_eq!(truncate("abc", 0), "");
+        let colored = truncate("\u{1b}[1mhello world\u{1b}[0m", 6);
+        assert_eq!(display_width(&colored), 6);
+        assert!(colored.ends_with("\u{1b}[0m"));
+    }
+
+    #[test]
+    fn pad_and_center() {
+        assert_eq!(pad("🔀", 4), "🔀  ");
+        assert_eq!(center("ab", 6), "  ab");
+    }
+}
