@@ -133,7 +133,9 @@ pub struct UsageLine {
 
 /// `tokens: 1,234 prompt · 567 output · 2,492 thinking · 0 cached · 4,293 total · 3.2 s`.
 ///
-/// Tool-use tokens appear (before the total) only when non-zero.
+/// Tool-use tokens appear (before the total) only when non-zero. When the
+/// line is wider than the theme, it breaks between parts; later lines start
+/// with `· ` under the first part.
 ///
 /// ```
 /// use std::time::Duration;
@@ -145,6 +147,7 @@ pub struct UsageLine {
 /// );
 /// ```
 pub fn usage_line(usage: &UsageLine, theme: &Theme) -> String {
+    const LEAD: &str = "tokens: ";
     let mut parts = vec![
         format!("{} prompt", humanize::count(usage.prompt)),
         format!("{} output", humanize::count(usage.output)),
@@ -156,8 +159,30 @@ pub fn usage_line(usage: &UsageLine, theme: &Theme) -> String {
     }
     parts.push(theme.bold(&format!("{} total", humanize::count(usage.total))));
     parts.push(humanize::duration(usage.elapsed));
+
     let separator = theme.dim(" · ");
-    format!("{} {}", theme.dim("tokens:"), parts.join(&separator))
+    let mut out = theme.dim(LEAD.trim_end());
+    out.push(' ');
+    let mut used = LEAD.len();
+    for (index, part) in parts.iter().enumerate() {
+        let part_width = text::display_width(part);
+        if index > 0 {
+            // Each later part is preceded by " · " (three columns), or, on a
+            // new line, by the indent and "· ".
+            if used + 3 + part_width > theme.width() {
+                out.push('\n');
+                out.push_str(&" ".repeat(LEAD.len()));
+                out.push_str(&theme.dim("· "));
+                used = LEAD.len() + 2;
+            } else {
+                out.push_str(&separator);
+                used += 3;
+            }
+        }
+        out.push_str(part);
+        used += part_width;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -202,9 +227,17 @@ mod tests {
             total: 4_293,
             elapsed: Duration::from_millis(3_200),
         };
-        let theme = Theme::plain(80);
+        let theme = Theme::plain(120);
         assert!(!usage_line(&usage, &theme).contains("tool use"));
         usage.tool_use = 12;
         assert!(usage_line(&usage, &theme).contains("· 12 tool use ·"));
+        usage.prompt = 1_048_576;
+        for width in 40..=120 {
+            let wrapped = usage_line(&usage, &Theme::plain(width));
+            for line in wrapped.lines() {
+                assert!(text::display_width(line) <= width, "{line:?}");
+            }
+        }
+        assert!(usage_line(&usage, &Theme::plain(40)).lines().count() > 1);
     }
 }

@@ -155,6 +155,9 @@ impl ProgressBoard {
             .iter()
             .filter(|item| item.status == Status::Running)
             .collect();
+        // Keep a line for the newest finished item, if there is one.
+        let any_finished = self.items.iter().any(|item| item.status.is_finished());
+        let budget = budget - usize::from(any_finished);
         let shown_running = if running.len() > budget {
             budget - 1
         } else {
@@ -186,7 +189,7 @@ impl ProgressBoard {
         theme: &Theme,
         room: usize,
     ) -> String {
-        let bar_width = BAR_WIDTH.min(room / 4);
+        let bar_width = BAR_WIDTH.min(room / 3);
         let filled = (counts.finished() * bar_width)
             .checked_div(counts.total)
             .unwrap_or(0);

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use textwrap::{Options, WordSplitter, WrapAlgorithm};
+use textwrap::{Options, WordSeparator, WordSplitter, WrapAlgorithm};
 
 const ESC: char = '\u{1b}';
 const TAB_STOP: usize = 4;
@@ -111,8 +111,8 @@ fn char_width(ch: char) -> usize {
     unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0)
 }
 
-/// Wraps `text` to `width` columns at word boundaries (words longer than a
-/// line are broken), honouring `\n`. Colour runs are rebalanced per line.
+/// Wraps `text` to `width` columns at spaces (words longer than a line,
+/// and runs of text without spaces, are broken), honouring `\n`. Colour runs are rebalanced per line.
 pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     wrap_indented(text, width, "", "")
 }
@@ -124,6 +124,8 @@ pub(crate) fn wrap_indented(text: &str, width: usize, first: &str, rest: &str) -
         .initial_indent(first)
         .subsequent_indent(rest)
         .wrap_algorithm(WrapAlgorithm::FirstFit)
+        // Break only at spaces: Unicode rules would split URLs after `/`.
+        .word_separator(WordSeparator::AsciiSpace)
         .word_splitter(WordSplitter::NoHyphenation)
         .break_words(true);
     let lines = textwrap::wrap(text, options)

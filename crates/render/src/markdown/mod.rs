@@ -472,9 +472,12 @@ impl Renderer<'_> {
         let bar = format!("{} ", self.theme.dim(CODE_BAR.trim_end()));
         let room = self
             .content_width()
-            .saturating_sub(CODE_MARGIN.len() + CODE_BAR.len());
+            .saturating_sub(display_width(CODE_MARGIN) + display_width(CODE_BAR));
         if !code.language.is_empty() {
-            let label = format!("╭─ {}", code.language);
+            let label = text::truncate(
+                &format!("╭─ {}", code.language),
+                self.content_width() - display_width(CODE_MARGIN),
+            );
             self.emit(format!("{CODE_MARGIN}{}", self.theme.dim(&label)));
         }
         let body = text::sanitize(code.text.strip_suffix('\n').unwrap_or(&code.text));
