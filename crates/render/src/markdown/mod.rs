@@ -20,19 +20,19 @@
 //! neither break the layout nor move the cursor.
 
 mod inline;
+mod layout;
 mod table;
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use self::inline::{Inline, SpanStyle, paint_spans};
+use self::layout::{ContainerKind, Layout};
 use self::table::TableBuilder;
 use crate::text::{self, display_width};
 use crate::theme::{Accent, Theme};
 
 /// Narrowest width [`markdown()`] lays out; smaller widths are raised to it.
 pub const MIN_MARKDOWN_WIDTH: usize = 20;
-/// Columns always left for content, however deep lists and quotes nest.
-const MIN_CONTENT: usize = 10;
 /// Margin and bar in front of each code line.
 const CODE_MARGIN: &str = "  ";
 const CODE_BAR: &str = "│ ";
@@ -76,10 +76,8 @@ pub(crate) fn render_lines(
     let events: Vec<Event<'_>> = Parser::new_ext(markdown, options).collect();
     let mut renderer = Renderer {
         theme,
-        width: width.max(MIN_MARKDOWN_WIDTH),
+        layout: Layout::new(width.max(MIN_MARKDOWN_WIDTH)),
         overflow,
-        out: Vec::new(),
-        containers: Vec::new(),
         lists: Vec::new(),
         inline: Inline::default(),
         style: SpanStyle::default(),
@@ -92,24 +90,7 @@ pub(crate) fn render_lines(
         renderer.event(event, &events[index + 1..]);
     }
     renderer.flush_inline();
-    renderer.out
-}
-
-/// Something that prefixes the lines inside it.
-#[derive(Debug)]
-struct Container {
-    kind: ContainerKind,
-    /// Prefix of the first line (a list marker).
-    first: String,
-    /// Prefix of every later line.
-    rest: String,
-    first_used: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ContainerKind {
-    Quote,
-    Item,
+    renderer.layout.into_lines()
 }
 
 /// A list being read.
@@ -132,10 +113,8 @@ struct CodeBlock {
 
 struct Renderer<'t> {
     theme: &'t Theme,
-    width: usize,
+    layout: Layout,
     overflow: CodeOverflow,
-    out: Vec<String>,
-    containers: Vec<Container>,
     lists: Vec<ListState>,
     inline: Inline,
     style: SpanStyle,
@@ -176,9 +155,9 @@ impl Renderer<'_> {
             Event::HardBreak => self.inline.push("\n", SpanStyle::default()),
             Event::Rule => {
                 self.start_block();
-                let rule = "─".repeat(self.content_width());
+                let rule = "─".repeat(self.layout.content_width());
                 let rule = self.theme.dim(&rule);
-                self.emit(rule);
+                self.layout.emit(rule);
                 self.pending_gap = true;
             }
             Event::TaskListMarker(done) => {
@@ -191,10 +170,7 @@ impl Renderer<'_> {
     fn start(&mut self, tag: &Tag<'_>, after: &[Event<'_>]) {
         match tag {
             Tag::Paragraph => {
-                if self
-                    .containers
-                    .last()
-                    .is_some_and(|c| c.kind == ContainerKind::Item)
+                if self.layout.innermost() == Some(ContainerKind::Item)
                     && let Some(list) = self.lists.last_mut()
                 {
                     list.loose = true;
@@ -205,12 +181,9 @@ impl Renderer<'_> {
             Tag::BlockQuote(_) => {
                 self.start_block();
                 let bar = self.theme.paint("▌", Accent::Dim.style());
-                self.containers.push(Container {
-                    kind: ContainerKind::Quote,
-                    first: format!("{bar} "),
-                    rest: format!("{bar} "),
-                    first_used: false,
-                });
+                let prefix = format!("{bar} ");
+                self.layout
+                    .push(ContainerKind::Quote, prefix.clone(), prefix);
             }
             Tag::CodeBlock(kind) => {
                 self.start_block();
@@ -286,7 +259,7 @@ impl Renderer<'_> {
             }
             TagEnd::BlockQuote(_) => {
                 self.flush_inline();
-                self.pop_container();
+                self.layout.pop();
                 self.pending_gap = true;
             }
             TagEnd::CodeBlock => {
@@ -302,10 +275,10 @@ impl Renderer<'_> {
             }
             TagEnd::Item => {
                 self.flush_inline();
-                if self.containers.last().is_some_and(|c| !c.first_used) {
-                    self.emit(String::new());
+                if self.layout.first_line_pending() {
+                    self.layout.emit(String::new());
                 }
-                self.pop_container();
+                self.layout.pop();
             }
             TagEnd::TableCell => {
                 let cell = paint_spans(
@@ -329,8 +302,8 @@ impl Renderer<'_> {
             }
             TagEnd::Table => {
                 if let Some(table) = self.table.take() {
-                    for line in table.render(self.content_width(), self.theme) {
-                        self.emit(line);
+                    for line in table.render(self.layout.content_width(), self.theme) {
+                        self.layout.emit(line);
                     }
                 }
                 self.pending_gap = true;
@@ -375,7 +348,7 @@ impl Renderer<'_> {
     fn start_item(&mut self) {
         let loose = self.lists.last().is_some_and(|list| list.loose);
         if loose && self.pending_gap {
-            self.emit_blank();
+            self.layout.emit_blank();
         }
         self.pending_gap = false;
         let marker = match self.lists.last_mut() {
@@ -392,24 +365,15 @@ impl Renderer<'_> {
         };
         let rest = " ".repeat(display_width(&marker) + 1);
         let first = format!("{} ", self.theme.paint(&marker, Accent::Cyan.style()));
-        self.containers.push(Container {
-            kind: ContainerKind::Item,
-            first,
-            rest,
-            first_used: false,
-        });
-    }
-
-    fn pop_container(&mut self) {
-        self.containers.pop();
+        self.layout.push(ContainerKind::Item, first, rest);
     }
 
     /// Called before any block: writes pending inline text and the blank
     /// line that separates blocks.
     fn start_block(&mut self) {
         self.flush_inline();
-        if self.pending_gap && !self.out.is_empty() {
-            self.emit_blank();
+        if self.pending_gap && !self.layout.is_empty() {
+            self.layout.emit_blank();
         }
         self.pending_gap = false;
     }
@@ -421,8 +385,8 @@ impl Renderer<'_> {
         }
         let spans = self.inline.take();
         let painted = paint_spans(&spans, self.theme, SpanStyle::default());
-        for line in text::wrap(painted.trim_matches(' '), self.content_width()) {
-            self.emit(line);
+        for line in text::wrap(painted.trim_matches(' '), self.layout.content_width()) {
+            self.layout.emit(line);
         }
     }
 
@@ -432,7 +396,7 @@ impl Renderer<'_> {
             return;
         }
         let spans = self.inline.take();
-        let width = self.content_width();
+        let width = self.layout.content_width();
         let centred = matches!(level, HeadingLevel::H1 | HeadingLevel::H2);
         if centred {
             let base = SpanStyle::strong();
@@ -444,7 +408,7 @@ impl Renderer<'_> {
                 .max()
                 .unwrap_or(0);
             for line in lines {
-                self.emit(text::center(&line, width));
+                self.layout.emit(text::center(&line, width));
             }
             let rule = if level == HeadingLevel::H1 {
                 "═"
@@ -452,7 +416,7 @@ impl Renderer<'_> {
                 "─"
             };
             let underline = self.theme.dim(&rule.repeat(widest));
-            self.emit(text::center(&underline, width));
+            self.layout.emit(text::center(&underline, width));
             return;
         }
         let base = SpanStyle {
@@ -464,21 +428,23 @@ impl Renderer<'_> {
             title = format!("{} {}", "#".repeat(level as usize), title.trim());
         }
         for line in text::wrap(title.trim(), width) {
-            self.emit(line);
+            self.layout.emit(line);
         }
     }
 
     fn code_block(&mut self, code: &CodeBlock) {
         let bar = format!("{} ", self.theme.dim(CODE_BAR.trim_end()));
         let room = self
+            .layout
             .content_width()
             .saturating_sub(display_width(CODE_MARGIN) + display_width(CODE_BAR));
         if !code.language.is_empty() {
             let label = text::truncate(
                 &format!("╭─ {}", code.language),
-                self.content_width() - display_width(CODE_MARGIN),
+                self.layout.content_width() - display_width(CODE_MARGIN),
             );
-            self.emit(format!("{CODE_MARGIN}{}", self.theme.dim(&label)));
+            self.layout
+                .emit(format!("{CODE_MARGIN}{}", self.theme.dim(&label)));
         }
         let body = text::sanitize(code.text.strip_suffix('\n').unwrap_or(&code.text));
         for line in body.split('\n') {
@@ -490,75 +456,9 @@ impl Renderer<'_> {
             };
             for piece in pieces {
                 let row = format!("{CODE_MARGIN}{bar}{piece}");
-                self.emit(row.trim_end().to_owned());
+                self.layout.emit(row.trim_end().to_owned());
             }
         }
-    }
-
-    /// Columns left for content inside the current containers.
-    fn content_width(&self) -> usize {
-        let prefix: usize = self
-            .prefix_pieces(false)
-            .iter()
-            .map(|p| display_width(p))
-            .sum();
-        self.width - prefix
-    }
-
-    /// The prefixes of the current containers, innermost last; outer ones
-    /// are dropped when nesting would leave less than [`MIN_CONTENT`].
-    fn prefix_pieces(&self, first_line: bool) -> Vec<String> {
-        let budget = self.width - MIN_CONTENT.min(self.width);
-        let mut pieces = Vec::new();
-        let mut used = 0;
-        for container in self.containers.iter().rev() {
-            let piece = if first_line && !container.first_used {
-                &container.first
-            } else {
-                &container.rest
-            };
-            let width = display_width(piece);
-            if used + width > budget {
-                break;
-            }
-            used += width;
-            pieces.push(piece.clone());
-        }
-        pieces.reverse();
-        pieces
-    }
-
-    /// Writes one line behind the container prefixes.
-    fn emit(&mut self, line: String) {
-        let mut out = self.prefix_pieces(true).concat();
-        for container in &mut self.containers {
-            container.first_used = true;
-        }
-        out.push_str(&line);
-        self.out.push(out);
-    }
-
-    /// Writes a blank line; only quote bars show on it.
-    fn emit_blank(&mut self) {
-        let mut pieces = self.prefix_pieces(false);
-        let kinds: Vec<ContainerKind> = self
-            .containers
-            .iter()
-            .rev()
-            .take(pieces.len())
-            .map(|c| c.kind)
-            .collect();
-        // `kinds` is innermost first; drop trailing item indents, then the
-        // space after the last quote bar.
-        for kind in kinds {
-            if kind == ContainerKind::Item {
-                pieces.pop();
-            } else {
-                break;
-            }
-        }
-        let line = pieces.concat();
-        self.out.push(line.trim_end_matches(' ').to_owned());
     }
 }
 
