@@ -131,7 +131,8 @@ fn merge_candidate(candidate: &mut Candidate, incoming: &Candidate) {
 }
 
 /// Appends a part, joining text onto the previous text part of the same
-/// kind (thought or answer) unless a thought signature sits between them.
+/// kind (thought or answer) unless either carries a thought signature: a
+/// signature stays on the part that brought it (often a trailing `""`).
 fn append_part(parts: &mut Vec<Part>, part: &Part) {
     if part.is_empty() {
         return;
@@ -139,11 +140,11 @@ fn append_part(parts: &mut Vec<Part>, part: &Part) {
     if let (PartData::Text(text), Some(last)) = (&part.data, parts.last_mut()) {
         let joinable = last.thought == part.thought
             && last.thought_signature.is_none()
+            && part.thought_signature.is_none()
             && last.extra.is_empty()
             && part.extra.is_empty();
         if let (PartData::Text(last_text), true) = (&mut last.data, joinable) {
             last_text.push_str(text);
-            last.thought_signature.clone_from(&part.thought_signature);
             return;
         }
     }

@@ -172,7 +172,10 @@ impl Part {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionCall {
-    /// The declared function's name.
+    /// The declared function's name. Empty on the nameless fragments of a
+    /// Vertex stream with `streamFunctionCallArguments` (`{"partialArgs":
+    /// [...]}`, a closing `{}`), which continue the named call before them.
+    #[serde(default)]
     pub name: String,
     /// Arguments as a JSON object; absent on the wire means no arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
