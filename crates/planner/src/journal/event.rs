@@ -1,0 +1,122 @@
+//! The events a run journal records, one JSON object per line.
+
+use serde::{Deserialize, Serialize};
+
+use super::meta::RunMeta;
+use crate::plan::{Plan, StepId};
+use crate::schedule::{ScheduleEvent, StepOutput};
+
+/// One line of `journal.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalRecord {
+    /// Position in the journal, from 0, never reused (also across resumes).
+    pub seq: u64,
+    /// When the event was written, RFC 3339 in UTC.
+    pub at: String,
+    /// What happened.
+    pub event: JournalEvent,
+}
+
+/// How a finished run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishStatus {
+    /// Everything it set out to do was done.
+    Completed,
+    /// It ended with some work failed.
+    Failed,
+}
+
+/// Something that happened in a run. Serialized with a `"type"` tag, e.g.
+/// `{"type": "step_started", "id": "step_1", "attempt": 1}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JournalEvent {
+    /// The run began; always the first event.
+    RunStarted {
+        /// What the run is.
+        meta: RunMeta,
+    },
+    /// The run was picked up again after it stopped.
+    RunResumed,
+    /// The plan to run is known (also saved as `plan.json`).
+    PlanReady {
+        /// The plan.
+        plan: Plan,
+    },
+    /// An attempt at a step started.
+    StepStarted {
+        /// The step.
+        id: StepId,
+        /// 1 for the first try.
+        attempt: u32,
+    },
+    /// An attempt at a step failed and it will be tried again.
+    StepRetrying {
+        /// The step.
+        id: StepId,
+        /// The attempt that failed.
+        attempt: u32,
+        /// Why.
+        error: String,
+    },
+    /// A step completed; its output is kept so a resumed run need not pay for it again.
+    StepCompleted {
+        /// The step.
+        id: StepId,
+        /// Its result text and extra data (usage and the like).
+        output: StepOutput,
+    },
+    /// A step failed for good.
+    StepFailed {
+        /// The step.
+        id: StepId,
+        /// Why.
+        error: String,
+    },
+    /// A step was skipped because one it needs failed.
+    StepSkipped {
+        /// The step.
+        id: StepId,
+        /// Why.
+        reason: String,
+    },
+    /// One item of a swarm or fork batch completed.
+    ItemCompleted {
+        /// The item's position in the batch.
+        index: usize,
+        /// Its result.
+        result: serde_json::Value,
+    },
+    /// One item of a swarm or fork batch failed.
+    ItemFailed {
+        /// The item's position in the batch.
+        index: usize,
+        /// Why.
+        error: String,
+    },
+    /// The run ended.
+    RunFinished {
+        /// How.
+        status: FinishStatus,
+    },
+    /// The run was stopped (Ctrl-C, cancellation) before it ended.
+    RunInterrupted,
+}
+
+impl JournalEvent {
+    /// The journal event for a scheduler event; `None` for steps reused from
+    /// an earlier run, which the journal already holds.
+    pub fn from_schedule(event: &ScheduleEvent) -> Option<Self> {
+        Some(match event.clone() {
+            ScheduleEvent::StepReused { .. } => return None,
+            ScheduleEvent::StepStarted { id, attempt } => Self::StepStarted { id, attempt },
+            ScheduleEvent::StepRetrying { id, attempt, error } => {
+                Self::StepRetrying { id, attempt, error }
+            }
+            ScheduleEvent::StepCompleted { id, output } => Self::StepCompleted { id, output },
+            ScheduleEvent::StepFailed { id, error } => Self::StepFailed { id, error },
+            ScheduleEvent::StepSkipped { id, reason } => Self::StepSkipped { id, reason },
+        })
+    }
+}
