@@ -140,7 +140,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
 proptest! {
     #![proptest_config(Config {
         cases: 200,
-        rng_seed: RngSeed::Fixed(0x5eed_da9),
+        rng_seed: RngSeed::Fixed(0x05ee_dda9),
         failure_persistence: None,
         ..Config::default()
     })]

@@ -48,14 +48,16 @@ pub fn dependency_context(results: &[DependencyResult], cap_chars: usize) -> Str
         } else {
             let _ = writeln!(out, "### Result of {} ({name})", result.id);
         }
-        match result.text.char_indices().nth(cap_chars) {
+        // Trailing whitespace is not content: it neither counts nor shows.
+        let text = result.text.trim_end();
+        match text.char_indices().nth(cap_chars) {
             None => {
-                out.push_str(result.text.trim_end());
+                out.push_str(text);
                 out.push('\n');
             }
             Some((cut, _)) => {
-                let total = result.text.chars().count();
-                out.push_str(&result.text[..cut]);
+                let total = text.chars().count();
+                out.push_str(&text[..cut]);
                 let _ = writeln!(
                     out,
                     "\n[result of {} cut at {cap_chars} of {total} characters]",

@@ -1,0 +1,470 @@
+//! Durable runs: journal round trips, crash leftovers, listings, resume
+//! state, atomic result files and unwritable folders.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::Path;
+
+use planner::journal::{FinishStatus, JournalRecord, write_json_atomic};
+use planner::{
+    Journal, JournalError, JournalEvent, Plan, RunId, RunKind, RunMeta, RunState, ScheduleEvent,
+    StepOutput, latest_unfinished, list_runs, load_resume_state, parse_plan, read_journal,
+};
+use serde_json::json;
+
+fn meta(id: &str, created: &str, kind: RunKind) -> RunMeta {
+    RunMeta {
+        id: id.parse().expect("valid id"),
+        kind,
+        created: created.into(),
+        summary: format!("summary of {id}"),
+        args: json!({"goal": "test"}),
+    }
+}
+
+fn sample_plan() -> Plan {
+    parse_plan(
+        r#"[{"step_id": "step_1", "agent_type": "code", "task": "a"},
+            {"step_id": "step_2", "agent_type": "code", "task": "b", "depends_on": ["step_1"]}]"#,
+    )
+    .expect("plan")
+}
+
+fn journal_path(journal: &Journal) -> std::path::PathBuf {
+    journal.dir().join("journal.jsonl")
+}
+
+fn events(path: &Path) -> Vec<JournalEvent> {
+    read_journal(path)
+        .expect("readable")
+        .records
+        .into_iter()
+        .map(|r| r.event)
+        .collect()
+}
+
+#[test]
+fn events_round_trip_with_sequence_numbers_and_times() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let run_meta = meta("run_a", "2026-11-28T07:49:02.000Z", RunKind::Plan);
+    let mut journal = Journal::create(base.path(), run_meta.clone()).expect("create");
+    assert_eq!(journal.dir(), base.path().join("run_a"));
+    let output = StepOutput {
+        text: "result".into(),
+        extra: json!({"usage": {"total_tokens": 12}}),
+    };
+    let written = vec![
+        JournalEvent::PlanReady {
+            plan: sample_plan(),
+        },
+        JournalEvent::StepStarted {
+            id: "step_1".into(),
+            attempt: 1,
+        },
+        JournalEvent::StepCompleted {
+            id: "step_1".into(),
+            output: output.clone(),
+        },
+        JournalEvent::StepFailed {
+            id: "step_2".into(),
+            error: "boom".into(),
+        },
+        JournalEvent::StepSkipped {
+            id: "step_3".into(),
+            reason: "dependency step_2 failed: boom".into(),
+        },
+        JournalEvent::ItemCompleted {
+            index: 0,
+            result: json!("ok"),
+        },
+        JournalEvent::ItemFailed {
+            index: 1,
+            error: "bad".into(),
+        },
+        JournalEvent::RunFinished {
+            status: FinishStatus::Failed,
+        },
+    ];
+    for (i, event) in written.iter().enumerate() {
+        assert_eq!(journal.append(event).expect("append"), i as u64 + 1);
+    }
+
+    let contents = read_journal(&journal_path(&journal)).expect("read");
+    assert!(contents.warnings.is_empty());
+    assert!(!contents.truncated_tail);
+    let seqs: Vec<u64> = contents.records.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (0..=8).collect::<Vec<_>>());
+    assert_eq!(contents.meta(), Some(&run_meta));
+    assert!(
+        contents
+            .records
+            .iter()
+            .all(|r| r.at.ends_with('Z') && r.at.contains('T'))
+    );
+    let mut expected = vec![JournalEvent::RunStarted { meta: run_meta }];
+    expected.extend(written);
+    assert_eq!(events(&journal_path(&journal)), expected);
+    assert_eq!(contents.state(), RunState::Failed);
+
+    // The wire form is one tagged object per line.
+    let text = std::fs::read_to_string(journal_path(&journal)).expect("read");
+    let second: serde_json::Value =
+        serde_json::from_str(text.lines().nth(2).expect("line")).expect("json");
+    assert_eq!(
+        second["event"],
+        json!({"type": "step_started", "id": "step_1", "attempt": 1})
+    );
+}
+
+#[test]
+fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let mut journal = Journal::create(
+        base.path(),
+        meta("run_cut", "2026-01-01T00:00:00.000Z", RunKind::Plan),
+    )
+    .expect("create");
+    journal
+        .append(&JournalEvent::StepCompleted {
+            id: "step_1".into(),
+            output: StepOutput::text("paid for"),
+        })
+        .expect("append");
+    let path = journal_path(&journal);
+    drop(journal);
+
+    // Power loss halfway through the next line.
+    let next = serde_json::to_string(&JournalRecord {
+        seq: 2,
+        at: "2026-01-01T00:00:01.000Z".into(),
+        event: JournalEvent::StepCompleted {
+            id: "step_2".into(),
+            output: StepOutput::text("lost"),
+        },
+    })
+    .expect("json");
+    let mut file = OpenOptions::new().append(true).open(&path).expect("open");
+    file.write_all(&next.as_bytes()[..next.len() / 2])
+        .expect("write");
+    drop(file);
+
+    let contents = read_journal(&path).expect("a cut tail is not an error");
+    assert!(contents.truncated_tail);
+    assert!(contents.warnings.is_empty());
+    assert_eq!(contents.records.len(), 2);
+    let state = load_resume_state(&base.path().join("run_cut")).expect("resume");
+    assert_eq!(state.completed_steps.len(), 1);
+    assert_eq!(state.completed_steps[&"step_1".into()].text, "paid for");
+    assert_eq!(state.state, RunState::Unfinished);
+
+    // Reopening drops the cut tail so new events start on their own line.
+    let mut journal = Journal::reopen(&base.path().join("run_cut")).expect("reopen");
+    journal
+        .append(&JournalEvent::RunFinished {
+            status: FinishStatus::Completed,
+        })
+        .expect("append");
+    let contents = read_journal(&path).expect("read");
+    assert!(!contents.truncated_tail);
+    assert!(contents.warnings.is_empty());
+    let seqs: Vec<u64> = contents.records.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, [0, 1, 2, 3]);
+    assert_eq!(contents.records[2].event, JournalEvent::RunResumed);
+    assert_eq!(contents.state(), RunState::Completed);
+}
+
+#[test]
+fn a_damaged_line_in_the_middle_is_skipped_with_a_warning() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let mut journal = Journal::create(
+        base.path(),
+        meta("run_bad", "2026-01-01T00:00:00.000Z", RunKind::Plan),
+    )
+    .expect("create");
+    let path = journal_path(&journal);
+    OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(b"{not json\n"))
+        .expect("damage");
+    journal
+        .append(&JournalEvent::StepCompleted {
+            id: "step_2".into(),
+            output: StepOutput::text("after the damage"),
+        })
+        .expect("append");
+    let contents = read_journal(&path).expect("read");
+    assert_eq!(contents.records.len(), 2);
+    assert_eq!(contents.warnings.len(), 1);
+    assert!(
+        contents.warnings[0].starts_with(&format!(
+            "line 2 of {} is not a journal event",
+            path.display()
+        )),
+        "{}",
+        contents.warnings[0]
+    );
+    let state = load_resume_state(journal.dir()).expect("resume");
+    assert!(state.completed_steps.contains_key(&"step_2".into()));
+    assert_eq!(state.warnings, contents.warnings);
+}
+
+#[test]
+fn runs_are_listed_newest_first_with_their_state() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let finish = |id: &str, created: &str, end: Option<JournalEvent>| {
+        let mut journal = Journal::create(
+            base.path(),
+            meta(id, created, RunKind::Workflow("refine".into())),
+        )
+        .expect("create");
+        if let Some(end) = end {
+            journal.append(&end).expect("append");
+        }
+    };
+    finish("run_old", "2026-01-01T00:00:00.000Z", None);
+    finish(
+        "run_done",
+        "2026-01-02T00:00:00.000Z",
+        Some(JournalEvent::RunFinished {
+            status: FinishStatus::Completed,
+        }),
+    );
+    finish(
+        "run_stopped",
+        "2026-01-03T00:00:00.000Z",
+        Some(JournalEvent::RunInterrupted),
+    );
+    finish(
+        "run_failed",
+        "2026-01-04T00:00:00.000Z",
+        Some(JournalEvent::RunFinished {
+            status: FinishStatus::Failed,
+        }),
+    );
+    // Not runs: an empty folder and a stray file.
+    std::fs::create_dir(base.path().join("not_a_run")).expect("dir");
+    std::fs::write(base.path().join("notes.txt"), "hi").expect("file");
+
+    let runs = list_runs(base.path()).expect("list");
+    let listed: Vec<(&str, RunState)> = runs.iter().map(|r| (r.id.as_str(), r.state)).collect();
+    assert_eq!(
+        listed,
+        [
+            ("run_failed", RunState::Failed),
+            ("run_stopped", RunState::Interrupted),
+            ("run_done", RunState::Completed),
+            ("run_old", RunState::Unfinished),
+        ]
+    );
+    assert_eq!(runs[0].kind, RunKind::Workflow("refine".into()));
+    assert_eq!(runs[0].summary, "summary of run_failed");
+    assert_eq!(runs[0].dir, base.path().join("run_failed"));
+
+    let latest = latest_unfinished(base.path()).expect("list").expect("one");
+    assert_eq!(latest.id.as_str(), "run_stopped");
+    assert!(
+        list_runs(&base.path().join("nowhere"))
+            .expect("missing base")
+            .is_empty()
+    );
+    assert!(
+        latest_unfinished(&base.path().join("nowhere"))
+            .expect("ok")
+            .is_none()
+    );
+}
+
+#[test]
+fn resume_state_collects_plan_steps_and_items() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let mut journal = Journal::create(
+        base.path(),
+        meta("run_r", "2026-01-01T00:00:00.000Z", RunKind::Plan),
+    )
+    .expect("create");
+    let plan = sample_plan();
+    journal.save_plan(&plan).expect("plan");
+    let scheduled = [
+        ScheduleEvent::StepReused { id: "x".into() },
+        ScheduleEvent::StepStarted {
+            id: "step_1".into(),
+            attempt: 1,
+        },
+        ScheduleEvent::StepCompleted {
+            id: "step_1".into(),
+            output: StepOutput::text("one"),
+        },
+        ScheduleEvent::StepStarted {
+            id: "step_2".into(),
+            attempt: 1,
+        },
+    ];
+    for event in &scheduled {
+        journal.record(event).expect("record");
+    }
+    journal
+        .append(&JournalEvent::ItemCompleted {
+            index: 3,
+            result: json!({"text": "three"}),
+        })
+        .expect("append");
+    journal
+        .append(&JournalEvent::ItemFailed {
+            index: 1,
+            error: "no".into(),
+        })
+        .expect("append");
+
+    let state = load_resume_state(journal.dir()).expect("resume");
+    assert_eq!(state.plan.as_ref(), Some(&plan));
+    assert_eq!(state.meta.id.as_str(), "run_r");
+    assert_eq!(state.state, RunState::Unfinished);
+    let completed: Vec<&str> = state.completed_steps.keys().map(|id| id.as_str()).collect();
+    assert_eq!(completed, ["step_1"]);
+    assert_eq!(
+        state.completed_items.keys().copied().collect::<Vec<_>>(),
+        [3]
+    );
+    // StepReused is not journalled again.
+    assert_eq!(
+        read_journal(&journal_path(&journal))
+            .expect("read")
+            .records
+            .len(),
+        7
+    );
+
+    // plan.json holds the same plan, editable by hand.
+    let saved = Plan::from_file(&journal.dir().join("plan.json")).expect("plan.json");
+    assert_eq!(saved, plan);
+}
+
+#[test]
+fn results_are_written_atomically() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::create(
+        base.path(),
+        meta("run_res", "2026-01-01T00:00:00.000Z", RunKind::Fork),
+    )
+    .expect("create");
+    journal
+        .save_result(&json!({"status": "first"}))
+        .expect("save");
+    journal
+        .save_result(&json!({"status": "second"}))
+        .expect("save again");
+    let path = journal.dir().join("result.json");
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    assert_eq!(value, json!({"status": "second"}));
+    let leftovers: Vec<String> = std::fs::read_dir(journal.dir())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A failed write leaves the old file whole: the temp file cannot be made
+    // when a folder stands in its way.
+    std::fs::create_dir(journal.dir().join(".result.json.tmp")).expect("block temp");
+    assert!(journal.save_result(&json!({"status": "third"})).is_err());
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    assert_eq!(value, json!({"status": "second"}));
+
+    let elsewhere = base.path().join("x.json");
+    write_json_atomic(&elsewhere, &json!([1, 2])).expect("write");
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).expect("read"),
+        "[\n  1,\n  2\n]\n"
+    );
+}
+
+#[test]
+fn an_unwritable_base_is_a_clear_error() {
+    let base = tempfile::tempdir().expect("temp dir");
+    // A file where a folder is needed fails even for root.
+    let file = base.path().join("occupied");
+    std::fs::write(&file, "").expect("file");
+    let runs = file.join("runs");
+    let err = Journal::create(
+        &runs,
+        meta("run_x", "2026-01-01T00:00:00.000Z", RunKind::Fork),
+    )
+    .expect_err("cannot create");
+    assert!(matches!(err, JournalError::CreateDir { .. }));
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "cannot create the run folder {}",
+            runs.join("run_x").display()
+        )),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("; choose a writable runs folder or fix its permissions"),
+        "{message}"
+    );
+    assert!(!message.contains('\n'));
+}
+
+#[test]
+fn folders_that_are_not_runs_are_named_in_errors() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let err = load_resume_state(base.path())
+        .expect_err("not a run")
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{} has no journal.jsonl, so it is not a run folder; pick a folder from the run list",
+            base.path().display()
+        )
+    );
+    std::fs::write(base.path().join("journal.jsonl"), "").expect("empty journal");
+    let err = load_resume_state(base.path())
+        .expect_err("no start")
+        .to_string();
+    assert!(
+        err.ends_with(
+            "does not begin with a run_started event; the journal is damaged and cannot be resumed"
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        Journal::reopen(&base.path().join("nope")),
+        Err(JournalError::NotARun { .. })
+    ));
+}
+
+#[test]
+fn run_ids_are_timestamped_folder_names() {
+    let id = RunId::generate();
+    let text = id.as_str();
+    assert!(text.starts_with("run_"), "{text}");
+    let parts: Vec<&str> = text.split('_').collect();
+    assert_eq!(parts.len(), 4, "{text}");
+    assert_eq!(parts[1].len(), 8);
+    assert_eq!(parts[2].len(), 6);
+    assert_eq!(parts[3].len(), 4);
+    assert!(
+        parts[1..]
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
+    );
+    assert_eq!(text.parse::<RunId>().as_ref(), Ok(&id));
+    for bad in ["", "a/b", "..", "run x"] {
+        assert!(bad.parse::<RunId>().is_err(), "{bad:?}");
+    }
+    let fresh = RunMeta::new(RunKind::Swarm, "three tasks", json!(null));
+    assert!(fresh.created.ends_with('Z'));
+    assert_eq!(
+        serde_json::to_value(RunKind::Workflow("map_reduce".into())).expect("json"),
+        json!({"workflow": "map_reduce"})
+    );
+    assert_eq!(
+        serde_json::to_value(RunKind::Fork).expect("json"),
+        json!("fork")
+    );
+}
