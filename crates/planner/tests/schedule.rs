@@ -430,3 +430,28 @@ async fn resumed_steps_are_not_run_again_and_feed_their_dependents() {
     order.sort();
     assert_eq!(order, [StepId::from("b"), StepId::from("c")]);
 }
+
+/// An executor written as a type rather than a closure.
+struct Upper;
+
+impl planner::StepExecutor for Upper {
+    fn execute(
+        &self,
+        input: StepInput,
+    ) -> impl std::future::Future<Output = Result<StepOutput, StepFailure>> + Send {
+        async move { Ok(StepOutput::text(input.step.task.to_uppercase())) }
+    }
+}
+
+fn assert_send<T: Send>(value: T) -> T {
+    value
+}
+
+#[tokio::test]
+async fn executors_can_be_types_and_runs_are_send() {
+    let plan = plan_of(&[("a", &[])]);
+    // The run future can move between threads (e.g. into tokio::spawn).
+    let run = assert_send(run_dag(&plan, options(1), Upper, |_| {}));
+    let report = run.await;
+    assert_eq!(report.output(&"a".into()), Some(&StepOutput::text("DO A")));
+}
