@@ -435,11 +435,8 @@ async fn resumed_steps_are_not_run_again_and_feed_their_dependents() {
 struct Upper;
 
 impl planner::StepExecutor for Upper {
-    fn execute(
-        &self,
-        input: StepInput,
-    ) -> impl std::future::Future<Output = Result<StepOutput, StepFailure>> + Send {
-        async move { Ok(StepOutput::text(input.step.task.to_uppercase())) }
+    async fn execute(&self, input: StepInput) -> Result<StepOutput, StepFailure> {
+        Ok(StepOutput::text(input.step.task.to_uppercase()))
     }
 }
 
