@@ -1,31 +1,45 @@
 //! Project automation, run as `cargo xtask <command>`.
 //!
-//! `cargo xtask ci` is the one test command: README.md gives it and `.ci/run`
-//! calls it. Other commands are added as the project grows.
+//! `cargo xtask ci` is the one test command: README.md gives it and
+//! `.ci/run` calls it. `cargo xtask help` lists the others.
+
+mod fixtures;
+mod server;
 
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+const HELP: &str = "cargo xtask <command>
+
+  ci                      build, clippy (warnings denied), every test, the recorded-fixture suite
+  test-fixtures [--bless] run every CLI scenario against its cassette and compare with snapshots
+  fixture-server FILE...  serve cassettes on loopback (--port N, --lenient) until Ctrl-C";
+
 fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let command = args.next().unwrap_or_default();
-    match command.as_str() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = args
+        .split_first()
+        .map_or(("", &[][..]), |(first, rest)| (first.as_str(), rest));
+    match command {
         "ci" => ci(),
+        "test-fixtures" => fixtures::run(rest),
+        "fixture-server" => server::run(rest),
         "" | "help" | "--help" | "-h" => {
-            print_help();
+            say(HELP);
             Ok(())
         }
         other => bail!("unknown xtask command `{other}`; run `cargo xtask help` to list them"),
     }
 }
 
+/// Prints a line for the developer.
 #[expect(clippy::print_stdout, reason = "xtask talks to the developer")]
-fn print_help() {
-    println!("cargo xtask <command>\n\n  ci    build, clippy (warnings denied), every test");
+pub(crate) fn say(text: &str) {
+    println!("{text}");
 }
 
-/// Build, lint with warnings denied, then run every test.
+/// Build, lint with warnings denied, run every test, then the fixture suite.
 fn ci() -> Result<()> {
     cargo(&["build", "--workspace", "--all-targets", "--locked"])?;
     cargo(&[
@@ -38,10 +52,13 @@ fn ci() -> Result<()> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace", "--locked"])?;
+    fixtures::run(&[])?;
+    say("ci: all green");
     Ok(())
 }
 
-fn cargo(args: &[&str]) -> Result<()> {
+/// Runs cargo with `args`, failing when it fails.
+pub(crate) fn cargo(args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(&cargo)
         .args(args)

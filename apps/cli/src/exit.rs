@@ -16,6 +16,8 @@ pub(crate) enum Exit {
     Usage = 2,
     /// The Gemini API answered with an error, or could not be reached.
     Api = 3,
+    /// Interrupted (Ctrl-C).
+    Interrupted = 130,
 }
 
 impl Exit {
@@ -36,6 +38,14 @@ impl Failure {
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {
             exit: Exit::Usage,
+            message: message.into(),
+        }
+    }
+
+    /// The work ran but failed (exit 1).
+    pub(crate) fn work(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::WorkFailed,
             message: message.into(),
         }
     }

@@ -7,24 +7,48 @@
 mod cli;
 mod commands;
 mod exit;
+mod json;
+mod live;
 mod output;
+mod session;
+mod settings;
+mod views;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use anyhow::Result;
 use clap::Parser;
+use render::{ColorChoice, Theme, resolve_color};
 
 use crate::cli::{Cli, ColorWhen, Command};
-use crate::exit::classify;
-use crate::output::Output;
+use crate::commands::swarm::SwarmArgs;
+use crate::exit::{Exit, classify};
+use crate::output::{Format, Output};
+use crate::session::Traffic;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let output = Output::new(cli.json, color_enabled(cli.color), terminal_width());
-    let result = match &cli.command {
-        Command::Inspect(args) => commands::inspect::run(args, &output),
+    let terminal = std::io::stdout().is_terminal();
+    let choice = match cli.color {
+        ColorWhen::Auto => ColorChoice::Auto,
+        ColorWhen::Always => ColorChoice::Always,
+        ColorWhen::Never => ColorChoice::Never,
     };
-    let exit = match result {
+    let no_color = std::env::var("NO_COLOR").ok();
+    let theme = Theme::new(
+        resolve_color(choice, terminal, no_color.as_deref()),
+        terminal_width(terminal),
+    );
+    let format = if cli.json {
+        Format::Json
+    } else if cli.jsonl {
+        Format::Jsonl
+    } else {
+        Format::Human
+    };
+    let output = Output::new(format, theme, terminal);
+    let exit = match run(&cli, &output) {
         Ok(exit) => exit,
         Err(error) => {
             let (exit, message) = classify(&error);
@@ -35,20 +59,50 @@ fn main() -> ExitCode {
     ExitCode::from(exit.code())
 }
 
-fn color_enabled(when: ColorWhen) -> bool {
-    match when {
-        ColorWhen::Always => true,
-        ColorWhen::Never => false,
-        ColorWhen::Auto => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-            !no_color && std::io::stdout().is_terminal()
+fn run(cli: &Cli, output: &Output) -> Result<Exit> {
+    let traffic = match (&cli.replay, &cli.record) {
+        (Some(path), _) => Traffic::Replay(path.clone()),
+        (None, Some(path)) => Traffic::Record(path.clone()),
+        (None, None) => Traffic::Live,
+    };
+    runtime()?.block_on(async {
+        match &cli.command {
+            Command::Inspect(args) => commands::inspect::run(args, output),
+            Command::Config => commands::config::run(&cli.agents, output),
+            Command::Fork(args) if args.swarm => {
+                let swarm = SwarmArgs {
+                    tasks: args.tasks.clone(),
+                    agent_type: args.agent_type.clone(),
+                    context: args.context.clone(),
+                    ..SwarmArgs::default()
+                };
+                commands::swarm::run(&swarm, &cli.agents, &traffic, output).await
+            }
+            Command::Fork(args) => commands::fork::run(args, &cli.agents, &traffic, output).await,
+            Command::Swarm(args) => commands::swarm::run(args, &cli.agents, &traffic, output).await,
+            Command::Summarize(args) => {
+                commands::summarize::run(args, &cli.agents, &traffic, output).await
+            }
         }
-    }
+    })
 }
 
-fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// The width to lay output out in: `COLUMNS`, else the terminal's, else 100.
+fn terminal_width(terminal: bool) -> usize {
+    let columns = std::env::var("COLUMNS")
         .ok()
-        .and_then(|columns| columns.parse().ok())
+        .and_then(|columns| columns.parse().ok());
+    columns
+        .or_else(|| {
+            terminal
+                .then(|| terminal_size::terminal_size().map(|(width, _)| usize::from(width.0)))
+                .flatten()
+        })
         .unwrap_or(100)
 }

@@ -1,34 +1,67 @@
-//! All terminal output goes through [`Output`], so panels, `--json` and
-//! colour settings cannot drift apart. Nothing else in the binary prints.
+//! All terminal output goes through [`Output`], so panels, `--json`,
+//! `--jsonl` and colour settings cannot drift apart. Nothing else in the
+//! binary prints.
 
 use std::io::Write;
 
 use anyhow::Result;
+use render::Theme;
 use serde::Serialize;
+
+/// What stdout carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Panels and lines for people.
+    Human,
+    /// One JSON object at the end.
+    Json,
+    /// One JSON object per event as it happens, then the result object.
+    Jsonl,
+}
 
 /// Where and how the command writes.
 #[derive(Debug, Clone)]
 pub(crate) struct Output {
-    json: bool,
-    #[expect(dead_code, reason = "used once render draws panels")]
-    color: bool,
-    #[expect(dead_code, reason = "used once render draws panels")]
-    width: usize,
+    format: Format,
+    theme: Theme,
+    terminal: bool,
 }
 
 impl Output {
-    pub(crate) fn new(json: bool, color: bool, width: usize) -> Self {
-        Self { json, color, width }
+    pub(crate) fn new(format: Format, theme: Theme, terminal: bool) -> Self {
+        Self {
+            format,
+            theme,
+            terminal,
+        }
     }
 
-    /// True when `--json` was given.
+    /// True for `--json` and `--jsonl`: stdout is for machines.
     pub(crate) fn json(&self) -> bool {
-        self.json
+        self.format != Format::Human
     }
 
-    /// Writes one JSON document to stdout.
+    /// The output format.
+    pub(crate) fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The theme (colour and width) for render.
+    pub(crate) fn theme(&self) -> &Theme {
+        &self.theme
+    }
+
+    /// True when a person watches stdout live: progress may update in place.
+    pub(crate) fn live(&self) -> bool {
+        self.terminal && self.format == Format::Human
+    }
+
+    /// Writes one JSON document to stdout (pretty for `--json`, one line for `--jsonl`).
     pub(crate) fn json_value(&self, value: &impl Serialize) -> Result<()> {
-        let text = serde_json::to_string_pretty(value)?;
+        let text = match self.format {
+            Format::Jsonl => serde_json::to_string(value)?,
+            _ => serde_json::to_string_pretty(value)?,
+        };
         self.line(&text);
         Ok(())
     }
@@ -39,21 +72,16 @@ impl Output {
         let _ = writeln!(stdout, "{text}");
     }
 
+    /// Writes text to stdout as is, and flushes (live streaming).
+    pub(crate) fn raw(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+
     /// Writes one line to stderr (errors and notices).
     pub(crate) fn error_line(&self, text: &str) {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{text}");
-    }
-
-    pub(crate) fn heading(&self, text: &str) -> String {
-        text.to_owned()
-    }
-
-    pub(crate) fn key_value(&self, key: &str, value: &str) -> String {
-        format!("{key}: {value}")
-    }
-
-    pub(crate) fn panel(&self, title: &str, body: &str) -> String {
-        format!("── {title} ──\n{body}")
     }
 }

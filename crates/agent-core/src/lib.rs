@@ -1,2 +1,42 @@
 //! Agent types, forks and their tool loop, the workspace sandbox, swarms and
-//! the context summarizer. Emits events; never prints.
+//! the context summarizer.
+//!
+//! - [`AgentCatalog`] and [`AgentProfile`]: the five built-in agent types
+//!   (code, research, analysis, creative, general) with their default
+//!   models, thinking budgets and roles, and custom types from
+//!   `agent-fork.toml`.
+//! - [`Forker`]: runs a [`ForkRequest`] through the tool loop and returns a
+//!   [`ForkResult`] (status, text, usage summed over turns, tools run, files
+//!   created, grounding sources, the error kind on failure).
+//! - [`workspace`]: the fourteen workspace tools and the sandbox that keeps
+//!   them inside the workspace folder.
+//! - [`Swarm`]: many forks at once, bounded, with consolidation.
+//! - [`summarize`]: the context summarizer and its hand-off layouts.
+//!
+//! agent-core never prints: it sends [`Event`]s to an [`EventSink`] and
+//! returns typed results; render and the CLI draw them.
+//!
+//! Layering: depends on genai-client only.
+
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod agent;
+mod events;
+mod fork;
+mod ids;
+mod prompts;
+mod summarizer;
+mod swarm;
+pub mod workspace;
+
+pub use agent::{AgentCatalog, AgentOverrides, AgentProfile, BuiltinAgent, CatalogError};
+pub use events::{Event, EventSink};
+pub use fork::{
+    ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN, TurnRecord,
+};
+pub use ids::{ForkId, SwarmId};
+pub use summarizer::{
+    Artifact, Conversation, ConversationError, Handoff, Speaker, SummarizeError, Summary,
+    SummaryOptions, SummaryStyle, TokenCounting, Turn, estimate_tokens, summarize,
+};
+pub use swarm::{ConsolidationOptions, Swarm, SwarmOptions, SwarmOutcome};

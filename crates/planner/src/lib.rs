@@ -11,8 +11,9 @@
 //!   dependencies are done, within a concurrency limit, longest remaining
 //!   critical path first; a failure skips only what depends on it. It is
 //!   generic over a [`StepExecutor`], so it runs agents, tests or anything else.
-//! * **Workflows** (to come, built on agent-core): plan-and-execute,
-//!   research-then-code, map-reduce and iterative refinement.
+//! * **Workflows** ([`Orchestrator`], built on agent-core's forks and
+//!   swarms): plan-and-execute, research-then-code, map-reduce and iterative
+//!   refinement with a structured reviewer verdict.
 //! * **Durable runs** ([`Journal`], [`load_resume_state`]): each run journals
 //!   its events to disk as they happen, so a crash loses nothing already paid
 //!   for and the run can be resumed.
@@ -25,6 +26,7 @@ mod parse;
 mod plan;
 pub mod schedule;
 mod validate;
+pub mod workflows;
 
 pub use graph::{PlanTreeRow, ValidPlan};
 pub use journal::{
@@ -39,3 +41,8 @@ pub use schedule::{
     dependency_context, run_dag,
 };
 pub use validate::{PlanError, ValidationRules, validate};
+pub use workflows::{
+    Iteration, MapReduce, MapReduceRequest, Orchestrator, PlanExecuteOptions, PlanRun,
+    RefineRequest, Refinement, ResearchThenCode, StepRecord, Verdict, WorkflowError, WorkflowEvent,
+    WorkflowObserver, WorkflowStatus,
+};

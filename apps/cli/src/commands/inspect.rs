@@ -12,6 +12,8 @@ use anyhow::Result;
 use genai_client::{ApiError, RecordedBody, decode_recorded};
 use serde::Serialize;
 
+use render::{Accent, Panel, Theme, key_value};
+
 use crate::exit::{Exit, Failure};
 use crate::output::Output;
 
@@ -88,7 +90,7 @@ pub(crate) fn run(args: &InspectArgs, output: &Output) -> Result<Exit> {
     if output.json() {
         output.json_value(&report)?;
     } else {
-        output.line(&report.human(&args.file.display().to_string(), output));
+        output.line(&report.human(&args.file.display().to_string(), output.theme()));
     }
     Ok(if report.error.is_some() {
         Exit::Api
@@ -168,21 +170,36 @@ impl InspectReport {
         }
     }
 
-    fn human(&self, file: &str, output: &Output) -> String {
-        let mut lines = vec![output.heading(&format!("🔎 {file}"))];
+    fn human(&self, file: &str, theme: &Theme) -> String {
         let kind = match self.kind {
             "stream" => format!("stream of {} chunks", self.chunks),
             other => other.to_owned(),
         };
-        lines.push(output.key_value("Kind", &kind));
+        let mut facts = vec![key_value("Kind", &kind, theme)];
+        let mut fact = |key: &str, value: &str| facts.push(key_value(key, value, theme));
         if let Some(reason) = &self.finish_reason {
-            lines.push(output.key_value("Finish reason", reason));
+            fact("Finish reason", reason);
         }
         if let Some(reason) = &self.block_reason {
-            lines.push(output.key_value("Prompt blocked", reason));
+            fact("Prompt blocked", reason);
+        }
+        for call in &self.function_calls {
+            fact("Function call", &format!("{}({})", call.name, call.args));
+        }
+        if let Some(grounding) = &self.grounding {
+            for query in &grounding.queries {
+                fact("Search query", query);
+            }
+            for source in &grounding.sources {
+                let title = source.title.as_deref().unwrap_or("(untitled)");
+                fact(
+                    "Source",
+                    &format!("{title} {}", source.uri.as_deref().unwrap_or_default()),
+                );
+            }
         }
         if let Some(usage) = &self.usage {
-            lines.push(output.key_value(
+            fact(
                 "Tokens",
                 &format!(
                     "{} prompt · {} output · {} thinking · {} cached · {} tool use · {} total",
@@ -193,41 +210,38 @@ impl InspectReport {
                     usage.tool_use,
                     usage.total
                 ),
-            ));
-        }
-        for call in &self.function_calls {
-            lines.push(output.key_value("Function call", &format!("{}({})", call.name, call.args)));
-        }
-        if let Some(grounding) = &self.grounding {
-            for query in &grounding.queries {
-                lines.push(output.key_value("Search query", query));
-            }
-            for source in &grounding.sources {
-                let title = source.title.as_deref().unwrap_or("(untitled)");
-                let uri = source.uri.as_deref().unwrap_or("");
-                lines.push(output.key_value("Source", &format!("{title} {uri}")));
-            }
+            );
         }
         if self.citations > 0 {
-            lines.push(output.key_value("Citations", &self.citations.to_string()));
+            fact("Citations", &self.citations.to_string());
         }
         if let Some(error) = &self.error {
-            let status = error.status.as_deref().unwrap_or("");
-            lines.push(output.key_value(
+            let status = error.status.as_deref().unwrap_or_default();
+            fact(
                 "Error",
                 &format!("{} {status}: {}", error.code, error.message),
-            ));
+            );
             if let Some(delay) = error.retry_delay_s {
-                lines.push(output.key_value("Retry after", &format!("{delay} s")));
+                fact("Retry after", &format!("{delay} s"));
             }
         }
+        let mut blocks = vec![
+            Panel::new(facts.join("\n"))
+                .title(format!("🔎 {file}"))
+                .render(theme),
+        ];
         if let Some(thoughts) = &self.thoughts {
-            lines.push(output.panel("Thoughts", thoughts));
+            blocks.push(
+                Panel::markdown(thoughts)
+                    .title("Thoughts")
+                    .accent(Accent::Dim)
+                    .render(theme),
+            );
         }
         if let Some(text) = &self.text {
-            lines.push(output.panel("Text", text));
+            blocks.push(Panel::markdown(text).title("Text").render(theme));
         }
-        lines.join("\n")
+        blocks.join("\n")
     }
 }
 

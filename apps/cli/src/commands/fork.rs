@@ -1,0 +1,132 @@
+//! `agent-fork fork TASK`: one agent, one task, with a context summary and
+//! the tool loop. The answer streams as it arrives on a terminal.
+
+use std::path::PathBuf;
+
+use agent_core::{ForkRequest, ForkStatus, Forker};
+use anyhow::Result;
+
+use crate::commands::common::{self, AgentFlags};
+use crate::exit::{Exit, Failure};
+use crate::json::ForkJson;
+use crate::live::{Reporter, Scope};
+use crate::output::Output;
+use crate::session::{Session, Traffic};
+use crate::settings::Settings;
+use crate::views;
+
+/// Arguments of `fork`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ForkArgs {
+    /// What the agent should do.
+    #[arg(value_name = "TASK")]
+    pub(crate) task_text: Option<String>,
+    /// The task (the original tool's spelling of TASK).
+    #[arg(long = "task", value_name = "TASK", conflicts_with = "task_text")]
+    pub(crate) task_flag: Option<String>,
+    /// Agent type: code, research, analysis, creative, general, or one from agent-fork.toml.
+    #[arg(
+        long = "type",
+        short = 't',
+        value_name = "TYPE",
+        default_value = "general"
+    )]
+    pub(crate) agent_type: String,
+    /// A summary of earlier work for the agent to build on.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) context: Option<String>,
+    /// Read the context summary from a file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) context_file: Option<PathBuf>,
+    /// Ground the answer in Google Search.
+    #[arg(long)]
+    pub(crate) search: bool,
+    /// Let the model run Python in Google's code-execution sandbox.
+    #[arg(long = "code-exec")]
+    pub(crate) code_exec: bool,
+    /// Most model calls in the tool loop.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub(crate) max_turns: Option<u32>,
+    /// Run a swarm instead, over --tasks (the original tool's spelling of `swarm`).
+    #[arg(long, requires = "tasks")]
+    pub(crate) swarm: bool,
+    /// The swarm's tasks, with --swarm.
+    #[arg(long, num_args = 1.., value_name = "TASK", requires = "swarm")]
+    pub(crate) tasks: Vec<String>,
+}
+
+/// Runs `fork`.
+pub(crate) async fn run(
+    args: &ForkArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
+    let task = args
+        .task_text
+        .as_deref()
+        .or(args.task_flag.as_deref())
+        .ok_or_else(|| {
+            Failure::usage(
+                "no task given: agent-fork fork \"what to do\" (see agent-fork fork --help)",
+            )
+        })?;
+    let task = common::non_empty(task, "the task")?;
+    let mut layer = flags.layer();
+    layer.max_turns = args.max_turns;
+    let settings = Settings::resolve(layer)?;
+    let catalog = common::catalog(&settings)?;
+    let profile = common::profile(
+        &catalog,
+        &args.agent_type,
+        &settings,
+        args.search,
+        args.code_exec,
+    )?;
+    let context = common::context(args.context.as_deref(), args.context_file.as_deref())?;
+    let workspace = common::workspace(&settings, profile.file_tools)?;
+    let tools = common::tools_label(&settings, workspace.as_deref(), &profile);
+
+    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+    let reporter = Reporter::new(output, Scope::SingleFork { tools });
+    let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
+    if let Some(workspace) = &workspace {
+        forker = forker.with_workspace(workspace.clone());
+    }
+    let mut request = ForkRequest::new(task, profile);
+    request.max_turns = settings.max_turns.value;
+    request.stream = true;
+    if let Some(context) = context {
+        request = request.with_context(context);
+    }
+    let cancel = common::cancel_on_ctrl_c(
+        "stopping: the fork is cancelled and what it did is kept (Ctrl-C again quits at once)",
+    );
+    let result = forker.run(request, &cancel).await;
+    if let Some(workspace) = &workspace {
+        workspace.shutdown().await;
+    }
+    reporter.finish();
+
+    if output.json() {
+        output.json_value(&ForkJson::from(&result))?;
+    } else {
+        output.line(&views::fork_result(&result, output.theme()));
+    }
+    if let Some(notice) = session.finish("fork").await? {
+        output.error_line(&notice);
+    }
+    Ok(match result.status {
+        ForkStatus::Success => Exit::Success,
+        ForkStatus::Cancelled => Exit::Interrupted,
+        ForkStatus::Error
+            if result
+                .error
+                .as_ref()
+                .is_some_and(|error| error.kind != "config") =>
+        {
+            Exit::Api
+        }
+        _ => Exit::WorkFailed,
+    })
+}

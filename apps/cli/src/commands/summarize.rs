@@ -1,0 +1,219 @@
+//! `agent-fork summarize`: condense a conversation for a hand-off.
+
+use std::path::PathBuf;
+
+use agent_core::{Conversation, Handoff, SummaryOptions, SummaryStyle, TokenCounting, summarize};
+use anyhow::Result;
+use render::{Panel, key_value};
+use serde::Serialize;
+
+use crate::commands::common::AgentFlags;
+use crate::exit::{Exit, Failure};
+use crate::json::UsageJson;
+use crate::output::Output;
+use crate::session::{Session, Traffic};
+use crate::settings::Settings;
+
+/// Arguments of `summarize`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SummarizeArgs {
+    /// A conversation file: {"turns": [{"role": "user", "content": "..."}]}.
+    #[arg(long, short = 'i', value_name = "FILE", conflicts_with = "history")]
+    pub(crate) input: Option<PathBuf>,
+    /// The conversation inline, as "role: content" entries.
+    #[arg(long, num_args = 1.., value_name = "ROLE: CONTENT")]
+    pub(crate) history: Vec<String>,
+    /// Summary style: concise, detailed, structured or task_focused.
+    #[arg(long, default_value = "concise", value_parser = parse_style)]
+    pub(crate) style: SummaryStyle,
+    /// Token budget for the summary.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(50..=100_000))]
+    pub(crate) max_tokens: u32,
+    /// Print a prompt for the next agent, ending with this request.
+    #[arg(long, value_name = "REQUEST")]
+    pub(crate) next_request: Option<String>,
+    /// Print the YAML hand-off to this agent type instead.
+    #[arg(long, value_name = "TYPE")]
+    pub(crate) handoff_to: Option<String>,
+    /// Count tokens with the countTokens API instead of estimating (characters / 4).
+    #[arg(long)]
+    pub(crate) count_tokens: bool,
+}
+
+fn parse_style(text: &str) -> Result<SummaryStyle, String> {
+    text.parse()
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    summary: &'a str,
+    key_decisions: &'a [String],
+    artifacts: Vec<serde_json::Value>,
+    current_task: &'a str,
+    open_questions: &'a [String],
+    original_tokens: u64,
+    summary_tokens: u64,
+    compression_ratio: f64,
+    token_counting: &'static str,
+    style: &'static str,
+    timestamp: &'a str,
+    usage: UsageJson,
+    fork_prompt: Option<String>,
+    warnings: &'a [String],
+}
+
+/// Runs `summarize`.
+pub(crate) async fn run(
+    args: &SummarizeArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
+    let conversation = match (&args.input, args.history.is_empty()) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                Failure::usage(format!("cannot read --input {}: {error}", path.display()))
+            })?;
+            Conversation::from_json(&text)
+                .map_err(|error| Failure::usage(format!("{}: {error}", path.display())))?
+        }
+        (None, false) => Conversation::from_lines(&args.history)
+            .map_err(|error| Failure::usage(error.to_string()))?,
+        (None, true) => {
+            return Err(Failure::usage("no conversation given: use --input FILE or --history \"user: ...\" \"assistant: ...\"").into());
+        }
+    };
+    let settings = Settings::resolve(flags.layer())?;
+    let mut options = SummaryOptions {
+        style: args.style,
+        max_tokens: args.max_tokens,
+        counting: if args.count_tokens {
+            TokenCounting::Api
+        } else {
+            TokenCounting::Estimate
+        },
+        ..SummaryOptions::default()
+    };
+    if let Some(model) = settings.model.value.clone() {
+        options.model = model;
+    }
+    if let Some(budget) = settings.thinking.value {
+        options.thinking_budget = Some(budget);
+    }
+    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+    let summary = summarize(&session.client, &conversation, &options).await?;
+    let fork_prompt = args
+        .next_request
+        .as_deref()
+        .map(|request| summary.fork_prompt(request));
+    let handoff = args.handoff_to.as_deref().map(|to| {
+        Handoff {
+            fork_id: agent_core::ForkId::generate().to_string(),
+            from_agent: "general".to_owned(),
+            to_agent: to.to_owned(),
+            reason: args
+                .next_request
+                .clone()
+                .unwrap_or_else(|| "continue the work".to_owned()),
+        }
+        .to_yaml(&summary)
+    });
+
+    if output.json() {
+        output.json_value(&SummaryJson {
+            summary: &summary.summary,
+            key_decisions: &summary.key_decisions,
+            artifacts: summary
+                .artifacts
+                .iter()
+                .map(|artifact| serde_json::json!({"name": artifact.name, "type": artifact.kind, "status": artifact.status}))
+                .collect(),
+            current_task: &summary.current_task,
+            open_questions: &summary.open_questions,
+            original_tokens: summary.original_tokens,
+            summary_tokens: summary.summary_tokens,
+            compression_ratio: summary.compression_ratio,
+            token_counting: match summary.counting {
+                TokenCounting::Estimate => "estimate",
+                TokenCounting::Api => "count_tokens_api",
+            },
+            style: summary.style.as_str(),
+            timestamp: &summary.timestamp,
+            usage: UsageJson::from(&summary.usage),
+            fork_prompt,
+            warnings: &summary.warnings,
+        })?;
+    } else {
+        let theme = output.theme();
+        let mut blocks = vec![
+            Panel::markdown(&summary.summary)
+                .title(format!("📝 Summary ({})", summary.style))
+                .render(theme),
+        ];
+        blocks.push(key_value(
+            "Compression",
+            &format!(
+                "{}x ({} → {} tokens, {})",
+                summary.compression_ratio,
+                summary.original_tokens,
+                summary.summary_tokens,
+                if matches!(summary.counting, TokenCounting::Api) {
+                    "counted"
+                } else {
+                    "estimated"
+                }
+            ),
+            theme,
+        ));
+        if !summary.key_decisions.is_empty() {
+            let list: Vec<String> = summary
+                .key_decisions
+                .iter()
+                .map(|decision| format!("- {decision}"))
+                .collect();
+            blocks.push(
+                Panel::markdown(list.join("\n"))
+                    .title("Key Decisions")
+                    .render(theme),
+            );
+        }
+        if !summary.current_task.is_empty() {
+            blocks.push(key_value("Current task", &summary.current_task, theme));
+        }
+        if !summary.open_questions.is_empty() {
+            let list: Vec<String> = summary
+                .open_questions
+                .iter()
+                .map(|question| format!("- {question}"))
+                .collect();
+            blocks.push(
+                Panel::markdown(list.join("\n"))
+                    .title("Open Questions")
+                    .render(theme),
+            );
+        }
+        for warning in &summary.warnings {
+            blocks.push(format!("warning: {warning}"));
+        }
+        if let Some(prompt) = &fork_prompt {
+            blocks.push(
+                Panel::new(prompt.trim_end())
+                    .title("Fork-ready prompt")
+                    .render(theme),
+            );
+        }
+        if let Some(yaml) = &handoff {
+            blocks.push(yaml.trim_end().to_owned());
+        }
+        blocks.push(crate::views::usage(
+            &summary.usage,
+            std::time::Duration::ZERO,
+            theme,
+        ));
+        output.line(&blocks.join("\n"));
+    }
+    if let Some(notice) = session.finish("summarize").await? {
+        output.error_line(&notice);
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,267 @@
+//! Progress while work runs: agent-core's events drawn for a person (live
+//! on a terminal, one line per event otherwise) or streamed as `--jsonl`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use agent_core::{Event, EventSink};
+use render::{
+    ProgressBoard, ProgressItem, Status, frame_height, plain_event_line, redraw, retry_line,
+    status_line,
+};
+use tokio::time::Instant;
+
+use crate::output::{Format, Output};
+use crate::views;
+
+/// What the reporter is showing.
+#[derive(Debug, Clone)]
+pub(crate) enum Scope {
+    /// One fork: its header, streamed answer, tool lines.
+    SingleFork {
+        /// How the tools are described in the header.
+        tools: String,
+    },
+    /// Many forks (a swarm, plan steps): a board of counts.
+    Many {
+        /// The board's title.
+        title: String,
+        /// How many items there are, when known.
+        total: usize,
+    },
+}
+
+/// Turns events into output. Shared by every thread that emits events.
+pub(crate) struct Reporter {
+    output: Output,
+    scope: Scope,
+    started: Instant,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Terminal rows taken by streamed answer text (live single fork).
+    streamed_rows: usize,
+    /// Display width of the current streamed line.
+    streamed_column: usize,
+    board: Option<ProgressBoard>,
+    /// Rows taken by the last board frame drawn (live).
+    frame_rows: usize,
+    /// Task or step name by fork id, for lines about finished forks.
+    names: HashMap<String, String>,
+}
+
+impl Reporter {
+    pub(crate) fn new(output: &Output, scope: Scope) -> Arc<Reporter> {
+        let board = match &scope {
+            Scope::Many { title, total } => Some(ProgressBoard::new(title.clone(), *total)),
+            Scope::SingleFork { .. } => None,
+        };
+        Arc::new(Reporter {
+            output: output.clone(),
+            scope,
+            started: Instant::now(),
+            state: Mutex::new(State {
+                board,
+                ..State::default()
+            }),
+        })
+    }
+
+    /// An event sink feeding this reporter.
+    pub(crate) fn sink(self: &Arc<Self>) -> EventSink {
+        let reporter = self.clone();
+        EventSink::new(move |event| reporter.handle(&event))
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn handle(&self, event: &Event) {
+        match self.output.format() {
+            Format::Json => {}
+            Format::Jsonl => {
+                if let Some(value) = crate::json::event(event) {
+                    self.output.line(&value.to_string());
+                }
+            }
+            Format::Human => self.draw(event),
+        }
+    }
+
+    fn draw(&self, event: &Event) {
+        let theme = self.output.theme();
+        let mut state = self.state();
+        match (event, &self.scope) {
+            (
+                Event::ForkStarted {
+                    fork_id,
+                    agent_type,
+                    model,
+                    task,
+                    ..
+                },
+                Scope::SingleFork { tools },
+            ) => {
+                self.print(
+                    &mut state,
+                    &views::fork_header(fork_id.as_str(), agent_type, model, task, tools, theme),
+                );
+            }
+            (Event::ForkStarted { fork_id, task, .. }, Scope::Many { .. }) => {
+                let name = views::preview(task, 60);
+                state.names.insert(fork_id.to_string(), name.clone());
+                let item = ProgressItem::new(fork_id.as_str(), name, Status::Running);
+                self.board_update(&mut state, item);
+            }
+            (Event::TextDelta { text, .. }, Scope::SingleFork { .. }) if self.output.live() => {
+                self.output.raw(text);
+                track_rows(&mut state, text, theme.width());
+            }
+            (
+                Event::ToolResult {
+                    name, ok, error, ..
+                },
+                _,
+            ) => {
+                let line = match error {
+                    Some(error) if !ok => {
+                        status_line(Status::Failed, &format!("tool {name}: {error}"), theme)
+                    }
+                    _ => status_line(Status::Ok, &format!("tool {name}"), theme),
+                };
+                self.print(&mut state, &format!("  {line}"));
+            }
+            (
+                Event::Retry {
+                    attempt,
+                    delay,
+                    reason,
+                    ..
+                },
+                _,
+            ) => {
+                self.print(
+                    &mut state,
+                    &format!("  {}", retry_line(attempt + 1, *delay, reason, theme)),
+                );
+            }
+            (
+                Event::ForkFinished {
+                    fork_id,
+                    status,
+                    elapsed,
+                    ..
+                },
+                Scope::Many { .. },
+            ) => {
+                let name = state.names.remove(fork_id.as_str()).unwrap_or_default();
+                let item = ProgressItem::new(fork_id.as_str(), name, views::fork_status(*status))
+                    .with_elapsed(*elapsed);
+                self.board_update(&mut state, item);
+            }
+            (Event::ConsolidationStarted { results, .. }, _) => {
+                self.print(&mut state, &format!("Consolidating {results} results..."));
+            }
+            _ => {}
+        }
+    }
+
+    /// Updates the board: redrawn in place on a terminal, one line otherwise.
+    fn board_update(&self, state: &mut State, item: ProgressItem) {
+        let theme = self.output.theme();
+        if !self.output.live() {
+            let at = self.started.elapsed();
+            self.output.error_line(&plain_event_line(at, &item, theme));
+        }
+        if let Some(board) = &mut state.board {
+            board.update(item);
+        }
+        if self.output.live() {
+            self.redraw_board(state);
+        }
+    }
+
+    fn redraw_board(&self, state: &mut State) {
+        if let Some(board) = &state.board {
+            let frame = board.frame(self.started.elapsed(), self.output.theme());
+            self.output
+                .raw(&format!("{}\n", redraw(state.frame_rows, &frame)));
+            state.frame_rows = frame_height(&frame);
+        }
+    }
+
+    /// Prints a line above the live board (or after streamed text).
+    fn print(&self, state: &mut State, text: &str) {
+        if self.output.live() && state.frame_rows > 0 {
+            self.output.raw(&redraw(state.frame_rows, ""));
+            state.frame_rows = 0;
+            self.output.line(text);
+            self.redraw_board(state);
+            return;
+        }
+        if state.streamed_column > 0 {
+            self.output.raw("\n");
+            state.streamed_rows += 1;
+            state.streamed_column = 0;
+        }
+        match self.scope {
+            // Many forks finish in any order: their lines go to stderr, so
+            // stdout holds only the (ordered) result when piped.
+            Scope::Many { .. } if !self.output.live() => self.output.error_line(text),
+            _ => self.output.line(text),
+        }
+    }
+
+    /// Removes the live board and streamed text before the final result.
+    pub(crate) fn finish(&self) {
+        let mut state = self.state();
+        if !self.output.live() {
+            return;
+        }
+        let rows = state.frame_rows + state.streamed_rows + usize::from(state.streamed_column > 0);
+        if rows > 0 {
+            // Only clear what is still on screen.
+            if rows < terminal_rows() {
+                self.output.raw(&redraw(rows, ""));
+            } else {
+                self.output.raw("\n");
+            }
+        }
+        state.frame_rows = 0;
+        state.streamed_rows = 0;
+        state.streamed_column = 0;
+    }
+
+    /// Time since the reporter was made (the run's wall time).
+    pub(crate) fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+}
+
+/// Counts the terminal rows streamed text takes, wrapping at `width`.
+fn track_rows(state: &mut State, text: &str, width: usize) {
+    let width = width.max(1);
+    for (index, piece) in text.split('\n').enumerate() {
+        if index > 0 {
+            state.streamed_rows += 1;
+            state.streamed_column = 0;
+        }
+        state.streamed_column += render::display_width(piece);
+        while state.streamed_column > width {
+            state.streamed_rows += 1;
+            state.streamed_column -= width;
+        }
+    }
+}
+
+fn terminal_rows() -> usize {
+    std::env::var("LINES")
+        .ok()
+        .and_then(|lines| lines.parse().ok())
+        .unwrap_or(40)
+}

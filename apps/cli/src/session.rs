@@ -1,0 +1,182 @@
+//! Where Gemini traffic goes: the live API, a replayed cassette on
+//! loopback (`--replay FILE`), or the live API through a recording proxy
+//! (`--record FILE`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use cassette::{Cassette, FixtureServer, RecordingProxy, ServerOptions};
+use genai_client::{Client, ClientConfig};
+
+use crate::exit::Failure;
+
+/// How to reach Gemini for this invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Traffic {
+    /// The live API (or `GOOGLE_GEMINI_BASE_URL`).
+    Live,
+    /// Replay this cassette on loopback.
+    Replay(PathBuf),
+    /// Call the live API and record the session into this file.
+    Record(PathBuf),
+    /// Replay a cassette compiled into the binary (the bundled sessions).
+    Bundled {
+        /// The session's name.
+        name: &'static str,
+        /// The cassette's JSON.
+        cassette: &'static str,
+    },
+}
+
+/// A client and whatever serves it; [`Session::finish`] checks the replay
+/// or saves the recording.
+pub(crate) struct Session {
+    pub(crate) client: Client,
+    backend: Backend,
+}
+
+enum Backend {
+    Live,
+    Replay {
+        server: FixtureServer,
+        path: PathBuf,
+    },
+    Record {
+        proxy: RecordingProxy,
+        path: PathBuf,
+    },
+}
+
+impl Session {
+    /// Opens a session. Without a key, the live API is refused with a line
+    /// that says what to do instead.
+    pub(crate) async fn open(
+        traffic: &Traffic,
+        requests_per_minute: Option<u32>,
+    ) -> Result<Session> {
+        let mut config = ClientConfig::from_env();
+        config.requests_per_minute = requests_per_minute;
+        let backend = match traffic {
+            Traffic::Live => {
+                require_key(&config)?;
+                Backend::Live
+            }
+            Traffic::Replay(path) => {
+                let cassette = load_cassette(path)?;
+                let server = FixtureServer::start(vec![cassette], ServerOptions::default())
+                    .await
+                    .map_err(|error| {
+                        Failure::usage(format!("cannot start the replay server: {error}"))
+                    })?;
+                config = config.with_base_url(&server.base_url()).with_api_key(None);
+                Backend::Replay {
+                    server,
+                    path: path.clone(),
+                }
+            }
+            Traffic::Bundled { name, cassette } => {
+                let cassette = Cassette::from_json(cassette).map_err(|error| {
+                    Failure::usage(format!("the bundled session {name} is unreadable: {error}"))
+                })?;
+                let server = FixtureServer::start(vec![cassette], ServerOptions::default())
+                    .await
+                    .map_err(|error| {
+                        Failure::usage(format!("cannot start the replay server: {error}"))
+                    })?;
+                config = config.with_base_url(&server.base_url()).with_api_key(None);
+                Backend::Replay {
+                    server,
+                    path: PathBuf::from(format!("fixtures/sessions/{name}.json")),
+                }
+            }
+            Traffic::Record(path) => {
+                require_key(&config)?;
+                check_writable(path)?;
+                let proxy = RecordingProxy::start(&config.base_url)
+                    .await
+                    .map_err(|error| {
+                        Failure::usage(format!("cannot start the recorder: {error}"))
+                    })?;
+                config = config.with_base_url(&proxy.base_url());
+                Backend::Record {
+                    proxy,
+                    path: path.clone(),
+                }
+            }
+        };
+        let client = Client::new(config)?;
+        Ok(Session { client, backend })
+    }
+
+    /// Ends the session: a replay must have used its cassette exactly; a
+    /// recording is written to its file. Returns a notice line to show.
+    pub(crate) async fn finish(self, command: &str) -> Result<Option<String>> {
+        match self.backend {
+            Backend::Live => Ok(None),
+            Backend::Replay { server, path } => {
+                let verdict = server.verify();
+                server.shutdown().await;
+                match verdict {
+                    Ok(()) => Ok(None),
+                    Err(report) => Err(Failure::work(format!(
+                        "the run did not match the cassette {}: {}",
+                        path.display(),
+                        report
+                            .to_string()
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ))
+                    .into()),
+                }
+            }
+            Backend::Record { proxy, path } => {
+                let count = proxy.recorded_count();
+                let cassette = proxy.finish(
+                    command,
+                    &format!("recorded by `agent-fork --record` running `{command}`"),
+                );
+                proxy.shutdown().await;
+                cassette
+                    .save(&path)
+                    .map_err(|error| Failure::usage(error.to_string()))?;
+                Ok(Some(format!(
+                    "recorded {count} interactions into {}",
+                    path.display()
+                )))
+            }
+        }
+    }
+}
+
+fn require_key(config: &ClientConfig) -> Result<()> {
+    if config.api_key.is_none() && config.targets_public_endpoint() {
+        return Err(Failure::usage(
+            "GEMINI_API_KEY is not set: export GEMINI_API_KEY=<your key> to call Gemini, \
+             or add --replay FILE to replay a recorded session, or run `agent-fork examples` \
+             to see the bundled sessions",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn load_cassette(path: &Path) -> Result<Cassette> {
+    Cassette::load(path).map_err(|error| Failure::usage(format!("cannot replay: {error}")).into())
+}
+
+fn check_writable(path: &Path) -> Result<()> {
+    let folder = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        return Err(Failure::usage(format!(
+            "cannot record into {}: the folder {} does not exist",
+            path.display(),
+            folder.display()
+        ))
+        .into());
+    }
+    Ok(())
+}

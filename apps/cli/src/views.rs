@@ -1,0 +1,229 @@
+//! Library results drawn for people, with render. Pure functions: values
+//! in, text out; the caller writes it. The examples share this file (they
+//! include it by path), so it depends only on the library crates.
+
+#![allow(unreachable_pub, reason = "shared by path with the examples")]
+
+use std::time::Duration;
+
+use agent_core::{ForkResult, ForkStatus};
+use genai_client::Usage;
+use render::{
+    Accent, Panel, Status, Theme, UsageLine, humanize, key_value, status_line, usage_line,
+};
+
+/// The panel shown when a fork starts.
+pub fn fork_header(
+    fork_id: &str,
+    agent_type: &str,
+    model: &str,
+    task: &str,
+    tools: &str,
+    theme: &Theme,
+) -> String {
+    let body = [
+        format!("Forking to {agent_type} agent"),
+        key_value("Model", model, theme),
+        key_value("Tools", tools, theme),
+        key_value("Task", &preview(task, 100), theme),
+    ]
+    .join("\n");
+    Panel::new(body)
+        .title(format!("🔀 Fork {fork_id}"))
+        .accent(Accent::Cyan)
+        .render(theme)
+}
+
+/// Everything about a finished fork: status, facts, the answer, usage.
+pub fn fork_result(result: &ForkResult, theme: &Theme) -> String {
+    let mut blocks = vec![
+        key_value("Status", result.status.as_str(), theme),
+        key_value("Model", &result.model, theme),
+    ];
+    if result.usage.thoughts > 0 {
+        blocks.push(key_value(
+            "Thinking tokens",
+            &humanize::count(result.usage.thoughts),
+            theme,
+        ));
+    }
+    if !result.files_created.is_empty() {
+        blocks.push(key_value(
+            "Files created",
+            &result.files_created.join(", "),
+            theme,
+        ));
+    }
+    if let Some(error) = &result.error {
+        blocks.push(status_line(
+            Status::Failed,
+            &format!("{} error: {}", error.kind, error.message),
+            theme,
+        ));
+    }
+    if result.status == ForkStatus::Partial {
+        blocks.push(status_line(
+            Status::Skipped,
+            &format!("stopped at the turn limit ({} turns) with tool calls pending; raise --max-turns to let it finish", result.turns.len()),
+            theme,
+        ));
+    }
+    if !result.text.trim().is_empty() {
+        blocks.push(
+            Panel::markdown(&result.text)
+                .title(answer_title(&result.agent_type))
+                .render(theme),
+        );
+    }
+    if !result.sources.is_empty() {
+        let lines: Vec<String> = result
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(index, source)| {
+                format!(
+                    "{}. {} {}",
+                    index + 1,
+                    source.title.as_deref().unwrap_or("(untitled)"),
+                    source.uri.as_deref().unwrap_or_default()
+                )
+            })
+            .collect();
+        blocks.push(
+            Panel::new(lines.join("\n"))
+                .title("Sources")
+                .accent(Accent::Dim)
+                .render(theme),
+        );
+    }
+    blocks.push(usage(
+        &result.usage,
+        Duration::from_millis(result.elapsed_ms),
+        theme,
+    ));
+    blocks.join("\n")
+}
+
+/// The title of the answer panel, by agent type (as the original's demos).
+fn answer_title(agent_type: &str) -> &'static str {
+    match agent_type {
+        "code" => "Code Output",
+        "research" => "Research Results",
+        "analysis" => "Analysis",
+        _ => "Response",
+    }
+}
+
+/// The usage line for tokens and time.
+pub fn usage(usage: &Usage, elapsed: Duration, theme: &Theme) -> String {
+    usage_line(
+        &UsageLine {
+            prompt: usage.prompt,
+            output: usage.candidates,
+            thinking: usage.thoughts,
+            cached: usage.cached,
+            tool_use: usage.tool_use,
+            total: usage.total,
+            elapsed,
+        },
+        theme,
+    )
+}
+
+/// The first `limit` characters of `text`, with an ellipsis when cut.
+pub fn preview(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}...", text[..cut].trim_end()),
+        None => text.to_owned(),
+    }
+}
+
+/// The status symbol for a fork status.
+pub fn fork_status(status: ForkStatus) -> Status {
+    match status {
+        ForkStatus::Success => Status::Ok,
+        ForkStatus::Partial => Status::Skipped,
+        ForkStatus::Error => Status::Failed,
+        ForkStatus::Cancelled => Status::Cancelled,
+    }
+}
+
+/// The panel shown when a swarm starts.
+pub fn swarm_header(total: usize, agent_type: &str, concurrency: usize, theme: &Theme) -> String {
+    let body = [
+        "Spawning agent swarm".to_owned(),
+        key_value("Tasks", &total.to_string(), theme),
+        key_value("Agent type", agent_type, theme),
+        key_value("Max concurrent", &concurrency.to_string(), theme),
+    ]
+    .join("\n");
+    Panel::new(body)
+        .title("🐝 Swarm")
+        .accent(Accent::Yellow)
+        .render(theme)
+}
+
+/// A finished swarm: counts, each result's status, the consolidated summary.
+pub fn swarm_result(
+    outcome: &agent_core::SwarmOutcome,
+    elapsed: Duration,
+    theme: &Theme,
+) -> String {
+    let mut blocks = vec![key_value(
+        "Completed",
+        &format!("{}/{}", outcome.completed, outcome.total),
+        theme,
+    )];
+    if outcome.failed > 0 {
+        blocks.push(key_value("Failed", &outcome.failed.to_string(), theme));
+    }
+    for (index, result) in &outcome.results {
+        let mut line = format!("{}. {}", index + 1, preview(&result.task, 70));
+        if let Some(error) = &result.error {
+            line.push_str(&format!(": {}", error.message));
+        }
+        blocks.push(status_line(fork_status(result.status), &line, theme));
+    }
+    match &outcome.consolidated {
+        Some(consolidated) if !consolidated.text.trim().is_empty() => {
+            blocks.push(
+                Panel::markdown(&consolidated.text)
+                    .title("Consolidated Summary")
+                    .render(theme),
+            );
+        }
+        Some(consolidated) => {
+            let reason = consolidated
+                .error
+                .as_ref()
+                .map_or("no text", |error| error.message.as_str());
+            blocks.push(status_line(
+                Status::Failed,
+                &format!("consolidation failed: {reason}"),
+                theme,
+            ));
+        }
+        None if outcome.results.len() == 1 => {
+            blocks.push(
+                Panel::markdown(&outcome.results[0].1.text)
+                    .title("Response")
+                    .render(theme),
+            );
+        }
+        None => {
+            for (index, result) in outcome
+                .results
+                .iter()
+                .filter(|(_, result)| result.is_success())
+            {
+                blocks.push(
+                    Panel::markdown(&result.text)
+                        .title(format!("Result {}", index + 1))
+                        .render(theme),
+                );
+            }
+        }
+    }
+    blocks.push(usage(&outcome.usage, elapsed, theme));
+    blocks.join("\n")
+}

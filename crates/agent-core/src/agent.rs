@@ -1,0 +1,293 @@
+//! Agent types: the five built-in ones and custom ones from `agent-fork.toml`.
+//!
+//! A type is a *profile*: default model, thinking budget, system
+//! instruction, and which tools it gets. Every field can be overridden per
+//! call with [`AgentOverrides`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::prompts;
+
+/// The built-in agent types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuiltinAgent {
+    /// A senior engineer who writes complete, working files with the file tools.
+    Code,
+    /// A researcher who finds current facts with Google Search and cites them.
+    Research,
+    /// An analyst who reads files and writes analysis reports.
+    Analysis,
+    /// Ideation and writing.
+    Creative,
+    /// The default helper.
+    General,
+}
+
+impl BuiltinAgent {
+    /// All built-in types, in display order.
+    pub const ALL: [BuiltinAgent; 5] = [
+        BuiltinAgent::Code,
+        BuiltinAgent::Research,
+        BuiltinAgent::Analysis,
+        BuiltinAgent::Creative,
+        BuiltinAgent::General,
+    ];
+
+    /// The type's name, e.g. `code`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::Research => "research",
+            Self::Analysis => "analysis",
+            Self::Creative => "creative",
+            Self::General => "general",
+        }
+    }
+
+    /// The type's default profile (the original tool's models and budgets).
+    pub fn profile(self) -> AgentProfile {
+        let (model, thinking_budget, file_tools, search) = match self {
+            Self::Code => ("gemini-2.5-pro", 8192, true, false),
+            Self::Research => ("gemini-2.5-flash", 2048, false, true),
+            Self::Analysis => ("gemini-2.5-pro", 4096, true, false),
+            Self::Creative => ("gemini-2.5-flash", 1024, false, false),
+            Self::General => ("gemini-2.5-flash", 1024, true, false),
+        };
+        AgentProfile {
+            name: self.name().to_owned(),
+            model: model.to_owned(),
+            thinking_budget: Some(thinking_budget),
+            instruction: prompts::agent_instruction(self).to_owned(),
+            file_tools,
+            search,
+            code_execution: false,
+        }
+    }
+}
+
+impl fmt::Display for BuiltinAgent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything that defines how an agent of some type is run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentProfile {
+    /// The type's name (`code`, or a custom name).
+    pub name: String,
+    /// The Gemini model.
+    pub model: String,
+    /// Thinking budget in tokens; `None` leaves it to the model.
+    pub thinking_budget: Option<i32>,
+    /// The system instruction.
+    pub instruction: String,
+    /// Whether the workspace file tools are offered.
+    pub file_tools: bool,
+    /// Whether Google Search grounding is on.
+    pub search: bool,
+    /// Whether the code-execution tool is on.
+    pub code_execution: bool,
+}
+
+/// Per-call changes to a profile; `None` keeps the profile's value.
+///
+/// ```
+/// use agent_core::{AgentOverrides, BuiltinAgent};
+/// let profile = BuiltinAgent::Code.profile().with(&AgentOverrides {
+///     thinking_budget: Some(4096),
+///     ..AgentOverrides::default()
+/// });
+/// assert_eq!(profile.thinking_budget, Some(4096));
+/// assert_eq!(profile.model, "gemini-2.5-pro");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentOverrides {
+    /// Another model.
+    pub model: Option<String>,
+    /// Another thinking budget.
+    pub thinking_budget: Option<i32>,
+    /// Another system instruction.
+    pub instruction: Option<String>,
+    /// File tools on or off.
+    pub file_tools: Option<bool>,
+    /// Search on or off.
+    pub search: Option<bool>,
+    /// Code execution on or off.
+    pub code_execution: Option<bool>,
+}
+
+impl AgentProfile {
+    /// This profile with the overrides applied.
+    pub fn with(mut self, overrides: &AgentOverrides) -> AgentProfile {
+        if let Some(model) = &overrides.model {
+            self.model.clone_from(model);
+        }
+        if let Some(budget) = overrides.thinking_budget {
+            self.thinking_budget = Some(budget);
+        }
+        if let Some(instruction) = &overrides.instruction {
+            self.instruction.clone_from(instruction);
+        }
+        self.file_tools = overrides.file_tools.unwrap_or(self.file_tools);
+        self.search = overrides.search.unwrap_or(self.search);
+        self.code_execution = overrides.code_execution.unwrap_or(self.code_execution);
+        self
+    }
+}
+
+/// The agent types available: the built-in ones plus any from a project file.
+///
+/// ```
+/// use agent_core::AgentCatalog;
+/// let catalog = AgentCatalog::from_toml(r#"
+///     [agents.reviewer]
+///     model = "gemini-2.5-pro"
+///     thinking_budget = 2048
+///     instruction = "Review the code you are given."
+///     tools = ["files"]
+/// "#).unwrap();
+/// assert_eq!(catalog.get("reviewer").unwrap().model, "gemini-2.5-pro");
+/// assert!(catalog.get("code").is_ok());
+/// assert!(catalog.get("nope").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCatalog {
+    profiles: BTreeMap<String, AgentProfile>,
+}
+
+impl Default for AgentCatalog {
+    fn default() -> Self {
+        let profiles = BuiltinAgent::ALL
+            .into_iter()
+            .map(|agent| (agent.name().to_owned(), agent.profile()))
+            .collect();
+        Self { profiles }
+    }
+}
+
+/// An `agent-fork.toml` could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {message}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// The file is not valid TOML or has wrong fields.
+    #[error("{path} is not a valid agent-fork.toml: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An agent type name that is not known.
+    #[error("unknown agent type `{name}`; known types: {known}")]
+    UnknownType {
+        /// The name asked for.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+}
+
+/// A custom agent type as written in `agent-fork.toml` under `[agents.NAME]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomAgent {
+    /// Start from this built-in type (default `general`).
+    base: Option<BuiltinAgent>,
+    model: Option<String>,
+    thinking_budget: Option<i32>,
+    instruction: Option<String>,
+    /// Tools: any of `files`, `search`, `code_execution`.
+    tools: Option<Vec<ToolName>>,
+    search: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum ToolName {
+    Files,
+    Search,
+    CodeExecution,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectFile {
+    #[serde(default)]
+    agents: BTreeMap<String, CustomAgent>,
+}
+
+impl AgentCatalog {
+    /// The built-in types plus the `[agents.*]` tables of `text`.
+    pub fn from_toml(text: &str) -> Result<AgentCatalog, CatalogError> {
+        Self::parse(text, "agent-fork.toml")
+    }
+
+    /// The built-in types plus those of the project file at `path`.
+    pub fn load(path: &Path) -> Result<AgentCatalog, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|error| CatalogError::Read {
+            path: path.display().to_string(),
+            message: error.to_string(),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    fn parse(text: &str, path: &str) -> Result<AgentCatalog, CatalogError> {
+        let invalid = |message: String| CatalogError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let file: ProjectFile =
+            toml::from_str(text).map_err(|error| invalid(error.message().to_owned()))?;
+        let mut catalog = AgentCatalog::default();
+        for (name, custom) in file.agents {
+            if name.trim().is_empty() || name.contains(char::is_whitespace) {
+                return Err(invalid(format!(
+                    "agent type name `{name}` must be one word"
+                )));
+            }
+            let mut profile = custom.base.unwrap_or(BuiltinAgent::General).profile();
+            profile.name.clone_from(&name);
+            if let Some(tools) = &custom.tools {
+                profile.file_tools = tools.contains(&ToolName::Files);
+                profile.search = tools.contains(&ToolName::Search);
+                profile.code_execution = tools.contains(&ToolName::CodeExecution);
+            }
+            let overrides = AgentOverrides {
+                model: custom.model,
+                thinking_budget: custom.thinking_budget,
+                instruction: custom.instruction,
+                search: custom.search,
+                ..AgentOverrides::default()
+            };
+            catalog.profiles.insert(name, profile.with(&overrides));
+        }
+        Ok(catalog)
+    }
+
+    /// The profile named `name`.
+    pub fn get(&self, name: &str) -> Result<&AgentProfile, CatalogError> {
+        self.profiles
+            .get(name)
+            .ok_or_else(|| CatalogError::UnknownType {
+                name: name.to_owned(),
+                known: self.names().collect::<Vec<_>>().join(", "),
+            })
+    }
+
+    /// The known type names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.profiles.keys().map(String::as_str)
+    }
+}

@@ -1,0 +1,453 @@
+//! The tool loop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{StreamExt, stream};
+use genai_client::{
+    Client, Content, FunctionCall, FunctionDeclaration, GenerateContentRequest,
+    GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator,
+    ThinkingConfig, Tool, Usage,
+};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::result::{ForkError, ForkResult, ForkStatus, TurnRecord};
+use super::{ForkRequest, MAX_CALLS_PER_TURN};
+use crate::events::{Event, EventSink};
+use crate::ids::ForkId;
+use crate::prompts;
+use crate::workspace::Workspace;
+
+/// Runs forks: holds the client, the workspace the tools act on (if any)
+/// and where events go. Cheap to clone.
+///
+/// ```no_run
+/// # async fn demo() {
+/// use agent_core::{BuiltinAgent, EventSink, ForkRequest, Forker};
+/// use tokio_util::sync::CancellationToken;
+/// let client = genai_client::Client::from_env().unwrap();
+/// let forker = Forker::new(client).with_events(EventSink::none());
+/// let request = ForkRequest::new("Name three sorting algorithms.", BuiltinAgent::General.profile());
+/// let result = forker.run(request, &CancellationToken::new()).await;
+/// println!("{}: {}", result.status.as_str(), result.text);
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Forker {
+    client: Client,
+    workspace: Option<Arc<Workspace>>,
+    events: EventSink,
+}
+
+impl Forker {
+    /// A forker without workspace tools and without events.
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            workspace: None,
+            events: EventSink::none(),
+        }
+    }
+
+    /// The same forker with workspace tools over `workspace`.
+    pub fn with_workspace(mut self, workspace: Arc<Workspace>) -> Self {
+        self.workspace = Some(workspace);
+        self
+    }
+
+    /// The same forker sending events to `events`.
+    pub fn with_events(mut self, events: EventSink) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The event sink.
+    pub fn events(&self) -> &EventSink {
+        &self.events
+    }
+
+    /// Runs one fork to its end. Never fails: errors and cancellation are
+    /// reported in the result's status, with what was done before.
+    pub async fn run(&self, request: ForkRequest, cancel: &CancellationToken) -> ForkResult {
+        let fork_id = request.fork_id.clone().unwrap_or_else(ForkId::generate);
+        let started = Instant::now();
+        let tools_on = request.profile.file_tools && self.workspace.is_some();
+        self.events.emit(Event::ForkStarted {
+            fork_id: fork_id.clone(),
+            agent_type: request.profile.name.clone(),
+            model: request.profile.model.clone(),
+            task: request.task.clone(),
+            tools: tools_on,
+        });
+        let client = self
+            .client
+            .with_retry_observer(retry_events(&self.events, &fork_id));
+        let mut run = LoopState::new(&request, fork_id, self.events.clone());
+        let status = self
+            .tool_loop(&client, &request, tools_on, &mut run, cancel)
+            .await;
+        run.finish(status, started.elapsed())
+    }
+
+    async fn tool_loop(
+        &self,
+        client: &Client,
+        request: &ForkRequest,
+        tools_on: bool,
+        run: &mut LoopState,
+        cancel: &CancellationToken,
+    ) -> ForkStatus {
+        let template = self.request_template(request, tools_on);
+        for turn in 1..=request.max_turns.max(1) {
+            let mut body = template.clone();
+            body.contents.clone_from(&run.contents);
+            let call = self.call_model(
+                client,
+                &request.profile.model,
+                &body,
+                request.stream,
+                &run.fork_id,
+            );
+            let response = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return ForkStatus::Cancelled,
+                response = call => response,
+            };
+            let response = match response {
+                Ok(response) => response,
+                Err(error) => {
+                    run.error = Some(fork_error(&error));
+                    return ForkStatus::Error;
+                }
+            };
+            let calls = run.record_turn(&response);
+            if calls.is_empty() {
+                return ForkStatus::Success;
+            }
+            if turn == request.max_turns.max(1) {
+                return ForkStatus::Partial;
+            }
+            let results = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return ForkStatus::Cancelled,
+                results = self.run_calls(&run.fork_id, calls, request.tool_concurrency) => results,
+            };
+            run.record_tool_results(results);
+        }
+        ForkStatus::Partial
+    }
+
+    fn request_template(&self, request: &ForkRequest, tools_on: bool) -> GenerateContentRequest {
+        let profile = &request.profile;
+        let instruction = match &request.context {
+            Some(context) => prompts::with_context(&profile.instruction, context),
+            None => profile.instruction.clone(),
+        };
+        let mut tools = Vec::new();
+        if let (true, Some(workspace)) = (tools_on, &self.workspace) {
+            let declarations: Vec<FunctionDeclaration> = workspace
+                .declarations()
+                .into_iter()
+                .filter_map(|declaration| serde_json::from_value(declaration).ok())
+                .collect();
+            if !declarations.is_empty() {
+                tools.push(Tool::FunctionDeclarations(declarations));
+            }
+        }
+        if profile.search {
+            tools.push(Tool::google_search());
+        }
+        if profile.code_execution {
+            tools.push(Tool::code_execution());
+        }
+        let thinking = (profile.thinking_budget.is_some() || request.include_thoughts).then(|| {
+            ThinkingConfig {
+                thinking_budget: profile.thinking_budget,
+                include_thoughts: request.include_thoughts.then_some(true),
+                ..ThinkingConfig::default()
+            }
+        });
+        GenerateContentRequest {
+            system_instruction: Some(Content::instruction(instruction)),
+            tools,
+            generation_config: thinking.map(|thinking| GenerationConfig {
+                thinking_config: Some(thinking),
+                ..GenerationConfig::default()
+            }),
+            ..GenerateContentRequest::default()
+        }
+    }
+
+    async fn call_model(
+        &self,
+        client: &Client,
+        model: &str,
+        body: &GenerateContentRequest,
+        stream: bool,
+        fork_id: &ForkId,
+    ) -> Result<GenerateContentResponse, genai_client::Error> {
+        if !stream {
+            return client.generate_content(model, body).await;
+        }
+        let mut chunks = client.stream_generate_content(model, body).await?;
+        let mut accumulator = StreamAccumulator::default();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            let text = chunk.text();
+            if !text.is_empty() {
+                self.events.emit(Event::TextDelta {
+                    fork_id: fork_id.clone(),
+                    text,
+                });
+            }
+            accumulator.push(&chunk);
+        }
+        Ok(accumulator.finish())
+    }
+
+    /// Runs the calls of one turn, at most `concurrency` at once, and returns
+    /// their results in call order.
+    async fn run_calls(
+        &self,
+        fork_id: &ForkId,
+        calls: Vec<FunctionCall>,
+        concurrency: usize,
+    ) -> Vec<(FunctionCall, ToolRun)> {
+        stream::iter(calls.into_iter().enumerate())
+            .map(|(index, call)| async move {
+                let run = if index >= MAX_CALLS_PER_TURN {
+                    ToolRun::refused(format!(
+                        "too many function calls in one turn; only the first {MAX_CALLS_PER_TURN} were run"
+                    ))
+                } else {
+                    self.run_call(fork_id, &call).await
+                };
+                (call, run)
+            })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    async fn run_call(&self, fork_id: &ForkId, call: &FunctionCall) -> ToolRun {
+        let args = call.args_or_empty();
+        self.events.emit(Event::ToolCall {
+            fork_id: fork_id.clone(),
+            name: call.name.clone(),
+            args: args.clone(),
+        });
+        let run = match &self.workspace {
+            Some(workspace) => {
+                let outcome = workspace.call(&call.name, &args).await;
+                ToolRun {
+                    ok: outcome.ok,
+                    value: outcome.value,
+                    created: outcome.created,
+                }
+            }
+            None => ToolRun::refused("no workspace tools are available in this fork".to_owned()),
+        };
+        let error = (!run.ok).then(|| {
+            run.value
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("failed")
+                .to_owned()
+        });
+        self.events.emit(Event::ToolResult {
+            fork_id: fork_id.clone(),
+            name: call.name.clone(),
+            ok: run.ok,
+            error,
+        });
+        run
+    }
+}
+
+/// The outcome of one tool call, as the loop needs it.
+struct ToolRun {
+    ok: bool,
+    value: Value,
+    created: Vec<String>,
+}
+
+impl ToolRun {
+    fn refused(message: String) -> Self {
+        Self {
+            ok: false,
+            value: json!({ "success": false, "error": message }),
+            created: Vec::new(),
+        }
+    }
+}
+
+/// Everything the loop accumulates.
+struct LoopState {
+    fork_id: ForkId,
+    events: EventSink,
+    task: String,
+    agent_type: String,
+    model: String,
+    contents: Vec<Content>,
+    texts: Vec<String>,
+    thoughts: Vec<String>,
+    model_version: Option<String>,
+    usage: Usage,
+    turns: Vec<TurnRecord>,
+    tools_executed: Vec<String>,
+    files_created: Vec<String>,
+    search_queries: Vec<String>,
+    sources: Vec<genai_client::GroundingSource>,
+    error: Option<ForkError>,
+    started_at: String,
+}
+
+impl LoopState {
+    fn new(request: &ForkRequest, fork_id: ForkId, events: EventSink) -> Self {
+        Self {
+            fork_id,
+            events,
+            task: request.task.clone(),
+            agent_type: request.profile.name.clone(),
+            model: request.profile.model.clone(),
+            contents: vec![Content::user(request.task.clone())],
+            texts: Vec::new(),
+            thoughts: Vec::new(),
+            model_version: None,
+            usage: Usage::default(),
+            turns: Vec::new(),
+            tools_executed: Vec::new(),
+            files_created: Vec::new(),
+            search_queries: Vec::new(),
+            sources: Vec::new(),
+            error: None,
+            started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+
+    /// Keeps what one reply brought; returns its function calls.
+    fn record_turn(&mut self, response: &GenerateContentResponse) -> Vec<FunctionCall> {
+        let usage = response.usage().unwrap_or_default();
+        self.usage += usage;
+        let calls: Vec<FunctionCall> = response.function_calls().into_iter().cloned().collect();
+        self.turns.push(TurnRecord {
+            usage,
+            function_calls: calls.iter().map(|call| call.name.clone()).collect(),
+            finish_reason: response.finish_reason().map(ToString::to_string),
+        });
+        if response.model_version.is_some() {
+            self.model_version.clone_from(&response.model_version);
+        }
+        push_non_empty(&mut self.texts, response.text());
+        push_non_empty(&mut self.thoughts, response.thought_text());
+        for query in response.grounding_queries() {
+            if !self.search_queries.iter().any(|known| known == query) {
+                self.search_queries.push(query.to_owned());
+            }
+        }
+        for source in response.grounding_sources() {
+            if !self.sources.contains(&source) {
+                self.sources.push(source);
+            }
+        }
+        // The model turn goes back exactly as received, signatures included.
+        if let Some(content) = response.content() {
+            let mut turn = content.clone();
+            turn.role = Some(Role::Model);
+            turn.parts.retain(|part| !part.is_empty());
+            if !turn.parts.is_empty() {
+                self.contents.push(turn);
+            }
+        }
+        calls
+    }
+
+    fn record_tool_results(&mut self, results: Vec<(FunctionCall, ToolRun)>) {
+        let mut parts = Vec::with_capacity(results.len());
+        for (call, run) in results {
+            self.tools_executed.push(call.name.clone());
+            for path in run.created {
+                if !self.files_created.contains(&path) {
+                    self.files_created.push(path);
+                }
+            }
+            parts.push(Part::function_response(&call, run.value));
+        }
+        self.contents.push(Content {
+            role: Some(Role::User),
+            parts,
+        });
+    }
+
+    fn finish(self, status: ForkStatus, elapsed: Duration) -> ForkResult {
+        let result = ForkResult {
+            fork_id: self.fork_id,
+            agent_type: self.agent_type,
+            task: self.task,
+            status,
+            text: self.texts.join("\n\n"),
+            thoughts: self.thoughts.join("\n\n"),
+            model: self.model,
+            model_version: self.model_version,
+            usage: self.usage,
+            turns: self.turns,
+            tools_executed: self.tools_executed,
+            files_created: self.files_created,
+            search_queries: self.search_queries,
+            sources: self.sources,
+            error: self.error,
+            started_at: self.started_at,
+            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        };
+        self.events.emit(Event::ForkFinished {
+            fork_id: result.fork_id.clone(),
+            status,
+            usage: result.usage,
+            elapsed,
+            error: result.error.as_ref().map(|error| error.message.clone()),
+        });
+        result
+    }
+}
+
+fn push_non_empty(list: &mut Vec<String>, text: String) {
+    if !text.trim().is_empty() {
+        list.push(text);
+    }
+}
+
+/// A retry observer that turns client retries into fork events.
+pub(crate) fn retry_events(
+    events: &EventSink,
+    fork_id: &ForkId,
+) -> genai_client::SharedRetryObserver {
+    let (events, fork_id) = (events.clone(), fork_id.clone());
+    Arc::new(move |retry: &RetryEvent| {
+        events.emit(Event::Retry {
+            fork_id: fork_id.clone(),
+            attempt: retry.attempt,
+            delay: retry.delay,
+            reason: retry.reason.clone(),
+        });
+    })
+}
+
+/// The kept facts of a client error.
+pub(crate) fn fork_error(error: &genai_client::Error) -> ForkError {
+    ForkError {
+        kind: error.kind().as_str().to_owned(),
+        message: error
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        http_status: error.api().map(|api| api.code),
+    }
+}

@@ -1,0 +1,300 @@
+//! Swarms: many forks of one agent type, at most N at once.
+//!
+//! Tasks are pulled lazily from an iterator, so a swarm of any size holds
+//! only the forks in flight, the finished results the caller asked to keep,
+//! and the excerpts kept for consolidation (bounded by a character budget).
+//! Each result is handed to the caller as it finishes; one failure never
+//! affects the others.
+
+use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use genai_client::Usage;
+use tokio_util::sync::CancellationToken;
+
+use crate::agent::AgentProfile;
+use crate::events::Event;
+use crate::fork::{ForkRequest, ForkResult, ForkStatus, Forker};
+use crate::ids::SwarmId;
+use crate::prompts::{self, Excerpt};
+
+/// How a swarm runs.
+///
+/// ```
+/// use agent_core::{BuiltinAgent, SwarmOptions};
+/// let options = SwarmOptions::new(BuiltinAgent::Analysis.profile());
+/// assert_eq!(options.concurrency, 5);
+/// assert!(options.consolidate);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwarmOptions {
+    /// The agent profile every fork uses.
+    pub profile: AgentProfile,
+    /// A context summary given to every fork.
+    pub context: Option<String>,
+    /// Most tool-loop turns per fork.
+    pub max_turns: u32,
+    /// Most forks running at once.
+    pub concurrency: usize,
+    /// Whether to consolidate the results with one more call.
+    pub consolidate: bool,
+    /// The consolidation call's settings.
+    pub consolidation: ConsolidationOptions,
+    /// Keep every result in [`SwarmOutcome::results`]; turn off for huge
+    /// swarms whose results are written out as they finish.
+    pub keep_results: bool,
+}
+
+impl SwarmOptions {
+    /// Defaults: 5 at once, 10 turns per fork, consolidation on, results kept.
+    pub fn new(profile: AgentProfile) -> Self {
+        Self {
+            profile,
+            context: None,
+            max_turns: 10,
+            concurrency: 5,
+            consolidate: true,
+            consolidation: ConsolidationOptions::default(),
+            keep_results: true,
+        }
+    }
+}
+
+/// Settings of the consolidation call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsolidationOptions {
+    /// The model (a fast one by default).
+    pub model: String,
+    /// Its thinking budget.
+    pub thinking_budget: Option<i32>,
+    /// Each result is cut to this many characters; the prompt says so when it cuts.
+    pub per_result_cap: usize,
+    /// All excerpts together stay under this many characters; results that
+    /// do not fit are left out and the prompt says how many.
+    pub total_budget: usize,
+}
+
+impl Default for ConsolidationOptions {
+    fn default() -> Self {
+        Self {
+            model: "gemini-2.5-flash".to_owned(),
+            thinking_budget: Some(1024),
+            per_result_cap: 2000,
+            total_budget: 200_000,
+        }
+    }
+}
+
+/// The outcome of a swarm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwarmOutcome {
+    /// The swarm's id.
+    pub swarm_id: SwarmId,
+    /// Tasks run.
+    pub total: usize,
+    /// Forks that succeeded.
+    pub completed: usize,
+    /// Forks that did not (error, partial or cancelled).
+    pub failed: usize,
+    /// Every result in task order, when kept.
+    pub results: Vec<(usize, ForkResult)>,
+    /// The consolidation, when it ran.
+    pub consolidated: Option<ForkResult>,
+    /// Tokens over every fork and the consolidation.
+    pub usage: Usage,
+    /// True when the swarm was cancelled before every task ran.
+    pub cancelled: bool,
+}
+
+/// Runs a swarm.
+pub struct Swarm<'a> {
+    forker: &'a Forker,
+    options: SwarmOptions,
+    swarm_id: SwarmId,
+}
+
+impl<'a> Swarm<'a> {
+    /// A swarm of forks made by `forker`.
+    pub fn new(forker: &'a Forker, options: SwarmOptions) -> Self {
+        Self {
+            forker,
+            options,
+            swarm_id: SwarmId::generate(),
+        }
+    }
+
+    /// The same swarm under an existing id (when resuming a run).
+    pub fn with_id(mut self, swarm_id: SwarmId) -> Self {
+        self.swarm_id = swarm_id;
+        self
+    }
+
+    /// The swarm's id.
+    pub fn id(&self) -> &SwarmId {
+        &self.swarm_id
+    }
+
+    /// Runs `tasks` (each with its index, which results keep), handing each
+    /// result to `on_result` as it finishes. `total` is only used for
+    /// progress events.
+    pub async fn run<I>(
+        &self,
+        tasks: I,
+        total: Option<usize>,
+        cancel: &CancellationToken,
+        mut on_result: impl FnMut(usize, &ForkResult),
+    ) -> SwarmOutcome
+    where
+        I: IntoIterator<Item = (usize, String)>,
+    {
+        let options = &self.options;
+        let mut tasks = tasks.into_iter();
+        let mut running = FuturesUnordered::new();
+        let mut excerpts = ExcerptBudget::new(
+            options.consolidation.total_budget,
+            options.consolidation.per_result_cap,
+        );
+        let mut outcome = SwarmOutcome {
+            swarm_id: self.swarm_id.clone(),
+            total: 0,
+            completed: 0,
+            failed: 0,
+            results: Vec::new(),
+            consolidated: None,
+            usage: Usage::default(),
+            cancelled: false,
+        };
+        loop {
+            while running.len() < options.concurrency.max(1) && !cancel.is_cancelled() {
+                let Some((index, task)) = tasks.next() else {
+                    break;
+                };
+                outcome.total += 1;
+                let request = ForkRequest {
+                    context: options.context.clone(),
+                    max_turns: options.max_turns,
+                    ..ForkRequest::new(task, options.profile.clone())
+                };
+                running.push(async move { (index, self.forker.run(request, cancel).await) });
+                self.progress(&outcome, running.len(), total);
+            }
+            let Some((index, result)) = running.next().await else {
+                break;
+            };
+            outcome.usage += result.usage;
+            if result.status == ForkStatus::Success {
+                outcome.completed += 1;
+                if options.consolidate {
+                    excerpts.offer(index, &result.task, &result.text);
+                }
+            } else {
+                outcome.failed += 1;
+            }
+            on_result(index, &result);
+            if options.keep_results {
+                outcome.results.push((index, result));
+            }
+            self.progress(&outcome, running.len(), total);
+        }
+        outcome.cancelled = cancel.is_cancelled();
+        outcome.results.sort_by_key(|(index, _)| *index);
+        if options.consolidate && !outcome.cancelled && outcome.completed > 0 {
+            let consolidated = self.consolidate(&excerpts, cancel).await;
+            outcome.usage += consolidated.usage;
+            outcome.consolidated = Some(consolidated);
+        }
+        outcome
+    }
+
+    fn progress(&self, outcome: &SwarmOutcome, running: usize, total: Option<usize>) {
+        self.forker.events().emit(Event::SwarmProgress {
+            swarm_id: self.swarm_id.clone(),
+            done: outcome.completed,
+            failed: outcome.failed,
+            running,
+            total,
+        });
+    }
+
+    async fn consolidate(
+        &self,
+        excerpts: &ExcerptBudget,
+        cancel: &CancellationToken,
+    ) -> ForkResult {
+        let consolidation = &self.options.consolidation;
+        self.forker.events().emit(Event::ConsolidationStarted {
+            swarm_id: self.swarm_id.clone(),
+            results: excerpts.kept.len(),
+        });
+        let prompt = excerpts.prompt();
+        let profile = AgentProfile {
+            name: "consolidator".to_owned(),
+            model: consolidation.model.clone(),
+            thinking_budget: consolidation.thinking_budget,
+            instruction: prompts::CONSOLIDATOR_INSTRUCTION.to_owned(),
+            file_tools: false,
+            search: false,
+            code_execution: false,
+        };
+        let request = ForkRequest {
+            max_turns: 1,
+            ..ForkRequest::new(prompt, profile)
+        };
+        self.forker.run(request, cancel).await
+    }
+}
+
+/// The excerpts kept for consolidation, lowest task indices first, within a
+/// character budget.
+struct ExcerptBudget {
+    budget: usize,
+    cap: usize,
+    used: usize,
+    kept: BTreeMap<usize, (String, String, Option<usize>)>,
+    omitted: usize,
+}
+
+impl ExcerptBudget {
+    fn new(budget: usize, cap: usize) -> Self {
+        Self {
+            budget,
+            cap: cap.max(1),
+            used: 0,
+            kept: BTreeMap::new(),
+            omitted: 0,
+        }
+    }
+
+    fn offer(&mut self, index: usize, task: &str, text: &str) {
+        let length = text.chars().count();
+        let (excerpt, cut_from) = match text.char_indices().nth(self.cap) {
+            Some((cut, _)) => (text[..cut].to_owned(), Some(length)),
+            None => (text.to_owned(), None),
+        };
+        self.used += excerpt.len() + task.len();
+        self.kept
+            .insert(index, (task.to_owned(), excerpt, cut_from));
+        // Over budget: drop the highest-index excerpts, so which results make
+        // it in does not depend on the order they finished in.
+        while self.used > self.budget && self.kept.len() > 1 {
+            if let Some((_, (task, excerpt, _))) = self.kept.pop_last() {
+                self.used -= excerpt.len() + task.len();
+                self.omitted += 1;
+            }
+        }
+    }
+
+    fn prompt(&self) -> String {
+        let excerpts: Vec<Excerpt<'_>> = self
+            .kept
+            .values()
+            .map(|(task, text, cut_from)| Excerpt {
+                task,
+                text,
+                cut_from: *cut_from,
+            })
+            .collect();
+        prompts::swarm_consolidation(&excerpts, self.cap, self.omitted)
+    }
+}

@@ -1,0 +1,176 @@
+//! Swarms against authored cassettes: the concurrency bound (read from the
+//! fixture server's in-flight counter), a faulted fork failing alone, and
+//! what the consolidation prompt is given.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use agent_core::{BuiltinAgent, ConsolidationOptions, ForkStatus, Forker, Swarm, SwarmOptions};
+use cassette::{FixtureServer, Interaction, RequestSpec, ResponseSpec, ServerOptions};
+use serde_json::json;
+use support::*;
+use tokio_util::sync::CancellationToken;
+
+const MODEL: &str = "gemini-2.5-flash";
+
+fn creative() -> SwarmOptions {
+    SwarmOptions::new(BuiltinAgent::Creative.profile())
+}
+
+fn task_text(index: usize) -> String {
+    format!("Idea number {index}.")
+}
+
+fn slow_reply(index: usize) -> Interaction {
+    let mut interaction = unary(
+        MODEL,
+        task(&task_text(index)),
+        text_reply(&format!("Answer {index}.")),
+    );
+    interaction.response.latency_ms = Some(1_000 + 100 * u64::try_from(index).unwrap());
+    interaction
+}
+
+fn tasks(count: usize) -> Vec<(usize, String)> {
+    (0..count).map(|index| (index, task_text(index))).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrency_reaches_and_never_exceeds_the_limit() {
+    let server = server("bounded", (0..12).map(slow_reply).collect()).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        concurrency: 4,
+        consolidate: false,
+        ..creative()
+    };
+    let finished = Arc::new(Mutex::new(Vec::new()));
+    let outcome = Swarm::new(&forker, options)
+        .run(
+            tasks(12),
+            Some(12),
+            &CancellationToken::new(),
+            |index, _| finished.lock().unwrap().push(index),
+        )
+        .await;
+    server.assert_clean();
+    assert_eq!((outcome.completed, outcome.failed), (12, 0));
+    assert_eq!(server.stats().max_in_flight, 4);
+    assert_eq!(finished.lock().unwrap().len(), 12);
+    let indices: Vec<usize> = outcome.results.iter().map(|(index, _)| *index).collect();
+    assert_eq!(indices, (0..12).collect::<Vec<_>>());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_fork_fails_alone() {
+    let mut interactions: Vec<Interaction> = (0..5).map(slow_reply).collect();
+    interactions[2] = Interaction::new(
+        RequestSpec::post(generate_path(MODEL)).with_body(task(&task_text(2))),
+        ResponseSpec::json(
+            json!({"error": {"code": 403, "message": "Denied.", "status": "PERMISSION_DENIED"}}),
+        )
+        .with_status(403),
+    );
+    let server = server("one-fails", interactions).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        concurrency: 5,
+        consolidate: false,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(5), Some(5), &CancellationToken::new(), |_, _| {})
+        .await;
+    server.assert_clean();
+    assert_eq!((outcome.completed, outcome.failed), (4, 1));
+    let statuses: Vec<ForkStatus> = outcome
+        .results
+        .iter()
+        .map(|(_, result)| result.status)
+        .collect();
+    assert_eq!(statuses[2], ForkStatus::Error);
+    assert!(
+        statuses
+            .iter()
+            .enumerate()
+            .all(|(index, status)| index == 2 || *status == ForkStatus::Success)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn consolidation_gets_capped_results_and_says_so() {
+    let long_answer = "x".repeat(500);
+    let mut interactions: Vec<Interaction> = (0..3)
+        .map(|index| {
+            unary(
+                MODEL,
+                task(&task_text(index)),
+                text_reply(if index == 1 { &long_answer } else { "short" }),
+            )
+        })
+        .collect();
+    interactions.push(unary(
+        MODEL,
+        containing("Several agents worked on related tasks in parallel."),
+        text_reply("All three agree."),
+    ));
+    let server = server("consolidate", interactions).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        concurrency: 3,
+        consolidation: ConsolidationOptions {
+            per_result_cap: 100,
+            ..ConsolidationOptions::default()
+        },
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(3), Some(3), &CancellationToken::new(), |_, _| {})
+        .await;
+    server.assert_clean();
+    let consolidated = outcome.consolidated.expect("consolidation ran");
+    assert_eq!(consolidated.text, "All three agree.");
+    let prompt = bodies(&server)
+        .into_iter()
+        .find_map(|body| {
+            let text = body["contents"][0]["parts"][0]["text"].as_str()?.to_owned();
+            text.starts_with("Several agents").then_some(text)
+        })
+        .expect("the consolidation request was sent");
+    assert!(
+        prompt.contains("1 of the results below were cut to their first 100 characters"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("[cut: first 100 of 500 characters]"));
+    assert!(prompt.contains(&"x".repeat(100)) && !prompt.contains(&"x".repeat(101)));
+    // Results appear in task order whatever order they finished in.
+    let first = prompt.find("task: Idea number 0.").unwrap();
+    let last = prompt.find("task: Idea number 2.").unwrap();
+    assert!(first < last);
+    assert_eq!(outcome.usage.total, 4 * 150);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_stops_new_forks() {
+    let server = FixtureServer::start(
+        vec![cassette("cancel", (0..8).map(slow_reply).collect())],
+        ServerOptions::lenient(),
+    )
+    .await
+    .unwrap();
+    let forker = Forker::new(client(&server));
+    let cancel = CancellationToken::new();
+    let options = SwarmOptions {
+        concurrency: 2,
+        consolidate: true,
+        ..creative()
+    };
+    let stopper = cancel.clone();
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(8), Some(8), &cancel, move |_, _| stopper.cancel())
+        .await;
+    assert!(outcome.cancelled);
+    assert!(outcome.total < 8, "started {} forks", outcome.total);
+    assert!(outcome.consolidated.is_none());
+}

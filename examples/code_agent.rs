@@ -1,0 +1,68 @@
+//! Code agent: a code agent with a larger thinking budget writes a retry
+//! decorator into its workspace with the file tools, then explains it.
+//!
+//! Run with `cargo run --example code_agent`. With `GEMINI_API_KEY` set it
+//! calls Gemini; without, it replays `fixtures/sessions/code_agent.json`.
+
+mod common;
+
+use std::sync::Arc;
+
+use agent_core::workspace::{Workspace, WorkspaceOptions};
+use agent_core::{AgentOverrides, BuiltinAgent, ForkId, ForkRequest, Forker};
+use render::{humanize, key_value};
+use tokio_util::sync::CancellationToken;
+
+const TASK: &str = "Write a Python decorator that:
+1. Retries a function up to 3 times on exception
+2. Uses exponential backoff (1s, 2s, 4s)
+3. Logs each retry attempt
+4. Preserves the original function's metadata
+
+Include type hints and a docstring.";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let demo = common::Demo::start("code_agent", "Code Agent").await?;
+    let workspace = Arc::new(Workspace::open(
+        demo.workspace(),
+        WorkspaceOptions::default(),
+    )?);
+    let forker = Forker::new(demo.client.clone()).with_workspace(workspace);
+    // Every default of an agent type can be changed per call.
+    let overrides = AgentOverrides {
+        thinking_budget: Some(4096),
+        ..AgentOverrides::default()
+    };
+    let profile = BuiltinAgent::Code.profile().with(&overrides);
+    let fork_id = ForkId::generate();
+    demo.show(&common::views::fork_header(
+        fork_id.as_str(),
+        &profile.name,
+        &profile.model,
+        TASK,
+        "workspace (temporary)",
+        &demo.theme,
+    ));
+    let request = ForkRequest {
+        fork_id: Some(fork_id),
+        stream: true,
+        ..ForkRequest::new(TASK, profile)
+    };
+    let result = forker.run(request, &CancellationToken::new()).await;
+    demo.show(&key_value(
+        "Thinking tokens",
+        &humanize::count(result.thinking_tokens()),
+        &demo.theme,
+    ));
+    for file in &result.files_created {
+        let written = std::fs::read_to_string(demo.workspace().join(file))?;
+        demo.show(&key_value(
+            "Wrote",
+            &format!("{file} ({} lines)", written.lines().count()),
+            &demo.theme,
+        ));
+    }
+    demo.show(&common::views::fork_result(&result, &demo.theme));
+    demo.finish().await
+}

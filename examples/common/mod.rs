@@ -1,0 +1,103 @@
+//! What the seven examples share: a Gemini client (live with
+//! `GEMINI_API_KEY`, otherwise the bundled recorded session replayed on
+//! loopback, said in one line), a temporary workspace, and printing.
+//!
+//! Results are drawn with the same views as the `agent-fork` command.
+
+#![allow(dead_code, reason = "each example uses a different subset")]
+#![allow(clippy::print_stdout, reason = "examples are programs that print")]
+
+#[path = "../../apps/cli/src/views.rs"]
+pub mod views;
+
+use anyhow::{Context, Result};
+use cassette::{Cassette, FixtureServer, ServerOptions};
+use genai_client::{ApiKey, Client, ClientConfig};
+use render::{Panel, Theme};
+
+/// The running example: its client, theme and (when replaying) the server.
+pub struct Demo {
+    pub client: Client,
+    pub theme: Theme,
+    replay: Option<FixtureServer>,
+    workspace: tempfile::TempDir,
+}
+
+impl Demo {
+    /// Starts example `name`: live when a key is set, else its bundled session.
+    pub async fn start(name: &str, title: &str) -> Result<Demo> {
+        let theme = theme();
+        println!("{}", Panel::new(format!("Example: {title}")).render(&theme));
+        let (client, replay) = if ApiKey::from_env().is_some() {
+            (Client::new(ClientConfig::from_env())?, None)
+        } else {
+            let text = bundled_session(name)
+                .with_context(|| format!("no bundled session named {name}"))?;
+            let cassette = Cassette::from_json(text)?;
+            let server = FixtureServer::start(vec![cassette], ServerOptions::default()).await?;
+            println!(
+                "No GEMINI_API_KEY set: replaying the bundled session fixtures/sessions/{name}.json (authored, not a live recording)."
+            );
+            let config = ClientConfig::default().with_base_url(&server.base_url());
+            (Client::new(config)?, Some(server))
+        };
+        Ok(Demo {
+            client,
+            theme,
+            replay,
+            workspace: tempfile::tempdir()?,
+        })
+    }
+
+    /// A fresh temporary folder for the file tools.
+    pub fn workspace(&self) -> &std::path::Path {
+        self.workspace.path()
+    }
+
+    /// Prints text.
+    pub fn show(&self, text: &str) {
+        println!("{text}");
+    }
+
+    /// Ends the example: a replay must have used its whole session.
+    pub async fn finish(self) -> Result<()> {
+        if let Some(server) = self.replay {
+            let verdict = server.verify();
+            server.shutdown().await;
+            verdict.map_err(|report| {
+                anyhow::anyhow!("the example did not follow its recorded session: {report}")
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The theme: colour on a terminal unless NO_COLOR is set; width from COLUMNS.
+pub fn theme() -> Theme {
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout().is_terminal();
+    let no_color = std::env::var("NO_COLOR").ok();
+    let color = render::resolve_color(render::ColorChoice::Auto, terminal, no_color.as_deref());
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.parse().ok())
+        .unwrap_or(100);
+    Theme::new(color, width)
+}
+
+/// The bundled session of an example, compiled into the program.
+pub fn bundled_session(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "basic_fork" => include_str!("../../fixtures/sessions/basic_fork.json"),
+        "code_agent" => include_str!("../../fixtures/sessions/code_agent.json"),
+        "research_agent" => include_str!("../../fixtures/sessions/research_agent.json"),
+        "swarm" => include_str!("../../fixtures/sessions/swarm.json"),
+        "orchestrator" => include_str!("../../fixtures/sessions/orchestrator.json"),
+        "summarizer" => include_str!("../../fixtures/sessions/summarizer.json"),
+        "research_then_code" => include_str!("../../fixtures/sessions/research_then_code.json"),
+        _ => return None,
+    })
+}
+
+/// The bundled conversation the summarizer example condenses.
+pub const TODO_API_CONVERSATION: &str = include_str!("../../fixtures/conversations/todo_api.json");

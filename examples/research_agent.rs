@@ -1,0 +1,38 @@
+//! Research agent: a research agent answers with Google Search grounding and
+//! lists its sources.
+//!
+//! Run with `cargo run --example research_agent`. With `GEMINI_API_KEY` set
+//! it calls Gemini; without, it replays `fixtures/sessions/research_agent.json`.
+
+mod common;
+
+use agent_core::{BuiltinAgent, ForkId, ForkRequest, Forker};
+use tokio_util::sync::CancellationToken;
+
+const TASK: &str =
+    "What are the key new features in the Google GenAI Python SDK? Focus on recent additions.";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let demo = common::Demo::start("research_agent", "Research Agent with Google Search").await?;
+    // Research agents have Google Search on and no file tools by default.
+    let forker = Forker::new(demo.client.clone());
+    let profile = BuiltinAgent::Research.profile();
+    let fork_id = ForkId::generate();
+    demo.show(&common::views::fork_header(
+        fork_id.as_str(),
+        &profile.name,
+        &profile.model,
+        TASK,
+        "Google Search",
+        &demo.theme,
+    ));
+    let request = ForkRequest {
+        fork_id: Some(fork_id),
+        stream: true,
+        ..ForkRequest::new(TASK, profile)
+    };
+    let result = forker.run(request, &CancellationToken::new()).await;
+    demo.show(&common::views::fork_result(&result, &demo.theme));
+    demo.finish().await
+}

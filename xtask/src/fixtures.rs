@@ -1,0 +1,253 @@
+//! `cargo xtask test-fixtures`: every CLI scenario in `tests/scenarios.toml`
+//! runs the real `agent-fork` binary in a fresh temporary folder against
+//! its cassette (`--replay`, strict: an unmatched or unused interaction
+//! fails the run), and what a person reads, plus the `--json` output, is
+//! compared with the snapshots in `tests/snapshots/`. Ids, timestamps,
+//! durations and paths are normalised first. `--bless` rewrites the
+//! snapshots instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::{cargo, say};
+
+#[derive(Debug, Deserialize)]
+struct ScenarioFile {
+    scenario: Vec<Scenario>,
+}
+
+/// One run of the binary.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scenario {
+    /// Snapshot name.
+    name: String,
+    /// Arguments after `agent-fork`.
+    args: Vec<String>,
+    /// A cassette (relative to the repository) to `--replay`.
+    cassette: Option<String>,
+    /// Also run with `--json` and snapshot that.
+    #[serde(default)]
+    json: bool,
+    /// Files (relative path → content) to create in the temporary folder first.
+    #[serde(default)]
+    files: std::collections::BTreeMap<String, String>,
+    /// The exit code expected (default 0).
+    #[serde(default)]
+    exit: i32,
+}
+
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let bless = args.iter().any(|arg| arg == "--bless");
+    let root = repository_root()?;
+    cargo(&["build", "--quiet", "--package", "agent-fork", "--locked"])?;
+    let binary = target_dir(&root)
+        .join("debug")
+        .join(format!("agent-fork{}", std::env::consts::EXE_SUFFIX));
+    let text = std::fs::read_to_string(root.join("tests/scenarios.toml"))
+        .context("cannot read tests/scenarios.toml")?;
+    let file: ScenarioFile = toml::from_str(&text).context("tests/scenarios.toml is not valid")?;
+    let normaliser = Normaliser::new()?;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for scenario in &file.scenario {
+        let mut variants = vec![false];
+        if scenario.json {
+            variants.push(true);
+        }
+        for json in variants {
+            let (actual, code) = run_scenario(&binary, &root, scenario, json, &normaliser)?;
+            let extension = if json { "json.snap" } else { "snap" };
+            let snapshot = root
+                .join("tests/snapshots")
+                .join(format!("{}.{extension}", scenario.name));
+            checked += 1;
+            if code != scenario.exit {
+                failures.push(format!(
+                    "{} ({}): exit {code}, expected {}\n{actual}",
+                    scenario.name, extension, scenario.exit
+                ));
+                continue;
+            }
+            if bless {
+                std::fs::create_dir_all(snapshot.parent().context("snapshot folder")?)?;
+                std::fs::write(&snapshot, &actual)?;
+                continue;
+            }
+            let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
+            if expected != actual {
+                failures.push(format!(
+                    "{} ({extension}) differs from {}:\n{}",
+                    scenario.name,
+                    snapshot.display(),
+                    diff(&expected, &actual)
+                ));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        for failure in &failures {
+            say(failure);
+        }
+        bail!(
+            "{} of {checked} fixture scenarios failed; if the change is intended, run `cargo xtask test-fixtures --bless` and review the snapshots",
+            failures.len()
+        );
+    }
+    say(&format!(
+        "test-fixtures: {checked} scenario runs {}",
+        if bless {
+            "blessed"
+        } else {
+            "match their snapshots"
+        }
+    ));
+    Ok(())
+}
+
+fn run_scenario(
+    binary: &Path,
+    root: &Path,
+    scenario: &Scenario,
+    json: bool,
+    normaliser: &Normaliser,
+) -> Result<(String, i32)> {
+    let folder = tempfile::tempdir()?;
+    let workspace = folder.path().join("work");
+    std::fs::create_dir_all(&workspace)?;
+    for (path, content) in &scenario.files {
+        let target = workspace.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(target, content)?;
+    }
+    let mut command = Command::new(binary);
+    command.current_dir(&workspace).env_clear();
+    command
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", folder.path())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env(
+            "AGENT_FORK_CONFIG",
+            folder.path().join("no-user-config.toml"),
+        );
+    if let Some(cassette) = &scenario.cassette {
+        command.arg("--replay").arg(root.join(cassette));
+    }
+    if json {
+        command.arg("--json");
+    }
+    command.args(&scenario.args);
+    let output = command
+        .output()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    let code = output.status.code().unwrap_or(-1);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let shown_args = scenario.args.join(" ");
+    let mut text = format!(
+        "$ agent-fork {}{shown_args}\nexit: {code}\n",
+        if json { "--json " } else { "" }
+    );
+    text.push_str("--- stdout\n");
+    text.push_str(&stdout);
+    if !stderr.is_empty() {
+        // Progress of parallel work arrives in any order: compare it sorted.
+        let mut lines: Vec<String> = normaliser
+            .apply(&stderr)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        text.push_str("--- stderr (sorted)\n");
+        for line in lines {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    let text = text
+        .replace(&workspace.display().to_string(), "[WORKSPACE]")
+        .replace(&folder.path().display().to_string(), "[TMP]");
+    Ok((normaliser.apply(&text), code))
+}
+
+/// Replaces what changes from run to run.
+struct Normaliser {
+    rules: Vec<(Regex, &'static str)>,
+}
+
+impl Normaliser {
+    fn new() -> Result<Self> {
+        let rules = [
+            (r"fork_\d{6}_\d{3}_[0-9a-z]{4}", "fork_[ID]"),
+            (r"swarm_\d{6}_[0-9a-z]{4}", "swarm_[ID]"),
+            (r"(wf|run)_\d{6,8}_\d{6}_[0-9a-z]{4}", "${1}_[ID]"),
+            (r"wf_\d{6}_\d{3}_[0-9a-z]{4}", "wf_[ID]"),
+            (
+                r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+                "[TIMESTAMP]",
+            ),
+            (r"\[\d{2}:\d{2}\.\d\]", "[MM:SS.s]"),
+            (r"\b\d+(\.\d)? (ms|s)\b", "[DURATION]"),
+            (r"\b\d+ min \d{2} s\b", "[DURATION]"),
+            (r#""elapsed_ms": \d+"#, r#""elapsed_ms": 0"#),
+            (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        ];
+        let rules = rules
+            .into_iter()
+            .map(|(pattern, replacement)| Ok((Regex::new(pattern)?, replacement)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { rules })
+    }
+
+    fn apply(&self, text: &str) -> String {
+        self.rules
+            .iter()
+            .fold(text.to_owned(), |text, (pattern, replacement)| {
+                pattern.replace_all(&text, *replacement).into_owned()
+            })
+    }
+}
+
+/// A line diff: `-` expected, `+` actual, for the first differing region.
+fn diff(expected: &str, actual: &str) -> String {
+    let expected: Vec<&str> = expected.lines().collect();
+    let actual: Vec<&str> = actual.lines().collect();
+    let start = expected
+        .iter()
+        .zip(&actual)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let tail = expected[start..]
+        .iter()
+        .rev()
+        .zip(actual[start..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = format!("@@ line {} @@\n", start + 1);
+    for line in &expected[start..expected.len() - tail] {
+        out.push_str(&format!("-{line}\n"));
+    }
+    for line in &actual[start..actual.len() - tail] {
+        out.push_str(&format!("+{line}\n"));
+    }
+    out
+}
+
+fn repository_root() -> Result<PathBuf> {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| "xtask".to_owned());
+    let root = Path::new(&manifest)
+        .parent()
+        .context("xtask sits inside the repository")?;
+    Ok(root.to_path_buf())
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
