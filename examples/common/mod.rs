@@ -8,7 +8,7 @@
 #![allow(clippy::print_stdout, reason = "examples are programs that print")]
 
 #[path = "../../apps/cli/src/views.rs"]
-pub mod views;
+pub(crate) mod views;
 
 use anyhow::{Context, Result};
 use cassette::{Cassette, FixtureServer, ServerOptions};
@@ -16,16 +16,16 @@ use genai_client::{ApiKey, Client, ClientConfig};
 use render::{Panel, Theme};
 
 /// The running example: its client, theme and (when replaying) the server.
-pub struct Demo {
-    pub client: Client,
-    pub theme: Theme,
+pub(crate) struct Demo {
+    pub(crate) client: Client,
+    pub(crate) theme: Theme,
     replay: Option<FixtureServer>,
     workspace: tempfile::TempDir,
 }
 
 impl Demo {
     /// Starts example `name`: live when a key is set, else its bundled session.
-    pub async fn start(name: &str, title: &str) -> Result<Demo> {
+    pub(crate) async fn start(name: &str, title: &str) -> Result<Demo> {
         let theme = theme();
         println!("{}", Panel::new(format!("Example: {title}")).render(&theme));
         let (client, replay) = if ApiKey::from_env().is_some() {
@@ -50,17 +50,17 @@ impl Demo {
     }
 
     /// A fresh temporary folder for the file tools.
-    pub fn workspace(&self) -> &std::path::Path {
+    pub(crate) fn workspace(&self) -> &std::path::Path {
         self.workspace.path()
     }
 
     /// Prints text.
-    pub fn show(&self, text: &str) {
+    pub(crate) fn show(&self, text: &str) {
         println!("{text}");
     }
 
     /// Ends the example: a replay must have used its whole session.
-    pub async fn finish(self) -> Result<()> {
+    pub(crate) async fn finish(self) -> Result<()> {
         if let Some(server) = self.replay {
             let verdict = server.verify();
             server.shutdown().await;
@@ -73,7 +73,7 @@ impl Demo {
 }
 
 /// The theme: colour on a terminal unless NO_COLOR is set; width from COLUMNS.
-pub fn theme() -> Theme {
+pub(crate) fn theme() -> Theme {
     use std::io::IsTerminal;
     let terminal = std::io::stdout().is_terminal();
     let no_color = std::env::var("NO_COLOR").ok();
@@ -86,7 +86,7 @@ pub fn theme() -> Theme {
 }
 
 /// The bundled session of an example, compiled into the program.
-pub fn bundled_session(name: &str) -> Option<&'static str> {
+pub(crate) fn bundled_session(name: &str) -> Option<&'static str> {
     Some(match name {
         "basic_fork" => include_str!("../../fixtures/sessions/basic_fork.json"),
         "code_agent" => include_str!("../../fixtures/sessions/code_agent.json"),
@@ -100,4 +100,5 @@ pub fn bundled_session(name: &str) -> Option<&'static str> {
 }
 
 /// The bundled conversation the summarizer example condenses.
-pub const TODO_API_CONVERSATION: &str = include_str!("../../fixtures/conversations/todo_api.json");
+pub(crate) const TODO_API_CONVERSATION: &str =
+    include_str!("../../fixtures/conversations/todo_api.json");

@@ -6,16 +6,26 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::common::AgentFlags;
+use crate::commands::examples::ExamplesArgs;
 use crate::commands::fork::ForkArgs;
 use crate::commands::inspect::InspectArgs;
+use crate::commands::plan::PlanArgs;
+use crate::commands::runs::{ResumeArgs, RunsCommand};
 use crate::commands::summarize::SummarizeArgs;
 use crate::commands::swarm::SwarmArgs;
+use crate::commands::workflow::{MapReduceArgs, RefineArgs, ResearchThenCodeArgs};
 
-/// Fork tasks to specialised Gemini agents, run swarms, and inspect,
-/// record or replay Gemini traffic.
+/// Fork tasks to specialised Gemini agents, run swarms, plan goals into DAGs
+/// of steps, summarise conversations for hand-offs, and inspect, record or
+/// replay Gemini traffic.
 ///
-/// Set GEMINI_API_KEY to call Gemini. Without a key, `agent-fork examples`
-/// replays bundled recorded sessions and `--replay FILE` replays your own.
+/// Set GEMINI_API_KEY to call Gemini. Without a key, `agent-fork examples all`
+/// replays the bundled recorded sessions and `--replay FILE` replays your own.
+/// Every run is journalled under .agent-fork/runs; `agent-fork resume`
+/// continues one that was interrupted.
+///
+/// Exit codes: 0 success, 1 the work failed, 2 bad usage or input, 3 API
+/// error, 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(
     name = "agent-fork",
@@ -75,8 +85,30 @@ pub(crate) enum Command {
     /// Run many agents at once and consolidate their results:
     /// `agent-fork swarm "task one" "task two" --type analysis`.
     Swarm(SwarmArgs),
+    /// Plan a goal into a DAG of steps and run it, each step as soon as its
+    /// dependencies are done: `agent-fork plan --goal "..." --context "..."`.
+    ///
+    /// `--dry-run` only makes and saves the plan; edit it and run it with
+    /// `--plan FILE`. A failed step's dependents are skipped; independent
+    /// steps go on.
+    #[command(alias = "plan-and-execute")]
+    Plan(PlanArgs),
+    /// Research with Google Search, then hand the findings to a code agent.
+    ResearchThenCode(ResearchThenCodeArgs),
+    /// Run one agent per item (`{item}` in --map-template), then combine the results.
+    MapReduce(MapReduceArgs),
+    /// Do a task, have a reviewer judge it against criteria, improve it until it passes.
+    #[command(alias = "iterative")]
+    Refine(RefineArgs),
     /// Summarise a conversation for a hand-off to another agent.
     Summarize(SummarizeArgs),
+    /// List and show journalled runs.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Continue an interrupted run without repeating finished work.
+    Resume(ResumeArgs),
+    /// Run the seven seed examples (bundled sessions replay without a key).
+    Examples(ExamplesArgs),
     /// Show the resolved settings and where each came from.
     Config,
     /// Show what a recorded Gemini response body (JSON or SSE stream) contains.

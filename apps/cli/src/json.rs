@@ -34,6 +34,8 @@ impl From<&Usage> for UsageJson {
 /// One fork's result (the original's field names, plus usage and sources).
 #[derive(Debug, Serialize)]
 pub(crate) struct ForkJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) run_id: Option<String>,
     pub(crate) fork_id: String,
     pub(crate) agent_type: String,
     pub(crate) task: String,
@@ -73,6 +75,7 @@ pub(crate) struct ErrorJson {
 impl From<&ForkResult> for ForkJson {
     fn from(result: &ForkResult) -> Self {
         Self {
+            run_id: None,
             fork_id: result.fork_id.to_string(),
             agent_type: result.agent_type.clone(),
             task: result.task.clone(),
@@ -104,6 +107,14 @@ impl From<&ForkResult> for ForkJson {
                 http_status: error.http_status,
             }),
         }
+    }
+}
+
+impl ForkJson {
+    /// The same result, naming the run it belongs to.
+    pub(crate) fn with_run(mut self, run_id: &str) -> Self {
+        self.run_id = Some(run_id.to_owned());
+        self
     }
 }
 

@@ -22,7 +22,15 @@ pub(crate) enum Scope {
         /// How the tools are described in the header.
         tools: String,
     },
-    /// Many forks (a swarm, plan steps): a board of counts.
+    /// Plan steps: a board of steps; the forks inside them only add tool
+    /// and retry lines.
+    Steps {
+        /// The board's title.
+        title: String,
+        /// How many steps there are.
+        total: usize,
+    },
+    /// Many forks (a swarm): a board of counts.
     Many {
         /// The board's title.
         title: String,
@@ -50,12 +58,16 @@ struct State {
     frame_rows: usize,
     /// Task or step name by fork id, for lines about finished forks.
     names: HashMap<String, String>,
+    /// When each plan step started, by step id.
+    step_started: HashMap<String, std::time::Duration>,
 }
 
 impl Reporter {
     pub(crate) fn new(output: &Output, scope: Scope) -> Arc<Reporter> {
         let board = match &scope {
-            Scope::Many { title, total } => Some(ProgressBoard::new(title.clone(), *total)),
+            Scope::Many { title, total } | Scope::Steps { title, total } => {
+                Some(ProgressBoard::new(title.clone(), *total))
+            }
             Scope::SingleFork { .. } => None,
         };
         Arc::new(Reporter {
@@ -112,6 +124,7 @@ impl Reporter {
                     &views::fork_header(fork_id.as_str(), agent_type, model, task, tools, theme),
                 );
             }
+            (Event::ForkStarted { .. } | Event::ForkFinished { .. }, Scope::Steps { .. }) => {}
             (Event::ForkStarted { fork_id, task, .. }, Scope::Many { .. }) => {
                 let name = views::preview(task, 60);
                 state.names.insert(fork_id.to_string(), name.clone());
@@ -171,6 +184,46 @@ impl Reporter {
         }
     }
 
+    /// Shows a plan step's progress (`name` is the step's name).
+    pub(crate) fn step(&self, event: &planner::ScheduleEvent, name: &str) {
+        use planner::ScheduleEvent as E;
+        let (id, status) = match event {
+            E::StepStarted { id, .. } => (id, Status::Running),
+            E::StepRetrying { id, .. } => (id, Status::Running),
+            E::StepCompleted { id, .. } | E::StepReused { id } => (id, Status::Ok),
+            E::StepFailed { id, .. } => (id, Status::Failed),
+            E::StepSkipped { id, .. } => (id, Status::Skipped),
+        };
+        match self.output.format() {
+            Format::Human => {
+                let mut state = self.state();
+                let now = self.started.elapsed();
+                let mut item = ProgressItem::new(id.as_str(), name, status);
+                if status.is_finished() {
+                    if let Some(began) = state.step_started.get(id.as_str()) {
+                        item = item.with_elapsed(now.saturating_sub(*began));
+                    }
+                } else {
+                    state.step_started.entry(id.to_string()).or_insert(now);
+                }
+                self.board_update(&mut state, item);
+            }
+            Format::Jsonl => {
+                let value = serde_json::json!({"event": "step", "step_id": id.as_str(), "name": name, "status": format!("{status:?}").to_lowercase()});
+                self.output.line(&value.to_string());
+            }
+            Format::Json => {}
+        }
+    }
+
+    /// Prints a line with the progress (stderr when piped).
+    pub(crate) fn note(&self, text: &str) {
+        if self.output.format() == Format::Human {
+            let mut state = self.state();
+            self.print(&mut state, text);
+        }
+    }
+
     /// Updates the board: redrawn in place on a terminal, one line otherwise.
     fn board_update(&self, state: &mut State, item: ProgressItem) {
         let theme = self.output.theme();
@@ -212,7 +265,9 @@ impl Reporter {
         match self.scope {
             // Many forks finish in any order: their lines go to stderr, so
             // stdout holds only the (ordered) result when piped.
-            Scope::Many { .. } if !self.output.live() => self.output.error_line(text),
+            Scope::Many { .. } | Scope::Steps { .. } if !self.output.live() => {
+                self.output.error_line(text)
+            }
             _ => self.output.line(text),
         }
     }

@@ -10,6 +10,7 @@ mod exit;
 mod json;
 mod live;
 mod output;
+mod runs;
 mod session;
 mod settings;
 mod views;
@@ -82,6 +83,23 @@ fn run(cli: &Cli, output: &Output) -> Result<Exit> {
             Command::Swarm(args) => commands::swarm::run(args, &cli.agents, &traffic, output).await,
             Command::Summarize(args) => {
                 commands::summarize::run(args, &cli.agents, &traffic, output).await
+            }
+            Command::Plan(args) => commands::plan::run(args, &cli.agents, &traffic, output).await,
+            Command::ResearchThenCode(args) => {
+                commands::workflow::research_then_code(args, &cli.agents, &traffic, output).await
+            }
+            Command::MapReduce(args) => {
+                commands::workflow::map_reduce(args, &cli.agents, &traffic, output).await
+            }
+            Command::Refine(args) => {
+                commands::workflow::refine(args, &cli.agents, &traffic, output).await
+            }
+            Command::Runs(command) => commands::runs::runs(command, &cli.agents, output),
+            Command::Resume(args) => {
+                commands::runs::resume(args, &cli.agents, &traffic, output).await
+            }
+            Command::Examples(args) => {
+                commands::examples::run(args, &cli.agents, &traffic, output).await
             }
         }
     })

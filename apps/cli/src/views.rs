@@ -227,3 +227,93 @@ pub fn swarm_result(
     blocks.push(usage(&outcome.usage, elapsed, theme));
     blocks.join("\n")
 }
+
+/// The panel shown when a plan-and-execute run starts.
+pub fn plan_header(
+    run_id: &str,
+    goal: &str,
+    context: Option<&str>,
+    planning: Option<usize>,
+    theme: &Theme,
+) -> String {
+    let mut lines = vec![key_value("Goal", goal, theme)];
+    if let Some(context) = context {
+        lines.push(key_value("Context", context, theme));
+    }
+    match planning {
+        Some(max_steps) => lines.push(format!("Planning up to {max_steps} steps...")),
+        None => lines.push("Running the given plan...".to_owned()),
+    }
+    Panel::new(lines.join("\n"))
+        .title(format!("🎯 Plan & Execute: {run_id}"))
+        .accent(Accent::Magenta)
+        .render(theme)
+}
+
+/// The plan as a tree, with `(depends: step_1)` notes.
+pub fn plan_tree(label: &str, plan: &planner::Plan, theme: &Theme) -> String {
+    let items: Vec<render::TreeItem> = plan
+        .steps
+        .iter()
+        .map(|step| {
+            let item =
+                render::TreeItem::new(format!("{} {} [{}]", step.id, step.name, step.agent_type));
+            if step.depends_on.is_empty() {
+                item
+            } else {
+                let depends: Vec<&str> = step.depends_on.iter().map(|id| id.as_str()).collect();
+                item.with_note(format!("depends: {}", depends.join(", ")))
+            }
+        })
+        .collect();
+    render::tree(&format!("Plan: {label}"), &items, theme)
+}
+
+/// A finished plan: status, each step, the final result, usage.
+pub fn plan_result(run: &planner::PlanRun, elapsed: Duration, theme: &Theme) -> String {
+    use planner::StepStatus as S;
+    let mut blocks = vec![
+        key_value("Workflow Status", run.status.as_str(), theme),
+        key_value("Steps", &run.steps.len().to_string(), theme),
+    ];
+    for step in &run.steps {
+        let label = format!("{} {}", step.id, step.name);
+        let line = match &step.status {
+            S::Completed(_) if step.reused => status_line(
+                Status::Ok,
+                &format!("{label} (reused from the earlier run)"),
+                theme,
+            ),
+            S::Completed(_) => status_line(Status::Ok, &label, theme),
+            S::Failed(error) => status_line(Status::Failed, &format!("{label}: {error}"), theme),
+            S::Skipped(reason) => {
+                status_line(Status::Skipped, &format!("{label}: {reason}"), theme)
+            }
+            S::Cancelled => status_line(Status::Cancelled, &format!("{label}: cancelled"), theme),
+        };
+        blocks.push(line);
+    }
+    match &run.consolidation {
+        Some(result) if !result.text.trim().is_empty() => {
+            blocks.push(
+                Panel::markdown(&result.text)
+                    .title("Final Result")
+                    .render(theme),
+            );
+        }
+        Some(result) => {
+            let reason = result
+                .error
+                .as_ref()
+                .map_or("no text", |error| error.message.as_str());
+            blocks.push(status_line(
+                Status::Failed,
+                &format!("final consolidation failed: {reason}"),
+                theme,
+            ));
+        }
+        None => {}
+    }
+    blocks.push(usage(&run.usage, elapsed, theme));
+    blocks.join("\n")
+}

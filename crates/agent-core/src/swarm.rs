@@ -44,6 +44,9 @@ pub struct SwarmOptions {
     /// Keep every result in [`SwarmOutcome::results`]; turn off for huge
     /// swarms whose results are written out as they finish.
     pub keep_results: bool,
+    /// Results of an earlier, interrupted run of the same swarm (by task
+    /// index): counted, kept and consolidated as if run now.
+    pub previous_results: Vec<(usize, ForkResult)>,
 }
 
 impl SwarmOptions {
@@ -57,6 +60,7 @@ impl SwarmOptions {
             consolidate: true,
             consolidation: ConsolidationOptions::default(),
             keep_results: true,
+            previous_results: Vec::new(),
         }
     }
 }
@@ -165,6 +169,20 @@ impl<'a> Swarm<'a> {
             usage: Usage::default(),
             cancelled: false,
         };
+        for (index, result) in &options.previous_results {
+            outcome.total += 1;
+            if result.status == ForkStatus::Success {
+                outcome.completed += 1;
+                if options.consolidate {
+                    excerpts.offer(*index, &result.task, &result.text);
+                }
+            } else {
+                outcome.failed += 1;
+            }
+            if options.keep_results {
+                outcome.results.push((*index, result.clone()));
+            }
+        }
         loop {
             while running.len() < options.concurrency.max(1) && !cancel.is_cancelled() {
                 let Some((index, task)) = tasks.next() else {

@@ -13,7 +13,7 @@ use crate::exit::Failure;
 use crate::settings::{Layer, Settings};
 
 /// Flags that apply to every command that forks agents.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AgentFlags {
     /// Folder the file tools work in (default: the current folder).
     #[arg(long, global = true, value_name = "DIR")]

@@ -13,8 +13,10 @@ use render::{Panel, Status, rule, status_line};
 
 use crate::commands::common::AgentFlags;
 use crate::commands::fork::ForkArgs;
+use crate::commands::plan::PlanArgs;
 use crate::commands::summarize::SummarizeArgs;
 use crate::commands::swarm::SwarmArgs;
+use crate::commands::workflow::ResearchThenCodeArgs;
 use crate::exit::{Exit, Failure, classify};
 use crate::output::Output;
 use crate::session::Traffic;
@@ -80,14 +82,22 @@ const EXAMPLES: [Example; 7] = [
     },
 ];
 
-const TODO_API_CONVERSATION: &str = include_str!("../../../../fixtures/conversations/todo_api.json");
+const TODO_API_CONVERSATION: &str =
+    include_str!("../../../../fixtures/conversations/todo_api.json");
 
 /// Runs `examples`.
-pub(crate) async fn run(args: &ExamplesArgs, flags: &AgentFlags, traffic: &Traffic, output: &Output) -> Result<Exit> {
+pub(crate) async fn run(
+    args: &ExamplesArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
     let theme = output.theme();
     let Some(name) = args.name.as_deref() else {
-        let lines: Vec<String> =
-            EXAMPLES.iter().map(|example| format!("  • {:<19} {}", example.name, example.about)).collect();
+        let lines: Vec<String> = EXAMPLES
+            .iter()
+            .map(|example| format!("  • {:<19} {}", example.name, example.about))
+            .collect();
         output.line(&format!(
             "Available examples:\n{}\n  • all                 run every example in turn\n\nUsage: agent-fork examples <NAME|all>",
             lines.join("\n")
@@ -109,22 +119,44 @@ pub(crate) async fn run(args: &ExamplesArgs, flags: &AgentFlags, traffic: &Traff
             if exit == Exit::Success {
                 output.line(&status_line(Status::Ok, example.name, theme));
             } else {
-                output.line(&status_line(Status::Failed, &format!("{} (exit {})", example.name, exit.code()), theme));
+                output.line(&status_line(
+                    Status::Failed,
+                    &format!("{} (exit {})", example.name, exit.code()),
+                    theme,
+                ));
                 failed.push(example.name);
             }
         }
         let passed = EXAMPLES.len() - failed.len();
-        output.line(&rule(&format!("{passed}/{} examples succeeded", EXAMPLES.len()), theme));
-        return Ok(if failed.is_empty() { Exit::Success } else { Exit::WorkFailed });
+        output.line(&rule(
+            &format!("{passed}/{} examples succeeded", EXAMPLES.len()),
+            theme,
+        ));
+        return Ok(if failed.is_empty() {
+            Exit::Success
+        } else {
+            Exit::WorkFailed
+        });
     }
-    let example = EXAMPLES.iter().find(|example| example.name == name).ok_or_else(|| {
-        let names: Vec<&str> = EXAMPLES.iter().map(|example| example.name).collect();
-        Failure::usage(format!("unknown example `{name}`; choose one of {} or all", names.join(", ")))
-    })?;
+    let example = EXAMPLES
+        .iter()
+        .find(|example| example.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = EXAMPLES.iter().map(|example| example.name).collect();
+            Failure::usage(format!(
+                "unknown example `{name}`; choose one of {} or all",
+                names.join(", ")
+            ))
+        })?;
     run_one(example, flags, traffic, output).await
 }
 
-async fn run_one(example: &Example, flags: &AgentFlags, traffic: &Traffic, output: &Output) -> Result<Exit> {
+async fn run_one(
+    example: &Example,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
     let theme = output.theme();
     if !output.json() {
         output.line(&Panel::new(format!("Example: {}", example.title)).render(theme));
@@ -135,7 +167,10 @@ async fn run_one(example: &Example, flags: &AgentFlags, traffic: &Traffic, outpu
                 "No GEMINI_API_KEY set: replaying the bundled session fixtures/sessions/{}.json (authored, not a live recording).",
                 example.name
             ));
-            Traffic::Bundled { name: example.name, cassette: example.session }
+            Traffic::Bundled {
+                name: example.name,
+                cassette: example.session,
+            }
         }
         other => other.clone(),
     };
@@ -145,10 +180,19 @@ async fn run_one(example: &Example, flags: &AgentFlags, traffic: &Traffic, outpu
     scenario(example.name, &flags, &traffic, output, folder.path()).await
 }
 
-async fn scenario(name: &str, flags: &AgentFlags, traffic: &Traffic, output: &Output, folder: &Path) -> Result<Exit> {
+async fn scenario(
+    name: &str,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+    folder: &Path,
+) -> Result<Exit> {
     match name {
         "basic_fork" => {
-            let args = fork("general", "Explain the difference between async and threading in Python in 3 sentences.");
+            let args = fork(
+                "general",
+                "Explain the difference between async and threading in Python in 3 sentences.",
+            );
             crate::commands::fork::run(&args, flags, traffic, output).await
         }
         "code_agent" => {
@@ -158,7 +202,10 @@ async fn scenario(name: &str, flags: &AgentFlags, traffic: &Traffic, output: &Ou
             crate::commands::fork::run(&args, &flags, traffic, output).await
         }
         "research_agent" => {
-            let args = fork("research", "What are the key new features in the Google GenAI Python SDK? Focus on recent additions.");
+            let args = fork(
+                "research",
+                "What are the key new features in the Google GenAI Python SDK? Focus on recent additions.",
+            );
             crate::commands::fork::run(&args, flags, traffic, output).await
         }
         "swarm" => {
@@ -185,7 +232,25 @@ async fn scenario(name: &str, flags: &AgentFlags, traffic: &Traffic, output: &Ou
             };
             crate::commands::summarize::run(&args, flags, traffic, output).await
         }
-        other => Err(Failure::usage(format!("the {other} example needs the planner commands, which this build lacks")).into()),
+        "orchestrator" => {
+            let args = PlanArgs {
+                goal: Some("Design a simple user authentication system for a web API".to_owned()),
+                context: Some("Using Python with FastAPI framework".to_owned()),
+                max_steps: 4,
+                dependency_cap: planner::DEFAULT_CONTEXT_CAP,
+                ..PlanArgs::default()
+            };
+            crate::commands::plan::run(&args, flags, traffic, output).await
+        }
+        "research_then_code" => {
+            let args = ResearchThenCodeArgs {
+                research: "What is the recommended way to implement rate limiting in FastAPI applications?".to_owned(),
+                task: "Implement a rate limiting middleware for a FastAPI application, following the approach the research recommends.".to_owned(),
+                context: None,
+            };
+            crate::commands::workflow::research_then_code(&args, flags, traffic, output).await
+        }
+        other => Err(Failure::usage(format!("unknown example `{other}`")).into()),
     }
 }
 

@@ -2,21 +2,25 @@
 //! the tool loop. The answer streams as it arrives on a terminal.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use agent_core::{ForkRequest, ForkStatus, Forker};
+use agent_core::{ForkId, ForkRequest, ForkResult, ForkStatus, Forker};
 use anyhow::Result;
+use planner::RunKind;
+use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
 use crate::exit::{Exit, Failure};
 use crate::json::ForkJson;
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
+use crate::runs::{RunArgs, RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
 
 /// Arguments of `fork`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
 pub(crate) struct ForkArgs {
     /// What the agent should do.
     #[arg(value_name = "TASK")]
@@ -55,7 +59,7 @@ pub(crate) struct ForkArgs {
     pub(crate) tasks: Vec<String>,
 }
 
-/// Runs `fork`.
+/// Runs `fork`: validates the input, opens a run, forks.
 pub(crate) async fn run(
     args: &ForkArgs,
     flags: &AgentFlags,
@@ -71,10 +75,39 @@ pub(crate) async fn run(
                 "no task given: agent-fork fork \"what to do\" (see agent-fork fork --help)",
             )
         })?;
-    let task = common::non_empty(task, "the task")?;
+    common::non_empty(task, "the task")?;
+    let settings = settings(args, flags)?;
+    let record = RunArgs {
+        command: "fork".to_owned(),
+        flags: flags.clone(),
+        params: serde_json::to_value(args)?,
+    };
+    let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Fork, task, &record)?;
+    execute(args, flags, traffic, output, &recorder, None).await
+}
+
+fn settings(args: &ForkArgs, flags: &AgentFlags) -> Result<Settings> {
     let mut layer = flags.layer();
     layer.max_turns = args.max_turns;
-    let settings = Settings::resolve(layer)?;
+    Settings::resolve(layer)
+}
+
+/// Forks (or, resuming, shows the result an earlier run already has).
+pub(crate) async fn execute(
+    args: &ForkArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+    recorder: &Arc<RunRecorder>,
+    earlier: Option<ForkResult>,
+) -> Result<Exit> {
+    let task = args
+        .task_text
+        .as_deref()
+        .or(args.task_flag.as_deref())
+        .unwrap_or_default();
+    let task = common::non_empty(task, "the task")?;
+    let settings = settings(args, flags)?;
     let catalog = common::catalog(&settings)?;
     let profile = common::profile(
         &catalog,
@@ -87,38 +120,60 @@ pub(crate) async fn run(
     let workspace = common::workspace(&settings, profile.file_tools)?;
     let tools = common::tools_label(&settings, workspace.as_deref(), &profile);
 
-    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
-    let reporter = Reporter::new(output, Scope::SingleFork { tools });
-    let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
-    if let Some(workspace) = &workspace {
-        forker = forker.with_workspace(workspace.clone());
-    }
-    let mut request = ForkRequest::new(task, profile);
-    request.max_turns = settings.max_turns.value;
-    request.stream = true;
-    if let Some(context) = context {
-        request = request.with_context(context);
-    }
-    let cancel = common::cancel_on_ctrl_c(
-        "stopping: the fork is cancelled and what it did is kept (Ctrl-C again quits at once)",
-    );
-    let result = forker.run(request, &cancel).await;
-    if let Some(workspace) = &workspace {
-        workspace.shutdown().await;
-    }
-    reporter.finish();
+    let (result, session) = match earlier {
+        Some(result) => (result, None),
+        None => {
+            let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+            let reporter = Reporter::new(output, Scope::SingleFork { tools });
+            let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
+            if let Some(workspace) = &workspace {
+                forker = forker.with_workspace(workspace.clone());
+            }
+            let mut request = ForkRequest::new(task, profile);
+            request.fork_id = Some(ForkId::generate());
+            request.max_turns = settings.max_turns.value;
+            request.stream = true;
+            if let Some(context) = context {
+                request = request.with_context(context);
+            }
+            let cancel = common::cancel_on_ctrl_c(
+                "stopping: the fork is cancelled and what it did is kept (Ctrl-C again quits at once)",
+            );
+            let result = forker.run(request, &cancel).await;
+            if let Some(workspace) = &workspace {
+                workspace.shutdown().await;
+            }
+            reporter.finish();
+            recorder.item(0, &result);
+            (result, Some(session))
+        }
+    };
 
+    let json = ForkJson::from(&result).with_run(recorder.id().as_str());
     if output.json() {
-        output.json_value(&ForkJson::from(&result))?;
+        output.json_value(&json)?;
     } else {
         output.line(&views::fork_result(&result, output.theme()));
     }
-    if let Some(notice) = session.finish("fork").await? {
-        output.error_line(&notice);
+    let outcome = match result.status {
+        ForkStatus::Success => RunOutcome::Completed,
+        ForkStatus::Cancelled => RunOutcome::Interrupted,
+        _ => RunOutcome::Failed,
+    };
+    if let Some(warning) = recorder.finish(outcome, &json) {
+        output.error_line(&warning);
+    }
+    if let Some(session) = session {
+        if let Some(notice) = session.finish("fork").await? {
+            output.error_line(&notice);
+        }
     }
     Ok(match result.status {
         ForkStatus::Success => Exit::Success,
-        ForkStatus::Cancelled => Exit::Interrupted,
+        ForkStatus::Cancelled => {
+            output.error_line(&resume_hint(recorder.id()));
+            Exit::Interrupted
+        }
         ForkStatus::Error
             if result
                 .error

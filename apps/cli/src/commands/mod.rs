@@ -2,7 +2,11 @@
 
 pub(crate) mod common;
 pub(crate) mod config;
+pub(crate) mod examples;
 pub(crate) mod fork;
 pub(crate) mod inspect;
+pub(crate) mod plan;
+pub(crate) mod runs;
 pub(crate) mod summarize;
 pub(crate) mod swarm;
+pub(crate) mod workflow;

@@ -1,25 +1,29 @@
 //! `agent-fork swarm TASK...`: many forks of one agent type at once, with
 //! live counts, and a consolidated summary.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use agent_core::{ForkResult, Forker, Swarm, SwarmOptions};
 use anyhow::Result;
-use serde::Serialize;
+use planner::RunKind;
+use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
 use crate::exit::{Exit, Failure};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
+use crate::runs::{RunArgs, RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
 
 /// Arguments of `swarm`.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
 pub(crate) struct SwarmArgs {
     /// The tasks, one agent each.
     #[arg(value_name = "TASK")]
@@ -55,6 +59,7 @@ pub(crate) struct SwarmArgs {
 
 #[derive(Serialize)]
 struct SwarmJson {
+    run_id: String,
     swarm_id: String,
     agent_type: String,
     total: usize,
@@ -67,17 +72,47 @@ struct SwarmJson {
     elapsed_ms: u64,
 }
 
-/// Runs `swarm`.
+/// Runs `swarm`: validates the input, opens a run, runs the swarm.
 pub(crate) async fn run(
     args: &SwarmArgs,
     flags: &AgentFlags,
     traffic: &Traffic,
     output: &Output,
 ) -> Result<Exit> {
-    let tasks = gather_tasks(args)?;
+    let mut args = args.clone();
+    // The run records the tasks themselves, so a resume does not depend on
+    // the tasks file still being there.
+    args.tasks = gather_tasks(&args)?;
+    args.tasks_file = None;
+    let settings = settings(&args, flags)?;
+    let summary = format!("{} {} tasks", args.tasks.len(), args.agent_type);
+    let record = RunArgs {
+        command: "swarm".to_owned(),
+        flags: flags.clone(),
+        params: serde_json::to_value(&args)?,
+    };
+    let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Swarm, &summary, &record)?;
+    execute(&args, flags, traffic, output, &recorder, BTreeMap::new()).await
+}
+
+fn settings(args: &SwarmArgs, flags: &AgentFlags) -> Result<Settings> {
     let mut layer = flags.layer();
     layer.concurrency = args.concurrency.map(|n| n as usize);
-    let settings = Settings::resolve(layer)?;
+    Settings::resolve(layer)
+}
+
+/// Runs the swarm's tasks that `earlier` (results of an interrupted run, by
+/// task index) does not already hold, and consolidates them all.
+pub(crate) async fn execute(
+    args: &SwarmArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+    recorder: &Arc<RunRecorder>,
+    earlier: BTreeMap<usize, ForkResult>,
+) -> Result<Exit> {
+    let tasks = gather_tasks(args)?;
+    let settings = settings(args, flags)?;
     let catalog = common::catalog(&settings)?;
     let profile = common::profile(&catalog, &args.agent_type, &settings, false, false)?;
     let workspace = common::workspace(&settings, profile.file_tools)?;
@@ -100,10 +135,10 @@ pub(crate) async fn run(
     options.consolidation.per_result_cap = args.consolidation_cap.max(1);
     options.context = args.context.clone();
     options.keep_results = sink.is_none();
-    let title = format!(
-        "🐝 Swarm: {total} {} agents, {} at once",
-        options.profile.name, options.concurrency
-    );
+    options.previous_results = earlier
+        .iter()
+        .map(|(index, result)| (*index, result.clone()))
+        .collect();
     if !output.json() {
         output.line(&views::swarm_header(
             total,
@@ -111,7 +146,17 @@ pub(crate) async fn run(
             options.concurrency,
             output.theme(),
         ));
+        if !earlier.is_empty() {
+            output.line(&format!(
+                "Resuming: {} of {total} results are reused from the interrupted run.",
+                earlier.len()
+            ));
+        }
     }
+    let title = format!(
+        "🐝 {total} {} agents, {} at once",
+        options.profile.name, options.concurrency
+    );
     let reporter = Reporter::new(output, Scope::Many { title, total });
     let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
     if let Some(workspace) = &workspace {
@@ -121,13 +166,18 @@ pub(crate) async fn run(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
     );
     let swarm = Swarm::new(&forker, options);
+    let remaining = tasks
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| !earlier.contains_key(index));
     let mut write_error = None;
     let outcome = swarm
         .run(
-            tasks.into_iter().enumerate(),
+            remaining,
             Some(total),
             &cancel,
             |index, result: &ForkResult| {
+                recorder.item(index, result);
                 if let Some(file) = &mut sink {
                     let mut line = serde_json::json!({ "index": index });
                     if let (Some(map), Ok(serde_json::Value::Object(fork))) = (
@@ -154,26 +204,28 @@ pub(crate) async fn run(
     }
     reporter.finish();
 
+    let json = SwarmJson {
+        run_id: recorder.id().to_string(),
+        swarm_id: outcome.swarm_id.to_string(),
+        agent_type: args.agent_type.clone(),
+        total: outcome.total,
+        completed: outcome.completed,
+        failed: outcome.failed,
+        results: outcome
+            .results
+            .iter()
+            .map(|(_, result)| ForkJson::from(result))
+            .collect(),
+        consolidated_summary: outcome
+            .consolidated
+            .as_ref()
+            .map(|result| result.text.clone()),
+        consolidation: outcome.consolidated.as_ref().map(ForkJson::from),
+        usage: UsageJson::from(&outcome.usage),
+        elapsed_ms: u64::try_from(reporter.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
     if output.json() {
-        output.json_value(&SwarmJson {
-            swarm_id: outcome.swarm_id.to_string(),
-            agent_type: args.agent_type.clone(),
-            total: outcome.total,
-            completed: outcome.completed,
-            failed: outcome.failed,
-            results: outcome
-                .results
-                .iter()
-                .map(|(_, result)| ForkJson::from(result))
-                .collect(),
-            consolidated_summary: outcome
-                .consolidated
-                .as_ref()
-                .map(|result| result.text.clone()),
-            consolidation: outcome.consolidated.as_ref().map(ForkJson::from),
-            usage: UsageJson::from(&outcome.usage),
-            elapsed_ms: u64::try_from(reporter.elapsed().as_millis()).unwrap_or(u64::MAX),
-        })?;
+        output.json_value(&json)?;
     } else {
         output.line(&views::swarm_result(
             &outcome,
@@ -181,15 +233,30 @@ pub(crate) async fn run(
             output.theme(),
         ));
     }
+    let consolidation_failed = outcome
+        .consolidated
+        .as_ref()
+        .is_some_and(|result| !result.is_success());
+    let run_outcome = if outcome.cancelled {
+        RunOutcome::Interrupted
+    } else if outcome.failed > 0 || consolidation_failed {
+        RunOutcome::Failed
+    } else {
+        RunOutcome::Completed
+    };
+    if let Some(warning) = recorder.finish(run_outcome, &json) {
+        output.error_line(&warning);
+    }
     if let Some(notice) = session.finish("swarm").await? {
         output.error_line(&notice);
     }
-    Ok(if outcome.cancelled {
-        Exit::Interrupted
-    } else if outcome.failed > 0 {
-        Exit::WorkFailed
-    } else {
-        Exit::Success
+    Ok(match run_outcome {
+        RunOutcome::Interrupted => {
+            output.error_line(&resume_hint(recorder.id()));
+            Exit::Interrupted
+        }
+        RunOutcome::Failed => Exit::WorkFailed,
+        RunOutcome::Completed => Exit::Success,
     })
 }
 

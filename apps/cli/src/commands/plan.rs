@@ -1,0 +1,367 @@
+//! `agent-fork plan --goal GOAL`: plan a goal into a DAG of steps and run
+//! it, each step as soon as its own dependencies are done; or run an edited
+//! plan with `--plan FILE`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use agent_core::{AgentOverrides, Forker};
+use anyhow::Result;
+use planner::{
+    Orchestrator, Plan, PlanExecuteOptions, PlanRun, RunKind, StepId, StepOutput, StepStatus,
+    WorkflowError, WorkflowEvent, WorkflowStatus,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::commands::common::{self, AgentFlags};
+use crate::exit::{Exit, Failure};
+use crate::json::{ForkJson, UsageJson};
+use crate::live::{Reporter, Scope};
+use crate::output::Output;
+use crate::runs::{RunArgs, RunOutcome, RunRecorder, resume_hint};
+use crate::session::{Session, Traffic};
+use crate::settings::Settings;
+use crate::views;
+
+/// Arguments of `plan`.
+#[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
+pub(crate) struct PlanArgs {
+    /// The goal to plan and carry out.
+    #[arg(long, short = 'g', value_name = "GOAL")]
+    pub(crate) goal: Option<String>,
+    /// Context given with the goal (stack, constraints, ...).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) context: Option<String>,
+    /// Most steps the plan may have.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub(crate) max_steps: u32,
+    /// Run this plan (JSON, as saved in a run folder's plan.json) instead of planning.
+    #[arg(long = "plan", value_name = "FILE")]
+    pub(crate) plan_file: Option<PathBuf>,
+    /// Only make the plan: show it and save it (edit it, then run it with --plan).
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Run the steps one at a time in plan order, each given all earlier results.
+    #[arg(long)]
+    pub(crate) sequential: bool,
+    /// Most steps running at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub(crate) concurrency: Option<u32>,
+    /// Extra attempts for a failing step.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=5))]
+    pub(crate) retries: u32,
+    /// Cut each dependency's result to this many characters in a step's prompt.
+    #[arg(long, default_value_t = planner::DEFAULT_CONTEXT_CAP)]
+    pub(crate) dependency_cap: usize,
+}
+
+/// Runs `plan`.
+pub(crate) async fn run(
+    args: &PlanArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
+    let plan = match &args.plan_file {
+        Some(path) => {
+            Some(Plan::from_file(path).map_err(|error| Failure::usage(error.to_string()))?)
+        }
+        None => None,
+    };
+    let goal = goal_of(args, plan.as_ref())?;
+    let settings = settings(args, flags)?;
+    let record = RunArgs {
+        command: "plan".to_owned(),
+        flags: flags.clone(),
+        params: serde_json::to_value(args)?,
+    };
+    let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Plan, &goal, &record)?;
+    execute(
+        args,
+        flags,
+        traffic,
+        output,
+        &recorder,
+        plan,
+        HashMap::new(),
+    )
+    .await
+}
+
+fn goal_of(args: &PlanArgs, plan: Option<&Plan>) -> Result<String> {
+    match (&args.goal, plan) {
+        (Some(goal), _) => common::non_empty(goal, "the goal"),
+        (None, Some(plan)) if !plan.analysis.trim().is_empty() => Ok(plan.analysis.clone()),
+        (None, Some(_)) => Ok("carry out the plan".to_owned()),
+        (None, None) => Err(Failure::usage(
+            "no goal given: agent-fork plan --goal \"what to achieve\" (or --plan FILE)",
+        )
+        .into()),
+    }
+}
+
+fn settings(args: &PlanArgs, flags: &AgentFlags) -> Result<Settings> {
+    let mut layer = flags.layer();
+    layer.concurrency = args.concurrency.map(|n| n as usize);
+    Settings::resolve(layer)
+}
+
+/// Plans (unless `plan` is given) and runs; steps in `done` are reused.
+pub(crate) async fn execute(
+    args: &PlanArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+    recorder: &Arc<RunRecorder>,
+    plan: Option<Plan>,
+    done: HashMap<StepId, StepOutput>,
+) -> Result<Exit> {
+    let goal = goal_of(args, plan.as_ref())?;
+    let settings = settings(args, flags)?;
+    let catalog = common::catalog(&settings)?;
+    let needs_tools = catalog
+        .names()
+        .any(|name| catalog.get(name).is_ok_and(|profile| profile.file_tools));
+    let workspace = common::workspace(&settings, needs_tools)?;
+    let overrides = AgentOverrides {
+        model: settings.model.value.clone(),
+        thinking_budget: settings.thinking.value,
+        file_tools: settings.no_tools.value.then_some(false),
+        ..AgentOverrides::default()
+    };
+    let theme = output.theme();
+    if !output.json() {
+        let planning = plan.is_none().then_some(args.max_steps as usize);
+        output.line(&views::plan_header(
+            recorder.id().as_str(),
+            &goal,
+            args.context.as_deref(),
+            planning,
+            theme,
+        ));
+        if !done.is_empty() {
+            output.line(&format!(
+                "Resuming: {} completed steps are reused from the interrupted run.",
+                done.len()
+            ));
+        }
+    }
+
+    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+    let reporter = Reporter::new(
+        output,
+        Scope::Steps {
+            title: "🎯 Plan".to_owned(),
+            total: 0,
+        },
+    );
+    let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
+    if let Some(workspace) = &workspace {
+        forker = forker.with_workspace(workspace.clone());
+    }
+    let names: Arc<std::sync::Mutex<HashMap<String, String>>> = Arc::default();
+    let observer = {
+        let (recorder, reporter, output, names) = (
+            recorder.clone(),
+            reporter.clone(),
+            output.clone(),
+            names.clone(),
+        );
+        let label = recorder.id().to_string();
+        Arc::new(move |event: &WorkflowEvent| match event {
+            WorkflowEvent::PlanReady { plan } => {
+                recorder.plan(plan);
+                if let Ok(mut names) = names.lock() {
+                    names.extend(
+                        plan.steps
+                            .iter()
+                            .map(|step| (step.id.to_string(), step.name.clone())),
+                    );
+                }
+                if !output.json() {
+                    output.line(&views::plan_tree(&label, plan, output.theme()));
+                }
+            }
+            WorkflowEvent::PlanRepair { error } => reporter.note(&format!(
+                "the plan was invalid ({error}); asking the planner to fix it once"
+            )),
+            WorkflowEvent::Step(step) => {
+                recorder.record(step);
+                let name = names
+                    .lock()
+                    .ok()
+                    .and_then(|names| names.get(step_id(step)).cloned())
+                    .unwrap_or_default();
+                reporter.step(step, &name);
+            }
+            WorkflowEvent::ConsolidationStarted => {
+                reporter.note("All steps are done; writing the final result...")
+            }
+            _ => {}
+        }) as planner::WorkflowObserver
+    };
+    let orchestrator =
+        Orchestrator::new(forker, catalog, overrides).with_observer(observer.clone());
+    let cancel = common::cancel_on_ctrl_c(
+        "stopping: no new steps start, running ones are cancelled (Ctrl-C again quits at once)",
+    );
+    let options = PlanExecuteOptions {
+        context: args.context.clone(),
+        max_steps: args.max_steps as usize,
+        concurrency: settings.concurrency.value,
+        sequential: args.sequential,
+        retries_per_step: args.retries,
+        dependency_cap: args.dependency_cap.max(100),
+        max_turns: settings.max_turns.value,
+        already_completed: done,
+        ..PlanExecuteOptions::new(goal.clone())
+    };
+
+    let planned = match plan {
+        Some(plan) => {
+            let valid = orchestrator
+                .validate_plan(&plan, options.max_steps.max(plan.steps.len()))
+                .map_err(|error| Failure::usage(format!("the plan file is not usable: {error}")))?;
+            observer(&WorkflowEvent::PlanReady { plan: plan.clone() });
+            Ok((valid, genai_client::Usage::default()))
+        }
+        None => {
+            orchestrator
+                .make_plan(
+                    &goal,
+                    options.context.as_deref(),
+                    options.max_steps,
+                    &cancel,
+                )
+                .await
+        }
+    };
+    let (valid, planning_usage) = match planned {
+        Ok(planned) => planned,
+        Err(error) => {
+            let (outcome, exit) = match &error {
+                WorkflowError::Cancelled => (RunOutcome::Interrupted, Exit::Interrupted),
+                WorkflowError::Planning(_) => (RunOutcome::Failed, Exit::Api),
+                _ => (RunOutcome::Failed, Exit::WorkFailed),
+            };
+            recorder.finish(outcome, &json!({"run_id": recorder.id().as_str(), "status": "failed", "error": error.to_string()}));
+            session.finish("plan").await?;
+            if exit == Exit::Interrupted {
+                output.error_line(&resume_hint(recorder.id()));
+            }
+            return Err(Failure {
+                exit,
+                message: error.to_string(),
+            }
+            .into());
+        }
+    };
+    if args.dry_run {
+        let saved = recorder.dir().join("plan.json");
+        recorder.finish(
+            RunOutcome::Completed,
+            &json!({"run_id": recorder.id().as_str(), "plan": valid.plan()}),
+        );
+        session.finish("plan").await?;
+        if output.json() {
+            output.json_value(&json!({"run_id": recorder.id().as_str(), "plan": valid.plan(), "plan_file": saved}))?;
+        } else {
+            output.line(&format!(
+                "Plan saved to {}; edit it and run it with: agent-fork plan --plan {}",
+                saved.display(),
+                saved.display()
+            ));
+        }
+        return Ok(Exit::Success);
+    }
+    let mut run = orchestrator.run_plan(&valid, &options, &cancel).await;
+    run.usage += planning_usage;
+    if let Some(workspace) = &workspace {
+        workspace.shutdown().await;
+    }
+    reporter.finish();
+
+    let json = plan_json(recorder.id().as_str(), &goal, &run, reporter.elapsed());
+    if output.json() {
+        output.json_value(&json)?;
+    } else {
+        output.line(&views::plan_result(&run, reporter.elapsed(), theme));
+    }
+    let outcome = match run.status {
+        WorkflowStatus::Completed => RunOutcome::Completed,
+        WorkflowStatus::Failed => RunOutcome::Failed,
+        WorkflowStatus::Cancelled => RunOutcome::Interrupted,
+    };
+    if let Some(warning) = recorder.finish(outcome, &json) {
+        output.error_line(&warning);
+    }
+    if let Some(notice) = session.finish("plan").await? {
+        output.error_line(&notice);
+    }
+    Ok(match run.status {
+        WorkflowStatus::Completed => Exit::Success,
+        WorkflowStatus::Failed => Exit::WorkFailed,
+        WorkflowStatus::Cancelled => {
+            output.error_line(&resume_hint(recorder.id()));
+            Exit::Interrupted
+        }
+    })
+}
+
+fn step_id(event: &planner::ScheduleEvent) -> &str {
+    use planner::ScheduleEvent as E;
+    match event {
+        E::StepReused { id }
+        | E::StepStarted { id, .. }
+        | E::StepRetrying { id, .. }
+        | E::StepCompleted { id, .. }
+        | E::StepFailed { id, .. }
+        | E::StepSkipped { id, .. } => id.as_str(),
+    }
+}
+
+/// The `--json` object of a plan run.
+fn plan_json(
+    run_id: &str,
+    goal: &str,
+    run: &PlanRun,
+    elapsed: std::time::Duration,
+) -> serde_json::Value {
+    let steps: Vec<serde_json::Value> = run
+        .steps
+        .iter()
+        .map(|step| {
+            let (status, result, error) = match &step.status {
+                StepStatus::Completed(output) => ("completed", Some(output.text.clone()), None),
+                StepStatus::Failed(error) => ("failed", None, Some(error.clone())),
+                StepStatus::Skipped(reason) => ("skipped", None, Some(reason.clone())),
+                StepStatus::Cancelled => ("cancelled", None, None),
+            };
+            let plan_step = run.plan.steps.iter().find(|candidate| candidate.id == step.id);
+            json!({
+                "step_id": step.id.as_str(),
+                "name": step.name,
+                "agent_type": plan_step.map(|step| step.agent_type.as_str()),
+                "depends_on": plan_step.map(|step| step.depends_on.iter().map(|id| id.as_str()).collect::<Vec<_>>()),
+                "status": status,
+                "reused": step.reused,
+                "result": result,
+                "error": error,
+                "fork": step.fork.as_ref().map(ForkJson::from),
+            })
+        })
+        .collect();
+    json!({
+        "run_id": run_id,
+        "goal": goal,
+        "status": run.status.as_str(),
+        "analysis": run.plan.analysis,
+        "steps": steps,
+        "final_result": run.consolidation.as_ref().map(|result| result.text.clone()),
+        "consolidation": run.consolidation.as_ref().map(ForkJson::from),
+        "usage": UsageJson::from(&run.usage),
+        "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+    })
+}

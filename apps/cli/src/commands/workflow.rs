@@ -1,0 +1,567 @@
+//! The other workflows: `research-then-code`, `map-reduce` and `refine`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use agent_core::{AgentOverrides, ForkResult, Forker};
+use anyhow::Result;
+use planner::{
+    MapReduceRequest, Orchestrator, RefineRequest, RunKind, WorkflowError, WorkflowEvent,
+    WorkflowStatus,
+};
+use render::{Panel, Status, key_value, status_line};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::commands::common::{self, AgentFlags};
+use crate::exit::{Exit, Failure};
+use crate::json::{ForkJson, UsageJson};
+use crate::live::{Reporter, Scope};
+use crate::output::Output;
+use crate::runs::{RunArgs, RunOutcome, RunRecorder, resume_hint};
+use crate::session::{Session, Traffic};
+use crate::settings::Settings;
+use crate::views;
+
+/// Arguments of `research-then-code`.
+#[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
+pub(crate) struct ResearchThenCodeArgs {
+    /// What to research (with Google Search).
+    #[arg(long, value_name = "QUERY")]
+    pub(crate) research: String,
+    /// The coding task, done with the findings as context.
+    #[arg(long, value_name = "TASK")]
+    pub(crate) task: String,
+    /// Further context for both agents.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) context: Option<String>,
+}
+
+/// Arguments of `map-reduce`.
+#[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
+pub(crate) struct MapReduceArgs {
+    /// The items to map over.
+    #[arg(long, num_args = 1.., value_name = "ITEM")]
+    pub(crate) items: Vec<String>,
+    /// Read items from a file, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) items_file: Option<PathBuf>,
+    /// Use every file matching this glob as an item (its path), e.g. 'src/**/*.py'.
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) items_glob: Option<String>,
+    /// The map task; {item} is replaced by each item.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub(crate) map_template: String,
+    /// The reduce task, given every successful map result.
+    #[arg(long = "reduce", value_name = "TASK")]
+    pub(crate) reduce: String,
+    /// Agent type of the map agents.
+    #[arg(
+        long = "type",
+        short = 't',
+        value_name = "TYPE",
+        default_value = "analysis"
+    )]
+    pub(crate) agent_type: String,
+    /// Most map agents at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) concurrency: Option<u32>,
+}
+
+/// Arguments of `refine`.
+#[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
+pub(crate) struct RefineArgs {
+    /// The task.
+    #[arg(long, value_name = "TASK")]
+    pub(crate) task: String,
+    /// What the output must satisfy.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) criteria: String,
+    /// Most attempts.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub(crate) max_iterations: u32,
+    /// Agent type doing the work.
+    #[arg(
+        long = "type",
+        short = 't',
+        value_name = "TYPE",
+        default_value = "general"
+    )]
+    pub(crate) agent_type: String,
+}
+
+/// What every workflow command sets up.
+struct Setup {
+    orchestrator: Orchestrator,
+    session: Session,
+    reporter: Arc<Reporter>,
+    workspace: Option<Arc<agent_core::workspace::Workspace>>,
+}
+
+async fn setup(
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+    concurrency: Option<u32>,
+    title: &str,
+) -> Result<(Setup, Settings)> {
+    let mut layer = flags.layer();
+    layer.concurrency = concurrency.map(|n| n as usize);
+    let settings = Settings::resolve(layer)?;
+    let catalog = common::catalog(&settings)?;
+    let workspace = common::workspace(&settings, true)?;
+    let overrides = AgentOverrides {
+        model: settings.model.value.clone(),
+        thinking_budget: settings.thinking.value,
+        file_tools: settings.no_tools.value.then_some(false),
+        ..AgentOverrides::default()
+    };
+    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+    let reporter = Reporter::new(
+        output,
+        Scope::Many {
+            title: title.to_owned(),
+            total: 0,
+        },
+    );
+    let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
+    if let Some(workspace) = &workspace {
+        forker = forker.with_workspace(workspace.clone());
+    }
+    let phases = reporter.clone();
+    let observer: planner::WorkflowObserver = Arc::new(move |event: &WorkflowEvent| {
+        if let WorkflowEvent::PhaseStarted { name } = event {
+            phases.note(&format!("▸ {name}"));
+        }
+    });
+    let orchestrator = Orchestrator::new(forker, catalog, overrides).with_observer(observer);
+    Ok((
+        Setup {
+            orchestrator,
+            session,
+            reporter,
+            workspace,
+        },
+        settings,
+    ))
+}
+
+impl Setup {
+    async fn close(self, command: &str, output: &Output) -> Result<()> {
+        if let Some(workspace) = &self.workspace {
+            workspace.shutdown().await;
+        }
+        self.reporter.finish();
+        if let Some(notice) = self.session.finish(command).await? {
+            output.error_line(&notice);
+        }
+        Ok(())
+    }
+}
+
+fn outcome(status: WorkflowStatus) -> (RunOutcome, Exit) {
+    match status {
+        WorkflowStatus::Completed => (RunOutcome::Completed, Exit::Success),
+        WorkflowStatus::Failed => (RunOutcome::Failed, Exit::WorkFailed),
+        WorkflowStatus::Cancelled => (RunOutcome::Interrupted, Exit::Interrupted),
+    }
+}
+
+fn workflow_error(error: WorkflowError) -> anyhow::Error {
+    match error {
+        WorkflowError::Invalid(message) => Failure::usage(message).into(),
+        WorkflowError::Catalog(error) => Failure::usage(error.to_string()).into(),
+        other => Failure::work(other.to_string()).into(),
+    }
+}
+
+/// Runs `research-then-code`.
+pub(crate) async fn research_then_code(
+    args: &ResearchThenCodeArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
+    common::non_empty(&args.research, "--research")?;
+    common::non_empty(&args.task, "--task")?;
+    let settings = Settings::resolve(flags.layer())?;
+    let record = RunArgs {
+        command: "research-then-code".to_owned(),
+        flags: flags.clone(),
+        params: serde_json::to_value(args)?,
+    };
+    let kind = RunKind::Workflow("research_then_code".to_owned());
+    let recorder = RunRecorder::start(&settings.runs_dir.value, kind, &args.task, &record)?;
+    execute_research_then_code(args, flags, traffic, output, &recorder, BTreeMap::new()).await
+}
+
+/// Runs research-then-code, reusing a research result from an earlier run.
+pub(crate) async fn execute_research_then_code(
+    args: &ResearchThenCodeArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+    recorder: &Arc<RunRecorder>,
+    earlier: BTreeMap<usize, ForkResult>,
+) -> Result<Exit> {
+    let theme = output.theme();
+    if !output.json() {
+        let body = [
+            key_value("Research", &args.research, theme),
+            key_value("Task", &args.task, theme),
+        ]
+        .join("\n");
+        output.line(
+            &Panel::new(body)
+                .title(format!("📚→💻 Research Then Code: {}", recorder.id()))
+                .render(theme),
+        );
+    }
+    let (setup, _) = setup(flags, traffic, output, None, "📚→💻 Research Then Code").await?;
+    let cancel = common::cancel_on_ctrl_c(
+        "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
+    );
+    let result = setup
+        .orchestrator
+        .research_then_code(
+            &args.research,
+            &args.task,
+            args.context.as_deref(),
+            earlier.get(&0).cloned(),
+            &cancel,
+        )
+        .await
+        .map_err(workflow_error)?;
+    if !earlier.contains_key(&0) {
+        recorder.item(0, &result.research);
+    }
+    if let Some(code) = &result.code {
+        recorder.item(1, code);
+    }
+    let elapsed = setup.reporter.elapsed();
+    setup.close("research-then-code", output).await?;
+    let json = json!({
+        "run_id": recorder.id().as_str(),
+        "status": result.status.as_str(),
+        "research": ForkJson::from(&result.research),
+        "code": result.code.as_ref().map(ForkJson::from),
+        "usage": UsageJson::from(&result.usage),
+        "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+    });
+    if output.json() {
+        output.json_value(&json)?;
+    } else {
+        output.line(&rule_line("Phase 1: research", theme));
+        output.line(&views::fork_result(&result.research, theme));
+        if let Some(code) = &result.code {
+            output.line(&rule_line("Phase 2: code", theme));
+            output.line(&views::fork_result(code, theme));
+        }
+        output.line(&key_value("Workflow Status", result.status.as_str(), theme));
+    }
+    finish(recorder, output, result.status, &json)
+}
+
+fn rule_line(title: &str, theme: &render::Theme) -> String {
+    render::rule(title, theme)
+}
+
+fn finish(
+    recorder: &RunRecorder,
+    output: &Output,
+    status: WorkflowStatus,
+    json: &serde_json::Value,
+) -> Result<Exit> {
+    let (run_outcome, exit) = outcome(status);
+    if let Some(warning) = recorder.finish(run_outcome, json) {
+        output.error_line(&warning);
+    }
+    if exit == Exit::Interrupted {
+        output.error_line(&resume_hint(recorder.id()));
+    }
+    Ok(exit)
+}
+
+/// The items of `map-reduce`, from the arguments, a file and a glob.
+fn gather_items(args: &MapReduceArgs, workspace: &std::path::Path) -> Result<Vec<String>> {
+    let mut items: Vec<String> = args
+        .items
+        .iter()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect();
+    if let Some(path) = &args.items_file {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            Failure::usage(format!(
+                "cannot read --items-file {}: {error}",
+                path.display()
+            ))
+        })?;
+        items.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                .map(str::to_owned),
+        );
+    }
+    if let Some(pattern) = &args.items_glob {
+        let matcher = globset::Glob::new(pattern)
+            .map_err(|error| {
+                Failure::usage(format!(
+                    "--items-glob {pattern} is not a valid glob: {error}"
+                ))
+            })?
+            .compile_matcher();
+        let mut found: Vec<String> = ignore::WalkBuilder::new(workspace)
+            .build()
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_type().is_some_and(|kind| kind.is_file()))
+            .filter_map(|entry| {
+                entry
+                    .path()
+                    .strip_prefix(workspace)
+                    .ok()
+                    .map(|path| path.to_string_lossy().into_owned())
+            })
+            .filter(|path| matcher.is_match(path))
+            .collect();
+        found.sort();
+        if found.is_empty() {
+            return Err(Failure::usage(format!(
+                "--items-glob {pattern} matches no file under {}",
+                workspace.display()
+            ))
+            .into());
+        }
+        items.extend(found);
+    }
+    if items.is_empty() {
+        return Err(Failure::usage(
+            "no items given: use --items A B C, --items-file FILE or --items-glob GLOB",
+        )
+        .into());
+    }
+    Ok(items)
+}
+
+/// Runs `map-reduce`.
+pub(crate) async fn map_reduce(
+    args: &MapReduceArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
+    if !args.map_template.contains("{item}") {
+        return Err(Failure::usage(
+            "--map-template has no {item} placeholder; write {item} where each item goes",
+        )
+        .into());
+    }
+    common::non_empty(&args.reduce, "--reduce")?;
+    let settings = Settings::resolve(flags.layer())?;
+    let mut args = args.clone();
+    args.items = gather_items(&args, &settings.workspace.value)?;
+    args.items_file = None;
+    args.items_glob = None;
+    let record = RunArgs {
+        command: "map-reduce".to_owned(),
+        flags: flags.clone(),
+        params: serde_json::to_value(&args)?,
+    };
+    let kind = RunKind::Workflow("map_reduce".to_owned());
+    let recorder = RunRecorder::start(&settings.runs_dir.value, kind, &args.reduce, &record)?;
+    execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await
+}
+
+/// Runs map-reduce, reusing map results of an earlier run.
+pub(crate) async fn execute_map_reduce(
+    args: &MapReduceArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+    recorder: &Arc<RunRecorder>,
+    earlier: BTreeMap<usize, ForkResult>,
+) -> Result<Exit> {
+    let theme = output.theme();
+    if !output.json() {
+        let body = [
+            key_value("Items", &args.items.len().to_string(), theme),
+            key_value("Map", &args.map_template, theme),
+            key_value("Reduce", &args.reduce, theme),
+        ]
+        .join("\n");
+        output.line(
+            &Panel::new(body)
+                .title(format!("🗺 Map-Reduce: {}", recorder.id()))
+                .render(theme),
+        );
+    }
+    let (setup, settings) = setup(flags, traffic, output, args.concurrency, "🗺 Map").await?;
+    let request = MapReduceRequest {
+        items: args.items.clone(),
+        map_template: args.map_template.clone(),
+        reduce_task: args.reduce.clone(),
+        map_agent_type: args.agent_type.clone(),
+        reduce_agent_type: "analysis".to_owned(),
+        concurrency: settings.concurrency.value,
+        reduce_budget: 400_000,
+        already_mapped: earlier,
+    };
+    let cancel = common::cancel_on_ctrl_c(
+        "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
+    );
+    let result = setup
+        .orchestrator
+        .map_reduce(&request, &cancel, |index, fork| recorder.item(index, fork))
+        .await
+        .map_err(workflow_error)?;
+    let elapsed = setup.reporter.elapsed();
+    setup.close("map-reduce", output).await?;
+    let json = json!({
+        "run_id": recorder.id().as_str(),
+        "status": result.status.as_str(),
+        "map": result.mapped.iter().map(|(index, fork)| json!({"index": index, "item": args.items[*index], "fork": ForkJson::from(fork)})).collect::<Vec<_>>(),
+        "reduce": result.reduced.as_ref().map(ForkJson::from),
+        "result": result.reduced.as_ref().map(|fork| fork.text.clone()),
+        "usage": UsageJson::from(&result.usage),
+        "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+    });
+    if output.json() {
+        output.json_value(&json)?;
+    } else {
+        for (index, fork) in &result.mapped {
+            let status = views::fork_status(fork.status);
+            output.line(&status_line(
+                status,
+                &format!("{}. {}", index + 1, args.items[*index]),
+                theme,
+            ));
+        }
+        if let Some(reduced) = &result.reduced {
+            output.line(&views::fork_result(reduced, theme));
+        }
+        output.line(&key_value("Workflow Status", result.status.as_str(), theme));
+    }
+    finish(recorder, output, result.status, &json)
+}
+
+/// Runs `refine`.
+pub(crate) async fn refine(
+    args: &RefineArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
+    common::non_empty(&args.task, "--task")?;
+    common::non_empty(&args.criteria, "--criteria")?;
+    let settings = Settings::resolve(flags.layer())?;
+    let record = RunArgs {
+        command: "refine".to_owned(),
+        flags: flags.clone(),
+        params: serde_json::to_value(args)?,
+    };
+    let recorder = RunRecorder::start(
+        &settings.runs_dir.value,
+        RunKind::Workflow("refine".to_owned()),
+        &args.task,
+        &record,
+    )?;
+    execute_refine(args, flags, traffic, output, &recorder).await
+}
+
+/// Runs refine (a resumed refine starts over: each attempt builds on the last).
+pub(crate) async fn execute_refine(
+    args: &RefineArgs,
+    flags: &AgentFlags,
+    traffic: &Traffic,
+    output: &Output,
+    recorder: &Arc<RunRecorder>,
+) -> Result<Exit> {
+    let theme = output.theme();
+    if !output.json() {
+        let body = [
+            key_value("Task", &args.task, theme),
+            key_value("Criteria", &args.criteria, theme),
+        ]
+        .join("\n");
+        output.line(
+            &Panel::new(body)
+                .title(format!("🔁 Refine: {}", recorder.id()))
+                .render(theme),
+        );
+    }
+    let (setup, _) = setup(flags, traffic, output, None, "🔁 Refine").await?;
+    let request = RefineRequest {
+        task: args.task.clone(),
+        criteria: args.criteria.clone(),
+        max_iterations: args.max_iterations,
+        agent_type: args.agent_type.clone(),
+    };
+    let cancel = common::cancel_on_ctrl_c(
+        "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
+    );
+    let result = setup
+        .orchestrator
+        .refine(&request, &cancel)
+        .await
+        .map_err(workflow_error)?;
+    for (index, iteration) in result.iterations.iter().enumerate() {
+        recorder.item(index, &iteration.output);
+    }
+    let elapsed = setup.reporter.elapsed();
+    setup.close("refine", output).await?;
+    let iterations: Vec<serde_json::Value> = result
+        .iterations
+        .iter()
+        .map(|iteration| {
+            json!({
+                "output": ForkJson::from(&iteration.output),
+                "verdict": iteration.verdict.as_ref().map(|verdict| json!({"satisfactory": verdict.satisfactory, "issues": verdict.issues, "summary": verdict.summary})),
+            })
+        })
+        .collect();
+    let json = json!({
+        "run_id": recorder.id().as_str(),
+        "status": result.status.as_str(),
+        "iterations": iterations,
+        "result": result.final_text(),
+        "usage": UsageJson::from(&result.usage),
+        "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+    });
+    if output.json() {
+        output.json_value(&json)?;
+    } else {
+        for (index, iteration) in result.iterations.iter().enumerate() {
+            let line = match &iteration.verdict {
+                Some(verdict) if verdict.satisfactory => status_line(
+                    Status::Ok,
+                    &format!("attempt {}: satisfactory: {}", index + 1, verdict.summary),
+                    theme,
+                ),
+                Some(verdict) => status_line(
+                    Status::Skipped,
+                    &format!(
+                        "attempt {}: {} ({} issues)",
+                        index + 1,
+                        verdict.summary,
+                        verdict.issues.len()
+                    ),
+                    theme,
+                ),
+                None => status_line(
+                    views::fork_status(iteration.output.status),
+                    &format!("attempt {}: not reviewed", index + 1),
+                    theme,
+                ),
+            };
+            output.line(&line);
+        }
+        if let Some(text) = result.final_text() {
+            output.line(&Panel::markdown(text).title("Final Output").render(theme));
+        }
+        output.line(&key_value("Workflow Status", result.status.as_str(), theme));
+        output.line(&views::usage(&result.usage, elapsed, theme));
+    }
+    finish(recorder, output, result.status, &json)
+}
