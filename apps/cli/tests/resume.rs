@@ -1,0 +1,186 @@
+//! A real `agent-fork plan` process is killed (SIGKILL) while a slow step
+//! runs; `agent-fork resume` then finishes the plan, and the stand-in for
+//! Gemini sees no second request for any step that had completed.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use cassette::{
+    BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
+    ServerOptions,
+};
+use serde_json::{Value, json};
+
+fn reply(text: &str) -> Value {
+    json!({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 50, "candidatesTokenCount": 5, "totalTokenCount": 55},
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "authored-resume-test"
+    })
+}
+
+fn call(model: &str, fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
+    let mut interaction = Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{model}:generateContent"))
+            .with_body(BodyMatcher::KeyFields(fields)),
+        ResponseSpec::json(reply(text)),
+    );
+    interaction.response.latency_ms = Some(latency_ms);
+    interaction
+}
+
+fn task(text: &str) -> KeyFields {
+    KeyFields {
+        last_user_text_contains: Some(text.to_owned()),
+        ..KeyFields::default()
+    }
+}
+
+fn agent_fork(folder: &Path, server: &FixtureServer) -> Command {
+    let mut command = Command::cargo_bin("agent-fork").unwrap();
+    command
+        .current_dir(folder)
+        .env("GEMINI_API_KEY", "fake-key-for-the-loopback-stand-in")
+        .env("GOOGLE_GEMINI_BASE_URL", server.base_url())
+        .env("AGENT_FORK_CONFIG", folder.join("no-user-config.toml"))
+        .env("NO_COLOR", "1");
+    command
+}
+
+fn journal_text(folder: &Path) -> String {
+    let runs = folder.join(".agent-fork/runs");
+    std::fs::read_dir(&runs)
+        .ok()
+        .and_then(|mut entries| entries.next())
+        .and_then(|entry| entry.ok())
+        .and_then(|entry| std::fs::read_to_string(entry.path().join("journal.jsonl")).ok())
+        .unwrap_or_default()
+}
+
+/// Requests whose first user text starts with `prefix`.
+fn asked(server: &FixtureServer, prefix: &str) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter_map(|request| {
+            request.body.as_ref()?["contents"][0]["parts"][0]["text"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .filter(|text| text.starts_with(prefix))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_plan_resumes_without_repeating_finished_steps() {
+    let plan = json!({"analysis": "Three steps.", "steps": [
+        {"step_id": "s1", "name": "First", "agent_type": "creative", "task": "Do the first thing.", "depends_on": []},
+        {"step_id": "s2", "name": "Slow", "agent_type": "creative", "task": "Do the slow thing.", "depends_on": ["s1"]},
+        {"step_id": "s3", "name": "Side", "agent_type": "creative", "task": "Do the side thing.", "depends_on": []}
+    ]});
+    let planning = KeyFields {
+        system_contains: Some("You plan work for a team of specialised AI agents".into()),
+        ..KeyFields::default()
+    };
+    let mut cassette =
+        Cassette::authored("kill-and-resume", "stand-in for Gemini in the resume test");
+    cassette.interactions = vec![
+        Interaction::new(
+            RequestSpec::post("/v1beta/models/gemini-2.5-pro:generateContent")
+                .with_body(BodyMatcher::KeyFields(planning)),
+            ResponseSpec::json(reply(&plan.to_string())),
+        ),
+        call(
+            "gemini-2.5-flash",
+            task("Do the first thing."),
+            "First done.",
+            0,
+        ),
+        call(
+            "gemini-2.5-flash",
+            task("Do the side thing."),
+            "Side done.",
+            0,
+        ),
+        // The first attempt at the slow step never answers in time: the process is killed.
+        call(
+            "gemini-2.5-flash",
+            task("Do the slow thing."),
+            "Too late.",
+            600_000,
+        ),
+        call(
+            "gemini-2.5-flash",
+            task("Do the slow thing."),
+            "Slow done.",
+            0,
+        ),
+        call(
+            "gemini-2.5-flash",
+            task("Every step of the plan has finished."),
+            "All done.",
+            0,
+        ),
+    ];
+    let server = FixtureServer::start(vec![cassette], ServerOptions::default())
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+
+    let mut child = agent_fork(folder.path(), &server)
+        .args(["plan", "--goal", "Finish three things."])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let journal = journal_text(folder.path());
+        let ready = journal.contains(r#""type":"step_completed","id":"s1""#)
+            && journal.contains(r#""type":"step_completed","id":"s3""#)
+            && journal.contains(r#""type":"step_started","id":"s2""#);
+        if ready {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never reached the slow step:\n{journal}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!journal_text(folder.path()).contains("run_finished"));
+
+    let resumed = agent_fork(folder.path(), &server)
+        .args(["--json", "resume"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let result: Value = serde_json::from_slice(&resumed.stdout).unwrap();
+    assert_eq!(result["status"], "completed");
+    assert_eq!(result["final_result"], "All done.");
+
+    assert_eq!(
+        asked(&server, "Goal: Finish three things."),
+        1,
+        "planning is not repeated"
+    );
+    assert_eq!(asked(&server, "Do the first thing."), 1, "s1 ran once");
+    assert_eq!(asked(&server, "Do the side thing."), 1, "s3 ran once");
+    assert_eq!(
+        asked(&server, "Do the slow thing."),
+        2,
+        "only the step in flight is asked again"
+    );
+    assert_eq!(asked(&server, "Every step of the plan has finished."), 1);
+    server.assert_clean();
+}
