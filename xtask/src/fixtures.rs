@@ -143,13 +143,24 @@ fn run_scenario(
     if json {
         command.arg("--json");
     }
-    command.args(&scenario.args);
+    let shared = root.join("..").join("shared");
+    command.args(scenario.args.iter().map(|arg| {
+        arg.replace("{repo}", &root.display().to_string()).replace("{shared}", &shared.display().to_string())
+    }));
     let output = command
         .output()
         .with_context(|| format!("cannot run {}", binary.display()))?;
     let code = output.status.code().unwrap_or(-1);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let paths = |text: &str| {
+        let text = text
+            .replace(&workspace.display().to_string(), "[WORKSPACE]")
+            .replace(&folder.path().display().to_string(), "[TMP]")
+            .replace(&shared.display().to_string(), "[SHARED]")
+            .replace(&root.display().to_string(), "[REPO]");
+        normaliser.apply(&text)
+    };
+    let stdout = paths(&String::from_utf8_lossy(&output.stdout));
+    let stderr = paths(&String::from_utf8_lossy(&output.stderr));
     let shown_args = scenario.args.join(" ");
     let mut text = format!(
         "$ agent-fork {}{shown_args}\nexit: {code}\n",
@@ -159,22 +170,15 @@ fn run_scenario(
     text.push_str(&stdout);
     if !stderr.is_empty() {
         // Progress of parallel work arrives in any order: compare it sorted.
-        let mut lines: Vec<String> = normaliser
-            .apply(&stderr)
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        lines.sort();
+        let mut lines: Vec<&str> = stderr.lines().collect();
+        lines.sort_unstable();
         text.push_str("--- stderr (sorted)\n");
         for line in lines {
-            text.push_str(&line);
+            text.push_str(line);
             text.push('\n');
         }
     }
-    let text = text
-        .replace(&workspace.display().to_string(), "[WORKSPACE]")
-        .replace(&folder.path().display().to_string(), "[TMP]");
-    Ok((normaliser.apply(&text), code))
+    Ok((text, code))
 }
 
 /// Replaces what changes from run to run.
@@ -198,6 +202,7 @@ impl Normaliser {
             (r"\b\d+ min \d{2} s\b", "[DURATION]"),
             (r#""elapsed_ms": \d+"#, r#""elapsed_ms": 0"#),
             (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+            (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMPDIR]"),
         ];
         let rules = rules
             .into_iter()
