@@ -344,7 +344,7 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 }
 
 /// The innermost cause of a reqwest error, e.g. "Connection refused".
-fn root_cause(error: &reqwest::Error) -> String {
+pub(crate) fn root_cause(error: &reqwest::Error) -> String {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

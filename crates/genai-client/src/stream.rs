@@ -103,7 +103,7 @@ impl ResponseStream {
                     self.failed = true;
                     return Some(Err(Error::Transport {
                         url: self.base_url.clone(),
-                        message: format!("the stream broke off: {}", deepest(&error)),
+                        message: format!("the stream broke off: {}", crate::client::root_cause(&error)),
                     }));
                 }
                 Ok(None) => {
@@ -143,14 +143,4 @@ fn decode_chunk(frame: &crate::sse::SseFrame) -> Result<GenerateContentResponse,
     let chunk = decode_frame(frame)?;
     check_blocked(&chunk)?;
     Ok(chunk)
-}
-
-fn deepest(error: &reqwest::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message = cause.to_string();
-        source = cause.source();
-    }
-    message
 }

@@ -16,7 +16,10 @@ mod research_then_code;
 use std::sync::Arc;
 
 use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, ForkRequest, ForkResult, Forker};
-use genai_client::Usage;
+use genai_client::{
+    Content, GenerateContentRequest, GenerateContentResponse, GenerationConfig, ThinkingConfig,
+    Usage,
+};
 use tokio_util::sync::CancellationToken;
 
 pub use map_reduce::{MapReduce, MapReduceRequest};
@@ -73,8 +76,8 @@ pub type WorkflowObserver = Arc<dyn Fn(&WorkflowEvent) + Send + Sync>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorkflowError {
-    /// The planning call failed.
-    #[error("the planning call failed: {0}")]
+    /// A planning or review call failed.
+    #[error("{0}")]
     Planning(String),
     /// The plan is unusable even after the repair turn.
     #[error("the planner's plan is unusable: {0}")]
@@ -195,6 +198,42 @@ impl Orchestrator {
 
     async fn fork(&self, request: ForkRequest, cancel: &CancellationToken) -> ForkResult {
         self.forker.run(request, cancel).await
+    }
+
+    /// One model call (no tools, no loop) whose answer is JSON under
+    /// `schema`; used for planning and for review verdicts.
+    async fn json_call(
+        &self,
+        profile: &AgentProfile,
+        contents: Vec<Content>,
+        schema: serde_json::Value,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateContentResponse, WorkflowError> {
+        let request = GenerateContentRequest {
+            contents,
+            system_instruction: Some(Content::instruction(profile.instruction.clone())),
+            generation_config: Some(GenerationConfig {
+                response_mime_type: Some("application/json".to_owned()),
+                response_schema: Some(schema),
+                thinking_config: profile.thinking_budget.map(|budget| ThinkingConfig {
+                    thinking_budget: Some(budget),
+                    ..ThinkingConfig::default()
+                }),
+                ..GenerationConfig::default()
+            }),
+            ..GenerateContentRequest::default()
+        };
+        let client = self
+            .forker
+            .client()
+            .with_retry_observer(self.retry_observer(&profile.name));
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => Err(WorkflowError::Cancelled),
+            reply = client.generate_content(&profile.model, &request) => reply.map_err(|error| {
+                WorkflowError::Planning(format!("the {} call failed: {error}", profile.name))
+            }),
+        }
     }
 }
 

@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use agent_core::{Event, ForkId, ForkRequest, ForkResult, ForkStatus};
-use genai_client::{
-    Content, GenerateContentRequest, GenerationConfig, Role, ThinkingConfig, Usage,
-};
+use genai_client::{Content, Role, Usage};
 use tokio_util::sync::CancellationToken;
 
 use super::prompts::{self, StepSummary};
@@ -120,37 +118,17 @@ impl Orchestrator {
             4096,
             prompts::PLANNER_INSTRUCTION,
         );
-        let mut request = GenerateContentRequest {
-            contents: vec![Content::user(prompts::planning_prompt(
-                goal,
-                context,
-                max_steps,
-                &self.agent_types(),
-            ))],
-            system_instruction: Some(Content::instruction(profile.instruction.clone())),
-            generation_config: Some(GenerationConfig {
-                response_mime_type: Some("application/json".to_owned()),
-                response_schema: Some(plan_response_schema()),
-                thinking_config: profile.thinking_budget.map(|budget| ThinkingConfig {
-                    thinking_budget: Some(budget),
-                    ..ThinkingConfig::default()
-                }),
-                ..GenerationConfig::default()
-            }),
-            ..GenerateContentRequest::default()
-        };
-        let client = self
-            .forker
-            .client()
-            .with_retry_observer(self.retry_observer("planner"));
+        let mut contents = vec![Content::user(prompts::planning_prompt(
+            goal,
+            context,
+            max_steps,
+            &self.agent_types(),
+        ))];
         let mut usage = Usage::default();
         for turn in 1..=2 {
-            let call = client.generate_content(&profile.model, &request);
-            let reply = tokio::select! {
-                biased;
-                () = cancel.cancelled() => return Err(WorkflowError::Cancelled),
-                reply = call => reply.map_err(|error| WorkflowError::Planning(error.to_string()))?,
-            };
+            let reply = self
+                .json_call(&profile, contents.clone(), plan_response_schema(), cancel)
+                .await?;
             usage += reply.usage().unwrap_or_default();
             let text = reply.text();
             let checked = parse_plan(&text)
@@ -175,10 +153,8 @@ impl Orchestrator {
                         .cloned()
                         .unwrap_or_else(|| Content::model(text));
                     answer.role = Some(Role::Model);
-                    request.contents.push(answer);
-                    request
-                        .contents
-                        .push(Content::user(prompts::repair_prompt(&error)));
+                    contents.push(answer);
+                    contents.push(Content::user(prompts::repair_prompt(&error)));
                 }
                 Err(error) => return Err(WorkflowError::BadPlan(error)),
             }

@@ -4,7 +4,7 @@
 //! it falls short, the agent improves it, up to a number of iterations.
 
 use agent_core::{ForkRequest, ForkResult, ForkStatus};
-use genai_client::{Content, GenerateContentRequest, GenerationConfig, ThinkingConfig, Usage};
+use genai_client::{Content, Usage};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -169,33 +169,14 @@ impl Orchestrator {
             1024,
             prompts::REVIEWER_INSTRUCTION,
         );
-        let body = GenerateContentRequest {
-            contents: vec![Content::user(prompts::review_prompt(
-                &request.task,
-                &request.criteria,
-                output,
-            ))],
-            system_instruction: Some(Content::instruction(profile.instruction.clone())),
-            generation_config: Some(GenerationConfig {
-                response_mime_type: Some("application/json".to_owned()),
-                response_schema: Some(verdict_schema()),
-                thinking_config: profile.thinking_budget.map(|budget| ThinkingConfig {
-                    thinking_budget: Some(budget),
-                    ..ThinkingConfig::default()
-                }),
-                ..GenerationConfig::default()
-            }),
-            ..GenerateContentRequest::default()
-        };
-        let client = self
-            .forker
-            .client()
-            .with_retry_observer(self.retry_observer("reviewer"));
-        let reply = tokio::select! {
-            biased;
-            () = cancel.cancelled() => return Err(WorkflowError::Cancelled),
-            reply = client.generate_content(&profile.model, &body) => reply.map_err(|error| WorkflowError::Planning(error.to_string()))?,
-        };
+        let contents = vec![Content::user(prompts::review_prompt(
+            &request.task,
+            &request.criteria,
+            output,
+        ))];
+        let reply = self
+            .json_call(&profile, contents, verdict_schema(), cancel)
+            .await?;
         let text = reply.text();
         let verdict: Verdict = serde_json::from_str(text.trim()).map_err(|error| {
             WorkflowError::Invalid(format!(
