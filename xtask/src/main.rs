@@ -3,6 +3,7 @@
 //! `cargo xtask ci` is the one test command: README.md gives it and
 //! `.ci/run` calls it. `cargo xtask help` lists the others.
 
+mod bench;
 mod fixtures;
 mod server;
 
@@ -14,7 +15,10 @@ const HELP: &str = "cargo xtask <command>
 
   ci                      build, clippy (warnings denied), every test, the recorded-fixture suite
   test-fixtures [--bless] run every CLI scenario against its cassette and compare with snapshots
-  fixture-server FILE...  serve cassettes on loopback (--port N, --lenient) until Ctrl-C";
+  fixture-server FILE...  serve cassettes on loopback (--port N, --lenient) until Ctrl-C
+  bench [--repeat N]      release benchmarks against a loopback Gemini; writes bench/latest.md and .json
+                          (--only startup,swarm,rss,plan,stream  --out DIR  --skip-build)
+  fuzz-smoke [--cases N]  the decoder fuzzers with many cases, under a time cap (part of ci)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +29,11 @@ fn main() -> Result<()> {
         "ci" => ci(),
         "test-fixtures" => fixtures::run(rest),
         "fixture-server" => server::run(rest),
+        "bench" => bench::run(rest),
+        "fuzz-smoke" => bench::fuzz::run(rest),
+        // Helpers the benchmark starts as processes of their own.
+        "bench-server" => bench::server::server_main(rest),
+        "bench-measure" => bench::measure::helper_main(rest),
         "" | "help" | "--help" | "-h" => {
             say(HELP);
             Ok(())
