@@ -145,7 +145,8 @@ fn run_scenario(
     }
     let shared = root.join("..").join("shared");
     command.args(scenario.args.iter().map(|arg| {
-        arg.replace("{repo}", &root.display().to_string()).replace("{shared}", &shared.display().to_string())
+        arg.replace("{repo}", &root.display().to_string())
+            .replace("{shared}", &shared.display().to_string())
     }));
     let output = command
         .output()

@@ -148,7 +148,14 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
     if options.wants("swarm") {
         for latency in [0, 200] {
-            bench.swarm(&mut report.figures, 1_000, 100, latency)?;
+            bench.swarm(&mut report.figures, (1_000, 100, latency), None)?;
+        }
+        // The same swarm with its journal on a tmpfs, where a sync costs
+        // nothing: the difference is what syncing each result costs.
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            let runs = tempfile::tempdir_in(shm)?;
+            bench.swarm(&mut report.figures, (1_000, 100, 200), Some(runs.path()))?;
         }
     }
     if options.wants("rss") {
@@ -239,6 +246,7 @@ impl Bench {
         dir: &Path,
         server: Option<&str>,
         args: &[String],
+        extra_env: &[(String, String)],
     ) -> Result<(Usage, Value)> {
         let mut env = vec![
             ("GEMINI_API_KEY".to_owned(), "bench-dummy-key".to_owned()),
@@ -251,6 +259,7 @@ impl Bench {
         if let Some(url) = server {
             env.push(("GOOGLE_GEMINI_BASE_URL".to_owned(), url.to_owned()));
         }
+        env.extend(extra_env.iter().cloned());
         let run = Run {
             program: &self.binary,
             args: args.to_vec(),
@@ -278,10 +287,10 @@ impl Bench {
         for (name, args) in [("help", vec!["--help"]), ("config", vec!["config"])] {
             let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
             // One warm-up run, so the binary is in the page cache.
-            self.agent_fork(&dir, None, &args)?;
+            self.agent_fork(&dir, None, &args, &[])?;
             let mut samples = Vec::new();
             for _ in 0..runs {
-                samples.push(self.agent_fork(&dir, None, &args)?.0.wall_s * 1e3);
+                samples.push(self.agent_fork(&dir, None, &args, &[])?.0.wall_s * 1e3);
             }
             figures.push(figure(
                 &format!("startup.{name}_ms"),
@@ -300,6 +309,7 @@ impl Bench {
         concurrency: usize,
         latency_ms: u64,
         jsonl: bool,
+        runs_dir: Option<&Path>,
     ) -> Result<Usage> {
         let cassette = scenarios::swarm_cassette(self.work.path(), latency_ms)?;
         let file = scenarios::tasks_file(self.work.path(), tasks)?;
@@ -315,7 +325,11 @@ impl Bench {
         if jsonl {
             args.extend(["--results-jsonl".to_owned(), results.display().to_string()]);
         }
-        let (usage, json) = self.agent_fork(&dir, Some(server.url()), &args)?;
+        let env: Vec<(String, String)> = runs_dir
+            .map(|runs| ("AGENT_FORK_RUNS_DIR".to_owned(), runs.display().to_string()))
+            .into_iter()
+            .collect();
+        let (usage, json) = self.agent_fork(&dir, Some(server.url()), &args, &env)?;
         let stats = server.finish()?;
         let completed = json["completed"].as_u64().unwrap_or(0);
         if completed != tasks as u64 || json["consolidated_summary"].is_null() {
@@ -342,22 +356,29 @@ impl Bench {
         Ok(usage)
     }
 
+    /// A swarm's figures; with `runs_dir`, the run folder goes there (a
+    /// tmpfs, to show what the journal's disk syncs cost).
     fn swarm(
         &self,
         figures: &mut Vec<Figure>,
-        tasks: usize,
-        concurrency: usize,
-        latency_ms: u64,
+        (tasks, concurrency, latency_ms): (usize, usize, u64),
+        runs_dir: Option<&Path>,
     ) -> Result<()> {
         say(&format!(
             "bench: swarm of {tasks} at concurrency {concurrency}, {latency_ms} ms latency"
         ));
         let mut usages = Vec::new();
         for _ in 0..self.runs {
-            usages.push(self.swarm_once(tasks, concurrency, latency_ms, false)?);
+            usages.push(self.swarm_once(tasks, concurrency, latency_ms, false, runs_dir)?);
         }
-        let key = format!("swarm_1k_c{concurrency}_{latency_ms}ms");
-        let what = format!("swarm {tasks} forks, c{concurrency}, {latency_ms} ms");
+        let (mut key, mut what) = (
+            format!("swarm_1k_c{concurrency}_{latency_ms}ms"),
+            format!("swarm {tasks} forks, c{concurrency}, {latency_ms} ms"),
+        );
+        if runs_dir.is_some() {
+            key.push_str("_tmpfs");
+            what.push_str(", run folder on tmpfs");
+        }
         let per = |f: &dyn Fn(&Usage) -> f64| usages.iter().map(f).collect::<Vec<f64>>();
         figures.push(figure(
             &format!("{key}.wall_s"),
@@ -405,7 +426,7 @@ impl Bench {
             ));
             let mut usages = Vec::new();
             for _ in 0..self.runs {
-                usages.push(self.swarm_once(tasks, 500, 200, true)?);
+                usages.push(self.swarm_once(tasks, 500, 200, true, None)?);
             }
             let rss: Vec<f64> = usages.iter().map(Usage::rss_mib).collect();
             let label = format!("swarm {tasks} forks, c500, 200 ms, --results-jsonl");
@@ -467,7 +488,7 @@ impl Bench {
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
-            let (usage, json) = self.agent_fork(&dir, Some(server.url()), &args)?;
+            let (usage, json) = self.agent_fork(&dir, Some(server.url()), &args, &[])?;
             let stats = server.finish()?;
             if json["status"] != "completed" {
                 bail!("the plan {} ended {}", dag.key, json["status"]);
