@@ -18,7 +18,7 @@ const HELP: &str = "cargo xtask <command>
   fixture-server FILE...  serve cassettes on loopback (--port N, --lenient) until Ctrl-C
   bench [--repeat N]      release benchmarks against a loopback Gemini; writes bench/latest.md and .json
                           (--only startup,swarm,rss,plan,stream  --out DIR  --skip-build)
-  fuzz-smoke [--cases N]  the decoder fuzzers with many cases, under a time cap (part of ci)";
+  fuzz-smoke [--cases N]  the decoder fuzzers, 10,000 cases each, under a time cap (part of ci)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,7 +48,8 @@ pub(crate) fn say(text: &str) {
     println!("{text}");
 }
 
-/// Build, lint with warnings denied, run every test, then the fixture suite.
+/// Build, lint with warnings denied, run every test, the fixture suite,
+/// then the decoder fuzzers with many cases.
 fn ci() -> Result<()> {
     cargo(&["build", "--workspace", "--all-targets", "--locked"])?;
     cargo(&[
@@ -62,6 +63,7 @@ fn ci() -> Result<()> {
     ])?;
     cargo(&["test", "--workspace", "--locked"])?;
     fixtures::run(&[])?;
+    bench::fuzz::run(&[])?;
     say("ci: all green");
     Ok(())
 }
