@@ -372,7 +372,7 @@ async fn a_plan_killed_at_ten_seeded_points_resumes_without_repeating_completed_
     for seed in 1..=10u64 {
         let mut state = seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
         let kill_after = 1 + splitmix(&mut state) % EVENTS_BEFORE_THE_END;
-        let server = plan_server(60).await;
+        let server = plan_server(100).await;
         let folder = tempfile::tempdir().unwrap();
         let mut child = agent_fork(folder.path())
             .env("GEMINI_API_KEY", SECRET)
