@@ -1,7 +1,11 @@
 //! Shared pieces of agent-core's tests: authored replies in the real wire
 //! shape, cassettes built in code, and a client pointed at a fixture server.
 
-#![allow(dead_code, reason = "each test binary uses a different subset")]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test binary uses a different subset of these helpers"
+)]
 
 use cassette::{
     BodyMatcher, Cassette, FixtureServer, FunctionResponseMatch, Interaction, KeyFields,
