@@ -29,7 +29,10 @@ use crate::output::{Format, Output};
 use crate::session::Traffic;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     let terminal = std::io::stdout().is_terminal();
     let choice = match cli.color {
         ColorWhen::Auto => ColorChoice::Auto,
@@ -58,6 +61,39 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(exit.code())
+}
+
+/// Help and version go out as clap writes them; every other parse error
+/// becomes the first line of clap's message plus where to read more, so a
+/// bad flag reads like every other usage error: one line, exit 2.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Nothing useful can be done if stdout is gone.
+            let _ = error.print();
+            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(Exit::Usage.code()))
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let message = first.strip_prefix("error: ").unwrap_or(first);
+            print_usage_line(&format!(
+                "error: {message} (see `agent-fork --help`, or `--help` after the command)"
+            ));
+            ExitCode::from(Exit::Usage.code())
+        }
+    }
+}
+
+#[expect(
+    clippy::print_stderr,
+    reason = "arguments failed to parse, so there is no Output to print through yet"
+)]
+fn print_usage_line(line: &str) {
+    eprintln!("{line}");
 }
 
 fn run(cli: &Cli, output: &Output) -> Result<Exit> {

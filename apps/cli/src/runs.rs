@@ -4,6 +4,7 @@
 //! can be resumed from its journal without paying for finished work again.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
@@ -12,7 +13,7 @@ use planner::{Journal, JournalEvent, Plan, RunId, RunKind, RunMeta, ScheduleEven
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::AgentFlags;
-use crate::exit::Failure;
+use crate::exit::{Exit, Failure, classify};
 
 /// What is needed to run a command again: the command, the agent flags and
 /// the command's own parameters.
@@ -33,6 +34,8 @@ pub(crate) struct RunRecorder {
     id: RunId,
     dir: PathBuf,
     write_error: Mutex<Option<String>>,
+    /// Whether anything was journalled after the run was opened.
+    touched: AtomicBool,
 }
 
 impl RunRecorder {
@@ -68,6 +71,7 @@ impl RunRecorder {
             id,
             dir,
             write_error: Mutex::new(None),
+            touched: AtomicBool::new(false),
         })
     }
 
@@ -81,8 +85,23 @@ impl RunRecorder {
         &self.dir
     }
 
+    /// Passes `result` through; when it is a usage error (bad input found
+    /// after the run was opened: an unknown agent type, an unreadable
+    /// cassette) and nothing was journalled yet, the run's folder is removed
+    /// so `resume` never picks up a run that never started.
+    pub(crate) fn settle(&self, result: Result<Exit>) -> Result<Exit> {
+        if let Err(error) = &result {
+            if classify(error).0 == Exit::Usage && !self.touched.load(Ordering::SeqCst) {
+                // Best effort: a folder left behind is only clutter.
+                let _ = std::fs::remove_dir_all(&self.dir);
+            }
+        }
+        result
+    }
+
     /// Appends an event (written and flushed before this returns).
     pub(crate) fn append(&self, event: &JournalEvent) {
+        self.touched.store(true, Ordering::SeqCst);
         let result = self
             .journal
             .lock()
@@ -105,6 +124,7 @@ impl RunRecorder {
 
     /// Journals the plan and saves it as `plan.json`.
     pub(crate) fn plan(&self, plan: &Plan) {
+        self.touched.store(true, Ordering::SeqCst);
         let result = self
             .journal
             .lock()

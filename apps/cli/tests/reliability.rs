@@ -233,7 +233,7 @@ fn bad_input_gives_one_line_exit_2_and_damages_nothing() {
 }
 
 #[test]
-#[ignore = "bug: clap's own usage errors print 3-4 lines (error, blank, `For more information, try '--help'.`); apps/cli/src/main.rs uses Cli::parse()"]
+
 fn bad_flag_values_give_one_line_too() {
     refuses(&["swarm", "--concurrency", "0", "a"], &[], "--concurrency");
     refuses(&["fork", "--max-turns", "zero", "x"], &[], "--max-turns");
@@ -247,7 +247,7 @@ fn bad_flag_values_give_one_line_too() {
 }
 
 #[test]
-#[ignore = "bug: a usage error found after the run folder is made (unknown --type, an unreadable --replay cassette) leaves an unfinished run behind, which `agent-fork resume` then picks as the latest interrupted run"]
+
 fn bad_input_leaves_no_unfinished_run_behind() {
     let folder = lived_in_folder();
     let runs = folder.path().join(".agent-fork/runs");

@@ -103,7 +103,10 @@ impl ResponseStream {
                     self.failed = true;
                     return Some(Err(Error::Transport {
                         url: self.base_url.clone(),
-                        message: format!("the stream broke off: {}", crate::client::root_cause(&error)),
+                        message: format!(
+                            "the stream broke off: {}",
+                            crate::client::root_cause(&error)
+                        ),
                     }));
                 }
                 Ok(None) => {

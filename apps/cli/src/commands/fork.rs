@@ -83,7 +83,7 @@ pub(crate) async fn run(
         params: serde_json::to_value(args)?,
     };
     let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Fork, task, &record)?;
-    execute(args, flags, traffic, output, &recorder, None).await
+    recorder.settle(execute(args, flags, traffic, output, &recorder, None).await)
 }
 
 fn settings(args: &ForkArgs, flags: &AgentFlags) -> Result<Settings> {

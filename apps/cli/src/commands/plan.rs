@@ -78,7 +78,7 @@ pub(crate) async fn run(
         params: serde_json::to_value(args)?,
     };
     let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Plan, &goal, &record)?;
-    execute(
+    let result = execute(
         args,
         flags,
         traffic,
@@ -87,7 +87,8 @@ pub(crate) async fn run(
         plan,
         HashMap::new(),
     )
-    .await
+    .await;
+    recorder.settle(result)
 }
 
 fn goal_of(args: &PlanArgs, plan: Option<&Plan>) -> Result<String> {

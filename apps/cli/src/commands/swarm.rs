@@ -92,7 +92,7 @@ pub(crate) async fn run(
         params: serde_json::to_value(&args)?,
     };
     let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Swarm, &summary, &record)?;
-    execute(&args, flags, traffic, output, &recorder, BTreeMap::new()).await
+    recorder.settle(execute(&args, flags, traffic, output, &recorder, BTreeMap::new()).await)
 }
 
 fn settings(args: &SwarmArgs, flags: &AgentFlags) -> Result<Settings> {

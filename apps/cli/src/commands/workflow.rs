@@ -193,7 +193,9 @@ pub(crate) async fn research_then_code(
     };
     let kind = RunKind::Workflow("research_then_code".to_owned());
     let recorder = RunRecorder::start(&settings.runs_dir.value, kind, &args.task, &record)?;
-    execute_research_then_code(args, flags, traffic, output, &recorder, BTreeMap::new()).await
+    recorder.settle(
+        execute_research_then_code(args, flags, traffic, output, &recorder, BTreeMap::new()).await,
+    )
 }
 
 /// Runs research-then-code, reusing a research result from an earlier run.
@@ -371,7 +373,8 @@ pub(crate) async fn map_reduce(
     };
     let kind = RunKind::Workflow("map_reduce".to_owned());
     let recorder = RunRecorder::start(&settings.runs_dir.value, kind, &args.reduce, &record)?;
-    execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await
+    recorder
+        .settle(execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await)
 }
 
 /// Runs map-reduce, reusing map results of an earlier run.
@@ -467,7 +470,7 @@ pub(crate) async fn refine(
         &args.task,
         &record,
     )?;
-    execute_refine(args, flags, traffic, output, &recorder).await
+    recorder.settle(execute_refine(args, flags, traffic, output, &recorder).await)
 }
 
 /// Runs refine (a resumed refine starts over: each attempt builds on the last).
