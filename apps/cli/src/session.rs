@@ -63,31 +63,14 @@ impl Session {
             }
             Traffic::Replay(path) => {
                 let cassette = load_cassette(path)?;
-                let server = FixtureServer::start(vec![cassette], ServerOptions::default())
-                    .await
-                    .map_err(|error| {
-                        Failure::usage(format!("cannot start the replay server: {error}"))
-                    })?;
-                config = config.with_base_url(&server.base_url()).with_api_key(None);
-                Backend::Replay {
-                    server,
-                    path: path.clone(),
-                }
+                replay(cassette, path.clone(), &mut config).await?
             }
             Traffic::Bundled { name, cassette } => {
                 let cassette = Cassette::from_json(cassette).map_err(|error| {
                     Failure::usage(format!("the bundled session {name} is unreadable: {error}"))
                 })?;
-                let server = FixtureServer::start(vec![cassette], ServerOptions::default())
-                    .await
-                    .map_err(|error| {
-                        Failure::usage(format!("cannot start the replay server: {error}"))
-                    })?;
-                config = config.with_base_url(&server.base_url()).with_api_key(None);
-                Backend::Replay {
-                    server,
-                    path: PathBuf::from(format!("fixtures/sessions/{name}.json")),
-                }
+                let path = PathBuf::from(format!("fixtures/sessions/{name}.json"));
+                replay(cassette, path, &mut config).await?
             }
             Traffic::Record(path) => {
                 require_key(&config)?;
@@ -147,6 +130,18 @@ impl Session {
             }
         }
     }
+}
+
+/// Serves `cassette` on loopback and points `config` at it (no key needed).
+async fn replay(cassette: Cassette, path: PathBuf, config: &mut ClientConfig) -> Result<Backend> {
+    let server = FixtureServer::start(vec![cassette], ServerOptions::default())
+        .await
+        .map_err(|error| Failure::usage(format!("cannot start the replay server: {error}")))?;
+    *config = config
+        .clone()
+        .with_base_url(&server.base_url())
+        .with_api_key(None);
+    Ok(Backend::Replay { server, path })
 }
 
 fn require_key(config: &ClientConfig) -> Result<()> {
