@@ -56,7 +56,7 @@ impl Demo {
 
     /// Prints text.
     pub(crate) fn show(&self, text: &str) {
-        println!("{text}");
+        say(text);
     }
 
     /// Ends the example: a replay must have used its whole session.
@@ -70,6 +70,11 @@ impl Demo {
         }
         Ok(())
     }
+}
+
+/// Prints a line; for observers, which run without the [`Demo`] at hand.
+pub(crate) fn say(text: &str) {
+    println!("{text}");
 }
 
 /// The theme: colour on a terminal unless NO_COLOR is set; width from COLUMNS.

@@ -1,0 +1,72 @@
+//! Orchestrator: plan-and-execute. A planning call turns a goal into a DAG
+//! of at most four steps; each step runs as soon as the steps it needs are
+//! done, and a last call turns the step results into the deliverable.
+//!
+//! Run with `cargo run --example orchestrator`. With `GEMINI_API_KEY` set it
+//! calls Gemini; without, it replays `fixtures/sessions/orchestrator.json`.
+
+mod common;
+
+use std::sync::Arc;
+
+use agent_core::workspace::{Workspace, WorkspaceOptions};
+use agent_core::{AgentCatalog, AgentOverrides, Forker};
+use planner::{Orchestrator, PlanExecuteOptions, ScheduleEvent, WorkflowEvent};
+use render::{Status, status_line};
+use tokio_util::sync::CancellationToken;
+
+const GOAL: &str = "Design a simple user authentication system for a web API";
+const CONTEXT: &str = "Using Python with FastAPI framework";
+const MAX_STEPS: usize = 4;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let demo = common::Demo::start("orchestrator", "Plan-and-Execute Orchestrator").await?;
+    let workspace = Arc::new(Workspace::open(
+        demo.workspace(),
+        WorkspaceOptions::default(),
+    )?);
+    let forker = Forker::new(demo.client.clone()).with_workspace(workspace);
+    // Each step finishing is shown as it happens (steps run in parallel
+    // when the plan allows it, so the order may vary on a live run).
+    let theme = demo.theme;
+    let observer: planner::WorkflowObserver = Arc::new(move |event: &WorkflowEvent| {
+        if let WorkflowEvent::Step(ScheduleEvent::StepCompleted { id, .. }) = event {
+            common::say(&status_line(Status::Ok, &format!("{id} done"), &theme));
+        }
+    });
+    let orchestrator =
+        Orchestrator::new(forker, AgentCatalog::default(), AgentOverrides::default())
+            .with_observer(observer);
+    demo.show(&common::views::plan_header(
+        "orchestrator",
+        GOAL,
+        Some(CONTEXT),
+        Some(MAX_STEPS),
+        &demo.theme,
+    ));
+
+    let cancel = CancellationToken::new();
+    let started = std::time::Instant::now();
+    let (plan, planning_usage) = orchestrator
+        .make_plan(GOAL, Some(CONTEXT), MAX_STEPS, &cancel)
+        .await?;
+    demo.show(&common::views::plan_tree(
+        "orchestrator",
+        plan.plan(),
+        &demo.theme,
+    ));
+    let options = PlanExecuteOptions {
+        context: Some(CONTEXT.to_owned()),
+        max_steps: MAX_STEPS,
+        ..PlanExecuteOptions::new(GOAL)
+    };
+    let mut run = orchestrator.run_plan(&plan, &options, &cancel).await;
+    run.usage += planning_usage;
+    demo.show(&common::views::plan_result(
+        &run,
+        started.elapsed(),
+        &demo.theme,
+    ));
+    demo.finish().await
+}
