@@ -445,6 +445,7 @@ pub(crate) async fn execute_map_reduce(
             output.line(&views::fork_result(reduced, theme));
         }
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
+        output.line(&views::usage(&result.usage, elapsed, theme));
     }
     finish(recorder, output, result.status, &json)
 }
