@@ -171,9 +171,31 @@ pub(crate) fn non_empty(task: &str, what: &str) -> Result<String> {
 
 /// Ctrl-C: the first press cancels (work stops and what is done is kept),
 /// the second exits at once with code 130.
+///
+/// On Unix the SIGINT handler is in place when this returns (not only once
+/// the spawned task first runs), so a Ctrl-C that arrives while the first
+/// request is going out is never the default "die at once".
 pub(crate) fn cancel_on_ctrl_c(notice: &'static str) -> CancellationToken {
     let cancel = CancellationToken::new();
     let token = cancel.clone();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
+            return cancel;
+        };
+        tokio::spawn(async move {
+            if interrupts.recv().await.is_none() {
+                return;
+            }
+            token.cancel();
+            eprint_line(notice);
+            if interrupts.recv().await.is_some() {
+                std::process::exit(130);
+            }
+        });
+    }
+    #[cfg(not(unix))]
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {
             return;
