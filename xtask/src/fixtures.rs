@@ -143,10 +143,15 @@ fn run_scenario(
     if json {
         command.arg("--json");
     }
+    // {repo} and {shared} reach the binary as short relative paths through
+    // links beside the workspace, so what it prints (a path in a panel
+    // title, cut to fit) is the same wherever the clone lives.
     let shared = root.join("..").join("shared");
+    std::os::unix::fs::symlink(root, folder.path().join("repo"))?;
+    std::os::unix::fs::symlink(&shared, folder.path().join("shared"))?;
     command.args(scenario.args.iter().map(|arg| {
-        arg.replace("{repo}", &root.display().to_string())
-            .replace("{shared}", &shared.display().to_string())
+        arg.replace("{repo}", "../repo")
+            .replace("{shared}", "../shared")
     }));
     let output = command
         .output()
