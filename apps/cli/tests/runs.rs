@@ -1,0 +1,550 @@
+//! Durable runs from the outside, with the real binary: `runs list` and
+//! `runs show` (human and `--json`) describe a run replayed from an authored
+//! cassette; `resume` refuses a run that already completed with one clear
+//! line; and a fork interrupted with SIGINT while its request is in flight
+//! exits 130, says how to resume, and `resume` then completes it.
+//!
+//! Gemini is always a loopback fixture server; no test reaches a public host.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+
+const REFINE_TASK: &str = "Write a haiku about Rust";
+const REFINE_CRITERIA: &str = "5-7-5 syllables, mentions the borrow checker";
+const HAIKU: &str = "The borrow checker\nguards each reference I lend:\nno data races.";
+
+/// The binary in `folder`, with no key, no colour and no user config.
+fn agent_fork(folder: &Path) -> Command {
+    let mut command = Command::cargo_bin("agent-fork").expect("the binary is built");
+    command
+        .current_dir(folder)
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GOOGLE_API_KEY")
+        .env_remove("GOOGLE_GEMINI_BASE_URL")
+        .env_remove("AGENT_FORK_RUNS_DIR")
+        .env("AGENT_FORK_CONFIG", folder.join("no-user-config.toml"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100");
+    command
+}
+
+fn cassette(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/cassettes")
+        .join(name)
+}
+
+fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout_of(output)))
+}
+
+/// Runs `args` in `folder` and returns the output, after checking the exit code.
+fn run(folder: &Path, args: &[&str], code: i32) -> Output {
+    let output = agent_fork(folder).args(args).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "agent-fork {}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    output
+}
+
+/// Replays the refine cassette strictly and returns the run's id.
+fn replayed_refine(folder: &Path) -> String {
+    let refine = cassette("refine.json");
+    let output = run(
+        folder,
+        &[
+            "--replay",
+            refine.to_str().unwrap(),
+            "--json",
+            "refine",
+            "--task",
+            REFINE_TASK,
+            "--criteria",
+            REFINE_CRITERIA,
+        ],
+        0,
+    );
+    let result = json_of(&output);
+    assert_eq!(result["status"], "completed");
+    assert_eq!(result["result"], HAIKU);
+    result["run_id"].as_str().unwrap().to_owned()
+}
+
+fn journal(folder: &Path, id: &str) -> String {
+    std::fs::read_to_string(
+        folder
+            .join(".agent-fork/runs")
+            .join(id)
+            .join("journal.jsonl"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn runs_list_and_show_describe_a_replayed_run() {
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+
+    // Before any run: an empty list, said plainly.
+    let empty = run(dir, &["runs", "list"], 0);
+    assert!(
+        stdout_of(&empty).starts_with("No runs in "),
+        "{}",
+        stdout_of(&empty)
+    );
+    let empty = json_of(&run(dir, &["--json", "runs", "list"], 0));
+    assert_eq!(empty["runs"], Value::Array(Vec::new()));
+
+    let id = replayed_refine(dir);
+
+    // runs list: one line per run with id, state, kind and what was asked.
+    let list = stdout_of(&run(dir, &["runs", "list"], 0));
+    assert_eq!(list.lines().count(), 1, "{list}");
+    let line = list.lines().next().unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        &words[..3],
+        [id.as_str(), "completed", "workflow:refine"],
+        "{line}"
+    );
+    assert!(line.ends_with(REFINE_TASK), "{line}");
+
+    let list = json_of(&run(dir, &["--json", "runs", "list"], 0));
+    let runs = list["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{list}");
+    assert_eq!(runs[0]["run_id"], id.as_str());
+    assert_eq!(runs[0]["state"], "completed");
+    assert_eq!(runs[0]["kind"], "workflow:refine");
+    assert_eq!(runs[0]["summary"], REFINE_TASK);
+    assert!(
+        runs[0]["created"]
+            .as_str()
+            .is_some_and(|created| !created.is_empty())
+    );
+    assert!(
+        list["runs_dir"]
+            .as_str()
+            .unwrap()
+            .ends_with(".agent-fork/runs"),
+        "{list}"
+    );
+
+    // runs show: the run's facts, then its journal one event a line.
+    let show = stdout_of(&run(dir, &["runs", "show", &id], 0));
+    for expected in [
+        format!("Run {id}"),
+        "Kind: workflow:refine".to_owned(),
+        "State: completed".to_owned(),
+        format!("Asked: {REFINE_TASK}"),
+        "run_started".to_owned(),
+        "item_completed index=0".to_owned(),
+        "item_completed index=1".to_owned(),
+        "run_finished status=completed".to_owned(),
+    ] {
+        assert!(show.contains(&expected), "no {expected:?} in:\n{show}");
+    }
+    assert!(!show.contains("Resume with"), "{show}");
+
+    let show = json_of(&run(dir, &["--json", "runs", "show", &id], 0));
+    assert_eq!(show["run_id"], id.as_str());
+    assert_eq!(show["kind"], "workflow:refine");
+    assert_eq!(show["state"], "completed");
+    assert_eq!(show["summary"], REFINE_TASK);
+    assert_eq!(show["truncated_tail"], false);
+    assert_eq!(show["warnings"], Value::Array(Vec::new()));
+    // Started, two attempts, finished.
+    assert_eq!(show["events"], 4, "{show}");
+    assert!(
+        show["dir"].as_str().unwrap().ends_with(&id),
+        "{}",
+        show["dir"]
+    );
+    // The saved result is the run's --json output.
+    assert_eq!(show["result"]["run_id"], id.as_str());
+    assert_eq!(show["result"]["status"], "completed");
+    assert_eq!(show["result"]["result"], HAIKU);
+    assert_eq!(
+        show["result"]["iterations"][0]["verdict"]["satisfactory"],
+        false
+    );
+
+    // A run that is not there: one line, exit 2.
+    let missing = run(dir, &["runs", "show", "run_20000101_000000_zzzz"], 2);
+    assert_eq!(
+        stderr_of(&missing).lines().count(),
+        1,
+        "{}",
+        stderr_of(&missing)
+    );
+    assert!(
+        stderr_of(&missing).contains("runs list"),
+        "{}",
+        stderr_of(&missing)
+    );
+}
+
+#[test]
+fn resuming_a_completed_run_is_refused_with_one_line_and_changes_nothing() {
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    let map_reduce = cassette("map_reduce.json");
+    let output = run(
+        dir,
+        &[
+            "--replay",
+            map_reduce.to_str().unwrap(),
+            "--json",
+            "map-reduce",
+            "--items",
+            "SQL injection",
+            "cross-site request forgery",
+            "broken object level authorization",
+            "--map-template",
+            "Explain {item} in a web API in two sentences, then name the one defence that matters most.",
+            "--reduce",
+            "Combine the explanations into a short security checklist for a FastAPI service, most important first.",
+        ],
+        0,
+    );
+    let result = json_of(&output);
+    assert_eq!(result["status"], "completed");
+    assert_eq!(result["map"].as_array().unwrap().len(), 3);
+    let id = result["run_id"].as_str().unwrap().to_owned();
+    let before = journal(dir, &id);
+
+    // By id: refused, exit 2, one line naming the run and where to look.
+    let refused = run(dir, &["resume", &id], 2);
+    let message = stderr_of(&refused);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.contains(&format!("run {id} already completed"))
+            && message.contains(&format!("agent-fork runs show {id}")),
+        "{message}"
+    );
+    assert!(stdout_of(&refused).is_empty(), "{}", stdout_of(&refused));
+
+    // Without an id there is nothing unfinished to pick up.
+    let nothing = run(dir, &["resume"], 2);
+    let message = stderr_of(&nothing);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("no unfinished run"), "{message}");
+
+    assert_eq!(journal(dir, &id), before, "the journal was touched");
+    let list = json_of(&run(dir, &["--json", "runs", "list"], 0));
+    assert_eq!(list["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(list["runs"][0]["state"], "completed");
+}
+
+#[cfg(unix)]
+mod interrupt {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    use cassette::{
+        BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
+        ServerOptions, SseEvent,
+    };
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use serde_json::json;
+
+    use super::*;
+
+    const TASK: &str = "Name three uses of the borrow checker.";
+
+    fn streamed_reply(latency_ms: u64) -> Interaction {
+        let reply = json!({
+            "candidates": [{"content": {"role": "model", "parts": [{"text": "Aliasing, lifetimes and data races."}]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 1204, "candidatesTokenCount": 9, "totalTokenCount": 1431, "thoughtsTokenCount": 218},
+            "modelVersion": "gemini-2.5-flash",
+            "responseId": "authored-interrupt-test"
+        });
+        let mut interaction = Interaction::new(
+            RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+                .with_query("alt", "sse")
+                .with_body(BodyMatcher::KeyFields(KeyFields {
+                    last_user_text: Some(TASK.to_owned()),
+                    ..KeyFields::default()
+                })),
+            ResponseSpec::sse(vec![SseEvent::new(reply)]),
+        );
+        interaction.response.latency_ms = Some(latency_ms);
+        interaction
+    }
+
+    fn live(folder: &Path, server: &FixtureServer) -> Command {
+        let mut command = agent_fork(folder);
+        command
+            .env("GEMINI_API_KEY", "fake-key-for-the-loopback-stand-in")
+            .env("GOOGLE_GEMINI_BASE_URL", server.base_url());
+        command
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_interrupted_fork_exits_130_and_resume_completes_it() {
+        let mut stand_in = Cassette::authored(
+            "interrupt-and-resume",
+            "stand-in for Gemini in the interrupt test",
+        );
+        // The first request is answered only after ten minutes: it is in
+        // flight when the SIGINT comes. The resumed run's request gets the
+        // second interaction at once.
+        stand_in.interactions = vec![streamed_reply(600_000), streamed_reply(0)];
+        let server = FixtureServer::start(vec![stand_in], ServerOptions::default())
+            .await
+            .unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        let dir = folder.path();
+
+        let child = live(dir, &server)
+            .args(["fork", TASK])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while server.stats().total_requests == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the fork's request never reached the server"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+        kill(pid, Signal::SIGINT).unwrap();
+        let stopped = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        let stderr = stderr_of(&stopped);
+        assert_eq!(
+            stopped.status.code(),
+            Some(130),
+            "stdout:\n{}\nstderr:\n{stderr}",
+            stdout_of(&stopped)
+        );
+        let hint = stderr
+            .lines()
+            .find(|line| line.contains("continue with `agent-fork resume run_"))
+            .unwrap_or_else(|| panic!("no resume hint in:\n{stderr}"));
+        let id = hint
+            .split("agent-fork resume ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('`')
+            .to_owned();
+        assert!(
+            stdout_of(&stopped).contains("Status: cancelled"),
+            "{}",
+            stdout_of(&stopped)
+        );
+
+        let state = json_of(&run(dir, &["--json", "runs", "show", &id], 0));
+        assert_eq!(state["state"], "interrupted", "{state}");
+        let show = stdout_of(&run(dir, &["runs", "show", &id], 0));
+        assert!(
+            show.contains(&format!("Resume with: agent-fork resume {id}")),
+            "{show}"
+        );
+
+        // `resume` without an id picks the interrupted run and completes it.
+        let resumed = live(dir, &server)
+            .args(["--json", "resume"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            resumed.status.code(),
+            Some(0),
+            "stdout:\n{}\nstderr:\n{}",
+            stdout_of(&resumed),
+            stderr_of(&resumed)
+        );
+        let result = json_of(&resumed);
+        assert_eq!(result["run_id"], id.as_str());
+        assert_eq!(result["status"], "success");
+        assert_eq!(result["result"], "Aliasing, lifetimes and data races.");
+
+        let state = json_of(&run(dir, &["--json", "runs", "show", &id], 0));
+        assert_eq!(state["state"], "completed", "{state}");
+        assert_eq!(state["result"]["status"], "success");
+        let journal = journal(dir, &id);
+        assert_eq!(
+            journal.matches(r#""type":"run_interrupted""#).count(),
+            1,
+            "{journal}"
+        );
+        assert_eq!(
+            journal.matches(r#""type":"run_resumed""#).count(),
+            1,
+            "one resume, one event: {journal}"
+        );
+        // The task was asked twice: once interrupted, once resumed.
+        assert_eq!(server.stats().total_requests, 2);
+        server.assert_clean();
+    }
+    fn unary(fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
+        let reply = json!({
+            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 1340, "candidatesTokenCount": 12, "totalTokenCount": 1802, "thoughtsTokenCount": 450},
+            "modelVersion": "gemini-2.5-pro",
+            "responseId": "authored-interrupt-test"
+        });
+        let mut interaction = Interaction::new(
+            RequestSpec::post("/v1beta/models/gemini-2.5-pro:generateContent")
+                .with_body(BodyMatcher::KeyFields(fields)),
+            ResponseSpec::json(reply),
+        );
+        interaction.response.latency_ms = Some(latency_ms);
+        interaction
+    }
+
+    fn map_task(item: &str) -> KeyFields {
+        KeyFields {
+            last_user_text: Some(format!("Review {item} in one line.")),
+            ..KeyFields::default()
+        }
+    }
+
+    /// Requests whose last user text is exactly `text`.
+    fn asked(server: &FixtureServer, text: &str) -> usize {
+        server
+            .requests()
+            .iter()
+            .filter_map(|request| {
+                let contents = request.body.as_ref()?["contents"].as_array()?.clone();
+                contents.last()?["parts"][0]["text"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .filter(|asked| asked == text)
+            .count()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_interrupted_map_reduce_resumes_without_mapping_finished_items_again() {
+        let mut stand_in = Cassette::authored(
+            "interrupt-map-reduce",
+            "stand-in for Gemini in the map-reduce interrupt test",
+        );
+        let reduce = KeyFields {
+            last_user_text_contains: Some("Pick the sturdiest crate.".to_owned()),
+            ..KeyFields::default()
+        };
+        stand_in.interactions = vec![
+            unary(map_task("serde"), "serde: sturdy.", 0),
+            unary(map_task("tokio"), "tokio: sturdy.", 0),
+            // In flight when the SIGINT comes; asked again by the resume.
+            unary(map_task("rayon"), "too late", 600_000),
+            unary(map_task("rayon"), "rayon: sturdy.", 0),
+            unary(reduce, "All three are sturdy.", 0),
+        ];
+        let server = FixtureServer::start(vec![stand_in], ServerOptions::default())
+            .await
+            .unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        let dir = folder.path();
+        let child = live(dir, &server)
+            .args([
+                "map-reduce",
+                "--items",
+                "serde",
+                "tokio",
+                "rayon",
+                "--map-template",
+                "Review {item} in one line.",
+                "--reduce",
+                "Pick the sturdiest crate.",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the two quick items are journalled and the slow one is asked.
+        let runs = dir.join(".agent-fork/runs");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let journal = std::fs::read_dir(&runs)
+                .ok()
+                .and_then(|mut entries| entries.next())
+                .and_then(Result::ok)
+                .and_then(|entry| std::fs::read_to_string(entry.path().join("journal.jsonl")).ok())
+                .unwrap_or_default();
+            let mapped = journal.matches(r#""type":"item_completed""#).count();
+            if mapped == 2 && asked(&server, "Review rayon in one line.") == 1 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the run never reached the slow item:\n{journal}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+        kill(pid, Signal::SIGINT).unwrap();
+        let stopped = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        let stderr = stderr_of(&stopped);
+        assert_eq!(stopped.status.code(), Some(130), "{stderr}");
+        assert!(
+            stderr.contains(
+                "interrupted: finished work is saved; continue with `agent-fork resume run_"
+            ),
+            "{stderr}"
+        );
+
+        let resumed = live(dir, &server)
+            .args(["--json", "resume"])
+            .output()
+            .unwrap();
+        assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+        let result = json_of(&resumed);
+        assert_eq!(result["status"], "completed", "{result}");
+        assert_eq!(result["result"], "All three are sturdy.");
+        let mapped: Vec<&str> = result["map"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["fork"]["result"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            mapped,
+            ["serde: sturdy.", "tokio: sturdy.", "rayon: sturdy."]
+        );
+
+        assert_eq!(
+            asked(&server, "Review serde in one line."),
+            1,
+            "serde mapped once"
+        );
+        assert_eq!(
+            asked(&server, "Review tokio in one line."),
+            1,
+            "tokio mapped once"
+        );
+        assert_eq!(
+            asked(&server, "Review rayon in one line."),
+            2,
+            "only the item in flight is asked again"
+        );
+        server.assert_clean();
+    }
+}
