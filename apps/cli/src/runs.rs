@@ -2,6 +2,11 @@
 //! gets a run folder with an append-only journal written as events happen,
 //! and its final result. A run that stops (Ctrl-C, a crash, a power cut)
 //! can be resumed from its journal without paying for finished work again.
+//!
+//! Recording an event only queues it: planner's journal writes it from a
+//! thread of its own at once and syncs to disk in groups (see
+//! [`planner::Journal`]), so a swarm's task never waits for the disk. The
+//! end of a run ([`RunRecorder::finish`]) waits until everything is on disk.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use planner::journal::FinishStatus;
-use planner::{Journal, JournalEvent, Plan, RunId, RunKind, RunMeta, ScheduleEvent};
+use planner::{Journal, JournalError, JournalEvent, Plan, RunId, RunKind, RunMeta, ScheduleEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::AgentFlags;
@@ -59,13 +64,11 @@ impl RunRecorder {
     /// Reopens a stopped run to continue it.
     pub(crate) fn resume(dir: &Path) -> Result<Arc<RunRecorder>> {
         let journal = Journal::reopen(dir).map_err(|error| Failure::usage(error.to_string()))?;
-        let recorder = Self::wrap(journal);
-        recorder.append(&JournalEvent::RunResumed);
-        Ok(recorder)
+        Ok(Self::wrap(journal))
     }
 
     fn wrap(journal: Journal) -> Arc<RunRecorder> {
-        let (id, dir) = (journal.meta().id.clone(), journal.dir().to_path_buf());
+        let (id, dir) = (journal.id().clone(), journal.dir().to_path_buf());
         Arc::new(RunRecorder {
             journal: Mutex::new(journal),
             id,
@@ -99,59 +102,53 @@ impl RunRecorder {
         result
     }
 
-    /// Appends an event (written and flushed before this returns).
-    pub(crate) fn append(&self, event: &JournalEvent) {
+    /// Appends an event (queued; the journal's writer thread writes it at
+    /// once and syncs it within the group-commit interval).
+    pub(crate) fn append(&self, event: JournalEvent) {
+        self.with_journal(|journal| journal.append(event).map(drop));
+    }
+
+    /// Runs `write` on the journal, remembering the first error.
+    fn with_journal(&self, write: impl FnOnce(&mut Journal) -> Result<(), JournalError>) {
         self.touched.store(true, Ordering::SeqCst);
         let result = self
             .journal
             .lock()
             .map_err(|_| "journal lock poisoned".to_owned())
-            .and_then(|mut journal| {
-                journal
-                    .append(event)
-                    .map(|_| ())
-                    .map_err(|error| error.to_string())
-            });
+            .and_then(|mut journal| write(&mut journal).map_err(|error| error.to_string()));
         self.remember(result);
     }
 
     /// Journals a scheduler event.
     pub(crate) fn record(&self, event: &ScheduleEvent) {
         if let Some(event) = JournalEvent::from_schedule(event) {
-            self.append(&event);
+            self.append(event);
         }
     }
 
     /// Journals the plan and saves it as `plan.json`.
     pub(crate) fn plan(&self, plan: &Plan) {
-        self.touched.store(true, Ordering::SeqCst);
-        let result = self
-            .journal
-            .lock()
-            .map_err(|_| "journal lock poisoned".to_owned())
-            .and_then(|mut journal| journal.save_plan(plan).map_err(|error| error.to_string()));
-        self.remember(result);
+        self.with_journal(|journal| journal.save_plan(plan));
     }
 
-    /// Journals a finished batch item (a fork of a swarm or workflow).
+    /// Journals a finished batch item (a fork of a swarm or workflow). A
+    /// success is serialised once, by the journal's writer thread.
     pub(crate) fn item(&self, index: usize, result: &agent_core::ForkResult) {
-        let event = if result.is_success() {
-            JournalEvent::ItemCompleted {
-                index,
-                result: serde_json::to_value(result).unwrap_or_default(),
-            }
+        if result.is_success() {
+            let result = result.clone();
+            self.with_journal(|journal| journal.append_item(index, result).map(drop));
         } else {
             let error = result.error.as_ref().map_or_else(
                 || result.status.as_str().to_owned(),
                 |error| error.message.clone(),
             );
-            JournalEvent::ItemFailed { index, error }
-        };
-        self.append(&event);
+            self.append(JournalEvent::ItemFailed { index, error });
+        }
     }
 
     /// Ends the run: the final result is written to `result.json`, then the
-    /// last event. An interrupted run stays resumable.
+    /// last event, and waits until the whole journal is on disk. An
+    /// interrupted run stays resumable.
     pub(crate) fn finish(&self, outcome: RunOutcome, result: &impl Serialize) -> Option<String> {
         if let Ok(journal) = self.journal.lock() {
             if let Err(error) = journal.save_result(result) {
@@ -167,7 +164,8 @@ impl RunRecorder {
             },
             RunOutcome::Interrupted => JournalEvent::RunInterrupted,
         };
-        self.append(&event);
+        self.append(event);
+        self.with_journal(|journal| journal.sync());
         self.write_error
             .lock()
             .ok()

@@ -15,8 +15,10 @@
 //!   swarms): plan-and-execute, research-then-code, map-reduce and iterative
 //!   refinement with a structured reviewer verdict.
 //! * **Durable runs** ([`Journal`], [`load_resume_state`]): each run journals
-//!   its events to disk as they happen, so a crash loses nothing already paid
-//!   for and the run can be resumed.
+//!   its events as they happen (a writer thread writes each at once and syncs
+//!   them to disk in groups), so a crash of the process loses nothing already
+//!   paid for, a power cut at most the last few milliseconds, and the run can
+//!   be resumed.
 //!
 //! The crate never prints; callers observe events and render them.
 

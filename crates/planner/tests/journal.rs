@@ -86,8 +86,9 @@ fn events_round_trip_with_sequence_numbers_and_times() {
         },
     ];
     for (i, event) in written.iter().enumerate() {
-        assert_eq!(journal.append(event).expect("append"), i as u64 + 1);
+        assert_eq!(journal.append(event.clone()).expect("append"), i as u64 + 1);
     }
+    journal.flush().expect("flush");
 
     let contents = read_journal(&journal_path(&journal)).expect("read");
     assert!(contents.warnings.is_empty());
@@ -117,6 +118,100 @@ fn events_round_trip_with_sequence_numbers_and_times() {
 }
 
 #[test]
+fn item_results_are_serialised_by_the_writer_and_read_back_as_values() {
+    #[derive(serde::Serialize)]
+    struct Outcome {
+        text: String,
+        tokens: u64,
+        tools: Vec<Option<String>>,
+    }
+    let base = tempfile::tempdir().expect("temp dir");
+    let mut journal = Journal::create(
+        base.path(),
+        meta("run_items", "2026-01-01T00:00:00.000Z", RunKind::Swarm),
+    )
+    .expect("create");
+    let path = journal_path(&journal);
+    let outcome = Outcome {
+        text: "a \"quoted\"\nanswer ✓".into(),
+        tokens: 130,
+        tools: vec![Some("read_file".into()), None],
+    };
+    let expected = serde_json::to_value(&outcome).expect("json");
+    assert_eq!(journal.append_item(7, outcome).expect("append"), 1);
+    assert_eq!(
+        journal
+            .append(JournalEvent::ItemFailed {
+                index: 8,
+                error: "bad".into(),
+            })
+            .expect("append"),
+        2
+    );
+    journal.close().expect("close");
+
+    let contents = read_journal(&path).expect("read");
+    assert!(contents.warnings.is_empty(), "{:?}", contents.warnings);
+    assert_eq!(
+        contents.records[1].event,
+        JournalEvent::ItemCompleted {
+            index: 7,
+            result: expected.clone(),
+        }
+    );
+    assert_eq!(contents.records[1].seq, 1);
+    assert!(contents.records[1].at.ends_with('Z'));
+    // The same wire form as any other event.
+    let text = std::fs::read_to_string(&path).expect("read");
+    let line: serde_json::Value =
+        serde_json::from_str(text.lines().nth(1).expect("line")).expect("json");
+    assert_eq!(
+        line["event"],
+        json!({"type": "item_completed", "index": 7, "result": expected})
+    );
+    let state = load_resume_state(&base.path().join("run_items")).expect("resume");
+    assert_eq!(
+        state.completed_items.keys().copied().collect::<Vec<_>>(),
+        [7]
+    );
+}
+
+#[test]
+fn events_reach_the_file_without_waiting_for_a_flush() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let mut journal = Journal::create(
+        base.path(),
+        meta("run_prompt", "2026-01-01T00:00:00.000Z", RunKind::Swarm),
+    )
+    .expect("create");
+    let path = journal_path(&journal);
+    for index in 0..500 {
+        journal
+            .append_item(index, json!({"text": format!("result {index}")}))
+            .expect("append");
+    }
+    // The writer thread writes on its own; nobody asks it to.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let records = read_journal(&path).expect("read").records;
+        if records.len() == 501 {
+            let seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
+            assert_eq!(seqs, (0..=500).collect::<Vec<_>>());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of 501 events written",
+            records.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    journal.sync().expect("sync");
+    drop(journal);
+    assert_eq!(read_journal(&path).expect("read").records.len(), 501);
+}
+
+#[test]
 fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
     let base = tempfile::tempdir().expect("temp dir");
     let mut journal = Journal::create(
@@ -125,7 +220,7 @@ fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
     )
     .expect("create");
     journal
-        .append(&JournalEvent::StepCompleted {
+        .append(JournalEvent::StepCompleted {
             id: "step_1".into(),
             output: StepOutput::text("paid for"),
         })
@@ -160,10 +255,11 @@ fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
     // Reopening drops the cut tail so new events start on their own line.
     let mut journal = Journal::reopen(&base.path().join("run_cut")).expect("reopen");
     journal
-        .append(&JournalEvent::RunFinished {
+        .append(JournalEvent::RunFinished {
             status: FinishStatus::Completed,
         })
         .expect("append");
+    journal.flush().expect("flush");
     let contents = read_journal(&path).expect("read");
     assert!(!contents.truncated_tail);
     assert!(contents.warnings.is_empty());
@@ -188,11 +284,12 @@ fn a_damaged_line_in_the_middle_is_skipped_with_a_warning() {
         .and_then(|mut f| f.write_all(b"{not json\n"))
         .expect("damage");
     journal
-        .append(&JournalEvent::StepCompleted {
+        .append(JournalEvent::StepCompleted {
             id: "step_2".into(),
             output: StepOutput::text("after the damage"),
         })
         .expect("append");
+    journal.flush().expect("flush");
     let contents = read_journal(&path).expect("read");
     assert_eq!(contents.records.len(), 2);
     assert_eq!(contents.warnings.len(), 1);
@@ -219,7 +316,7 @@ fn runs_are_listed_newest_first_with_their_state() {
         )
         .expect("create");
         if let Some(end) = end {
-            journal.append(&end).expect("append");
+            journal.append(end).expect("append");
         }
     };
     finish("run_old", "2026-01-01T00:00:00.000Z", None);
@@ -304,17 +401,18 @@ fn resume_state_collects_plan_steps_and_items() {
         journal.record(event).expect("record");
     }
     journal
-        .append(&JournalEvent::ItemCompleted {
+        .append(JournalEvent::ItemCompleted {
             index: 3,
             result: json!({"text": "three"}),
         })
         .expect("append");
     journal
-        .append(&JournalEvent::ItemFailed {
+        .append(JournalEvent::ItemFailed {
             index: 1,
             error: "no".into(),
         })
         .expect("append");
+    journal.flush().expect("flush");
 
     let state = load_resume_state(journal.dir()).expect("resume");
     assert_eq!(state.plan.as_ref(), Some(&plan));

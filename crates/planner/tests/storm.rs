@@ -199,6 +199,7 @@ async fn a_plan_in_a_storm_skips_with_reasons_then_resumes_without_repeating() {
     }
 
     // The storm is over: resume from the journal.
+    journal.lock().unwrap().flush().unwrap();
     let state = load_resume_state(&run_dir).unwrap();
     assert_eq!(state.completed_steps.len(), completed);
     drop(journal);

@@ -4,7 +4,9 @@
 //!
 //! * `journal.jsonl`: an append-only journal, one [`JournalRecord`] per line
 //!   (`{"seq": 3, "at": "2026-11-28T07:49:02.120Z", "event": {"type": ...}}`),
-//!   synced to disk as each event happens;
+//!   written as each event happens by a writer thread and synced to disk in
+//!   groups, at most [`GROUP_COMMIT_INTERVAL`] after each write (the
+//!   guarantee in full is on [`Journal`]);
 //! * `plan.json`: the plan, when there is one (editable, runnable again);
 //! * `result.json`: the final result, written atomically.
 //!
@@ -25,7 +27,7 @@ pub use reader::{
     JournalContents, ResumeState, RunState, RunSummary, latest_unfinished, list_runs,
     load_resume_state, read_journal,
 };
-pub use writer::{Journal, write_json_atomic};
+pub use writer::{GROUP_COMMIT_INTERVAL, Journal, write_json_atomic};
 
 /// Where runs are kept unless the caller says otherwise.
 pub const DEFAULT_RUNS_DIR: &str = ".agent-fork/runs";

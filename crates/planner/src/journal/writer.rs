@@ -1,40 +1,87 @@
 //! Writing a run folder: the journal, the plan and the result.
 //!
-//! Each event is written as one line and then flushed and synced to disk
-//! before [`Journal::append`] returns, so an event the caller saw succeed
-//! survives a crash or power loss. Whole files (`plan.json`, `result.json`)
-//! are written to a temporary file and renamed into place, so a reader sees
-//! either the old file or the new one, never half of one.
+//! The journal is written by a thread of its own and synced to disk in
+//! groups; [`Journal`] states exactly what is on disk when.
 //!
-//! Writes use blocking file calls: events are few (a handful per step) and
-//! small, and a synchronous API lets a scheduler observer record events inline.
+//! Whole files (`plan.json`, `result.json`) are written to a temporary file
+//! and renamed into place, so a reader sees either the old file or the new
+//! one, never half of one.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write as _;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::event::{JournalEvent, JournalRecord};
-use super::meta::{RunMeta, now_rfc3339};
+use super::meta::{RunId, RunMeta, now_rfc3339};
 use super::reader::read_journal;
 use super::{JOURNAL_FILE, JournalError, PLAN_FILE, RESULT_FILE};
 use crate::plan::Plan;
 use crate::schedule::ScheduleEvent;
 
+/// The longest a written journal event waits before it is synced to disk;
+/// also the shortest time between two syncs (see [`Journal`] for the whole
+/// guarantee).
+pub const GROUP_COMMIT_INTERVAL: Duration = Duration::from_millis(20);
+
+/// Events queued for the writer thread before [`Journal::append`] waits for
+/// it to catch up. The queue's slots are allocated up front, so it is kept
+/// small: the thread takes everything waiting at each wake-up.
+const QUEUE_CAPACITY: usize = 256;
+
+/// Most bytes gathered into one `write` call.
+const BATCH_BYTES: usize = 1 << 20;
+
 /// An open run journal, appending to `<run folder>/journal.jsonl`.
+///
+/// The journal keeps only the run's id, not its [`RunMeta`]: the metadata
+/// is written once, in the opening event, and dropped.
+///
+/// # Durability
+///
+/// A [`Journal`] writes its file from a thread of its own, so the caller
+/// (often the one async task that drives a whole swarm) never waits for
+/// serialisation or for the disk:
+///
+/// * [`Journal::append`] gives the event its sequence number and queues it.
+///   The writer thread serialises it as one line and writes it to the file
+///   as soon as it runs, together with every other event waiting at that
+///   moment (one `write` call per batch). Once written, an event survives
+///   the process being killed: it is in the operating system's cache. An
+///   event still queued when the process dies is lost, as a fork that ended
+///   just before it would be; a resumed run does that work again.
+/// * Written events are synced to disk (`fdatasync`) in groups (group
+///   commit): at once when the last sync is older than
+///   [`GROUP_COMMIT_INTERVAL`], otherwise when that interval has passed.
+///   A power cut or kernel crash can therefore lose the events of the last
+///   interval, never more; a resumed run simply does that work again.
+/// * [`Journal::flush`] returns once every event appended before it is
+///   written, [`Journal::sync`] once it is also on disk. [`Journal::close`]
+///   (and dropping the journal) writes and syncs everything still queued
+///   and stops the thread. [`Journal::create`] and [`Journal::reopen`]
+///   return with their opening event on disk.
+/// * Events are written whole and in order. A crash mid-write leaves at
+///   most a last line cut off, which [`crate::read_journal`] ignores and
+///   [`Journal::reopen`] removes.
 #[derive(Debug)]
 pub struct Journal {
     dir: PathBuf,
     path: PathBuf,
-    file: File,
+    id: RunId,
     next_seq: u64,
-    meta: RunMeta,
+    queue: Option<SyncSender<Message>>,
+    writer: Option<JoinHandle<()>>,
+    failure: Arc<FirstFailure>,
 }
 
 impl Journal {
     /// Creates the folder `<base>/<meta.id>/` and starts its journal with a
-    /// [`JournalEvent::RunStarted`] event.
+    /// [`JournalEvent::RunStarted`] event, synced to disk before this returns.
     ///
     /// ```
     /// use planner::{Journal, RunKind, RunMeta, read_journal};
@@ -62,19 +109,15 @@ impl Journal {
                 path: path.clone(),
                 source,
             })?;
-        let mut journal = Self {
-            dir,
-            path,
-            file,
-            next_seq: 0,
-            meta: meta.clone(),
-        };
-        journal.append(&JournalEvent::RunStarted { meta })?;
+        let id = meta.id.clone();
+        let mut journal = Self::start(dir, path, id, file, 0)?;
+        journal.append(JournalEvent::RunStarted { meta })?;
+        journal.sync()?;
         Ok(journal)
     }
 
     /// Opens an existing run folder to continue its journal, and records a
-    /// [`JournalEvent::RunResumed`] event.
+    /// [`JournalEvent::RunResumed`] event, synced to disk before this returns.
     ///
     /// A last line cut off mid-write is removed first, so new events start on
     /// a line of their own.
@@ -86,7 +129,7 @@ impl Journal {
             });
         }
         let contents = read_journal(&path)?;
-        let meta = contents.meta_or_error(&path)?.clone();
+        let id = contents.meta_or_error(&path)?.id.clone();
         let file = OpenOptions::new()
             .append(true)
             .open(&path)
@@ -102,15 +145,46 @@ impl Journal {
                 })?;
         }
         let next_seq = contents.records.last().map_or(0, |record| record.seq + 1);
-        let mut journal = Self {
-            dir: run_dir.to_owned(),
-            path,
-            file,
-            next_seq,
-            meta,
-        };
-        journal.append(&JournalEvent::RunResumed)?;
+        drop(contents);
+        let mut journal = Self::start(run_dir.to_owned(), path, id, file, next_seq)?;
+        journal.append(JournalEvent::RunResumed)?;
+        journal.sync()?;
         Ok(journal)
+    }
+
+    /// Starts the writer thread for `file`.
+    fn start(
+        dir: PathBuf,
+        path: PathBuf,
+        id: RunId,
+        file: File,
+        next_seq: u64,
+    ) -> Result<Self, JournalError> {
+        let failure = Arc::new(FirstFailure::default());
+        let (queue, inbox) = mpsc::sync_channel(QUEUE_CAPACITY);
+        let writer = Writer {
+            file,
+            failure: failure.clone(),
+            batch: Vec::new(),
+            unsynced: false,
+            last_sync: None,
+        };
+        let handle = std::thread::Builder::new()
+            .name("journal-writer".to_owned())
+            .spawn(move || writer.run(&inbox))
+            .map_err(|source| JournalError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Self {
+            dir,
+            path,
+            id,
+            next_seq,
+            queue: Some(queue),
+            writer: Some(handle),
+            failure,
+        })
     }
 
     /// The run folder.
@@ -118,37 +192,54 @@ impl Journal {
         &self.dir
     }
 
-    /// What the run is.
-    pub fn meta(&self) -> &RunMeta {
-        &self.meta
+    /// The run's id.
+    pub fn id(&self) -> &RunId {
+        &self.id
     }
 
-    /// Appends one event and syncs it to disk; returns its sequence number.
-    pub fn append(&mut self, event: &JournalEvent) -> Result<u64, JournalError> {
-        let seq = self.next_seq;
-        let record = JournalRecord {
+    /// Queues one event for the writer thread; returns its sequence number.
+    ///
+    /// The event is written to the file as soon as the writer thread runs
+    /// and synced to disk within [`GROUP_COMMIT_INTERVAL`]; this call waits
+    /// for neither (only, briefly, for room in the queue when the thread is
+    /// far behind).
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Write`] when the writer thread is gone, or when an
+    /// earlier event could not be written: the journal is then incomplete.
+    /// The first such error is returned by this and every later call; the
+    /// event is queued all the same.
+    pub fn append(&mut self, event: JournalEvent) -> Result<u64, JournalError> {
+        self.queue(|seq| Message::Event { seq, event })
+    }
+
+    /// Queues a [`JournalEvent::ItemCompleted`] event whose result is
+    /// serialised by the writer thread, straight into the journal line.
+    ///
+    /// It reads back exactly as
+    /// `JournalEvent::ItemCompleted { index, result: serde_json::to_value(&result)? }`
+    /// would, without building that value on the caller's thread.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Journal::append`]; a result that cannot be serialised as JSON
+    /// is reported like a failed write.
+    pub fn append_item<T>(&mut self, index: usize, result: T) -> Result<u64, JournalError>
+    where
+        T: Serialize + Send + 'static,
+    {
+        self.queue(|seq| Message::Item {
             seq,
-            at: now_rfc3339(),
-            event: event.clone(),
-        };
-        let mut line = serde_json::to_string(&record).expect("journal events are plain data");
-        line.push('\n');
-        self.file
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.flush())
-            .and_then(|()| self.file.sync_data())
-            .map_err(|source| JournalError::Write {
-                path: self.path.clone(),
-                source,
-            })?;
-        self.next_seq += 1;
-        Ok(seq)
+            index,
+            result: Box::new(result),
+        })
     }
 
     /// Appends the journal form of a scheduler event (nothing for reused steps).
     pub fn record(&mut self, event: &ScheduleEvent) -> Result<(), JournalError> {
         match JournalEvent::from_schedule(event) {
-            Some(event) => self.append(&event).map(drop),
+            Some(event) => self.append(event).map(drop),
             None => Ok(()),
         }
     }
@@ -156,13 +247,276 @@ impl Journal {
     /// Saves the plan as `plan.json` and records [`JournalEvent::PlanReady`].
     pub fn save_plan(&mut self, plan: &Plan) -> Result<(), JournalError> {
         write_json_atomic(&self.dir.join(PLAN_FILE), plan)?;
-        self.append(&JournalEvent::PlanReady { plan: plan.clone() })
+        self.append(JournalEvent::PlanReady { plan: plan.clone() })
             .map(drop)
     }
 
     /// Saves the final result as `result.json`, atomically.
     pub fn save_result(&self, result: &impl Serialize) -> Result<(), JournalError> {
         write_json_atomic(&self.dir.join(RESULT_FILE), result)
+    }
+
+    /// Waits until every event appended so far is written to the file (not
+    /// necessarily synced to disk), so that reading the journal shows them.
+    ///
+    /// # Errors
+    ///
+    /// The first write error so far, as for [`Journal::append`].
+    pub fn flush(&self) -> Result<(), JournalError> {
+        self.barrier(false)
+    }
+
+    /// Waits until every event appended so far is written and synced to
+    /// disk.
+    ///
+    /// # Errors
+    ///
+    /// The first write or sync error so far, as for [`Journal::append`].
+    pub fn sync(&self) -> Result<(), JournalError> {
+        self.barrier(true)
+    }
+
+    /// Writes and syncs every queued event, then stops the writer thread.
+    /// Dropping the journal does the same but cannot report an error.
+    ///
+    /// # Errors
+    ///
+    /// The first write or sync error of the journal's life.
+    pub fn close(mut self) -> Result<(), JournalError> {
+        self.stop();
+        self.failure.check(&self.path)
+    }
+
+    fn queue(&mut self, message: impl FnOnce(u64) -> Message) -> Result<u64, JournalError> {
+        let seq = self.next_seq;
+        let sent = self
+            .queue
+            .as_ref()
+            .is_some_and(|queue| queue.send(message(seq)).is_ok());
+        if !sent {
+            return Err(writer_gone(&self.path));
+        }
+        self.next_seq += 1;
+        self.failure.check(&self.path)?;
+        Ok(seq)
+    }
+
+    fn barrier(&self, sync: bool) -> Result<(), JournalError> {
+        let (done, finished) = mpsc::channel();
+        let sent = self
+            .queue
+            .as_ref()
+            .is_some_and(|queue| queue.send(Message::Barrier { sync, done }).is_ok());
+        if !sent || finished.recv().is_err() {
+            return Err(writer_gone(&self.path));
+        }
+        self.failure.check(&self.path)
+    }
+
+    fn stop(&mut self) {
+        // Closing the queue makes the writer write and sync what is left and end.
+        drop(self.queue.take());
+        if let Some(writer) = self.writer.take() {
+            // A writer that panicked has nothing more to write.
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn writer_gone(path: &Path) -> JournalError {
+    JournalError::Write {
+        path: path.to_owned(),
+        source: io::Error::other("the journal's writer thread has stopped"),
+    }
+}
+
+/// What the caller hands the writer thread.
+enum Message {
+    /// An event to write.
+    Event { seq: u64, event: JournalEvent },
+    /// An `item_completed` event whose result the writer serialises.
+    Item {
+        seq: u64,
+        index: usize,
+        result: Box<dyn Payload>,
+    },
+    /// Answer on `done` once everything before is written (and synced).
+    Barrier { sync: bool, done: mpsc::Sender<()> },
+}
+
+/// A value the writer thread can serialise as JSON.
+trait Payload: Send {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+impl<T: Serialize + Send> Payload for T {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+/// The first error the writer thread met, kept for the caller.
+#[derive(Debug, Default)]
+struct FirstFailure(Mutex<Option<(io::ErrorKind, String)>>);
+
+impl FirstFailure {
+    fn set(&self, error: &io::Error) {
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.get_or_insert_with(|| (error.kind(), error.to_string()));
+    }
+
+    fn check(&self, path: &Path) -> Result<(), JournalError> {
+        let slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*slot {
+            None => Ok(()),
+            Some((kind, message)) => Err(JournalError::Write {
+                path: path.to_owned(),
+                source: io::Error::new(*kind, message.clone()),
+            }),
+        }
+    }
+}
+
+/// The writer thread's side of a journal.
+struct Writer {
+    file: File,
+    failure: Arc<FirstFailure>,
+    /// Lines serialised but not yet written.
+    batch: Vec<u8>,
+    /// Whether something was written since the last sync.
+    unsynced: bool,
+    last_sync: Option<Instant>,
+}
+
+impl Writer {
+    fn run(mut self, inbox: &Receiver<Message>) {
+        loop {
+            let first = match self.sync_due() {
+                // Nothing to sync: sleep until the next event.
+                None => match inbox.recv() {
+                    Ok(message) => message,
+                    Err(_) => break,
+                },
+                Some(wait) => match inbox.recv_timeout(wait) {
+                    Ok(message) => message,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.sync();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                },
+            };
+            // Take every event already waiting, so they share one write.
+            let mut waiting = Vec::new();
+            let mut sync_now = false;
+            let mut next = Some(first);
+            while let Some(message) = next {
+                match message {
+                    Message::Event { seq, event } => self.encode_event(seq, event),
+                    Message::Item { seq, index, result } => {
+                        self.encode_item(seq, index, result.as_ref());
+                    }
+                    Message::Barrier { sync, done } => {
+                        sync_now |= sync;
+                        waiting.push(done);
+                    }
+                }
+                next = if self.batch.len() < BATCH_BYTES {
+                    inbox.try_recv().ok()
+                } else {
+                    None
+                };
+            }
+            self.write();
+            if sync_now || self.sync_due() == Some(Duration::ZERO) {
+                self.sync();
+            }
+            for done in waiting {
+                // The caller may have stopped waiting; nothing to do then.
+                let _ = done.send(());
+            }
+        }
+        self.write();
+        self.sync();
+    }
+
+    /// `None` when nothing waits to be synced, otherwise how long until the
+    /// sync is due (zero: now).
+    fn sync_due(&self) -> Option<Duration> {
+        if !self.unsynced {
+            return None;
+        }
+        Some(self.last_sync.map_or(Duration::ZERO, |last| {
+            GROUP_COMMIT_INTERVAL.saturating_sub(last.elapsed())
+        }))
+    }
+
+    fn encode_event(&mut self, seq: u64, event: JournalEvent) {
+        let record = JournalRecord {
+            seq,
+            at: now_rfc3339(),
+            event,
+        };
+        let start = self.batch.len();
+        match serde_json::to_writer(&mut self.batch, &record) {
+            Ok(()) => self.batch.push(b'\n'),
+            Err(error) => {
+                self.batch.truncate(start);
+                self.failure.set(&error.into());
+            }
+        }
+    }
+
+    /// Writes the same line as [`Writer::encode_event`] would for
+    /// `ItemCompleted { index, result }`, serialising `result` only once.
+    fn encode_item(&mut self, seq: u64, index: usize, result: &dyn Payload) {
+        let start = self.batch.len();
+        // An RFC 3339 time needs no escaping inside a JSON string.
+        let at = now_rfc3339();
+        let encoded = write!(
+            self.batch,
+            "{{\"seq\":{seq},\"at\":\"{at}\",\"event\":{{\"type\":\"item_completed\",\"index\":{index},\"result\":"
+        )
+        .map_err(serde_json::Error::io)
+        .and_then(|()| result.write_json(&mut self.batch));
+        match encoded {
+            Ok(()) => self.batch.extend_from_slice(b"}}\n"),
+            Err(error) => {
+                self.batch.truncate(start);
+                self.failure.set(&error.into());
+            }
+        }
+    }
+
+    fn write(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        if let Err(error) = self.file.write_all(&self.batch) {
+            self.failure.set(&error);
+        }
+        self.batch.clear();
+        if self.batch.capacity() > BATCH_BYTES {
+            self.batch.shrink_to(BATCH_BYTES);
+        }
+        self.unsynced = true;
+    }
+
+    fn sync(&mut self) {
+        if !self.unsynced {
+            return;
+        }
+        if let Err(error) = self.file.sync_data() {
+            self.failure.set(&error);
+        }
+        self.unsynced = false;
+        self.last_sync = Some(Instant::now());
     }
 }
 
