@@ -1,11 +1,11 @@
 //! `agent-fork swarm TASK...`: many forks of one agent type at once, with
 //! live counts, and a consolidated summary.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use agent_core::{ForkResult, Forker, Swarm, SwarmOptions};
 use anyhow::Result;
@@ -55,6 +55,23 @@ pub(crate) struct SwarmArgs {
     /// Cut each result to this many characters in the consolidation prompt.
     #[arg(long, value_name = "CHARS", default_value_t = 2000)]
     pub(crate) consolidation_cap: usize,
+    /// In a run's recorded arguments: the tasks file was copied into the
+    /// run folder as `tasks.txt` (its tasks come after `tasks`).
+    #[arg(skip)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) tasks_in_run: bool,
+}
+
+/// The run folder's copy of `--tasks-file`: a resume needs neither the
+/// original file nor the list of tasks in the journal.
+const TASKS_FILE: &str = "tasks.txt";
+
+/// One line of `--results-jsonl`: the task's index, then the fork's fields.
+#[derive(Serialize)]
+struct ResultLine {
+    index: usize,
+    #[serde(flatten)]
+    fork: ForkJson,
 }
 
 #[derive(Serialize)]
@@ -73,6 +90,10 @@ struct SwarmJson {
 }
 
 /// Runs `swarm`: validates the input, opens a run, runs the swarm.
+///
+/// The tasks file is read lazily, never held whole: it is checked and
+/// counted here, copied into the run folder (so a resume does not depend on
+/// it), and its tasks are read from the copy as the swarm pulls them.
 pub(crate) async fn run(
     args: &SwarmArgs,
     flags: &AgentFlags,
@@ -80,19 +101,49 @@ pub(crate) async fn run(
     output: &Output,
 ) -> Result<Exit> {
     let mut args = args.clone();
-    // The run records the tasks themselves, so a resume does not depend on
-    // the tasks file still being there.
-    args.tasks = gather_tasks(&args)?;
-    args.tasks_file = None;
+    args.tasks = args
+        .tasks
+        .iter()
+        .map(|task| common::non_empty(task, "a task"))
+        .collect::<Result<_>>()?;
+    let tasks_file = args.tasks_file.take();
+    let total = args.tasks.len()
+        + match &tasks_file {
+            Some(path) => count_file_tasks(path, "--tasks-file")?,
+            None => 0,
+        };
+    if total == 0 {
+        return Err(Failure::usage(
+            "no tasks given: agent-fork swarm \"task one\" \"task two\" or --tasks-file FILE",
+        )
+        .into());
+    }
+    args.tasks_in_run = tasks_file.is_some();
     let settings = settings(&args, flags)?;
-    let summary = format!("{} {} tasks", args.tasks.len(), args.agent_type);
+    let summary = format!("{total} {} tasks", args.agent_type);
     let record = RunArgs {
         command: "swarm".to_owned(),
         flags: flags.clone(),
         params: serde_json::to_value(&args)?,
     };
     let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Swarm, &summary, &record)?;
-    recorder.settle(execute(&args, flags, traffic, output, &recorder, BTreeMap::new()).await)
+    let copied = match &tasks_file {
+        Some(path) => std::fs::copy(path, recorder.dir().join(TASKS_FILE))
+            .map(drop)
+            .map_err(|error| {
+                Failure::usage(format!(
+                    "cannot read --tasks-file {}: {error}",
+                    path.display()
+                ))
+                .into()
+            }),
+        None => Ok(()),
+    };
+    let result = match copied {
+        Ok(()) => execute(&args, flags, traffic, output, &recorder, BTreeMap::new()).await,
+        Err(error) => Err(error),
+    };
+    recorder.settle(result)
 }
 
 fn settings(args: &SwarmArgs, flags: &AgentFlags) -> Result<Settings> {
@@ -111,7 +162,16 @@ pub(crate) async fn execute(
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
-    let tasks = gather_tasks(args)?;
+    let tasks_file = if args.tasks_in_run {
+        Some(recorder.dir().join(TASKS_FILE))
+    } else {
+        args.tasks_file.clone()
+    };
+    let total = args.tasks.len()
+        + match &tasks_file {
+            Some(path) => count_file_tasks(path, "the tasks file")?,
+            None => 0,
+        };
     let settings = settings(args, flags)?;
     let catalog = common::catalog(&settings)?;
     let profile = common::profile(&catalog, &args.agent_type, &settings, false, false)?;
@@ -127,7 +187,16 @@ pub(crate) async fn execute(
     };
 
     let session = Session::open(traffic, settings.requests_per_minute.value).await?;
-    let total = tasks.len();
+    let reused: BTreeSet<usize> = earlier.keys().copied().collect();
+    let mut write_error = None;
+    if let Some(file) = &mut sink {
+        // The file holds every result of the run, the reused ones first.
+        for (index, result) in &earlier {
+            if let Err(error) = write_result_line(file, *index, result) {
+                write_error.get_or_insert(error);
+            }
+        }
+    }
     let mut options = SwarmOptions::new(profile);
     options.concurrency = settings.concurrency.value;
     options.max_turns = settings.max_turns.value;
@@ -135,10 +204,7 @@ pub(crate) async fn execute(
     options.consolidation.per_result_cap = args.consolidation_cap.max(1);
     options.context = args.context.clone();
     options.keep_results = sink.is_none();
-    options.previous_results = earlier
-        .iter()
-        .map(|(index, result)| (*index, result.clone()))
-        .collect();
+    options.previous_results = earlier.into_iter().collect();
     if !output.json() {
         output.line(&views::swarm_header(
             total,
@@ -146,10 +212,10 @@ pub(crate) async fn execute(
             options.concurrency,
             output.theme(),
         ));
-        if !earlier.is_empty() {
+        if !reused.is_empty() {
             output.line(&format!(
                 "Resuming: {} of {total} results are reused from the interrupted run.",
-                earlier.len()
+                reused.len()
             ));
         }
     }
@@ -166,11 +232,25 @@ pub(crate) async fn execute(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
     );
     let swarm = Swarm::new(&forker, options);
-    let remaining = tasks
-        .into_iter()
+    // Tasks are read as the swarm pulls them, one line at a time.
+    let read_error = OnceLock::new();
+    let file_tasks = match &tasks_file {
+        Some(path) => Some(open_tasks(path, "the tasks file")?),
+        None => None,
+    };
+    let remaining = args
+        .tasks
+        .iter()
+        .cloned()
+        .chain(
+            file_tasks
+                .into_iter()
+                .flat_map(BufRead::lines)
+                .map_while(|line| line.map_err(|error| read_error.set(error)).ok())
+                .filter_map(|line| task_line(&line).map(str::to_owned)),
+        )
         .enumerate()
-        .filter(|(index, _)| !earlier.contains_key(index));
-    let mut write_error = None;
+        .filter(|(index, _)| !reused.contains(index));
     let outcome = swarm
         .run(
             remaining,
@@ -179,14 +259,7 @@ pub(crate) async fn execute(
             |index, result: &ForkResult| {
                 recorder.item(index, result);
                 if let Some(file) = &mut sink {
-                    let mut line = serde_json::json!({ "index": index });
-                    if let (Some(map), Ok(serde_json::Value::Object(fork))) = (
-                        line.as_object_mut(),
-                        serde_json::to_value(ForkJson::from(result)),
-                    ) {
-                        map.extend(fork);
-                    }
-                    if let Err(error) = writeln!(file, "{line}") {
+                    if let Err(error) = write_result_line(file, index, result) {
                         write_error.get_or_insert(error);
                     }
                 }
@@ -198,6 +271,9 @@ pub(crate) async fn execute(
     }
     if let Some(error) = write_error {
         return Err(Failure::usage(format!("could not write the results file: {error}")).into());
+    }
+    if let Some(error) = read_error.get() {
+        return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
     }
     if let Some(workspace) = &workspace {
         workspace.shutdown().await;
@@ -260,30 +336,38 @@ pub(crate) async fn execute(
     })
 }
 
-fn gather_tasks(args: &SwarmArgs) -> Result<Vec<String>> {
-    let mut tasks: Vec<String> = Vec::new();
-    for task in &args.tasks {
-        tasks.push(common::non_empty(task, "a task")?);
-    }
-    if let Some(path) = &args.tasks_file {
-        let text = std::fs::read_to_string(path).map_err(|error| {
-            Failure::usage(format!(
-                "cannot read --tasks-file {}: {error}",
-                path.display()
-            ))
+/// Writes one `--results-jsonl` line.
+fn write_result_line(file: &mut impl Write, index: usize, result: &ForkResult) -> io::Result<()> {
+    let line = ResultLine {
+        index,
+        fork: ForkJson::from(result),
+    };
+    serde_json::to_writer(&mut *file, &line)?;
+    file.write_all(b"\n")
+}
+
+/// The task on a line of a tasks file: trimmed; `None` for blank lines and
+/// lines starting with `#`.
+fn task_line(line: &str) -> Option<&str> {
+    let task = line.trim();
+    (!task.is_empty() && !task.starts_with('#')).then_some(task)
+}
+
+fn open_tasks(path: &Path, what: &str) -> Result<BufReader<File>> {
+    let file = File::open(path).map_err(|error| {
+        Failure::usage(format!("cannot read {what} {}: {error}", path.display()))
+    })?;
+    Ok(BufReader::new(file))
+}
+
+/// How many tasks a tasks file holds, reading it line by line.
+fn count_file_tasks(path: &Path, what: &str) -> Result<usize> {
+    let mut count = 0;
+    for line in open_tasks(path, what)?.lines() {
+        let line = line.map_err(|error| {
+            Failure::usage(format!("cannot read {what} {}: {error}", path.display()))
         })?;
-        tasks.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|line| !line.is_empty() && !line.starts_with('#'))
-                .map(str::to_owned),
-        );
+        count += usize::from(task_line(&line).is_some());
     }
-    if tasks.is_empty() {
-        return Err(Failure::usage(
-            "no tasks given: agent-fork swarm \"task one\" \"task two\" or --tasks-file FILE",
-        )
-        .into());
-    }
-    Ok(tasks)
+    Ok(count)
 }
