@@ -156,7 +156,7 @@ pub(crate) fn event(event: &Event) -> Option<Value> {
             reason,
         } => json!({
             "event": "retry", "fork_id": fork_id.as_str(), "attempt": attempt,
-            "delay_ms": u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "reason": reason
+            "delay_ms": millis(*delay), "reason": reason
         }),
         Event::ForkFinished {
             fork_id,
@@ -167,7 +167,7 @@ pub(crate) fn event(event: &Event) -> Option<Value> {
         } => json!({
             "event": "fork_finished", "fork_id": fork_id.as_str(), "status": status.as_str(),
             "usage": UsageJson::from(usage),
-            "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX), "error": error
+            "elapsed_ms": millis(*elapsed), "error": error
         }),
         Event::SwarmProgress {
             swarm_id,
@@ -184,4 +184,9 @@ pub(crate) fn event(event: &Event) -> Option<Value> {
         }),
         _ => return None,
     })
+}
+
+/// Whole milliseconds, for the `*_ms` fields.
+pub(crate) fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -363,6 +363,6 @@ fn plan_json(
         "final_result": run.consolidation.as_ref().map(|result| result.text.clone()),
         "consolidation": run.consolidation.as_ref().map(ForkJson::from),
         "usage": UsageJson::from(&run.usage),
-        "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        "elapsed_ms": crate::json::millis(elapsed),
     })
 }

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
 use crate::exit::{Exit, Failure};
-use crate::json::{ForkJson, UsageJson};
+use crate::json::{ForkJson, UsageJson, millis};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
 use crate::runs::{RunArgs, RunOutcome, RunRecorder, resume_hint};
@@ -160,6 +160,37 @@ impl Setup {
     }
 }
 
+/// Opens the run of workflow `command` (`map-reduce`: kind `map_reduce`),
+/// journalling what is needed to run it again.
+fn start_run(
+    command: &str,
+    flags: &AgentFlags,
+    params: &impl Serialize,
+    summary: &str,
+) -> Result<Arc<RunRecorder>> {
+    let settings = Settings::resolve(flags.layer())?;
+    let record = RunArgs {
+        command: command.to_owned(),
+        flags: flags.clone(),
+        params: serde_json::to_value(params)?,
+    };
+    let kind = RunKind::Workflow(command.replace('-', "_"));
+    RunRecorder::start(&settings.runs_dir.value, kind, summary, &record)
+}
+
+/// The panel that opens a workflow's human output (nothing with `--json`).
+fn header(output: &Output, title: &str, rows: &[(&str, &str)]) {
+    if output.json() {
+        return;
+    }
+    let theme = output.theme();
+    let body: Vec<String> = rows
+        .iter()
+        .map(|(key, value)| key_value(key, value, theme))
+        .collect();
+    output.line(&Panel::new(body.join("\n")).title(title).render(theme));
+}
+
 fn outcome(status: WorkflowStatus) -> (RunOutcome, Exit) {
     match status {
         WorkflowStatus::Completed => (RunOutcome::Completed, Exit::Success),
@@ -185,14 +216,7 @@ pub(crate) async fn research_then_code(
 ) -> Result<Exit> {
     common::non_empty(&args.research, "--research")?;
     common::non_empty(&args.task, "--task")?;
-    let settings = Settings::resolve(flags.layer())?;
-    let record = RunArgs {
-        command: "research-then-code".to_owned(),
-        flags: flags.clone(),
-        params: serde_json::to_value(args)?,
-    };
-    let kind = RunKind::Workflow("research_then_code".to_owned());
-    let recorder = RunRecorder::start(&settings.runs_dir.value, kind, &args.task, &record)?;
+    let recorder = start_run("research-then-code", flags, args, &args.task)?;
     recorder.settle(
         execute_research_then_code(args, flags, traffic, output, &recorder, BTreeMap::new()).await,
     )
@@ -208,18 +232,11 @@ pub(crate) async fn execute_research_then_code(
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
     let theme = output.theme();
-    if !output.json() {
-        let body = [
-            key_value("Research", &args.research, theme),
-            key_value("Task", &args.task, theme),
-        ]
-        .join("\n");
-        output.line(
-            &Panel::new(body)
-                .title(format!("📚→💻 Research Then Code: {}", recorder.id()))
-                .render(theme),
-        );
-    }
+    header(
+        output,
+        &format!("📚→💻 Research Then Code: {}", recorder.id()),
+        &[("Research", &args.research), ("Task", &args.task)],
+    );
     let (setup, _) = setup(flags, traffic, output, None, "📚→💻 Research Then Code").await?;
     let cancel = common::cancel_on_ctrl_c(
         "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
@@ -249,7 +266,7 @@ pub(crate) async fn execute_research_then_code(
         "research": ForkJson::from(&result.research),
         "code": result.code.as_ref().map(ForkJson::from),
         "usage": UsageJson::from(&result.usage),
-        "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        "elapsed_ms": millis(elapsed),
     });
     if output.json() {
         output.json_value(&json)?;
@@ -366,13 +383,7 @@ pub(crate) async fn map_reduce(
     args.items = gather_items(&args, &settings.workspace.value)?;
     args.items_file = None;
     args.items_glob = None;
-    let record = RunArgs {
-        command: "map-reduce".to_owned(),
-        flags: flags.clone(),
-        params: serde_json::to_value(&args)?,
-    };
-    let kind = RunKind::Workflow("map_reduce".to_owned());
-    let recorder = RunRecorder::start(&settings.runs_dir.value, kind, &args.reduce, &record)?;
+    let recorder = start_run("map-reduce", flags, &args, &args.reduce)?;
     recorder
         .settle(execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await)
 }
@@ -387,19 +398,15 @@ pub(crate) async fn execute_map_reduce(
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
     let theme = output.theme();
-    if !output.json() {
-        let body = [
-            key_value("Items", &args.items.len().to_string(), theme),
-            key_value("Map", &args.map_template, theme),
-            key_value("Reduce", &args.reduce, theme),
-        ]
-        .join("\n");
-        output.line(
-            &Panel::new(body)
-                .title(format!("🗺 Map-Reduce: {}", recorder.id()))
-                .render(theme),
-        );
-    }
+    header(
+        output,
+        &format!("🗺 Map-Reduce: {}", recorder.id()),
+        &[
+            ("Items", &args.items.len().to_string()),
+            ("Map", &args.map_template),
+            ("Reduce", &args.reduce),
+        ],
+    );
     let (setup, settings) = setup(flags, traffic, output, args.concurrency, "🗺 Map").await?;
     let request = MapReduceRequest {
         items: args.items.clone(),
@@ -428,7 +435,7 @@ pub(crate) async fn execute_map_reduce(
         "reduce": result.reduced.as_ref().map(ForkJson::from),
         "result": result.reduced.as_ref().map(|fork| fork.text.clone()),
         "usage": UsageJson::from(&result.usage),
-        "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        "elapsed_ms": millis(elapsed),
     });
     if output.json() {
         output.json_value(&json)?;
@@ -459,18 +466,7 @@ pub(crate) async fn refine(
 ) -> Result<Exit> {
     common::non_empty(&args.task, "--task")?;
     common::non_empty(&args.criteria, "--criteria")?;
-    let settings = Settings::resolve(flags.layer())?;
-    let record = RunArgs {
-        command: "refine".to_owned(),
-        flags: flags.clone(),
-        params: serde_json::to_value(args)?,
-    };
-    let recorder = RunRecorder::start(
-        &settings.runs_dir.value,
-        RunKind::Workflow("refine".to_owned()),
-        &args.task,
-        &record,
-    )?;
+    let recorder = start_run("refine", flags, args, &args.task)?;
     recorder.settle(execute_refine(args, flags, traffic, output, &recorder).await)
 }
 
@@ -483,18 +479,11 @@ pub(crate) async fn execute_refine(
     recorder: &Arc<RunRecorder>,
 ) -> Result<Exit> {
     let theme = output.theme();
-    if !output.json() {
-        let body = [
-            key_value("Task", &args.task, theme),
-            key_value("Criteria", &args.criteria, theme),
-        ]
-        .join("\n");
-        output.line(
-            &Panel::new(body)
-                .title(format!("🔁 Refine: {}", recorder.id()))
-                .render(theme),
-        );
-    }
+    header(
+        output,
+        &format!("🔁 Refine: {}", recorder.id()),
+        &[("Task", &args.task), ("Criteria", &args.criteria)],
+    );
     let (setup, _) = setup(flags, traffic, output, None, "🔁 Refine").await?;
     let request = RefineRequest {
         task: args.task.clone(),
@@ -531,7 +520,7 @@ pub(crate) async fn execute_refine(
         "iterations": iterations,
         "result": result.final_text(),
         "usage": UsageJson::from(&result.usage),
-        "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        "elapsed_ms": millis(elapsed),
     });
     if output.json() {
         output.json_value(&json)?;
