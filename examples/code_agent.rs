@@ -6,12 +6,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use agent_core::workspace::{Workspace, WorkspaceOptions};
-use agent_core::{AgentOverrides, BuiltinAgent, ForkId, ForkRequest, Forker};
+use agent_core::{AgentOverrides, BuiltinAgent};
 use render::{humanize, key_value};
-use tokio_util::sync::CancellationToken;
 
 const TASK: &str = "Write a Python decorator that:
 1. Retries a function up to 3 times on exception
@@ -24,32 +20,13 @@ Include type hints and a docstring.";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let demo = common::Demo::start("code_agent", "Code Agent").await?;
-    let workspace = Arc::new(Workspace::open(
-        demo.workspace(),
-        WorkspaceOptions::default(),
-    )?);
-    let forker = Forker::new(demo.client.clone()).with_workspace(workspace);
     // Every default of an agent type can be changed per call.
     let overrides = AgentOverrides {
         thinking_budget: Some(4096),
         ..AgentOverrides::default()
     };
     let profile = BuiltinAgent::Code.profile().with(&overrides);
-    let fork_id = ForkId::generate();
-    demo.show(&common::views::fork_header(
-        fork_id.as_str(),
-        &profile.name,
-        &profile.model,
-        TASK,
-        "workspace (temporary)",
-        &demo.theme,
-    ));
-    let request = ForkRequest {
-        fork_id: Some(fork_id),
-        stream: true,
-        ..ForkRequest::new(TASK, profile)
-    };
-    let result = forker.run(request, &CancellationToken::new()).await;
+    let result = demo.fork(TASK, profile, "workspace (temporary)").await?;
     demo.show(&key_value(
         "Thinking tokens",
         &humanize::count(result.thinking_tokens()),

@@ -9,8 +9,7 @@ mod common;
 
 use std::sync::Arc;
 
-use agent_core::workspace::{Workspace, WorkspaceOptions};
-use agent_core::{AgentCatalog, AgentOverrides, Forker};
+use agent_core::{AgentCatalog, AgentOverrides};
 use planner::{Orchestrator, PlanExecuteOptions, ScheduleEvent, WorkflowEvent};
 use render::{Status, status_line};
 use tokio_util::sync::CancellationToken;
@@ -22,11 +21,7 @@ const MAX_STEPS: usize = 4;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let demo = common::Demo::start("orchestrator", "Plan-and-Execute Orchestrator").await?;
-    let workspace = Arc::new(Workspace::open(
-        demo.workspace(),
-        WorkspaceOptions::default(),
-    )?);
-    let forker = Forker::new(demo.client.clone()).with_workspace(workspace);
+    let forker = demo.forker()?;
     // Each step finishing is shown as it happens (steps run in parallel
     // when the plan allows it, so the order may vary on a live run).
     let theme = demo.theme;

@@ -6,8 +6,7 @@
 
 mod common;
 
-use agent_core::{BuiltinAgent, ForkId, ForkRequest, Forker};
-use tokio_util::sync::CancellationToken;
+use agent_core::BuiltinAgent;
 
 const TASK: &str =
     "What are the key new features in the Google GenAI Python SDK? Focus on recent additions.";
@@ -16,23 +15,9 @@ const TASK: &str =
 async fn main() -> anyhow::Result<()> {
     let demo = common::Demo::start("research_agent", "Research Agent with Google Search").await?;
     // Research agents have Google Search on and no file tools by default.
-    let forker = Forker::new(demo.client.clone());
-    let profile = BuiltinAgent::Research.profile();
-    let fork_id = ForkId::generate();
-    demo.show(&common::views::fork_header(
-        fork_id.as_str(),
-        &profile.name,
-        &profile.model,
-        TASK,
-        "Google Search",
-        &demo.theme,
-    ));
-    let request = ForkRequest {
-        fork_id: Some(fork_id),
-        stream: true,
-        ..ForkRequest::new(TASK, profile)
-    };
-    let result = forker.run(request, &CancellationToken::new()).await;
+    let result = demo
+        .fork(TASK, BuiltinAgent::Research.profile(), "Google Search")
+        .await?;
     demo.show(&common::views::fork_result(&result, &demo.theme));
     demo.finish().await
 }

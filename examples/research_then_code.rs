@@ -10,8 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use agent_core::workspace::{Workspace, WorkspaceOptions};
-use agent_core::{AgentCatalog, AgentOverrides, Forker};
+use agent_core::{AgentCatalog, AgentOverrides};
 use planner::{Orchestrator, WorkflowEvent};
 use render::{Panel, key_value, rule};
 use tokio_util::sync::CancellationToken;
@@ -23,11 +22,7 @@ const TASK: &str = "Implement a rate limiting middleware for a FastAPI applicati
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let demo = common::Demo::start("research_then_code", "Research Then Code").await?;
-    let workspace = Arc::new(Workspace::open(
-        demo.workspace(),
-        WorkspaceOptions::default(),
-    )?);
-    let forker = Forker::new(demo.client.clone()).with_workspace(workspace);
+    let forker = demo.forker()?;
     // Each phase is announced as it starts.
     let observer: planner::WorkflowObserver = Arc::new(|event: &WorkflowEvent| {
         if let WorkflowEvent::PhaseStarted { name } = event {

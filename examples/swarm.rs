@@ -6,10 +6,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use agent_core::workspace::{Workspace, WorkspaceOptions};
-use agent_core::{BuiltinAgent, Forker, Swarm, SwarmOptions};
+use agent_core::{BuiltinAgent, Swarm, SwarmOptions};
 use tokio_util::sync::CancellationToken;
 
 const TASKS: [&str; 3] = [
@@ -21,11 +18,7 @@ const TASKS: [&str; 3] = [
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let demo = common::Demo::start("swarm", "Parallel Agent Swarm").await?;
-    let workspace = Arc::new(Workspace::open(
-        demo.workspace(),
-        WorkspaceOptions::default(),
-    )?);
-    let forker = Forker::new(demo.client.clone()).with_workspace(workspace);
+    let forker = demo.forker()?;
     let options = SwarmOptions {
         concurrency: 3,
         ..SwarmOptions::new(BuiltinAgent::Analysis.profile())

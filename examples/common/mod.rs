@@ -59,6 +59,48 @@ impl Demo {
         say(text);
     }
 
+    /// A forker on the example's client whose file tools act in
+    /// [`Demo::workspace`].
+    pub(crate) fn forker(&self) -> Result<agent_core::Forker> {
+        let options = agent_core::workspace::WorkspaceOptions::default();
+        let workspace = agent_core::workspace::Workspace::open(self.workspace(), options)?;
+        Ok(agent_core::Forker::new(self.client.clone())
+            .with_workspace(std::sync::Arc::new(workspace)))
+    }
+
+    /// Forks `task` to an agent with `profile`, streaming: shows the fork's
+    /// header panel (`tools` says what it may use), then runs the tool loop
+    /// with the file tools in [`Demo::workspace`] when the profile has them.
+    pub(crate) async fn fork(
+        &self,
+        task: &str,
+        profile: agent_core::AgentProfile,
+        tools: &str,
+    ) -> Result<agent_core::ForkResult> {
+        let forker = if profile.file_tools {
+            self.forker()?
+        } else {
+            agent_core::Forker::new(self.client.clone())
+        };
+        let fork_id = agent_core::ForkId::generate();
+        self.show(&views::fork_header(
+            fork_id.as_str(),
+            &profile.name,
+            &profile.model,
+            task,
+            tools,
+            &self.theme,
+        ));
+        let request = agent_core::ForkRequest {
+            fork_id: Some(fork_id),
+            stream: true,
+            ..agent_core::ForkRequest::new(task, profile)
+        };
+        Ok(forker
+            .run(request, &tokio_util::sync::CancellationToken::new())
+            .await)
+    }
+
     /// Ends the example: a replay must have used its whole session.
     pub(crate) async fn finish(self) -> Result<()> {
         if let Some(server) = self.replay {
