@@ -89,6 +89,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             }
         }
     }
+    failures.extend(run_example_programs(&root)?);
     if !failures.is_empty() {
         for failure in &failures {
             say(failure);
@@ -107,6 +108,55 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         }
     ));
     Ok(())
+}
+
+/// Runs every `examples/*.rs` program without a key: each replays its
+/// bundled session strictly and must exit 0, so the programs cannot rot
+/// while `agent-fork examples` (the scenarios above) stays green.
+fn run_example_programs(root: &Path) -> Result<Vec<String>> {
+    cargo(&[
+        "build",
+        "--quiet",
+        "--package",
+        "agent-fork",
+        "--examples",
+        "--locked",
+    ])?;
+    let mut names: Vec<String> = std::fs::read_dir(root.join("examples"))?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    let mut failures = Vec::new();
+    for name in &names {
+        let program = target_dir(root)
+            .join("debug/examples")
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        let folder = tempfile::tempdir()?;
+        let output = Command::new(&program)
+            .current_dir(folder.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", folder.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .with_context(|| format!("cannot run {}", program.display()))?;
+        if !output.status.success() {
+            failures.push(format!(
+                "example program {name} failed ({}):\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    say(&format!(
+        "test-fixtures: {} example programs replayed their sessions",
+        names.len() - failures.len()
+    ));
+    Ok(failures)
 }
 
 fn run_scenario(
