@@ -57,12 +57,19 @@ impl Output {
     }
 
     /// Writes one JSON document to stdout (pretty for `--json`, one line for `--jsonl`).
+    /// The document is streamed, never held whole; a closed pipe is not an
+    /// error.
     pub(crate) fn json_value(&self, value: &impl Serialize) -> Result<()> {
-        let text = match self.format {
-            Format::Jsonl => serde_json::to_string(value)?,
-            _ => serde_json::to_string_pretty(value)?,
+        let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+        let written = match self.format {
+            Format::Jsonl => serde_json::to_writer(&mut out, value),
+            _ => serde_json::to_writer_pretty(&mut out, value),
         };
-        self.line(&text);
+        match written {
+            Err(error) if !error.is_io() => return Err(error.into()),
+            _ => {}
+        }
+        let _ = out.write_all(b"\n").and_then(|()| out.flush());
         Ok(())
     }
 

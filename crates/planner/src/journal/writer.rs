@@ -30,12 +30,13 @@ use crate::schedule::ScheduleEvent;
 pub const GROUP_COMMIT_INTERVAL: Duration = Duration::from_millis(20);
 
 /// Events queued for the writer thread before [`Journal::append`] waits for
-/// it to catch up. The queue's slots are allocated up front, so it is kept
-/// small: the thread takes everything waiting at each wake-up.
-const QUEUE_CAPACITY: usize = 256;
+/// it to catch up: room for the burst of results that finish while a sync
+/// runs, and a bound on memory when the disk is slower than the work.
+const QUEUE_CAPACITY: usize = 512;
 
-/// Most bytes gathered into one `write` call.
-const BATCH_BYTES: usize = 1 << 20;
+/// Bytes gathered before a `write` call is made (a line is never split);
+/// small, since the buffer keeps its size for the journal's life.
+const BATCH_BYTES: usize = 64 << 10;
 
 /// An open run journal, appending to `<run folder>/journal.jsonl`.
 ///
@@ -527,18 +528,25 @@ pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<(), Jour
         path: path.to_owned(),
         source,
     };
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| write_error(e.into()))?;
-    text.push('\n');
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = path.with_file_name(format!(".{name}.tmp"));
-    let mut file = File::create(&temp).map_err(write_error)?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(write_error)?;
-    drop(file);
+    // Streamed: a large result is never held as one string.
+    let written = File::create(&temp).and_then(|file| {
+        let mut out = io::BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut out, value)
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.into_inner().map_err(io::IntoInnerError::into_error))
+            .and_then(|file| file.sync_all())
+    });
+    if let Err(error) = written {
+        // Best effort: a leftover temporary file is only clutter.
+        let _ = fs::remove_file(&temp);
+        return Err(write_error(error));
+    }
     fs::rename(&temp, path).map_err(write_error)?;
     if let Some(parent) = path.parent() {
         // Best effort: not every platform can open a folder to sync it.
