@@ -28,6 +28,14 @@ use crate::exit::{Exit, classify};
 use crate::output::{Format, Output};
 use crate::session::Traffic;
 
+/// jemalloc instead of the system allocator: a long swarm allocates and
+/// frees the same shapes (replies, JSON, buffers) thousands of times, and
+/// glibc's malloc let its resident set creep up with the number of tasks
+/// even though the live heap stayed flat (bench/profile.md); jemalloc keeps
+/// it flat and costs less CPU per fork.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -141,8 +149,12 @@ fn run(cli: &Cli, output: &Output) -> Result<Exit> {
     })
 }
 
+/// One thread drives every fork: the work is waiting on Gemini, and a
+/// fork costs about 0.1 ms of CPU (bench/latest.md), so a second worker
+/// only adds a second allocator arena and cross-thread wake-ups. Blocking
+/// work (file tools, the journal's disk syncs) runs on threads of its own.
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }
