@@ -9,6 +9,7 @@
 //! Nothing here reads the clock: callers pass elapsed times, so output is
 //! a pure function of its inputs.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -94,12 +95,21 @@ impl ProgressCounts {
 /// assert_eq!(frame.lines().count(), 3);
 /// assert!(frame.contains("✓ step_1 Setup  1.4 s"));
 /// ```
+///
+/// The board holds only what a frame can show: the items not yet finished,
+/// the newest finished ones, and counts. A swarm of 10,000 tasks costs the
+/// same memory as one of ten, and an update costs the number of running
+/// items, not the number of tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgressBoard {
     title: String,
     total: usize,
-    /// Latest state per id, least recently updated first.
-    items: Vec<ProgressItem>,
+    /// Latest state of each item not finished yet, least recently updated first.
+    active: Vec<ProgressItem>,
+    /// The newest finished items, oldest first, at most [`MAX_FINISHED_SHOWN`].
+    recent: VecDeque<ProgressItem>,
+    /// Every finished item counted by state (`running` and `pending` unused).
+    finished: ProgressCounts,
 }
 
 impl ProgressBoard {
@@ -108,35 +118,51 @@ impl ProgressBoard {
         Self {
             title: title.into(),
             total,
-            items: Vec::new(),
+            active: Vec::new(),
+            recent: VecDeque::new(),
+            finished: ProgressCounts::default(),
         }
     }
 
     /// Records the latest state of an item, replacing any earlier state
     /// with the same id; the item becomes the most recently updated.
+    ///
+    /// A finished state is final: once a finished item is no longer among
+    /// the newest few, a later update with its id counts as a new item.
     pub fn update(&mut self, item: ProgressItem) {
-        self.items.retain(|known| known.id != item.id);
-        self.items.push(item);
+        if let Some(at) = self.active.iter().position(|known| known.id == item.id) {
+            self.active.remove(at);
+        } else if let Some(at) = self.recent.iter().position(|known| known.id == item.id) {
+            if let Some(earlier) = self.recent.remove(at) {
+                *slot(&mut self.finished, earlier.status) -= 1;
+            }
+        }
+        if item.status.is_finished() {
+            *slot(&mut self.finished, item.status) += 1;
+            self.recent.push_back(item);
+            if self.recent.len() > MAX_FINISHED_SHOWN {
+                self.recent.pop_front();
+            }
+        } else {
+            self.active.push(item);
+        }
     }
 
     /// The items' states counted.
     pub fn counts(&self) -> ProgressCounts {
-        let mut counts = ProgressCounts {
-            total: self.total.max(self.items.len()),
-            ..ProgressCounts::default()
-        };
-        for item in &self.items {
-            match item.status {
-                Status::Ok => counts.done += 1,
-                Status::Failed => counts.failed += 1,
-                Status::Skipped => counts.skipped += 1,
-                Status::Cancelled => counts.cancelled += 1,
-                Status::Running => counts.running += 1,
-                Status::Pending => {}
-            }
+        let running = self
+            .active
+            .iter()
+            .filter(|item| item.status == Status::Running)
+            .count();
+        let known = self.finished.finished() + self.active.len();
+        let total = self.total.max(known);
+        ProgressCounts {
+            running,
+            pending: total - self.finished.finished() - running,
+            total,
+            ..self.finished
         }
-        counts.pending = counts.total - counts.finished() - counts.running;
-        counts
     }
 
     /// A block of at most [`MAX_FRAME_LINES`] lines: a header (title, bar,
@@ -151,12 +177,12 @@ impl ProgressBoard {
 
         let budget = MAX_FRAME_LINES - lines.len();
         let running: Vec<&ProgressItem> = self
-            .items
+            .active
             .iter()
             .filter(|item| item.status == Status::Running)
             .collect();
         // Keep a line for the newest finished item, if there is one.
-        let any_finished = self.items.iter().any(|item| item.status.is_finished());
+        let any_finished = !self.recent.is_empty();
         let budget = budget - usize::from(any_finished);
         let shown_running = if running.len() > budget {
             budget - 1
@@ -171,12 +197,7 @@ impl ProgressBoard {
             lines.push(theme.dim(&more));
         }
         let finished_room = (MAX_FRAME_LINES - lines.len()).min(MAX_FINISHED_SHOWN);
-        let finished = self
-            .items
-            .iter()
-            .rev()
-            .filter(|item| item.status.is_finished());
-        for item in finished.take(finished_room) {
+        for item in self.recent.iter().rev().take(finished_room) {
             lines.push(item_line(item, theme, room));
         }
         lines.join("\n")
@@ -208,6 +229,18 @@ impl ProgressBoard {
         let title_room = room.saturating_sub(text::display_width(&tail));
         let title = theme.bold(&text::truncate(&title, title_room));
         text::truncate(&format!("{title}{tail}"), room)
+    }
+}
+
+/// The count a finished `status` adds to (`running` and `pending` for the rest).
+fn slot(counts: &mut ProgressCounts, status: Status) -> &mut usize {
+    match status {
+        Status::Ok => &mut counts.done,
+        Status::Failed => &mut counts.failed,
+        Status::Skipped => &mut counts.skipped,
+        Status::Cancelled => &mut counts.cancelled,
+        Status::Running => &mut counts.running,
+        Status::Pending => &mut counts.pending,
     }
 }
 
@@ -391,5 +424,44 @@ mod tests {
     fn zero_total_does_not_divide_by_zero() {
         let frame = ProgressBoard::new("empty", 0).frame(Duration::ZERO, &Theme::plain(40));
         assert!(frame.contains("0/0"));
+    }
+
+    #[test]
+    fn a_ten_thousand_task_swarm_keeps_only_what_a_frame_shows() {
+        let mut board = ProgressBoard::new("swarm", 10_000);
+        for index in 0..10_000 {
+            let id = format!("fork_{index}");
+            board.update(ProgressItem::new(&id, "task", Status::Running));
+            // Four at a time are running; each finishes three updates later.
+            if index >= 3 {
+                let done = format!("fork_{}", index - 3);
+                let status = if index % 100 == 0 {
+                    Status::Failed
+                } else {
+                    Status::Ok
+                };
+                board.update(ProgressItem::new(done, "task", status));
+            }
+            assert!(board.active.len() <= 4);
+            assert!(board.recent.len() <= MAX_FINISHED_SHOWN);
+        }
+        let counts = board.counts();
+        assert_eq!(counts.failed, 99);
+        assert_eq!(counts.done, 9_997 - 99);
+        assert_eq!(
+            (counts.running, counts.pending, counts.total),
+            (3, 0, 10_000)
+        );
+        let frame = board.frame(Duration::from_secs(1), &Theme::plain(60));
+        assert!(frame.contains("fork_9996"), "{frame}");
+    }
+
+    #[test]
+    fn a_finished_item_reported_again_is_counted_once() {
+        let mut board = ProgressBoard::new("plan", 2);
+        board.update(ProgressItem::new("step_1", "A", Status::Failed));
+        board.update(ProgressItem::new("step_1", "A", Status::Ok));
+        let counts = board.counts();
+        assert_eq!((counts.done, counts.failed, counts.pending), (1, 0, 1));
     }
 }
