@@ -6,14 +6,14 @@
 //! durations and paths are normalised first. `--bless` rewrites the
 //! snapshots instead.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::{cargo, say};
+use crate::{cargo, repository_root, say, target_dir};
 
 #[derive(Debug, Deserialize)]
 struct ScenarioFile {
@@ -299,16 +299,4 @@ fn diff(expected: &str, actual: &str) -> String {
         out.push_str(&format!("+{line}\n"));
     }
     out
-}
-
-fn repository_root() -> Result<PathBuf> {
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| "xtask".to_owned());
-    let root = Path::new(&manifest)
-        .parent()
-        .context("xtask sits inside the repository")?;
-    Ok(root.to_path_buf())
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }

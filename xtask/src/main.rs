@@ -7,6 +7,7 @@ mod bench;
 mod fixtures;
 mod server;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -79,4 +80,26 @@ pub(crate) fn cargo(args: &[&str]) -> Result<()> {
         bail!("`cargo {}` failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+/// The repository's root folder (xtask's parent).
+pub(crate) fn repository_root() -> Result<PathBuf> {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| "xtask".to_owned());
+    let root = Path::new(&manifest)
+        .parent()
+        .context("xtask sits inside the repository")?;
+    Ok(root.to_path_buf())
+}
+
+/// Cargo's target folder: `CARGO_TARGET_DIR`, else `target/` in the root.
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+/// Loads the cassettes in `files`, naming the one that cannot be read.
+pub(crate) fn load_cassettes(files: &[String]) -> Result<Vec<cassette::Cassette>> {
+    files
+        .iter()
+        .map(|file| cassette::Cassette::load(file).with_context(|| format!("cannot load {file}")))
+        .collect()
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use cassette::{Cassette, FixtureServer, ServerOptions};
+use cassette::{FixtureServer, ServerOptions};
 
 use crate::say;
 
@@ -36,10 +36,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             "give at least one cassette: cargo xtask fixture-server fixtures/sessions/basic_fork.json"
         );
     }
-    let cassettes = files
-        .iter()
-        .map(|file| Cassette::load(file).with_context(|| format!("cannot load {file}")))
-        .collect::<Result<Vec<_>>>()?;
+    let cassettes = crate::load_cassettes(&files)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

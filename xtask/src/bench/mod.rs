@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::{cargo, say};
+use crate::{cargo, repository_root, say, target_dir};
 use measure::{Run, Spread, Usage, measured};
 use report::{Bound, Figure, Report};
 use scenarios::Dag;
@@ -540,16 +540,4 @@ impl Bench {
         ));
         Ok(())
     }
-}
-
-fn repository_root() -> Result<PathBuf> {
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| "xtask".to_owned());
-    let root = Path::new(&manifest)
-        .parent()
-        .context("xtask sits inside the repository")?;
-    Ok(root.to_path_buf())
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }

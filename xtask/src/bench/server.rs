@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-use cassette::{Cassette, FixtureServer, ServerOptions};
+use cassette::{FixtureServer, ServerOptions};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,10 +20,7 @@ pub(crate) fn server_main(files: &[String]) -> Result<()> {
     if files.is_empty() {
         bail!("bench-server needs at least one cassette");
     }
-    let cassettes = files
-        .iter()
-        .map(|file| Cassette::load(file).with_context(|| format!("cannot load {file}")))
-        .collect::<Result<Vec<_>>>()?;
+    let cassettes = crate::load_cassettes(files)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
