@@ -45,13 +45,22 @@ pub(crate) struct RunRecorder {
 
 impl RunRecorder {
     /// Starts a new run under `base`.
+    ///
+    /// The journal's opening event holds what is needed to run `command`
+    /// again: the agent flags and the command's own `params`.
     pub(crate) fn start(
         base: &Path,
         kind: RunKind,
         summary: &str,
-        args: &RunArgs,
+        command: &str,
+        flags: &AgentFlags,
+        params: &impl Serialize,
     ) -> Result<Arc<RunRecorder>> {
-        let args = serde_json::to_value(args)?;
+        let args = serde_json::to_value(RunArgs {
+            command: command.to_owned(),
+            flags: flags.clone(),
+            params: serde_json::to_value(params)?,
+        })?;
         let meta = RunMeta::new(kind, summary, args);
         let journal = Journal::create(base, meta).map_err(|error| {
             Failure::usage(format!(

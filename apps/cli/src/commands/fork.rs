@@ -14,7 +14,7 @@ use crate::exit::{Exit, Failure};
 use crate::json::ForkJson;
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::runs::{RunArgs, RunOutcome, RunRecorder, resume_hint};
+use crate::runs::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -77,12 +77,8 @@ pub(crate) async fn run(
         })?;
     common::non_empty(task, "the task")?;
     let settings = settings(args, flags)?;
-    let record = RunArgs {
-        command: "fork".to_owned(),
-        flags: flags.clone(),
-        params: serde_json::to_value(args)?,
-    };
-    let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Fork, task, &record)?;
+    let runs = &settings.runs_dir.value;
+    let recorder = RunRecorder::start(runs, RunKind::Fork, task, "fork", flags, args)?;
     recorder.settle(execute(args, flags, traffic, output, &recorder, None).await)
 }
 

@@ -20,7 +20,7 @@ use crate::exit::{Exit, Failure};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::runs::{RunArgs, RunOutcome, RunRecorder, resume_hint};
+use crate::runs::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -72,12 +72,8 @@ pub(crate) async fn run(
     };
     let goal = goal_of(args, plan.as_ref())?;
     let settings = settings(args, flags)?;
-    let record = RunArgs {
-        command: "plan".to_owned(),
-        flags: flags.clone(),
-        params: serde_json::to_value(args)?,
-    };
-    let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Plan, &goal, &record)?;
+    let runs = &settings.runs_dir.value;
+    let recorder = RunRecorder::start(runs, RunKind::Plan, &goal, "plan", flags, args)?;
     let result = execute(
         args,
         flags,

@@ -17,7 +17,7 @@ use crate::exit::{Exit, Failure};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::runs::{RunArgs, RunOutcome, RunRecorder, resume_hint};
+use crate::runs::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -121,12 +121,8 @@ pub(crate) async fn run(
     args.tasks_in_run = tasks_file.is_some();
     let settings = settings(&args, flags)?;
     let summary = format!("{total} {} tasks", args.agent_type);
-    let record = RunArgs {
-        command: "swarm".to_owned(),
-        flags: flags.clone(),
-        params: serde_json::to_value(&args)?,
-    };
-    let recorder = RunRecorder::start(&settings.runs_dir.value, RunKind::Swarm, &summary, &record)?;
+    let runs = &settings.runs_dir.value;
+    let recorder = RunRecorder::start(runs, RunKind::Swarm, &summary, "swarm", flags, &args)?;
     let copied = match &tasks_file {
         Some(path) => std::fs::copy(path, recorder.dir().join(TASKS_FILE))
             .map(drop)

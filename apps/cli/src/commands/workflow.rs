@@ -19,7 +19,7 @@ use crate::exit::{Exit, Failure};
 use crate::json::{ForkJson, UsageJson, millis};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::runs::{RunArgs, RunOutcome, RunRecorder, resume_hint};
+use crate::runs::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -169,13 +169,15 @@ fn start_run(
     summary: &str,
 ) -> Result<Arc<RunRecorder>> {
     let settings = Settings::resolve(flags.layer())?;
-    let record = RunArgs {
-        command: command.to_owned(),
-        flags: flags.clone(),
-        params: serde_json::to_value(params)?,
-    };
     let kind = RunKind::Workflow(command.replace('-', "_"));
-    RunRecorder::start(&settings.runs_dir.value, kind, summary, &record)
+    RunRecorder::start(
+        &settings.runs_dir.value,
+        kind,
+        summary,
+        command,
+        flags,
+        params,
+    )
 }
 
 /// The panel that opens a workflow's human output (nothing with `--json`).
