@@ -482,3 +482,36 @@ async fn shell_enabled_escape_attempts_through_tools_are_still_refused() {
     }
     assert_eq!(snapshot_outside(&fixture.parent), before);
 }
+
+#[tokio::test]
+async fn a_hard_link_to_a_file_outside_is_neither_read_nor_written() {
+    let fixture = fixture();
+    let outside = fixture.parent.join("outside/secret.txt");
+    fs::hard_link(&outside, fixture.ws.join("hard.txt")).unwrap();
+    let before = snapshot_outside(&fixture.parent);
+    let workspace = Workspace::open(&fixture.ws, WorkspaceOptions::default()).unwrap();
+    for (tool, args) in [
+        ("read_file", json!({"path": "hard.txt"})),
+        (
+            "update_file",
+            json!({"path": "hard.txt", "content": "pwned"}),
+        ),
+        (
+            "update_file",
+            json!({"path": "hard.txt", "content": "pwned", "mode": "append"}),
+        ),
+    ] {
+        let outcome = workspace.call(tool, &args).await;
+        assert!(!outcome.ok, "{tool} {args}: {}", outcome.value);
+        let error = outcome.value["error"].as_str().unwrap();
+        assert!(error.contains("hard link"), "{tool}: {error}");
+        assert!(!outcome.value.to_string().contains(SECRET));
+    }
+    let grepped = workspace
+        .call("grep_files", &json!({"pattern": "SECRET"}))
+        .await;
+    assert!(grepped.ok, "{}", grepped.value);
+    assert_eq!(grepped.value["count"], 0, "{}", grepped.value);
+    assert_eq!(snapshot_outside(&fixture.parent), before);
+    assert_eq!(fs::read_to_string(&outside).unwrap(), SECRET);
+}

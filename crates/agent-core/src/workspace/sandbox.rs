@@ -12,6 +12,9 @@
 //!
 //! `..` is applied to the text before anything touches the disk: `link/..`
 //! means the folder holding `link`, never the parent of the link's target.
+//!
+//! A file with more than one hard link is never opened: its other names
+//! cannot be found from its path, and one may lie outside the workspace.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -292,6 +295,11 @@ impl Sandbox {
         if !before.file_type().is_file() {
             return Err(ToolError::new(format!("'{shown}' is not a regular file")));
         }
+        if let Some(names) = other_names(&before) {
+            return Err(ToolError::new(format!(
+                "'{shown}' is a hard link with {names} other name(s), which may lie outside the workspace, so it is not opened"
+            )));
+        }
         let file = options
             .open(real)
             .map_err(|error| ToolError::io(&format!("opening '{shown}'"), &error))?;
@@ -383,6 +391,20 @@ pub(crate) fn shorten(text: &str) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+/// How many other hard links share the file's data, if any. A path check
+/// cannot tell where they are: one may be outside the workspace, and
+/// reading or writing through the inside name would reach it.
+#[cfg(unix)]
+pub(crate) fn other_names(meta: &fs::Metadata) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    (meta.is_file() && meta.nlink() > 1).then(|| meta.nlink() - 1)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn other_names(_meta: &fs::Metadata) -> Option<u64> {
+    None
 }
 
 #[cfg(unix)]

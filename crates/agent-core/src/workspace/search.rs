@@ -212,6 +212,9 @@ fn read_searchable(file: &Path) -> Option<Vec<u8>> {
     if !meta.is_file() || meta.len() > MAX_GREP_FILE_BYTES {
         return None;
     }
+    if super::sandbox::other_names(&meta).is_some() {
+        return None;
+    }
     let bytes = fs::read(file).ok()?;
     (!looks_binary(&bytes)).then_some(bytes)
 }
