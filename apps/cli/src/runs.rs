@@ -155,6 +155,15 @@ impl RunRecorder {
         }
     }
 
+    /// Journals a finished item that is more than one fork (a refine
+    /// attempt with its verdict), as the JSON of `result`.
+    pub(crate) fn item_value(&self, index: usize, result: &impl Serialize) {
+        match serde_json::to_value(result) {
+            Ok(result) => self.append(JournalEvent::ItemCompleted { index, result }),
+            Err(error) => self.remember(Err(error.to_string())),
+        }
+    }
+
     /// Ends the run: the final result is written to `result.json`, then the
     /// last event, and waits until the whole journal is on disk. An
     /// interrupted run stays resumable.

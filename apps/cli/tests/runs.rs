@@ -547,4 +547,146 @@ mod interrupt {
         );
         server.assert_clean();
     }
+
+    /// A reply of the general agent (or the reviewer, same model).
+    fn flash(fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
+        let reply = json!({
+            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 812, "candidatesTokenCount": 14, "totalTokenCount": 1090, "thoughtsTokenCount": 264},
+            "modelVersion": "gemini-2.5-flash",
+            "responseId": "authored-interrupt-test"
+        });
+        let mut interaction = Interaction::new(
+            RequestSpec::post("/v1beta/models/gemini-2.5-flash:generateContent")
+                .with_body(BodyMatcher::KeyFields(fields)),
+            ResponseSpec::json(reply),
+        );
+        interaction.response.latency_ms = Some(latency_ms);
+        interaction
+    }
+
+    fn containing(text: &str) -> KeyFields {
+        KeyFields {
+            last_user_text_contains: Some(text.to_owned()),
+            ..KeyFields::default()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_interrupted_refine_resumes_from_its_last_reviewed_attempt() {
+        let mut stand_in = Cassette::authored(
+            "interrupt-refine",
+            "stand-in for Gemini in the refine interrupt test",
+        );
+        let not_yet = json!({"satisfactory": false, "issues": ["five lines, not three"], "summary": "Too long."}).to_string();
+        let good =
+            json!({"satisfactory": true, "issues": [], "summary": "Three lines."}).to_string();
+        stand_in.interactions = vec![
+            flash(
+                containing("Write a haiku about Rust."),
+                "A poem of five lines.",
+                0,
+            ),
+            flash(containing("A poem of five lines."), &not_yet, 0),
+            // In flight when the SIGINT comes; asked again by the resume.
+            flash(
+                containing("Improve your earlier output"),
+                "too late",
+                600_000,
+            ),
+            flash(
+                containing("Improve your earlier output"),
+                "Three short lines.",
+                0,
+            ),
+            flash(containing("Three short lines."), &good, 0),
+        ];
+        let server = FixtureServer::start(vec![stand_in], ServerOptions::default())
+            .await
+            .unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        let dir = folder.path();
+        let child = live(dir, &server)
+            .args([
+                "--no-tools",
+                "refine",
+                "--task",
+                "Write a haiku about Rust.",
+                "--criteria",
+                "Exactly three lines.",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until attempt 1 is journalled with its verdict and attempt 2 is asked.
+        let runs = dir.join(".agent-fork/runs");
+        let improving = |server: &FixtureServer| {
+            server
+                .requests()
+                .iter()
+                .filter(|request| {
+                    request.body.as_ref().is_some_and(|body| {
+                        body.to_string().contains("Improve your earlier output")
+                    })
+                })
+                .count()
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let journal = std::fs::read_dir(&runs)
+                .ok()
+                .and_then(|mut entries| entries.next())
+                .and_then(Result::ok)
+                .and_then(|entry| std::fs::read_to_string(entry.path().join("journal.jsonl")).ok())
+                .unwrap_or_default();
+            let reviewed = journal.matches(r#""type":"item_completed""#).count();
+            if reviewed == 1 && improving(&server) == 1 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the run never reached attempt 2:\n{journal}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+        kill(pid, Signal::SIGINT).unwrap();
+        let stopped = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stopped.status.code(), Some(130), "{}", stderr_of(&stopped));
+
+        let resumed = live(dir, &server)
+            .args(["--json", "resume"])
+            .output()
+            .unwrap();
+        assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+        let result = json_of(&resumed);
+        assert_eq!(result["status"], "completed", "{result}");
+        assert_eq!(result["result"], "Three short lines.");
+        let attempts: Vec<&str> = result["iterations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|iteration| iteration["output"]["result"].as_str().unwrap())
+            .collect();
+        assert_eq!(attempts, ["A poem of five lines.", "Three short lines."]);
+        assert_eq!(
+            result["iterations"][0]["verdict"]["issues"][0],
+            "five lines, not three"
+        );
+        assert_eq!(
+            asked(&server, "Write a haiku about Rust."),
+            1,
+            "attempt 1 is not paid for again"
+        );
+        assert_eq!(
+            improving(&server),
+            2,
+            "only the attempt in flight is asked again"
+        );
+        server.assert_clean();
+    }
 }

@@ -12,7 +12,7 @@ use cassette::{
 };
 use genai_client::{Client, ClientConfig, RetryPolicy, Timeouts};
 use planner::{
-    MapReduceRequest, Orchestrator, PlanExecuteOptions, RefineRequest, WorkflowError,
+    Iteration, MapReduceRequest, Orchestrator, PlanExecuteOptions, RefineRequest, WorkflowError,
     WorkflowStatus,
 };
 use serde_json::{Value, json};
@@ -471,17 +471,20 @@ async fn refine_stops_on_a_satisfactory_verdict() {
         ),
     ];
     let (orchestrator, server) = orchestrator(interactions).await;
-    let request = RefineRequest {
-        task: "Write a haiku.".into(),
-        criteria: "Three lines.".into(),
-        max_iterations: 3,
-        agent_type: "general".into(),
-    };
+    let request = RefineRequest::new("Write a haiku.", "Three lines.", 3, "general");
+    let mut reviewed = Vec::new();
     let result = orchestrator
-        .refine(&request, &CancellationToken::new())
+        .refine_with(&request, &CancellationToken::new(), |index, iteration| {
+            reviewed.push((index, iteration.clone()));
+        })
         .await
         .unwrap();
     server.assert_clean();
+    assert_eq!(
+        reviewed.iter().map(|(index, _)| *index).collect::<Vec<_>>(),
+        [0, 1],
+        "each attempt is handed over as soon as it has its verdict"
+    );
     assert_eq!(result.status, WorkflowStatus::Completed);
     assert_eq!(result.iterations.len(), 2);
     assert_eq!(result.final_text(), Some("Short poem."));
@@ -495,4 +498,73 @@ async fn refine_stops_on_a_satisfactory_verdict() {
         review["generationConfig"]["responseSchema"]["properties"]["satisfactory"]["type"],
         "BOOLEAN"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_refine_goes_on_from_its_last_reviewed_attempt() {
+    let verdict = |ok: bool| {
+        reply(&json!({"satisfactory": ok, "issues": if ok { json!([]) } else { json!(["too long"]) }, "summary": "s"}).to_string())
+    };
+    // The first run: one attempt, judged not good enough, then interrupted.
+    let (first, first_server) = orchestrator(vec![
+        call(
+            "gemini-2.5-flash",
+            contains("Write a haiku."),
+            reply("A long poem."),
+            0,
+        ),
+        call(
+            "gemini-2.5-flash",
+            contains("Review this output against the criteria."),
+            verdict(false),
+            0,
+        ),
+    ])
+    .await;
+    let request = RefineRequest::new("Write a haiku.", "Three lines.", 1, "general");
+    let mut kept = Vec::new();
+    first
+        .refine_with(&request, &CancellationToken::new(), |_, iteration| {
+            kept.push(iteration.clone());
+        })
+        .await
+        .unwrap();
+    first_server.assert_clean();
+    // The journal keeps it as JSON; the resumed run reads it back.
+    let kept: Vec<Iteration> =
+        serde_json::from_value(serde_json::to_value(&kept).unwrap()).unwrap();
+
+    // Only the improvement and its review are asked for: the first attempt
+    // and its review are not paid for again.
+    let (resumed, server) = orchestrator(vec![
+        call(
+            "gemini-2.5-flash",
+            contains("Improve your earlier output"),
+            reply("Short poem."),
+            0,
+        ),
+        call(
+            "gemini-2.5-flash",
+            contains("Short poem."),
+            verdict(true),
+            0,
+        ),
+    ])
+    .await;
+    let request = RefineRequest {
+        max_iterations: 3,
+        previous: kept,
+        ..request
+    };
+    let result = resumed
+        .refine(&request, &CancellationToken::new())
+        .await
+        .unwrap();
+    server.assert_clean();
+    assert_eq!(result.status, WorkflowStatus::Completed);
+    assert_eq!(result.iterations.len(), 2);
+    assert_eq!(result.iterations[0].output.text, "A long poem.");
+    assert_eq!(result.final_text(), Some("Short poem."));
+    let improve = server.requests()[0].body.clone().unwrap().to_string();
+    assert!(improve.contains("too long") && improve.contains("A long poem."));
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use agent_core::ForkResult;
 use anyhow::Result;
-use planner::{RunId, RunState, list_runs, load_resume_state, read_journal};
+use planner::{Iteration, RunId, RunState, list_runs, load_resume_state, read_journal};
 use render::{Panel, key_value};
 use serde_json::json;
 
@@ -274,7 +274,14 @@ pub(crate) async fn resume(
         }
         "refine" => {
             let args: workflow::RefineArgs = serde_json::from_value(params).map_err(bad)?;
-            workflow::execute_refine(&args, flags, traffic, output, &recorder).await
+            // The reviewed attempts, in order from the first, up to a gap.
+            let previous = (0..)
+                .map_while(|index| {
+                    let value = state.completed_items.get(&index)?;
+                    serde_json::from_value::<Iteration>(value.clone()).ok()
+                })
+                .collect();
+            workflow::execute_refine(&args, flags, traffic, output, &recorder, previous).await
         }
         other => Err(Failure::usage(format!(
             "run {} was made by `{other}`, which cannot be resumed",

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use agent_core::{AgentOverrides, ForkResult, Forker};
 use anyhow::Result;
 use planner::{
-    MapReduceRequest, Orchestrator, RefineRequest, RunKind, WorkflowError, WorkflowEvent,
-    WorkflowStatus,
+    Iteration, MapReduceRequest, Orchestrator, RefineRequest, RunKind, WorkflowError,
+    WorkflowEvent, WorkflowStatus,
 };
 use render::{Panel, Status, key_value, status_line};
 use serde::{Deserialize, Serialize};
@@ -469,16 +469,17 @@ pub(crate) async fn refine(
     common::non_empty(&args.task, "--task")?;
     common::non_empty(&args.criteria, "--criteria")?;
     let recorder = start_run("refine", flags, args, &args.task)?;
-    recorder.settle(execute_refine(args, flags, traffic, output, &recorder).await)
+    recorder.settle(execute_refine(args, flags, traffic, output, &recorder, Vec::new()).await)
 }
 
-/// Runs refine (a resumed refine starts over: each attempt builds on the last).
+/// Runs refine, going on from the reviewed attempts of an earlier run.
 pub(crate) async fn execute_refine(
     args: &RefineArgs,
     flags: &AgentFlags,
     traffic: &Traffic,
     output: &Output,
     recorder: &Arc<RunRecorder>,
+    previous: Vec<Iteration>,
 ) -> Result<Exit> {
     let theme = output.theme();
     header(
@@ -488,21 +489,29 @@ pub(crate) async fn execute_refine(
     );
     let (setup, _) = setup(flags, traffic, output, None, "🔁 Refine").await?;
     let request = RefineRequest {
-        task: args.task.clone(),
-        criteria: args.criteria.clone(),
-        max_iterations: args.max_iterations,
-        agent_type: args.agent_type.clone(),
+        previous,
+        ..RefineRequest::new(
+            args.task.clone(),
+            args.criteria.clone(),
+            args.max_iterations,
+            args.agent_type.clone(),
+        )
     };
     let cancel = common::cancel_on_ctrl_c(
         "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
     );
+    // Each attempt is journalled with its verdict as soon as it has one.
     let result = setup
         .orchestrator
-        .refine(&request, &cancel)
+        .refine_with(&request, &cancel, |index, iteration| {
+            recorder.item_value(index, iteration);
+        })
         .await
         .map_err(workflow_error)?;
-    for (index, iteration) in result.iterations.iter().enumerate() {
-        recorder.item(index, &iteration.output);
+    if let Some(last) = result.iterations.last() {
+        if !last.output.is_success() {
+            recorder.item(result.iterations.len() - 1, &last.output);
+        }
     }
     let elapsed = setup.reporter.elapsed();
     setup.close("refine", output).await?;

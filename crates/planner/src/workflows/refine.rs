@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Orchestrator, WorkflowError, WorkflowEvent, WorkflowStatus, prompts};
 
 /// What to refine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RefineRequest {
     /// The task.
     pub task: String,
@@ -22,6 +22,27 @@ pub struct RefineRequest {
     pub max_iterations: u32,
     /// The agent type doing the work.
     pub agent_type: String,
+    /// Reviewed attempts of an interrupted run, in order: refinement goes
+    /// on from the last one instead of paying for them again.
+    pub previous: Vec<Iteration>,
+}
+
+impl RefineRequest {
+    /// A request with no earlier attempts.
+    pub fn new(
+        task: impl Into<String>,
+        criteria: impl Into<String>,
+        max_iterations: u32,
+        agent_type: impl Into<String>,
+    ) -> Self {
+        Self {
+            task: task.into(),
+            criteria: criteria.into(),
+            max_iterations,
+            agent_type: agent_type.into(),
+            previous: Vec::new(),
+        }
+    }
 }
 
 /// A reviewer's verdict.
@@ -38,7 +59,7 @@ pub struct Verdict {
 }
 
 /// One attempt and its review.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Iteration {
     /// The attempt.
     pub output: ForkResult,
@@ -76,85 +97,103 @@ impl Orchestrator {
         request: &RefineRequest,
         cancel: &CancellationToken,
     ) -> Result<Refinement, WorkflowError> {
+        self.refine_with(request, cancel, |_, _| {}).await
+    }
+
+    /// [`Orchestrator::refine`], calling `on_reviewed` with the index and
+    /// the attempt each time an attempt has its verdict, so a caller can
+    /// keep it (and later pass it back in [`RefineRequest::previous`]).
+    pub async fn refine_with(
+        &self,
+        request: &RefineRequest,
+        cancel: &CancellationToken,
+        mut on_reviewed: impl FnMut(usize, &Iteration),
+    ) -> Result<Refinement, WorkflowError> {
         let profile = self.profile(&request.agent_type)?;
-        let mut iterations: Vec<Iteration> = Vec::new();
-        let mut usage = Usage::default();
-        let mut issues: Vec<String> = Vec::new();
-        for number in 1..=request.max_iterations.max(1) {
+        let mut refinement = Refinement {
+            iterations: request.previous.clone(),
+            usage: Usage::default(),
+            status: WorkflowStatus::Failed,
+        };
+        for earlier in &request.previous {
+            refinement.usage += earlier.output.usage;
+        }
+        let satisfied_already = request
+            .previous
+            .last()
+            .and_then(|last| last.verdict.as_ref())
+            .is_some_and(|verdict| verdict.satisfactory);
+        if satisfied_already {
+            refinement.status = WorkflowStatus::Completed;
+            return Ok(refinement);
+        }
+        let first = u32::try_from(request.previous.len()).unwrap_or(u32::MAX) + 1;
+        for number in first..=request.max_iterations.max(1) {
             self.emit(WorkflowEvent::PhaseStarted {
                 name: format!("attempt {number}"),
             });
-            let task = match iterations.last() {
+            let task = match refinement.iterations.last() {
                 None => request.task.clone(),
                 Some(previous) => prompts::improve_prompt(
                     &request.task,
                     &request.criteria,
                     &previous.output.text,
-                    &issues,
+                    previous
+                        .verdict
+                        .as_ref()
+                        .map_or(&[][..], |verdict| &verdict.issues),
                 ),
             };
             let output = self
                 .fork(ForkRequest::new(task, profile.clone()), cancel)
                 .await;
-            usage += output.usage;
+            refinement.usage += output.usage;
             if output.status != ForkStatus::Success {
-                let status = if output.status == ForkStatus::Cancelled {
+                refinement.status = if output.status == ForkStatus::Cancelled {
                     WorkflowStatus::Cancelled
                 } else {
                     WorkflowStatus::Failed
                 };
-                iterations.push(Iteration {
+                refinement.iterations.push(Iteration {
                     output,
                     verdict: None,
                 });
-                return Ok(Refinement {
-                    iterations,
-                    usage,
-                    status,
-                });
+                return Ok(refinement);
             }
             self.emit(WorkflowEvent::PhaseStarted {
                 name: format!("review {number}"),
             });
-            let (verdict, spent) = match self.review(request, &output.text, cancel).await {
-                Ok(review) => review,
+            let verdict = match self.review(request, &output.text, cancel).await {
+                Ok((verdict, spent)) => {
+                    refinement.usage += spent;
+                    verdict
+                }
                 Err(error) => {
-                    iterations.push(Iteration {
-                        output,
-                        verdict: None,
-                    });
-                    let status = if matches!(error, WorkflowError::Cancelled) {
+                    refinement.status = if matches!(error, WorkflowError::Cancelled) {
                         WorkflowStatus::Cancelled
                     } else {
                         WorkflowStatus::Failed
                     };
-                    return Ok(Refinement {
-                        iterations,
-                        usage,
-                        status,
+                    refinement.iterations.push(Iteration {
+                        output,
+                        verdict: None,
                     });
+                    return Ok(refinement);
                 }
             };
-            usage += spent;
             let satisfied = verdict.satisfactory;
-            issues.clone_from(&verdict.issues);
-            iterations.push(Iteration {
+            let iteration = Iteration {
                 output,
                 verdict: Some(verdict),
-            });
+            };
+            on_reviewed(refinement.iterations.len(), &iteration);
+            refinement.iterations.push(iteration);
             if satisfied {
-                return Ok(Refinement {
-                    iterations,
-                    usage,
-                    status: WorkflowStatus::Completed,
-                });
+                refinement.status = WorkflowStatus::Completed;
+                return Ok(refinement);
             }
         }
-        Ok(Refinement {
-            iterations,
-            usage,
-            status: WorkflowStatus::Failed,
-        })
+        Ok(refinement)
     }
 
     async fn review(
