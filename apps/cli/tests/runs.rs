@@ -399,20 +399,41 @@ mod interrupt {
         assert_eq!(server.stats().total_requests, 2);
         server.assert_clean();
     }
-    fn unary(fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
+    /// A unary reply of `model` to requests matching `fields`.
+    fn answer(model: &str, fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
         let reply = json!({
             "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
             "usageMetadata": {"promptTokenCount": 1340, "candidatesTokenCount": 12, "totalTokenCount": 1802, "thoughtsTokenCount": 450},
-            "modelVersion": "gemini-2.5-pro",
+            "modelVersion": model,
             "responseId": "authored-interrupt-test"
         });
         let mut interaction = Interaction::new(
-            RequestSpec::post("/v1beta/models/gemini-2.5-pro:generateContent")
+            RequestSpec::post(format!("/v1beta/models/{model}:generateContent"))
                 .with_body(BodyMatcher::KeyFields(fields)),
             ResponseSpec::json(reply),
         );
         interaction.response.latency_ms = Some(latency_ms);
         interaction
+    }
+
+    /// A reply of the analysis agent (map and reduce).
+    fn unary(fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
+        answer("gemini-2.5-pro", fields, text, latency_ms)
+    }
+
+    /// A reply of the general agent or the reviewer.
+    fn flash(fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
+        answer("gemini-2.5-flash", fields, text, latency_ms)
+    }
+
+    /// The journal of the only run under `dir`, or "" before it exists.
+    fn only_journal(dir: &Path) -> String {
+        std::fs::read_dir(dir.join(".agent-fork/runs"))
+            .ok()
+            .and_then(|mut entries| entries.next())
+            .and_then(Result::ok)
+            .and_then(|entry| std::fs::read_to_string(entry.path().join("journal.jsonl")).ok())
+            .unwrap_or_default()
     }
 
     fn map_task(item: &str) -> KeyFields {
@@ -477,15 +498,9 @@ mod interrupt {
             .spawn()
             .unwrap();
         // Wait until the two quick items are journalled and the slow one is asked.
-        let runs = dir.join(".agent-fork/runs");
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let journal = std::fs::read_dir(&runs)
-                .ok()
-                .and_then(|mut entries| entries.next())
-                .and_then(Result::ok)
-                .and_then(|entry| std::fs::read_to_string(entry.path().join("journal.jsonl")).ok())
-                .unwrap_or_default();
+            let journal = only_journal(dir);
             let mapped = journal.matches(r#""type":"item_completed""#).count();
             if mapped == 2 && asked(&server, "Review rayon in one line.") == 1 {
                 break;
@@ -548,23 +563,6 @@ mod interrupt {
         server.assert_clean();
     }
 
-    /// A reply of the general agent (or the reviewer, same model).
-    fn flash(fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
-        let reply = json!({
-            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
-            "usageMetadata": {"promptTokenCount": 812, "candidatesTokenCount": 14, "totalTokenCount": 1090, "thoughtsTokenCount": 264},
-            "modelVersion": "gemini-2.5-flash",
-            "responseId": "authored-interrupt-test"
-        });
-        let mut interaction = Interaction::new(
-            RequestSpec::post("/v1beta/models/gemini-2.5-flash:generateContent")
-                .with_body(BodyMatcher::KeyFields(fields)),
-            ResponseSpec::json(reply),
-        );
-        interaction.response.latency_ms = Some(latency_ms);
-        interaction
-    }
-
     fn containing(text: &str) -> KeyFields {
         KeyFields {
             last_user_text_contains: Some(text.to_owned()),
@@ -620,7 +618,6 @@ mod interrupt {
             .spawn()
             .unwrap();
         // Wait until attempt 1 is journalled with its verdict and attempt 2 is asked.
-        let runs = dir.join(".agent-fork/runs");
         let improving = |server: &FixtureServer| {
             server
                 .requests()
@@ -634,12 +631,7 @@ mod interrupt {
         };
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let journal = std::fs::read_dir(&runs)
-                .ok()
-                .and_then(|mut entries| entries.next())
-                .and_then(Result::ok)
-                .and_then(|entry| std::fs::read_to_string(entry.path().join("journal.jsonl")).ok())
-                .unwrap_or_default();
+            let journal = only_journal(dir);
             let reviewed = journal.matches(r#""type":"item_completed""#).count();
             if reviewed == 1 && improving(&server) == 1 {
                 break;

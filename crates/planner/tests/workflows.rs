@@ -439,11 +439,14 @@ async fn map_reduce_maps_each_item_and_reduces_the_results() {
     ));
 }
 
+/// A reviewer's reply: satisfactory, or not with the issue "too long".
+fn verdict(ok: bool) -> Value {
+    let issues = if ok { json!([]) } else { json!(["too long"]) };
+    reply(&json!({"satisfactory": ok, "issues": issues, "summary": "s"}).to_string())
+}
+
 #[tokio::test(start_paused = true)]
 async fn refine_stops_on_a_satisfactory_verdict() {
-    let verdict = |ok: bool| {
-        reply(&json!({"satisfactory": ok, "issues": if ok { json!([]) } else { json!(["too long"]) }, "summary": "s"}).to_string())
-    };
     let interactions = vec![
         call(
             "gemini-2.5-flash",
@@ -502,9 +505,6 @@ async fn refine_stops_on_a_satisfactory_verdict() {
 
 #[tokio::test(start_paused = true)]
 async fn a_resumed_refine_goes_on_from_its_last_reviewed_attempt() {
-    let verdict = |ok: bool| {
-        reply(&json!({"satisfactory": ok, "issues": if ok { json!([]) } else { json!(["too long"]) }, "summary": "s"}).to_string())
-    };
     // The first run: one attempt, judged not good enough, then interrupted.
     let (first, first_server) = orchestrator(vec![
         call(
