@@ -6,10 +6,16 @@
 //! text part carrying only a signature is kept, since the model turn must be
 //! replayed exactly). Usage comes from the last chunk that carried counts,
 //! the finish reason from the last chunk that had one. Grounding, citations
-//! and URL metadata are merged.
+//! and URL metadata are merged. A function call whose arguments Vertex
+//! streams in pieces (`streamFunctionCallArguments`) becomes one call with
+//! its assembled `args` ([`streamed_call`]); whole calls are kept as sent.
+
+mod json_path;
+mod streamed_call;
 
 use std::collections::BTreeMap;
 
+use self::streamed_call::OpenCall;
 use crate::types::content::{Content, Part, PartData};
 use crate::types::response::{
     Candidate, CitationMetadata, GenerateContentResponse, GroundingMetadata,
@@ -33,8 +39,15 @@ use crate::types::response::{
 /// ```
 #[derive(Debug, Default)]
 pub struct StreamAccumulator {
-    candidates: BTreeMap<u32, Candidate>,
+    candidates: BTreeMap<u32, Slot>,
     response: GenerateContentResponse,
+}
+
+/// One candidate folded so far, and its streamed call still open, if any.
+#[derive(Debug, Default)]
+struct Slot {
+    candidate: Candidate,
+    open_call: Option<OpenCall>,
 }
 
 impl StreamAccumulator {
@@ -44,11 +57,14 @@ impl StreamAccumulator {
             let index = incoming
                 .index
                 .unwrap_or(u32::try_from(position).unwrap_or(u32::MAX));
-            let candidate = self.candidates.entry(index).or_insert_with(|| Candidate {
-                index: incoming.index,
-                ..Candidate::default()
+            let slot = self.candidates.entry(index).or_insert_with(|| Slot {
+                candidate: Candidate {
+                    index: incoming.index,
+                    ..Candidate::default()
+                },
+                open_call: None,
             });
-            merge_candidate(candidate, incoming);
+            merge_candidate(&mut slot.candidate, &mut slot.open_call, incoming);
         }
         let response = &mut self.response;
         if let Some(usage) = &chunk.usage_metadata {
@@ -69,26 +85,40 @@ impl StreamAccumulator {
 
     /// The folded response.
     pub fn finish(mut self) -> GenerateContentResponse {
-        self.response.candidates = self.candidates.into_values().collect();
+        self.response.candidates = self
+            .candidates
+            .into_values()
+            .map(|slot| slot.candidate)
+            .collect();
         self.response
     }
 
     /// The response so far, without consuming the accumulator.
     pub fn snapshot(&self) -> GenerateContentResponse {
         let mut response = self.response.clone();
-        response.candidates = self.candidates.values().cloned().collect();
+        response.candidates = self
+            .candidates
+            .values()
+            .map(|slot| slot.candidate.clone())
+            .collect();
         response
     }
 }
 
-fn merge_candidate(candidate: &mut Candidate, incoming: &Candidate) {
+fn merge_candidate(
+    candidate: &mut Candidate,
+    open_call: &mut Option<OpenCall>,
+    incoming: &Candidate,
+) {
     if let Some(content) = &incoming.content {
         let merged = candidate.content.get_or_insert_with(Content::default);
         if merged.role.is_none() {
             merged.role.clone_from(&content.role);
         }
         for part in &content.parts {
-            append_part(&mut merged.parts, part);
+            if !streamed_call::try_append(&mut merged.parts, open_call, part) {
+                append_part(&mut merged.parts, part);
+            }
         }
     }
     if incoming.finish_reason.is_some() {

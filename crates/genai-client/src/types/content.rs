@@ -174,7 +174,9 @@ impl Part {
 pub struct FunctionCall {
     /// The declared function's name. Empty on the nameless fragments of a
     /// Vertex stream with `streamFunctionCallArguments` (`{"partialArgs":
-    /// [...]}`, a closing `{}`), which continue the named call before them.
+    /// [...]}`, a closing `{}`), which continue the named call before them;
+    /// [`StreamAccumulator`](crate::StreamAccumulator) folds them into that
+    /// call's `args`.
     #[serde(default)]
     pub name: String,
     /// Arguments as a JSON object; absent on the wire means no arguments.
@@ -183,7 +185,8 @@ pub struct FunctionCall {
     /// Call id (newer models); echo it in the matching response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Unknown members (e.g. Vertex `partialArgs`), kept for replay.
+    /// Unknown members (e.g. Vertex `partialArgs` on a single chunk), kept
+    /// for replay.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

@@ -8,7 +8,9 @@
 //! Rules (the same ones the table was derived with): text and thoughts are
 //! the first candidate's `text` parts without / with `"thought": true`,
 //! joined over a stream's chunks; function calls are the named `functionCall`
-//! parts in order, `args` as sent or `{}` when absent; usage is the last
+//! parts in order, `args` as sent (or as assembled from Vertex `partialArgs`
+//! fragments: strings with `willContinue` joined, `$.a[0].b` paths making
+//! arrays of objects) or `{}` when absent; usage is the last
 //! `usageMetadata` holding any counter (a `countTokens` reply counts as
 //! prompt = total = `totalTokens`); the finish reason is the last one sent;
 //! grounding queries, sources (chunks naming a uri or title) and citations

@@ -391,24 +391,57 @@ fn bodies_that_are_not_replies_are_decode_errors() {
 }
 
 #[test]
-fn streamed_argument_fragments_decode() {
-    // Vertex `streamFunctionCallArguments`: a named call, then nameless
-    // `partialArgs` fragments and a closing `{}`. They decode (the fragments
-    // with an empty name and their members kept for replay); assembling the
-    // arguments is not done, and the Developer API never sends these.
+fn streamed_arguments_are_assembled_into_their_calls() {
+    // Vertex `streamFunctionCallArguments`: a named call with
+    // `willContinue`, then nameless `partialArgs` fragments and a closing
+    // `{}`. Folded, each call holds its assembled `args` and keeps its
+    // thought signature; the fragments are gone. (The Developer API sends
+    // every call whole.)
     let path = "vercel-ai/google-stream-tool-call-arguments.chunks.txt";
     let Some(stream) = stream(path) else {
         return;
     };
     assert_eq!(stream.chunks.len(), 8);
+    let parts = &stream.combined.candidates[0]
+        .content
+        .as_ref()
+        .expect("a model turn")
+        .parts;
+    let calls: Vec<_> = parts
+        .iter()
+        .filter_map(|part| match &part.data {
+            PartData::FunctionCall(call) => Some((call, part.thought_signature.is_some())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls.len(), 2, "{parts:?}");
+    for ((call, signed), (location, signature)) in calls
+        .iter()
+        .zip([("Boston", true), ("San Francisco", false)])
+    {
+        assert_eq!(call.name, "getWeather");
+        assert_eq!(call.args, Some(serde_json::json!({ "location": location })));
+        assert!(call.extra.is_empty(), "{call:?}");
+        assert_eq!(*signed, signature);
+    }
+}
+
+#[test]
+fn a_streamed_call_without_its_closing_chunk_is_kept() {
+    let path = "vercel-ai/google-stream-tool-call-array-arguments-missing-terminal-function-call.chunks.txt";
+    let Some(stream) = stream(path) else {
+        return;
+    };
     let calls = stream.combined.function_calls();
-    let named: Vec<_> = calls.iter().filter(|call| !call.name.is_empty()).collect();
-    assert_eq!(named.len(), 2);
-    assert!(named.iter().all(|call| call.name == "getWeather"));
-    assert!(
-        calls
-            .iter()
-            .filter(|call| call.name.is_empty())
-            .any(|call| call.extra.contains_key("partialArgs"))
-    );
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].name, "writeItems");
+    let operations = &calls[0].args.as_ref().expect("assembled args")["operations"];
+    assert_eq!(operations[1]["itemid"], "banana_001");
+    assert_eq!(operations[1]["price"], 0.3);
+    let first = &stream.combined.candidates[0]
+        .content
+        .as_ref()
+        .expect("a model turn")
+        .parts[0];
+    assert!(first.thought_signature.is_some());
 }
