@@ -88,20 +88,12 @@ fn usage_error(error: &clap::Error) -> ExitCode {
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
             let message = first.strip_prefix("error: ").unwrap_or(first);
-            print_usage_line(&format!(
+            commands::common::eprint_line(&format!(
                 "error: {message} (see `agent-fork --help`, or `--help` after the command)"
             ));
             ExitCode::from(Exit::Usage.code())
         }
     }
-}
-
-#[expect(
-    clippy::print_stderr,
-    reason = "arguments failed to parse, so there is no Output to print through yet"
-)]
-fn print_usage_line(line: &str) {
-    eprintln!("{line}");
 }
 
 fn run(cli: &Cli, output: &Output) -> Result<Exit> {

@@ -9,7 +9,6 @@
 //! end of a run ([`RunRecorder::finish`]) waits until everything is on disk.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
@@ -39,8 +38,6 @@ pub(crate) struct RunRecorder {
     id: RunId,
     dir: PathBuf,
     write_error: Mutex<Option<String>>,
-    /// Whether anything was journalled after the run was opened.
-    touched: AtomicBool,
 }
 
 impl RunRecorder {
@@ -83,7 +80,6 @@ impl RunRecorder {
             id,
             dir,
             write_error: Mutex::new(None),
-            touched: AtomicBool::new(false),
         })
     }
 
@@ -103,7 +99,12 @@ impl RunRecorder {
     /// so `resume` never picks up a run that never started.
     pub(crate) fn settle(&self, result: Result<Exit>) -> Result<Exit> {
         if let Err(error) = &result {
-            if classify(error).0 == Exit::Usage && !self.touched.load(Ordering::SeqCst) {
+            // Only the opening event: nothing was done (a resumed run has more).
+            let untouched = self
+                .journal
+                .lock()
+                .is_ok_and(|journal| journal.event_count() == 1);
+            if classify(error).0 == Exit::Usage && untouched {
                 // Best effort: a folder left behind is only clutter.
                 let _ = std::fs::remove_dir_all(&self.dir);
             }
@@ -119,7 +120,6 @@ impl RunRecorder {
 
     /// Runs `write` on the journal, remembering the first error.
     fn with_journal(&self, write: impl FnOnce(&mut Journal) -> Result<(), JournalError>) {
-        self.touched.store(true, Ordering::SeqCst);
         let result = self
             .journal
             .lock()

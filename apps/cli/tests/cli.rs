@@ -6,26 +6,21 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assert_cmd::prelude::*;
 use cassette::{
     BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
     ServerOptions, SseEvent,
 };
 use serde_json::{Value, json};
 
+mod common;
+use common::{stderr_of, stdout_of};
+
 const FAKE_KEY: &str = "AIzaSyFAKE-test-key-0123456789abcdefghij";
 
 /// The binary in a fresh folder, with no key, no colour setting and no user config.
 fn agent_fork(folder: &Path) -> Command {
-    let mut command = Command::cargo_bin("agent-fork").expect("the binary is built");
-    command
-        .current_dir(folder)
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("GOOGLE_API_KEY")
-        .env_remove("GOOGLE_GEMINI_BASE_URL")
-        .env_remove("NO_COLOR")
-        .env("AGENT_FORK_CONFIG", folder.join("no-user-config.toml"))
-        .env("COLUMNS", "90");
+    let mut command = common::isolated(folder);
+    command.env("COLUMNS", "90");
     command
 }
 
@@ -63,14 +58,6 @@ fn write_cassette(folder: &Path, interactions: Vec<Interaction>) -> PathBuf {
     let path = folder.join("session.json");
     cassette.save(&path).expect("the cassette is written");
     path
-}
-
-fn stdout_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]

@@ -11,32 +11,25 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
 use cassette::{
     BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
     ServerOptions, SseEvent,
 };
 use serde_json::{Value, json};
 
+mod common;
+use common::stderr_of;
+
 /// Not shaped like a Google key, so no pattern-based redaction can hide a leak.
 const SECRET: &str = "fake-key-LEAKCHECK-7f3a9c1e5b2d";
 
 /// The binary in `folder` with no key, no base URL and no user config.
 fn agent_fork(folder: &Path) -> Command {
-    let mut command = Command::cargo_bin("agent-fork").expect("the binary is built");
-    command
-        .current_dir(folder)
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("GOOGLE_API_KEY")
-        .env_remove("GOOGLE_GEMINI_BASE_URL")
-        .env_remove("AGENT_FORK_RUNS_DIR")
-        .env_remove("AGENT_FORK_CONCURRENCY")
-        .env("AGENT_FORK_CONFIG", folder.join("no-user-config.toml"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+    let mut command = common::isolated(folder);
+    command.env("NO_COLOR", "1");
     command
 }
 
@@ -88,10 +81,6 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     files
-}
-
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 // ---------------------------------------------------------------- bad input

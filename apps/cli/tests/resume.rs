@@ -2,16 +2,17 @@
 //! runs; `agent-fork resume` then finishes the plan, and the stand-in for
 //! Gemini sees no second request for any step that had completed.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
 use cassette::{
     BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
     ServerOptions,
 };
 use serde_json::{Value, json};
+
+mod common;
+use common::{against, only_journal};
 
 fn reply(text: &str) -> Value {
     json!({
@@ -37,27 +38,6 @@ fn task(text: &str) -> KeyFields {
         last_user_text_contains: Some(text.to_owned()),
         ..KeyFields::default()
     }
-}
-
-fn agent_fork(folder: &Path, server: &FixtureServer) -> Command {
-    let mut command = Command::cargo_bin("agent-fork").unwrap();
-    command
-        .current_dir(folder)
-        .env("GEMINI_API_KEY", "fake-key-for-the-loopback-stand-in")
-        .env("GOOGLE_GEMINI_BASE_URL", server.base_url())
-        .env("AGENT_FORK_CONFIG", folder.join("no-user-config.toml"))
-        .env("NO_COLOR", "1");
-    command
-}
-
-fn journal_text(folder: &Path) -> String {
-    let runs = folder.join(".agent-fork/runs");
-    std::fs::read_dir(&runs)
-        .ok()
-        .and_then(|mut entries| entries.next())
-        .and_then(|entry| entry.ok())
-        .and_then(|entry| std::fs::read_to_string(entry.path().join("journal.jsonl")).ok())
-        .unwrap_or_default()
 }
 
 /// Requests whose first user text starts with `prefix`.
@@ -130,7 +110,7 @@ async fn a_killed_plan_resumes_without_repeating_finished_steps() {
         .unwrap();
     let folder = tempfile::tempdir().unwrap();
 
-    let mut child = agent_fork(folder.path(), &server)
+    let mut child = against(folder.path(), &server)
         .args(["plan", "--goal", "Finish three things."])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -138,7 +118,7 @@ async fn a_killed_plan_resumes_without_repeating_finished_steps() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let journal = journal_text(folder.path());
+        let journal = only_journal(folder.path());
         let ready = journal.contains(r#""type":"step_completed","id":"s1""#)
             && journal.contains(r#""type":"step_completed","id":"s3""#)
             && journal.contains(r#""type":"step_started","id":"s2""#);
@@ -153,9 +133,9 @@ async fn a_killed_plan_resumes_without_repeating_finished_steps() {
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert!(!journal_text(folder.path()).contains("run_finished"));
+    assert!(!only_journal(folder.path()).contains("run_finished"));
 
-    let resumed = agent_fork(folder.path(), &server)
+    let resumed = against(folder.path(), &server)
         .args(["--json", "resume"])
         .output()
         .unwrap();

@@ -9,8 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
+
+mod common;
+use common::{stderr_of, stdout_of};
 
 const REFINE_TASK: &str = "Write a haiku about Rust";
 const REFINE_CRITERIA: &str = "5-7-5 syllables, mentions the borrow checker";
@@ -18,16 +20,8 @@ const HAIKU: &str = "The borrow checker\nguards each reference I lend:\nno data 
 
 /// The binary in `folder`, with no key, no colour and no user config.
 fn agent_fork(folder: &Path) -> Command {
-    let mut command = Command::cargo_bin("agent-fork").expect("the binary is built");
-    command
-        .current_dir(folder)
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("GOOGLE_API_KEY")
-        .env_remove("GOOGLE_GEMINI_BASE_URL")
-        .env_remove("AGENT_FORK_RUNS_DIR")
-        .env("AGENT_FORK_CONFIG", folder.join("no-user-config.toml"))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100");
+    let mut command = common::isolated(folder);
+    command.env("NO_COLOR", "1").env("COLUMNS", "100");
     command
 }
 
@@ -35,14 +29,6 @@ fn cassette(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/cassettes")
         .join(name)
-}
-
-fn stdout_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn json_of(output: &Output) -> Value {
@@ -254,7 +240,7 @@ fn resuming_a_completed_run_is_refused_with_one_line_and_changes_nothing() {
 
 #[cfg(unix)]
 mod interrupt {
-    use std::process::Stdio;
+    use std::process::{Child, Stdio};
     use std::time::{Duration, Instant};
 
     use cassette::{
@@ -290,10 +276,8 @@ mod interrupt {
     }
 
     fn live(folder: &Path, server: &FixtureServer) -> Command {
-        let mut command = agent_fork(folder);
-        command
-            .env("GEMINI_API_KEY", "fake-key-for-the-loopback-stand-in")
-            .env("GOOGLE_GEMINI_BASE_URL", server.base_url());
+        let mut command = common::against(folder, server);
+        command.env("COLUMNS", "100");
         command
     }
 
@@ -319,20 +303,11 @@ mod interrupt {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while server.stats().total_requests == 0 {
-            assert!(
-                Instant::now() < deadline,
-                "the fork's request never reached the server"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-        kill(pid, Signal::SIGINT).unwrap();
-        let stopped = tokio::task::spawn_blocking(move || child.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap();
+        wait_until(dir, "the fork's request never reached the server", || {
+            server.stats().total_requests > 0
+        })
+        .await;
+        let stopped = interrupt(child).await;
         let stderr = stderr_of(&stopped);
         assert_eq!(
             stopped.status.code(),
@@ -365,18 +340,7 @@ mod interrupt {
         );
 
         // `resume` without an id picks the interrupted run and completes it.
-        let resumed = live(dir, &server)
-            .args(["--json", "resume"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            resumed.status.code(),
-            Some(0),
-            "stdout:\n{}\nstderr:\n{}",
-            stdout_of(&resumed),
-            stderr_of(&resumed)
-        );
-        let result = json_of(&resumed);
+        let result = resume(dir, &server);
         assert_eq!(result["run_id"], id.as_str());
         assert_eq!(result["status"], "success");
         assert_eq!(result["result"], "Aliasing, lifetimes and data races.");
@@ -426,21 +390,58 @@ mod interrupt {
         answer("gemini-2.5-flash", fields, text, latency_ms)
     }
 
-    /// The journal of the only run under `dir`, or "" before it exists.
-    fn only_journal(dir: &Path) -> String {
-        std::fs::read_dir(dir.join(".agent-fork/runs"))
-            .ok()
-            .and_then(|mut entries| entries.next())
-            .and_then(Result::ok)
-            .and_then(|entry| std::fs::read_to_string(entry.path().join("journal.jsonl")).ok())
-            .unwrap_or_default()
-    }
-
     fn map_task(item: &str) -> KeyFields {
         KeyFields {
             last_user_text: Some(format!("Review {item} in one line.")),
             ..KeyFields::default()
         }
+    }
+
+    /// Polls `ready` until it holds; fails after two minutes with `what` and
+    /// the journal so far.
+    async fn wait_until(dir: &Path, what: &str, mut ready: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !ready() {
+            assert!(
+                Instant::now() < deadline,
+                "{what}; the journal so far:\n{}",
+                common::only_journal(dir)
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// How many items the run under `dir` has journalled as completed.
+    fn completed_items(dir: &Path) -> usize {
+        common::only_journal(dir)
+            .matches(r#""type":"item_completed""#)
+            .count()
+    }
+
+    /// `agent-fork --json resume` in `dir`, which must succeed; its JSON.
+    fn resume(dir: &Path, server: &FixtureServer) -> Value {
+        let resumed = live(dir, server)
+            .args(["--json", "resume"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            resumed.status.code(),
+            Some(0),
+            "stdout:\n{}\nstderr:\n{}",
+            stdout_of(&resumed),
+            stderr_of(&resumed)
+        );
+        json_of(&resumed)
+    }
+
+    /// Sends SIGINT to `child` and waits for it to exit.
+    async fn interrupt(child: Child) -> Output {
+        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+        kill(pid, Signal::SIGINT).unwrap();
+        tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     /// Requests whose last user text is exactly `text`.
@@ -498,25 +499,11 @@ mod interrupt {
             .spawn()
             .unwrap();
         // Wait until the two quick items are journalled and the slow one is asked.
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let journal = only_journal(dir);
-            let mapped = journal.matches(r#""type":"item_completed""#).count();
-            if mapped == 2 && asked(&server, "Review rayon in one line.") == 1 {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the run never reached the slow item:\n{journal}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-        kill(pid, Signal::SIGINT).unwrap();
-        let stopped = tokio::task::spawn_blocking(move || child.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap();
+        wait_until(dir, "the run never reached the slow item", || {
+            completed_items(dir) == 2 && asked(&server, "Review rayon in one line.") == 1
+        })
+        .await;
+        let stopped = interrupt(child).await;
         let stderr = stderr_of(&stopped);
         assert_eq!(stopped.status.code(), Some(130), "{stderr}");
         assert!(
@@ -526,12 +513,7 @@ mod interrupt {
             "{stderr}"
         );
 
-        let resumed = live(dir, &server)
-            .args(["--json", "resume"])
-            .output()
-            .unwrap();
-        assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
-        let result = json_of(&resumed);
+        let result = resume(dir, &server);
         assert_eq!(result["status"], "completed", "{result}");
         assert_eq!(result["result"], "All three are sturdy.");
         let mapped: Vec<&str> = result["map"]
@@ -629,33 +611,14 @@ mod interrupt {
                 })
                 .count()
         };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let journal = only_journal(dir);
-            let reviewed = journal.matches(r#""type":"item_completed""#).count();
-            if reviewed == 1 && improving(&server) == 1 {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the run never reached attempt 2:\n{journal}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-        kill(pid, Signal::SIGINT).unwrap();
-        let stopped = tokio::task::spawn_blocking(move || child.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap();
+        wait_until(dir, "the run never reached attempt 2", || {
+            completed_items(dir) == 1 && improving(&server) == 1
+        })
+        .await;
+        let stopped = interrupt(child).await;
         assert_eq!(stopped.status.code(), Some(130), "{}", stderr_of(&stopped));
 
-        let resumed = live(dir, &server)
-            .args(["--json", "resume"])
-            .output()
-            .unwrap();
-        assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
-        let result = json_of(&resumed);
+        let result = resume(dir, &server);
         assert_eq!(result["status"], "completed", "{result}");
         assert_eq!(result["result"], "Three short lines.");
         let attempts: Vec<&str> = result["iterations"]

@@ -439,15 +439,9 @@ async fn map_reduce_maps_each_item_and_reduces_the_results() {
     ));
 }
 
-/// A reviewer's reply: satisfactory, or not with the issue "too long".
-fn verdict(ok: bool) -> Value {
-    let issues = if ok { json!([]) } else { json!(["too long"]) };
-    reply(&json!({"satisfactory": ok, "issues": issues, "summary": "s"}).to_string())
-}
-
-#[tokio::test(start_paused = true)]
-async fn refine_stops_on_a_satisfactory_verdict() {
-    let interactions = vec![
+/// The first attempt at "Write a haiku." and a review that finds it too long.
+fn a_long_poem_judged_too_long() -> Vec<Interaction> {
+    vec![
         call(
             "gemini-2.5-flash",
             contains("Write a haiku."),
@@ -460,6 +454,19 @@ async fn refine_stops_on_a_satisfactory_verdict() {
             verdict(false),
             0,
         ),
+    ]
+}
+
+/// A reviewer's reply: satisfactory, or not with the issue "too long".
+fn verdict(ok: bool) -> Value {
+    let issues = if ok { json!([]) } else { json!(["too long"]) };
+    reply(&json!({"satisfactory": ok, "issues": issues, "summary": "s"}).to_string())
+}
+
+#[tokio::test(start_paused = true)]
+async fn refine_stops_on_a_satisfactory_verdict() {
+    let mut interactions = a_long_poem_judged_too_long();
+    interactions.extend([
         call(
             "gemini-2.5-flash",
             contains("Improve your earlier output"),
@@ -472,7 +479,7 @@ async fn refine_stops_on_a_satisfactory_verdict() {
             verdict(true),
             0,
         ),
-    ];
+    ]);
     let (orchestrator, server) = orchestrator(interactions).await;
     let request = RefineRequest::new("Write a haiku.", "Three lines.", 3, "general");
     let mut reviewed = Vec::new();
@@ -506,21 +513,7 @@ async fn refine_stops_on_a_satisfactory_verdict() {
 #[tokio::test(start_paused = true)]
 async fn a_resumed_refine_goes_on_from_its_last_reviewed_attempt() {
     // The first run: one attempt, judged not good enough, then interrupted.
-    let (first, first_server) = orchestrator(vec![
-        call(
-            "gemini-2.5-flash",
-            contains("Write a haiku."),
-            reply("A long poem."),
-            0,
-        ),
-        call(
-            "gemini-2.5-flash",
-            contains("Review this output against the criteria."),
-            verdict(false),
-            0,
-        ),
-    ])
-    .await;
+    let (first, first_server) = orchestrator(a_long_poem_judged_too_long()).await;
     let request = RefineRequest::new("Write a haiku.", "Three lines.", 1, "general");
     let mut kept = Vec::new();
     first

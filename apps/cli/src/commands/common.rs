@@ -209,7 +209,9 @@ pub(crate) fn cancel_on_ctrl_c(notice: &'static str) -> CancellationToken {
     cancel
 }
 
-fn eprint_line(text: &str) {
+/// Writes a line to stderr for the operator, where no [`crate::output::Output`]
+/// is at hand (a Ctrl-C handler, arguments that failed to parse).
+pub(crate) fn eprint_line(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{text}");
 }

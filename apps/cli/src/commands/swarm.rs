@@ -56,10 +56,11 @@ pub(crate) struct SwarmArgs {
     #[arg(long, value_name = "CHARS", default_value_t = 2000)]
     pub(crate) consolidation_cap: usize,
     /// In a run's recorded arguments: the tasks file was copied into the
-    /// run folder as `tasks.txt` (its tasks come after `tasks`).
+    /// run folder as `tasks.txt` and holds this many tasks (they come after
+    /// `tasks`), counted once when the run started.
     #[arg(skip)]
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) tasks_in_run: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) file_tasks: Option<usize>,
 }
 
 /// The run folder's copy of `--tasks-file`: a resume needs neither the
@@ -107,18 +108,17 @@ pub(crate) async fn run(
         .map(|task| common::non_empty(task, "a task"))
         .collect::<Result<_>>()?;
     let tasks_file = args.tasks_file.take();
-    let total = args.tasks.len()
-        + match &tasks_file {
-            Some(path) => count_file_tasks(path, "--tasks-file")?,
-            None => 0,
-        };
+    args.file_tasks = match &tasks_file {
+        Some(path) => Some(count_file_tasks(path, "--tasks-file")?),
+        None => None,
+    };
+    let total = args.tasks.len() + args.file_tasks.unwrap_or(0);
     if total == 0 {
         return Err(Failure::usage(
             "no tasks given: agent-fork swarm \"task one\" \"task two\" or --tasks-file FILE",
         )
         .into());
     }
-    args.tasks_in_run = tasks_file.is_some();
     let settings = settings(&args, flags)?;
     let summary = format!("{total} {} tasks", args.agent_type);
     let runs = &settings.runs_dir.value;
@@ -158,16 +158,11 @@ pub(crate) async fn execute(
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
-    let tasks_file = if args.tasks_in_run {
-        Some(recorder.dir().join(TASKS_FILE))
-    } else {
-        args.tasks_file.clone()
-    };
-    let total = args.tasks.len()
-        + match &tasks_file {
-            Some(path) => count_file_tasks(path, "the tasks file")?,
-            None => 0,
-        };
+    let tasks_file = args
+        .file_tasks
+        .is_some()
+        .then(|| recorder.dir().join(TASKS_FILE));
+    let total = args.tasks.len() + args.file_tasks.unwrap_or(0);
     let settings = settings(args, flags)?;
     let catalog = common::catalog(&settings)?;
     let profile = common::profile(&catalog, &args.agent_type, &settings, false, false)?;

@@ -160,15 +160,16 @@ impl Setup {
     }
 }
 
-/// Opens the run of workflow `command` (`map-reduce`: kind `map_reduce`),
-/// journalling what is needed to run it again.
+/// Opens the run of workflow `command` (`map-reduce`: kind `map_reduce`)
+/// in the runs folder of `settings`, journalling what is needed to run it
+/// again.
 fn start_run(
     command: &str,
+    settings: &Settings,
     flags: &AgentFlags,
     params: &impl Serialize,
     summary: &str,
 ) -> Result<Arc<RunRecorder>> {
-    let settings = Settings::resolve(flags.layer())?;
     let kind = RunKind::Workflow(command.replace('-', "_"));
     RunRecorder::start(
         &settings.runs_dir.value,
@@ -218,7 +219,8 @@ pub(crate) async fn research_then_code(
 ) -> Result<Exit> {
     common::non_empty(&args.research, "--research")?;
     common::non_empty(&args.task, "--task")?;
-    let recorder = start_run("research-then-code", flags, args, &args.task)?;
+    let settings = Settings::resolve(flags.layer())?;
+    let recorder = start_run("research-then-code", &settings, flags, args, &args.task)?;
     recorder.settle(
         execute_research_then_code(args, flags, traffic, output, &recorder, BTreeMap::new()).await,
     )
@@ -385,7 +387,7 @@ pub(crate) async fn map_reduce(
     args.items = gather_items(&args, &settings.workspace.value)?;
     args.items_file = None;
     args.items_glob = None;
-    let recorder = start_run("map-reduce", flags, &args, &args.reduce)?;
+    let recorder = start_run("map-reduce", &settings, flags, &args, &args.reduce)?;
     recorder
         .settle(execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await)
 }
@@ -468,7 +470,8 @@ pub(crate) async fn refine(
 ) -> Result<Exit> {
     common::non_empty(&args.task, "--task")?;
     common::non_empty(&args.criteria, "--criteria")?;
-    let recorder = start_run("refine", flags, args, &args.task)?;
+    let settings = Settings::resolve(flags.layer())?;
+    let recorder = start_run("refine", &settings, flags, args, &args.task)?;
     recorder.settle(execute_refine(args, flags, traffic, output, &recorder, Vec::new()).await)
 }
 

@@ -91,6 +91,7 @@ impl Journal {
     /// let journal = Journal::create(base.path(), meta)?;
     /// let contents = read_journal(&journal.dir().join("journal.jsonl"))?;
     /// assert_eq!(contents.records.len(), 1);
+    /// assert_eq!(journal.event_count(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn create(base: &Path, meta: RunMeta) -> Result<Self, JournalError> {
@@ -196,6 +197,13 @@ impl Journal {
     /// The run's id.
     pub fn id(&self) -> &RunId {
         &self.id
+    }
+
+    /// How many events the journal holds, counting those still queued: 1
+    /// for a run just created (its opening event), more once anything
+    /// happened or the run was resumed.
+    pub fn event_count(&self) -> u64 {
+        self.next_seq
     }
 
     /// Queues one event for the writer thread; returns its sequence number.

@@ -127,7 +127,9 @@ impl Orchestrator {
             refinement.status = WorkflowStatus::Completed;
             return Ok(refinement);
         }
-        let first = u32::try_from(request.previous.len()).unwrap_or(u32::MAX) + 1;
+        let first = u32::try_from(request.previous.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(1);
         for number in first..=request.max_iterations.max(1) {
             self.emit(WorkflowEvent::PhaseStarted {
                 name: format!("attempt {number}"),
