@@ -30,6 +30,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod accumulate;
+pub mod catalog;
 mod client;
 mod config;
 mod decode;
