@@ -24,10 +24,26 @@ fn agent_fork(folder: &Path) -> Command {
     command
 }
 
-fn corpus(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// A file of the recorded corpus in `../shared`, or `None` (with a notice)
+/// on a fresh clone that has no `../shared` beside it. Under `CI=true` the
+/// corpus must be there.
+fn corpus(path: &str) -> Option<PathBuf> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/fixtures/gemini-wire")
-        .join(path)
+        .join(path);
+    if file.is_file() {
+        return Some(file);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{} is missing and CI=true: CI runs with ../shared beside the repository",
+        file.display()
+    );
+    eprintln!(
+        "skipped: {} is absent (no ../shared beside the repository)",
+        file.display()
+    );
+    None
 }
 
 fn reply(text: &str) -> Value {
@@ -85,22 +101,21 @@ fn a_fork_replays_and_succeeds_without_escape_codes() {
 
 #[test]
 fn no_color_wins_even_when_colour_would_be_on() {
+    let Some(reply_file) = corpus("firebase-googleai/unary-success-basic-reply-short.json") else {
+        return;
+    };
     let folder = tempfile::tempdir().unwrap();
     let output = agent_fork(folder.path())
         .env("NO_COLOR", "1")
         .arg("inspect")
-        .arg(corpus(
-            "firebase-googleai/unary-success-basic-reply-short.json",
-        ))
+        .arg(&reply_file)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert!(!stdout_of(&output).contains('\u{1b}'));
     let forced = agent_fork(folder.path())
         .args(["--color", "always", "inspect"])
-        .arg(corpus(
-            "firebase-googleai/unary-success-basic-reply-short.json",
-        ))
+        .arg(&reply_file)
         .output()
         .unwrap();
     assert!(
@@ -111,20 +126,24 @@ fn no_color_wins_even_when_colour_would_be_on() {
 
 #[test]
 fn exit_codes_follow_the_contract() {
+    let (Some(reply_file), Some(error_file)) = (
+        corpus("firebase-googleai/unary-success-basic-reply-short.json"),
+        corpus("vercel-ai/google-429-retry-info.json"),
+    ) else {
+        return;
+    };
     let folder = tempfile::tempdir().unwrap();
     // 0: a decoded response.
     let ok = agent_fork(folder.path())
         .arg("inspect")
-        .arg(corpus(
-            "firebase-googleai/unary-success-basic-reply-short.json",
-        ))
+        .arg(&reply_file)
         .output()
         .unwrap();
     assert_eq!(ok.status.code(), Some(0));
     // 3: a decoded API error.
     let api = agent_fork(folder.path())
         .arg("inspect")
-        .arg(corpus("vercel-ai/google-429-retry-info.json"))
+        .arg(&error_file)
         .output()
         .unwrap();
     assert_eq!(api.status.code(), Some(3));
