@@ -6,6 +6,8 @@
 mod bench;
 mod fixtures;
 mod server;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -88,7 +88,7 @@ fn usage_error(error: &clap::Error) -> ExitCode {
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
             let message = first.strip_prefix("error: ").unwrap_or(first);
-            commands::common::eprint_line(&format!(
+            output::eprint_line(&format!(
                 "error: {message} (see `agent-fork --help`, or `--help` after the command)"
             ));
             ExitCode::from(Exit::Usage.code())

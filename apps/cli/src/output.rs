@@ -92,3 +92,9 @@ impl Output {
         let _ = writeln!(stderr, "{text}");
     }
 }
+
+/// Writes a line to stderr for the operator, where no [`Output`] is at hand
+/// (a Ctrl-C handler, arguments that failed to parse).
+pub(crate) fn eprint_line(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}

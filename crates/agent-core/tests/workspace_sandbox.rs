@@ -319,7 +319,7 @@ async fn shell_escapes_are_refused_while_the_shell_is_disabled() {
         .await;
     assert_eq!(
         outcome.value["error"],
-        "shell access is disabled; the operator can enable it with --allow-shell"
+        "shell access is disabled; only the operator can enable it"
     );
     assert!(!fixture.parent.join("shell-escape").exists());
 }

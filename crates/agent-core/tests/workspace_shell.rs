@@ -60,7 +60,7 @@ async fn shell_tools_are_off_by_default_and_not_declared() {
         let value = call(&workspace, tool, args).await;
         assert_eq!(
             value,
-            json!({"success": false, "error": "shell access is disabled; the operator can enable it with --allow-shell"})
+            json!({"success": false, "error": "shell access is disabled; only the operator can enable it"})
         );
     }
     assert!(!dir.path().join("made").exists());

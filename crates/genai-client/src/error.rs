@@ -335,7 +335,7 @@ impl ApiError {
             (_, Some("SERVICE_DISABLED")) => {
                 Some("enable the Generative Language API for the key's project")
             }
-            (404, _) => Some("check the model name (--model)"),
+            (404, _) => Some("check the model name"),
             (401 | 403, _) => Some("check GEMINI_API_KEY and its project's permissions"),
             _ => None,
         }

@@ -189,7 +189,7 @@ pub(crate) fn cancel_on_ctrl_c(notice: &'static str) -> CancellationToken {
                 return;
             }
             token.cancel();
-            eprint_line(notice);
+            crate::output::eprint_line(notice);
             if interrupts.recv().await.is_some() {
                 std::process::exit(130);
             }
@@ -201,17 +201,10 @@ pub(crate) fn cancel_on_ctrl_c(notice: &'static str) -> CancellationToken {
             return;
         }
         token.cancel();
-        eprint_line(notice);
+        crate::output::eprint_line(notice);
         if tokio::signal::ctrl_c().await.is_ok() {
             std::process::exit(130);
         }
     });
     cancel
-}
-
-/// Writes a line to stderr for the operator, where no [`crate::output::Output`]
-/// is at hand (a Ctrl-C handler, arguments that failed to parse).
-pub(crate) fn eprint_line(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{text}");
 }

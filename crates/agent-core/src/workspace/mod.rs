@@ -302,7 +302,7 @@ impl Workspace {
     async fn call_single(&self, tool: ToolName, args: &Value) -> Result<Reply, ToolError> {
         if !self.enabled(tool) {
             return Err(ToolError::new(
-                "shell access is disabled; the operator can enable it with --allow-shell",
+                "shell access is disabled; only the operator can enable it",
             ));
         }
         match tool {
