@@ -18,6 +18,7 @@ fn shell(dir: &Path, limits: Limits) -> Workspace {
         WorkspaceOptions {
             shell: ShellAccess::Enabled,
             limits,
+            ..WorkspaceOptions::default()
         },
     )
     .expect("the workspace opens")

@@ -62,9 +62,12 @@ mod git;
 mod listing;
 mod process;
 mod project;
+mod protect;
 mod sandbox;
 mod search;
 mod shell;
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks;
 mod tools;
 mod walk;
 
@@ -77,6 +80,8 @@ use serde_json::Value;
 
 use self::args::Args;
 use self::error::{Reply, ToolError};
+pub use self::process::ALLOWED_ENV;
+pub use self::protect::{DEFAULT_PROTECTED, ProtectPatternError, ProtectedPaths};
 use self::sandbox::Sandbox;
 use self::shell::Background;
 pub use self::tools::ToolName;
@@ -140,6 +145,9 @@ pub struct WorkspaceOptions {
     pub shell: ShellAccess,
     /// Size and count limits.
     pub limits: Limits,
+    /// What the tools may never change (the built-in list plus the user's
+    /// additions).
+    pub protected: ProtectedPaths,
 }
 
 /// Why a workspace could not be opened.
@@ -159,6 +167,9 @@ pub enum WorkspaceError {
         /// The path given.
         path: PathBuf,
     },
+    /// A protect pattern is not a valid glob.
+    #[error(transparent)]
+    Protect(#[from] ProtectPatternError),
 }
 
 /// The answer to one tool call.
@@ -237,8 +248,18 @@ impl Workspace {
                 path: given.to_path_buf(),
             });
         }
+        let protection = options.protected.compile(&root)?;
+        let sandbox = Sandbox::new(root, options.limits, protection).map_err(|source| {
+            WorkspaceError::Open {
+                path: given.to_path_buf(),
+                source,
+            }
+        })?;
+        if options.shell == ShellAccess::Enabled {
+            process::guard_process();
+        }
         Ok(Workspace {
-            sandbox: Arc::new(Sandbox::new(root, options.limits)),
+            sandbox: Arc::new(sandbox),
             shell: options.shell,
             background: Background::default(),
         })
