@@ -30,12 +30,21 @@
 //!   only those) and skip hidden files.
 //! - Reads and writes are bounded by [`Limits`]; binary files are reported
 //!   by size, not dumped.
+//! - Tools that change the file system never touch a [`ProtectedPaths`]
+//!   path (agent-fork's settings and runs, `.git`, files other tools run or
+//!   trust, the user's additions); reading them stays allowed. Paths into
+//!   `/proc`, `/sys` and `/dev` are refused whatever the root.
+//! - Every open, create, remove and look-up after the checks goes through
+//!   a directory handle on the root (`cap-std`), so a file or folder
+//!   swapped for a link between check and use cannot lead outside.
 //! - `bash` and `git_operations` exist only with [`ShellAccess::Enabled`]:
 //!   the operator's explicit opt-in. A shell command can do whatever the
-//!   user running agent-fork can do; it starts in the workspace, loses
-//!   credential-looking environment variables, is killed with its whole
-//!   process group on timeout, and a tiny deny-list stops a few catastrophic
-//!   commands as a second line of defence only.
+//!   user running agent-fork can do; it starts in the workspace, sees only
+//!   the [`ALLOWED_ENV`] variables, runs in a session of its own, has its
+//!   whole process tree killed on timeout or cancellation (opening such a
+//!   workspace makes this process a child subreaper and non-dumpable, on
+//!   Linux), and a tiny deny-list stops a few catastrophic commands as a
+//!   second line of defence only.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]

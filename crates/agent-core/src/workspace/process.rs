@@ -428,9 +428,10 @@ fn reap_orphans(killed: &BTreeSet<u32>) {
             }
             if let Ok(raw) = i32::try_from(*pid) {
                 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-                match waitpid(nix::unistd::Pid::from_raw(raw), Some(WaitPidFlag::WNOHANG)) {
-                    Ok(WaitStatus::StillAlive) => pending = true,
-                    _ => {}
+                if let Ok(WaitStatus::StillAlive) =
+                    waitpid(nix::unistd::Pid::from_raw(raw), Some(WaitPidFlag::WNOHANG))
+                {
+                    pending = true;
                 }
             }
         }

@@ -323,7 +323,7 @@ impl Sandbox {
         super::test_hooks::before_open(real);
         let before = self
             .dir
-            .symlink_metadata(&inner)
+            .symlink_metadata(inner)
             .map_err(|error| ToolError::io(&format!("opening '{shown}'"), &error))?;
         if !before.file_type().is_file() {
             return Err(ToolError::new(format!("'{shown}' is not a regular file")));
@@ -337,7 +337,7 @@ impl Sandbox {
         };
         let file = self
             .dir
-            .open_with(&inner, &options)
+            .open_with(inner, &options)
             .map(cap_std::fs::File::into_std)
             .map_err(|error| ToolError::io(&format!("opening '{shown}'"), &error))?;
         let opened = file
