@@ -146,3 +146,22 @@ fn a_model_cannot_turn_the_shell_on_for_the_next_run() {
     assert!(!stdout.contains("PATH="), "the shell ran: {stdout}");
     assert!(stdout.contains("\"result\": \"4\""), "{stdout}");
 }
+
+#[test]
+fn a_bad_protect_pattern_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("agent-fork.toml"),
+        "[workspace]\nprotect = [\"a[\"]\n",
+    )
+    .unwrap();
+    let output = common::isolated(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["fork", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("protect pattern 'a['"), "{stderr}");
+}

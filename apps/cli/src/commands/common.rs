@@ -118,7 +118,7 @@ fn protected_paths(settings: &Settings) -> Result<ProtectedPaths> {
     for pattern in &settings.protect {
         protected = protected.with_pattern(pattern).map_err(|error| {
             Failure::usage(format!(
-                "{error}; fix [workspace] protect in {}",
+                "{error}; fix [workspace] protect in {} or the user config",
                 crate::settings::PROJECT_FILE
             ))
         })?;
