@@ -81,6 +81,17 @@ pub(crate) struct Layer {
 struct SettingsFile {
     #[serde(default)]
     defaults: Layer,
+    #[serde(default)]
+    workspace: WorkspaceTable,
+}
+
+/// The `[workspace]` table: `protect = ["deploy/", "*.pem"]` adds glob
+/// patterns the workspace tools may never change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkspaceTable {
+    #[serde(default)]
+    protect: Vec<String>,
 }
 
 /// The resolved settings.
@@ -99,6 +110,9 @@ pub(crate) struct Settings {
     pub(crate) project_file: Option<PathBuf>,
     /// The user config file, when it exists.
     pub(crate) user_file: Option<PathBuf>,
+    /// The `[workspace] protect` patterns of the project and user files
+    /// (both count: a list only ever adds protection).
+    pub(crate) protect: Vec<String>,
 }
 
 impl Settings {
@@ -109,13 +123,16 @@ impl Settings {
             .then(|| PathBuf::from(PROJECT_FILE));
         let user_file = user_config_path().filter(|path| path.is_file());
         let project = match &project_file {
-            Some(path) => read_layer(path)?,
-            None => Layer::default(),
+            Some(path) => read_file(path)?,
+            None => SettingsFile::default(),
         };
         let user = match &user_file {
-            Some(path) => read_layer(path)?,
-            None => Layer::default(),
+            Some(path) => read_file(path)?,
+            None => SettingsFile::default(),
         };
+        let mut protect = project.workspace.protect;
+        protect.extend(user.workspace.protect);
+        let (project, user) = (project.defaults, user.defaults);
         let environment = env_layer()?;
         macro_rules! merged {
             ($field:ident, $env:expr) => {
@@ -139,6 +156,7 @@ impl Settings {
             requests_per_minute: merged!(requests_per_minute, env::REQUESTS_PER_MINUTE),
             project_file,
             user_file,
+            protect,
         })
     }
 }
@@ -187,7 +205,7 @@ pub(crate) fn user_config_path() -> Option<PathBuf> {
     Some(base.join("agent-fork").join("config.toml"))
 }
 
-fn read_layer(path: &Path) -> Result<Layer> {
+fn read_file(path: &Path) -> Result<SettingsFile> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| Failure::usage(format!("cannot read {}: {error}", path.display())))?;
     let file: SettingsFile = toml::from_str(&text).map_err(|error| {
@@ -197,7 +215,7 @@ fn read_layer(path: &Path) -> Result<Layer> {
             error.message()
         ))
     })?;
-    Ok(file.defaults)
+    Ok(file)
 }
 
 /// The layer read from the environment.

@@ -18,6 +18,7 @@ fn shell(dir: &Path, limits: Limits) -> Workspace {
         WorkspaceOptions {
             shell: ShellAccess::Enabled,
             limits,
+            ..WorkspaceOptions::default()
         },
     )
     .expect("the workspace opens")
@@ -118,7 +119,7 @@ async fn a_command_past_its_timeout_is_killed() {
     let value = call(
         &workspace,
         "bash",
-        json!({"command": "echo begun; sleep 5; echo finished > late", "timeout": 1}),
+        json!({"command": "echo $$ > shell.pid; sleep 30 & echo $! > sleep.pid; echo begun; wait; echo finished > late", "timeout": 1}),
     )
     .await;
     assert_eq!(value["success"], false, "{value}");
@@ -128,11 +129,44 @@ async fn a_command_past_its_timeout_is_killed() {
         value["error"].as_str().unwrap().contains("longer than 1 s"),
         "{value}"
     );
-    // The whole group died: the rest of the command never ran.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!dir.path().join("late").exists());
+    // The shell and its child are gone when the call returns (checked by
+    // pid, not by the absence of a file a few moments later).
+    for name in ["shell.pid", "sleep.pid"] {
+        let pid: u64 = fs::read_to_string(dir.path().join(name))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(gone(pid), "{name}: process {pid} is still running");
+    }
     let value = call(&workspace, "bash", json!({"command": "true", "timeout": 0})).await;
     assert_eq!(value["success"], false);
+}
+
+#[tokio::test]
+async fn a_cancelled_command_leaves_no_process_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = shell(dir.path(), Limits::default());
+    let command = "setsid sh -c 'echo $$ > esc.tmp; mv esc.tmp esc.pid; exec sleep 30' & \
+                   while [ ! -f esc.pid ]; do sleep 0.05; done; echo ready > ready; sleep 60";
+    let args = json!({"command": command, "timeout": 120});
+    let mut call = Box::pin(workspace.call("bash", &args));
+    // Cancel the call (drop its future) once the escaped process is up.
+    let ready = dir.path().join("ready");
+    tokio::select! {
+        _ = &mut call => panic!("the command ended by itself"),
+        () = async { while !ready.exists() { tokio::time::sleep(Duration::from_millis(20)).await; } } => {}
+    }
+    drop(call);
+    let pid: u64 = fs::read_to_string(dir.path().join("esc.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        gone(pid),
+        "the escaped process {pid} outlived the cancelled call"
+    );
 }
 
 #[tokio::test]

@@ -11,7 +11,15 @@ fn open(dir: &Path) -> Workspace {
 }
 
 fn open_with(dir: &Path, shell: ShellAccess, limits: Limits) -> Workspace {
-    Workspace::open(dir, WorkspaceOptions { shell, limits }).expect("the workspace opens")
+    Workspace::open(
+        dir,
+        WorkspaceOptions {
+            shell,
+            limits,
+            ..WorkspaceOptions::default()
+        },
+    )
+    .expect("the workspace opens")
 }
 
 async fn ok(workspace: &Workspace, tool: &str, args: Value) -> Value {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use agent_core::workspace::{ShellAccess, Workspace, WorkspaceOptions};
+use agent_core::workspace::{ProtectedPaths, ShellAccess, Workspace, WorkspaceOptions};
 use agent_core::{AgentCatalog, AgentOverrides, AgentProfile};
 use anyhow::Result;
 use tokio_util::sync::CancellationToken;
@@ -96,6 +96,7 @@ pub(crate) fn workspace(settings: &Settings, needed: bool) -> Result<Option<Arc<
     };
     let options = WorkspaceOptions {
         shell,
+        protected: protected_paths(settings)?,
         ..WorkspaceOptions::default()
     };
     Workspace::open(root, options)
@@ -107,6 +108,25 @@ pub(crate) fn workspace(settings: &Settings, needed: bool) -> Result<Option<Arc<
             ))
             .into()
         })
+}
+
+/// What the workspace tools may never change: the built-in list, the
+/// `[workspace] protect` patterns, and the user config file and runs folder
+/// when they lie inside the workspace.
+fn protected_paths(settings: &Settings) -> Result<ProtectedPaths> {
+    let mut protected = ProtectedPaths::default();
+    for pattern in &settings.protect {
+        protected = protected.with_pattern(pattern).map_err(|error| {
+            Failure::usage(format!(
+                "{error}; fix [workspace] protect in {} or the user config",
+                crate::settings::PROJECT_FILE
+            ))
+        })?;
+    }
+    if let Some(user_file) = crate::settings::user_config_path() {
+        protected = protected.with_location(user_file);
+    }
+    Ok(protected.with_location(settings.runs_dir.value.clone()))
 }
 
 /// How the tools are described to the user.

@@ -1,16 +1,15 @@
 //! The single-file tools: create, read, update, delete, make a folder, and
 //! describe a path.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{Read, Write};
-use std::time::SystemTime;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::args::Args;
 use super::error::{Reply, ToolError};
-use super::sandbox::{Resolved, Sandbox, State};
+use super::sandbox::{Access, Resolved, Sandbox, State};
 
 /// How many leading bytes are checked for a NUL byte to call a file binary.
 pub(crate) const BINARY_SNIFF_BYTES: usize = 8 * 1024;
@@ -32,6 +31,7 @@ pub(crate) fn create_file(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, T
             "create_file needs the path of a file, not the workspace folder",
         ));
     };
+    sandbox.check_change(&resolved)?;
     match resolved.state {
         State::Missing { base, missing } => {
             let parent = sandbox.create_dirs(&base, &missing[..missing.len() - 1])?;
@@ -52,7 +52,7 @@ pub(crate) fn create_file(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, T
             resolved.rel
         ))),
         State::Exists { real, .. } => {
-            let file = sandbox.open_existing(&real, OpenOptions::new().write(true))?;
+            let file = sandbox.open_existing(&real, Access::Write)?;
             replace_contents(file, content.as_bytes(), &resolved.rel)?;
             Ok(Reply::ok(
                 json!({"path": resolved.rel, "bytes": content.len(), "overwritten": true}),
@@ -70,7 +70,7 @@ pub(crate) fn read_file(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, Too
             "'{rel}' is a folder; use list_directory to see what is in it"
         )));
     }
-    let file = sandbox.open_existing(&real, OpenOptions::new().read(true))?;
+    let file = sandbox.open_existing(&real, Access::Read)?;
     let size = file
         .metadata()
         .map_err(|error| ToolError::io(&format!("reading '{rel}'"), &error))?
@@ -120,6 +120,7 @@ pub(crate) fn update_file(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, T
     if !matches!(mode, "replace" | "append" | "prepend") {
         return Err(args.error("mode", "must be one of: replace, append, prepend"));
     }
+    sandbox.check_change(&sandbox.resolve(path)?)?;
     let (rel, real) = match sandbox.existing(path) {
         Ok(found) => found,
         Err(error)
@@ -140,8 +141,7 @@ pub(crate) fn update_file(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, T
             "'{rel}' is a folder; choose a file path"
         )));
     }
-    let current = fs::symlink_metadata(&real)
-        .map_err(|error| ToolError::io(&format!("updating '{rel}'"), &error))?;
+    let current = sandbox.symlink_metadata(&real)?;
     let new_size = match mode {
         "replace" => content.len() as u64,
         _ => current.len() + content.len() as u64,
@@ -149,13 +149,12 @@ pub(crate) fn update_file(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, T
     check_write_size(sandbox, usize::try_from(new_size).unwrap_or(usize::MAX))?;
     match mode {
         "append" => {
-            let mut file = sandbox.open_existing(&real, OpenOptions::new().append(true))?;
+            let mut file = sandbox.open_existing(&real, Access::Append)?;
             file.write_all(content.as_bytes())
                 .map_err(|error| ToolError::io(&format!("appending to '{rel}'"), &error))?;
         }
         "prepend" => {
-            let mut file =
-                sandbox.open_existing(&real, OpenOptions::new().read(true).write(true))?;
+            let mut file = sandbox.open_existing(&real, Access::ReadWrite)?;
             let mut old = Vec::new();
             file.read_to_end(&mut old)
                 .map_err(|error| ToolError::io(&format!("reading '{rel}'"), &error))?;
@@ -164,7 +163,7 @@ pub(crate) fn update_file(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, T
             replace_contents(file, &joined, &rel)?;
         }
         _ => {
-            let file = sandbox.open_existing(&real, OpenOptions::new().write(true))?;
+            let file = sandbox.open_existing(&real, Access::Write)?;
             replace_contents(file, content.as_bytes(), &rel)?;
         }
     }
@@ -182,6 +181,7 @@ pub(crate) fn delete_file(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, T
             "refusing to delete the workspace folder itself; name something inside it",
         ));
     }
+    sandbox.check_change(&resolved)?;
     let rel = &resolved.rel;
     let (own, kind) = match &resolved.state {
         State::Missing { .. } => return Err(ToolError::new(format!("'{rel}' does not exist"))),
@@ -197,12 +197,12 @@ pub(crate) fn delete_file(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, T
         State::Exists { own, real, .. } if real.is_dir() => (own, "directory"),
         State::Exists { own, .. } => (own, "file"),
     };
-    let result = if kind == "directory" {
-        fs::remove_dir_all(own)
+    if kind == "directory" {
+        sandbox.check_tree(rel, own)?;
+        sandbox.remove_dir_all(own)?;
     } else {
-        fs::remove_file(own)
-    };
-    result.map_err(|error| ToolError::io(&format!("deleting '{rel}'"), &error))?;
+        sandbox.remove_file(own)?;
+    }
     Ok(Reply::ok(json!({"path": rel, "deleted": kind})))
 }
 
@@ -211,6 +211,9 @@ pub(crate) fn create_directory(sandbox: &Sandbox, args: &Args<'_>) -> Result<Rep
     let parents = args.bool_or("parents", true)?;
     let resolved = sandbox.resolve(args.string("path")?)?;
     let rel = resolved.rel.clone();
+    if matches!(resolved.state, State::Missing { .. }) {
+        sandbox.check_change(&resolved)?;
+    }
     match resolved.state {
         State::Exists { real, .. } if real.is_dir() => {
             Ok(Reply::ok(json!({"path": rel, "created": false})))
@@ -239,8 +242,7 @@ pub(crate) fn get_file_info(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply,
             json!({"path": rel, "type": "symlink", "broken": true}),
         )),
         State::Exists { real, link, .. } => {
-            let meta = fs::metadata(&real)
-                .map_err(|error| ToolError::io(&format!("reading '{rel}'"), &error))?;
+            let meta = sandbox.metadata(&real)?;
             let kind = if link {
                 "symlink"
             } else if meta.is_dir() {
@@ -266,11 +268,11 @@ pub(crate) fn get_file_info(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply,
     }
 }
 
-fn rfc3339(time: std::io::Result<SystemTime>) -> Value {
+fn rfc3339(time: std::io::Result<cap_std::time::SystemTime>) -> Value {
     match time {
-        Ok(time) => {
-            Value::String(DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Secs, true))
-        }
+        Ok(time) => Value::String(
+            DateTime::<Utc>::from(time.into_std()).to_rfc3339_opts(SecondsFormat::Secs, true),
+        ),
         Err(_) => Value::Null,
     }
 }

@@ -163,6 +163,14 @@ pub(crate) fn split_words(text: &str) -> Result<Vec<String>, ToolError> {
 /// Refuses arguments that name paths outside the workspace or switch git
 /// to reading and writing elsewhere. The value after `-m`/`--message` is a
 /// commit message and is not checked.
+///
+/// Option values are checked wherever they are written: as the next word
+/// (`-F file`), after `=` (`--file=x`), or attached to a short option
+/// (`-Fx`). A short option whose attached text could hold a path after
+/// other option letters (`-vF/etc/x`, `-Fsub/x`) cannot be told apart
+/// without git's option tables, so it is refused with a hint to write the
+/// value as its own word. Long options may be abbreviated in git, so a
+/// prefix of a refused option is refused too.
 fn check_words(words: &[String]) -> Result<(), ToolError> {
     let mut message_next = false;
     for word in words {
@@ -176,30 +184,55 @@ fn check_words(words: &[String]) -> Result<(), ToolError> {
         if word.starts_with("--message=") || (word.starts_with("-m") && !word.starts_with("--")) {
             continue;
         }
-        if let Some(option) = REFUSED_OPTIONS
-            .iter()
-            .find(|option| word == *option || word.starts_with(&format!("{option}=")))
-        {
-            return Err(ToolError::new(format!(
-                "git_operations: the option {option} is not allowed here"
-            )));
-        }
-        let value = if word.starts_with('-') {
-            word.split_once('=').map_or("", |(_, value)| value)
+        if let Some(long) = word.strip_prefix("--") {
+            let name = long.split_once('=').map_or(long, |(name, _)| name);
+            if let Some(option) = REFUSED_OPTIONS
+                .iter()
+                .find(|option| option[2..].starts_with(name) && name.len() >= 2)
+            {
+                return Err(ToolError::new(format!(
+                    "git_operations: the option {option} is not allowed here"
+                )));
+            }
+            if let Some((_, value)) = long.split_once('=') {
+                check_value(word, value)?;
+            }
+        } else if let Some(short) = word.strip_prefix('-').filter(|short| !short.is_empty()) {
+            // `-X` then an attached value or more option letters.
+            let attached = &short[short.chars().next().map_or(0, char::len_utf8)..];
+            check_value(word, attached)?;
+            let letters = attached
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(attached.len());
+            if letters > 0 && attached[letters..].starts_with(['/', '\\', '~']) {
+                return Err(ToolError::new(format!(
+                    "git_operations: '{}' mixes option letters and a path; write the option and its value as separate words (for example -F file)",
+                    shorten(word)
+                )));
+            }
         } else {
-            word
-        };
-        let text = value.replace('\\', "/");
-        if text.starts_with('/')
-            || text.starts_with('~')
-            || has_drive_prefix(&text)
-            || text.split('/').any(|part| part == "..")
-        {
-            return Err(ToolError::new(format!(
-                "git_operations: '{}' names a path outside the workspace; use paths relative to it",
-                shorten(word)
-            )));
+            check_value(word, word)?;
         }
+    }
+    Ok(())
+}
+
+/// Refuses `value` (part of `word`) when it names a path outside the
+/// workspace: absolute, from a home folder, or climbing with `..`, also
+/// after a `:` (as in `-L1,2:/etc/x` or `rev:path`).
+fn check_value(word: &str, value: &str) -> Result<(), ToolError> {
+    let text = value.replace('\\', "/");
+    let outside = |text: &str| {
+        text.starts_with('/')
+            || text.starts_with('~')
+            || has_drive_prefix(text)
+            || text.split('/').any(|part| part == "..")
+    };
+    if outside(&text) || text.split([':', '=', ',']).skip(1).any(outside) {
+        return Err(ToolError::new(format!(
+            "git_operations: '{}' names a path outside the workspace; use paths relative to it",
+            shorten(word)
+        )));
     }
     Ok(())
 }
@@ -227,5 +260,43 @@ mod tests {
         assert!(check_words(&words("--no-index a b")).is_err());
         assert!(check_words(&words("-F /etc/passwd")).is_err());
         assert!(check_words(&words("--template=/tmp/t")).is_err());
+    }
+
+    #[test]
+    fn values_attached_to_short_options_are_checked() {
+        let words = |text: &str| split_words(text).unwrap();
+        for refused in [
+            "-F/etc/hostname",
+            "-C/",
+            "-o/tmp/x",
+            "-F../x",
+            "-F~/x",
+            "-vF/etc/x",
+            "-Fsub/x",
+            "-O/etc/order",
+            "-L1,2:/etc/passwd",
+            "--file=/etc/x",
+            "--pathspec-from-file=../list",
+            "--out=x.txt",
+            "--outp=x.txt",
+            "--no-ind a b",
+            "HEAD:../x",
+        ] {
+            assert!(check_words(&words(refused)).is_err(), "{refused}");
+        }
+        for allowed in [
+            "-n5",
+            "-am",
+            "-U3",
+            "-p",
+            "-F",
+            "--stat",
+            "-Ssome_text",
+            "-F notes.txt",
+            "--name-only",
+            "-- src/lib.rs",
+        ] {
+            assert!(check_words(&words(allowed)).is_ok(), "{allowed}");
+        }
     }
 }

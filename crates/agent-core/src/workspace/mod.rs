@@ -30,12 +30,21 @@
 //!   only those) and skip hidden files.
 //! - Reads and writes are bounded by [`Limits`]; binary files are reported
 //!   by size, not dumped.
+//! - Tools that change the file system never touch a [`ProtectedPaths`]
+//!   path (agent-fork's settings and runs, `.git`, files other tools run or
+//!   trust, the user's additions); reading them stays allowed. Paths into
+//!   `/proc`, `/sys` and `/dev` are refused whatever the root.
+//! - Every open, create, remove and look-up after the checks goes through
+//!   a directory handle on the root (`cap-std`), so a file or folder
+//!   swapped for a link between check and use cannot lead outside.
 //! - `bash` and `git_operations` exist only with [`ShellAccess::Enabled`]:
 //!   the operator's explicit opt-in. A shell command can do whatever the
-//!   user running agent-fork can do; it starts in the workspace, loses
-//!   credential-looking environment variables, is killed with its whole
-//!   process group on timeout, and a tiny deny-list stops a few catastrophic
-//!   commands as a second line of defence only.
+//!   user running agent-fork can do; it starts in the workspace, sees only
+//!   the [`ALLOWED_ENV`] variables, runs in a session of its own, has its
+//!   whole process tree killed on timeout or cancellation (opening such a
+//!   workspace makes this process a child subreaper and non-dumpable, on
+//!   Linux), and a tiny deny-list stops a few catastrophic commands as a
+//!   second line of defence only.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -62,9 +71,12 @@ mod git;
 mod listing;
 mod process;
 mod project;
+mod protect;
 mod sandbox;
 mod search;
 mod shell;
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks;
 mod tools;
 mod walk;
 
@@ -77,6 +89,8 @@ use serde_json::Value;
 
 use self::args::Args;
 use self::error::{Reply, ToolError};
+pub use self::process::ALLOWED_ENV;
+pub use self::protect::{DEFAULT_PROTECTED, ProtectPatternError, ProtectedPaths};
 use self::sandbox::Sandbox;
 use self::shell::Background;
 pub use self::tools::ToolName;
@@ -140,6 +154,9 @@ pub struct WorkspaceOptions {
     pub shell: ShellAccess,
     /// Size and count limits.
     pub limits: Limits,
+    /// What the tools may never change (the built-in list plus the user's
+    /// additions).
+    pub protected: ProtectedPaths,
 }
 
 /// Why a workspace could not be opened.
@@ -159,6 +176,9 @@ pub enum WorkspaceError {
         /// The path given.
         path: PathBuf,
     },
+    /// A protect pattern is not a valid glob.
+    #[error(transparent)]
+    Protect(#[from] ProtectPatternError),
 }
 
 /// The answer to one tool call.
@@ -237,8 +257,18 @@ impl Workspace {
                 path: given.to_path_buf(),
             });
         }
+        let protection = options.protected.compile(&root)?;
+        let sandbox = Sandbox::new(root, options.limits, protection).map_err(|source| {
+            WorkspaceError::Open {
+                path: given.to_path_buf(),
+                source,
+            }
+        })?;
+        if options.shell == ShellAccess::Enabled {
+            process::guard_process();
+        }
         Ok(Workspace {
-            sandbox: Arc::new(Sandbox::new(root, options.limits)),
+            sandbox: Arc::new(sandbox),
             shell: options.shell,
             background: Background::default(),
         })

@@ -67,6 +67,9 @@ pub(crate) fn create_project_structure(
         let resolved = match item {
             Item::Folder(rel) | Item::File(rel, _) => sandbox.resolve(rel)?,
         };
+        if matches!(resolved.state, State::Missing { .. }) {
+            sandbox.check_change(&resolved)?;
+        }
         match (item, &resolved.state) {
             (_, State::BrokenLink { .. }) => {
                 return Err(ToolError::new(format!(

@@ -15,22 +15,41 @@
 //!
 //! A file with more than one hard link is never opened: its other names
 //! cannot be found from its path, and one may lie outside the workspace.
+//!
+//! The checks above only decide; every open, create, remove and look-up
+//! that follows goes through a directory handle on the root ([`cap_std`]:
+//! `openat2` with `RESOLVE_BENEATH` on Linux, a checked walk elsewhere), so
+//! a folder or file swapped for a symbolic link between the check and the
+//! use cannot lead outside: the operation fails instead.
+//!
+//! Paths into `/proc`, `/sys` and `/dev` are refused whatever the root (even
+//! `/`): they expose other processes' environment and memory, and devices.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+
 use super::Limits;
 use super::error::ToolError;
+use super::protect::Protection;
 
 /// The longest file or folder name accepted, in bytes.
 const MAX_COMPONENT_BYTES: usize = 255;
 
-/// The canonical workspace root and the limits its tools obey.
+/// The system folders no tool may reach, whatever the root.
+const SYSTEM_AREAS: [&str; 3] = ["/proc", "/sys", "/dev"];
+
+/// The canonical workspace root, a directory handle on it, the protected
+/// paths and the limits its tools obey.
 #[derive(Debug)]
 pub(crate) struct Sandbox {
     root: PathBuf,
+    dir: Dir,
     limits: Limits,
+    protection: Protection,
 }
 
 /// Where a path from the model leads.
@@ -67,8 +86,14 @@ pub(crate) enum State {
 
 impl Sandbox {
     /// A sandbox over `root`, which must already be canonical.
-    pub(crate) fn new(root: PathBuf, limits: Limits) -> Self {
-        Self { root, limits }
+    pub(crate) fn new(root: PathBuf, limits: Limits, protection: Protection) -> io::Result<Self> {
+        let dir = Dir::open_ambient_dir(&root, ambient_authority())?;
+        Ok(Self {
+            root,
+            dir,
+            limits,
+            protection,
+        })
     }
 
     /// The canonical root.
@@ -139,6 +164,9 @@ impl Sandbox {
         } else {
             parts.join("/")
         };
+        if in_system_area(&self.root) {
+            return Err(system_area(&rel));
+        }
         let mut base = self.root.clone();
         let mut own = self.root.clone();
         let mut link = false;
@@ -194,6 +222,9 @@ impl Sandbox {
             } else {
                 base = candidate;
             }
+            if in_system_area(&base) {
+                return Err(system_area(&shown));
+            }
             if !last && !base.is_dir() {
                 return Err(ToolError::new(format!("'{shown}' is a file, not a folder")));
             }
@@ -245,7 +276,7 @@ impl Sandbox {
         let mut current = base.to_path_buf();
         for name in missing {
             let next = current.join(name);
-            match fs::create_dir(&next) {
+            match self.dir.create_dir(self.inner(&next)?) {
                 Ok(()) => {}
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(error) => {
@@ -274,44 +305,173 @@ impl Sandbox {
     /// the open never follows a link.
     pub(crate) fn create_new_file(&self, parent: &Path, name: &str) -> Result<File, ToolError> {
         let path = parent.join(name);
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        self.dir
+            .open_with(self.inner(&path)?, &options)
+            .map(cap_std::fs::File::into_std)
             .map_err(|error| ToolError::io(&format!("creating '{}'", self.rel(&path)), &error))
     }
 
     /// Opens the existing regular file at the canonical path `real` for
     /// reading or writing (never truncating on open), and checks that what
     /// was opened is still the file that was checked.
-    pub(crate) fn open_existing(
-        &self,
-        real: &Path,
-        options: &OpenOptions,
-    ) -> Result<File, ToolError> {
+    pub(crate) fn open_existing(&self, real: &Path, access: Access) -> Result<File, ToolError> {
         let shown = self.rel(real);
-        let before = fs::symlink_metadata(real)
+        let inner = self.inner(real)?;
+        #[cfg(feature = "test-hooks")]
+        super::test_hooks::before_open(real);
+        let before = self
+            .dir
+            .symlink_metadata(inner)
             .map_err(|error| ToolError::io(&format!("opening '{shown}'"), &error))?;
         if !before.file_type().is_file() {
             return Err(ToolError::new(format!("'{shown}' is not a regular file")));
         }
-        if let Some(names) = other_names(&before) {
-            return Err(ToolError::new(format!(
-                "'{shown}' is a hard link with {names} other name(s), which may lie outside the workspace, so it is not opened"
-            )));
-        }
-        let file = options
-            .open(real)
+        let mut options = cap_std::fs::OpenOptions::new();
+        match access {
+            Access::Read => options.read(true),
+            Access::Write => options.write(true),
+            Access::Append => options.append(true),
+            Access::ReadWrite => options.read(true).write(true),
+        };
+        let file = self
+            .dir
+            .open_with(inner, &options)
+            .map(cap_std::fs::File::into_std)
             .map_err(|error| ToolError::io(&format!("opening '{shown}'"), &error))?;
         let opened = file
             .metadata()
             .map_err(|error| ToolError::io(&format!("opening '{shown}'"), &error))?;
+        if !opened.is_file() {
+            return Err(ToolError::new(format!("'{shown}' is not a regular file")));
+        }
+        if let Some(names) = other_names(&opened) {
+            return Err(ToolError::new(format!(
+                "'{shown}' is a hard link with {names} other name(s), which may lie outside the workspace, so it is not opened"
+            )));
+        }
         if !same_file(&before, &opened) {
             return Err(ToolError::new(format!(
                 "'{shown}' changed while it was being opened; try again"
             )));
         }
         Ok(file)
+    }
+
+    /// Opens the regular file at the canonical path `path` (inside the
+    /// root, from a folder walk) for reading, through the root handle.
+    pub(crate) fn open_walked(&self, path: &Path) -> Option<File> {
+        let inner = self.inner(path).ok()?;
+        let file = self.dir.open(inner).map(cap_std::fs::File::into_std).ok()?;
+        let meta = file.metadata().ok()?;
+        (meta.is_file() && other_names(&meta).is_none()).then_some(file)
+    }
+
+    /// The metadata of what the canonical path `real` names, following a
+    /// last link that stays inside (through the root handle).
+    pub(crate) fn metadata(&self, real: &Path) -> Result<cap_std::fs::Metadata, ToolError> {
+        self.dir
+            .metadata(self.inner(real)?)
+            .map_err(|error| ToolError::io(&format!("reading '{}'", self.rel(real)), &error))
+    }
+
+    /// The metadata of the entry at the canonical path `own` itself (a link
+    /// is not followed), through the root handle.
+    pub(crate) fn symlink_metadata(&self, own: &Path) -> Result<cap_std::fs::Metadata, ToolError> {
+        self.dir
+            .symlink_metadata(self.inner(own)?)
+            .map_err(|error| ToolError::io(&format!("reading '{}'", self.rel(own)), &error))
+    }
+
+    /// Removes the file or link at `own` (the entry itself), through the
+    /// root handle.
+    pub(crate) fn remove_file(&self, own: &Path) -> Result<(), ToolError> {
+        self.dir
+            .remove_file(self.inner(own)?)
+            .map_err(|error| ToolError::io(&format!("deleting '{}'", self.rel(own)), &error))
+    }
+
+    /// Removes the folder at `own` with everything in it, never following
+    /// a link inside it, through the root handle.
+    pub(crate) fn remove_dir_all(&self, own: &Path) -> Result<(), ToolError> {
+        self.dir
+            .remove_dir_all(self.inner(own)?)
+            .map_err(|error| ToolError::io(&format!("deleting '{}'", self.rel(own)), &error))
+    }
+
+    /// Refuses a change to `resolved` when it, where it leads, or the link
+    /// itself is a protected path.
+    pub(crate) fn check_change(&self, resolved: &Resolved) -> Result<(), ToolError> {
+        self.check_names(&resolved.rel, &resolved.parts)?;
+        let places: Vec<PathBuf> = match &resolved.state {
+            State::Exists { real, own, .. } => vec![real.clone(), own.clone()],
+            State::BrokenLink { own, .. } => vec![own.clone()],
+            State::Missing { base, missing } => {
+                let mut place = base.clone();
+                place.extend(missing);
+                vec![place]
+            }
+        };
+        for place in places {
+            if let Ok(below) = place.strip_prefix(&self.root) {
+                let names: Vec<String> = below
+                    .components()
+                    .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                self.check_names(&resolved.rel, &names)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses removing the folder `real` when anything below it is
+    /// protected.
+    pub(crate) fn check_tree(&self, shown: &str, real: &Path) -> Result<(), ToolError> {
+        let walk = ignore::WalkBuilder::new(real)
+            .standard_filters(false)
+            .hidden(false)
+            .follow_links(false)
+            .build();
+        for entry in walk {
+            let entry = entry.map_err(|error| {
+                ToolError::new(format!(
+                    "cannot check everything in '{shown}' before deleting it: {}",
+                    super::error::first_line(&error.to_string())
+                ))
+            })?;
+            if let Ok(below) = entry.path().strip_prefix(&self.root) {
+                let names: Vec<String> = below
+                    .components()
+                    .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                if let Some(why) = self.protection.why(&names) {
+                    return Err(ToolError::new(format!(
+                        "'{}' holds a protected path, so it is not deleted. {}",
+                        shorten(shown),
+                        Protection::refusal(&self.rel(entry.path()), why)
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_names<S: AsRef<str>>(&self, shown: &str, names: &[S]) -> Result<(), ToolError> {
+        match self.protection.why(names) {
+            Some(why) => Err(ToolError::new(Protection::refusal(shown, why))),
+            None => Ok(()),
+        }
+    }
+
+    /// `path` (canonical, inside the root) relative to the root, for the
+    /// root handle; `.` for the root itself.
+    fn inner<'p>(&self, path: &'p Path) -> Result<&'p Path, ToolError> {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) if rel.as_os_str().is_empty() => Ok(Path::new(".")),
+            Ok(rel) => Ok(rel),
+            Err(_) => Err(outside(&self.rel(path))),
+        }
     }
 
     /// Whether the canonical path `path` is the root or inside it.
@@ -366,6 +526,28 @@ impl Sandbox {
     }
 }
 
+/// How [`Sandbox::open_existing`] opens a file (never truncating on open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+    Append,
+    ReadWrite,
+}
+
+/// Whether the canonical `path` lies in `/proc`, `/sys` or `/dev`.
+pub(crate) fn in_system_area(path: &Path) -> bool {
+    SYSTEM_AREAS.iter().any(|area| path.starts_with(area))
+}
+
+/// The refusal for a path into `/proc`, `/sys` or `/dev`.
+fn system_area(shown: &str) -> ToolError {
+    ToolError::new(format!(
+        "'{}' leads into /proc, /sys or /dev, which the workspace tools never touch (they expose other processes and devices)",
+        shorten(shown)
+    ))
+}
+
 /// The refusal for a path that leads outside the root.
 pub(crate) fn outside(shown: &str) -> ToolError {
     ToolError::new(format!(
@@ -408,12 +590,13 @@ pub(crate) fn other_names(_meta: &fs::Metadata) -> Option<u64> {
 }
 
 #[cfg(unix)]
-fn same_file(before: &fs::Metadata, opened: &fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
+fn same_file(before: &cap_std::fs::Metadata, opened: &fs::Metadata) -> bool {
+    use cap_std::fs::MetadataExt as _;
+    use std::os::unix::fs::MetadataExt as _;
     before.dev() == opened.dev() && before.ino() == opened.ino()
 }
 
 #[cfg(not(unix))]
-fn same_file(_before: &fs::Metadata, opened: &fs::Metadata) -> bool {
+fn same_file(_before: &cap_std::fs::Metadata, opened: &fs::Metadata) -> bool {
     opened.is_file()
 }

@@ -73,7 +73,7 @@ pub(crate) fn grep_files(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, To
     let mut skipped = 0usize;
     let mut truncated = false;
     'files: for file in files {
-        let Some(bytes) = read_searchable(&file) else {
+        let Some(bytes) = read_searchable(sandbox, &file) else {
             skipped += 1;
             continue;
         };
@@ -207,16 +207,20 @@ fn link_stays_inside(sandbox: &Sandbox, link: &Path) -> bool {
 
 /// The bytes of a text file worth searching, or `None` for binary, huge or
 /// unreadable files.
-fn read_searchable(file: &Path) -> Option<Vec<u8>> {
-    let meta = fs::symlink_metadata(file).ok()?;
-    if !meta.is_file() || meta.len() > MAX_GREP_FILE_BYTES {
+/// The bytes of a text file to search, read through the root handle (so a
+/// file swapped for a link after the walk cannot lead outside).
+fn read_searchable(sandbox: &Sandbox, file: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let opened = sandbox.open_walked(file)?;
+    if opened.metadata().ok()?.len() > MAX_GREP_FILE_BYTES {
         return None;
     }
-    if super::sandbox::other_names(&meta).is_some() {
-        return None;
-    }
-    let bytes = fs::read(file).ok()?;
-    (!looks_binary(&bytes)).then_some(bytes)
+    let mut bytes = Vec::new();
+    opened
+        .take(MAX_GREP_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= MAX_GREP_FILE_BYTES && !looks_binary(&bytes)).then_some(bytes)
 }
 
 fn cut_line(line: &str) -> String {

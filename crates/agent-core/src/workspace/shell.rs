@@ -14,7 +14,7 @@ use tokio::process::Child;
 
 use super::args::Args;
 use super::error::{Reply, ToolError, first_line};
-use super::process::{self, kill_group};
+use super::process::{self, forget, kill_tree};
 use super::sandbox::Sandbox;
 
 /// Longest command accepted, in bytes.
@@ -201,14 +201,19 @@ impl Background {
         mut command: tokio::process::Command,
     ) -> Result<(String, Option<u32>), ToolError> {
         let mut running = self.lock();
-        running.retain(|_, child| matches!(child.try_wait(), Ok(None)));
+        running.retain(|_, child| {
+            let alive = matches!(child.try_wait(), Ok(None));
+            if !alive {
+                forget(child.id());
+            }
+            alive
+        });
         if running.len() >= MAX_BACKGROUND {
             return Err(ToolError::new(format!(
                 "{MAX_BACKGROUND} background processes are already running; wait for some to finish"
             )));
         }
-        let child = command
-            .spawn()
+        let child = process::spawn(&mut command)
             .map_err(|error| ToolError::io("starting the command", &error))?;
         let pid = child.id();
         let id = format!("bg-{}", self.next.fetch_add(1, Ordering::Relaxed) + 1);
@@ -216,21 +221,25 @@ impl Background {
         Ok((id, pid))
     }
 
-    /// Kills every tracked process group and waits for the processes.
+    /// Kills every tracked process tree and waits for the processes.
     pub(crate) async fn shutdown(&self) {
         let children: Vec<Child> = std::mem::take(&mut *self.lock()).into_values().collect();
         for mut child in children {
-            kill_group(child.id());
+            let pid = child.id();
+            kill_tree(pid);
             let _ = child.start_kill();
             let _ = child.wait().await;
+            forget(pid);
         }
     }
 
-    /// Kills every tracked process group without waiting (for `Drop`).
+    /// Kills every tracked process tree without waiting (for `Drop`).
     pub(crate) fn kill_all_now(&self) {
         for (_, mut child) in std::mem::take(&mut *self.lock()) {
-            kill_group(child.id());
+            let pid = child.id();
+            kill_tree(pid);
             let _ = child.start_kill();
+            forget(pid);
         }
     }
 }

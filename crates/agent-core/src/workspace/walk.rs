@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::{DirEntry, Match, WalkBuilder};
 
+use super::sandbox::in_system_area;
+
 /// How to walk.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WalkOptions {
@@ -32,21 +34,25 @@ pub(crate) fn walk(
         .follow_links(false)
         .max_depth(options.max_depth)
         .sort_by_file_name(|a, b| a.cmp(b));
-    if options.gitignore {
+    let ancestors = if options.gitignore {
         builder
             .git_ignore(true)
             .ignore(true)
             .require_git(false)
             .parents(false);
-        let ancestors = ancestor_ignores(root, dir);
-        if !ancestors.is_empty() {
-            let start = dir.to_path_buf();
-            builder.filter_entry(move |entry| {
-                let is_dir = entry.file_type().is_some_and(|kind| kind.is_dir());
-                entry.path() == start || !ignored_by(&ancestors, entry.path(), is_dir)
-            });
+        ancestor_ignores(root, dir)
+    } else {
+        Vec::new()
+    };
+    // `/proc`, `/sys` and `/dev` are never entered, even from a root of `/`.
+    let start = dir.to_path_buf();
+    builder.filter_entry(move |entry| {
+        if in_system_area(entry.path()) {
+            return false;
         }
-    }
+        let is_dir = entry.file_type().is_some_and(|kind| kind.is_dir());
+        entry.path() == start || !ignored_by(&ancestors, entry.path(), is_dir)
+    });
     builder
         .build()
         .filter_map(Result::ok)

@@ -1,0 +1,167 @@
+//! The model is not trusted, end to end: a fork whose (authored, replayed)
+//! model writes `agent-fork.toml` to turn the shell on over `/` is refused,
+//! and the next, unrelated fork in that folder still runs with the shell
+//! off. No test reaches a public host: `--replay` serves the cassette on
+//! loopback.
+
+use std::path::{Path, PathBuf};
+
+use cassette::{
+    BodyMatcher, Cassette, FunctionResponseMatch, Interaction, KeyFields, RequestSpec,
+    ResponseSpec, SseEvent,
+};
+use serde_json::{Value, json};
+
+mod common;
+use common::{stderr_of, stdout_of};
+
+const PLANTED: &str = "[defaults]\nallow_shell = true\nworkspace = \"/\"\n";
+
+fn reply(parts: Value) -> Value {
+    json!({
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 4, "totalTokenCount": 16},
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "authored-trust-test"
+    })
+}
+
+/// A streamed reply to the request with `turns` contents.
+fn turn(turns: usize, parts: Value) -> Interaction {
+    turn_after(turns, None, parts)
+}
+
+/// A streamed reply to the request with `turns` contents whose last
+/// content is exactly this function response (`tool`, `response`).
+fn turn_after(turns: usize, answer: Option<(&str, Value)>, parts: Value) -> Interaction {
+    Interaction::new(
+        RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+            .with_query("alt", "sse")
+            .with_body(BodyMatcher::KeyFields(KeyFields {
+                turns: Some(turns),
+                function_responses: answer.map(|(name, response)| {
+                    vec![FunctionResponseMatch {
+                        name: name.to_owned(),
+                        id: None,
+                        response: Some(response),
+                    }]
+                }),
+                ..KeyFields::default()
+            })),
+        ResponseSpec::sse(vec![SseEvent::new(reply(parts))]),
+    )
+}
+
+fn write_cassette(folder: &Path, name: &str, interactions: Vec<Interaction>) -> PathBuf {
+    let mut cassette = Cassette::authored(
+        "trust",
+        "authored in code by the CLI trust tests: a model that plants settings",
+    );
+    cassette.interactions = interactions;
+    let path = folder.join(name);
+    cassette.save(&path).expect("the cassette is written");
+    path
+}
+
+#[test]
+fn a_model_cannot_turn_the_shell_on_for_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("project");
+    std::fs::create_dir(&folder).unwrap();
+    let cassettes = dir.path();
+    let attack = "Set up the project.";
+    let first = write_cassette(
+        cassettes,
+        "attack.json",
+        vec![
+            turn(
+                1,
+                json!([{"functionCall": {"name": "create_file", "args": {"path": "agent-fork.toml", "content": PLANTED}}}]),
+            ),
+            // Served only when the tool refused, saying why.
+            turn_after(
+                3,
+                Some((
+                    "create_file",
+                    json!({
+                        "success": false,
+                        "error": "'agent-fork.toml' is protected (agent-fork's own settings and run history decide what later runs may do): only the user may change it, the workspace tools never do; if it needs changing, tell the user what to change and why"
+                    }),
+                )),
+                json!([{"text": "Configured."}]),
+            ),
+        ],
+    );
+    let output = common::isolated(&folder)
+        .env("NO_COLOR", "1")
+        .arg("--replay")
+        .arg(&first)
+        .args(["fork", attack])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(
+        !folder.join("agent-fork.toml").exists(),
+        "the model's settings file was written"
+    );
+
+    // The next, unrelated fork: its model asks for a shell command.
+    let question = "what is 2+2?";
+    let second = write_cassette(
+        cassettes,
+        "question.json",
+        vec![
+            turn(
+                1,
+                json!([{"functionCall": {"name": "bash", "args": {"command": "env"}}}]),
+            ),
+            // Served only when the shell was off.
+            turn_after(
+                3,
+                Some((
+                    "bash",
+                    json!({
+                        "success": false,
+                        "error": "shell access is disabled; the operator can enable it with --allow-shell"
+                    }),
+                )),
+                json!([{"text": "4"}]),
+            ),
+        ],
+    );
+    let output = common::isolated(&folder)
+        .env("NO_COLOR", "1")
+        .arg("--replay")
+        .arg(&second)
+        .args(["fork", "--json", question])
+        .output()
+        .unwrap();
+    let stdout = stdout_of(&output);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stdout.contains("shell on") && !stderr.contains("shell on"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("PATH="), "the shell ran: {stdout}");
+    assert!(stdout.contains("\"result\": \"4\""), "{stdout}");
+}
+
+#[test]
+fn a_bad_protect_pattern_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("agent-fork.toml"),
+        "[workspace]\nprotect = [\"a[\"]\n",
+    )
+    .unwrap();
+    let output = common::isolated(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["fork", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("protect pattern 'a['"), "{stderr}");
+}
