@@ -140,10 +140,17 @@ pub(crate) fn journal_key() -> Result<JournalKey> {
     let mut bytes = [0; 32];
     getrandom::fill(&mut bytes)
         .map_err(|error| Failure::usage(format!("cannot make a journal key: {error}")))?;
-    let made = create_private(&path).and_then(|mut file| {
-        file.write_all(format!("{}\n", hex(&bytes)).as_bytes())?;
-        file.sync_all()
-    });
+    // Written whole to a private temporary file, then linked into place:
+    // another agent-fork starting at the same moment sees no key or a whole one.
+    let temp = path.with_file_name(format!(".journal.key.{}.tmp", hex(&bytes[..8])));
+    let made = create_private(&temp)
+        .and_then(|mut file| {
+            file.write_all(format!("{}\n", hex(&bytes)).as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&temp, &path));
+    // Best effort: a leftover temporary file is only clutter.
+    let _ = std::fs::remove_file(&temp);
     match made {
         Ok(()) => Ok(JournalKey::from_bytes(bytes)),
         // Another agent-fork made it first: use theirs.
@@ -157,6 +164,7 @@ pub(crate) fn journal_key() -> Result<JournalKey> {
     }
 }
 
+/// Creates `path` (and its folder) readable by the user only.
 fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut folder = std::fs::DirBuilder::new();
     folder.recursive(true);
