@@ -244,11 +244,7 @@ fn bad_input_leaves_no_unfinished_run_behind() {
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2));
-        assert_eq!(
-            count(),
-            before,
-            "{args:?} left a run folder"
-        );
+        assert_eq!(count(), before, "{args:?} left a run folder");
     }
 }
 

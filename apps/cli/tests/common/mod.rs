@@ -8,9 +8,9 @@
     reason = "each test binary uses a different subset of these helpers"
 )]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use assert_cmd::cargo::CommandCargoExt;
@@ -89,15 +89,13 @@ pub fn runs_dir(folder: &Path) -> PathBuf {
         .expect("config runs");
     let config: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("config --json is JSON");
-    let dir = PathBuf::from(
+    // (A relative folder is the current folder's.)
+    let dir = folder.join(
         config["runs_dir"]["value"]
             .as_str()
             .expect("config names the runs folder"),
     );
-    known
-        .lock()
-        .unwrap()
-        .insert(folder.to_owned(), dir.clone());
+    known.lock().unwrap().insert(folder.to_owned(), dir.clone());
     dir
 }
 
