@@ -206,7 +206,7 @@ async fn a_planted_journal_is_refused_whatever_it_asks_for() {
         ),
     ];
     for (field, line) in cases {
-        let run = plant(dir, "run_29991231_235959_beef", &[line.clone()]);
+        let run = plant(dir, "run_29991231_235959_beef", std::slice::from_ref(&line));
         // Named, it is refused in one line; picked by a bare resume, it is never chosen.
         for args in [vec!["resume", "run_29991231_235959_beef"], vec!["resume"]] {
             let output = finish({

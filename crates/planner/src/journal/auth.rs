@@ -185,16 +185,22 @@ const LOCK_FILE: &str = ".lock";
 /// An exclusive claim on a run folder, held while one process writes or
 /// resumes the run.
 ///
-/// It is an operating-system advisory lock (`flock` on Unix) on the run's
-/// `.lock` file, taken without waiting: a second process that tries gets
-/// [`JournalError::Locked`] at once. The lock belongs to the open file, so
-/// it ends when the process does, however it ends; a `.lock` file left by a
-/// crash does not block anyone.
+/// It is an operating-system advisory lock (`flock(LOCK_EX | LOCK_NB)` on
+/// Unix, through `nix`) on the run's `.lock` file, taken without waiting: a
+/// second process that tries gets [`JournalError::Locked`] at once. The
+/// lock belongs to the open file, so it ends when the process does, however
+/// it ends; a `.lock` file left by a crash does not block anyone. (Elsewhere
+/// than Unix no lock is taken.)
 #[derive(Debug)]
 pub struct RunLock {
     dir: PathBuf,
-    _file: File,
+    _held: Held,
 }
+
+#[cfg(unix)]
+type Held = nix::fcntl::Flock<File>;
+#[cfg(not(unix))]
+type Held = File;
 
 impl RunLock {
     /// Takes the lock of the run in `run_dir`, or fails at once when another
@@ -211,20 +217,35 @@ impl RunLock {
                 path: path.clone(),
                 source,
             })?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self {
-                dir: run_dir.to_owned(),
-                _file: file,
-            }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::Locked {
-                path: run_dir.to_owned(),
-            }),
-            Err(std::fs::TryLockError::Error(source)) => Err(JournalError::Read { path, source }),
-        }
+        Ok(Self {
+            dir: run_dir.to_owned(),
+            _held: hold(file, run_dir, &path)?,
+        })
     }
 
     /// The run folder this lock holds.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+#[cfg(unix)]
+fn hold(file: File, run_dir: &Path, path: &Path) -> Result<Held, JournalError> {
+    use nix::errno::Errno;
+    use nix::fcntl::{Flock, FlockArg};
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(held) => Ok(held),
+        Err((_, Errno::EWOULDBLOCK)) => Err(JournalError::Locked {
+            path: run_dir.to_owned(),
+        }),
+        Err((_, errno)) => Err(JournalError::Read {
+            path: path.to_owned(),
+            source: errno.into(),
+        }),
+    }
+}
+
+#[cfg(not(unix))]
+fn hold(file: File, _run_dir: &Path, _path: &Path) -> Result<Held, JournalError> {
+    Ok(file)
 }
