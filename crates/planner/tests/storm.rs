@@ -205,6 +205,8 @@ async fn a_plan_in_a_storm_skips_with_reasons_then_resumes_without_repeating() {
     journal.lock().unwrap().flush().unwrap();
     let state = load_resume_state(&run_dir, &key).unwrap();
     assert_eq!(state.completed_steps.len(), completed);
+    // The journal (and with it the run's lock) goes with its last holder.
+    drop(orchestrator);
     drop(journal);
     let journal = Arc::new(Mutex::new(Journal::reopen(&run_dir, &key).unwrap()));
     let calm = server(None).await;
