@@ -619,3 +619,133 @@ async fn runs_from_a_subfolder_land_with_the_projects_runs_outside_it() {
         runs.display()
     );
 }
+
+// ------------------------------------- what a resume takes from the journal
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_context_file_is_journalled_as_text_not_read_again_on_resume() {
+    let server = serve(vec![denied(TASK), streamed(TASK, 0)]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    std::fs::write(dir.join("context.md"), "CONTEXT-AS-GIVEN").unwrap();
+    expect(
+        &finish({
+            let mut command = live(dir, &server);
+            command.args(["fork", "--context-file", "context.md", TASK]);
+            command
+        }),
+        3,
+    );
+    // Between the run and its resume the file changes (or becomes a link
+    // to something secret): the resume sends what the run was given.
+    std::fs::write(dir.join("context.md"), "CONTEXT-CHANGED").unwrap();
+    let id = json_of(&finish({
+        let mut command = live(dir, &server);
+        command.args(["--json", "runs", "list"]);
+        command
+    }))["runs"][0]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect(
+        &finish({
+            let mut command = live(dir, &server);
+            command.args(["resume", &id]);
+            command
+        }),
+        0,
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let resumed = requests[1].body.as_ref().unwrap().to_string();
+    assert!(resumed.contains("CONTEXT-AS-GIVEN"), "{resumed}");
+    assert!(!resumed.contains("CONTEXT-CHANGED"), "{resumed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_swarm_does_not_write_its_results_through_a_link() {
+    let broken = Interaction::new(
+        RequestSpec::post("/v1beta/models/gemini-2.5-flash:generateContent").with_body(
+            BodyMatcher::KeyFields(KeyFields {
+                last_user_text: Some("broken task".into()),
+                ..KeyFields::default()
+            }),
+        ),
+        ResponseSpec::json(
+            json!({"error": {"code": 400, "message": "Bad.", "status": "INVALID_ARGUMENT"}}),
+        )
+        .with_status(400),
+    );
+    let server = serve(vec![unary("fine task"), broken]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    let outside = tempfile::tempdir().unwrap();
+    let precious = outside.path().join("precious.txt");
+    std::fs::write(&precious, "keep me\n").unwrap();
+    expect(
+        &finish({
+            let mut command = live(dir, &server);
+            command.args([
+                "swarm",
+                "--type",
+                "creative",
+                "--no-consolidate",
+                "--results-jsonl",
+                "results.jsonl",
+                "fine task",
+                "broken task",
+            ]);
+            command
+        }),
+        1,
+    );
+    let id = json_of(&finish({
+        let mut command = live(dir, &server);
+        command.args(["--json", "runs", "list"]);
+        command
+    }))["runs"][0]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The results file becomes a link to a file outside.
+    std::fs::remove_file(dir.join("results.jsonl")).unwrap();
+    std::os::unix::fs::symlink(&precious, dir.join("results.jsonl")).unwrap();
+    let refused = finish({
+        let mut command = live(dir, &server);
+        command.args(["resume", &id]);
+        command
+    });
+    expect(&refused, 2);
+    assert!(
+        stderr_of(&refused).contains("is no longer a regular file"),
+        "{}",
+        stderr_of(&refused)
+    );
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
+    assert_eq!(
+        server.stats().total_requests,
+        2,
+        "the resume asked the model"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_journal_key_is_private_and_outside_runs_and_workspace() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    // The key is made on first use (a run, a listing).
+    let list = finish({
+        let mut command = common::isolated(dir);
+        command.args(["runs", "list"]);
+        command
+    });
+    expect(&list, 0);
+    let key = common::home().join(".config/agent-fork/journal.key");
+    let meta = std::fs::metadata(&key).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read_to_string(&key).unwrap().trim().len(), 64);
+    assert!(!key.starts_with(runs_dir(dir)));
+    assert!(!key.starts_with(dir));
+}
