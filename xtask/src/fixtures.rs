@@ -275,6 +275,8 @@ impl Normaliser {
             (r#""elapsed_ms": \d+"#, r#""elapsed_ms": 0"#),
             (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
             (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMPDIR]"),
+            // The per-project runs folder: <name>-<hash of the project root>.
+            (r"(projects/[A-Za-z0-9._-]+)-[0-9a-f]{12}\b", "${1}-[HASH]"),
         ];
         let rules = rules
             .into_iter()

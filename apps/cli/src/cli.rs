@@ -21,7 +21,8 @@ use crate::commands::workflow::{MapReduceArgs, RefineArgs, ResearchThenCodeArgs}
 ///
 /// Set GEMINI_API_KEY to call Gemini. Without a key, `agent-fork examples all`
 /// replays the bundled recorded sessions and `--replay FILE` replays your own.
-/// Every run is journalled under .agent-fork/runs; `agent-fork resume`
+/// Every run is journalled in a per-user data folder kept per project, out
+/// of every workspace (`agent-fork config` shows where); `agent-fork resume`
 /// continues one that was interrupted.
 ///
 /// Exit codes: 0 success, 1 the work failed, 2 bad usage or input, 3 API

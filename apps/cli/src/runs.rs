@@ -7,28 +7,231 @@
 //! thread of its own at once and syncs to disk in groups (see
 //! [`planner::Journal`]), so a swarm's task never waits for the disk. The
 //! end of a run ([`RunRecorder::finish`]) waits until everything is on disk.
+//!
+//! Journals are signed with the user's journal key
+//! ([`journal_key`]: `$XDG_CONFIG_HOME/agent-fork/journal.key`, else
+//! `~/.config/agent-fork/journal.key`, 32 random bytes as hex, mode 0600,
+//! made on first use), so a run folder agent-fork did not write is refused.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use planner::journal::FinishStatus;
-use planner::{Journal, JournalError, JournalEvent, Plan, RunId, RunKind, RunMeta, ScheduleEvent};
+use planner::{
+    Journal, JournalError, JournalEvent, JournalKey, Plan, RunId, RunKind, RunLock, RunMeta,
+    ScheduleEvent,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::AgentFlags;
 use crate::exit::{Exit, Failure, classify};
+use crate::settings::Settings;
 
 /// What is needed to run a command again: the command, the agent flags and
-/// the command's own parameters.
+/// the command's own parameters, and the settings that decide what the
+/// agents may do, to compare with the settings of a resume.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RunArgs {
     /// `fork`, `swarm`, `plan`, `research-then-code`, `map-reduce` or `refine`.
     pub(crate) command: String,
-    /// The agent flags the run was started with.
+    /// The agent flags the run was started with (shown, never reused: a
+    /// resume takes the flags it is given).
     pub(crate) flags: AgentFlags,
     /// The command's parameters.
     pub(crate) params: serde_json::Value,
+    /// The resolved settings the run was started with.
+    pub(crate) settings: RecordedSettings,
+}
+
+/// The settings that decide what a run's agents may do and where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RecordedSettings {
+    /// The workspace, as an absolute (canonical when it exists) path.
+    pub(crate) workspace: PathBuf,
+    /// Shell and git tools on.
+    pub(crate) allow_shell: bool,
+    /// No workspace tools at all.
+    pub(crate) no_tools: bool,
+    /// The model for every agent, when one was chosen.
+    pub(crate) model: Option<String>,
+    /// The thinking budget for every agent, when one was chosen.
+    pub(crate) thinking: Option<i32>,
+}
+
+impl RecordedSettings {
+    /// The settings of `settings` worth recording.
+    pub(crate) fn of(settings: &Settings) -> Self {
+        let workspace = &settings.workspace.value;
+        let workspace = workspace
+            .canonicalize()
+            .or_else(|_| std::path::absolute(workspace))
+            .unwrap_or_else(|_| workspace.clone());
+        Self {
+            workspace,
+            allow_shell: settings.allow_shell.value,
+            no_tools: settings.no_tools.value,
+            model: settings.model.value.clone(),
+            thinking: settings.thinking.value,
+        }
+    }
+
+    /// One line per setting that differs between the run (`self`) and `now`.
+    pub(crate) fn differences(&self, now: &Self) -> Vec<String> {
+        fn shown<T: std::fmt::Debug>(value: &Option<T>) -> String {
+            value
+                .as_ref()
+                .map_or_else(|| "(default)".to_owned(), |value| format!("{value:?}"))
+        }
+        let mut lines = Vec::new();
+        let mut differ = |name: &str, then: String, now: String| {
+            if then != now {
+                lines.push(format!(
+                    "setting {name} differs: the run had {then}, now {now}"
+                ));
+            }
+        };
+        differ(
+            "workspace",
+            self.workspace.display().to_string(),
+            now.workspace.display().to_string(),
+        );
+        differ(
+            "allow_shell",
+            self.allow_shell.to_string(),
+            now.allow_shell.to_string(),
+        );
+        differ(
+            "no_tools",
+            self.no_tools.to_string(),
+            now.no_tools.to_string(),
+        );
+        differ("model", shown(&self.model), shown(&now.model));
+        differ("thinking", shown(&self.thinking), shown(&now.thinking));
+        lines
+    }
+}
+
+/// Where the journal key lives: `$XDG_CONFIG_HOME/agent-fork/journal.key`
+/// (when absolute), else `~/.config/agent-fork/journal.key`. Never in a runs
+/// folder or a workspace.
+pub(crate) fn journal_key_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|path| path.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|home| !home.is_empty())
+                .map(|home| PathBuf::from(home).join(".config"))
+        })?;
+    Some(base.join("agent-fork").join("journal.key"))
+}
+
+/// The user's journal key, made (32 random bytes, file mode 0600) when
+/// there is none yet.
+pub(crate) fn journal_key() -> Result<JournalKey> {
+    let path = journal_key_path().ok_or_else(|| {
+        Failure::usage("no config folder for the journal key: set HOME or XDG_CONFIG_HOME")
+    })?;
+    if let Some(key) = read_key(&path)? {
+        return Ok(key);
+    }
+    let mut bytes = [0; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| Failure::usage(format!("cannot make a journal key: {error}")))?;
+    // Written whole to a private temporary file, then linked into place:
+    // another agent-fork starting at the same moment sees no key or a whole one.
+    let temp = path.with_file_name(format!(".journal.key.{}.tmp", hex(&bytes[..8])));
+    let made = create_private(&temp)
+        .and_then(|mut file| {
+            file.write_all(format!("{}\n", hex(&bytes)).as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&temp, &path));
+    // Best effort: a leftover temporary file is only clutter.
+    let _ = std::fs::remove_file(&temp);
+    match made {
+        Ok(()) => Ok(JournalKey::from_bytes(bytes)),
+        // Another agent-fork made it first: use theirs.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => read_key(&path)?
+            .ok_or_else(|| Failure::usage(format!("cannot read {}", path.display())).into()),
+        Err(error) => Err(Failure::usage(format!(
+            "cannot write the journal key {}: {error}; fix the folder's permissions",
+            path.display()
+        ))
+        .into()),
+    }
+}
+
+/// Creates `path` (and its folder) readable by the user only.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+        folder.mode(0o700);
+        file.mode(0o600);
+    }
+    if let Some(parent) = path.parent() {
+        folder.create(parent)?;
+    }
+    file.open(path)
+}
+
+/// The key in `path`; `None` when there is no such file.
+fn read_key(path: &Path) -> Result<Option<JournalKey>> {
+    let bad = |why: String| -> anyhow::Error {
+        Failure::usage(format!(
+            "the journal key {} {why}; delete it to make a new one (runs signed with the old key then show as untrusted)",
+            path.display()
+        ))
+        .into()
+    };
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(bad(format!("cannot be read ({error})"))),
+    };
+    if !meta.is_file() {
+        return Err(bad("is not a regular file".to_owned()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Failure::usage(format!(
+                "the journal key {} can be read by other users (mode {mode:o}); run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ))
+            .into());
+        }
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|error| bad(format!("cannot be read ({error})")))?;
+    let digits = text.trim();
+    let mut bytes = [0; 32];
+    let valid = digits.len() == 64
+        && bytes.iter_mut().enumerate().all(|(index, slot)| {
+            digits
+                .get(index * 2..index * 2 + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .map(|byte| *slot = byte)
+                .is_some()
+        });
+    if !valid {
+        return Err(bad("is damaged (it should hold 64 hex digits)".to_owned()));
+    }
+    Ok(Some(JournalKey::from_bytes(bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The open journal of the current run. Journal write errors do not stop
@@ -41,25 +244,29 @@ pub(crate) struct RunRecorder {
 }
 
 impl RunRecorder {
-    /// Starts a new run under `base`.
+    /// Starts a new run in the runs folder of `settings`.
     ///
     /// The journal's opening event holds what is needed to run `command`
-    /// again: the agent flags and the command's own `params`.
+    /// again: the agent flags, the command's own `params` and the settings
+    /// that decide what its agents may do.
     pub(crate) fn start(
-        base: &Path,
+        settings: &Settings,
         kind: RunKind,
         summary: &str,
         command: &str,
         flags: &AgentFlags,
         params: &impl Serialize,
     ) -> Result<Arc<RunRecorder>> {
+        let key = journal_key()?;
         let args = serde_json::to_value(RunArgs {
             command: command.to_owned(),
             flags: flags.clone(),
             params: serde_json::to_value(params)?,
+            settings: RecordedSettings::of(settings),
         })?;
         let meta = RunMeta::new(kind, summary, args);
-        let journal = Journal::create(base, meta).map_err(|error| {
+        let base = &settings.runs_dir.value;
+        let journal = Journal::create(base, meta, &key).map_err(|error| {
             Failure::usage(format!(
                 "{error}; choose a writable folder with AGENT_FORK_RUNS_DIR or [defaults] runs_dir"
             ))
@@ -67,9 +274,10 @@ impl RunRecorder {
         Ok(Self::wrap(journal))
     }
 
-    /// Reopens a stopped run to continue it.
-    pub(crate) fn resume(dir: &Path) -> Result<Arc<RunRecorder>> {
-        let journal = Journal::reopen(dir).map_err(|error| Failure::usage(error.to_string()))?;
+    /// Reopens a stopped run, whose lock the caller holds, to continue it.
+    pub(crate) fn resume(lock: RunLock, key: &JournalKey) -> Result<Arc<RunRecorder>> {
+        let journal =
+            Journal::reopen_locked(lock, key).map_err(|error| Failure::usage(error.to_string()))?;
         Ok(Self::wrap(journal))
     }
 
@@ -168,7 +376,7 @@ impl RunRecorder {
     /// last event, and waits until the whole journal is on disk. An
     /// interrupted run stays resumable.
     pub(crate) fn finish(&self, outcome: RunOutcome, result: &impl Serialize) -> Option<String> {
-        if let Ok(journal) = self.journal.lock() {
+        if let Ok(mut journal) = self.journal.lock() {
             if let Err(error) = journal.save_result(result) {
                 self.remember(Err(error.to_string()));
             }

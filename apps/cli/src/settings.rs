@@ -1,9 +1,18 @@
 //! Settings in one place, with one merge rule:
-//! flags > environment > `./agent-fork.toml` > user config file > defaults.
+//! flags > environment > the project's `agent-fork.toml` > user config file > defaults.
 //!
 //! Each layer is read into a [`Layer`] of optional values; [`Settings`]
 //! takes, for every key, the first layer that sets it and remembers which
 //! one did, so `agent-fork config` can say where each value came from.
+//!
+//! The project is found from the current folder upwards (as uv finds
+//! `pyproject.toml`): its root is the nearest folder holding
+//! `agent-fork.toml`, else the nearest holding `.git`, else the current
+//! folder. Runs are kept per project outside every workspace, in
+//! `$XDG_DATA_HOME/agent-fork/projects/<root name>-<hash>/runs` (else
+//! `~/.local/share/...`), so a model with file tools cannot plant, edit or
+//! delete them, and a project's runs stay together wherever in it a command
+//! runs.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -13,7 +22,7 @@ use serde::Deserialize;
 
 use crate::exit::Failure;
 
-/// The project file, looked up in the current folder.
+/// The project file, looked up from the current folder upwards.
 pub(crate) const PROJECT_FILE: &str = "agent-fork.toml";
 
 /// Environment variables, in one documented place.
@@ -106,7 +115,9 @@ pub(crate) struct Settings {
     pub(crate) max_turns: Setting<u32>,
     pub(crate) runs_dir: Setting<PathBuf>,
     pub(crate) requests_per_minute: Setting<Option<u32>>,
-    /// The project file, when `./agent-fork.toml` exists.
+    /// The project's root folder (see the module docs).
+    pub(crate) project_root: PathBuf,
+    /// The project file, when the project root holds `agent-fork.toml`.
     pub(crate) project_file: Option<PathBuf>,
     /// The user config file, when it exists.
     pub(crate) user_file: Option<PathBuf>,
@@ -118,14 +129,21 @@ pub(crate) struct Settings {
 impl Settings {
     /// Resolves the settings from the flags' layer, the environment and the files.
     pub(crate) fn resolve(flags: Layer) -> Result<Settings> {
-        let project_file = Path::new(PROJECT_FILE)
-            .is_file()
-            .then(|| PathBuf::from(PROJECT_FILE));
+        let current = std::env::current_dir().map_err(|error| {
+            Failure::usage(format!(
+                "cannot tell the current folder: {error}; run agent-fork from a folder that exists"
+            ))
+        })?;
+        let project_root = project_root(&current);
+        let project_file = Some(project_root.join(PROJECT_FILE)).filter(|path| path.is_file());
         let user_file = user_config_path().filter(|path| path.is_file());
-        let project = match &project_file {
+        let mut project = match &project_file {
             Some(path) => read_file(path)?,
             None => SettingsFile::default(),
         };
+        // A relative runs folder in the project file is the project's, not
+        // the current subfolder's.
+        project.defaults.runs_dir = project.defaults.runs_dir.map(|dir| project_root.join(dir));
         let user = match &user_file {
             Some(path) => read_file(path)?,
             None => SettingsFile::default(),
@@ -152,8 +170,18 @@ impl Settings {
             no_tools: merged!(no_tools, env::NO_TOOLS).or(false),
             concurrency: merged!(concurrency, env::CONCURRENCY).or(5),
             max_turns: merged!(max_turns, env::MAX_TURNS).or(10),
-            runs_dir: merged!(runs_dir, env::RUNS_DIR).or(PathBuf::from(".agent-fork/runs")),
+            runs_dir: match merged!(runs_dir, env::RUNS_DIR) {
+                Setting {
+                    value: Some(value),
+                    source,
+                } => Setting { value, source },
+                Setting { value: None, .. } => Setting {
+                    value: default_runs_dir(&project_root)?,
+                    source: Source::Default,
+                },
+            },
             requests_per_minute: merged!(requests_per_minute, env::REQUESTS_PER_MINUTE),
+            project_root,
             project_file,
             user_file,
             protect,
@@ -203,6 +231,75 @@ pub(crate) fn user_config_path() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
     Some(base.join("agent-fork").join("config.toml"))
+}
+
+/// The project's root for a command run in `current`: the nearest folder
+/// (from `current` up) holding `agent-fork.toml`, else the nearest holding
+/// `.git`, else `current`.
+pub(crate) fn project_root(current: &Path) -> PathBuf {
+    let holding = |name: &str| {
+        current
+            .ancestors()
+            .find(|folder| folder.join(name).exists())
+            .map(Path::to_path_buf)
+    };
+    holding(PROJECT_FILE)
+        .or_else(|| holding(".git"))
+        .unwrap_or_else(|| current.to_path_buf())
+}
+
+/// The default runs folder of the project at `root`:
+/// `<data>/agent-fork/projects/<name>-<hash>/runs`, where `<data>` is
+/// `$XDG_DATA_HOME` (when absolute) or `~/.local/share`, `<name>` the root
+/// folder's name (letters, digits, `-`, `_`, `.`; at most 40) and `<hash>`
+/// the first 12 hex digits of the SHA-256 of the root's canonical path, so
+/// two projects of the same name never share runs.
+pub(crate) fn default_runs_dir(root: &Path) -> Result<PathBuf> {
+    use sha2::{Digest as _, Sha256};
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|path| path.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|home| !home.is_empty())
+                .map(|home| PathBuf::from(home).join(".local/share"))
+        })
+        .ok_or_else(|| {
+            Failure::usage(
+                "no per-user data folder for the runs: set HOME or XDG_DATA_HOME, or choose a runs folder with AGENT_FORK_RUNS_DIR",
+            )
+        })?;
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
+    let hash: String = digest
+        .iter()
+        .take(6)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let name: String = canonical
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    let name = if name.is_empty() || name.starts_with('.') {
+        format!("root{name}")
+    } else {
+        name
+    };
+    Ok(data
+        .join("agent-fork")
+        .join("projects")
+        .join(format!("{name}-{hash}"))
+        .join("runs"))
 }
 
 fn read_file(path: &Path) -> Result<SettingsFile> {

@@ -85,21 +85,12 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 // ---------------------------------------------------------------- bad input
 
-/// A folder holding what a user already has: an interrupted run, a results
-/// file, a plan, a cassette, a tasks file, a conversation.
+/// A folder holding what a user already has: a results file, a plan, a
+/// cassette, a tasks file, a conversation. (Its runs live in the per-user
+/// data folder, not here.)
 fn lived_in_folder() -> tempfile::TempDir {
     let folder = tempfile::tempdir().unwrap();
     let root = folder.path();
-    let run = root.join(".agent-fork/runs/run_20260101_000000_abcd");
-    std::fs::create_dir_all(&run).unwrap();
-    std::fs::write(
-        run.join("journal.jsonl"),
-        concat!(
-            r#"{"seq":0,"at":"2026-01-01T00:00:00.000Z","event":{"type":"run_started","meta":{"id":"run_20260101_000000_abcd","kind":"swarm","created":"2026-01-01T00:00:00Z","summary":"2 general tasks","args":{}}}}"#,
-            "\n"
-        ),
-    )
-    .unwrap();
     std::fs::write(
         root.join("results.jsonl"),
         "{\"index\":0,\"status\":\"success\"}\n",
@@ -239,8 +230,9 @@ fn bad_flag_values_give_one_line_too() {
 
 fn bad_input_leaves_no_unfinished_run_behind() {
     let folder = lived_in_folder();
-    let runs = folder.path().join(".agent-fork/runs");
-    let before = std::fs::read_dir(&runs).unwrap().count();
+    let runs = common::runs_dir(folder.path());
+    let count = || std::fs::read_dir(&runs).map_or(0, Iterator::count);
+    let before = count();
     for args in [
         vec!["fork", "--type", "wizard", "x"],
         vec!["swarm", "--type", "wizard", "a", "b"],
@@ -252,11 +244,7 @@ fn bad_input_leaves_no_unfinished_run_behind() {
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2));
-        assert_eq!(
-            std::fs::read_dir(&runs).unwrap().count(),
-            before,
-            "{args:?} left a run folder"
-        );
+        assert_eq!(count(), before, "{args:?} left a run folder");
     }
 }
 
@@ -316,7 +304,7 @@ async fn plan_server(latency_ms: u64) -> FixtureServer {
 }
 
 fn journal_lines(folder: &Path) -> Vec<Value> {
-    let runs = folder.join(".agent-fork/runs");
+    let runs = common::runs_dir(folder);
     let Some(run) = std::fs::read_dir(runs)
         .ok()
         .and_then(|mut entries| entries.next())
@@ -529,7 +517,9 @@ async fn the_key_is_in_no_file_the_tool_wrote_and_in_none_of_its_output() {
             .is_some_and(|body| body.to_string().contains("Echo my key."))),
         "the echoing interaction was never used"
     );
-    let files = snapshot(root);
+    let mut files = snapshot(root);
+    // The runs live in the per-user data folder, not in the workspace.
+    files.extend(snapshot(&common::runs_dir(root)));
     assert!(files.keys().any(|path| path.ends_with("recorded.json")));
     assert!(files.keys().any(|path| path.ends_with("results.jsonl")));
     assert!(files.keys().any(|path| path.ends_with("journal.jsonl")));

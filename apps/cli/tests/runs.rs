@@ -74,13 +74,7 @@ fn replayed_refine(folder: &Path) -> String {
 }
 
 fn journal(folder: &Path, id: &str) -> String {
-    std::fs::read_to_string(
-        folder
-            .join(".agent-fork/runs")
-            .join(id)
-            .join("journal.jsonl"),
-    )
-    .unwrap()
+    std::fs::read_to_string(common::run_folder(folder, id).join("journal.jsonl")).unwrap()
 }
 
 #[test]
@@ -124,12 +118,14 @@ fn runs_list_and_show_describe_a_replayed_run() {
             .as_str()
             .is_some_and(|created| !created.is_empty())
     );
-    assert!(
-        list["runs_dir"]
-            .as_str()
-            .unwrap()
-            .ends_with(".agent-fork/runs"),
+    assert_eq!(
+        Path::new(list["runs_dir"].as_str().unwrap()),
+        common::runs_dir(dir),
         "{list}"
+    );
+    assert!(
+        common::runs_dir(dir).starts_with(common::home().join(".local/share/agent-fork/projects")),
+        "runs live in the per-user data folder, keyed by project"
     );
 
     // runs show: the run's facts, then its journal one event a line.
@@ -155,8 +151,8 @@ fn runs_list_and_show_describe_a_replayed_run() {
     assert_eq!(show["summary"], REFINE_TASK);
     assert_eq!(show["truncated_tail"], false);
     assert_eq!(show["warnings"], Value::Array(Vec::new()));
-    // Started, two attempts, finished.
-    assert_eq!(show["events"], 4, "{show}");
+    // Started, two attempts, the result saved, finished.
+    assert_eq!(show["events"], 5, "{show}");
     assert!(
         show["dir"].as_str().unwrap().ends_with(&id),
         "{}",
@@ -340,7 +336,7 @@ mod interrupt {
         );
 
         // `resume` without an id picks the interrupted run and completes it.
-        let result = resume(dir, &server);
+        let result = resume(dir, &server, &[]);
         assert_eq!(result["run_id"], id.as_str());
         assert_eq!(result["status"], "success");
         assert_eq!(result["result"], "Aliasing, lifetimes and data races.");
@@ -418,9 +414,12 @@ mod interrupt {
             .count()
     }
 
-    /// `agent-fork --json resume` in `dir`, which must succeed; its JSON.
-    fn resume(dir: &Path, server: &FixtureServer) -> Value {
+    /// `agent-fork FLAGS --json resume` in `dir`, which must succeed; its
+    /// JSON. FLAGS are the settings the run was started with (a resume
+    /// takes the settings it is given).
+    fn resume(dir: &Path, server: &FixtureServer, flags: &[&str]) -> Value {
         let resumed = live(dir, server)
+            .args(flags)
             .args(["--json", "resume"])
             .output()
             .unwrap();
@@ -513,7 +512,7 @@ mod interrupt {
             "{stderr}"
         );
 
-        let result = resume(dir, &server);
+        let result = resume(dir, &server, &[]);
         assert_eq!(result["status"], "completed", "{result}");
         assert_eq!(result["result"], "All three are sturdy.");
         let mapped: Vec<&str> = result["map"]
@@ -618,7 +617,7 @@ mod interrupt {
         let stopped = interrupt(child).await;
         assert_eq!(stopped.status.code(), Some(130), "{}", stderr_of(&stopped));
 
-        let result = resume(dir, &server);
+        let result = resume(dir, &server, &["--no-tools"]);
         assert_eq!(result["status"], "completed", "{result}");
         assert_eq!(result["result"], "Three short lines.");
         let attempts: Vec<&str> = result["iterations"]

@@ -32,8 +32,9 @@ pub mod workflows;
 
 pub use graph::{PlanTreeRow, ValidPlan};
 pub use journal::{
-    DEFAULT_RUNS_DIR, Journal, JournalError, JournalEvent, RunId, RunKind, RunMeta, RunState,
-    RunSummary, latest_unfinished, list_runs, load_resume_state, read_journal,
+    Journal, JournalError, JournalEvent, JournalKey, RunId, RunKind, RunListing, RunLock, RunMeta,
+    RunState, RunSummary, UntrustedRun, latest_unfinished, list_runs, load_resume_state,
+    read_journal, read_result,
 };
 pub use parse::{PlanParseError, parse_plan};
 pub use plan::{Plan, PlanFileError, Step, StepId, plan_response_schema};

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use planner::journal::{FinishStatus, JournalRecord, write_json_atomic};
 use planner::{
-    Journal, JournalError, JournalEvent, Plan, RunId, RunKind, RunMeta, RunState, ScheduleEvent,
-    StepOutput, latest_unfinished, list_runs, load_resume_state, parse_plan, read_journal,
+    Journal, JournalError, JournalEvent, JournalKey, Plan, RunId, RunKind, RunLock, RunMeta,
+    RunState, ScheduleEvent, StepOutput, latest_unfinished, list_runs, load_resume_state,
+    parse_plan, read_journal, read_result,
 };
 use serde_json::json;
 
@@ -20,6 +21,11 @@ fn meta(id: &str, created: &str, kind: RunKind) -> RunMeta {
         summary: format!("summary of {id}"),
         args: json!({"goal": "test"}),
     }
+}
+
+/// The key every test journal is signed with.
+fn key() -> JournalKey {
+    JournalKey::from_bytes([42; 32])
 }
 
 fn sample_plan() -> Plan {
@@ -35,7 +41,7 @@ fn journal_path(journal: &Journal) -> std::path::PathBuf {
 }
 
 fn events(path: &Path) -> Vec<JournalEvent> {
-    read_journal(path)
+    read_journal(path, &key())
         .expect("readable")
         .records
         .into_iter()
@@ -47,7 +53,7 @@ fn events(path: &Path) -> Vec<JournalEvent> {
 fn events_round_trip_with_sequence_numbers_and_times() {
     let base = tempfile::tempdir().expect("temp dir");
     let run_meta = meta("run_a", "2026-11-28T07:49:02.000Z", RunKind::Plan);
-    let mut journal = Journal::create(base.path(), run_meta.clone()).expect("create");
+    let mut journal = Journal::create(base.path(), run_meta.clone(), &key()).expect("create");
     assert_eq!(journal.dir(), base.path().join("run_a"));
     let output = StepOutput {
         text: "result".into(),
@@ -90,7 +96,7 @@ fn events_round_trip_with_sequence_numbers_and_times() {
     }
     journal.flush().expect("flush");
 
-    let contents = read_journal(&journal_path(&journal)).expect("read");
+    let contents = read_journal(&journal_path(&journal), &key()).expect("read");
     assert!(contents.warnings.is_empty());
     assert!(!contents.truncated_tail);
     let seqs: Vec<u64> = contents.records.iter().map(|r| r.seq).collect();
@@ -129,6 +135,7 @@ fn item_results_are_serialised_by_the_writer_and_read_back_as_values() {
     let mut journal = Journal::create(
         base.path(),
         meta("run_items", "2026-01-01T00:00:00.000Z", RunKind::Swarm),
+        &key(),
     )
     .expect("create");
     let path = journal_path(&journal);
@@ -150,7 +157,7 @@ fn item_results_are_serialised_by_the_writer_and_read_back_as_values() {
     );
     journal.close().expect("close");
 
-    let contents = read_journal(&path).expect("read");
+    let contents = read_journal(&path, &key()).expect("read");
     assert!(contents.warnings.is_empty(), "{:?}", contents.warnings);
     assert_eq!(
         contents.records[1].event,
@@ -169,7 +176,7 @@ fn item_results_are_serialised_by_the_writer_and_read_back_as_values() {
         line["event"],
         json!({"type": "item_completed", "index": 7, "result": expected})
     );
-    let state = load_resume_state(&base.path().join("run_items")).expect("resume");
+    let state = load_resume_state(&base.path().join("run_items"), &key()).expect("resume");
     assert_eq!(
         state.completed_items.keys().copied().collect::<Vec<_>>(),
         [7]
@@ -182,6 +189,7 @@ fn events_reach_the_file_without_waiting_for_a_flush() {
     let mut journal = Journal::create(
         base.path(),
         meta("run_prompt", "2026-01-01T00:00:00.000Z", RunKind::Swarm),
+        &key(),
     )
     .expect("create");
     let path = journal_path(&journal);
@@ -193,7 +201,7 @@ fn events_reach_the_file_without_waiting_for_a_flush() {
     // The writer thread writes on its own; nobody asks it to.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let records = read_journal(&path).expect("read").records;
+        let records = read_journal(&path, &key()).expect("read").records;
         if records.len() == 501 {
             let seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
             assert_eq!(seqs, (0..=500).collect::<Vec<_>>());
@@ -208,7 +216,10 @@ fn events_reach_the_file_without_waiting_for_a_flush() {
     }
     journal.sync().expect("sync");
     drop(journal);
-    assert_eq!(read_journal(&path).expect("read").records.len(), 501);
+    assert_eq!(
+        read_journal(&path, &key()).expect("read").records.len(),
+        501
+    );
 }
 
 #[test]
@@ -217,6 +228,7 @@ fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
     let mut journal = Journal::create(
         base.path(),
         meta("run_cut", "2026-01-01T00:00:00.000Z", RunKind::Plan),
+        &key(),
     )
     .expect("create");
     journal
@@ -243,24 +255,24 @@ fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
         .expect("write");
     drop(file);
 
-    let contents = read_journal(&path).expect("a cut tail is not an error");
+    let contents = read_journal(&path, &key()).expect("a cut tail is not an error");
     assert!(contents.truncated_tail);
     assert!(contents.warnings.is_empty());
     assert_eq!(contents.records.len(), 2);
-    let state = load_resume_state(&base.path().join("run_cut")).expect("resume");
+    let state = load_resume_state(&base.path().join("run_cut"), &key()).expect("resume");
     assert_eq!(state.completed_steps.len(), 1);
     assert_eq!(state.completed_steps[&"step_1".into()].text, "paid for");
     assert_eq!(state.state, RunState::Unfinished);
 
     // Reopening drops the cut tail so new events start on their own line.
-    let mut journal = Journal::reopen(&base.path().join("run_cut")).expect("reopen");
+    let mut journal = Journal::reopen(&base.path().join("run_cut"), &key()).expect("reopen");
     journal
         .append(JournalEvent::RunFinished {
             status: FinishStatus::Completed,
         })
         .expect("append");
     journal.flush().expect("flush");
-    let contents = read_journal(&path).expect("read");
+    let contents = read_journal(&path, &key()).expect("read");
     assert!(!contents.truncated_tail);
     assert!(contents.warnings.is_empty());
     let seqs: Vec<u64> = contents.records.iter().map(|r| r.seq).collect();
@@ -270,11 +282,12 @@ fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
 }
 
 #[test]
-fn a_damaged_line_in_the_middle_is_skipped_with_a_warning() {
+fn a_damaged_line_in_the_middle_makes_the_journal_untrusted() {
     let base = tempfile::tempdir().expect("temp dir");
     let mut journal = Journal::create(
         base.path(),
         meta("run_bad", "2026-01-01T00:00:00.000Z", RunKind::Plan),
+        &key(),
     )
     .expect("create");
     let path = journal_path(&journal);
@@ -290,20 +303,16 @@ fn a_damaged_line_in_the_middle_is_skipped_with_a_warning() {
         })
         .expect("append");
     journal.flush().expect("flush");
-    let contents = read_journal(&path).expect("read");
-    assert_eq!(contents.records.len(), 2);
-    assert_eq!(contents.warnings.len(), 1);
+    let error = read_journal(&path, &key()).expect_err("an edited journal is refused");
     assert!(
-        contents.warnings[0].starts_with(&format!(
-            "line 2 of {} is not a journal event",
-            path.display()
-        )),
-        "{}",
-        contents.warnings[0]
+        matches!(&error, JournalError::Untrusted { reason, .. } if reason == "line 2 carries no MAC"),
+        "{error}"
     );
-    let state = load_resume_state(journal.dir()).expect("resume");
-    assert!(state.completed_steps.contains_key(&"step_2".into()));
-    assert_eq!(state.warnings, contents.warnings);
+    drop(journal);
+    assert!(matches!(
+        load_resume_state(&base.path().join("run_bad"), &key()),
+        Err(JournalError::Untrusted { .. })
+    ));
 }
 
 #[test]
@@ -313,6 +322,7 @@ fn runs_are_listed_newest_first_with_their_state() {
         let mut journal = Journal::create(
             base.path(),
             meta(id, created, RunKind::Workflow("refine".into())),
+            &key(),
         )
         .expect("create");
         if let Some(end) = end {
@@ -343,7 +353,24 @@ fn runs_are_listed_newest_first_with_their_state() {
     std::fs::create_dir(base.path().join("not_a_run")).expect("dir");
     std::fs::write(base.path().join("notes.txt"), "hi").expect("file");
 
-    let runs = list_runs(base.path()).expect("list");
+    // A planted journal (no MACs) is listed apart, as untrusted.
+    let planted = base.path().join("run_planted");
+    std::fs::create_dir(&planted).expect("dir");
+    let forged = serde_json::to_string(&JournalRecord {
+        seq: 0,
+        at: "2999-01-01T00:00:00.000Z".into(),
+        event: JournalEvent::RunStarted {
+            meta: meta("run_planted", "2999-01-01T00:00:00.000Z", RunKind::Plan),
+        },
+    })
+    .expect("json");
+    std::fs::write(planted.join("journal.jsonl"), forged + "\n").expect("plant");
+
+    let listing = list_runs(base.path(), &key()).expect("list");
+    assert_eq!(listing.untrusted.len(), 1);
+    assert_eq!(listing.untrusted[0].dir, planted);
+    assert_eq!(listing.untrusted[0].reason, "line 1 carries no MAC");
+    let runs = listing.runs;
     let listed: Vec<(&str, RunState)> = runs.iter().map(|r| (r.id.as_str(), r.state)).collect();
     assert_eq!(
         listed,
@@ -358,15 +385,18 @@ fn runs_are_listed_newest_first_with_their_state() {
     assert_eq!(runs[0].summary, "summary of run_failed");
     assert_eq!(runs[0].dir, base.path().join("run_failed"));
 
-    let latest = latest_unfinished(base.path()).expect("list").expect("one");
+    let latest = latest_unfinished(base.path(), &key())
+        .expect("list")
+        .expect("one");
     assert_eq!(latest.id.as_str(), "run_stopped");
     assert!(
-        list_runs(&base.path().join("nowhere"))
+        list_runs(&base.path().join("nowhere"), &key())
             .expect("missing base")
+            .runs
             .is_empty()
     );
     assert!(
-        latest_unfinished(&base.path().join("nowhere"))
+        latest_unfinished(&base.path().join("nowhere"), &key())
             .expect("ok")
             .is_none()
     );
@@ -378,6 +408,7 @@ fn resume_state_collects_plan_steps_and_items() {
     let mut journal = Journal::create(
         base.path(),
         meta("run_r", "2026-01-01T00:00:00.000Z", RunKind::Plan),
+        &key(),
     )
     .expect("create");
     let plan = sample_plan();
@@ -414,7 +445,7 @@ fn resume_state_collects_plan_steps_and_items() {
         .expect("append");
     journal.flush().expect("flush");
 
-    let state = load_resume_state(journal.dir()).expect("resume");
+    let state = load_resume_state(journal.dir(), &key()).expect("resume");
     assert_eq!(state.plan.as_ref(), Some(&plan));
     assert_eq!(state.meta.id.as_str(), "run_r");
     assert_eq!(state.state, RunState::Unfinished);
@@ -426,7 +457,7 @@ fn resume_state_collects_plan_steps_and_items() {
     );
     // StepReused is not journalled again.
     assert_eq!(
-        read_journal(&journal_path(&journal))
+        read_journal(&journal_path(&journal), &key())
             .expect("read")
             .records
             .len(),
@@ -441,9 +472,10 @@ fn resume_state_collects_plan_steps_and_items() {
 #[test]
 fn results_are_written_atomically() {
     let base = tempfile::tempdir().expect("temp dir");
-    let journal = Journal::create(
+    let mut journal = Journal::create(
         base.path(),
         meta("run_res", "2026-01-01T00:00:00.000Z", RunKind::Fork),
+        &key(),
     )
     .expect("create");
     journal
@@ -489,6 +521,7 @@ fn an_unwritable_base_is_a_clear_error() {
     let err = Journal::create(
         &runs,
         meta("run_x", "2026-01-01T00:00:00.000Z", RunKind::Fork),
+        &key(),
     )
     .expect_err("cannot create");
     assert!(matches!(err, JournalError::CreateDir { .. }));
@@ -510,7 +543,7 @@ fn an_unwritable_base_is_a_clear_error() {
 #[test]
 fn folders_that_are_not_runs_are_named_in_errors() {
     let base = tempfile::tempdir().expect("temp dir");
-    let err = load_resume_state(base.path())
+    let err = load_resume_state(base.path(), &key())
         .expect_err("not a run")
         .to_string();
     assert_eq!(
@@ -521,7 +554,7 @@ fn folders_that_are_not_runs_are_named_in_errors() {
         )
     );
     std::fs::write(base.path().join("journal.jsonl"), "").expect("empty journal");
-    let err = load_resume_state(base.path())
+    let err = load_resume_state(base.path(), &key())
         .expect_err("no start")
         .to_string();
     assert!(
@@ -531,7 +564,7 @@ fn folders_that_are_not_runs_are_named_in_errors() {
         "{err}"
     );
     assert!(matches!(
-        Journal::reopen(&base.path().join("nope")),
+        Journal::reopen(&base.path().join("nope"), &key()),
         Err(JournalError::NotARun { .. })
     ));
 }
@@ -565,4 +598,159 @@ fn run_ids_are_timestamped_folder_names() {
         serde_json::to_value(RunKind::Fork).expect("json"),
         json!("fork")
     );
+}
+
+/// A finished two-event run `id` under `base`, with a saved result.
+fn finished_run(base: &Path, id: &str) -> std::path::PathBuf {
+    let mut journal = Journal::create(
+        base,
+        meta(id, "2026-01-01T00:00:00.000Z", RunKind::Fork),
+        &key(),
+    )
+    .expect("create");
+    journal
+        .append(JournalEvent::StepCompleted {
+            id: "step_1".into(),
+            output: StepOutput::text("done"),
+        })
+        .expect("append");
+    journal.save_result(&json!({"answer": 4})).expect("save");
+    journal
+        .append(JournalEvent::RunFinished {
+            status: FinishStatus::Completed,
+        })
+        .expect("append");
+    let dir = journal.dir().to_owned();
+    journal.close().expect("close");
+    dir
+}
+
+fn lines_of(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .expect("read")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn untrusted(dir: &Path, key: &JournalKey) -> String {
+    match read_journal(&dir.join("journal.jsonl"), key) {
+        Err(JournalError::Untrusted { reason, .. }) => reason,
+        other => panic!("expected an untrusted journal, got {other:?}"),
+    }
+}
+
+#[test]
+fn lines_cannot_be_edited_dropped_reordered_spliced_or_signed_with_another_key() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let a = finished_run(base.path(), "run_a");
+    let b = finished_run(base.path(), "run_b");
+    let contents = read_journal(&a.join("journal.jsonl"), &key()).expect("genuine");
+    assert_eq!(contents.records.len(), 4);
+    assert_eq!(
+        read_result(&a, &contents).expect("result"),
+        Some(json!({"answer": 4}))
+    );
+    let original = lines_of(&a);
+    let write = |lines: &[String]| {
+        std::fs::write(a.join("journal.jsonl"), lines.join("\n") + "\n").expect("write");
+    };
+
+    // Another user's key.
+    let other = JournalKey::from_bytes([1; 32]);
+    assert_eq!(untrusted(&a, &other), "the MAC of line 1 does not match");
+    // An edited line (the MAC left as it was).
+    let mut edited = original.clone();
+    edited[1] = edited[1].replace("done", "DONE");
+    write(&edited);
+    assert_eq!(untrusted(&a, &key()), "the MAC of line 2 does not match");
+    // A line dropped from the middle.
+    let mut dropped = original.clone();
+    dropped.remove(1);
+    write(&dropped);
+    assert_eq!(untrusted(&a, &key()), "the MAC of line 2 does not match");
+    // Two lines swapped.
+    let mut swapped = original.clone();
+    swapped.swap(1, 2);
+    write(&swapped);
+    assert_eq!(untrusted(&a, &key()), "the MAC of line 2 does not match");
+    // A line from run_b, at the same place.
+    let mut spliced = original.clone();
+    spliced[1] = lines_of(&b)[1].clone();
+    write(&spliced);
+    assert_eq!(untrusted(&a, &key()), "the MAC of line 2 does not match");
+    // run_b's whole journal copied into run_a's folder.
+    write(&lines_of(&b));
+    assert_eq!(untrusted(&a, &key()), "the MAC of line 1 does not match");
+
+    // The genuine journal again, with a result.json that is not the one saved.
+    write(&original);
+    let contents = read_journal(&a.join("journal.jsonl"), &key()).expect("genuine");
+    std::fs::write(a.join("result.json"), "{\"answer\": 5}\n").expect("replace");
+    assert!(matches!(
+        read_result(&a, &contents),
+        Err(JournalError::Untrusted { .. })
+    ));
+}
+
+#[test]
+fn one_process_at_a_time_works_on_a_run() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::create(
+        base.path(),
+        meta("run_busy", "2026-01-01T00:00:00.000Z", RunKind::Fork),
+        &key(),
+    )
+    .expect("create");
+    let dir = journal.dir().to_owned();
+    assert!(matches!(
+        RunLock::acquire(&dir),
+        Err(JournalError::Locked { .. })
+    ));
+    assert!(matches!(
+        Journal::reopen(&dir, &key()),
+        Err(JournalError::Locked { .. })
+    ));
+    drop(journal);
+    // The lock ends with its holder; the `.lock` file left behind blocks nobody.
+    let lock = RunLock::acquire(&dir).expect("free again");
+    assert!(matches!(
+        Journal::reopen(&dir, &key()),
+        Err(JournalError::Locked { .. })
+    ));
+    let journal = Journal::reopen_locked(lock, &key()).expect("reopen");
+    drop(journal);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_link_named_journal_jsonl_is_refused_without_waiting() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let dir = base.path().join("run_fifo");
+    std::fs::create_dir(&dir).expect("dir");
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.join("journal.jsonl"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    // Reading a FIFO with no writer would wait forever; this returns at once.
+    assert!(matches!(
+        read_journal(&dir.join("journal.jsonl"), &key()),
+        Err(JournalError::Read { .. })
+    ));
+    assert!(load_resume_state(&dir, &key()).is_err());
+    let listing = list_runs(base.path(), &key()).expect("list");
+    assert_eq!(listing.untrusted.len(), 1);
+    assert!(
+        listing.untrusted[0].reason.contains("not a regular file"),
+        "{}",
+        listing.untrusted[0].reason
+    );
+
+    let genuine = finished_run(base.path(), "run_real");
+    let linked = base.path().join("run_link");
+    std::fs::create_dir(&linked).expect("dir");
+    std::os::unix::fs::symlink(genuine.join("journal.jsonl"), linked.join("journal.jsonl"))
+        .expect("link");
+    assert!(read_journal(&linked.join("journal.jsonl"), &key()).is_err());
 }

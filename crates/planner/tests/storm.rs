@@ -126,7 +126,10 @@ async fn a_plan_in_a_storm_skips_with_reasons_then_resumes_without_repeating() {
     let plan = plan();
     let runs = tempfile::tempdir().unwrap();
     let meta = RunMeta::new(RunKind::Plan, "storm", json!({}));
-    let journal = Arc::new(Mutex::new(Journal::create(runs.path(), meta).unwrap()));
+    let key = planner::JournalKey::from_bytes([5; 32]);
+    let journal = Arc::new(Mutex::new(
+        Journal::create(runs.path(), meta, &key).unwrap(),
+    ));
     let run_dir = journal.lock().unwrap().dir().to_owned();
     let options = PlanExecuteOptions {
         concurrency: 8,
@@ -200,10 +203,12 @@ async fn a_plan_in_a_storm_skips_with_reasons_then_resumes_without_repeating() {
 
     // The storm is over: resume from the journal.
     journal.lock().unwrap().flush().unwrap();
-    let state = load_resume_state(&run_dir).unwrap();
+    let state = load_resume_state(&run_dir, &key).unwrap();
     assert_eq!(state.completed_steps.len(), completed);
+    // The journal (and with it the run's lock) goes with its last holder.
+    drop(orchestrator);
     drop(journal);
-    let journal = Arc::new(Mutex::new(Journal::reopen(&run_dir).unwrap()));
+    let journal = Arc::new(Mutex::new(Journal::reopen(&run_dir, &key).unwrap()));
     let calm = server(None).await;
     let orchestrator = orchestrate(&calm, journal);
     let resumed_options = PlanExecuteOptions {

@@ -92,6 +92,94 @@ fn clean(text: &str, sgr: Option<Sgr>) -> String {
     out
 }
 
+/// Removes terminal control from text someone else wrote (a journal, a
+/// file name, a model's reply) before it is printed outside a panel: every
+/// escape sequence (CSI such as `ESC [ 2 J`, OSC such as the `ESC ] 52`
+/// clipboard write, DCS/APC/PM/SOS strings, and their one-byte C1 forms) is
+/// dropped whole and replaced by one `�`, as is every other control
+/// character and bidirectional override; newlines and tabs are kept.
+///
+/// ```
+/// assert_eq!(render::strip_controls("a\u{1b}]52;c;aGk=\u{7}b"), "a\u{fffd}b");
+/// assert_eq!(render::strip_controls("x\u{1b}[2Jy\n"), "x\u{fffd}y\n");
+/// ```
+pub fn strip_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(ch) = rest.chars().next() {
+        let len = match ch {
+            '\n' | '\t' => {
+                out.push(ch);
+                ch.len_utf8()
+            }
+            ESC | '\u{80}'..='\u{9f}' => {
+                out.push('\u{fffd}');
+                escape_len(rest)
+            }
+            ch if ch.is_control() || is_bidi_control(ch) => {
+                out.push('\u{fffd}');
+                ch.len_utf8()
+            }
+            ch => {
+                out.push(ch);
+                ch.len_utf8()
+            }
+        };
+        rest = &rest[len..];
+    }
+    out
+}
+
+/// [`strip_controls`], then newlines and tabs as spaces: for one line of a
+/// listing.
+pub fn strip_controls_line(text: &str) -> String {
+    strip_controls(text).replace(['\n', '\t'], " ")
+}
+
+fn is_bidi_control(ch: char) -> bool {
+    matches!(ch, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// Byte length of the escape sequence (or lone control) `text` starts with.
+fn escape_len(text: &str) -> usize {
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Csi,
+        Str,
+    }
+    let mut chars = text.char_indices();
+    let Some((_, first)) = chars.next() else {
+        return 0;
+    };
+    let kind = match first {
+        ESC => match chars.next() {
+            Some((_, '[')) => Kind::Csi,
+            Some((_, ']' | 'P' | 'X' | '^' | '_')) => Kind::Str,
+            // ESC and one more character (ESC c, ESC 7, ...).
+            Some((index, ch)) if !ch.is_control() => return index + ch.len_utf8(),
+            _ => return first.len_utf8(),
+        },
+        '\u{9b}' => Kind::Csi,
+        '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => Kind::Str,
+        other => return other.len_utf8(),
+    };
+    for (index, ch) in chars {
+        match kind {
+            Kind::Csi if ('\x40'..='\x7e').contains(&ch) => return index + 1,
+            Kind::Csi if ('\x20'..='\x3f').contains(&ch) => {}
+            // A CSI cut short by anything else ends before it.
+            Kind::Csi => return index,
+            Kind::Str if ch == '\u{7}' || ch == '\u{9c}' => return index + ch.len_utf8(),
+            Kind::Str if ch == ESC => {
+                let after = &text[index..];
+                return index + if after.starts_with("\u{1b}\\") { 2 } else { 0 };
+            }
+            Kind::Str => {}
+        }
+    }
+    text.len()
+}
+
 /// Byte length of the `ESC [ params m` sequence `text` starts with, if any.
 fn sgr_len(text: &str) -> Option<usize> {
     let body = text.strip_prefix("\u{1b}[")?;
@@ -259,6 +347,33 @@ mod tests {
         assert_eq!(display_width("🐝 Swarm"), 8);
         assert_eq!(display_width("日本"), 4);
         assert_eq!(display_width("\u{1b}[31mred\u{1b}[0m"), 3);
+    }
+
+    #[test]
+    fn strip_controls_drops_whole_escape_sequences() {
+        // OSC 52 (clipboard write) ended by BEL, and by ST.
+        assert_eq!(
+            strip_controls("a\u{1b}]52;c;ZWNobyBoaQ==\u{7}b"),
+            "a\u{fffd}b"
+        );
+        assert_eq!(strip_controls("a\u{1b}]0;title\u{1b}\\b"), "a\u{fffd}b");
+        // CSI, its C1 form, a DCS string, a two-byte escape.
+        assert_eq!(
+            strip_controls("\u{1b}[2J\u{1b}[1;31mred"),
+            "\u{fffd}\u{fffd}red"
+        );
+        assert_eq!(strip_controls("\u{9b}2Jx"), "\u{fffd}x");
+        assert_eq!(strip_controls("\u{1b}Pq#0;2;0\u{1b}\\ok"), "\u{fffd}ok");
+        assert_eq!(strip_controls("\u{1b}cok"), "\u{fffd}ok");
+        // An unterminated OSC swallows the rest; nothing reaches the terminal.
+        assert_eq!(strip_controls("x\u{1b}]52;c;AAAA"), "x\u{fffd}");
+        // Other controls and bidi overrides; newlines and tabs stay.
+        assert_eq!(
+            strip_controls("a\rb\u{7}c\u{202e}d\n\te"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}d\n\te"
+        );
+        assert_eq!(strip_controls_line("one\ntwo\tthree"), "one two three");
+        assert!(!strip_controls("\u{1b}\u{1b}[\u{1b}]").contains('\u{1b}'));
     }
 
     #[test]

@@ -255,6 +255,17 @@ impl Bench {
                 dir.join("no-user-config.toml").display().to_string(),
             ),
             ("NO_COLOR".to_owned(), "1".to_owned()),
+            // Runs and the journal key go to the bench's folder, never the
+            // real home (runs live in the per-user data folder by default).
+            ("HOME".to_owned(), dir.display().to_string()),
+            (
+                "XDG_DATA_HOME".to_owned(),
+                dir.join(".local/share").display().to_string(),
+            ),
+            (
+                "XDG_CONFIG_HOME".to_owned(),
+                dir.join(".config").display().to_string(),
+            ),
         ];
         if let Some(url) = server {
             env.push(("GOOGLE_GEMINI_BASE_URL".to_owned(), url.to_owned()));

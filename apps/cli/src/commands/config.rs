@@ -102,7 +102,9 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
                 json!({"value": value, "source": source}),
             );
         }
+        map.insert("project_root".into(), json!(settings.project_root));
         map.insert("project_file".into(), json!(path(&settings.project_file)));
+        map.insert("journal_key".into(), json!(crate::runs::journal_key_path()));
         map.insert(
             "user_file".into(),
             json!(path(&settings.user_file).or_else(|| path(&user_config_path()))),
@@ -120,8 +122,14 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
             .collect();
         lines.push(String::new());
         lines.push(key_value(
+            "project root",
+            &settings.project_root.display().to_string(),
+            theme,
+        ));
+        lines.push(key_value(
             "project file",
-            &path(&settings.project_file).unwrap_or_else(|| "none (./agent-fork.toml)".into()),
+            &path(&settings.project_file)
+                .unwrap_or_else(|| "none (agent-fork.toml at the project root)".into()),
             theme,
         ));
         let user = match (&settings.user_file, user_config_path()) {
@@ -130,8 +138,17 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
             (None, None) => "none".into(),
         };
         lines.push(key_value("user config", &user, theme));
+        lines.push(key_value(
+            "journal key",
+            &crate::runs::journal_key_path().map_or_else(
+                || "none (set HOME or XDG_CONFIG_HOME)".into(),
+                |path| path.display().to_string(),
+            ),
+            theme,
+        ));
         lines.push(
-            "precedence: flags > environment > ./agent-fork.toml > user config > defaults".into(),
+            "precedence: flags > environment > project agent-fork.toml > user config > defaults"
+                .into(),
         );
         output.line(
             &Panel::new(lines.join("\n"))

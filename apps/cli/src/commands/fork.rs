@@ -77,9 +77,14 @@ pub(crate) async fn run(
         })?;
     common::non_empty(task, "the task")?;
     let settings = settings(args, flags)?;
-    let runs = &settings.runs_dir.value;
-    let recorder = RunRecorder::start(runs, RunKind::Fork, task, "fork", flags, args)?;
-    recorder.settle(execute(args, flags, traffic, output, &recorder, None).await)
+    // The context is journalled as text, so a resume never reads a path
+    // from the journal.
+    let mut args = args.clone();
+    args.context = common::context(args.context.as_deref(), args.context_file.as_deref())?;
+    args.context_file = None;
+    let task = task.to_owned();
+    let recorder = RunRecorder::start(&settings, RunKind::Fork, &task, "fork", flags, &args)?;
+    recorder.settle(execute(&args, flags, traffic, output, &recorder, None).await)
 }
 
 fn settings(args: &ForkArgs, flags: &AgentFlags) -> Result<Settings> {

@@ -72,8 +72,7 @@ pub(crate) async fn run(
     };
     let goal = goal_of(args, plan.as_ref())?;
     let settings = settings(args, flags)?;
-    let runs = &settings.runs_dir.value;
-    let recorder = RunRecorder::start(runs, RunKind::Plan, &goal, "plan", flags, args)?;
+    let recorder = RunRecorder::start(&settings, RunKind::Plan, &goal, "plan", flags, args)?;
     let result = execute(
         args,
         flags,

@@ -1,19 +1,28 @@
 //! `agent-fork runs list|show` and `agent-fork resume [RUN]`.
+//!
+//! A run folder is data, never authority: journals are checked against the
+//! user's journal key (a planted or edited one is refused, and listed as
+//! untrusted), everything shown from a run passes through
+//! [`render::strip_controls`], and `resume` runs with the settings and flags
+//! it is given now, stopping when they differ from the run's.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use agent_core::ForkResult;
 use anyhow::Result;
-use planner::{Iteration, RunId, RunState, list_runs, load_resume_state, read_journal};
-use render::{Panel, key_value};
+use planner::{
+    Iteration, JournalError, RunId, RunLock, RunState, list_runs, load_resume_state, read_journal,
+    read_result,
+};
+use render::{Panel, key_value, strip_controls_line};
 use serde_json::json;
 
 use crate::commands::common::AgentFlags;
 use crate::commands::{fork, plan, swarm, workflow};
 use crate::exit::{Exit, Failure};
 use crate::output::Output;
-use crate::runs::{RunArgs, RunRecorder};
+use crate::runs::{RecordedSettings, RunArgs, RunRecorder, journal_key};
 use crate::session::Traffic;
 use crate::settings::Settings;
 
@@ -34,18 +43,20 @@ pub(crate) enum RunsCommand {
 pub(crate) struct ResumeArgs {
     /// The run to resume; without one, the most recent unfinished run.
     pub(crate) id: Option<String>,
-}
-
-fn runs_dir(flags: &AgentFlags) -> Result<PathBuf> {
-    Ok(Settings::resolve(flags.layer())?.runs_dir.value)
+    /// Resume even when the settings now (workspace, --allow-shell,
+    /// --no-tools, --model, --thinking) differ from those the run was
+    /// started with. The run always uses the settings now; without this
+    /// flag a difference is listed and nothing runs.
+    #[arg(long)]
+    pub(crate) accept_changed_settings: bool,
 }
 
 fn run_dir(base: &Path, id: &str) -> Result<PathBuf> {
     let id: RunId = id
         .parse()
-        .map_err(|error| Failure::usage(format!("{error}")))?;
+        .map_err(|error| Failure::usage(strip_controls_line(&format!("{error}"))))?;
     let dir = base.join(id.as_str());
-    if !dir.join("journal.jsonl").is_file() {
+    if std::fs::symlink_metadata(dir.join("journal.jsonl")).is_err() {
         return Err(Failure::usage(format!(
             "no run {id} in {}; see `agent-fork runs list`",
             base.display()
@@ -53,6 +64,11 @@ fn run_dir(base: &Path, id: &str) -> Result<PathBuf> {
         .into());
     }
     Ok(dir)
+}
+
+/// A journal error as one line a terminal can show safely.
+fn journal_failure(error: &JournalError) -> anyhow::Error {
+    Failure::usage(strip_controls_line(&error.to_string())).into()
 }
 
 fn state_word(state: RunState) -> &'static str {
@@ -64,48 +80,68 @@ fn state_word(state: RunState) -> &'static str {
     }
 }
 
+fn folder_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|name| strip_controls_line(&name.to_string_lossy()))
+        .unwrap_or_default()
+}
+
 /// Runs `runs list` / `runs show`.
 pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -> Result<Exit> {
-    let base = runs_dir(flags)?;
+    let base = Settings::resolve(flags.layer())?.runs_dir.value;
+    let key = journal_key()?;
     match command {
         RunsCommand::List => {
-            let runs = if base.is_dir() {
-                list_runs(&base).map_err(|error| Failure::usage(error.to_string()))?
-            } else {
-                Vec::new()
-            };
+            let listing = list_runs(&base, &key).map_err(|error| journal_failure(&error))?;
             if output.json() {
-                let list: Vec<_> = runs
+                let list: Vec<_> = listing
+                    .runs
                     .iter()
                     .map(|run| json!({"run_id": run.id.as_str(), "kind": run.kind.to_string(), "created": run.created, "state": state_word(run.state), "summary": run.summary}))
                     .collect();
-                output.json_value(&json!({ "runs_dir": base, "runs": list }))?;
-            } else if runs.is_empty() {
+                let untrusted: Vec<_> = listing
+                    .untrusted
+                    .iter()
+                    .map(|run| json!({"dir": run.dir, "state": "untrusted", "reason": run.reason}))
+                    .collect();
+                output.json_value(
+                    &json!({ "runs_dir": base, "runs": list, "untrusted": untrusted }),
+                )?;
+            } else if listing.runs.is_empty() && listing.untrusted.is_empty() {
                 output.line(&format!("No runs in {}.", base.display()));
             } else {
-                for run in &runs {
+                for run in &listing.runs {
                     output.line(&format!(
                         "{}  {:<11} {:<24} {}",
                         run.id,
                         state_word(run.state),
                         run.kind.to_string(),
-                        crate::views::preview(&run.summary, 60)
+                        crate::views::preview(&strip_controls_line(&run.summary), 60)
+                    ));
+                }
+                for run in &listing.untrusted {
+                    output.line(&format!(
+                        "{}  {:<11} {}",
+                        crate::views::preview(&folder_name(&run.dir), 40),
+                        "untrusted",
+                        crate::views::preview(&strip_controls_line(&run.reason), 80)
                     ));
                 }
             }
         }
         RunsCommand::Show { id } => {
             let dir = run_dir(&base, id)?;
-            let contents = read_journal(&dir.join("journal.jsonl"))
-                .map_err(|error| Failure::usage(error.to_string()))?;
+            let contents = read_journal(&dir.join("journal.jsonl"), &key)
+                .map_err(|error| journal_failure(&error))?;
             let state = state_word(contents.state());
             let meta = contents
                 .meta()
                 .ok_or_else(|| Failure::usage(format!("the journal of {id} has no start event")))?;
+            let (result, result_warning) = match read_result(&dir, &contents) {
+                Ok(result) => (result, None),
+                Err(error) => (None, Some(strip_controls_line(&error.to_string()))),
+            };
             if output.json() {
-                let result = std::fs::read_to_string(dir.join("result.json"))
-                    .ok()
-                    .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
                 output.json_value(&json!({
                     "run_id": meta.id.as_str(), "kind": meta.kind.to_string(), "created": meta.created,
                     "summary": meta.summary, "state": state, "dir": dir, "events": contents.records.len(),
@@ -113,19 +149,20 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                 }))?;
             } else {
                 let theme = output.theme();
+                let clean = |text: &str| strip_controls_line(text);
                 let mut lines = vec![
                     key_value("Kind", &meta.kind.to_string(), theme),
-                    key_value("Created", &meta.created, theme),
+                    key_value("Created", &clean(&meta.created), theme),
                     key_value("State", state, theme),
-                    key_value("Asked", &meta.summary, theme),
-                    key_value("Folder", &dir.display().to_string(), theme),
+                    key_value("Asked", &clean(&meta.summary), theme),
+                    key_value("Folder", &clean(&dir.display().to_string()), theme),
                     key_value("Events", &contents.records.len().to_string(), theme),
                 ];
                 if contents.truncated_tail {
                     lines.push("The journal ended in a half-written line (ignored).".to_owned());
                 }
-                for warning in &contents.warnings {
-                    lines.push(format!("warning: {warning}"));
+                for warning in contents.warnings.iter().chain(&result_warning) {
+                    lines.push(format!("warning: {}", clean(warning)));
                 }
                 if matches!(
                     contents.state(),
@@ -158,10 +195,10 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                         })
                         .collect::<Vec<_>>()
                         .join(" ");
-                    output.line(&format!(
+                    output.line(&clean(&format!(
                         "{:>4}  {}  {kind} {detail}",
                         record.seq, record.at
-                    ));
+                    )));
                 }
             }
         }
@@ -169,24 +206,22 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
     Ok(Exit::Success)
 }
 
-/// Runs `resume`: picks up a stopped run where it stopped.
+/// Runs `resume`: picks up a stopped run where it stopped, with the
+/// settings and flags given now.
 pub(crate) async fn resume(
     args: &ResumeArgs,
     flags: &AgentFlags,
     traffic: &Traffic,
     output: &Output,
 ) -> Result<Exit> {
-    let base = runs_dir(flags)?;
+    let settings = Settings::resolve(flags.layer())?;
+    let base = settings.runs_dir.value.clone();
+    let key = journal_key()?;
     let dir = match &args.id {
         Some(id) => run_dir(&base, id)?,
         None => {
-            let latest = if base.is_dir() {
-                planner::latest_unfinished(&base)
-                    .map_err(|error| Failure::usage(error.to_string()))?
-            } else {
-                None
-            };
-            latest
+            planner::latest_unfinished(&base, &key)
+                .map_err(|error| journal_failure(&error))?
                 .ok_or_else(|| {
                     Failure::usage(format!(
                         "no unfinished run in {}; see `agent-fork runs list`",
@@ -196,7 +231,9 @@ pub(crate) async fn resume(
                 .dir
         }
     };
-    let state = load_resume_state(&dir).map_err(|error| Failure::usage(error.to_string()))?;
+    // The lock first, so nothing changes the run between reading and resuming it.
+    let lock = RunLock::acquire(&dir).map_err(|error| journal_failure(&error))?;
+    let state = load_resume_state(&dir, &key).map_err(|error| journal_failure(&error))?;
     if matches!(state.state, RunState::Completed) {
         return Err(Failure::usage(format!(
             "run {} already completed; see `agent-fork runs show {}`",
@@ -210,6 +247,22 @@ pub(crate) async fn resume(
             state.meta.id
         ))
     })?;
+    let differences = record
+        .settings
+        .differences(&RecordedSettings::of(&settings));
+    if !differences.is_empty() {
+        for line in &differences {
+            output.error_line(&strip_controls_line(line));
+        }
+        if !args.accept_changed_settings {
+            return Err(Failure::usage(format!(
+                "run {} was started with other settings (listed above); give the same flags again, or pass --accept-changed-settings to resume it with the settings now",
+                state.meta.id
+            ))
+            .into());
+        }
+        output.error_line("resuming with the settings now (--accept-changed-settings)");
+    }
     let params = record.params.clone();
     let bad = |error: serde_json::Error| {
         Failure::usage(format!("run {} cannot be resumed: {error}", state.meta.id))
@@ -229,11 +282,12 @@ pub(crate) async fn resume(
             state.meta.id, state.meta.kind
         ));
     }
-    let recorder = RunRecorder::resume(&dir)?;
-    let flags = &record.flags;
+    let recorder = RunRecorder::resume(lock, &key)?;
     match record.command.as_str() {
         "fork" => {
-            let args: fork::ForkArgs = serde_json::from_value(params).map_err(bad)?;
+            let mut args: fork::ForkArgs = serde_json::from_value(params).map_err(bad)?;
+            // The context was journalled as text when the run started.
+            args.context_file = None;
             fork::execute(
                 &args,
                 flags,
@@ -245,7 +299,8 @@ pub(crate) async fn resume(
             .await
         }
         "swarm" => {
-            let args: swarm::SwarmArgs = serde_json::from_value(params).map_err(bad)?;
+            let mut args: swarm::SwarmArgs = serde_json::from_value(params).map_err(bad)?;
+            args.resuming = true;
             swarm::execute(&args, flags, traffic, output, &recorder, items).await
         }
         "plan" => {
@@ -284,8 +339,9 @@ pub(crate) async fn resume(
             workflow::execute_refine(&args, flags, traffic, output, &recorder, previous).await
         }
         other => Err(Failure::usage(format!(
-            "run {} was made by `{other}`, which cannot be resumed",
-            state.meta.id
+            "run {} was made by `{}`, which cannot be resumed",
+            state.meta.id,
+            strip_controls_line(other)
         ))
         .into()),
     }

@@ -28,7 +28,7 @@ pub(crate) struct SwarmArgs {
     /// The tasks, one agent each.
     #[arg(value_name = "TASK")]
     pub(crate) tasks: Vec<String>,
-    /// Read more tasks from a file, one per line (blank lines and lines starting with # are skipped).
+    /// Read more tasks from a file, one per line (blank lines and lines starting with # are skipped); `-` reads them from stdin (a pipe works).
     #[arg(long, value_name = "FILE")]
     pub(crate) tasks_file: Option<PathBuf>,
     /// Agent type for every task.
@@ -49,7 +49,8 @@ pub(crate) struct SwarmArgs {
     #[arg(long, value_name = "TEXT")]
     pub(crate) context: Option<String>,
     /// Write each result to this file as one JSON line as soon as it finishes
-    /// (results are then not kept in memory: for very large swarms).
+    /// (results are then not kept in memory: for very large swarms). A
+    /// resume rewrites it only if it is still a regular file (not a link).
     #[arg(long, value_name = "FILE")]
     pub(crate) results_jsonl: Option<PathBuf>,
     /// Cut each result to this many characters in the consolidation prompt.
@@ -61,6 +62,15 @@ pub(crate) struct SwarmArgs {
     #[arg(skip)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) file_tasks: Option<usize>,
+    /// In a run's recorded arguments: the SHA-256 (hex) of `tasks.txt`, so a
+    /// resume uses the copy only if it is the one the run made.
+    #[arg(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tasks_sha256: Option<String>,
+    /// Set by `resume`: output paths from the journal are checked again.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub(crate) resuming: bool,
 }
 
 /// The run folder's copy of `--tasks-file`: a resume needs neither the
@@ -92,9 +102,12 @@ struct SwarmJson {
 
 /// Runs `swarm`: validates the input, opens a run, runs the swarm.
 ///
-/// The tasks file is read lazily, never held whole: it is checked and
-/// counted here, copied into the run folder (so a resume does not depend on
-/// it), and its tasks are read from the copy as the swarm pulls them.
+/// The tasks file (or stdin, for `-`) is read once, streamed, never held
+/// whole: it is copied line by line into a temporary file beside the runs
+/// (counting and hashing its tasks on the way), the copy becomes the run
+/// folder's `tasks.txt` (so a resume depends on neither the original nor
+/// the journal), and the swarm reads its tasks from the copy as it pulls
+/// them.
 pub(crate) async fn run(
     args: &SwarmArgs,
     flags: &AgentFlags,
@@ -107,11 +120,15 @@ pub(crate) async fn run(
         .iter()
         .map(|task| common::non_empty(task, "a task"))
         .collect::<Result<_>>()?;
+    args.resuming = false;
+    let settings = settings(&args, flags)?;
     let tasks_file = args.tasks_file.take();
-    args.file_tasks = match &tasks_file {
-        Some(path) => Some(count_file_tasks(path, "--tasks-file")?),
+    let copy = match &tasks_file {
+        Some(path) => Some(copy_tasks(path, &settings.runs_dir.value)?),
         None => None,
     };
+    args.file_tasks = copy.as_ref().map(|copy| copy.count);
+    args.tasks_sha256 = copy.as_ref().map(|copy| copy.sha256.clone());
     let total = args.tasks.len() + args.file_tasks.unwrap_or(0);
     if total == 0 {
         return Err(Failure::usage(
@@ -119,19 +136,19 @@ pub(crate) async fn run(
         )
         .into());
     }
-    let settings = settings(&args, flags)?;
+    // Recorded absolute, so a resume from another folder writes the same file.
+    if let Some(path) = &args.results_jsonl {
+        args.results_jsonl = Some(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
+    }
     let summary = format!("{total} {} tasks", args.agent_type);
-    let runs = &settings.runs_dir.value;
-    let recorder = RunRecorder::start(runs, RunKind::Swarm, &summary, "swarm", flags, &args)?;
-    let copied = match &tasks_file {
-        Some(path) => std::fs::copy(path, recorder.dir().join(TASKS_FILE))
+    let recorder = RunRecorder::start(&settings, RunKind::Swarm, &summary, "swarm", flags, &args)?;
+    let copied = match copy {
+        Some(copy) => copy
+            .file
+            .persist(recorder.dir().join(TASKS_FILE))
             .map(drop)
             .map_err(|error| {
-                Failure::usage(format!(
-                    "cannot read --tasks-file {}: {error}",
-                    path.display()
-                ))
-                .into()
+                Failure::usage(format!("cannot keep the tasks in the run folder: {error}")).into()
             }),
         None => Ok(()),
     };
@@ -140,6 +157,154 @@ pub(crate) async fn run(
         Err(error) => Err(error),
     };
     recorder.settle(result)
+}
+
+/// The tasks of `--tasks-file`, copied once.
+struct TasksCopy {
+    file: tempfile::NamedTempFile,
+    count: usize,
+    sha256: String,
+}
+
+/// Copies the tasks file (`-`: stdin) into a temporary file in `runs`,
+/// reading it once, line by line, counting its tasks and hashing the copy.
+fn copy_tasks(path: &Path, runs: &Path) -> Result<TasksCopy> {
+    let what = if path == Path::new("-") {
+        "stdin".to_owned()
+    } else {
+        format!("--tasks-file {}", path.display())
+    };
+    let source: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(open_tasks(path, "--tasks-file")?)
+    };
+    std::fs::create_dir_all(runs).map_err(|error| {
+        Failure::usage(format!(
+            "cannot create the runs folder {}: {error}; choose a writable folder with AGENT_FORK_RUNS_DIR or [defaults] runs_dir",
+            runs.display()
+        ))
+    })?;
+    let file = tempfile::Builder::new()
+        .prefix(".tasks-")
+        .tempfile_in(runs)
+        .map_err(|error| Failure::usage(format!("cannot copy the tasks: {error}")))?;
+    let mut out = HashingWriter::new(BufWriter::new(file.as_file()));
+    let mut count = 0;
+    for line in source.lines() {
+        let line = line.map_err(|error| Failure::usage(format!("cannot read {what}: {error}")))?;
+        count += usize::from(task_line(&line).is_some());
+        out.write_all(line.as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(|error| Failure::usage(format!("cannot copy the tasks: {error}")))?;
+    }
+    let sha256 = out
+        .finish()
+        .map_err(|error| Failure::usage(format!("cannot copy the tasks: {error}")))?;
+    Ok(TasksCopy {
+        file,
+        count,
+        sha256,
+    })
+}
+
+/// A writer that hashes what it writes (SHA-256).
+struct HashingWriter<W> {
+    inner: W,
+    hasher: sha2::Sha256,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        use sha2::Digest as _;
+        Self {
+            inner,
+            hasher: sha2::Sha256::new(),
+        }
+    }
+
+    /// Flushes and returns the hash of everything written, as hex.
+    fn finish(mut self) -> io::Result<String> {
+        use sha2::Digest as _;
+        self.inner.flush()?;
+        Ok(hex_of(&self.hasher.finalize()))
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        use sha2::Digest as _;
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Checks that `tasks.txt` in the run folder is the copy the run made.
+fn check_tasks_copy(path: &Path, expected: &str) -> Result<()> {
+    let mismatch = || {
+        Failure::usage(format!(
+            "{} is not the tasks file this run saved; the run cannot be resumed",
+            path.display()
+        ))
+    };
+    let meta = std::fs::symlink_metadata(path).map_err(|_| mismatch())?;
+    if !meta.is_file() {
+        return Err(mismatch().into());
+    }
+    let mut hashing = HashingWriter::new(io::sink());
+    io::copy(&mut File::open(path).map_err(|_| mismatch())?, &mut hashing)
+        .map_err(|_| mismatch())?;
+    if hashing.finish().map_err(|_| mismatch())? == expected {
+        Ok(())
+    } else {
+        Err(mismatch().into())
+    }
+}
+
+/// Opens the `--results-jsonl` file of a resumed run: the path comes from
+/// the journal, so it is written only if it is absolute and, when it
+/// exists, a regular file (not a symbolic link, FIFO or device); a new file
+/// is created only where none exists.
+fn reopen_results(path: &Path) -> Result<File> {
+    let refuse = |why: &str| {
+        Failure::usage(format!(
+            "the run's --results-jsonl {} {why}; it is not written (start the swarm again to choose another file)",
+            path.display()
+        ))
+    };
+    if !path.is_absolute() {
+        return Err(refuse("is not an absolute path").into());
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => return Err(refuse("is no longer a regular file").into()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => return Err(refuse(&format!("cannot be checked ({error})")).into()),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Refuse a link swapped in after the check.
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|error| refuse(&format!("cannot be opened ({error})")))?;
+    if !file.metadata().is_ok_and(|meta| meta.is_file()) {
+        return Err(refuse("is no longer a regular file").into());
+    }
+    Ok(file)
 }
 
 fn settings(args: &SwarmArgs, flags: &AgentFlags) -> Result<Settings> {
@@ -167,7 +332,11 @@ pub(crate) async fn execute(
     let catalog = common::catalog(&settings)?;
     let profile = common::profile(&catalog, &args.agent_type, &settings, false, false)?;
     let workspace = common::workspace(&settings, profile.file_tools)?;
+    if let (Some(path), Some(sha256)) = (&tasks_file, &args.tasks_sha256) {
+        check_tasks_copy(path, sha256)?;
+    }
     let mut sink = match &args.results_jsonl {
+        Some(path) if args.resuming => Some(BufWriter::new(reopen_results(path)?)),
         Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
             Failure::usage(format!(
                 "cannot write --results-jsonl {}: {error}",
@@ -349,16 +518,4 @@ fn open_tasks(path: &Path, what: &str) -> Result<BufReader<File>> {
         Failure::usage(format!("cannot read {what} {}: {error}", path.display()))
     })?;
     Ok(BufReader::new(file))
-}
-
-/// How many tasks a tasks file holds, reading it line by line.
-fn count_file_tasks(path: &Path, what: &str) -> Result<usize> {
-    let mut count = 0;
-    for line in open_tasks(path, what)?.lines() {
-        let line = line.map_err(|error| {
-            Failure::usage(format!("cannot read {what} {}: {error}", path.display()))
-        })?;
-        count += usize::from(task_line(&line).is_some());
-    }
-    Ok(count)
 }

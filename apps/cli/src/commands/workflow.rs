@@ -171,14 +171,7 @@ fn start_run(
     summary: &str,
 ) -> Result<Arc<RunRecorder>> {
     let kind = RunKind::Workflow(command.replace('-', "_"));
-    RunRecorder::start(
-        &settings.runs_dir.value,
-        kind,
-        summary,
-        command,
-        flags,
-        params,
-    )
+    RunRecorder::start(settings, kind, summary, command, flags, params)
 }
 
 /// The panel that opens a workflow's human output (nothing with `--json`).

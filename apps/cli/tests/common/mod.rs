@@ -8,8 +8,10 @@
     reason = "each test binary uses a different subset of these helpers"
 )]
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
 
 use assert_cmd::cargo::CommandCargoExt;
 use cassette::FixtureServer;
@@ -17,12 +19,31 @@ use cassette::FixtureServer;
 /// A key for the loopback stand-in; never a real one.
 pub const STAND_IN_KEY: &str = "fake-key-for-the-loopback-stand-in";
 
+/// The home folder of every binary these tests run: a folder under cargo's
+/// target/tmp (one per test process), never the developer's home, so runs
+/// (in its `.local/share`) and the journal key (in its `.config`) stay out
+/// of the real ones.
+pub fn home() -> &'static Path {
+    static HOME: OnceLock<PathBuf> = OnceLock::new();
+    HOME.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("home-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("a temporary home")
+            .keep()
+    })
+}
+
 /// The binary in `folder` with no key, no base URL, no runs-folder or
-/// concurrency override, no colour setting, no user config and no stdin.
+/// concurrency override, no colour setting, no user config, a home of its
+/// own ([`home`]) and no stdin.
 pub fn isolated(folder: &Path) -> Command {
     let mut command = Command::cargo_bin("agent-fork").expect("the binary is built");
     command
         .current_dir(folder)
+        .env("HOME", home())
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
         .env_remove("GEMINI_API_KEY")
         .env_remove("GOOGLE_API_KEY")
         .env_remove("GOOGLE_GEMINI_BASE_URL")
@@ -54,10 +75,39 @@ pub fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The journal of the only run under `folder`'s `.agent-fork/runs`, or ""
-/// before it exists.
+/// The runs folder of commands run in `folder`, as `agent-fork config`
+/// tells it (asked once per folder).
+pub fn runs_dir(folder: &Path) -> PathBuf {
+    static KNOWN: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Mutex::default);
+    if let Some(dir) = known.lock().unwrap().get(folder) {
+        return dir.clone();
+    }
+    let output = isolated(folder)
+        .args(["--json", "config"])
+        .output()
+        .expect("config runs");
+    let config: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("config --json is JSON");
+    // (A relative folder is the current folder's.)
+    let dir = folder.join(
+        config["runs_dir"]["value"]
+            .as_str()
+            .expect("config names the runs folder"),
+    );
+    known.lock().unwrap().insert(folder.to_owned(), dir.clone());
+    dir
+}
+
+/// The folder of run `id` of commands run in `folder`.
+pub fn run_folder(folder: &Path, id: &str) -> PathBuf {
+    runs_dir(folder).join(id)
+}
+
+/// The journal of the only run in `folder`'s runs folder, or "" before it
+/// exists.
 pub fn only_journal(folder: &Path) -> String {
-    std::fs::read_dir(folder.join(".agent-fork/runs"))
+    std::fs::read_dir(runs_dir(folder))
         .ok()
         .and_then(|mut entries| entries.next())
         .and_then(Result::ok)

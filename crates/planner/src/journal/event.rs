@@ -95,6 +95,12 @@ pub enum JournalEvent {
         /// Why.
         error: String,
     },
+    /// `result.json` was written; its SHA-256 (hex), so a reader can tell
+    /// the file is the one this run wrote.
+    ResultSaved {
+        /// SHA-256 of the file's bytes, in lower-case hex.
+        sha256: String,
+    },
     /// The run ended.
     RunFinished {
         /// How.

@@ -1,18 +1,23 @@
 //! Reading run folders back: journals, run listings and resume state.
 //!
-//! Reading never fails because of what a crash leaves behind. A last line
+//! Reading never fails because of what a crash leaves behind: a last line
 //! without its newline was cut off mid-write; it is ignored (the event's
-//! append never returned, so nobody relied on it). A damaged line elsewhere
-//! is skipped with a warning and reading goes on, so no completed work
-//! recorded after it is lost.
+//! append never returned, so nobody relied on it). Every whole line must
+//! carry a MAC that checks out under the reader's key, chained to the line
+//! before (see `auth`): a journal with a line that does not is refused
+//! whole as [`JournalError::Untrusted`]. A line whose MAC checks out but
+//! whose event this version cannot read (written by a newer agent-fork) is
+//! skipped with a warning.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use super::auth::{self, CHAIN_START, JournalKey};
 use super::event::{FinishStatus, JournalEvent, JournalRecord};
 use super::meta::{RunId, RunKind, RunMeta};
-use super::{JOURNAL_FILE, JournalError, PLAN_FILE};
+use super::{JOURNAL_FILE, JournalError, RESULT_FILE};
 use crate::plan::{Plan, StepId};
 use crate::schedule::StepOutput;
 
@@ -27,6 +32,8 @@ pub struct JournalContents {
     pub truncated_tail: bool,
     /// Bytes up to the end of the last whole line.
     pub(crate) whole_len: u64,
+    /// The MAC of the last whole line (the chain goes on from it).
+    pub(crate) last_mac: [u8; 32],
 }
 
 impl JournalContents {
@@ -84,6 +91,27 @@ impl RunState {
     }
 }
 
+/// The runs under a folder, as [`list_runs`] finds them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunListing {
+    /// Runs whose journal checks out, newest first.
+    pub runs: Vec<RunSummary>,
+    /// Folders holding a `journal.jsonl` that does not check out (planted,
+    /// edited, written under another key, or not a regular file), by folder
+    /// name; nothing in them is used.
+    pub untrusted: Vec<UntrustedRun>,
+}
+
+/// A run folder whose journal is not trusted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UntrustedRun {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Why it is not trusted (one line; it may quote the folder name, which
+    /// anyone who could write the folder chose).
+    pub reason: String,
+}
+
 /// One run, as listed by [`list_runs`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSummary {
@@ -119,27 +147,75 @@ pub struct ResumeState {
     pub warnings: Vec<String>,
 }
 
-/// Reads a journal up to its last whole line.
-pub fn read_journal(path: &Path) -> Result<JournalContents, JournalError> {
-    let bytes = fs::read(path).map_err(|source| JournalError::Read {
+/// Reads a journal up to its last whole line, checking every line's MAC
+/// under `key` (see the module docs).
+///
+/// The run id the MACs are bound to is the name of the journal's folder,
+/// and the first line must be the [`JournalEvent::RunStarted`] of that id.
+///
+/// # Errors
+///
+/// [`JournalError::Untrusted`] when a line's MAC does not check out or the
+/// run is not the folder's; [`JournalError::Read`] when the file cannot be
+/// read or is not a regular file (a FIFO named `journal.jsonl` is refused
+/// at once, never waited on).
+pub fn read_journal(path: &Path, key: &JournalKey) -> Result<JournalContents, JournalError> {
+    let read_error = |source| JournalError::Read {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    auth::open_regular(path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+        .map_err(read_error)?;
+    let untrusted = |reason: String| JournalError::Untrusted {
+        path: path.to_owned(),
+        reason,
+    };
+    let folder = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let whole_len = bytes
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |last| last + 1);
     let mut records = Vec::new();
     let mut warnings = Vec::new();
-    for (number, line) in bytes[..whole_len].split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    let mut previous = CHAIN_START;
+    let mut rest = &bytes[..whole_len];
+    let mut line_no = 0;
+    while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+        let line = &rest[..end];
+        rest = &rest[end + 1..];
+        line_no += 1;
+        let Some((signed, mac)) = auth::split_mac(line) else {
+            return Err(untrusted(format!("line {line_no} carries no MAC")));
+        };
+        if !key.verify_line(&folder, &previous, &signed, &mac) {
+            return Err(untrusted(format!(
+                "the MAC of line {line_no} does not match"
+            )));
         }
-        match serde_json::from_slice::<JournalRecord>(line) {
-            Ok(record) => records.push(record),
+        previous = mac;
+        match serde_json::from_slice::<JournalRecord>(&signed) {
+            Ok(record) => {
+                if records.is_empty() {
+                    let opens_this_run = matches!(
+                        &record.event,
+                        JournalEvent::RunStarted { meta } if meta.id.as_str() == folder
+                    );
+                    if !opens_this_run {
+                        return Err(untrusted(
+                            "its first line is not the start of this run".to_owned(),
+                        ));
+                    }
+                }
+                records.push(record);
+            }
             Err(error) => warnings.push(format!(
-                "line {} of {} is not a journal event ({error}); it was skipped",
-                number + 1,
+                "line {line_no} of {} is not an event this version knows ({error}); it was skipped",
                 path.display()
             )),
         }
@@ -149,15 +225,64 @@ pub fn read_journal(path: &Path) -> Result<JournalContents, JournalError> {
         warnings,
         truncated_tail: whole_len < bytes.len(),
         whole_len: whole_len as u64,
+        last_mac: previous,
     })
 }
 
-/// Every run under `base`, newest first. A missing `base` has no runs;
-/// folders without a readable journal are not runs and are left out.
-pub fn list_runs(base: &Path) -> Result<Vec<RunSummary>, JournalError> {
+/// The run's `result.json`, when the journal recorded one and the file is
+/// the one it recorded (same SHA-256); `Ok(None)` when the run saved none.
+///
+/// # Errors
+///
+/// [`JournalError::Untrusted`] when the file differs from what the journal
+/// recorded, [`JournalError::Read`] when it cannot be read.
+pub fn read_result(
+    run_dir: &Path,
+    contents: &JournalContents,
+) -> Result<Option<serde_json::Value>, JournalError> {
+    let Some(expected) = contents
+        .records
+        .iter()
+        .rev()
+        .find_map(|record| match &record.event {
+            JournalEvent::ResultSaved { sha256 } => Some(sha256),
+            _ => None,
+        })
+    else {
+        return Ok(None);
+    };
+    let path = run_dir.join(RESULT_FILE);
+    let mut bytes = Vec::new();
+    auth::open_regular(&path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+        .map_err(|source| JournalError::Read {
+            path: path.clone(),
+            source,
+        })?;
+    if auth::sha256_hex(&bytes) != *expected {
+        return Err(JournalError::Untrusted {
+            path,
+            reason: "it is not the result the journal recorded".to_owned(),
+        });
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|error| JournalError::Untrusted {
+            path,
+            reason: error.to_string(),
+        })
+}
+
+/// Every run under `base`: those whose journal checks out under `key`,
+/// newest first, and apart those whose journal does not. A missing `base`
+/// has no runs; folders without a `journal.jsonl` are not runs and are
+/// left out.
+pub fn list_runs(base: &Path, key: &JournalKey) -> Result<RunListing, JournalError> {
     let entries = match fs::read_dir(base) {
         Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(RunListing::default());
+        }
         Err(source) => {
             return Err(JournalError::Read {
                 path: base.to_owned(),
@@ -165,16 +290,28 @@ pub fn list_runs(base: &Path) -> Result<Vec<RunSummary>, JournalError> {
             });
         }
     };
-    let mut runs = Vec::new();
+    let mut listing = RunListing::default();
     for entry in entries.flatten() {
         let dir = entry.path();
-        let Ok(contents) = read_journal(&dir.join(JOURNAL_FILE)) else {
+        let path = dir.join(JOURNAL_FILE);
+        if fs::symlink_metadata(&path).is_err() {
             continue;
+        }
+        let contents = match read_journal(&path, key) {
+            Ok(contents) => contents,
+            Err(error) => {
+                listing.untrusted.push(UntrustedRun {
+                    dir,
+                    reason: untrusted_reason(&error),
+                });
+                continue;
+            }
         };
         let Some(meta) = contents.meta() else {
+            // An empty journal: a run that died while being created.
             continue;
         };
-        runs.push(RunSummary {
+        listing.runs.push(RunSummary {
             id: meta.id.clone(),
             kind: meta.kind.clone(),
             created: meta.created.clone(),
@@ -183,29 +320,46 @@ pub fn list_runs(base: &Path) -> Result<Vec<RunSummary>, JournalError> {
             dir,
         });
     }
-    runs.sort_by(|a, b| (&b.created, &b.id).cmp(&(&a.created, &a.id)));
-    Ok(runs)
+    listing
+        .runs
+        .sort_by(|a, b| (&b.created, &b.id).cmp(&(&a.created, &a.id)));
+    listing.untrusted.sort_by(|a, b| b.dir.cmp(&a.dir));
+    Ok(listing)
 }
 
-/// The newest run under `base` that stopped before its end.
-pub fn latest_unfinished(base: &Path) -> Result<Option<RunSummary>, JournalError> {
-    Ok(list_runs(base)?
+fn untrusted_reason(error: &JournalError) -> String {
+    match error {
+        JournalError::Untrusted { reason, .. } => reason.clone(),
+        JournalError::Read { source, .. } => format!("unreadable journal: {source}"),
+        other => other.to_string(),
+    }
+}
+
+/// The newest trusted run under `base` that stopped before its end
+/// (untrusted folders are never picked).
+pub fn latest_unfinished(
+    base: &Path,
+    key: &JournalKey,
+) -> Result<Option<RunSummary>, JournalError> {
+    Ok(list_runs(base, key)?
+        .runs
         .into_iter()
         .find(|run| run.state.is_unfinished()))
 }
 
 /// Collects what a run already achieved, to continue it without paying twice.
 ///
-/// The plan comes from the journal's last [`JournalEvent::PlanReady`], or
-/// from `plan.json` when the journal has none.
-pub fn load_resume_state(run_dir: &Path) -> Result<ResumeState, JournalError> {
+/// The plan comes from the journal's last [`JournalEvent::PlanReady`]
+/// (never from `plan.json`, which the journal does not vouch for). The
+/// journal must check out under `key`.
+pub fn load_resume_state(run_dir: &Path, key: &JournalKey) -> Result<ResumeState, JournalError> {
     let path = run_dir.join(JOURNAL_FILE);
-    if !path.is_file() {
+    if fs::symlink_metadata(&path).is_err() {
         return Err(JournalError::NotARun {
             path: run_dir.to_owned(),
         });
     }
-    let contents = read_journal(&path)?;
+    let contents = read_journal(&path, key)?;
     let meta = contents.meta_or_error(&path)?.clone();
     let mut plan = None;
     let mut completed_steps = HashMap::new();
@@ -221,9 +375,6 @@ pub fn load_resume_state(run_dir: &Path) -> Result<ResumeState, JournalError> {
             }
             _ => {}
         }
-    }
-    if plan.is_none() {
-        plan = Plan::from_file(&run_dir.join(PLAN_FILE)).ok();
     }
     Ok(ResumeState {
         meta,

@@ -8,7 +8,7 @@
 //! one, never half of one.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,7 +16,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 
+use super::auth::{self, CHAIN_START, JournalKey, RunLock};
 use super::event::{JournalEvent, JournalRecord};
 use super::meta::{RunId, RunMeta, now_rfc3339};
 use super::reader::read_journal;
@@ -69,6 +71,13 @@ const BATCH_BYTES: usize = 64 << 10;
 /// * Events are written whole and in order. A crash mid-write leaves at
 ///   most a last line cut off, which [`crate::read_journal`] ignores and
 ///   [`Journal::reopen`] removes.
+///
+/// # Authentication and locking
+///
+/// Every line is signed with the [`JournalKey`] given to
+/// [`Journal::create`] or [`Journal::reopen`], chained to the line before
+/// (see the `journal` module). A journal holds its run's [`RunLock`] for
+/// its whole life, so no other process can resume the run meanwhile.
 #[derive(Debug)]
 pub struct Journal {
     dir: PathBuf,
@@ -78,6 +87,8 @@ pub struct Journal {
     queue: Option<SyncSender<Message>>,
     writer: Option<JoinHandle<()>>,
     failure: Arc<FirstFailure>,
+    // Released when the journal is dropped (after the writer has stopped).
+    _lock: RunLock,
 }
 
 impl Journal {
@@ -85,16 +96,17 @@ impl Journal {
     /// [`JournalEvent::RunStarted`] event, synced to disk before this returns.
     ///
     /// ```
-    /// use planner::{Journal, RunKind, RunMeta, read_journal};
+    /// use planner::{Journal, JournalKey, RunKind, RunMeta, read_journal};
     /// let base = tempfile::tempdir()?;
+    /// let key = JournalKey::from_bytes([7; 32]);
     /// let meta = RunMeta::new(RunKind::Fork, "explain async", serde_json::json!({}));
-    /// let journal = Journal::create(base.path(), meta)?;
-    /// let contents = read_journal(&journal.dir().join("journal.jsonl"))?;
+    /// let journal = Journal::create(base.path(), meta, &key)?;
+    /// let contents = read_journal(&journal.dir().join("journal.jsonl"), &key)?;
     /// assert_eq!(contents.records.len(), 1);
     /// assert_eq!(journal.event_count(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn create(base: &Path, meta: RunMeta) -> Result<Self, JournalError> {
+    pub fn create(base: &Path, meta: RunMeta, key: &JournalKey) -> Result<Self, JournalError> {
         let dir = base.join(meta.id.as_str());
         fs::create_dir_all(base)
             .and_then(|()| fs::create_dir(&dir))
@@ -102,6 +114,7 @@ impl Journal {
                 path: dir.clone(),
                 source,
             })?;
+        let lock = RunLock::acquire(&dir)?;
         let path = dir.join(JOURNAL_FILE);
         let file = OpenOptions::new()
             .append(true)
@@ -112,7 +125,12 @@ impl Journal {
                 source,
             })?;
         let id = meta.id.clone();
-        let mut journal = Self::start(dir, path, id, file, 0)?;
+        let chain = Chain {
+            key: key.clone(),
+            run_id: id.to_string(),
+            previous: CHAIN_START,
+        };
+        let mut journal = Self::start(lock, path, id, file, 0, chain)?;
         journal.append(JournalEvent::RunStarted { meta })?;
         journal.sync()?;
         Ok(journal)
@@ -120,25 +138,36 @@ impl Journal {
 
     /// Opens an existing run folder to continue its journal, and records a
     /// [`JournalEvent::RunResumed`] event, synced to disk before this returns.
-    ///
-    /// A last line cut off mid-write is removed first, so new events start on
-    /// a line of their own.
-    pub fn reopen(run_dir: &Path) -> Result<Self, JournalError> {
-        let path = run_dir.join(JOURNAL_FILE);
-        if !path.is_file() {
+    /// Takes the run's lock first; see [`Journal::reopen_locked`].
+    pub fn reopen(run_dir: &Path, key: &JournalKey) -> Result<Self, JournalError> {
+        if fs::symlink_metadata(run_dir.join(JOURNAL_FILE)).is_err() {
             return Err(JournalError::NotARun {
                 path: run_dir.to_owned(),
             });
         }
-        let contents = read_journal(&path)?;
+        Self::reopen_locked(RunLock::acquire(run_dir)?, key)
+    }
+
+    /// Continues the journal of the run whose lock is `lock` (take the lock
+    /// before reading the run's state, so nothing changes in between), and
+    /// records a [`JournalEvent::RunResumed`] event, synced to disk before
+    /// this returns.
+    ///
+    /// The journal must check out under `key` ([`JournalError::Untrusted`]
+    /// otherwise). A last line cut off mid-write is removed first, so new
+    /// events start on a line of their own.
+    pub fn reopen_locked(lock: RunLock, key: &JournalKey) -> Result<Self, JournalError> {
+        let run_dir = lock.dir().to_owned();
+        let path = run_dir.join(JOURNAL_FILE);
+        if fs::symlink_metadata(&path).is_err() {
+            return Err(JournalError::NotARun { path: run_dir });
+        }
+        let contents = read_journal(&path, key)?;
         let id = contents.meta_or_error(&path)?.id.clone();
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(|source| JournalError::Write {
-                path: path.clone(),
-                source,
-            })?;
+        let file = auth::open_regular_append(&path).map_err(|source| JournalError::Write {
+            path: path.clone(),
+            source,
+        })?;
         if contents.truncated_tail {
             file.set_len(contents.whole_len)
                 .map_err(|source| JournalError::Write {
@@ -147,8 +176,13 @@ impl Journal {
                 })?;
         }
         let next_seq = contents.records.last().map_or(0, |record| record.seq + 1);
+        let chain = Chain {
+            key: key.clone(),
+            run_id: id.to_string(),
+            previous: contents.last_mac,
+        };
         drop(contents);
-        let mut journal = Self::start(run_dir.to_owned(), path, id, file, next_seq)?;
+        let mut journal = Self::start(lock, path, id, file, next_seq, chain)?;
         journal.append(JournalEvent::RunResumed)?;
         journal.sync()?;
         Ok(journal)
@@ -156,16 +190,18 @@ impl Journal {
 
     /// Starts the writer thread for `file`.
     fn start(
-        dir: PathBuf,
+        lock: RunLock,
         path: PathBuf,
         id: RunId,
         file: File,
         next_seq: u64,
+        chain: Chain,
     ) -> Result<Self, JournalError> {
         let failure = Arc::new(FirstFailure::default());
         let (queue, inbox) = mpsc::sync_channel(QUEUE_CAPACITY);
         let writer = Writer {
             file,
+            chain,
             failure: failure.clone(),
             batch: Vec::new(),
             unsynced: false,
@@ -179,13 +215,14 @@ impl Journal {
                 source,
             })?;
         Ok(Self {
-            dir,
+            dir: lock.dir().to_owned(),
             path,
             id,
             next_seq,
             queue: Some(queue),
             writer: Some(handle),
             failure,
+            _lock: lock,
         })
     }
 
@@ -260,9 +297,12 @@ impl Journal {
             .map(drop)
     }
 
-    /// Saves the final result as `result.json`, atomically.
-    pub fn save_result(&self, result: &impl Serialize) -> Result<(), JournalError> {
-        write_json_atomic(&self.dir.join(RESULT_FILE), result)
+    /// Saves the final result as `result.json`, atomically, and records its
+    /// SHA-256 in a [`JournalEvent::ResultSaved`] event, so
+    /// [`crate::read_result`] can tell it is the file this run wrote.
+    pub fn save_result(&mut self, result: &impl Serialize) -> Result<(), JournalError> {
+        let sha256 = write_json_hashed(&self.dir.join(RESULT_FILE), result)?;
+        self.append(JournalEvent::ResultSaved { sha256 }).map(drop)
     }
 
     /// Waits until every event appended so far is written to the file (not
@@ -392,9 +432,31 @@ impl FirstFailure {
     }
 }
 
+/// What signs each line: the key, the run id and the last line's MAC.
+struct Chain {
+    key: JournalKey,
+    run_id: String,
+    previous: [u8; 32],
+}
+
+impl Chain {
+    /// Replaces the closing `}` of the line in `line` (one JSON object,
+    /// nothing after it) with its `mac` member and the brace, then a newline.
+    fn sign(&mut self, line: &mut Vec<u8>, start: usize) {
+        let mac = self
+            .key
+            .line_mac(&self.run_id, &self.previous, &line[start..]);
+        line.pop();
+        auth::push_mac(line, &mac);
+        line.push(b'\n');
+        self.previous = mac;
+    }
+}
+
 /// The writer thread's side of a journal.
 struct Writer {
     file: File,
+    chain: Chain,
     failure: Arc<FirstFailure>,
     /// Lines serialised but not yet written.
     batch: Vec<u8>,
@@ -474,7 +536,7 @@ impl Writer {
         };
         let start = self.batch.len();
         match serde_json::to_writer(&mut self.batch, &record) {
-            Ok(()) => self.batch.push(b'\n'),
+            Ok(()) => self.chain.sign(&mut self.batch, start),
             Err(error) => {
                 self.batch.truncate(start);
                 self.failure.set(&error.into());
@@ -495,7 +557,10 @@ impl Writer {
         .map_err(serde_json::Error::io)
         .and_then(|()| result.write_json(&mut self.batch));
         match encoded {
-            Ok(()) => self.batch.extend_from_slice(b"}}\n"),
+            Ok(()) => {
+                self.batch.extend_from_slice(b"}}");
+                self.chain.sign(&mut self.batch, start);
+            }
             Err(error) => {
                 self.batch.truncate(start);
                 self.failure.set(&error.into());
@@ -532,6 +597,11 @@ impl Writer {
 /// Writes `value` as indented JSON to `path` through a temporary file in the
 /// same folder and a rename, then syncs the folder so the rename is durable.
 pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<(), JournalError> {
+    write_json_hashed(path, value).map(drop)
+}
+
+/// [`write_json_atomic`], returning the SHA-256 of the bytes written (hex).
+fn write_json_hashed(path: &Path, value: &impl Serialize) -> Result<String, JournalError> {
     let write_error = |source| JournalError::Write {
         path: path.to_owned(),
         source,
@@ -542,13 +612,17 @@ pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<(), Jour
         .unwrap_or_default();
     let temp = path.with_file_name(format!(".{name}.tmp"));
     // Streamed: a large result is never held as one string.
+    let mut hasher = Sha256::new();
     let written = File::create(&temp).and_then(|file| {
-        let mut out = io::BufWriter::new(file);
+        let mut out = io::BufWriter::new(Hashing {
+            inner: file,
+            hasher: &mut hasher,
+        });
         serde_json::to_writer_pretty(&mut out, value)
             .map_err(io::Error::from)
             .and_then(|()| out.write_all(b"\n"))
             .and_then(|()| out.into_inner().map_err(io::IntoInnerError::into_error))
-            .and_then(|file| file.sync_all())
+            .and_then(|hashing| hashing.inner.sync_all())
     });
     if let Err(error) = written {
         // Best effort: a leftover temporary file is only clutter.
@@ -562,5 +636,23 @@ pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<(), Jour
             let _ = folder.sync_all();
         }
     }
-    Ok(())
+    Ok(auth::hex(&hasher.finalize()))
+}
+
+/// A writer that hashes what passes through it.
+struct Hashing<'a, W> {
+    inner: W,
+    hasher: &'a mut Sha256,
+}
+
+impl<W: Write> Write for Hashing<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }

@@ -122,7 +122,7 @@ fn a_model_cannot_turn_the_shell_on_for_the_next_run() {
                     "bash",
                     json!({
                         "success": false,
-                        "error": "shell access is disabled; the operator can enable it with --allow-shell"
+                        "error": "shell access is disabled; only the operator can enable it"
                     }),
                 )),
                 json!([{"text": "4"}]),
