@@ -5,12 +5,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::config::ClientConfig;
 use crate::decode::decode_response;
-use crate::error::{ApiError, Error, TimeoutPhase};
+use crate::error::{ApiError, Error, ReplyPart, TimeoutPhase};
 use crate::limiter::RateLimiter;
 use crate::retry::{Decision, RetryEvent, SharedRetryObserver, decide};
 use crate::stream::ResponseStream;
@@ -145,11 +146,13 @@ impl Client {
                 api.retry_after = retry_after;
                 return Err(self.scrub(Error::Api(Box::new(api))));
             }
+            let config = &self.shared.config;
             let mut stream = ResponseStream::new(
                 response,
-                self.shared.config.timeouts.stream_idle,
-                self.shared.config.base_url.clone(),
-            );
+                config.timeouts,
+                config.limits,
+                config.base_url.clone(),
+            )?;
             stream.prime().await?;
             Ok(stream)
         })
@@ -264,11 +267,30 @@ impl Client {
         Ok((status, retry_after, body))
     }
 
+    /// Reads a whole body, stopping with [`Error::TooLarge`] as soon as it
+    /// (or its announced `Content-Length`) exceeds the unary limit.
     async fn read_body(&self, response: reqwest::Response) -> Result<bytes::Bytes, Error> {
-        response
-            .bytes()
-            .await
-            .map_err(|error| self.transport_error(&error))
+        let limit = self.shared.config.limits.max_body_bytes;
+        let too_large = || Error::TooLarge {
+            part: ReplyPart::Body,
+            limit,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
+            return Err(too_large());
+        }
+        let mut body = bytes::BytesMut::new();
+        let mut chunks = response.bytes_stream();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|error| self.transport_error(&error))?;
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> Error {

@@ -68,8 +68,13 @@ pub struct Timeouts {
     /// From sending a request to its response headers (and, for unary
     /// calls, the whole body).
     pub request: Option<Duration>,
-    /// Between two chunks of a stream.
+    /// Between two decoded chunks of a stream. Bytes that do not complete a
+    /// chunk do not reset it, so a server trickling one byte at a time
+    /// cannot keep a stream open.
     pub stream_idle: Option<Duration>,
+    /// The whole of a stream, from its response headers to its last chunk,
+    /// however steadily chunks arrive.
+    pub stream_total: Option<Duration>,
     /// How long an idle pooled connection is kept; `None` keeps it until the
     /// server closes it.
     pub pool_idle: Option<Duration>,
@@ -81,6 +86,7 @@ impl Default for Timeouts {
             connect: Some(Duration::from_secs(10)),
             request: Some(Duration::from_secs(300)),
             stream_idle: Some(Duration::from_secs(120)),
+            stream_total: Some(Duration::from_secs(15 * 60)),
             pool_idle: Some(Duration::from_secs(90)),
         }
     }
@@ -98,10 +104,40 @@ impl Timeouts {
             connect: None,
             request: None,
             stream_idle: None,
+            stream_total: None,
             pool_idle: None,
         }
     }
 }
+
+/// The most a reply may hold. Enforced while reading: a body is never
+/// buffered beyond its limit, and a `Content-Length` over the limit is
+/// refused before any of the body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyLimits {
+    /// A unary (`generateContent`, `countTokens`, error) body, in bytes.
+    pub max_body_bytes: u64,
+    /// A whole `streamGenerateContent` reply, in bytes.
+    pub max_stream_bytes: u64,
+    /// One event of a stream (or a bare JSON object in it), in bytes.
+    pub max_event_bytes: u64,
+}
+
+impl Default for ReplyLimits {
+    /// 32 MiB for a unary body, 64 MiB for a stream, 16 MiB for one event:
+    /// far above the largest real reply (65,536 output tokens are well under
+    /// 1 MiB of text; inline images are a few MiB), far below what would
+    /// exhaust memory.
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 32 * MIB,
+            max_stream_bytes: 64 * MIB,
+            max_event_bytes: 16 * MIB,
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
 
 /// Everything a [`Client`](crate::Client) is built from.
 ///
@@ -124,6 +160,8 @@ pub struct ClientConfig {
     pub timeouts: Timeouts,
     /// Retry settings.
     pub retry: RetryPolicy,
+    /// Size limits of replies.
+    pub limits: ReplyLimits,
     /// Optional limit of requests started per minute, shared by all clones.
     pub requests_per_minute: Option<u32>,
 }
@@ -136,6 +174,7 @@ impl Default for ClientConfig {
             api_version: "v1beta".to_owned(),
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
+            limits: ReplyLimits::default(),
             requests_per_minute: None,
         }
     }

@@ -43,9 +43,9 @@ mod types;
 
 pub use accumulate::StreamAccumulator;
 pub use client::Client;
-pub use config::{ApiKey, ClientConfig, DEFAULT_BASE_URL, Timeouts, env};
+pub use config::{ApiKey, ClientConfig, DEFAULT_BASE_URL, ReplyLimits, Timeouts, env};
 pub use decode::{RecordedBody, RecordedStream, decode_recorded, decode_response};
-pub use error::{ApiError, Error, ErrorDetail, ErrorKind, TimeoutPhase, parse_duration};
+pub use error::{ApiError, Error, ErrorDetail, ErrorKind, ReplyPart, TimeoutPhase, parse_duration};
 pub use retry::{RetryEvent, RetryObserver, RetryPolicy, SharedRetryObserver};
 pub use sse::{SseDecoder, SseFrame, TruncatedStream};
 pub use stream::ResponseStream;

@@ -78,6 +78,11 @@ impl SseDecoder {
         frames
     }
 
+    /// Bytes held for the event (or bare JSON object) not yet complete.
+    pub fn pending_bytes(&self) -> usize {
+        self.line.len() + self.data.as_ref().map_or(0, String::len) + self.bare.len()
+    }
+
     /// How many bytes the decoder has examined so far, counting every pass
     /// over the same byte. Exposed so tests can check that decoding stays
     /// linear in the size of the body.
