@@ -115,7 +115,11 @@ fn lived_in_folder() -> tempfile::TempDir {
 /// Runs `args` (with `env`) and checks: exit 2, one line on stderr that
 /// contains `says`, and every file that was there is still there, unchanged.
 fn refuses(args: &[&str], env: &[(&str, &str)], says: &str) {
-    let folder = lived_in_folder();
+    refuses_in(lived_in_folder(), args, env, says);
+}
+
+/// [`refuses`] in a prepared folder.
+fn refuses_in(folder: tempfile::TempDir, args: &[&str], env: &[(&str, &str)], says: &str) {
     let before = snapshot(folder.path());
     let mut command = agent_fork(folder.path());
     command.args(args);
@@ -144,6 +148,34 @@ fn refuses(args: &[&str], env: &[(&str, &str)], says: &str) {
             path.display()
         );
     }
+}
+
+/// A 100,000-step dependency chain used to overflow the stack (exit 134);
+/// now it is refused like any other bad plan file.
+#[test]
+fn a_100_000_step_plan_chain_is_refused_without_a_crash() {
+    let folder = lived_in_folder();
+    let steps: Vec<Value> = (0..100_000)
+        .map(|i| {
+            let depends_on: Vec<String> = if i == 0 {
+                Vec::new()
+            } else {
+                vec![format!("s{}", i - 1)]
+            };
+            json!({"step_id": format!("s{i}"), "agent_type": "general", "task": format!("step {i}"), "depends_on": depends_on})
+        })
+        .collect();
+    let plan = json!({"analysis": "a long chain", "steps": steps});
+    std::fs::write(folder.path().join("chain.json"), plan.to_string()).unwrap();
+    refuses_in(
+        folder,
+        &["plan", "--plan", "chain.json"],
+        &[
+            ("GEMINI_API_KEY", SECRET),
+            ("GOOGLE_GEMINI_BASE_URL", "http://127.0.0.1:9"),
+        ],
+        "at most 1000",
+    );
 }
 
 #[test]
