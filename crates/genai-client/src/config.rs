@@ -147,7 +147,7 @@ const MIB: u64 = 1024 * 1024;
 /// assert_eq!(config.base_url, "http://127.0.0.1:8080");
 /// assert!(config.api_key.is_none());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// The API key; calls go out without one when `None` (fine for a
     /// loopback fixture server, refused by Gemini).
@@ -164,6 +164,25 @@ pub struct ClientConfig {
     pub limits: ReplyLimits,
     /// Optional limit of requests started per minute, shared by all clones.
     pub requests_per_minute: Option<u32>,
+    /// Further secrets to scrub from errors and to hand to callers through
+    /// [`Client::redactor`](crate::Client::redactor), though not sent: e.g.
+    /// the user's key while a session is replayed without it.
+    pub extra_secrets: Vec<ApiKey>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("api_key", &self.api_key)
+            .field("base_url", &crate::redact::display_url(&self.base_url))
+            .field("api_version", &self.api_version)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("limits", &self.limits)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("extra_secrets", &self.extra_secrets.len())
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {
@@ -176,6 +195,7 @@ impl Default for ClientConfig {
             retry: RetryPolicy::default(),
             limits: ReplyLimits::default(),
             requests_per_minute: None,
+            extra_secrets: Vec::new(),
         }
     }
 }
@@ -206,6 +226,11 @@ impl ClientConfig {
     pub fn with_api_key(mut self, key: Option<ApiKey>) -> Self {
         self.api_key = key;
         self
+    }
+
+    /// The base URL as it may be shown: without its userinfo.
+    pub fn display_base_url(&self) -> String {
+        crate::redact::display_url(&self.base_url)
     }
 
     /// True when the base URL is the public Gemini endpoint.

@@ -407,14 +407,11 @@ impl ApiError {
         }
     }
 
-    /// Replaces every occurrence of `secret` in the message and details.
-    pub(crate) fn scrub(&mut self, secret: &str) {
-        if secret.is_empty() {
-            return;
-        }
-        self.message = self.message.replace(secret, "[REDACTED]");
+    /// Replaces every secret `redactor` knows in the message and details.
+    pub(crate) fn scrub(&mut self, redactor: &crate::redact::Redactor) {
+        self.message = redactor.redact(&self.message).into_owned();
         for detail in &mut self.details {
-            detail.scrub(secret);
+            detail.scrub(redactor);
         }
     }
 }
@@ -494,18 +491,15 @@ impl ErrorDetail {
         }
     }
 
-    fn scrub(&mut self, secret: &str) {
-        let clean = |text: &mut String| *text = text.replace(secret, "[REDACTED]");
+    fn scrub(&mut self, redactor: &crate::redact::Redactor) {
+        let clean = |text: &mut String| *text = redactor.redact(text).into_owned();
         match self {
             ErrorDetail::LocalizedMessage { message } => clean(message),
             ErrorDetail::DebugInfo { detail } => clean(detail),
             ErrorDetail::Other(value) => {
-                let text = value.to_string();
-                if text.contains(secret) {
-                    *value = serde_json::from_str(&text.replace(secret, "[REDACTED]"))
-                        .unwrap_or(Value::Null);
-                }
+                redactor.redact_value(value);
             }
+            ErrorDetail::Help { links } => links.iter_mut().for_each(clean),
             _ => {}
         }
     }

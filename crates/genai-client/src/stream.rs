@@ -10,10 +10,11 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use crate::accumulate::StreamAccumulator;
-use crate::client::check_blocked;
+use crate::client::{check_blocked, scrub_error};
 use crate::config::{ReplyLimits, Timeouts};
 use crate::decode::decode_frame;
 use crate::error::{Error, ReplyPart, TimeoutPhase};
+use crate::redact::Redactor;
 use crate::sse::SseDecoder;
 use crate::types::response::GenerateContentResponse;
 
@@ -40,6 +41,7 @@ pub struct ResponseStream {
     /// Body bytes received so far.
     received: u64,
     base_url: String,
+    redactor: Redactor,
     body_done: bool,
     failed: bool,
 }
@@ -60,6 +62,7 @@ impl ResponseStream {
         timeouts: Timeouts,
         limits: ReplyLimits,
         base_url: String,
+        redactor: Redactor,
     ) -> Result<Self, Error> {
         if response
             .content_length()
@@ -81,6 +84,7 @@ impl ResponseStream {
             limits,
             received: 0,
             base_url,
+            redactor,
             body_done: false,
             failed: false,
         })
@@ -146,8 +150,14 @@ impl ResponseStream {
         }
     }
 
-    /// The next chunk; `None` once the stream has ended.
+    /// The next chunk; `None` once the stream has ended. Errors are
+    /// scrubbed of the client's secrets.
     pub async fn next(&mut self) -> Option<Result<GenerateContentResponse, Error>> {
+        let item = self.next_raw().await?;
+        Some(item.map_err(|error| scrub_error(&self.redactor, error)))
+    }
+
+    async fn next_raw(&mut self) -> Option<Result<GenerateContentResponse, Error>> {
         loop {
             if let Some(item) = self.pending.pop_front() {
                 if item.is_err() {

@@ -424,3 +424,58 @@ async fn the_key_is_sent_as_a_header_and_never_shown() {
     }
     assert!(error.to_string().contains("[REDACTED]"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn base_url_userinfo_never_shows_in_errors_or_debug_output() {
+    let password = "hunter2-PASSWORD-9f8e";
+    let echo = format!(
+        r#"{{"error":{{"code":401,"message":"bad credentials agent:{password}","status":"UNAUTHENTICATED"}}}}"#
+    );
+    let server = ScriptedServer::start(vec![Reply::Whole {
+        status: 401,
+        body: echo,
+    }])
+    .await;
+    let with_userinfo = |base: &str| base.replace("http://", &format!("http://agent:{password}@"));
+    let one_try = || ClientConfig {
+        timeouts: Timeouts::none(),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::default()
+    };
+    // The server echoes the password back.
+    let client = Client::new(one_try().with_base_url(&with_userinfo(&server.base_url))).unwrap();
+    let echoed = client.generate_content("m", &request()).await.unwrap_err();
+    // Nothing listens on port 9: a transport error names the base URL.
+    let closed =
+        Client::new(one_try().with_base_url(&with_userinfo("http://127.0.0.1:9"))).unwrap();
+    let unreachable = closed.generate_content("m", &request()).await.unwrap_err();
+    assert!(
+        unreachable.to_string().contains("127.0.0.1:9"),
+        "{unreachable}"
+    );
+    for shown in [
+        echoed.to_string(),
+        format!("{echoed:?}"),
+        unreachable.to_string(),
+        format!("{unreachable:?}"),
+        format!("{client:?}"),
+        format!("{:?}", client.config()),
+        client.config().display_base_url(),
+    ] {
+        assert!(
+            !shown.contains(password),
+            "the password leaked into: {shown}"
+        );
+        assert!(
+            !shown.contains("agent:"),
+            "the userinfo leaked into: {shown}"
+        );
+    }
+    assert_eq!(
+        client.redactor().redact(&format!("x {password} y")),
+        "x [REDACTED] y"
+    );
+}
