@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use agent_core::workspace::{Workspace, WorkspaceOptions};
 use agent_core::{
-    BuiltinAgent, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
+    BuiltinAgent, EventSink, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
     MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES,
 };
 use cassette::{
     BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
     ServerOptions,
 };
-use genai_client::{Client, ClientConfig, RetryPolicy, Timeouts};
+use genai_client::{ApiKey, Client, ClientConfig, RetryPolicy, Timeouts};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -348,4 +348,56 @@ async fn sixty_four_big_reads_are_cut_to_fit_the_request_budget() {
         let note = response["response"]["cut"].as_str().expect("a cut note");
         assert!(note.contains("bytes were cut"), "{note}");
     }
+}
+
+/// A model that reads a file holding the API key (and passes the key back
+/// as an argument): the key reaches neither the request sent to the model
+/// nor any event.
+#[tokio::test]
+async fn a_tool_result_that_echoes_the_key_is_redacted_everywhere() {
+    let key = "fake-key-ECHOCHECK-41c9e7a2";
+    let site = site();
+    std::fs::write(site.root.join(".env"), format!("GEMINI_API_KEY={key}\n")).unwrap();
+    let calls = json!([
+        call("read_file", json!({"path": ".env"})),
+        call("search_files", json!({"pattern": key}))
+    ]);
+    let mut cassette = Cassette::authored("echo", "built in code by the hostile-model tests");
+    cassette.interactions = vec![
+        at_turn(1, reply(calls)),
+        at_turn(3, reply(json!([{"text": "done"}]))),
+    ];
+    let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
+        .await
+        .unwrap();
+    let config = ClientConfig {
+        timeouts: Timeouts::none(),
+        retry: RetryPolicy::none(),
+        ..ClientConfig::default()
+    }
+    .with_base_url(&server.base_url())
+    .with_api_key(ApiKey::new(key));
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let workspace = Workspace::open(&site.root, WorkspaceOptions::default()).unwrap();
+    let forker = Forker::new(Client::new(config).unwrap())
+        .with_workspace(Arc::new(workspace))
+        .with_events(EventSink::new(move |event| {
+            seen.lock().unwrap().push(format!("{event:?}"));
+        }));
+    let request = ForkRequest::new("Show me the settings.", BuiltinAgent::General.profile());
+    let result = forker.run(request, &CancellationToken::new()).await;
+    assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
+
+    let responses = responses_sent(&server, 3);
+    assert_eq!(responses.len(), 2);
+    let sent = serde_json::to_string(&responses).unwrap();
+    assert!(!sent.contains(key), "the key went to the model: {sent}");
+    assert!(sent.contains("[REDACTED]"), "{sent}");
+    let events = events.lock().unwrap();
+    assert!(events.iter().any(|event| event.contains("ToolCall")));
+    for event in events.iter() {
+        assert!(!event.contains(key), "the key is in an event: {event}");
+    }
+    assert!(!format!("{result:?}").contains(key));
 }

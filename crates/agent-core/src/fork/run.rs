@@ -239,14 +239,20 @@ impl Forker {
 
     async fn run_call(&self, fork_id: &ForkId, call: &FunctionCall) -> ToolRun {
         let args = call.args_or_empty();
+        // The key (or any secret the client knows) never leaves a tool:
+        // not into events, not back to the model.
+        let redactor = self.client.redactor();
+        let mut shown_args = args.clone();
+        redactor.redact_value(&mut shown_args);
         self.events.emit(Event::ToolCall {
             fork_id: fork_id.clone(),
             name: call.name.clone(),
-            args: args.clone(),
+            args: shown_args,
         });
         let run = match &self.workspace {
             Some(workspace) => {
-                let outcome = workspace.call(&call.name, &args).await;
+                let mut outcome = workspace.call(&call.name, &args).await;
+                redactor.redact_value(&mut outcome.value);
                 ToolRun {
                     ok: outcome.ok,
                     value: outcome.value,
