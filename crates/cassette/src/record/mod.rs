@@ -3,7 +3,7 @@
 //! captures the exchange into a redacted, `recorded` cassette.
 
 mod capture;
-mod redact;
+pub(crate) mod redact;
 
 use std::fmt;
 use std::io;
@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{self, HeaderMap, HeaderName};
+use hyper::header::{self, HeaderName};
 use hyper::{Request, Response};
 use serde_json::json;
 
@@ -19,6 +19,7 @@ use crate::format::{Cassette, Interaction, Provenance};
 use crate::net::{Body, ConnReset, Listener, parse_query};
 use crate::server::json_response;
 use capture::{Capture, Exchange};
+use redact::secrets_in;
 
 /// A loopback proxy that records what passes through it.
 ///
@@ -269,30 +270,4 @@ async fn forward(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response
     response
         .body(StreamBody::new(stream).boxed_unsync())
         .map_err(io::Error::other)
-}
-
-/// API keys present in the request: `x-goog-api-key`, a bearer token in
-/// `authorization`, and `key=` in the query.
-fn secrets_in(headers: &HeaderMap, query: &str) -> Vec<String> {
-    let mut secrets = Vec::new();
-    if let Some(key) = headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()) {
-        secrets.push(key.trim().to_owned());
-    }
-    if let Some(auth) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let token = auth.trim();
-        secrets.push(token.to_owned());
-        if let Some((_, rest)) = token.split_once(' ') {
-            secrets.push(rest.trim().to_owned());
-        }
-    }
-    for (key, value) in parse_query(query) {
-        if key == "key" {
-            secrets.push(value);
-        }
-    }
-    secrets.retain(|s| !s.is_empty());
-    secrets
 }
