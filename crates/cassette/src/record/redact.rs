@@ -65,6 +65,18 @@ fn redact_key_shapes(text: &str) -> String {
     out
 }
 
+/// `url` with its userinfo (`user:password@`) replaced, for messages.
+pub(crate) fn without_userinfo(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    match authority.rsplit_once('@') {
+        Some((userinfo, _)) if !userinfo.is_empty() => {
+            url.replacen(&format!("{userinfo}@"), &format!("{REDACTED}@"), 1)
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Secrets present in a request: `x-goog-api-key`, `x-api-key`, the
 /// credentials of `authorization` and `proxy-authorization` (whole and
 /// after the scheme), `cookie`, and `key=` in the query.
