@@ -222,6 +222,32 @@ impl ClientConfig {
         self
     }
 
+    /// Points the client at `url` (a local recording proxy or replay
+    /// server) while keeping the secrets of the current base URL's userinfo
+    /// in [`extra_secrets`](Self::extra_secrets), so that anything echoing
+    /// them (an upstream behind the proxy) is still scrubbed.
+    pub fn redirect_to(mut self, url: &str) -> Self {
+        let old = crate::redact::Redactor::for_config(&ClientConfig {
+            api_key: None,
+            extra_secrets: Vec::new(),
+            ..self.clone()
+        });
+        self.extra_secrets.extend(
+            old.secrets()
+                .iter()
+                .filter_map(|secret| ApiKey::new(secret)),
+        );
+        self.with_base_url(url)
+    }
+
+    /// The key moves to [`extra_secrets`](Self::extra_secrets): no longer
+    /// sent, still scrubbed (a replayed session needs no key, but a tool may
+    /// still read the user's key from a file).
+    pub fn keep_key_unsent(mut self) -> Self {
+        self.extra_secrets.extend(self.api_key.take());
+        self
+    }
+
     /// Replaces the key.
     pub fn with_api_key(mut self, key: Option<ApiKey>) -> Self {
         self.api_key = key;

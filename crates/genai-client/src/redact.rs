@@ -67,6 +67,11 @@ impl Redactor {
         self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 
+    /// The secrets, longest first.
+    pub(crate) fn secrets(&self) -> &[String] {
+        &self.secrets
+    }
+
     /// True when there is nothing to redact.
     pub fn is_empty(&self) -> bool {
         self.secrets.is_empty()
