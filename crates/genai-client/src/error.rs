@@ -128,11 +128,9 @@ impl TimeoutPhase {
     /// What the user can do, as a suffix of the error line.
     fn hint(self) -> &'static str {
         match self {
-            Self::StreamIdle => {
-                " (the server stopped sending chunks; try again, the client's stream_idle timeout bounds the wait)"
-            }
+            Self::StreamIdle => " (Gemini stopped sending the answer; try again)",
             Self::StreamTotal => {
-                " (the reply streamed for longer than the client's stream_total timeout allows; ask for a shorter answer)"
+                " (the answer streamed for too long; ask for a shorter answer or try again)"
             }
             Self::Connect | Self::Request => "",
         }
