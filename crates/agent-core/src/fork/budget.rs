@@ -78,10 +78,8 @@ fn longest_string(value: &Value) -> Option<String> {
     let mut stack = vec![(String::new(), value)];
     while let Some((pointer, value)) = stack.pop() {
         match value {
-            Value::String(text) => {
-                if best.as_ref().is_none_or(|(len, _)| text.len() > *len) {
-                    best = Some((text.len(), pointer));
-                }
+            Value::String(text) if best.as_ref().is_none_or(|(len, _)| text.len() > *len) => {
+                best = Some((text.len(), pointer));
             }
             Value::Array(items) => stack.extend(
                 items
