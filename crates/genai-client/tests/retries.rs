@@ -479,3 +479,46 @@ async fn base_url_userinfo_never_shows_in_errors_or_debug_output() {
         "x [REDACTED] y"
     );
 }
+
+/// A body whose `Content-Length` is over the limit is refused with
+/// `TooLarge`, and not retried: the same request would most likely get the
+/// same answer.
+#[tokio::test(start_paused = true)]
+async fn an_oversized_body_is_too_large_and_not_retried() {
+    let padded = OK_BODY.replace("\"ok\"", &format!("\"{}\"", "x".repeat(4096)));
+    let server = ScriptedServer::start(vec![
+        Reply::Whole {
+            status: 200,
+            body: padded,
+        },
+        Reply::Whole {
+            status: 200,
+            body: OK_BODY.into(),
+        },
+    ])
+    .await;
+    let config = ClientConfig {
+        retry: seeded(),
+        timeouts: Timeouts::none(),
+        limits: genai_client::ReplyLimits {
+            max_body_bytes: 1024,
+            ..genai_client::ReplyLimits::default()
+        },
+        ..ClientConfig::default()
+    }
+    .with_base_url(&server.base_url);
+    let client = Client::new(config).unwrap();
+    let error = client.generate_content("m", &request()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::TooLarge {
+                part: genai_client::ReplyPart::Body,
+                limit: 1024
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("1 KiB"), "{error}");
+    assert_eq!(server.request_count(), 1);
+}
