@@ -80,7 +80,7 @@ impl Session {
                     .map_err(|error| {
                         Failure::usage(format!("cannot start the recorder: {error}"))
                     })?;
-                config = config.with_base_url(&proxy.base_url());
+                config = config.redirect_to(&proxy.base_url());
                 Backend::Record {
                     proxy,
                     path: path.clone(),
@@ -94,6 +94,7 @@ impl Session {
     /// Ends the session: a replay must have used its cassette exactly; a
     /// recording is written to its file. Returns a notice line to show.
     pub(crate) async fn finish(self, command: &str) -> Result<Option<String>> {
+        let redactor = self.client.redactor().clone();
         match self.backend {
             Backend::Live => Ok(None),
             Backend::Replay { server, path } => {
@@ -104,8 +105,8 @@ impl Session {
                     Err(report) => Err(Failure::work(format!(
                         "the run did not match the cassette {}: {}",
                         path.display(),
-                        report
-                            .to_string()
+                        redactor
+                            .redact(&report.to_string())
                             .split_whitespace()
                             .collect::<Vec<_>>()
                             .join(" ")
@@ -137,10 +138,11 @@ async fn replay(cassette: Cassette, path: PathBuf, config: &mut ClientConfig) ->
     let server = FixtureServer::start(vec![cassette], ServerOptions::default())
         .await
         .map_err(|error| Failure::usage(format!("cannot start the replay server: {error}")))?;
+    // The key is not sent to a replay, but stays known so it is scrubbed.
     *config = config
         .clone()
-        .with_base_url(&server.base_url())
-        .with_api_key(None);
+        .redirect_to(&server.base_url())
+        .keep_key_unsent();
     Ok(Backend::Replay { server, path })
 }
 

@@ -106,7 +106,11 @@ fn lived_in_folder() -> tempfile::TempDir {
 /// Runs `args` (with `env`) and checks: exit 2, one line on stderr that
 /// contains `says`, and every file that was there is still there, unchanged.
 fn refuses(args: &[&str], env: &[(&str, &str)], says: &str) {
-    let folder = lived_in_folder();
+    refuses_in(lived_in_folder(), args, env, says);
+}
+
+/// [`refuses`] in a prepared folder.
+fn refuses_in(folder: tempfile::TempDir, args: &[&str], env: &[(&str, &str)], says: &str) {
     let before = snapshot(folder.path());
     let mut command = agent_fork(folder.path());
     command.args(args);
@@ -135,6 +139,34 @@ fn refuses(args: &[&str], env: &[(&str, &str)], says: &str) {
             path.display()
         );
     }
+}
+
+/// A 100,000-step dependency chain used to overflow the stack (exit 134);
+/// now it is refused like any other bad plan file.
+#[test]
+fn a_100_000_step_plan_chain_is_refused_without_a_crash() {
+    let folder = lived_in_folder();
+    let steps: Vec<Value> = (0..100_000)
+        .map(|i| {
+            let depends_on: Vec<String> = if i == 0 {
+                Vec::new()
+            } else {
+                vec![format!("s{}", i - 1)]
+            };
+            json!({"step_id": format!("s{i}"), "agent_type": "general", "task": format!("step {i}"), "depends_on": depends_on})
+        })
+        .collect();
+    let plan = json!({"analysis": "a long chain", "steps": steps});
+    std::fs::write(folder.path().join("chain.json"), plan.to_string()).unwrap();
+    refuses_in(
+        folder,
+        &["plan", "--plan", "chain.json"],
+        &[
+            ("GEMINI_API_KEY", SECRET),
+            ("GOOGLE_GEMINI_BASE_URL", "http://127.0.0.1:9"),
+        ],
+        "at most 1000",
+    );
 }
 
 #[test]
@@ -524,6 +556,139 @@ async fn the_key_is_in_no_file_the_tool_wrote_and_in_none_of_its_output() {
     assert!(files.keys().any(|path| path.ends_with("results.jsonl")));
     assert!(files.keys().any(|path| path.ends_with("journal.jsonl")));
     for (path, bytes) in files {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET),
+            "the key is in {}",
+            path.display()
+        );
+    }
+}
+
+/// `GOOGLE_GEMINI_BASE_URL=http://user:password@host`: the password is in
+/// no error, no `config` output, no recorded cassette, no file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn base_url_userinfo_is_in_no_file_and_in_none_of_the_output() {
+    const PASSWORD: &str = "hunter2-USERINFOCHECK-c4e8";
+    let mut cassette = Cassette::authored("userinfo", "stand-in for the userinfo test");
+    cassette.interactions = vec![
+        stream_interaction("Say hello.", "Hello."),
+        // A server that echoes the credentials back in an error.
+        Interaction::new(
+            RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+                .with_body(containing("Echo my password.")),
+            ResponseSpec::json(json!({"error": {"code": 401, "status": "UNAUTHENTICATED",
+                "message": format!("bad credentials agent:{PASSWORD}")}}))
+            .with_status(401),
+        )
+        .repeatable(),
+    ];
+    let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let root = folder.path();
+    let userinfo = |base: &str| base.replace("http://", &format!("http://agent:{PASSWORD}@"));
+    let live = userinfo(&server.base_url());
+    // Nothing listens on port 9: the connection error names the base URL.
+    let closed = userinfo("http://127.0.0.1:9");
+    let runs: Vec<(&str, Vec<&str>)> = vec![
+        (&live, vec!["fork", "Say hello."]),
+        (
+            &live,
+            vec!["--record", "recorded.json", "fork", "Say hello."],
+        ),
+        (&live, vec!["fork", "Echo my password."]),
+        (
+            &live,
+            vec!["--record", "echo.json", "fork", "Echo my password."],
+        ),
+        (&closed, vec!["fork", "Say hello."]),
+        (&live, vec!["config"]),
+        (&live, vec!["--json", "config"]),
+    ];
+    for (base_url, args) in &runs {
+        let output = agent_fork(root)
+            .env("GEMINI_API_KEY", SECRET)
+            .env("GOOGLE_GEMINI_BASE_URL", base_url)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.code().is_some(), "{args:?} crashed");
+        for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                !text.contains(PASSWORD),
+                "{args:?} printed the password on {stream}: {text}"
+            );
+        }
+    }
+    let files = snapshot(root);
+    assert!(files.keys().any(|path| path.ends_with("recorded.json")));
+    for (path, bytes) in files {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(PASSWORD),
+            "the password is in {}",
+            path.display()
+        );
+    }
+}
+
+/// A replayed model reads a file holding the user's key, and the next
+/// request then matches nothing: neither the request nor the mismatch
+/// notice shows the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_tool_result_echoing_the_key_shows_it_nowhere() {
+    let folder = tempfile::tempdir().unwrap();
+    let root = folder.path();
+    std::fs::write(
+        root.join("settings.txt"),
+        format!("GEMINI_API_KEY={SECRET}\n"),
+    )
+    .unwrap();
+    let turn = |turns: usize| {
+        RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+            .with_query("alt", "sse")
+            .with_body(BodyMatcher::KeyFields(KeyFields {
+                turns: Some(turns),
+                ..KeyFields::default()
+            }))
+    };
+    let read = json!({
+        "candidates": [{"content": {"role": "model", "parts": [
+            {"functionCall": {"name": "read_file", "args": {"path": "settings.txt"}}}
+        ]}, "finishReason": "STOP", "index": 0}],
+        "modelVersion": "gemini-2.5-flash"
+    });
+    let mut cassette = Cassette::authored("echo", "authored: a model reading the key");
+    cassette.interactions = vec![
+        Interaction::new(turn(1), ResponseSpec::sse(vec![SseEvent::new(read)])),
+        // Expects a different conversation, so the follow-up is a mismatch
+        // whose report diffs the whole request body.
+        Interaction::new(
+            RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+                .with_query("alt", "sse")
+                .with_body(BodyMatcher::Exact(json!({"contents": [
+                    {"role": "user", "parts": [{"text": "Show me the settings."}]}
+                ]}))),
+            ResponseSpec::sse(vec![SseEvent::new(reply("x"))]),
+        ),
+    ];
+    cassette.save(root.join("echo.json")).unwrap();
+    let output = agent_fork(root)
+        .env("GEMINI_API_KEY", SECRET)
+        .args(["--replay", "echo.json", "fork", "Show me the settings."])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("did not match"), "{stderr}");
+    for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains(SECRET), "the key is on {stream}: {text}");
+    }
+    for (path, bytes) in snapshot(root) {
+        if path.ends_with("settings.txt") {
+            continue;
+        }
         assert!(
             !String::from_utf8_lossy(&bytes).contains(SECRET),
             "the key is in {}",

@@ -32,7 +32,8 @@ pub mod workspace;
 pub use agent::{AgentCatalog, AgentOverrides, AgentProfile, BuiltinAgent, CatalogError};
 pub use events::{Event, EventSink};
 pub use fork::{
-    ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN, TurnRecord,
+    ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
+    MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES, TurnRecord,
 };
 pub use ids::{ForkId, SwarmId};
 pub use summarizer::{

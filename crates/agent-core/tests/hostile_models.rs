@@ -8,12 +8,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use agent_core::workspace::{Workspace, WorkspaceOptions};
-use agent_core::{BuiltinAgent, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN};
+use agent_core::{
+    BuiltinAgent, EventSink, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
+    MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES,
+};
 use cassette::{
     BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
     ServerOptions,
 };
-use genai_client::{Client, ClientConfig, RetryPolicy, Timeouts};
+use genai_client::{ApiKey, Client, ClientConfig, RetryPolicy, Timeouts};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -206,7 +209,8 @@ async fn escaping_paths_are_refused_and_nothing_outside_is_touched() {
 #[tokio::test]
 async fn an_enormous_argument_is_refused_without_writing() {
     let site = site();
-    let huge = "A".repeat(50 * 1024 * 1024);
+    // Under the client's 32 MiB reply limit, far over the 5 MiB write limit.
+    let huge = "A".repeat(30 * 1024 * 1024);
     let calls = json!([call(
         "create_file",
         json!({"path": "huge.txt", "content": huge})
@@ -295,4 +299,105 @@ async fn a_model_that_always_calls_a_tool_stops_at_the_turn_limit() {
         5,
         "no tool runs after the last turn"
     );
+}
+
+/// A model that asks for 64 big reads in one turn: each result is cut to
+/// its own cap, the follow-up request stays within the request cap, and
+/// every cut result tells the model how much was cut.
+#[tokio::test]
+async fn sixty_four_big_reads_are_cut_to_fit_the_request_budget() {
+    let site = site();
+    // 1 MiB each (the read limit), made of characters JSON must escape, so
+    // each result is about 2 MiB as JSON.
+    let content = "\"\\\n".repeat(1024 * 1024 / 3);
+    for i in 0..64 {
+        std::fs::write(site.root.join(format!("big{i}.txt")), &content).unwrap();
+    }
+    let reads: Vec<Value> = (0..64)
+        .map(|i| call("read_file", json!({"path": format!("big{i}.txt")})))
+        .collect();
+    let interactions = vec![
+        at_turn(1, reply(Value::Array(reads))),
+        at_turn(3, reply(json!([{"text": "done"}]))),
+    ];
+    let (result, server) = run_fork(&site, interactions, 3).await;
+    assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
+
+    let follow_up = server
+        .requests()
+        .into_iter()
+        .find(|request| {
+            request
+                .body
+                .as_ref()
+                .is_some_and(|body| body["contents"].as_array().is_some_and(|c| c.len() == 3))
+        })
+        .expect("the follow-up request was sent");
+    let size = follow_up.raw_body.len();
+    // The request cap covers the conversation; the system instruction and
+    // tool declarations come on top.
+    assert!(
+        size <= MAX_REQUEST_BYTES + 64 * 1024,
+        "the request was {size} bytes"
+    );
+    let responses = responses_sent(&server, 3);
+    assert_eq!(responses.len(), 64);
+    for response in &responses {
+        let bytes = serde_json::to_vec(&response["response"]).unwrap().len();
+        assert!(bytes <= MAX_FUNCTION_RESPONSE_BYTES, "{bytes} bytes");
+        let note = response["response"]["cut"].as_str().expect("a cut note");
+        assert!(note.contains("bytes were cut"), "{note}");
+    }
+}
+
+/// A model that reads a file holding the API key (and passes the key back
+/// as an argument): the key reaches neither the request sent to the model
+/// nor any event.
+#[tokio::test]
+async fn a_tool_result_that_echoes_the_key_is_redacted_everywhere() {
+    let key = "fake-key-ECHOCHECK-41c9e7a2";
+    let site = site();
+    std::fs::write(site.root.join(".env"), format!("GEMINI_API_KEY={key}\n")).unwrap();
+    let calls = json!([
+        call("read_file", json!({"path": ".env"})),
+        call("search_files", json!({"pattern": key}))
+    ]);
+    let mut cassette = Cassette::authored("echo", "built in code by the hostile-model tests");
+    cassette.interactions = vec![
+        at_turn(1, reply(calls)),
+        at_turn(3, reply(json!([{"text": "done"}]))),
+    ];
+    let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
+        .await
+        .unwrap();
+    let config = ClientConfig {
+        timeouts: Timeouts::none(),
+        retry: RetryPolicy::none(),
+        ..ClientConfig::default()
+    }
+    .with_base_url(&server.base_url())
+    .with_api_key(ApiKey::new(key));
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let workspace = Workspace::open(&site.root, WorkspaceOptions::default()).unwrap();
+    let forker = Forker::new(Client::new(config).unwrap())
+        .with_workspace(Arc::new(workspace))
+        .with_events(EventSink::new(move |event| {
+            seen.lock().unwrap().push(format!("{event:?}"));
+        }));
+    let request = ForkRequest::new("Show me the settings.", BuiltinAgent::General.profile());
+    let result = forker.run(request, &CancellationToken::new()).await;
+    assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
+
+    let responses = responses_sent(&server, 3);
+    assert_eq!(responses.len(), 2);
+    let sent = serde_json::to_string(&responses).unwrap();
+    assert!(!sent.contains(key), "the key went to the model: {sent}");
+    assert!(sent.contains("[REDACTED]"), "{sent}");
+    let events = events.lock().unwrap();
+    assert!(events.iter().any(|event| event.contains("ToolCall")));
+    for event in events.iter() {
+        assert!(!event.contains(key), "the key is in an event: {event}");
+    }
+    assert!(!format!("{result:?}").contains(key));
 }

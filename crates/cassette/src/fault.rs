@@ -46,6 +46,20 @@ pub enum Fault {
         /// The extra delay.
         delay: Duration,
     },
+    /// Write the real status and headers, then the body one byte at a time,
+    /// waiting `every` before each byte (a server that keeps a connection
+    /// alive without ever completing a chunk).
+    ByteTrickle {
+        /// The wait before each byte.
+        every: Duration,
+    },
+    /// Write the real status and headers, then a body of `bytes` bytes made
+    /// on the fly (never held in memory): one JSON reply whose text never
+    /// ends, framed as a single `data:` event on an SSE response.
+    Flood {
+        /// How many body bytes to write.
+        bytes: u64,
+    },
 }
 
 /// The kind of a [`Fault`], without parameters.
@@ -70,6 +84,10 @@ pub enum FaultKind {
     MalformedJson,
     /// See [`Fault::Latency`].
     Latency,
+    /// See [`Fault::ByteTrickle`].
+    ByteTrickle,
+    /// See [`Fault::Flood`].
+    Flood,
 }
 
 /// A per-interaction fault: the first `times` requests that match the
@@ -77,7 +95,8 @@ pub enum FaultKind {
 ///
 /// In a cassette: `{"kind": "rate_limited", "retry_delay_ms": 13000, "times": 1}`.
 /// Parameters: `retry_delay_ms` (rate_limited), `duration_ms` (stall),
-/// `after_events` (cut_sse), `delay_ms` (latency); `times` defaults to 1.
+/// `after_events` (cut_sse), `delay_ms` (latency, and the wait before each
+/// byte of byte_trickle), `bytes` (flood); `times` defaults to 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "FaultRepr", into = "FaultRepr")]
 pub struct FaultSpec {
@@ -112,6 +131,8 @@ impl Fault {
             Self::CutSse { .. } => FaultKind::CutSse,
             Self::MalformedJson => FaultKind::MalformedJson,
             Self::Latency { .. } => FaultKind::Latency,
+            Self::ByteTrickle { .. } => FaultKind::ByteTrickle,
+            Self::Flood { .. } => FaultKind::Flood,
         }
     }
 
@@ -163,7 +184,8 @@ impl Fault {
 impl FaultKind {
     /// The fault injected when this kind is drawn by random fault injection:
     /// rate limited with a 1 s retry delay, a 30 s stall, a cut after the
-    /// first SSE event, 100 ms of latency; the others have no parameters.
+    /// first SSE event, 100 ms of latency, a byte every 60 s, a 100 MB flood;
+    /// the others have no parameters.
     pub fn default_fault(self) -> Fault {
         match self {
             Self::RateLimited => Fault::RateLimited {
@@ -181,6 +203,10 @@ impl FaultKind {
             Self::Latency => Fault::Latency {
                 delay: Duration::from_millis(100),
             },
+            Self::ByteTrickle => Fault::ByteTrickle {
+                every: Duration::from_secs(60),
+            },
+            Self::Flood => Fault::Flood { bytes: 100_000_000 },
         }
     }
 }
@@ -209,6 +235,8 @@ struct FaultRepr {
     after_events: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     delay_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
     #[serde(default = "one")]
     times: u32,
 }
@@ -246,6 +274,14 @@ impl TryFrom<FaultRepr> for FaultSpec {
             FaultKind::Latency => Fault::Latency {
                 delay: need(repr.delay_ms, "delay_ms")?,
             },
+            FaultKind::ByteTrickle => Fault::ByteTrickle {
+                every: need(repr.delay_ms, "delay_ms")?,
+            },
+            FaultKind::Flood => Fault::Flood {
+                bytes: repr
+                    .bytes
+                    .ok_or_else(|| "fault kind \"flood\" needs \"bytes\"".to_owned())?,
+            },
         };
         if repr.times == 0 {
             return Err("fault \"times\" must be at least 1 (remove the fault instead)".into());
@@ -266,13 +302,17 @@ impl From<FaultSpec> for FaultRepr {
             duration_ms: None,
             after_events: None,
             delay_ms: None,
+            bytes: None,
             times: spec.times,
         };
         match spec.fault {
             Fault::RateLimited { retry_delay } => repr.retry_delay_ms = ms(retry_delay),
             Fault::Stall { duration } => repr.duration_ms = ms(duration),
             Fault::CutSse { after_events } => repr.after_events = Some(after_events),
-            Fault::Latency { delay } => repr.delay_ms = ms(delay),
+            Fault::Latency { delay } | Fault::ByteTrickle { every: delay } => {
+                repr.delay_ms = ms(delay);
+            }
+            Fault::Flood { bytes } => repr.bytes = Some(bytes),
             _ => {}
         }
         repr

@@ -332,3 +332,38 @@ async fn several_cassettes_are_served_together() {
         "{error}"
     );
 }
+
+/// The mismatch report (the 418 body and `verify`) shows the request's
+/// body diff, query and key fields: none may show a key the request
+/// carried in a header or the query, nor a Google-key-shaped string.
+#[tokio::test]
+async fn mismatch_reports_never_show_the_key_or_secret_headers() {
+    let header_key = "fake-key-HEADERCHECK-5d1b";
+    let bearer = "bearer-token-CHECK-77aa";
+    let query_key = "fake-key-QUERYCHECK-93c0";
+    let shaped = format!("AIza{}", "Q".repeat(35));
+    let server = FixtureServer::start(
+        vec![cassette("strict", vec![qa("hello there", "hi")])],
+        ServerOptions::default(),
+    )
+    .await
+    .expect("server starts");
+    let question = format!("hello {header_key} {bearer} {query_key} {shaped}");
+    let response = client()
+        .post(format!("{}{GENERATE}?key={query_key}", server.base_url()))
+        .header("x-goog-api-key", header_key)
+        .header("authorization", format!("Bearer {bearer}"))
+        .json(&ask(&question))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(response.status().as_u16(), 418);
+    let body = response.text().await.expect("body");
+    let report = server.verify().expect_err("unmatched").to_string();
+    for shown in [&body, &report] {
+        assert!(shown.contains("closest candidate"), "{shown}");
+        for secret in [header_key, bearer, query_key, shaped.as_str()] {
+            assert!(!shown.contains(secret), "{secret} shown in: {shown}");
+        }
+    }
+}

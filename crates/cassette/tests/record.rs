@@ -224,3 +224,46 @@ async fn invalid_upstream_url_is_refused() {
         "{error}"
     );
 }
+
+/// Credentials in the upstream URL (`https://user:password@host`) are
+/// secrets of the recording: an upstream that echoes the password has it
+/// redacted in the cassette, and the proxy's Debug output hides it.
+#[tokio::test]
+async fn upstream_userinfo_never_reaches_the_cassette() {
+    let password = "hunter2-UPSTREAMCHECK-0b7d";
+    let echo = json!({"totalTokens": 3, "note": format!("authorized as agent:{password}")});
+    let upstream = FixtureServer::start(
+        vec![cassette(
+            "upstream",
+            vec![Interaction::new(
+                RequestSpec::post(COUNT),
+                ResponseSpec::json(echo),
+            )],
+        )],
+        ServerOptions::default(),
+    )
+    .await
+    .expect("upstream starts");
+    let with_userinfo = upstream
+        .base_url()
+        .replace("http://", &format!("http://agent:{password}@"));
+    let proxy = RecordingProxy::start(&with_userinfo)
+        .await
+        .expect("proxy starts");
+    let (status, _) = common::post(
+        &client(),
+        &proxy.base_url(),
+        COUNT,
+        &json!({"contents": []}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let recorded = proxy.finish("userinfo", "recorded in a test").to_json();
+    assert!(recorded.contains("authorized as"), "{recorded}");
+    for shown in [recorded, format!("{proxy:?}")] {
+        assert!(
+            !shown.contains(password),
+            "the password leaked into: {shown}"
+        );
+    }
+}

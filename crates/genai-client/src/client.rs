@@ -5,13 +5,15 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::config::ClientConfig;
 use crate::decode::decode_response;
-use crate::error::{ApiError, Error, TimeoutPhase};
+use crate::error::{ApiError, Error, ReplyPart, TimeoutPhase};
 use crate::limiter::RateLimiter;
+use crate::redact::Redactor;
 use crate::retry::{Decision, RetryEvent, SharedRetryObserver, decide};
 use crate::stream::ResponseStream;
 use crate::types::request::{CountTokensRequest, GenerateContentRequest, model_resource};
@@ -41,6 +43,9 @@ pub struct Client {
 struct Shared {
     http: reqwest::Client,
     config: ClientConfig,
+    redactor: Redactor,
+    /// The base URL without userinfo, for messages.
+    shown_url: String,
     limiter: Option<RateLimiter>,
     jitter: Mutex<fastrand::Rng>,
 }
@@ -82,6 +87,8 @@ impl Client {
         Ok(Client {
             shared: Arc::new(Shared {
                 http,
+                redactor: Redactor::for_config(&config),
+                shown_url: config.display_base_url(),
                 limiter: config.requests_per_minute.map(RateLimiter::per_minute),
                 config,
                 jitter: Mutex::new(jitter),
@@ -107,6 +114,12 @@ impl Client {
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
         &self.shared.config
+    }
+
+    /// The redactor that knows this client's secrets (its key, extra
+    /// secrets and base-URL userinfo): use it on anything that may echo one.
+    pub fn redactor(&self) -> &Redactor {
+        &self.shared.redactor
     }
 
     /// Calls `generateContent`. A blocked prompt is [`Error::PromptBlocked`].
@@ -145,11 +158,14 @@ impl Client {
                 api.retry_after = retry_after;
                 return Err(self.scrub(Error::Api(Box::new(api))));
             }
+            let config = &self.shared.config;
             let mut stream = ResponseStream::new(
                 response,
-                self.shared.config.timeouts.stream_idle,
-                self.shared.config.base_url.clone(),
-            );
+                config.timeouts,
+                config.limits,
+                self.shared.shown_url.clone(),
+                self.shared.redactor.clone(),
+            )?;
             stream.prime().await?;
             Ok(stream)
         })
@@ -264,11 +280,30 @@ impl Client {
         Ok((status, retry_after, body))
     }
 
+    /// Reads a whole body, stopping with [`Error::TooLarge`] as soon as it
+    /// (or its announced `Content-Length`) exceeds the unary limit.
     async fn read_body(&self, response: reqwest::Response) -> Result<bytes::Bytes, Error> {
-        response
-            .bytes()
-            .await
-            .map_err(|error| self.transport_error(&error))
+        let limit = self.shared.config.limits.max_body_bytes;
+        let too_large = || Error::TooLarge {
+            part: ReplyPart::Body,
+            limit,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
+            return Err(too_large());
+        }
+        let mut body = bytes::BytesMut::new();
+        let mut chunks = response.bytes_stream();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|error| self.transport_error(&error))?;
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> Error {
@@ -282,27 +317,52 @@ impl Client {
             };
         }
         Error::Transport {
-            url: self.shared.config.base_url.clone(),
+            url: self.shared.shown_url.clone(),
             message: root_cause(error),
         }
     }
 
-    /// Removes the API key from anything the server echoed back.
+    /// Removes every secret (key, extra secrets, base-URL userinfo) from
+    /// anything the server or the transport echoed back.
     fn scrub(&self, error: Error) -> Error {
-        let Some(key) = &self.shared.config.api_key else {
-            return error;
-        };
-        match error {
-            Error::Api(mut api) => {
-                api.scrub(key.expose());
-                Error::Api(api)
-            }
-            Error::Decode { message, snippet } => Error::Decode {
-                message: message.replace(key.expose(), "[REDACTED]"),
-                snippet: snippet.replace(key.expose(), "[REDACTED]"),
-            },
-            other => other,
+        scrub_error(&self.shared.redactor, error)
+    }
+}
+
+/// `error` with every secret `redactor` knows replaced.
+pub(crate) fn scrub_error(redactor: &Redactor, error: Error) -> Error {
+    if redactor.is_empty() {
+        return error;
+    }
+    let clean = |text: String| redactor.redact(&text).into_owned();
+    match error {
+        Error::Api(mut api) => {
+            api.scrub(redactor);
+            Error::Api(api)
         }
+        Error::Decode { message, snippet } => Error::Decode {
+            message: clean(message),
+            snippet: clean(snippet),
+        },
+        Error::Transport { url, message } => Error::Transport {
+            url: clean(url),
+            message: clean(message),
+        },
+        Error::PromptBlocked { reason, message } => Error::PromptBlocked {
+            reason,
+            message: message.map(clean),
+        },
+        Error::RetriesExhausted {
+            attempts,
+            elapsed,
+            last,
+        } => Error::RetriesExhausted {
+            attempts,
+            elapsed,
+            last: Box::new(scrub_error(redactor, *last)),
+        },
+        Error::Config(message) => Error::Config(clean(message)),
+        other => other,
     }
 }
 

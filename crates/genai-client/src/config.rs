@@ -68,8 +68,13 @@ pub struct Timeouts {
     /// From sending a request to its response headers (and, for unary
     /// calls, the whole body).
     pub request: Option<Duration>,
-    /// Between two chunks of a stream.
+    /// Between two decoded chunks of a stream. Bytes that do not complete a
+    /// chunk do not reset it, so a server trickling one byte at a time
+    /// cannot keep a stream open.
     pub stream_idle: Option<Duration>,
+    /// The whole of a stream, from its response headers to its last chunk,
+    /// however steadily chunks arrive.
+    pub stream_total: Option<Duration>,
     /// How long an idle pooled connection is kept; `None` keeps it until the
     /// server closes it.
     pub pool_idle: Option<Duration>,
@@ -81,6 +86,7 @@ impl Default for Timeouts {
             connect: Some(Duration::from_secs(10)),
             request: Some(Duration::from_secs(300)),
             stream_idle: Some(Duration::from_secs(120)),
+            stream_total: Some(Duration::from_secs(15 * 60)),
             pool_idle: Some(Duration::from_secs(90)),
         }
     }
@@ -98,10 +104,40 @@ impl Timeouts {
             connect: None,
             request: None,
             stream_idle: None,
+            stream_total: None,
             pool_idle: None,
         }
     }
 }
+
+/// The most a reply may hold. Enforced while reading: a body is never
+/// buffered beyond its limit, and a `Content-Length` over the limit is
+/// refused before any of the body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyLimits {
+    /// A unary (`generateContent`, `countTokens`, error) body, in bytes.
+    pub max_body_bytes: u64,
+    /// A whole `streamGenerateContent` reply, in bytes.
+    pub max_stream_bytes: u64,
+    /// One event of a stream (or a bare JSON object in it), in bytes.
+    pub max_event_bytes: u64,
+}
+
+impl Default for ReplyLimits {
+    /// 32 MiB for a unary body, 64 MiB for a stream, 16 MiB for one event:
+    /// far above the largest real reply (65,536 output tokens are well under
+    /// 1 MiB of text; inline images are a few MiB), far below what would
+    /// exhaust memory.
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 32 * MIB,
+            max_stream_bytes: 64 * MIB,
+            max_event_bytes: 16 * MIB,
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
 
 /// Everything a [`Client`](crate::Client) is built from.
 ///
@@ -111,7 +147,7 @@ impl Timeouts {
 /// assert_eq!(config.base_url, "http://127.0.0.1:8080");
 /// assert!(config.api_key.is_none());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// The API key; calls go out without one when `None` (fine for a
     /// loopback fixture server, refused by Gemini).
@@ -124,8 +160,29 @@ pub struct ClientConfig {
     pub timeouts: Timeouts,
     /// Retry settings.
     pub retry: RetryPolicy,
+    /// Size limits of replies.
+    pub limits: ReplyLimits,
     /// Optional limit of requests started per minute, shared by all clones.
     pub requests_per_minute: Option<u32>,
+    /// Further secrets to scrub from errors and to hand to callers through
+    /// [`Client::redactor`](crate::Client::redactor), though not sent: e.g.
+    /// the user's key while a session is replayed without it.
+    pub extra_secrets: Vec<ApiKey>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("api_key", &self.api_key)
+            .field("base_url", &crate::redact::display_url(&self.base_url))
+            .field("api_version", &self.api_version)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("limits", &self.limits)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("extra_secrets", &self.extra_secrets.len())
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {
@@ -136,7 +193,9 @@ impl Default for ClientConfig {
             api_version: "v1beta".to_owned(),
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
+            limits: ReplyLimits::default(),
             requests_per_minute: None,
+            extra_secrets: Vec::new(),
         }
     }
 }
@@ -163,10 +222,41 @@ impl ClientConfig {
         self
     }
 
+    /// Points the client at `url` (a local recording proxy or replay
+    /// server) while keeping the secrets of the current base URL's userinfo
+    /// in [`extra_secrets`](Self::extra_secrets), so that anything echoing
+    /// them (an upstream behind the proxy) is still scrubbed.
+    pub fn redirect_to(mut self, url: &str) -> Self {
+        let old = crate::redact::Redactor::for_config(&ClientConfig {
+            api_key: None,
+            extra_secrets: Vec::new(),
+            ..self.clone()
+        });
+        self.extra_secrets.extend(
+            old.secrets()
+                .iter()
+                .filter_map(|secret| ApiKey::new(secret)),
+        );
+        self.with_base_url(url)
+    }
+
+    /// The key moves to [`extra_secrets`](Self::extra_secrets): no longer
+    /// sent, still scrubbed (a replayed session needs no key, but a tool may
+    /// still read the user's key from a file).
+    pub fn keep_key_unsent(mut self) -> Self {
+        self.extra_secrets.extend(self.api_key.take());
+        self
+    }
+
     /// Replaces the key.
     pub fn with_api_key(mut self, key: Option<ApiKey>) -> Self {
         self.api_key = key;
         self
+    }
+
+    /// The base URL as it may be shown: without its userinfo.
+    pub fn display_base_url(&self) -> String {
+        crate::redact::display_url(&self.base_url)
     }
 
     /// True when the base URL is the public Gemini endpoint.

@@ -28,7 +28,7 @@ pub enum Error {
         message: String,
     },
     /// A timeout fired.
-    #[error("timed out {phase} after {}", crate::retry::human_duration(*after))]
+    #[error("timed out {phase} after {}{}", crate::retry::human_duration(*after), phase.hint())]
     Timeout {
         /// What was being waited for.
         phase: TimeoutPhase,
@@ -67,6 +67,48 @@ pub enum Error {
     /// The client was configured in a way that cannot work.
     #[error("{0}")]
     Config(String),
+    /// A reply was larger than the configured limit; reading stopped there.
+    #[error(
+        "Gemini's reply was too large: {part} exceeded {} (ask for a shorter answer, e.g. a lower maxOutputTokens, or raise the client's reply limit)",
+        human_bytes(*limit)
+    )]
+    TooLarge {
+        /// What exceeded its limit.
+        part: ReplyPart,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+}
+
+/// The part of a reply a [`Error::TooLarge`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyPart {
+    /// A unary body.
+    Body,
+    /// A whole stream.
+    Stream,
+    /// One event of a stream.
+    Event,
+}
+
+impl fmt::Display for ReplyPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Body => "the body",
+            Self::Stream => "the stream",
+            Self::Event => "one stream event",
+        })
+    }
+}
+
+/// `512 B`, `16 KiB`, `32 MiB`.
+fn human_bytes(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b >= KIB * KIB && b % (KIB * KIB) == 0 => format!("{} MiB", b / (KIB * KIB)),
+        b if b >= KIB && b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// What a [`Error::Timeout`] was waiting for.
@@ -78,6 +120,21 @@ pub enum TimeoutPhase {
     Request,
     /// The next chunk of a stream.
     StreamIdle,
+    /// The end of a stream (its overall deadline).
+    StreamTotal,
+}
+
+impl TimeoutPhase {
+    /// What the user can do, as a suffix of the error line.
+    fn hint(self) -> &'static str {
+        match self {
+            Self::StreamIdle => " (Gemini stopped sending the answer; try again)",
+            Self::StreamTotal => {
+                " (the answer streamed for too long; ask for a shorter answer or try again)"
+            }
+            Self::Connect | Self::Request => "",
+        }
+    }
 }
 
 impl fmt::Display for TimeoutPhase {
@@ -86,6 +143,7 @@ impl fmt::Display for TimeoutPhase {
             Self::Connect => "connecting",
             Self::Request => "waiting for the response",
             Self::StreamIdle => "waiting for the next stream chunk",
+            Self::StreamTotal => "waiting for the stream to end",
         })
     }
 }
@@ -108,6 +166,8 @@ pub enum ErrorKind {
     RetriesExhausted,
     /// [`Error::Config`].
     Config,
+    /// [`Error::TooLarge`].
+    TooLarge,
 }
 
 impl ErrorKind {
@@ -121,6 +181,7 @@ impl ErrorKind {
             Self::PromptBlocked => "prompt_blocked",
             Self::RetriesExhausted => "retries_exhausted",
             Self::Config => "config",
+            Self::TooLarge => "too_large",
         }
     }
 }
@@ -136,6 +197,7 @@ impl Error {
             Self::PromptBlocked { .. } => ErrorKind::PromptBlocked,
             Self::RetriesExhausted { .. } => ErrorKind::RetriesExhausted,
             Self::Config(_) => ErrorKind::Config,
+            Self::TooLarge { .. } => ErrorKind::TooLarge,
         }
     }
 
@@ -158,6 +220,8 @@ impl Error {
 
     /// True when trying again may succeed: 408, 429, 500, 502, 503, 504,
     /// connection failures, timeouts, and replies that could not be decoded.
+    /// A reply over the size limit is not retried: the same request would
+    /// most likely be answered the same way, and each try costs the limit.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Api(api) => api.is_retryable(),
@@ -341,14 +405,11 @@ impl ApiError {
         }
     }
 
-    /// Replaces every occurrence of `secret` in the message and details.
-    pub(crate) fn scrub(&mut self, secret: &str) {
-        if secret.is_empty() {
-            return;
-        }
-        self.message = self.message.replace(secret, "[REDACTED]");
+    /// Replaces every secret `redactor` knows in the message and details.
+    pub(crate) fn scrub(&mut self, redactor: &crate::redact::Redactor) {
+        self.message = redactor.redact(&self.message).into_owned();
         for detail in &mut self.details {
-            detail.scrub(secret);
+            detail.scrub(redactor);
         }
     }
 }
@@ -428,18 +489,15 @@ impl ErrorDetail {
         }
     }
 
-    fn scrub(&mut self, secret: &str) {
-        let clean = |text: &mut String| *text = text.replace(secret, "[REDACTED]");
+    fn scrub(&mut self, redactor: &crate::redact::Redactor) {
+        let clean = |text: &mut String| *text = redactor.redact(text).into_owned();
         match self {
             ErrorDetail::LocalizedMessage { message } => clean(message),
             ErrorDetail::DebugInfo { detail } => clean(detail),
             ErrorDetail::Other(value) => {
-                let text = value.to_string();
-                if text.contains(secret) {
-                    *value = serde_json::from_str(&text.replace(secret, "[REDACTED]"))
-                        .unwrap_or(Value::Null);
-                }
+                redactor.redact_value(value);
             }
+            ErrorDetail::Help { links } => links.iter_mut().for_each(clean),
             _ => {}
         }
     }

@@ -52,6 +52,11 @@ pub struct SseDecoder {
     data: Option<String>,
     /// Lines of a bare JSON object being assembled.
     bare: String,
+    /// Bracket state of `bare`, advanced over each new line only, so no
+    /// byte is scanned twice however many lines the object spans.
+    bare_scan: JsonScan,
+    /// Bytes examined so far (see [`bytes_examined`](Self::bytes_examined)).
+    examined: u64,
 }
 
 impl SseDecoder {
@@ -59,6 +64,7 @@ impl SseDecoder {
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<SseFrame> {
         let mut frames = Vec::new();
         let mut rest = bytes;
+        self.examined += bytes.len() as u64;
         while let Some(newline) = rest.iter().position(|&b| b == b'\n') {
             self.line.extend_from_slice(&rest[..newline]);
             rest = &rest[newline + 1..];
@@ -70,6 +76,18 @@ impl SseDecoder {
         }
         self.line.extend_from_slice(rest);
         frames
+    }
+
+    /// Bytes held for the event (or bare JSON object) not yet complete.
+    pub fn pending_bytes(&self) -> usize {
+        self.line.len() + self.data.as_ref().map_or(0, String::len) + self.bare.len()
+    }
+
+    /// How many bytes the decoder has examined so far, counting every pass
+    /// over the same byte. Exposed so tests can check that decoding stays
+    /// linear in the size of the body.
+    pub fn bytes_examined(&self) -> u64 {
+        self.examined
     }
 
     /// Ends the body. A last event without its blank line is returned when it
@@ -98,11 +116,7 @@ impl SseDecoder {
 
     fn line_complete(&mut self, line: &str, frames: &mut Vec<SseFrame>) {
         if !self.bare.is_empty() {
-            self.bare.push_str(line);
-            self.bare.push('\n');
-            if json_complete(&self.bare) {
-                frames.push(SseFrame::BareJson(std::mem::take(&mut self.bare)));
-            }
+            self.push_bare(line, frames);
             return;
         }
         if line.is_empty() {
@@ -132,9 +146,17 @@ impl SseDecoder {
         if line.trim().is_empty() {
             return;
         }
+        self.push_bare(line, frames);
+    }
+
+    /// Adds a line to the bare JSON object, scanning only that line.
+    fn push_bare(&mut self, line: &str, frames: &mut Vec<SseFrame>) {
         self.bare.push_str(line);
         self.bare.push('\n');
-        if json_complete(&self.bare) {
+        self.examined += line.len() as u64 + 1;
+        self.bare_scan.advance(line.as_bytes());
+        if self.bare_scan.complete() {
+            self.bare_scan = JsonScan::default();
             frames.push(SseFrame::BareJson(std::mem::take(&mut self.bare)));
         }
     }
@@ -146,34 +168,43 @@ fn is_ignored_field(line: &str) -> bool {
         .any(|field| line.starts_with(field))
 }
 
-/// True when `text` holds a whole JSON value: brackets balance outside
-/// strings and at least one was opened.
-fn json_complete(text: &str) -> bool {
-    let mut depth = 0i64;
-    let mut opened = false;
-    let mut in_string = false;
-    let mut escaped = false;
-    for byte in text.bytes() {
-        if in_string {
+/// Bracket state of JSON text read so far: the text holds a whole JSON
+/// value once brackets balance outside strings and at least one was opened.
+#[derive(Debug, Default, Clone, Copy)]
+struct JsonScan {
+    depth: i64,
+    opened: bool,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl JsonScan {
+    fn advance(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            if self.in_string {
+                match byte {
+                    _ if self.escaped => self.escaped = false,
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
             match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
+                b'"' => self.in_string = true,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.opened = true;
+                }
+                b'}' | b']' => self.depth -= 1,
                 _ => {}
             }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                opened = true;
-            }
-            b'}' | b']' => depth -= 1,
-            _ => {}
         }
     }
-    opened && depth <= 0
+
+    fn complete(&self) -> bool {
+        self.opened && self.depth <= 0
+    }
 }
 
 #[cfg(test)]
@@ -235,6 +266,30 @@ mod tests {
         let end = end.expect("a whole JSON object is not truncated");
         assert_eq!(end.len(), 1);
         assert!(matches!(&end[0], SseFrame::BareJson(text) if text.contains("400")));
+    }
+
+    /// A body of bare lines that never closes its object (the hostile input
+    /// that took minutes when every line rescanned the whole buffer): each
+    /// byte must be examined a bounded number of times.
+    #[test]
+    fn bare_lines_are_examined_a_bounded_number_of_times() {
+        let mut body = b"{\n".to_vec();
+        while body.len() < 560 * 1024 {
+            body.extend_from_slice(b"  \"k\": [1, 2, {\"a\": \"b\"}],\n");
+        }
+        for piece in [64, 4096, body.len()] {
+            let mut decoder = SseDecoder::default();
+            for chunk in body.chunks(piece) {
+                assert!(decoder.feed(chunk).is_empty());
+            }
+            let examined = decoder.bytes_examined();
+            assert!(
+                examined <= 3 * body.len() as u64,
+                "{examined} bytes examined for a {} byte body",
+                body.len()
+            );
+            assert!(decoder.finish().is_err(), "an unclosed object is truncated");
+        }
     }
 
     #[test]

@@ -424,3 +424,101 @@ async fn the_key_is_sent_as_a_header_and_never_shown() {
     }
     assert!(error.to_string().contains("[REDACTED]"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn base_url_userinfo_never_shows_in_errors_or_debug_output() {
+    let password = "hunter2-PASSWORD-9f8e";
+    let echo = format!(
+        r#"{{"error":{{"code":401,"message":"bad credentials agent:{password}","status":"UNAUTHENTICATED"}}}}"#
+    );
+    let server = ScriptedServer::start(vec![Reply::Whole {
+        status: 401,
+        body: echo,
+    }])
+    .await;
+    let with_userinfo = |base: &str| base.replace("http://", &format!("http://agent:{password}@"));
+    let one_try = || ClientConfig {
+        timeouts: Timeouts::none(),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::default()
+    };
+    // The server echoes the password back.
+    let client = Client::new(one_try().with_base_url(&with_userinfo(&server.base_url))).unwrap();
+    let echoed = client.generate_content("m", &request()).await.unwrap_err();
+    // Nothing listens on port 9: a transport error names the base URL.
+    let closed =
+        Client::new(one_try().with_base_url(&with_userinfo("http://127.0.0.1:9"))).unwrap();
+    let unreachable = closed.generate_content("m", &request()).await.unwrap_err();
+    assert!(
+        unreachable.to_string().contains("127.0.0.1:9"),
+        "{unreachable}"
+    );
+    for shown in [
+        echoed.to_string(),
+        format!("{echoed:?}"),
+        unreachable.to_string(),
+        format!("{unreachable:?}"),
+        format!("{client:?}"),
+        format!("{:?}", client.config()),
+        client.config().display_base_url(),
+    ] {
+        assert!(
+            !shown.contains(password),
+            "the password leaked into: {shown}"
+        );
+        assert!(
+            !shown.contains("agent:"),
+            "the userinfo leaked into: {shown}"
+        );
+    }
+    assert_eq!(
+        client.redactor().redact(&format!("x {password} y")),
+        "x [REDACTED] y"
+    );
+}
+
+/// A body whose `Content-Length` is over the limit is refused with
+/// `TooLarge`, and not retried: the same request would most likely get the
+/// same answer.
+#[tokio::test(start_paused = true)]
+async fn an_oversized_body_is_too_large_and_not_retried() {
+    let padded = OK_BODY.replace("\"ok\"", &format!("\"{}\"", "x".repeat(4096)));
+    let server = ScriptedServer::start(vec![
+        Reply::Whole {
+            status: 200,
+            body: padded,
+        },
+        Reply::Whole {
+            status: 200,
+            body: OK_BODY.into(),
+        },
+    ])
+    .await;
+    let config = ClientConfig {
+        retry: seeded(),
+        timeouts: Timeouts::none(),
+        limits: genai_client::ReplyLimits {
+            max_body_bytes: 1024,
+            ..genai_client::ReplyLimits::default()
+        },
+        ..ClientConfig::default()
+    }
+    .with_base_url(&server.base_url);
+    let client = Client::new(config).unwrap();
+    let error = client.generate_content("m", &request()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::TooLarge {
+                part: genai_client::ReplyPart::Body,
+                limit: 1024
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("1 KiB"), "{error}");
+    assert_eq!(server.request_count(), 1);
+}

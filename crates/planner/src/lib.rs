@@ -43,7 +43,7 @@ pub use schedule::{
     ScheduleStatus, StepExecutor, StepFailure, StepInput, StepOutput, StepStatus,
     dependency_context, run_dag,
 };
-pub use validate::{PlanError, ValidationRules, validate};
+pub use validate::{MAX_PLAN_STEPS, PlanError, ValidationRules, validate};
 pub use workflows::{
     Iteration, MapReduce, MapReduceRequest, Orchestrator, PlanExecuteOptions, PlanRun,
     RefineRequest, Refinement, ResearchThenCode, StepRecord, Verdict, WorkflowError, WorkflowEvent,

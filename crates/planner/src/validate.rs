@@ -6,18 +6,25 @@
 //! each step's dependencies in plan order, then cycles. A plan that passes
 //! becomes a [`ValidPlan`], whose graph is known to be acyclic.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::graph::ValidPlan;
 use crate::plan::{Plan, StepId};
+
+/// The most steps any plan may have, whatever [`ValidationRules::max_steps`]
+/// says: each step is at least one model call, and a bound keeps every walk
+/// over the graph (and every journal) small. Larger goals are split into
+/// several plans.
+pub const MAX_PLAN_STEPS: usize = 1_000;
 
 /// What a plan must satisfy beyond being a graph without cycles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationRules {
     /// Agent types a step may ask for. An empty list accepts any type.
     pub known_agent_types: Vec<String>,
-    /// The largest number of steps a plan may have.
+    /// The largest number of steps a plan may have (never more than
+    /// [`MAX_PLAN_STEPS`]).
     pub max_steps: usize,
 }
 
@@ -35,6 +42,16 @@ pub enum PlanError {
         /// Steps in the plan.
         count: usize,
         /// The limit.
+        max: usize,
+    },
+    /// The plan has more steps than any plan may have ([`MAX_PLAN_STEPS`]).
+    #[error(
+        "the plan has {count} steps but a plan may have at most {max}; split the goal into smaller plans"
+    )]
+    PlanTooLarge {
+        /// Steps in the plan.
+        count: usize,
+        /// [`MAX_PLAN_STEPS`].
         max: usize,
     },
     /// A step has an empty id.
@@ -113,6 +130,12 @@ pub fn validate(plan: &Plan, rules: &ValidationRules) -> Result<ValidPlan, PlanE
     if plan.steps.is_empty() {
         return Err(PlanError::EmptyPlan);
     }
+    if plan.steps.len() > MAX_PLAN_STEPS {
+        return Err(PlanError::PlanTooLarge {
+            count: plan.steps.len(),
+            max: MAX_PLAN_STEPS,
+        });
+    }
     if plan.steps.len() > rules.max_steps {
         return Err(PlanError::TooManySteps {
             count: plan.steps.len(),
@@ -164,10 +187,9 @@ pub fn validate(plan: &Plan, rules: &ValidationRules) -> Result<ValidPlan, PlanE
 /// `depends_on` in the order written, rotated to start at the step that comes
 /// first in the plan and closed by repeating that step.
 fn find_cycle(plan: &Plan, positions: &HashMap<StepId, usize>) -> Option<Vec<StepId>> {
-    let mut finished = HashSet::new();
-    let mut path = Vec::new();
+    let mut finished = vec![false; plan.steps.len()];
     for start in 0..plan.steps.len() {
-        if let Some(mut cycle) = walk(plan, positions, start, &mut path, &mut finished) {
+        if let Some(mut cycle) = walk(plan, positions, start, &mut finished) {
             let first = (0..cycle.len())
                 .min_by_key(|&i| cycle[i])
                 .expect("a cycle has at least one step");
@@ -184,28 +206,40 @@ fn find_cycle(plan: &Plan, positions: &HashMap<StepId, usize>) -> Option<Vec<Ste
     None
 }
 
-/// Depth-first walk from `node`; returns the positions on a cycle if one is found.
+/// Depth-first walk from `start` with an explicit stack (a chain of any
+/// length cannot overflow the call stack); returns the positions on a cycle
+/// if one is found.
 fn walk(
     plan: &Plan,
     positions: &HashMap<StepId, usize>,
-    node: usize,
-    path: &mut Vec<usize>,
-    finished: &mut HashSet<usize>,
+    start: usize,
+    finished: &mut [bool],
 ) -> Option<Vec<usize>> {
-    if finished.contains(&node) {
+    if finished[start] {
         return None;
     }
-    if let Some(at) = path.iter().position(|&p| p == node) {
-        return Some(path[at..].to_vec());
-    }
-    path.push(node);
-    for dependency in &plan.steps[node].depends_on {
-        let next = positions[dependency];
-        if let Some(cycle) = walk(plan, positions, next, path, finished) {
-            return Some(cycle);
+    // The current path, each step with the index of its next dependency to
+    // follow, and where each step on the path sits in it.
+    let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+    let mut on_path: HashMap<usize, usize> = HashMap::from([(start, 0)]);
+    while let Some((node, next)) = path.last_mut() {
+        let node = *node;
+        let Some(dependency) = plan.steps[node].depends_on.get(*next) else {
+            path.pop();
+            on_path.remove(&node);
+            finished[node] = true;
+            continue;
+        };
+        *next += 1;
+        let child = positions[dependency];
+        if finished[child] {
+            continue;
         }
+        if let Some(&at) = on_path.get(&child) {
+            return Some(path[at..].iter().map(|&(step, _)| step).collect());
+        }
+        on_path.insert(child, path.len());
+        path.push((child, 0));
     }
-    path.pop();
-    finished.insert(node);
     None
 }

@@ -20,7 +20,7 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
     } else {
         "unset"
     };
-    let base_url = genai_client::ClientConfig::from_env().base_url;
+    let base_url = genai_client::ClientConfig::from_env().display_base_url();
     let path =
         |path: &Option<std::path::PathBuf>| path.as_ref().map(|path| path.display().to_string());
     let rows: Vec<(&str, String, String)> = vec![

@@ -8,9 +8,11 @@
 //! signatures included, because Gemini rejects function-calling turns that
 //! drop them. Usage is summed over every turn.
 
+mod budget;
 mod result;
 mod run;
 
+pub use budget::{MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES};
 pub use result::{ForkError, ForkResult, ForkStatus, TurnRecord};
 pub use run::Forker;
 

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::budget::{self, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES};
 use super::result::{ForkError, ForkResult, ForkStatus, TurnRecord};
 use super::{ForkRequest, MAX_CALLS_PER_TURN};
 use crate::events::{Event, EventSink};
@@ -238,14 +239,20 @@ impl Forker {
 
     async fn run_call(&self, fork_id: &ForkId, call: &FunctionCall) -> ToolRun {
         let args = call.args_or_empty();
+        // The key (or any secret the client knows) never leaves a tool:
+        // not into events, not back to the model.
+        let redactor = self.client.redactor();
+        let mut shown_args = args.clone();
+        redactor.redact_value(&mut shown_args);
         self.events.emit(Event::ToolCall {
             fork_id: fork_id.clone(),
             name: call.name.clone(),
-            args: args.clone(),
+            args: shown_args,
         });
         let run = match &self.workspace {
             Some(workspace) => {
-                let outcome = workspace.call(&call.name, &args).await;
+                let mut outcome = workspace.call(&call.name, &args).await;
+                redactor.redact_value(&mut outcome.value);
                 ToolRun {
                     ok: outcome.ok,
                     value: outcome.value,
@@ -369,16 +376,23 @@ impl LoopState {
         calls
     }
 
+    /// Adds a turn's tool results, each cut to fit its share of what is
+    /// left of the request budget (unused shares pass to later results).
     fn record_tool_results(&mut self, results: Vec<(FunctionCall, ToolRun)>) {
         let mut parts = Vec::with_capacity(results.len());
-        for (call, run) in results {
+        let mut left = MAX_REQUEST_BYTES.saturating_sub(budget::json_len(&self.contents));
+        let count = results.len();
+        for (index, (call, run)) in results.into_iter().enumerate() {
+            let share = (left / (count - index)).min(MAX_FUNCTION_RESPONSE_BYTES);
+            let value = budget::fit(run.value, share);
+            left = left.saturating_sub(budget::json_len(&value));
             self.tools_executed.push(call.name.clone());
             for path in run.created {
                 if !self.files_created.contains(&path) {
                     self.files_created.push(path);
                 }
             }
-            parts.push(Part::function_response(&call, run.value));
+            parts.push(Part::function_response(&call, value));
         }
         self.contents.push(Content {
             role: Some(Role::User),

@@ -3,7 +3,7 @@
 //! captures the exchange into a redacted, `recorded` cassette.
 
 mod capture;
-mod redact;
+pub(crate) mod redact;
 
 use std::fmt;
 use std::io;
@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{self, HeaderMap, HeaderName};
+use hyper::header::{self, HeaderName};
 use hyper::{Request, Response};
 use serde_json::json;
 
@@ -19,6 +19,7 @@ use crate::format::{Cassette, Interaction, Provenance};
 use crate::net::{Body, ConnReset, Listener, parse_query};
 use crate::server::json_response;
 use capture::{Capture, Exchange};
+use redact::secrets_in;
 
 /// A loopback proxy that records what passes through it.
 ///
@@ -100,7 +101,7 @@ impl fmt::Debug for RecordingProxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecordingProxy")
             .field("addr", &self.listener.addr())
-            .field("upstream", &self.shared.upstream)
+            .field("upstream", &redact::without_userinfo(&self.shared.upstream))
             .finish_non_exhaustive()
     }
 }
@@ -111,9 +112,19 @@ impl RecordingProxy {
     pub async fn start(upstream_base_url: &str) -> Result<Self, RecordError> {
         let url =
             reqwest::Url::parse(upstream_base_url).map_err(|e| RecordError::InvalidUpstream {
-                url: upstream_base_url.to_owned(),
+                url: redact::without_userinfo(upstream_base_url),
                 reason: e.to_string(),
             })?;
+        // Credentials in the upstream URL are secrets of the recording too.
+        let mut secrets = Vec::new();
+        if let Some(password) = url.password() {
+            secrets.push(password.to_owned());
+            if let Ok(decoded) = percent_decode(password) {
+                secrets.push(decoded);
+            }
+            secrets.push(format!("{}:{password}", url.username()));
+        }
+        secrets.retain(|secret| secret.len() >= 4);
         let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         let mut builder = reqwest::Client::builder();
         if loopback {
@@ -123,7 +134,10 @@ impl RecordingProxy {
         let shared = Arc::new(Shared {
             client,
             upstream: upstream_base_url.trim_end_matches('/').to_owned(),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                secrets,
+                ..State::default()
+            }),
         });
         let handler_state = Arc::clone(&shared);
         let listener = Listener::bind(0, move |req, _reset: ConnReset| {
@@ -222,7 +236,10 @@ async fn forward(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response
             let envelope = json!({"error": {
                 "code": 502,
                 "status": "BAD_GATEWAY",
-                "message": format!("recording proxy could not reach the upstream: {error}"),
+                "message": format!(
+                    "recording proxy could not reach the upstream: {}",
+                    error.without_url()
+                ),
             }});
             return Ok(json_response(502, &envelope));
         }
@@ -271,28 +288,19 @@ async fn forward(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response
         .map_err(io::Error::other)
 }
 
-/// API keys present in the request: `x-goog-api-key`, a bearer token in
-/// `authorization`, and `key=` in the query.
-fn secrets_in(headers: &HeaderMap, query: &str) -> Vec<String> {
-    let mut secrets = Vec::new();
-    if let Some(key) = headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()) {
-        secrets.push(key.trim().to_owned());
-    }
-    if let Some(auth) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let token = auth.trim();
-        secrets.push(token.to_owned());
-        if let Some((_, rest)) = token.split_once(' ') {
-            secrets.push(rest.trim().to_owned());
+fn percent_decode(text: &str) -> Result<String, ()> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3).ok_or(())?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
         }
     }
-    for (key, value) in parse_query(query) {
-        if key == "key" {
-            secrets.push(value);
-        }
-    }
-    secrets.retain(|s| !s.is_empty());
-    secrets
+    String::from_utf8(out).map_err(|_| ())
 }

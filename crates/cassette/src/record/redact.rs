@@ -2,7 +2,10 @@
 //! in request headers and `key=` query parameters, and anything shaped like
 //! a Google API key (`AIza` followed by 35 characters of `[A-Za-z0-9_-]`).
 
+use hyper::header::HeaderMap;
 use serde_json::Value;
+
+use crate::net::parse_query;
 
 /// What a redacted secret is replaced with.
 pub(crate) const REDACTED: &str = "REDACTED";
@@ -60,6 +63,47 @@ fn redact_key_shapes(text: &str) -> String {
     }
     out.push_str(&text[copied..]);
     out
+}
+
+/// `url` with its userinfo (`user:password@`) replaced, for messages.
+pub(crate) fn without_userinfo(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    match authority.rsplit_once('@') {
+        Some((userinfo, _)) if !userinfo.is_empty() => {
+            url.replacen(&format!("{userinfo}@"), &format!("{REDACTED}@"), 1)
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Secrets present in a request: `x-goog-api-key`, `x-api-key`, the
+/// credentials of `authorization` and `proxy-authorization` (whole and
+/// after the scheme), `cookie`, and `key=` in the query.
+pub(crate) fn secrets_in(headers: &HeaderMap, query: &str) -> Vec<String> {
+    let mut secrets = Vec::new();
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    for name in ["x-goog-api-key", "x-api-key", "cookie"] {
+        if let Some(key) = value(name) {
+            secrets.push(key.trim().to_owned());
+        }
+    }
+    for name in ["authorization", "proxy-authorization"] {
+        if let Some(auth) = value(name) {
+            let token = auth.trim();
+            secrets.push(token.to_owned());
+            if let Some((_, rest)) = token.split_once(' ') {
+                secrets.push(rest.trim().to_owned());
+            }
+        }
+    }
+    for (key, value) in parse_query(query) {
+        if key == "key" {
+            secrets.push(value);
+        }
+    }
+    secrets.retain(|s| !s.is_empty());
+    secrets
 }
 
 #[cfg(test)]

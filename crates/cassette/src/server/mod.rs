@@ -371,6 +371,7 @@ async fn handle(
             .collect(),
         body: serde_json::from_slice(&raw_body).ok(),
         raw_body,
+        secrets: crate::record::redact::secrets_in(&parts.headers, parts.uri.query().unwrap_or("")),
     };
     let (response, fault, delay) = match shared.decide(incoming) {
         Decision::Unmatched(report) => {

@@ -77,6 +77,14 @@ pub(crate) fn build(response: &ResponseSpec, fault: Option<&Fault>, reset: &Conn
             }
             ResponseBody::Text(_) => full_body(&b"{\"candidates\": [{\"content\": "[..]),
         },
+        Fault::ByteTrickle { every } => {
+            let plan = full
+                .iter()
+                .flat_map(|&byte| [Step::Wait(*every), Step::Chunk(Bytes::from(vec![byte]))])
+                .collect();
+            steps(plan, ConnReset::default())
+        }
+        Fault::Flood { bytes } => flood(*bytes, matches!(response.body, ResponseBody::Sse(_))),
         // Handled above; listed so a new fault kind is a compile error here.
         Fault::RateLimited { .. }
         | Fault::Internal
@@ -86,6 +94,36 @@ pub(crate) fn build(response: &ResponseSpec, fault: Option<&Fault>, reset: &Conn
         }
     };
     Reply::Send(with_head(response, body))
+}
+
+/// A body of `total` bytes, made in 64 KiB pieces as hyper asks for them:
+/// the start of a JSON reply whose text goes on and on.
+fn flood(total: u64, sse: bool) -> Body {
+    const PIECE: usize = 64 * 1024;
+    let head: &[u8] = if sse {
+        b"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\""
+    } else {
+        b"{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\""
+    };
+    let filler = Bytes::from(vec![b'a'; PIECE]);
+    let first = Bytes::copy_from_slice(head);
+    let stream = futures_util::stream::unfold((0u64, first), move |(sent, next)| {
+        let filler = filler.clone();
+        async move {
+            if sent >= total {
+                return None;
+            }
+            let left = usize::try_from(total - sent).unwrap_or(usize::MAX);
+            let piece = if next.len() > left {
+                next.slice(..left)
+            } else {
+                next
+            };
+            let sent = sent + piece.len() as u64;
+            Some((Ok::<_, io::Error>(Frame::data(piece)), (sent, filler)))
+        }
+    });
+    StreamBody::new(stream).boxed_unsync()
 }
 
 /// An error envelope or other JSON document with the real content type.

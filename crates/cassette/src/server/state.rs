@@ -16,6 +16,7 @@ use crate::diff::line_diff;
 use crate::fault::{Fault, FaultKind};
 use crate::format::{Cassette, Interaction, RequestSpec, ResponseSpec};
 use crate::matcher::Summary;
+use crate::record::redact::redact_str;
 
 /// One interaction as loaded, with where it came from.
 pub(crate) struct Slot {
@@ -31,6 +32,8 @@ pub(crate) struct Incoming {
     pub(crate) query: BTreeMap<String, String>,
     pub(crate) raw_body: bytes::Bytes,
     pub(crate) body: Option<Value>,
+    /// Secrets seen in its headers and query, never shown in reports.
+    pub(crate) secrets: Vec<String>,
 }
 
 /// What to do with a request.
@@ -124,7 +127,9 @@ impl Shared {
                 && request_matches(&slot.interaction.request, &req)
         });
         let Some(i) = found else {
-            let report = self.explain_mismatch(&req, &state);
+            let mut secrets = req.secrets.clone();
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            let report = redact_str(&self.explain_mismatch(&req, &state), &secrets);
             state.mismatches.push(Mismatch {
                 request_index,
                 method: req.method.clone(),
