@@ -32,7 +32,8 @@ pub mod workspace;
 pub use agent::{AgentCatalog, AgentOverrides, AgentProfile, BuiltinAgent, CatalogError};
 pub use events::{Event, EventSink};
 pub use fork::{
-    ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN, TurnRecord,
+    BuiltinRoute, ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
+    RUN_CODE_FUNCTION, SearchRun, TurnRecord, WEB_SEARCH_FUNCTION,
 };
 pub use ids::{ForkId, SwarmId};
 pub use summarizer::{
