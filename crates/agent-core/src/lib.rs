@@ -33,7 +33,7 @@ pub use agent::{AgentCatalog, AgentOverrides, AgentProfile, BuiltinAgent, Catalo
 pub use events::{Event, EventSink};
 pub use fork::{
     BuiltinRoute, ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
-    RUN_CODE_FUNCTION, SearchRun, TurnRecord, WEB_SEARCH_FUNCTION,
+    RUN_CODE_FUNCTION, SearchRun, TurnRecord, WEB_SEARCH_FUNCTION, builtin_route,
 };
 pub use ids::{ForkId, SwarmId};
 pub use summarizer::{

@@ -21,7 +21,7 @@ mod tools;
 
 pub use result::{ForkError, ForkResult, ForkStatus, SearchRun, TurnRecord};
 pub use run::Forker;
-pub use tools::{BuiltinRoute, RUN_CODE_FUNCTION, WEB_SEARCH_FUNCTION};
+pub use tools::{BuiltinRoute, RUN_CODE_FUNCTION, WEB_SEARCH_FUNCTION, builtin_route};
 
 use crate::agent::AgentProfile;
 use crate::ids::ForkId;

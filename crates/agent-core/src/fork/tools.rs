@@ -60,6 +60,32 @@ impl BuiltinRoute {
     }
 }
 
+/// How built-in tools would reach `model` when a fork has function tools
+/// (`with_functions`) and asks for search and/or code execution; `None`
+/// when it asks for neither.
+///
+/// ```
+/// use agent_core::{BuiltinRoute, builtin_route};
+/// assert_eq!(builtin_route("gemini-3.5-flash", true, true, false), Some(BuiltinRoute::BesideFunctions));
+/// assert_eq!(builtin_route("gemini-2.5-flash", true, true, false), Some(BuiltinRoute::SeparateCall));
+/// assert_eq!(builtin_route("gemini-2.5-flash", false, true, false), Some(BuiltinRoute::Alone));
+/// ```
+pub fn builtin_route(
+    model: &str,
+    with_functions: bool,
+    search: bool,
+    code_execution: bool,
+) -> Option<BuiltinRoute> {
+    match (search || code_execution, with_functions) {
+        (false, _) => None,
+        (true, false) => Some(BuiltinRoute::Alone),
+        (true, true) => Some(match catalog::lookup(model).builtin_tool_mixing {
+            BuiltinToolMixing::WithServerSideInvocations => BuiltinRoute::BesideFunctions,
+            BuiltinToolMixing::Unsupported => BuiltinRoute::SeparateCall,
+        }),
+    }
+}
+
 /// The tools part of a fork's requests.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ToolPlan {
@@ -79,15 +105,7 @@ pub(crate) fn plan(
     search: bool,
     code_execution: bool,
 ) -> ToolPlan {
-    let builtins = search || code_execution;
-    let route = match (builtins, functions.is_empty()) {
-        (false, _) => None,
-        (true, true) => Some(BuiltinRoute::Alone),
-        (true, false) => Some(match catalog::lookup(model).builtin_tool_mixing {
-            BuiltinToolMixing::WithServerSideInvocations => BuiltinRoute::BesideFunctions,
-            BuiltinToolMixing::Unsupported => BuiltinRoute::SeparateCall,
-        }),
-    };
+    let route = builtin_route(model, !functions.is_empty(), search, code_execution);
     if route == Some(BuiltinRoute::SeparateCall) {
         if search {
             functions.push(web_search_declaration());
