@@ -456,3 +456,46 @@ async fn search_alone_is_sent_as_google_search_on_either_generation() {
         assert!(bodies(&server)[0].get("toolConfig").is_none(), "{model}");
     }
 }
+
+/// The model is an adversary: naming `web_search` when the fork did not
+/// declare it (here only code execution was asked for) must not start a
+/// grounded call, which would spend tokens and reach the web uninvited.
+#[tokio::test(start_paused = true)]
+async fn an_undeclared_stand_in_is_not_run() {
+    let server = server(
+        "gemini25-uninvited-search",
+        vec![
+            unary(
+                "gemini-2.5-flash",
+                task(TASK),
+                gemini25_reply(
+                    json!([call("web_search", json!({"question": QUESTION}))]),
+                    None,
+                ),
+            ),
+            unary(
+                "gemini-2.5-flash",
+                matcher(KeyFields {
+                    turns: Some(3),
+                    function_responses: Some(vec![response_match("web_search", None)]),
+                    ..KeyFields::default()
+                }),
+                gemini25_reply(json!([{"text": "No search tool here."}]), None),
+            ),
+        ],
+    )
+    .await;
+    let (forker, _folder) = forker(&server);
+    let result = forker
+        .run(
+            request("gemini-2.5-flash", false, true),
+            &CancellationToken::new(),
+        )
+        .await;
+    server.assert_clean();
+    assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
+    assert_eq!(server.requests().len(), 2, "no grounded call was made");
+    assert!(result.searches.is_empty());
+    let answer = &bodies(&server)[1]["contents"][2]["parts"][0]["functionResponse"]["response"];
+    assert_eq!(answer["success"], false, "{answer}");
+}

@@ -135,7 +135,9 @@ pub(crate) fn tools_label(
     );
     let how = match route {
         Some(BuiltinRoute::BesideFunctions) => " (beside the file tools)",
-        Some(BuiltinRoute::SeparateCall) => " (as a separate call: this model cannot mix it with file tools)",
+        Some(BuiltinRoute::SeparateCall) => {
+            " (as a separate call: this model cannot mix it with file tools)"
+        }
         Some(BuiltinRoute::Alone) | None => "",
     };
     if profile.search {

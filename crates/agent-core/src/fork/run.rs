@@ -110,7 +110,7 @@ impl Forker {
         let context = CallContext {
             client,
             model: &request.profile.model,
-            route: plan.route,
+            stand_ins: plan.stand_ins.clone(),
         };
         let template = self.request_template(request, plan);
         for turn in 1..=request.max_turns.max(1) {
@@ -269,11 +269,12 @@ impl Forker {
             name: call.name.clone(),
             args: args.clone(),
         });
-        let stand_in = match context.route {
-            Some(BuiltinRoute::SeparateCall) => {
-                tools::run_stand_in(context.client, context.model, &call.name, &args).await
-            }
-            _ => None,
+        // Only a stand-in this fork declared may start a separate call: a
+        // model naming `web_search` uninvited gets the unknown-tool answer.
+        let stand_in = if context.stand_ins.contains(&call.name.as_str()) {
+            tools::run_stand_in(context.client, context.model, &call.name, &args).await
+        } else {
+            None
         };
         let run = match (stand_in, &self.workspace) {
             (Some(outcome), _) => ToolRun {
@@ -320,8 +321,8 @@ struct CallContext<'a> {
     client: &'a Client,
     /// The fork's model, which stand-in calls use too.
     model: &'a str,
-    /// How built-in tools are offered.
-    route: Option<BuiltinRoute>,
+    /// The stand-in functions this fork declared.
+    stand_ins: Vec<&'static str>,
 }
 
 /// The outcome of one tool call, as the loop needs it.

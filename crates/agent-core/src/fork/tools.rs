@@ -95,6 +95,9 @@ pub(crate) struct ToolPlan {
     pub(crate) tool_config: Option<ToolConfig>,
     /// How the built-in tools are offered, when there are any.
     pub(crate) route: Option<BuiltinRoute>,
+    /// The stand-in functions declared (`web_search`, `run_code`); only
+    /// these may start a separate call.
+    pub(crate) stand_ins: Vec<&'static str>,
 }
 
 /// Plans the tools for `model` given the workspace's function declarations
@@ -106,12 +109,15 @@ pub(crate) fn plan(
     code_execution: bool,
 ) -> ToolPlan {
     let route = builtin_route(model, !functions.is_empty(), search, code_execution);
+    let mut stand_ins = Vec::new();
     if route == Some(BuiltinRoute::SeparateCall) {
         if search {
             functions.push(web_search_declaration());
+            stand_ins.push(WEB_SEARCH_FUNCTION);
         }
         if code_execution {
             functions.push(run_code_declaration());
+            stand_ins.push(RUN_CODE_FUNCTION);
         }
     }
     let mut tools = Vec::new();
@@ -137,6 +143,7 @@ pub(crate) fn plan(
         tools,
         tool_config,
         route,
+        stand_ins,
     }
 }
 
