@@ -356,19 +356,23 @@ mod tests {
         (members, config)
     }
 
+    /// (model, file tools, search, code execution) and the expected tools,
+    /// toolConfig and route.
+    type Case = (
+        &'static str,
+        bool,
+        bool,
+        bool,
+        Vec<&'static str>,
+        Value,
+        Option<BuiltinRoute>,
+    );
+
     #[test]
     fn tools_and_tool_config_per_generation_and_combination() {
         let beside = json!({"includeServerSideToolInvocations": true});
         // (model, files, search, code) => (tools, toolConfig, route)
-        let table: Vec<(
-            &str,
-            bool,
-            bool,
-            bool,
-            Vec<&str>,
-            Value,
-            Option<BuiltinRoute>,
-        )> = vec![
+        let table: Vec<Case> = vec![
             // Gemini 3.x
             (
                 "gemini-3.5-flash",
