@@ -41,6 +41,77 @@ fn forker(server: &cassette::FixtureServer) -> (Forker, tempfile::TempDir) {
     )
 }
 
+/// Every field name a request body of these forks may use: camelCase names
+/// of the v1beta API (checked against the official SDKs' `_to_mldev`
+/// converters). An unknown or misspelt field is a 400 on the real service.
+const V1BETA_FIELDS: &[&str] = &[
+    "contents",
+    "role",
+    "parts",
+    "text",
+    "thought",
+    "thoughtSignature",
+    "functionCall",
+    "functionResponse",
+    "toolCall",
+    "toolResponse",
+    "toolType",
+    "executableCode",
+    "codeExecutionResult",
+    "language",
+    "code",
+    "outcome",
+    "output",
+    "id",
+    "name",
+    "args",
+    "response",
+    "systemInstruction",
+    "tools",
+    "functionDeclarations",
+    "description",
+    "parameters",
+    "googleSearch",
+    "codeExecution",
+    "toolConfig",
+    "includeServerSideToolInvocations",
+    "generationConfig",
+    "thinkingConfig",
+    "thinkingBudget",
+    "includeThoughts",
+    "thinkingLevel",
+];
+
+/// Fails on any object key outside [`V1BETA_FIELDS`], skipping free-form
+/// values (call arguments, tool results, parameter schemas).
+fn assert_v1beta_fields(value: &Value, path: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                assert!(
+                    V1BETA_FIELDS.contains(&key.as_str()),
+                    "unknown request field `{key}` at {path}"
+                );
+                if !matches!(key.as_str(), "args" | "response" | "parameters") {
+                    assert_v1beta_fields(inner, &format!("{path}.{key}"));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                assert_v1beta_fields(item, &format!("{path}[{index}]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn assert_all_v1beta(server: &cassette::FixtureServer) {
+    for (index, body) in bodies(server).iter().enumerate() {
+        assert_v1beta_fields(body, &format!("request {index}"));
+    }
+}
+
 fn matcher(fields: KeyFields) -> BodyMatcher {
     BodyMatcher::KeyFields(fields)
 }
@@ -133,6 +204,7 @@ async fn gemini3_mixes_search_with_file_tools_and_replays_every_part() {
         )
         .await;
     server.assert_clean();
+    assert_all_v1beta(&server);
 
     assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
     assert_eq!(
@@ -203,6 +275,7 @@ async fn gemini3_code_execution_with_file_tools_replays_code_parts_with_their_id
         )
         .await;
     server.assert_clean();
+    assert_all_v1beta(&server);
     assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
     assert!(result.searches.is_empty());
     let bodies = bodies(&server);
@@ -288,6 +361,7 @@ async fn gemini25_searches_through_a_separate_grounded_call() {
         )
         .await;
     server.assert_clean();
+    assert_all_v1beta(&server);
 
     assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
     assert_eq!(
@@ -381,6 +455,7 @@ async fn gemini25_runs_code_through_a_separate_call() {
         )
         .await;
     server.assert_clean();
+    assert_all_v1beta(&server);
     assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
     assert_eq!(result.builtin_route, Some(BuiltinRoute::SeparateCall));
     assert!(result.searches.is_empty());
@@ -425,6 +500,7 @@ async fn a_stand_in_call_without_a_question_is_refused_without_a_request() {
         )
         .await;
     server.assert_clean();
+    assert_all_v1beta(&server);
     assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
     assert_eq!(server.requests().len(), 2, "no grounded call was made");
     assert!(result.searches.is_empty());
@@ -451,6 +527,7 @@ async fn search_alone_is_sent_as_google_search_on_either_generation() {
             .run(request, &CancellationToken::new())
             .await;
         server.assert_clean();
+        assert_all_v1beta(&server);
         assert_eq!(result.builtin_route, Some(BuiltinRoute::Alone), "{model}");
         assert_eq!(result.searches[0].route, BuiltinRoute::Alone);
         assert!(bodies(&server)[0].get("toolConfig").is_none(), "{model}");
@@ -493,6 +570,7 @@ async fn an_undeclared_stand_in_is_not_run() {
         )
         .await;
     server.assert_clean();
+    assert_all_v1beta(&server);
     assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
     assert_eq!(server.requests().len(), 2, "no grounded call was made");
     assert!(result.searches.is_empty());
