@@ -2,7 +2,7 @@
 //! Library types are converted here by hand, so a library change cannot
 //! silently change what scripts read.
 
-use agent_core::{Event, ForkResult};
+use agent_core::{BuiltinRoute, Event, ForkResult};
 use genai_client::Usage;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -52,6 +52,12 @@ pub(crate) struct ForkJson {
     pub(crate) files_created: Vec<String>,
     pub(crate) search_queries: Vec<String>,
     pub(crate) sources: Vec<SourceJson>,
+    /// How search / code execution reached the model (only when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) builtin_tools: Option<&'static str>,
+    /// Each search run for the fork (only when there was one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) searches: Vec<SearchJson>,
     pub(crate) timestamp: String,
     pub(crate) elapsed_ms: u64,
     pub(crate) error: Option<ErrorJson>,
@@ -62,6 +68,24 @@ pub(crate) struct ForkJson {
 pub(crate) struct SourceJson {
     pub(crate) title: Option<String>,
     pub(crate) uri: Option<String>,
+}
+
+/// One search run for a fork.
+#[derive(Debug, Serialize)]
+pub(crate) struct SearchJson {
+    /// The model call it belongs to (1-based).
+    pub(crate) turn: u32,
+    /// `alone`, `beside_functions` or `separate_call`.
+    pub(crate) via: &'static str,
+    pub(crate) queries: Vec<String>,
+    pub(crate) sources: Vec<SourceJson>,
+}
+
+fn source_json(source: &genai_client::GroundingSource) -> SourceJson {
+    SourceJson {
+        title: source.title.clone(),
+        uri: source.uri.clone(),
+    }
 }
 
 /// Why something failed.
@@ -91,12 +115,16 @@ impl From<&ForkResult> for ForkJson {
             tools_executed: result.tools_executed.clone(),
             files_created: result.files_created.clone(),
             search_queries: result.search_queries.clone(),
-            sources: result
-                .sources
+            sources: result.sources.iter().map(source_json).collect(),
+            builtin_tools: result.builtin_route.map(BuiltinRoute::as_str),
+            searches: result
+                .searches
                 .iter()
-                .map(|source| SourceJson {
-                    title: source.title.clone(),
-                    uri: source.uri.clone(),
+                .map(|search| SearchJson {
+                    turn: search.turn,
+                    via: search.route.as_str(),
+                    queries: search.queries.clone(),
+                    sources: search.sources.iter().map(source_json).collect(),
                 })
                 .collect(),
             timestamp: result.started_at.clone(),

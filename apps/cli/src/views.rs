@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use agent_core::{ForkResult, ForkStatus};
+use agent_core::{BuiltinRoute, ForkResult, ForkStatus};
 use genai_client::Usage;
 use render::{
     Accent, Panel, Status, Theme, UsageLine, humanize, key_value, status_line, usage_line,
@@ -75,6 +75,14 @@ pub fn fork_result(result: &ForkResult, theme: &Theme) -> String {
                 .render(theme),
         );
     }
+    if !result.searches.is_empty() {
+        blocks.push(
+            Panel::new(searches(result))
+                .title("Searches")
+                .accent(Accent::Dim)
+                .render(theme),
+        );
+    }
     if !result.sources.is_empty() {
         let lines: Vec<String> = result
             .sources
@@ -102,6 +110,37 @@ pub fn fork_result(result: &ForkResult, theme: &Theme) -> String {
         theme,
     ));
     blocks.join("\n")
+}
+
+/// One line per search: when, how, the queries and how many sources.
+fn searches(result: &ForkResult) -> String {
+    result
+        .searches
+        .iter()
+        .map(|search| {
+            let how = match search.route {
+                BuiltinRoute::Alone => "by Gemini",
+                BuiltinRoute::BesideFunctions => "by Gemini, beside the file tools",
+                BuiltinRoute::SeparateCall => "by a separate grounded call (web_search)",
+            };
+            let queries = if search.queries.is_empty() {
+                "(no query reported)".to_owned()
+            } else {
+                search
+                    .queries
+                    .iter()
+                    .map(|query| format!("\"{}\"", preview(query, 80)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let sources = match search.sources.len() {
+                1 => "1 source".to_owned(),
+                count => format!("{count} sources"),
+            };
+            format!("turn {}, {how}: {queries} ({sources})", search.turn)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The title of the answer panel, by agent type (as the original's demos).

@@ -32,8 +32,9 @@ pub mod workspace;
 pub use agent::{AgentCatalog, AgentOverrides, AgentProfile, BuiltinAgent, CatalogError};
 pub use events::{Event, EventSink};
 pub use fork::{
-    ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
-    MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES, TurnRecord,
+    BuiltinRoute, ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
+    MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES, RUN_CODE_FUNCTION, SearchRun, TurnRecord,
+    WEB_SEARCH_FUNCTION, builtin_route,
 };
 pub use ids::{ForkId, SwarmId};
 pub use summarizer::{

@@ -52,6 +52,15 @@ pub struct KeyFields {
     /// The number of entries in `contents`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turns: Option<usize>,
+    /// The last element of `contents` whose role is `model`, which must be
+    /// equal to this JSON exactly: every part, signature and id, nothing
+    /// more (how a replayed Gemini 3 turn is checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_model_turn: Option<Value>,
+    /// The body's `toolConfig`, which must be equal to this JSON exactly
+    /// (`null` for a body without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_config: Option<Value>,
 }
 
 /// One expected `functionResponse` part.
@@ -150,6 +159,13 @@ impl KeyFields {
         if let Some(turns) = self.turns {
             checks.push(("turns", summary.turns == Some(turns)));
         }
+        if let Some(turn) = &self.last_model_turn {
+            checks.push(("last_model_turn", last_model_turn(body) == *turn));
+        }
+        if let Some(config) = &self.tool_config {
+            let actual = body.get("toolConfig").unwrap_or(&Value::Null);
+            checks.push(("tool_config", actual == config));
+        }
         checks
     }
 
@@ -190,8 +206,31 @@ impl KeyFields {
                 summary.turns.map_or(Value::Null, Value::from),
             );
         }
+        if self.last_model_turn.is_some() {
+            out.insert("last_model_turn".into(), last_model_turn(body));
+        }
+        if self.tool_config.is_some() {
+            out.insert(
+                "tool_config".into(),
+                body.get("toolConfig").cloned().unwrap_or(Value::Null),
+            );
+        }
         Value::Object(out)
     }
+}
+
+/// The last `model` element of the body's `contents`, or `null`.
+fn last_model_turn(body: &Value) -> Value {
+    body.get("contents")
+        .and_then(Value::as_array)
+        .and_then(|contents| {
+            contents
+                .iter()
+                .rev()
+                .find(|c| c.get("role").and_then(Value::as_str) == Some("model"))
+        })
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 impl FunctionResponseMatch {
@@ -403,6 +442,38 @@ mod tests {
         assert!(!matcher.matches(Some(&body)));
         let score = matcher.similarity(Some(&body));
         assert!(score > 0.5 && score < 1.0, "{score}");
+    }
+
+    #[test]
+    fn the_last_model_turn_and_tool_config_must_be_exact() {
+        let turn = json!({"role": "model", "parts": [
+            {"toolCall": {"toolType": "GOOGLE_SEARCH_WEB", "args": {"queries": ["q"]}, "id": "t1"}, "thoughtSignature": "AA=="},
+            {"functionCall": {"name": "read_file", "args": {}, "id": "f1"}}
+        ]});
+        let body = json!({
+            "contents": [{"role": "user", "parts": [{"text": "go"}]}, turn.clone(),
+                {"role": "user", "parts": [{"functionResponse": {"name": "read_file", "id": "f1", "response": {}}}]}],
+            "toolConfig": {"includeServerSideToolInvocations": true}
+        });
+        let fields = KeyFields {
+            last_model_turn: Some(turn.clone()),
+            tool_config: Some(json!({"includeServerSideToolInvocations": true})),
+            ..KeyFields::default()
+        };
+        assert!(BodyMatcher::KeyFields(fields.clone()).matches(Some(&body)));
+        // A dropped signature, a changed id or an extra member all fail.
+        let mut unsigned = body.clone();
+        unsigned["contents"][1]["parts"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("thoughtSignature");
+        assert!(!BodyMatcher::KeyFields(fields.clone()).matches(Some(&unsigned)));
+        let mut extra = body.clone();
+        extra["contents"][1]["parts"][1]["functionCall"]["extra"] = json!(1);
+        assert!(!BodyMatcher::KeyFields(fields.clone()).matches(Some(&extra)));
+        let mut no_config = body;
+        no_config.as_object_mut().unwrap().remove("toolConfig");
+        assert!(!BodyMatcher::KeyFields(fields).matches(Some(&no_config)));
     }
 
     #[test]

@@ -209,3 +209,29 @@ fn merge_grounding(merged: &mut GroundingMetadata, incoming: &GroundingMetadata)
             .clone_from(&incoming.search_entry_point);
     }
 }
+
+#[cfg(test)]
+mod server_side_tool_tests {
+    use super::*;
+
+    fn chunk(parts: &str) -> GenerateContentResponse {
+        serde_json::from_str(&format!(
+            r#"{{"candidates":[{{"content":{{"role":"model","parts":{parts}}},"index":0}}]}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn server_side_tool_parts_keep_their_order_ids_and_signatures_across_chunks() {
+        let first = r#"[{"toolCall":{"toolType":"GOOGLE_SEARCH_WEB","args":{"queries":["q"]},"id":"a1"},"thoughtSignature":"UzE="}]"#;
+        let second = r#"[{"toolResponse":{"toolType":"GOOGLE_SEARCH_WEB","response":{"search_suggestions":"s"},"id":"a1"},"thoughtSignature":"UzI="},{"functionCall":{"name":"f","args":{},"id":"b2"},"thoughtSignature":"UzM="}]"#;
+        let mut accumulator = StreamAccumulator::default();
+        accumulator.push(&chunk(first));
+        accumulator.push(&chunk(second));
+        let folded = accumulator.finish();
+        let parts = serde_json::to_value(&folded.content().unwrap().parts).unwrap();
+        let mut expected: Vec<serde_json::Value> = serde_json::from_str(first).unwrap();
+        expected.extend(serde_json::from_str::<Vec<serde_json::Value>>(second).unwrap());
+        assert_eq!(parts, serde_json::Value::Array(expected));
+    }
+}

@@ -54,9 +54,11 @@ pub use sse::{SseDecoder, SseFrame, TruncatedStream};
 pub use stream::ResponseStream;
 pub use types::content::{
     Blob, CodeExecutionResult, Content, ExecutableCode, FileData, FunctionCall, FunctionResponse,
-    Part, PartData,
+    Part, PartData, ToolCall, ToolResponse,
 };
-pub use types::enums::{BlockReason, FinishReason, FunctionCallingMode, Language, Outcome, Role};
+pub use types::enums::{
+    BlockReason, FinishReason, FunctionCallingMode, Language, Outcome, Role, ToolType,
+};
 pub use types::request::{
     CountTokensRequest, EmptyObject, FunctionCallingConfig, FunctionDeclaration,
     GenerateContentRequest, GenerationConfig, SafetySetting, ThinkingConfig, Tool, ToolConfig,

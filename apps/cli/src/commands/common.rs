@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use agent_core::workspace::{ProtectedPaths, ShellAccess, Workspace, WorkspaceOptions};
-use agent_core::{AgentCatalog, AgentOverrides, AgentProfile};
+use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, BuiltinRoute};
 use anyhow::Result;
 use tokio_util::sync::CancellationToken;
 
@@ -147,11 +147,24 @@ pub(crate) fn tools_label(
             settings.workspace.value.display()
         ));
     }
+    let route = agent_core::builtin_route(
+        &profile.model,
+        workspace.is_some() && profile.file_tools,
+        profile.search,
+        profile.code_execution,
+    );
+    let how = match route {
+        Some(BuiltinRoute::BesideFunctions) => " (beside the file tools)",
+        Some(BuiltinRoute::SeparateCall) => {
+            " (as a separate call: this model cannot mix it with file tools)"
+        }
+        Some(BuiltinRoute::Alone) | None => "",
+    };
     if profile.search {
-        parts.push("Google Search".to_owned());
+        parts.push(format!("Google Search{how}"));
     }
     if profile.code_execution {
-        parts.push("code execution".to_owned());
+        parts.push(format!("code execution{how}"));
     }
     if parts.is_empty() {
         "none".to_owned()

@@ -43,9 +43,23 @@ pub(crate) struct ForkArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) context_file: Option<PathBuf>,
     /// Ground the answer in Google Search.
+    ///
+    /// Alone, or with --no-tools, Google Search is sent as Gemini's built-in
+    /// tool on every model. Beside the workspace's file tools it depends on
+    /// the model: Gemini 3.x gets both in one request (with server-side tool
+    /// invocations included; the searches it runs are shown); Gemini 2.x,
+    /// which refuses that mix, gets a `web_search` function instead, whose
+    /// handler asks the same model a separate question with only Google
+    /// Search and hands back the answer with its sources.
     #[arg(long)]
     pub(crate) search: bool,
     /// Let the model run Python in Google's code-execution sandbox.
+    ///
+    /// Alone, the built-in tool on every model. Beside the file tools:
+    /// Gemini 3.x gets both in one request; Gemini 2.x gets a `run_code`
+    /// function whose handler asks the same model, in a separate call with
+    /// only code execution, to write and run the code (the sandbox never sees
+    /// the workspace files).
     #[arg(long = "code-exec")]
     pub(crate) code_exec: bool,
     /// Most model calls in the tool loop.

@@ -7,14 +7,23 @@
 //! calls were made. Model turns are replayed exactly as received, thought
 //! signatures included, because Gemini rejects function-calling turns that
 //! drop them. Usage is summed over every turn.
+//!
+//! Built-in tools (Google Search, code execution) beside the workspace's
+//! function tools go out per generation (see [`BuiltinRoute`]): together
+//! with server-side tool invocations on Gemini 3.x, whose `toolCall` and
+//! `toolResponse` parts are replayed like any other part; as the
+//! `web_search` / `run_code` functions backed by a separate one-turn call on
+//! Gemini 2.x, which refuses the mix.
 
 mod budget;
 mod result;
 mod run;
+mod tools;
 
 pub use budget::{MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES};
-pub use result::{ForkError, ForkResult, ForkStatus, TurnRecord};
+pub use result::{ForkError, ForkResult, ForkStatus, SearchRun, TurnRecord};
 pub use run::Forker;
+pub use tools::{BuiltinRoute, RUN_CODE_FUNCTION, WEB_SEARCH_FUNCTION, builtin_route};
 
 use crate::agent::AgentProfile;
 use crate::ids::ForkId;

@@ -3,6 +3,7 @@
 use genai_client::{GroundingSource, Usage};
 use serde::{Deserialize, Serialize};
 
+use super::tools::BuiltinRoute;
 use crate::ids::ForkId;
 
 /// How a fork ended.
@@ -54,6 +55,19 @@ pub struct TurnRecord {
     pub finish_reason: Option<String>,
 }
 
+/// One search run for a fork, with the sources it found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchRun {
+    /// The model call (1-based) it belongs to.
+    pub turn: u32,
+    /// How it was run.
+    pub route: BuiltinRoute,
+    /// The queries sent to Google Search.
+    pub queries: Vec<String>,
+    /// The sources it found.
+    pub sources: Vec<GroundingSource>,
+}
+
 /// The outcome of a fork.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForkResult {
@@ -85,6 +99,15 @@ pub struct ForkResult {
     pub search_queries: Vec<String>,
     /// Grounding sources (research forks).
     pub sources: Vec<GroundingSource>,
+    /// How the fork's built-in tools (search, code execution) reached the
+    /// model; `None` when it had none.
+    #[serde(default)]
+    pub builtin_route: Option<BuiltinRoute>,
+    /// Each search run for the fork, in order: by Gemini while answering
+    /// (grounding, or server-side `toolCall`s beside function tools), or by a
+    /// separate grounded call behind the `web_search` function.
+    #[serde(default)]
+    pub searches: Vec<SearchRun>,
     /// Why it failed, when it did.
     pub error: Option<ForkError>,
     /// When it started (RFC 3339).

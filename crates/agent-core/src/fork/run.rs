@@ -7,14 +7,15 @@ use futures_util::{StreamExt, stream};
 use genai_client::{
     Client, Content, FunctionCall, FunctionDeclaration, GenerateContentRequest,
     GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator,
-    ThinkingConfig, Tool, Usage,
+    ThinkingConfig, ToolCall, ToolType, Usage,
 };
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::budget::{self, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES};
-use super::result::{ForkError, ForkResult, ForkStatus, TurnRecord};
+use super::result::{ForkError, ForkResult, ForkStatus, SearchRun, TurnRecord};
+use super::tools::{self, BuiltinRoute, ToolPlan};
 use super::{ForkRequest, MAX_CALLS_PER_TURN};
 use crate::events::{Event, EventSink};
 use crate::ids::ForkId;
@@ -90,9 +91,11 @@ impl Forker {
         let client = self
             .client
             .with_retry_observer(retry_events(&self.events, &fork_id));
+        let plan = self.tool_plan(&request, tools_on);
         let mut run = LoopState::new(&request, fork_id, self.events.clone());
+        run.route = plan.route;
         let status = self
-            .tool_loop(&client, &request, tools_on, &mut run, cancel)
+            .tool_loop(&client, &request, plan, &mut run, cancel)
             .await;
         run.finish(status, started.elapsed())
     }
@@ -101,11 +104,16 @@ impl Forker {
         &self,
         client: &Client,
         request: &ForkRequest,
-        tools_on: bool,
+        plan: ToolPlan,
         run: &mut LoopState,
         cancel: &CancellationToken,
     ) -> ForkStatus {
-        let template = self.request_template(request, tools_on);
+        let context = CallContext {
+            client,
+            model: &request.profile.model,
+            stand_ins: plan.stand_ins.clone(),
+        };
+        let template = self.request_template(request, plan);
         for turn in 1..=request.max_turns.max(1) {
             let mut body = template.clone();
             body.contents.clone_from(&run.contents);
@@ -138,36 +146,47 @@ impl Forker {
             let results = tokio::select! {
                 biased;
                 () = cancel.cancelled() => return ForkStatus::Cancelled,
-                results = self.run_calls(&run.fork_id, calls, request.tool_concurrency) => results,
+                results = self.run_calls(
+                    &context,
+                    &run.fork_id,
+                    calls,
+                    request.tool_concurrency,
+                ) => results,
             };
             run.record_tool_results(results);
         }
         ForkStatus::Partial
     }
 
-    fn request_template(&self, request: &ForkRequest, tools_on: bool) -> GenerateContentRequest {
+    /// The tools of the fork's requests: the workspace's functions and the
+    /// built-in tools asked for, combined as the model's generation allows.
+    fn tool_plan(&self, request: &ForkRequest, tools_on: bool) -> ToolPlan {
+        let functions: Vec<FunctionDeclaration> = match (tools_on, &self.workspace) {
+            (true, Some(workspace)) => workspace
+                .declarations()
+                .into_iter()
+                .filter_map(|declaration| serde_json::from_value(declaration).ok())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let profile = &request.profile;
+        tools::plan(
+            &profile.model,
+            functions,
+            profile.search,
+            profile.code_execution,
+        )
+    }
+
+    fn request_template(&self, request: &ForkRequest, plan: ToolPlan) -> GenerateContentRequest {
         let profile = &request.profile;
         let instruction = match &request.context {
             Some(context) => prompts::with_context(&profile.instruction, context),
             None => profile.instruction.clone(),
         };
-        let mut tools = Vec::new();
-        if let (true, Some(workspace)) = (tools_on, &self.workspace) {
-            let declarations: Vec<FunctionDeclaration> = workspace
-                .declarations()
-                .into_iter()
-                .filter_map(|declaration| serde_json::from_value(declaration).ok())
-                .collect();
-            if !declarations.is_empty() {
-                tools.push(Tool::FunctionDeclarations(declarations));
-            }
-        }
-        if profile.search {
-            tools.push(Tool::google_search());
-        }
-        if profile.code_execution {
-            tools.push(Tool::code_execution());
-        }
+        let ToolPlan {
+            tools, tool_config, ..
+        } = plan;
         let thinking = (profile.thinking_budget.is_some() || request.include_thoughts).then(|| {
             ThinkingConfig {
                 thinking_budget: profile.thinking_budget,
@@ -178,6 +197,7 @@ impl Forker {
         GenerateContentRequest {
             system_instruction: Some(Content::instruction(instruction)),
             tools,
+            tool_config,
             generation_config: thinking.map(|thinking| GenerationConfig {
                 thinking_config: Some(thinking),
                 ..GenerationConfig::default()
@@ -217,6 +237,7 @@ impl Forker {
     /// their results in call order.
     async fn run_calls(
         &self,
+        context: &CallContext<'_>,
         fork_id: &ForkId,
         calls: Vec<FunctionCall>,
         concurrency: usize,
@@ -228,7 +249,7 @@ impl Forker {
                         "too many function calls in one turn; only the first {MAX_CALLS_PER_TURN} were run"
                     ))
                 } else {
-                    self.run_call(fork_id, &call).await
+                    self.run_call(context, fork_id, &call).await
                 };
                 (call, run)
             })
@@ -237,7 +258,12 @@ impl Forker {
             .await
     }
 
-    async fn run_call(&self, fork_id: &ForkId, call: &FunctionCall) -> ToolRun {
+    async fn run_call(
+        &self,
+        context: &CallContext<'_>,
+        fork_id: &ForkId,
+        call: &FunctionCall,
+    ) -> ToolRun {
         let args = call.args_or_empty();
         // The key (or any secret the client knows) never leaves a tool:
         // not into events, not back to the model.
@@ -249,18 +275,36 @@ impl Forker {
             name: call.name.clone(),
             args: shown_args,
         });
-        let run = match &self.workspace {
-            Some(workspace) => {
-                let mut outcome = workspace.call(&call.name, &args).await;
-                redactor.redact_value(&mut outcome.value);
+        // Only a stand-in this fork declared may start a separate call: a
+        // model naming `web_search` uninvited gets the unknown-tool answer.
+        let stand_in = if context.stand_ins.contains(&call.name.as_str()) {
+            tools::run_stand_in(context.client, context.model, &call.name, &args).await
+        } else {
+            None
+        };
+        let mut run = match (stand_in, &self.workspace) {
+            (Some(outcome), _) => ToolRun {
+                ok: outcome.ok,
+                value: outcome.value,
+                created: Vec::new(),
+                usage: outcome.usage,
+                search: outcome.search,
+            },
+            (None, Some(workspace)) => {
+                let outcome = workspace.call(&call.name, &args).await;
                 ToolRun {
                     ok: outcome.ok,
                     value: outcome.value,
                     created: outcome.created,
+                    usage: Usage::default(),
+                    search: None,
                 }
             }
-            None => ToolRun::refused("no workspace tools are available in this fork".to_owned()),
+            (None, None) => {
+                ToolRun::refused("no workspace tools are available in this fork".to_owned())
+            }
         };
+        redactor.redact_value(&mut run.value);
         let error = (!run.ok).then(|| {
             run.value
                 .get("error")
@@ -278,11 +322,25 @@ impl Forker {
     }
 }
 
+/// What a tool call needs besides its arguments.
+struct CallContext<'a> {
+    /// The client (with the fork's retry observer), for stand-in calls.
+    client: &'a Client,
+    /// The fork's model, which stand-in calls use too.
+    model: &'a str,
+    /// The stand-in functions this fork declared.
+    stand_ins: Vec<&'static str>,
+}
+
 /// The outcome of one tool call, as the loop needs it.
 struct ToolRun {
     ok: bool,
     value: Value,
     created: Vec<String>,
+    /// Tokens a stand-in call spent.
+    usage: Usage,
+    /// A stand-in search's queries and sources.
+    search: Option<(Vec<String>, Vec<genai_client::GroundingSource>)>,
 }
 
 impl ToolRun {
@@ -291,6 +349,8 @@ impl ToolRun {
             ok: false,
             value: json!({ "success": false, "error": message }),
             created: Vec::new(),
+            usage: Usage::default(),
+            search: None,
         }
     }
 }
@@ -312,6 +372,8 @@ struct LoopState {
     files_created: Vec<String>,
     search_queries: Vec<String>,
     sources: Vec<genai_client::GroundingSource>,
+    route: Option<BuiltinRoute>,
+    searches: Vec<SearchRun>,
     error: Option<ForkError>,
     started_at: String,
 }
@@ -334,6 +396,8 @@ impl LoopState {
             files_created: Vec::new(),
             search_queries: Vec::new(),
             sources: Vec::new(),
+            route: None,
+            searches: Vec::new(),
             error: None,
             started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
@@ -354,16 +418,23 @@ impl LoopState {
         }
         push_non_empty(&mut self.texts, response.text());
         push_non_empty(&mut self.thoughts, response.thought_text());
-        for query in response.grounding_queries() {
-            if !self.search_queries.iter().any(|known| known == query) {
-                self.search_queries.push(query.to_owned());
+        // Searches Gemini ran while answering: server-side web-search tool
+        // calls (beside function tools) and grounding metadata.
+        let mut queries: Vec<String> = Vec::new();
+        let searched = response
+            .tool_calls()
+            .into_iter()
+            .filter(|call| call.tool_type == Some(ToolType::GoogleSearchWeb));
+        for query in searched
+            .flat_map(ToolCall::queries)
+            .chain(response.grounding_queries())
+        {
+            if !queries.iter().any(|known| known == query) {
+                queries.push(query.to_owned());
             }
         }
-        for source in response.grounding_sources() {
-            if !self.sources.contains(&source) {
-                self.sources.push(source);
-            }
-        }
+        let sources = response.grounding_sources();
+        self.record_search(queries, sources, self.route.unwrap_or(BuiltinRoute::Alone));
         // The model turn goes back exactly as received, signatures included.
         if let Some(content) = response.content() {
             let mut turn = content.clone();
@@ -376,6 +447,35 @@ impl LoopState {
         calls
     }
 
+    /// Keeps one search (when it ran any query or found any source) and
+    /// adds its queries and sources to the fork's lists.
+    fn record_search(
+        &mut self,
+        queries: Vec<String>,
+        sources: Vec<genai_client::GroundingSource>,
+        route: BuiltinRoute,
+    ) {
+        if queries.is_empty() && sources.is_empty() {
+            return;
+        }
+        for query in &queries {
+            if !self.search_queries.contains(query) {
+                self.search_queries.push(query.clone());
+            }
+        }
+        for source in &sources {
+            if !self.sources.contains(source) {
+                self.sources.push(source.clone());
+            }
+        }
+        self.searches.push(SearchRun {
+            turn: u32::try_from(self.turns.len()).unwrap_or(u32::MAX),
+            route,
+            queries,
+            sources,
+        });
+    }
+
     /// Adds a turn's tool results, each cut to fit its share of what is
     /// left of the request budget (unused shares pass to later results).
     fn record_tool_results(&mut self, results: Vec<(FunctionCall, ToolRun)>) {
@@ -386,6 +486,10 @@ impl LoopState {
             let share = (left / (count - index)).min(MAX_FUNCTION_RESPONSE_BYTES);
             let value = budget::fit(run.value, share);
             left = left.saturating_sub(budget::json_len(&value));
+            self.usage += run.usage;
+            if let Some((queries, sources)) = run.search {
+                self.record_search(queries, sources, BuiltinRoute::SeparateCall);
+            }
             self.tools_executed.push(call.name.clone());
             for path in run.created {
                 if !self.files_created.contains(&path) {
@@ -416,6 +520,8 @@ impl LoopState {
             files_created: self.files_created,
             search_queries: self.search_queries,
             sources: self.sources,
+            builtin_route: self.route,
+            searches: self.searches,
             error: self.error,
             started_at: self.started_at,
             elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),

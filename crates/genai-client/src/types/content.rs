@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::enums::{Language, Outcome, Role};
+use super::enums::{Language, Outcome, Role, ToolType};
 
 /// One turn of a conversation.
 ///
@@ -80,6 +80,23 @@ impl Content {
             _ => None,
         })
     }
+
+    /// The server-side tool calls of this turn (Google Search, URL context,
+    /// ...), in order. They were run by Gemini, not by the client.
+    pub fn tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
+        self.parts.iter().filter_map(|part| match &part.data {
+            PartData::ToolCall(call) => Some(call),
+            _ => None,
+        })
+    }
+
+    /// The results of the server-side tool calls of this turn, in order.
+    pub fn tool_responses(&self) -> impl Iterator<Item = &ToolResponse> {
+        self.parts.iter().filter_map(|part| match &part.data {
+            PartData::ToolResponse(response) => Some(response),
+            _ => None,
+        })
+    }
 }
 
 /// One piece of a turn: its data plus thought metadata.
@@ -115,6 +132,11 @@ pub enum PartData {
     InlineData(Blob),
     /// A reference to an uploaded file.
     FileData(FileData),
+    /// A server-side tool call the model made (Gemini 3 with
+    /// `includeServerSideToolInvocations`); replayed, never run by the client.
+    ToolCall(ToolCall),
+    /// The server's result for a [`PartData::ToolCall`]; replayed as received.
+    ToolResponse(ToolResponse),
     /// No data member at all (the wire sometimes sends `{}`).
     Empty,
 }
@@ -224,6 +246,12 @@ pub struct ExecutableCode {
     /// The source code.
     #[serde(default)]
     pub code: String,
+    /// Id of this code part (newer models); its result carries the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Unknown members, kept for replay.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// Output of running an [`ExecutableCode`] part.
@@ -236,6 +264,79 @@ pub struct CodeExecutionResult {
     /// Standard output, or the error on failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// The id of the [`ExecutableCode`] part this result is for, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Unknown members, kept for replay.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A server-side tool call (`toolCall` on the wire): a tool Gemini ran
+/// itself while answering, such as a Google web search. The client does not
+/// run it; it sends the part back unchanged, with its [`ToolResponse`], in
+/// the next request.
+///
+/// ```
+/// use genai_client::{Part, PartData, ToolType};
+/// let wire = r#"{"toolCall":{"toolType":"GOOGLE_SEARCH_WEB","args":{"queries":["rust 2024 edition"]},"id":"s1"},"thoughtSignature":"c2ln"}"#;
+/// let part: Part = serde_json::from_str(wire).unwrap();
+/// let PartData::ToolCall(call) = &part.data else { panic!("a tool call") };
+/// assert_eq!(call.tool_type, Some(ToolType::GoogleSearchWeb));
+/// assert_eq!(call.queries(), ["rust 2024 edition"]);
+/// assert_eq!(part.thought_signature.as_deref(), Some("c2ln"));
+/// let back: serde_json::Value = serde_json::to_value(&part).unwrap();
+/// assert_eq!(back, serde_json::from_str::<serde_json::Value>(wire).unwrap());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolCall {
+    /// Which tool was called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_type: Option<ToolType>,
+    /// The call's arguments as sent (e.g. `{"queries": [...]}` for a web search).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Value>,
+    /// The call's id; the matching [`ToolResponse`] carries the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Unknown members, kept for replay.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ToolCall {
+    /// The search queries of a web or maps search call (`args.queries`, or
+    /// a single `args.query`); empty for other calls.
+    pub fn queries(&self) -> Vec<&str> {
+        let Some(args) = &self.args else {
+            return Vec::new();
+        };
+        match (args.get("queries"), args.get("query")) {
+            (Some(Value::Array(queries)), _) => queries.iter().filter_map(Value::as_str).collect(),
+            (_, Some(Value::String(query))) => vec![query.as_str()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The result of a server-side [`ToolCall`] (`toolResponse` on the wire),
+/// produced by Gemini and replayed unchanged by the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolResponse {
+    /// Which tool answered (as in the call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_type: Option<ToolType>,
+    /// The tool's output as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Value>,
+    /// The id of the call this answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Unknown members, kept for replay.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// Inline bytes with their media type.
@@ -281,6 +382,10 @@ struct RawPart {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     file_data: Option<FileData>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    tool_call: Option<ToolCall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tool_response: Option<ToolResponse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     thought: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     thought_signature: Option<String>,
@@ -298,6 +403,8 @@ impl From<RawPart> for Part {
             code_execution_result,
             inline_data,
             file_data,
+            tool_call,
+            tool_response,
             thought,
             thought_signature,
             mut extra,
@@ -310,6 +417,8 @@ impl From<RawPart> for Part {
             code_execution_result.map(PartData::CodeExecutionResult),
             inline_data.map(PartData::InlineData),
             file_data.map(PartData::FileData),
+            tool_call.map(PartData::ToolCall),
+            tool_response.map(PartData::ToolResponse),
         ]
         .into_iter()
         .flatten();
@@ -346,8 +455,70 @@ impl From<Part> for RawPart {
             PartData::CodeExecutionResult(result) => raw.code_execution_result = Some(result),
             PartData::InlineData(blob) => raw.inline_data = Some(blob),
             PartData::FileData(file) => raw.file_data = Some(file),
+            PartData::ToolCall(call) => raw.tool_call = Some(call),
+            PartData::ToolResponse(response) => raw.tool_response = Some(response),
             PartData::Empty => {}
         }
         raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::enums::ToolType;
+
+    /// A Gemini 3 model turn that mixed Google Search with a function call,
+    /// in the wire's shape (authored; values in our own words).
+    const MIXED_TURN: &str = r#"{"role":"model","parts":[
+        {"toolCall":{"toolType":"GOOGLE_SEARCH_WEB","args":{"queries":["tokio 1.44 release notes"]},"id":"srch-01"},"thoughtSignature":"U0lHLTE="},
+        {"toolResponse":{"toolType":"GOOGLE_SEARCH_WEB","response":{"search_suggestions":"<div>chips</div>"},"id":"srch-01"},"thoughtSignature":"U0lHLTI="},
+        {"toolCall":{"toolType":"NEW_TOOL_KIND","args":{"x":1},"id":"t2","futureMember":true}},
+        {"executableCode":{"language":"PYTHON","code":"print(6*7)","id":"code-1"}},
+        {"codeExecutionResult":{"outcome":"OUTCOME_OK","output":"42\n","id":"code-1"}},
+        {"functionCall":{"name":"write_file","args":{"path":"notes.md","content":"x"},"id":"fn-01"},"thoughtSignature":"U0lHLTM="},
+        {"text":"","thoughtSignature":"U0lHLTQ="}
+    ]}"#;
+
+    #[test]
+    fn a_mixed_server_side_turn_round_trips_exactly() {
+        let wire: Value = serde_json::from_str(MIXED_TURN).unwrap();
+        let turn: Content = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&turn).unwrap(), wire);
+        let calls: Vec<_> = turn.tool_calls().collect();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].tool_type, Some(ToolType::GoogleSearchWeb));
+        assert_eq!(calls[0].id.as_deref(), Some("srch-01"));
+        assert_eq!(calls[0].queries(), ["tokio 1.44 release notes"]);
+        assert_eq!(
+            calls[1].tool_type,
+            Some(ToolType::Other("NEW_TOOL_KIND".to_owned()))
+        );
+        assert!(calls[1].extra.contains_key("futureMember"));
+        let responses: Vec<_> = turn.tool_responses().collect();
+        assert_eq!(responses[0].id.as_deref(), Some("srch-01"));
+        assert!(matches!(turn.parts[0].data, PartData::ToolCall(_)));
+        assert!(matches!(turn.parts[1].data, PartData::ToolResponse(_)));
+        assert!(
+            turn.parts[1].extra.is_empty(),
+            "modelled, not kept as extra"
+        );
+        assert_eq!(turn.parts[1].thought_signature.as_deref(), Some("U0lHLTI="));
+        let PartData::ExecutableCode(code) = &turn.parts[3].data else {
+            panic!("code part");
+        };
+        assert_eq!(code.id.as_deref(), Some("code-1"));
+        assert_eq!(turn.function_calls().count(), 1);
+    }
+
+    #[test]
+    fn a_tool_call_without_queries_has_none() {
+        let call: ToolCall =
+            serde_json::from_str(r#"{"toolType":"URL_CONTEXT","args":{"urls":["u"]}}"#).unwrap();
+        assert!(call.queries().is_empty());
+        let single: ToolCall =
+            serde_json::from_str(r#"{"toolType":"GOOGLE_SEARCH_WEB","args":{"query":"q"}}"#)
+                .unwrap();
+        assert_eq!(single.queries(), ["q"]);
     }
 }

@@ -105,3 +105,24 @@ open_enum! {
         Validated => "VALIDATED",
     }
 }
+
+open_enum! {
+    /// Which server-side tool a [`ToolCall`](crate::ToolCall) or
+    /// [`ToolResponse`](crate::ToolResponse) part belongs to (Gemini 3 with
+    /// `toolConfig.includeServerSideToolInvocations`). Values named in the
+    /// official SDKs' `ToolType`; anything newer is kept as `Other`.
+    pub enum ToolType {
+        /// Not specified by the server.
+        Unspecified => "TOOL_TYPE_UNSPECIFIED",
+        /// A Google web search (the `googleSearch` tool).
+        GoogleSearchWeb => "GOOGLE_SEARCH_WEB",
+        /// A Google image search (the `googleSearch` tool).
+        GoogleSearchImage => "GOOGLE_SEARCH_IMAGE",
+        /// Reading URLs (the `urlContext` tool).
+        UrlContext => "URL_CONTEXT",
+        /// A Google Maps lookup (the `googleMaps` tool).
+        GoogleMaps => "GOOGLE_MAPS",
+        /// A file-search store lookup (the `fileSearch` tool).
+        FileSearch => "FILE_SEARCH",
+    }
+}

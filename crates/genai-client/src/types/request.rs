@@ -112,6 +112,13 @@ pub struct ToolConfig {
     /// Function-calling settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function_calling_config: Option<FunctionCallingConfig>,
+    /// Ask for server-side tool invocations (`toolCall`/`toolResponse`
+    /// parts) in the model's turns. Gemini 3 needs it `true` to accept
+    /// built-in tools (Google Search, code execution) beside function
+    /// declarations; those parts must then be replayed exactly. Not
+    /// supported on Vertex AI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_server_side_tool_invocations: Option<bool>,
 }
 
 /// How the model may call functions.

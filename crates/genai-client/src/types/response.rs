@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::content::{Content, FunctionCall};
+use super::content::{Content, FunctionCall, ToolCall, ToolResponse};
 use super::enums::{BlockReason, FinishReason};
 
 /// A `generateContent` reply, or one chunk of a stream.
@@ -70,6 +70,21 @@ impl GenerateContentResponse {
     pub fn function_calls(&self) -> Vec<&FunctionCall> {
         self.content()
             .map(|content| content.function_calls().collect())
+            .unwrap_or_default()
+    }
+
+    /// The server-side tool calls of the first candidate, in order (only
+    /// sent with `toolConfig.includeServerSideToolInvocations`).
+    pub fn tool_calls(&self) -> Vec<&ToolCall> {
+        self.content()
+            .map(|content| content.tool_calls().collect())
+            .unwrap_or_default()
+    }
+
+    /// The server-side tool results of the first candidate, in order.
+    pub fn tool_responses(&self) -> Vec<&ToolResponse> {
+        self.content()
+            .map(|content| content.tool_responses().collect())
             .unwrap_or_default()
     }
 

@@ -14,7 +14,12 @@
 //! `usageMetadata` holding any counter (a `countTokens` reply counts as
 //! prompt = total = `totalTokens`); the finish reason is the last one sent;
 //! grounding queries, sources (chunks naming a uri or title) and citations
-//! are counted once each across a stream.
+//! are counted once each across a stream; signatures are the
+//! `thoughtSignature` values on the first candidate's parts, in order (a
+//! stream's folded parts must keep every signature of every chunk, which is
+//! what replaying a Gemini 3 turn needs), recorded as a count and a hash of
+//! the values joined by newlines; server-side tool parts are the `toolCall`
+//! and `toolResponse` parts. Entries that omit these three expect none.
 
 use genai_client::{ApiError, Error, GenerateContentResponse, RecordedBody};
 use serde::{Deserialize, Serialize};
@@ -64,6 +69,19 @@ pub(crate) struct Facts {
     pub(crate) citations: usize,
     pub(crate) error: Option<ErrorFacts>,
     pub(crate) truncated: bool,
+    /// `thoughtSignature`s on the first candidate's parts.
+    #[serde(default)]
+    pub(crate) signatures: usize,
+    /// Hash of those signatures, joined by `\n`.
+    #[serde(default = "empty_sha")]
+    pub(crate) signatures_sha: String,
+    /// `toolCall` and `toolResponse` parts of the first candidate.
+    #[serde(default)]
+    pub(crate) server_tool_parts: usize,
+}
+
+fn empty_sha() -> String {
+    sha16("")
 }
 
 /// A named function call (nameless Vertex `partialArgs` fragments are not
@@ -136,6 +154,9 @@ impl Facts {
             citations: 0,
             error: None,
             truncated: false,
+            signatures: 0,
+            signatures_sha: empty_sha(),
+            server_tool_parts: 0,
         }
     }
 
@@ -146,7 +167,18 @@ impl Facts {
         response: &GenerateContentResponse,
     ) -> Facts {
         let (text, thought) = (response.text(), response.thought_text());
+        let parts = response
+            .content()
+            .map(|content| content.parts.as_slice())
+            .unwrap_or_default();
+        let signatures: Vec<&str> = parts
+            .iter()
+            .filter_map(|part| part.thought_signature.as_deref())
+            .collect();
         Facts {
+            signatures: signatures.len(),
+            signatures_sha: sha16(&signatures.join("\n")),
+            server_tool_parts: response.tool_calls().len() + response.tool_responses().len(),
             chunks,
             text_len: text.chars().count(),
             text_sha: sha16(&text),

@@ -445,3 +445,44 @@ fn a_streamed_call_without_its_closing_chunk_is_kept() {
         .parts[0];
     assert!(first.thought_signature.is_some());
 }
+
+/// Every model turn of a recorded unary reply, decoded and serialised again,
+/// is the same JSON as received: this is what replaying a Gemini 3 turn
+/// (signatures on their parts, call ids) relies on.
+#[test]
+fn recorded_model_turns_replay_as_received() {
+    let Some(corpus) = corpus::load_or_skip("conformance notable") else {
+        return;
+    };
+    let mut checked = 0;
+    let mut with_signatures = 0;
+    for file in corpus
+        .files
+        .iter()
+        .filter(|file| file.format == corpus::Format::Json)
+    {
+        let Ok(raw) = serde_json::from_slice::<serde_json::Value>(&file.bytes) else {
+            continue;
+        };
+        let Some(content) = raw.pointer("/candidates/0/content") else {
+            continue;
+        };
+        let decoded: genai_client::Content = serde_json::from_value(content.clone())
+            .unwrap_or_else(|error| panic!("{}: {error}", file.path));
+        assert_eq!(
+            &serde_json::to_value(&decoded).expect("content serialises"),
+            content,
+            "{}: the model turn changed on its way through the types",
+            file.path
+        );
+        checked += 1;
+        with_signatures += usize::from(
+            decoded
+                .parts
+                .iter()
+                .any(|part| part.thought_signature.is_some()),
+        );
+    }
+    assert!(checked >= 20, "only {checked} unary model turns found");
+    assert!(with_signatures >= 5, "only {with_signatures} signed turns");
+}
