@@ -191,9 +191,57 @@ pub struct ThinkingConfig {
     /// Ask for thought-summary parts in the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_thoughts: Option<bool>,
-    /// `MINIMAL`, `LOW`, `MEDIUM` or `HIGH` (newer models).
+    /// How much to think, on Gemini 3 models (which take a level, not a
+    /// budget). Never sent together with `thinking_budget`: the API refuses
+    /// a request with both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thinking_level: Option<String>,
+    pub thinking_level: Option<ThinkingLevel>,
+}
+
+/// A Gemini 3 thinking level (`thinkingConfig.thinkingLevel`). Each model
+/// accepts its own subset; [`crate::catalog`] knows which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ThinkingLevel {
+    /// As little thinking as the model allows.
+    Minimal,
+    /// Light thinking.
+    Low,
+    /// Moderate thinking.
+    Medium,
+    /// Deep thinking.
+    High,
+}
+
+impl ThinkingLevel {
+    /// Every level, from least to most thinking.
+    pub const ALL: [ThinkingLevel; 4] = [Self::Minimal, Self::Low, Self::Medium, Self::High];
+
+    /// The wire spelling, e.g. `MEDIUM`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Minimal => "MINIMAL",
+            Self::Low => "LOW",
+            Self::Medium => "MEDIUM",
+            Self::High => "HIGH",
+        }
+    }
+
+    /// The spelling users type, e.g. `medium`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Minimal => "minimal",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+impl std::fmt::Display for ThinkingLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The body of `countTokens`.
