@@ -69,6 +69,13 @@ pub(crate) fn classify(error: &anyhow::Error) -> (Exit, String) {
             genai_client::ErrorKind::Config => Exit::Usage,
             _ => Exit::Api,
         };
+        if let Some(line) = client
+            .api()
+            .filter(|api| api.code == 404)
+            .and_then(|api| crate::commands::common::model_not_found_line(&api.message))
+        {
+            return (Exit::Api, line);
+        }
         return (exit, one_line(&format!("{error:#}")));
     }
     (Exit::WorkFailed, one_line(&format!("{error:#}")))

@@ -55,6 +55,7 @@ pub use types::content::{
     Part, PartData,
 };
 pub use types::enums::{BlockReason, FinishReason, FunctionCallingMode, Language, Outcome, Role};
+pub use types::models::{ListModelsResponse, Model};
 pub use types::request::{
     CountTokensRequest, EmptyObject, FunctionCallingConfig, FunctionDeclaration,
     GenerateContentRequest, GenerationConfig, SafetySetting, ThinkingConfig, ThinkingLevel, Tool,

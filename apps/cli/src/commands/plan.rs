@@ -124,10 +124,11 @@ pub(crate) async fn execute(
     let workspace = common::workspace(&settings, needs_tools)?;
     let overrides = AgentOverrides {
         model: settings.model.value.clone(),
-        thinking_budget: settings.thinking.value,
+        thinking: settings.thinking.value,
         file_tools: settings.no_tools.value.then_some(false),
         ..AgentOverrides::default()
     };
+    common::preflight_workflow(&catalog, &overrides, output)?;
     let theme = output.theme();
     if !output.json() {
         let planning = plan.is_none().then_some(args.max_steps as usize);

@@ -97,9 +97,14 @@ pub(crate) async fn run(
     if let Some(model) = settings.model.value.clone() {
         options.model = model;
     }
-    if let Some(budget) = settings.thinking.value {
-        options.thinking_budget = Some(budget);
+    if let Some(thinking) = settings.thinking.value {
+        options.thinking = Some(thinking);
     }
+    crate::commands::common::preflight(
+        [(options.model.as_str(), options.thinking)],
+        crate::commands::common::today(),
+        output,
+    )?;
     let session = Session::open(traffic, settings.requests_per_minute.value).await?;
     let summary = summarize(&session.client, &conversation, &options).await?;
     let fork_prompt = args

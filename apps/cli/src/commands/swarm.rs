@@ -166,6 +166,15 @@ pub(crate) async fn execute(
     let settings = settings(args, flags)?;
     let catalog = common::catalog(&settings)?;
     let profile = common::profile(&catalog, &args.agent_type, &settings, false, false)?;
+    let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
+    common::preflight(
+        [
+            (profile.model.as_str(), profile.thinking),
+            (consolidator.as_str(), consolidator_thinking),
+        ],
+        common::today(),
+        output,
+    )?;
     let workspace = common::workspace(&settings, profile.file_tools)?;
     let mut sink = match &args.results_jsonl {
         Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures_util::{StreamExt, stream};
 use genai_client::{
     Client, Content, FunctionCall, FunctionDeclaration, GenerateContentRequest,
-    GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator,
-    ThinkingConfig, Tool, Usage,
+    GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator, Tool,
+    Usage,
 };
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -167,13 +167,11 @@ impl Forker {
         if profile.code_execution {
             tools.push(Tool::code_execution());
         }
-        let thinking = (profile.thinking_budget.is_some() || request.include_thoughts).then(|| {
-            ThinkingConfig {
-                thinking_budget: profile.thinking_budget,
-                include_thoughts: request.include_thoughts.then_some(true),
-                ..ThinkingConfig::default()
-            }
-        });
+        let thinking = crate::agent::thinking_config(
+            &profile.model,
+            profile.thinking,
+            request.include_thoughts,
+        );
         GenerateContentRequest {
             system_instruction: Some(Content::instruction(instruction)),
             tools,
