@@ -158,9 +158,14 @@ pub struct AgentOverrides {
 }
 
 impl AgentProfile {
-    /// This profile with the overrides applied.
+    /// This profile with the overrides applied. Another model without
+    /// another thinking setting leaves thinking to that model: a type's
+    /// thinking default belongs with its default model.
     pub fn with(mut self, overrides: &AgentOverrides) -> AgentProfile {
         if let Some(model) = &overrides.model {
+            if *model != self.model && overrides.thinking.is_none() {
+                self.thinking = None;
+            }
             self.model.clone_from(model);
         }
         if let Some(thinking) = overrides.thinking {

@@ -360,10 +360,12 @@ pub(crate) fn preflight_workflow(
         .collect();
     for role in ["planner", "plan_consolidator", "refine_reviewer"] {
         let (model, thinking) = agent_core::role_default(role);
-        uses.push((
-            overrides.model.clone().unwrap_or(model),
-            overrides.thinking.or(thinking),
-        ));
+        let thinking = match (&overrides.model, overrides.thinking) {
+            (_, Some(thinking)) => Some(thinking),
+            (Some(other), None) if *other != model => None,
+            _ => thinking,
+        };
+        uses.push((overrides.model.clone().unwrap_or(model), thinking));
     }
     preflight(
         uses.iter()

@@ -178,8 +178,12 @@ impl Orchestrator {
         let (model, thinking) = agent_core::role_default(role);
         AgentProfile {
             name: name.to_owned(),
+            thinking: match (&self.overrides.model, self.overrides.thinking) {
+                (_, Some(thinking)) => Some(thinking),
+                (Some(other), None) if *other != model => None,
+                _ => thinking,
+            },
             model: self.overrides.model.clone().unwrap_or(model),
-            thinking: self.overrides.thinking.or(thinking),
             instruction: instruction.to_owned(),
             file_tools: false,
             search: false,
