@@ -16,7 +16,7 @@ use serde_json::json;
 use support::*;
 use tokio_util::sync::CancellationToken;
 
-const MODEL: &str = "gemini-2.5-flash";
+const MODEL: &str = "gemini-3.8-flash";
 
 fn general(task: &str) -> ForkRequest {
     ForkRequest::new(task, BuiltinAgent::General.profile())

@@ -9,9 +9,9 @@ use cassette::{BodyMatcher, Cassette, Interaction, KeyFields, RequestSpec, Respo
 use serde_json::{Value, json};
 
 /// The model of `creative` agents and of every consolidation.
-const FLASH: &str = "gemini-2.5-flash";
+const FLASH: &str = "gemini-3.8-flash";
 /// The planner's model.
-const PRO: &str = "gemini-2.5-pro";
+const PRO: &str = "gemini-3.1-pro-preview";
 
 /// A reply in the Developer API's shape.
 pub(crate) fn reply(text: &str) -> Value {
