@@ -339,3 +339,74 @@ impl AgentCatalog {
         self.profiles.keys().map(String::as_str)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use genai_client::ThinkingLevel;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn built_in_types_default_to_current_models_with_levels() {
+        for agent in BuiltinAgent::ALL {
+            let profile = agent.profile();
+            let info = catalog::lookup(&profile.model);
+            assert_eq!(info.generation, catalog::Generation::Gemini3, "{agent}");
+            let config = thinking_config(&profile.model, profile.thinking, false).unwrap();
+            assert!(config.thinking_level.is_some(), "{agent}");
+            assert_eq!(config.thinking_budget, None, "{agent}");
+        }
+        let code = BuiltinAgent::Code.profile();
+        assert_eq!(
+            serde_json::to_value(thinking_config(&code.model, code.thinking, true)).unwrap(),
+            json!({"thinkingLevel": "HIGH", "includeThoughts": true})
+        );
+    }
+
+    #[test]
+    fn a_setting_is_translated_for_the_model_it_is_sent_to() {
+        let high = Some(ThinkingSetting::Level(ThinkingLevel::High));
+        assert_eq!(
+            serde_json::to_value(thinking_config("gemini-2.5-flash", high, false)).unwrap(),
+            json!({"thinkingBudget": 24576})
+        );
+        // Another model without another thinking setting: the model decides.
+        let profile = BuiltinAgent::Code.profile().with(&AgentOverrides {
+            model: Some("gemini-2.0-flash".to_owned()),
+            ..AgentOverrides::default()
+        });
+        assert_eq!(profile.thinking, None);
+        assert_eq!(
+            thinking_config(&profile.model, profile.thinking, false),
+            None
+        );
+        // What a model cannot take is left out here (the CLI refuses it first).
+        assert_eq!(
+            thinking_config("gemini-3.1-pro-preview", Some(ThinkingSetting::Off), false),
+            None
+        );
+    }
+
+    #[test]
+    fn custom_types_read_thinking_and_the_older_spelling_but_not_both() {
+        let catalog = AgentCatalog::from_toml(
+            "[agents.a]\nthinking = \"low\"\n[agents.b]\nthinking_budget = 2048\n",
+        )
+        .unwrap();
+        assert_eq!(
+            catalog.get("a").unwrap().thinking,
+            Some(ThinkingSetting::Level(ThinkingLevel::Low))
+        );
+        assert_eq!(
+            catalog.get("b").unwrap().thinking,
+            Some(ThinkingSetting::Tokens(2048))
+        );
+        let both = AgentCatalog::from_toml("[agents.c]\nthinking = \"low\"\nthinking_budget = 1\n");
+        assert!(
+            both.unwrap_err()
+                .to_string()
+                .contains("both `thinking` and `thinking_budget`")
+        );
+    }
+}

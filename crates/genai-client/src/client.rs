@@ -29,7 +29,7 @@ use crate::types::response::{CountTokensResponse, GenerateContentResponse};
 ///     contents: vec![Content::user("Say hello.")],
 ///     ..Default::default()
 /// };
-/// let response = client.generate_content("gemini-2.5-flash", &request).await?;
+/// let response = client.generate_content("gemini-3.8-flash", &request).await?;
 /// println!("{}", response.text());
 /// # Ok(()) }
 /// ```

@@ -374,3 +374,67 @@ pub(crate) fn preflight_workflow(
         output,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> chrono::NaiveDate {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_model_near_its_shutdown_gets_one_line_from_the_injected_date() {
+        let flash = catalog::lookup("gemini-2.5-flash");
+        assert_eq!(
+            lifecycle_warning(&flash, day("2026-11-29")).as_deref(),
+            Some(
+                "warning: gemini-2.5-flash shuts down on 2026-12-01 (in 2 days), after which Gemini answers with gemini-3.5-flash-lite; use --model gemini-3.5-flash-lite instead (see `agent-fork models`)"
+            )
+        );
+        assert_eq!(lifecycle_warning(&flash, day("2026-10-31")), None);
+        assert!(
+            lifecycle_warning(&flash, day("2026-12-01"))
+                .unwrap()
+                .contains("(today)")
+        );
+        assert_eq!(
+            lifecycle_warning(&flash, day("2026-12-02")).as_deref(),
+            Some(
+                "warning: the model catalog lists gemini-2.5-flash as shut down since 2026-12-01; use --model gemini-3.5-flash-lite instead (see `agent-fork models`)"
+            )
+        );
+        let current = catalog::lookup("gemini-3.8-flash");
+        assert_eq!(lifecycle_warning(&current, day("2026-11-29")), None);
+    }
+
+    #[test]
+    fn a_404_for_a_model_says_what_the_catalog_knows() {
+        let message = "models/gemini-2.0-flash is not found for API version v1beta, or is not supported for generateContent. Call ModelService.ListModels to see the list of available models and their supported methods.";
+        assert_eq!(
+            model_not_found_line(message).as_deref(),
+            Some(
+                "Gemini does not serve the model gemini-2.0-flash (404); the model catalog knows it as retired (shutdown 2026-06-01), replaced by gemini-2.5-flash-lite; run `agent-fork models` to see the models your key can use"
+            )
+        );
+        let misspelt = "Gemini API error 404 NOT_FOUND: models/gemini-3.6-flahs is not found for API version v1beta";
+        assert_eq!(
+            model_not_found_line(misspelt).as_deref(),
+            Some(
+                "Gemini does not serve the model gemini-3.6-flahs (404); the model catalog does not list it (check the spelling); run `agent-fork models` to see the models your key can use"
+            )
+        );
+        assert_eq!(model_not_found_line("Permission denied"), None);
+    }
+
+    #[test]
+    fn the_older_thinking_budget_spelling_is_read() {
+        let layer: crate::settings::Layer = toml::from_str("thinking_budget = 2048").unwrap();
+        assert_eq!(layer.thinking, Some(ThinkingSetting::Tokens(2048)));
+        let layer: crate::settings::Layer = toml::from_str("thinking = \"high\"").unwrap();
+        assert_eq!(
+            layer.thinking,
+            Some(ThinkingSetting::Level(genai_client::ThinkingLevel::High))
+        );
+    }
+}

@@ -95,6 +95,10 @@ pub(crate) async fn run(
         ..SummaryOptions::default()
     };
     if let Some(model) = settings.model.value.clone() {
+        // The summarizer's default thinking belongs with its default model.
+        if model != options.model {
+            options.thinking = None;
+        }
         options.model = model;
     }
     if let Some(thinking) = settings.thinking.value {

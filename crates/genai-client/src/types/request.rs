@@ -288,7 +288,7 @@ struct WrappedRequest {
     request: GenerateContentRequest,
 }
 
-/// `gemini-2.5-flash` becomes `models/gemini-2.5-flash`; names already under
+/// `gemini-3.8-flash` becomes `models/gemini-3.8-flash`; names already under
 /// `models/` or `tunedModels/` are kept.
 pub(crate) fn model_resource(model: &str) -> String {
     if model.starts_with("models/") || model.starts_with("tunedModels/") {
