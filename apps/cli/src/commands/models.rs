@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use chrono::NaiveDate;
-use genai_client::catalog::{self, ModelInfo, Provenance};
+use genai_client::catalog::{self, ModelInfo, Provenance, ThinkingControl};
 use genai_client::{ClientConfig, Model};
 use render::{display_width, humanize};
 use serde::Serialize;
@@ -41,13 +41,68 @@ pub(crate) struct ModelRow {
     pub(crate) alias_of: Option<String>,
     pub(crate) generation: &'static str,
     pub(crate) family: &'static str,
-    pub(crate) thinking: String,
+    pub(crate) thinking: ThinkingJson,
     pub(crate) input_token_limit: Option<u64>,
     pub(crate) output_token_limit: Option<u64>,
     pub(crate) stage: Option<&'static str>,
     pub(crate) shutdown: Option<String>,
     pub(crate) days_to_shutdown: Option<i64>,
     pub(crate) replacement: Option<String>,
+    /// USD per 1M tokens (Standard tier), when the catalog knows them.
+    pub(crate) price: Option<PriceJson>,
+    /// The thinking control as the table shows it.
+    #[serde(skip)]
+    pub(crate) thinking_text: String,
+}
+
+/// How a model's thinking is controlled.
+#[derive(Debug, Serialize)]
+#[serde(tag = "control", rename_all = "snake_case")]
+pub(crate) enum ThinkingJson {
+    /// `thinkingLevel` (Gemini 3).
+    Levels {
+        accepted: Vec<&'static str>,
+        default: &'static str,
+    },
+    /// `thinkingBudget` (Gemini 2.5).
+    Budget {
+        min: i32,
+        max: i32,
+        can_disable: bool,
+    },
+    /// No thinking control.
+    None,
+}
+
+impl From<&ThinkingControl> for ThinkingJson {
+    fn from(control: &ThinkingControl) -> Self {
+        match control {
+            ThinkingControl::Levels { accepted, default } => Self::Levels {
+                accepted: accepted.iter().map(|level| level.as_str()).collect(),
+                default: default.as_str(),
+            },
+            ThinkingControl::Budget {
+                min,
+                max,
+                can_disable,
+                ..
+            } => Self::Budget {
+                min: *min,
+                max: *max,
+                can_disable: *can_disable,
+            },
+            ThinkingControl::None => Self::None,
+        }
+    }
+}
+
+/// Prices per 1M tokens; thinking is billed as output.
+#[derive(Debug, Serialize)]
+pub(crate) struct PriceJson {
+    pub(crate) input: f64,
+    pub(crate) output: f64,
+    pub(crate) cached: Option<f64>,
+    pub(crate) batch: bool,
 }
 
 impl ModelRow {
@@ -65,7 +120,7 @@ impl ModelRow {
             alias_of,
             generation: info.generation.label(),
             family: info.family.label(),
-            thinking: info.thinking.describe(),
+            thinking: ThinkingJson::from(&info.thinking),
             input_token_limit: served
                 .and_then(|model| model.input_token_limit)
                 .or(info.limits.map(|limits| u64::from(limits.input_tokens))),
@@ -77,6 +132,13 @@ impl ModelRow {
                 .and_then(|lifecycle| lifecycle.shutdown.map(|date| date.to_string())),
             days_to_shutdown: lifecycle.and_then(|lifecycle| lifecycle.days_to_shutdown(today)),
             replacement: lifecycle.and_then(|lifecycle| lifecycle.replacement.clone()),
+            price: info.price.as_ref().map(|price| PriceJson {
+                input: price.rates_on(today).0.usd(),
+                output: price.rates_on(today).1.usd(),
+                cached: price.cached.map(|cached| cached.usd()),
+                batch: price.batch,
+            }),
+            thinking_text: info.thinking.describe(),
         }
     }
 }
@@ -151,7 +213,7 @@ fn table(json: &ModelsJson) -> String {
             id,
             row.generation.to_owned(),
             row.family.to_owned(),
-            row.thinking.clone(),
+            row.thinking_text.clone(),
             limit(row.input_token_limit),
             limit(row.output_token_limit),
             row.stage.unwrap_or("-").to_owned(),

@@ -292,6 +292,17 @@ pub struct Price {
     pub batch: bool,
 }
 
+impl Price {
+    /// Input and output prices on `day` (after an announced change, the
+    /// later ones).
+    pub fn rates_on(&self, day: NaiveDate) -> (PerMillion, PerMillion) {
+        match (self.until, self.later) {
+            (Some(until), Some(later)) if day > until => later,
+            _ => (self.input, self.output),
+        }
+    }
+}
+
 /// Prices for prompts longer than a threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LongContextPrice {

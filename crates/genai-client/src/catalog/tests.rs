@@ -199,6 +199,10 @@ fn prices_are_exact() {
         Some((1.5, 7.5))
     );
     assert_eq!(flash.input.to_string(), "$0.75");
+    let usd = |(input, output): (PerMillion, PerMillion)| (input.usd(), output.usd());
+    assert_eq!(usd(flash.rates_on(day("2026-12-31"))), (0.75, 3.75));
+    assert_eq!(usd(flash.rates_on(day("2027-01-01"))), (1.5, 7.5));
+    assert_eq!(usd(pro.rates_on(day("2030-01-01"))), (1.25, 10.0));
 }
 
 #[test]
