@@ -249,11 +249,9 @@ pub(crate) async fn execute(
             if exit == Exit::Interrupted {
                 output.error_line(&resume_hint(recorder.id()));
             }
-            return Err(Failure {
-                exit,
-                message: error.to_string(),
-            }
-            .into());
+            let message = common::model_not_found_line(&error.to_string())
+                .unwrap_or_else(|| error.to_string());
+            return Err(Failure { exit, message }.into());
         }
     };
     if args.dry_run {
