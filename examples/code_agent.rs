@@ -7,6 +7,8 @@
 mod common;
 
 use agent_core::{AgentOverrides, BuiltinAgent};
+use genai_client::ThinkingLevel;
+use genai_client::catalog::ThinkingSetting;
 use render::{humanize, key_value};
 
 const TASK: &str = "Write a Python decorator that:
@@ -22,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
     let demo = common::Demo::start("code_agent", "Code Agent").await?;
     // Every default of an agent type can be changed per call.
     let overrides = AgentOverrides {
-        thinking_budget: Some(4096),
+        thinking: Some(ThinkingSetting::Level(ThinkingLevel::High)),
         ..AgentOverrides::default()
     };
     let profile = BuiltinAgent::Code.profile().with(&overrides);

@@ -199,6 +199,9 @@ fn run_scenario(
         .env("HOME", folder.path())
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
+        // A fixed day, so lifecycle warnings and days to shutdown do not
+        // change the snapshots from one day to the next.
+        .env("AGENT_FORK_TODAY", "2026-11-29")
         .env(
             "AGENT_FORK_CONFIG",
             folder.path().join("no-user-config.toml"),

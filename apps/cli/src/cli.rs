@@ -112,6 +112,10 @@ pub(crate) enum Command {
     Examples(ExamplesArgs),
     /// Show the resolved settings and where each came from.
     Config,
+    /// Show the Gemini models this key can use (ListModels), with what the
+    /// model catalog knows: family, thinking control, limits, lifecycle and
+    /// days to shutdown. Without a key, the catalog alone (said on stderr).
+    Models,
     /// Show what a recorded Gemini response body (JSON or SSE stream) contains.
     ///
     /// Exit 0 for a response, 3 for an API error body, 2 for a file that

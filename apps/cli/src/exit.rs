@@ -61,6 +61,16 @@ impl std::error::Error for Failure {}
 
 /// The exit code and the single line to show for any error.
 pub(crate) fn classify(error: &anyhow::Error) -> (Exit, String) {
+    // A 404 naming a model, anywhere in the chain: say what the catalog knows.
+    let missing = error.chain().find_map(|cause| {
+        let api = cause.downcast_ref::<genai_client::Error>()?.api()?;
+        (api.code == 404)
+            .then(|| crate::commands::common::model_not_found_line(&api.message))
+            .flatten()
+    });
+    if let Some(line) = missing {
+        return (Exit::Api, line);
+    }
     if let Some(failure) = error.downcast_ref::<Failure>() {
         return (failure.exit, failure.message.clone());
     }

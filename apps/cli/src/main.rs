@@ -106,6 +106,7 @@ fn run(cli: &Cli, output: &Output) -> Result<Exit> {
         match &cli.command {
             Command::Inspect(args) => commands::inspect::run(args, output),
             Command::Config => commands::config::run(&cli.agents, output),
+            Command::Models => commands::models::run(&cli.agents, &traffic, output).await,
             Command::Fork(args) if args.swarm => {
                 let swarm = SwarmArgs {
                     tasks: args.tasks.clone(),

@@ -56,8 +56,8 @@ pub(crate) struct RecordedSettings {
     pub(crate) no_tools: bool,
     /// The model for every agent, when one was chosen.
     pub(crate) model: Option<String>,
-    /// The thinking budget for every agent, when one was chosen.
-    pub(crate) thinking: Option<i32>,
+    /// The thinking setting for every agent, when one was chosen.
+    pub(crate) thinking: Option<genai_client::catalog::ThinkingSetting>,
 }
 
 impl RecordedSettings {

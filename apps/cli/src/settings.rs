@@ -18,6 +18,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use genai_client::catalog::ThinkingSetting;
 use serde::Deserialize;
 
 use crate::exit::Failure;
@@ -74,7 +75,10 @@ pub(crate) struct Setting<T> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Layer {
     pub(crate) model: Option<String>,
-    pub(crate) thinking: Option<i32>,
+    /// `off`, `minimal`..`high`, `auto` or a token count; `thinking_budget`
+    /// is the older spelling.
+    #[serde(alias = "thinking_budget")]
+    pub(crate) thinking: Option<ThinkingSetting>,
     pub(crate) workspace: Option<PathBuf>,
     pub(crate) allow_shell: Option<bool>,
     pub(crate) no_tools: Option<bool>,
@@ -107,7 +111,7 @@ struct WorkspaceTable {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) model: Setting<Option<String>>,
-    pub(crate) thinking: Setting<Option<i32>>,
+    pub(crate) thinking: Setting<Option<ThinkingSetting>>,
     pub(crate) workspace: Setting<PathBuf>,
     pub(crate) allow_shell: Setting<bool>,
     pub(crate) no_tools: Setting<bool>,
@@ -319,7 +323,7 @@ fn read_file(path: &Path) -> Result<SettingsFile> {
 fn env_layer() -> Result<Layer> {
     Ok(Layer {
         model: text(env::MODEL),
-        thinking: number(env::THINKING)?,
+        thinking: thinking(env::THINKING)?,
         workspace: text(env::WORKSPACE).map(PathBuf::from),
         allow_shell: boolean(env::ALLOW_SHELL)?,
         no_tools: boolean(env::NO_TOOLS)?,
@@ -346,6 +350,16 @@ fn number<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>> {
             ))
             .into()
         }),
+    }
+}
+
+fn thinking(name: &'static str) -> Result<Option<ThinkingSetting>> {
+    match text(name) {
+        None => Ok(None),
+        Some(value) => value
+            .parse()
+            .map(Some)
+            .map_err(|error| Failure::usage(format!("{name}: {error}")).into()),
     }
 }
 

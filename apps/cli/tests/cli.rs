@@ -51,7 +51,7 @@ fn reply(text: &str) -> Value {
     json!({
         "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 4, "totalTokenCount": 16},
-        "modelVersion": "gemini-2.5-flash",
+        "modelVersion": "gemini-3.8-flash",
         "responseId": "authored-cli-test"
     })
 }
@@ -62,7 +62,7 @@ fn fork_interaction(task: &str, response: ResponseSpec) -> Interaction {
         ..KeyFields::default()
     });
     Interaction::new(
-        RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+        RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
             .with_query("alt", "sse")
             .with_body(matcher),
         response,
@@ -209,7 +209,7 @@ fn an_api_error_exits_3_and_a_failed_swarm_exits_1() {
     assert!(stdout_of(&output).contains("PERMISSION_DENIED"));
 
     let ok = Interaction::new(
-        RequestSpec::post("/v1beta/models/gemini-2.5-flash:generateContent").with_body(
+        RequestSpec::post("/v1beta/models/gemini-3.8-flash:generateContent").with_body(
             BodyMatcher::KeyFields(KeyFields {
                 last_user_text: Some("fine".into()),
                 ..KeyFields::default()
@@ -218,7 +218,7 @@ fn an_api_error_exits_3_and_a_failed_swarm_exits_1() {
         ResponseSpec::json(reply("Fine.")),
     );
     let bad = Interaction::new(
-        RequestSpec::post("/v1beta/models/gemini-2.5-flash:generateContent").with_body(
+        RequestSpec::post("/v1beta/models/gemini-3.8-flash:generateContent").with_body(
             BodyMatcher::KeyFields(KeyFields {
                 last_user_text: Some("broken".into()),
                 ..KeyFields::default()

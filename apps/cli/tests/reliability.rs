@@ -37,7 +37,7 @@ fn reply(text: &str) -> Value {
     json!({
         "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 5, "totalTokenCount": 35},
-        "modelVersion": "gemini-2.5-flash",
+        "modelVersion": "gemini-3.8-flash",
         "responseId": "authored-reliability-reply"
     })
 }
@@ -311,20 +311,20 @@ async fn plan_server(latency_ms: u64) -> FixtureServer {
     let plan = json!({"analysis": "Five steps.", "steps": steps}).to_string();
     let mut cassette = Cassette::authored("kill-points", "stand-in for the kill-point test");
     cassette.interactions.push(unary(
-        "gemini-2.5-pro",
+        "gemini-3.1-pro-preview",
         planning(),
         reply(&plan),
         latency_ms,
     ));
     cassette.interactions.push(unary(
-        "gemini-2.5-flash",
+        "gemini-3.8-flash",
         containing("Every step of the plan has finished."),
         reply("All done."),
         latency_ms,
     ));
     for (id, _) in STEPS {
         cassette.interactions.push(unary(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             containing(&format!("Do task {id}.")),
             reply(&format!("Result {id}.")),
             latency_ms,
@@ -470,7 +470,7 @@ fn stream_interaction(task: &str, text: &str) -> Interaction {
         ..KeyFields::default()
     });
     Interaction::new(
-        RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+        RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
             .with_query("alt", "sse")
             .with_body(matcher),
         ResponseSpec::sse(vec![SseEvent::new(reply(text))]),
@@ -485,17 +485,17 @@ async fn the_key_is_in_no_file_the_tool_wrote_and_in_none_of_its_output() {
         stream_interaction("Say hello.", "Hello."),
         // A server that echoes the key back in an error.
         Interaction::new(
-            RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+            RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
                 .with_body(containing("Echo my key.")),
             ResponseSpec::json(json!({"error": {"code": 400, "status": "INVALID_ARGUMENT",
                 "message": format!("API key not valid: {SECRET}. Please pass a valid API key.")}}))
             .with_status(400),
         )
         .repeatable(),
-        unary("gemini-2.5-pro", planning(), reply(&json!({"analysis": "One step.", "steps": [
+        unary("gemini-3.1-pro-preview", planning(), reply(&json!({"analysis": "One step.", "steps": [
             {"step_id": "only", "name": "Only", "agent_type": "creative", "task": "Do task only.", "depends_on": []}
         ]}).to_string()), 0),
-        unary("gemini-2.5-flash", BodyMatcher::KeyFields(KeyFields::default()), reply("Done."), 0),
+        unary("gemini-3.8-flash", BodyMatcher::KeyFields(KeyFields::default()), reply("Done."), 0),
     ];
     let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
         .await

@@ -18,7 +18,7 @@ fn reply(text: &str) -> Value {
     json!({
         "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 50, "candidatesTokenCount": 5, "totalTokenCount": 55},
-        "modelVersion": "gemini-2.5-flash",
+        "modelVersion": "gemini-3.8-flash",
         "responseId": "authored-resume-test"
     })
 }
@@ -69,37 +69,37 @@ async fn a_killed_plan_resumes_without_repeating_finished_steps() {
         Cassette::authored("kill-and-resume", "stand-in for Gemini in the resume test");
     cassette.interactions = vec![
         Interaction::new(
-            RequestSpec::post("/v1beta/models/gemini-2.5-pro:generateContent")
+            RequestSpec::post("/v1beta/models/gemini-3.1-pro-preview:generateContent")
                 .with_body(BodyMatcher::KeyFields(planning)),
             ResponseSpec::json(reply(&plan.to_string())),
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             task("Do the first thing."),
             "First done.",
             0,
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             task("Do the side thing."),
             "Side done.",
             0,
         ),
         // The first attempt at the slow step never answers in time: the process is killed.
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             task("Do the slow thing."),
             "Too late.",
             600_000,
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             task("Do the slow thing."),
             "Slow done.",
             0,
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             task("Every step of the plan has finished."),
             "All done.",
             0,

@@ -255,11 +255,11 @@ mod interrupt {
         let reply = json!({
             "candidates": [{"content": {"role": "model", "parts": [{"text": "Aliasing, lifetimes and data races."}]}, "finishReason": "STOP", "index": 0}],
             "usageMetadata": {"promptTokenCount": 1204, "candidatesTokenCount": 9, "totalTokenCount": 1431, "thoughtsTokenCount": 218},
-            "modelVersion": "gemini-2.5-flash",
+            "modelVersion": "gemini-3.8-flash",
             "responseId": "authored-interrupt-test"
         });
         let mut interaction = Interaction::new(
-            RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+            RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
                 .with_query("alt", "sse")
                 .with_body(BodyMatcher::KeyFields(KeyFields {
                     last_user_text: Some(TASK.to_owned()),
@@ -378,12 +378,12 @@ mod interrupt {
 
     /// A reply of the analysis agent (map and reduce).
     fn unary(fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
-        answer("gemini-2.5-pro", fields, text, latency_ms)
+        answer("gemini-3.1-pro-preview", fields, text, latency_ms)
     }
 
     /// A reply of the general agent or the reviewer.
     fn flash(fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {
-        answer("gemini-2.5-flash", fields, text, latency_ms)
+        answer("gemini-3.8-flash", fields, text, latency_ms)
     }
 
     fn map_task(item: &str) -> KeyFields {

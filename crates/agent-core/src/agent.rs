@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
+use genai_client::ThinkingConfig;
+use genai_client::catalog::{self, ThinkingSetting};
 use serde::{Deserialize, Serialize};
 
 use crate::prompts;
@@ -49,19 +51,19 @@ impl BuiltinAgent {
         }
     }
 
-    /// The type's default profile (the original tool's models and budgets).
+    /// The type's default profile: model and thinking from the model
+    /// catalog's `[defaults]` (see `genai_client::catalog`), tools by type.
     pub fn profile(self) -> AgentProfile {
-        let (model, thinking_budget, file_tools, search) = match self {
-            Self::Code => ("gemini-2.5-pro", 8192, true, false),
-            Self::Research => ("gemini-2.5-flash", 2048, false, true),
-            Self::Analysis => ("gemini-2.5-pro", 4096, true, false),
-            Self::Creative => ("gemini-2.5-flash", 1024, false, false),
-            Self::General => ("gemini-2.5-flash", 1024, true, false),
+        let (file_tools, search) = match self {
+            Self::Code | Self::Analysis | Self::General => (true, false),
+            Self::Research => (false, true),
+            Self::Creative => (false, false),
         };
+        let (model, thinking) = role_default(self.name());
         AgentProfile {
             name: self.name().to_owned(),
-            model: model.to_owned(),
-            thinking_budget: Some(thinking_budget),
+            model,
+            thinking,
             instruction: prompts::agent_instruction(self).to_owned(),
             file_tools,
             search,
@@ -76,6 +78,35 @@ impl fmt::Display for BuiltinAgent {
     }
 }
 
+/// The catalog's default model and thinking for `role` (an agent type, or
+/// `planner`, `plan_consolidator`, `refine_reviewer`, `swarm_consolidator`,
+/// `summarizer`).
+pub fn role_default(role: &str) -> (String, Option<ThinkingSetting>) {
+    match catalog::default_for(role) {
+        Some(default) => (default.model.clone(), Some(default.thinking)),
+        None => (catalog::default_model(role).to_owned(), None),
+    }
+}
+
+/// The `thinkingConfig` to send to `model` for `thinking` (translated by
+/// the catalog: a level on Gemini 3, a budget on 2.5, never both), with
+/// thought summaries when `include_thoughts`.
+///
+/// A setting the model cannot take is left out (the model's default
+/// applies): callers that must refuse it check first with
+/// `genai_client::catalog::lookup(model).thinking_plan(setting)`, as the
+/// CLI does before any request goes out.
+pub fn thinking_config(
+    model: &str,
+    thinking: Option<ThinkingSetting>,
+    include_thoughts: bool,
+) -> Option<ThinkingConfig> {
+    let plan = thinking
+        .and_then(|setting| catalog::lookup(model).thinking_plan(setting).ok())
+        .unwrap_or_default();
+    plan.config(include_thoughts)
+}
+
 /// Everything that defines how an agent of some type is run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentProfile {
@@ -83,8 +114,11 @@ pub struct AgentProfile {
     pub name: String,
     /// The Gemini model.
     pub model: String,
-    /// Thinking budget in tokens; `None` leaves it to the model.
-    pub thinking_budget: Option<i32>,
+    /// How much the model thinks, translated per model by the catalog;
+    /// `None` leaves it to the model. (Older journals spell it
+    /// `thinking_budget`, a number.)
+    #[serde(alias = "thinking_budget")]
+    pub thinking: Option<ThinkingSetting>,
     /// The system instruction.
     pub instruction: String,
     /// Whether the workspace file tools are offered.
@@ -99,19 +133,20 @@ pub struct AgentProfile {
 ///
 /// ```
 /// use agent_core::{AgentOverrides, BuiltinAgent};
+/// use genai_client::catalog::{self, ThinkingSetting};
 /// let profile = BuiltinAgent::Code.profile().with(&AgentOverrides {
-///     thinking_budget: Some(4096),
+///     thinking: Some(ThinkingSetting::Tokens(4096)),
 ///     ..AgentOverrides::default()
 /// });
-/// assert_eq!(profile.thinking_budget, Some(4096));
-/// assert_eq!(profile.model, "gemini-2.5-pro");
+/// assert_eq!(profile.thinking, Some(ThinkingSetting::Tokens(4096)));
+/// assert_eq!(profile.model, catalog::default_model("code"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AgentOverrides {
     /// Another model.
     pub model: Option<String>,
-    /// Another thinking budget.
-    pub thinking_budget: Option<i32>,
+    /// Another thinking setting.
+    pub thinking: Option<ThinkingSetting>,
     /// Another system instruction.
     pub instruction: Option<String>,
     /// File tools on or off.
@@ -123,13 +158,18 @@ pub struct AgentOverrides {
 }
 
 impl AgentProfile {
-    /// This profile with the overrides applied.
+    /// This profile with the overrides applied. Another model without
+    /// another thinking setting leaves thinking to that model: a type's
+    /// thinking default belongs with its default model.
     pub fn with(mut self, overrides: &AgentOverrides) -> AgentProfile {
         if let Some(model) = &overrides.model {
+            if *model != self.model && overrides.thinking.is_none() {
+                self.thinking = None;
+            }
             self.model.clone_from(model);
         }
-        if let Some(budget) = overrides.thinking_budget {
-            self.thinking_budget = Some(budget);
+        if let Some(thinking) = overrides.thinking {
+            self.thinking = Some(thinking);
         }
         if let Some(instruction) = &overrides.instruction {
             self.instruction.clone_from(instruction);
@@ -147,12 +187,12 @@ impl AgentProfile {
 /// use agent_core::AgentCatalog;
 /// let catalog = AgentCatalog::from_toml(r#"
 ///     [agents.reviewer]
-///     model = "gemini-2.5-pro"
-///     thinking_budget = 2048
+///     model = "gemini-3.1-pro-preview"
+///     thinking = "medium"
 ///     instruction = "Review the code you are given."
 ///     tools = ["files"]
 /// "#).unwrap();
-/// assert_eq!(catalog.get("reviewer").unwrap().model, "gemini-2.5-pro");
+/// assert_eq!(catalog.get("reviewer").unwrap().model, "gemini-3.1-pro-preview");
 /// assert!(catalog.get("code").is_ok());
 /// assert!(catalog.get("nope").is_err());
 /// ```
@@ -207,7 +247,10 @@ struct CustomAgent {
     /// Start from this built-in type (default `general`).
     base: Option<BuiltinAgent>,
     model: Option<String>,
-    thinking_budget: Option<i32>,
+    /// `off`, `minimal`..`high`, `auto`, or a token count.
+    thinking: Option<ThinkingSetting>,
+    /// The older spelling of `thinking` (a token count).
+    thinking_budget: Option<ThinkingSetting>,
     instruction: Option<String>,
     /// Tools: any of `files`, `search`, `code_execution`.
     tools: Option<Vec<ToolName>>,
@@ -264,9 +307,14 @@ impl AgentCatalog {
                 profile.search = tools.contains(&ToolName::Search);
                 profile.code_execution = tools.contains(&ToolName::CodeExecution);
             }
+            if custom.thinking.is_some() && custom.thinking_budget.is_some() {
+                return Err(invalid(format!(
+                    "agent type `{name}` sets both `thinking` and `thinking_budget`; keep `thinking`"
+                )));
+            }
             let overrides = AgentOverrides {
                 model: custom.model,
-                thinking_budget: custom.thinking_budget,
+                thinking: custom.thinking.or(custom.thinking_budget),
                 instruction: custom.instruction,
                 search: custom.search,
                 ..AgentOverrides::default()
@@ -289,5 +337,76 @@ impl AgentCatalog {
     /// The known type names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.profiles.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use genai_client::ThinkingLevel;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn built_in_types_default_to_current_models_with_levels() {
+        for agent in BuiltinAgent::ALL {
+            let profile = agent.profile();
+            let info = catalog::lookup(&profile.model);
+            assert_eq!(info.generation, catalog::Generation::Gemini3, "{agent}");
+            let config = thinking_config(&profile.model, profile.thinking, false).unwrap();
+            assert!(config.thinking_level.is_some(), "{agent}");
+            assert_eq!(config.thinking_budget, None, "{agent}");
+        }
+        let code = BuiltinAgent::Code.profile();
+        assert_eq!(
+            serde_json::to_value(thinking_config(&code.model, code.thinking, true)).unwrap(),
+            json!({"thinkingLevel": "HIGH", "includeThoughts": true})
+        );
+    }
+
+    #[test]
+    fn a_setting_is_translated_for_the_model_it_is_sent_to() {
+        let high = Some(ThinkingSetting::Level(ThinkingLevel::High));
+        assert_eq!(
+            serde_json::to_value(thinking_config("gemini-2.5-flash", high, false)).unwrap(),
+            json!({"thinkingBudget": 24576})
+        );
+        // Another model without another thinking setting: the model decides.
+        let profile = BuiltinAgent::Code.profile().with(&AgentOverrides {
+            model: Some("gemini-2.0-flash".to_owned()),
+            ..AgentOverrides::default()
+        });
+        assert_eq!(profile.thinking, None);
+        assert_eq!(
+            thinking_config(&profile.model, profile.thinking, false),
+            None
+        );
+        // What a model cannot take is left out here (the CLI refuses it first).
+        assert_eq!(
+            thinking_config("gemini-3.1-pro-preview", Some(ThinkingSetting::Off), false),
+            None
+        );
+    }
+
+    #[test]
+    fn custom_types_read_thinking_and_the_older_spelling_but_not_both() {
+        let catalog = AgentCatalog::from_toml(
+            "[agents.a]\nthinking = \"low\"\n[agents.b]\nthinking_budget = 2048\n",
+        )
+        .unwrap();
+        assert_eq!(
+            catalog.get("a").unwrap().thinking,
+            Some(ThinkingSetting::Level(ThinkingLevel::Low))
+        );
+        assert_eq!(
+            catalog.get("b").unwrap().thinking,
+            Some(ThinkingSetting::Tokens(2048))
+        );
+        let both = AgentCatalog::from_toml("[agents.c]\nthinking = \"low\"\nthinking_budget = 1\n");
+        assert!(
+            both.unwrap_err()
+                .to_string()
+                .contains("both `thinking` and `thinking_budget`")
+        );
     }
 }

@@ -29,7 +29,10 @@ mod summarizer;
 mod swarm;
 pub mod workspace;
 
-pub use agent::{AgentCatalog, AgentOverrides, AgentProfile, BuiltinAgent, CatalogError};
+pub use agent::{
+    AgentCatalog, AgentOverrides, AgentProfile, BuiltinAgent, CatalogError, role_default,
+    thinking_config,
+};
 pub use events::{Event, EventSink};
 pub use fork::{
     BuiltinRoute, ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,

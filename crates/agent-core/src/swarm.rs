@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use genai_client::Usage;
+use genai_client::catalog::ThinkingSetting;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::AgentProfile;
@@ -70,8 +71,8 @@ impl SwarmOptions {
 pub struct ConsolidationOptions {
     /// The model (a fast one by default).
     pub model: String,
-    /// Its thinking budget.
-    pub thinking_budget: Option<i32>,
+    /// Its thinking setting.
+    pub thinking: Option<ThinkingSetting>,
     /// Each result is cut to this many characters; the prompt says so when it cuts.
     pub per_result_cap: usize,
     /// All excerpts together stay under this many characters; results that
@@ -81,9 +82,10 @@ pub struct ConsolidationOptions {
 
 impl Default for ConsolidationOptions {
     fn default() -> Self {
+        let (model, thinking) = crate::agent::role_default("swarm_consolidator");
         Self {
-            model: "gemini-2.5-flash".to_owned(),
-            thinking_budget: Some(1024),
+            model,
+            thinking,
             per_result_cap: 2000,
             total_budget: 200_000,
         }
@@ -249,7 +251,7 @@ impl<'a> Swarm<'a> {
         let profile = AgentProfile {
             name: "consolidator".to_owned(),
             model: consolidation.model.clone(),
-            thinking_budget: consolidation.thinking_budget,
+            thinking: consolidation.thinking,
             instruction: prompts::CONSOLIDATOR_INSTRUCTION.to_owned(),
             file_tools: false,
             search: false,

@@ -25,7 +25,7 @@ const TASK: &str = "Find the current stable Rust version and write it to VERSION
 fn request(model: &str, search: bool, code_execution: bool) -> ForkRequest {
     let mut profile = BuiltinAgent::General.profile();
     profile.model = model.to_owned();
-    profile.thinking_budget = None;
+    profile.thinking = None;
     profile.search = search;
     profile.code_execution = code_execution;
     ForkRequest::new(TASK, profile)

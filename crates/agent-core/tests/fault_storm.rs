@@ -25,7 +25,7 @@ use genai_client::{Client, ClientConfig, RetryPolicy, Timeouts};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-const MODEL: &str = "gemini-2.5-flash";
+const MODEL: &str = "gemini-3.8-flash";
 const MAX_ATTEMPTS: u32 = 5;
 /// The retry delay a randomly injected 429 advertises.
 const RATE_LIMIT_DELAY: Duration = Duration::from_secs(1);

@@ -16,7 +16,7 @@ use serde_json::json;
 use support::*;
 use tokio_util::sync::CancellationToken;
 
-const MODEL: &str = "gemini-2.5-flash";
+const MODEL: &str = "gemini-3.8-flash";
 
 fn general(task: &str) -> ForkRequest {
     ForkRequest::new(task, BuiltinAgent::General.profile())
@@ -285,4 +285,54 @@ async fn a_streaming_fork_emits_text_as_it_arrives() {
     assert_eq!(*seen.lock().unwrap(), ["One, ", "two, ", "three."]);
     // Streamed usage is cumulative: the last chunk's counts, not their sum.
     assert_eq!(result.usage.total, 12);
+}
+
+/// The thinking setting reaches the wire as the model's own field: a level
+/// for Gemini 3, a budget for 2.5, never both, under `generationConfig`.
+#[tokio::test(start_paused = true)]
+async fn thinking_is_sent_as_the_model_takes_it() {
+    use agent_core::AgentOverrides;
+    use genai_client::ThinkingLevel;
+    use genai_client::catalog::ThinkingSetting;
+
+    let server = server(
+        "thinking-per-model",
+        vec![
+            unary(
+                MODEL,
+                task("Level please."),
+                reply(json!([{"text": "ok"}]), usage(10, 1, 0)),
+            ),
+            unary(
+                "gemini-2.5-flash",
+                task("Budget please."),
+                reply(json!([{"text": "ok"}]), usage(10, 1, 0)),
+            ),
+        ],
+    )
+    .await;
+    let forker = Forker::new(client(&server));
+    let cancel = CancellationToken::new();
+    let current = forker.run(general("Level please."), &cancel).await;
+    let older = BuiltinAgent::General.profile().with(&AgentOverrides {
+        model: Some("gemini-2.5-flash".to_owned()),
+        thinking: Some(ThinkingSetting::Level(ThinkingLevel::High)),
+        ..AgentOverrides::default()
+    });
+    let older = forker
+        .run(ForkRequest::new("Budget please.", older), &cancel)
+        .await;
+    server.assert_clean();
+    assert_eq!(current.status, ForkStatus::Success, "{:?}", current.error);
+    assert_eq!(older.status, ForkStatus::Success, "{:?}", older.error);
+
+    let bodies = bodies(&server);
+    assert_eq!(
+        bodies[0]["generationConfig"],
+        json!({"thinkingConfig": {"thinkingLevel": "LOW"}})
+    );
+    assert_eq!(
+        bodies[1]["generationConfig"],
+        json!({"thinkingConfig": {"thinkingBudget": 24576}})
+    );
 }

@@ -70,7 +70,7 @@ const FRAGMENTS: &[&str] = &[
 const SAMPLES: &[&str] = &[
     r#"{"turns": [{"role": "user", "content": "Build an API."}, {"role": "assistant", "content": "Use FastAPI."}]}"#,
     r#"[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]"#,
-    r#"{"format": "agent-fork-cassette", "version": 1, "meta": {"name": "n", "provenance": "authored", "created": "2026-01-01T00:00:00Z", "how": "by hand"}, "interactions": [{"label": "l", "request": {"method": "POST", "path": "/v1beta/models/gemini-2.5-flash:streamGenerateContent", "query": {"alt": "sse"}, "body": {"key_fields": {"last_user_text_contains": "x", "turns": 1}}}, "response": {"status": 200, "sse": [{"data": {"candidates": []}, "delay_ms": 5}], "latency_ms": 3}, "repeatable": true, "fault": {"kind": "cut_sse", "after_events": 1, "times": 2}}]}"#,
+    r#"{"format": "agent-fork-cassette", "version": 1, "meta": {"name": "n", "provenance": "authored", "created": "2026-01-01T00:00:00Z", "how": "by hand"}, "interactions": [{"label": "l", "request": {"method": "POST", "path": "/v1beta/models/gemini-3.8-flash:streamGenerateContent", "query": {"alt": "sse"}, "body": {"key_fields": {"last_user_text_contains": "x", "turns": 1}}}, "response": {"status": 200, "sse": [{"data": {"candidates": []}, "delay_ms": 5}], "latency_ms": 3}, "repeatable": true, "fault": {"kind": "cut_sse", "after_events": 1, "times": 2}}]}"#,
 ];
 
 fn text() -> impl Strategy<Value = String> {

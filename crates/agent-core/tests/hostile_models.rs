@@ -20,7 +20,7 @@ use genai_client::{ApiKey, Client, ClientConfig, RetryPolicy, Timeouts};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-const MODEL: &str = "gemini-2.5-flash";
+const MODEL: &str = "gemini-3.8-flash";
 const SECRET: &str = "the contents of a file outside the workspace";
 
 fn reply(parts: Value) -> Value {

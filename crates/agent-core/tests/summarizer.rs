@@ -8,7 +8,7 @@ use agent_core::{Conversation, Handoff, SummaryOptions, SummaryStyle, summarize}
 use serde_json::json;
 use support::*;
 
-const MODEL: &str = "gemini-2.5-flash";
+const MODEL: &str = "gemini-3.8-flash";
 
 fn conversation() -> Conversation {
     let path = concat!(

@@ -12,7 +12,7 @@ use serde_json::json;
 use support::*;
 use tokio_util::sync::CancellationToken;
 
-const MODEL: &str = "gemini-2.5-flash";
+const MODEL: &str = "gemini-3.8-flash";
 
 fn creative() -> SwarmOptions {
     SwarmOptions::new(BuiltinAgent::Creative.profile())

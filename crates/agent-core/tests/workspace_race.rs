@@ -21,21 +21,24 @@ use genai_client::{Client, ClientConfig, RetryPolicy, Timeouts};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-const MODEL: &str = "gemini-2.5-flash";
+/// The general agent's default model, which the fork uses.
+fn model() -> String {
+    BuiltinAgent::General.profile().model
+}
 const SECRET: &str = "the secret outside the workspace";
 
 fn reply(parts: Value) -> Value {
     json!({
         "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
-        "modelVersion": MODEL,
+        "modelVersion": model(),
         "responseId": "authored-race-reply"
     })
 }
 
 fn at_turn(turns: usize, body: Value) -> Interaction {
     Interaction::new(
-        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
+        RequestSpec::post(format!("/v1beta/models/{}:generateContent", model())).with_body(
             BodyMatcher::KeyFields(KeyFields {
                 turns: Some(turns),
                 ..KeyFields::default()

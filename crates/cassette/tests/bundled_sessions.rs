@@ -578,8 +578,8 @@ Include type hints and a docstring.";
 
 #[test]
 fn requests_the_examples_send_reach_the_intended_interactions() {
-    let flash = "gemini-2.5-flash";
-    let pro = "gemini-2.5-pro";
+    let flash = "gemini-3.8-flash";
+    let pro = "gemini-3.1-pro-preview";
 
     let mut basic = Router::new("basic_fork");
     let task = "Explain the difference between async and threading in Python in 3 sentences.";

@@ -16,6 +16,7 @@ use crate::limiter::RateLimiter;
 use crate::redact::Redactor;
 use crate::retry::{Decision, RetryEvent, SharedRetryObserver, decide};
 use crate::stream::ResponseStream;
+use crate::types::models::{ListModelsResponse, Model};
 use crate::types::request::{CountTokensRequest, GenerateContentRequest, model_resource};
 use crate::types::response::{CountTokensResponse, GenerateContentResponse};
 
@@ -30,7 +31,7 @@ use crate::types::response::{CountTokensResponse, GenerateContentResponse};
 ///     contents: vec![Content::user("Say hello.")],
 ///     ..Default::default()
 /// };
-/// let response = client.generate_content("gemini-2.5-flash", &request).await?;
+/// let response = client.generate_content("gemini-3.8-flash", &request).await?;
 /// println!("{}", response.text());
 /// # Ok(()) }
 /// ```
@@ -189,6 +190,78 @@ impl Client {
             })
         })
         .await
+    }
+
+    /// Calls `GET /v1beta/models` for one page.
+    pub async fn list_models_page(
+        &self,
+        page_size: Option<u32>,
+        page_token: Option<&str>,
+    ) -> Result<ListModelsResponse, Error> {
+        let config = &self.shared.config;
+        let mut url = format!("{}/{}/models", config.base_url, config.api_version);
+        let mut query = Vec::new();
+        if let Some(size) = page_size {
+            query.push(format!("pageSize={size}"));
+        }
+        if let Some(token) = page_token {
+            query.push(format!("pageToken={}", encode_query(token)));
+        }
+        if !query.is_empty() {
+            url = format!("{url}?{}", query.join("&"));
+        }
+        self.with_retries(|| async {
+            let (_, _, body) = self.get_and_read(&url).await?;
+            serde_json::from_slice(&body).map_err(|error| {
+                Error::decode(format!("unexpected models.list reply ({error})"), &body)
+            })
+        })
+        .await
+    }
+
+    /// Every model this key can use: `GET /v1beta/models`, following
+    /// `nextPageToken` (at most 100 pages; a token seen twice ends the walk).
+    pub async fn list_models(&self, page_size: Option<u32>) -> Result<Vec<Model>, Error> {
+        let mut models = Vec::new();
+        let mut token: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..100 {
+            let page = self.list_models_page(page_size, token.as_deref()).await?;
+            models.extend(page.models);
+            match page.next_page_token.filter(|next| !next.is_empty()) {
+                Some(next) if seen.insert(next.clone()) => token = Some(next),
+                _ => break,
+            }
+        }
+        Ok(models)
+    }
+
+    async fn get_and_read(
+        &self,
+        url: &str,
+    ) -> Result<(u16, Option<Duration>, bytes::Bytes), Error> {
+        let call = async {
+            let mut request = self.shared.http.get(url);
+            if let Some(key) = &self.shared.config.api_key {
+                request = request.header("x-goog-api-key", key.expose());
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|error| self.transport_error(&error))?;
+            let status = response.status().as_u16();
+            let retry_after = retry_after(&response);
+            let body = self.read_body(response).await?;
+            Ok::<_, Error>((status, retry_after, body))
+        };
+        let limit = self.shared.config.timeouts.request;
+        let (status, retry_after, body) = within(limit, TimeoutPhase::Request, call).await??;
+        if !(200..300).contains(&status) {
+            let mut api = ApiError::from_body(status, &body);
+            api.retry_after = retry_after;
+            return Err(Error::Api(Box::new(api)));
+        }
+        Ok((status, retry_after, body))
     }
 
     fn url(&self, model: &str, method: Method) -> String {
@@ -412,4 +485,18 @@ pub(crate) fn root_cause(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+/// Percent-encodes a query value (page tokens are opaque and may hold `=`
+/// or `+`).
+fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }

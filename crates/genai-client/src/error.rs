@@ -310,6 +310,23 @@ impl fmt::Display for ApiError {
 }
 
 impl ApiError {
+    /// The model a 404 names as not found (`models/X is not found for API
+    /// version ...`), without the `models/` prefix.
+    ///
+    /// ```
+    /// use genai_client::ApiError;
+    /// let body = br#"{"error":{"code":404,"message":"models/gemini-2.0-flash is not found for API version v1beta, or is not supported for generateContent.","status":"NOT_FOUND"}}"#;
+    /// assert_eq!(ApiError::from_body(404, body).missing_model(), Some("gemini-2.0-flash"));
+    /// ```
+    pub fn missing_model(&self) -> Option<&str> {
+        if self.code != 404 {
+            return None;
+        }
+        let rest = self.message.trim_start().strip_prefix("models/")?;
+        let (model, after) = rest.split_once(' ')?;
+        (after.starts_with("is not found") && !model.is_empty()).then_some(model)
+    }
+
     /// Builds an error from a body and its HTTP status. JSON error envelopes
     /// are parsed; anything else (an HTML error page, plain text) becomes a
     /// clean message with the status's reason phrase.

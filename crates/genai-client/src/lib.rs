@@ -59,9 +59,11 @@ pub use types::content::{
 pub use types::enums::{
     BlockReason, FinishReason, FunctionCallingMode, Language, Outcome, Role, ToolType,
 };
+pub use types::models::{ListModelsResponse, Model};
 pub use types::request::{
     CountTokensRequest, EmptyObject, FunctionCallingConfig, FunctionDeclaration,
-    GenerateContentRequest, GenerationConfig, SafetySetting, ThinkingConfig, Tool, ToolConfig,
+    GenerateContentRequest, GenerationConfig, SafetySetting, ThinkingConfig, ThinkingLevel, Tool,
+    ToolConfig,
 };
 pub use types::response::{
     Candidate, Citation, CitationMetadata, CountTokensResponse, GenerateContentResponse,

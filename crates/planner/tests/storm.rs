@@ -49,13 +49,13 @@ async fn server(storm: Option<u64>) -> FixtureServer {
     let reply = json!({
         "candidates": [{"content": {"role": "model", "parts": [{"text": "Step done."}]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 3, "totalTokenCount": 23},
-        "modelVersion": "gemini-2.5-flash",
+        "modelVersion": "gemini-3.8-flash",
         "responseId": "authored-storm-reply"
     });
     let mut cassette = Cassette::authored("plan-storm", "built in code by planner's storm test");
     cassette.interactions.push(
         Interaction::new(
-            RequestSpec::post("/v1beta/models/gemini-2.5-flash:generateContent"),
+            RequestSpec::post("/v1beta/models/gemini-3.8-flash:generateContent"),
             ResponseSpec::json(reply),
         )
         .repeatable(),

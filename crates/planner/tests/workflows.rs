@@ -23,7 +23,7 @@ fn reply(text: &str) -> Value {
     json!({
         "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10, "totalTokenCount": 110},
-        "modelVersion": "gemini-2.5-pro",
+        "modelVersion": "gemini-3.1-pro-preview",
         "responseId": "authored-workflow-test"
     })
 }
@@ -106,21 +106,21 @@ async fn plan_and_execute_takes_planning_plus_critical_path_plus_consolidation()
         .map(|(id, depends, _)| (*id, *depends))
         .collect();
     let mut interactions = vec![call(
-        "gemini-2.5-pro",
+        "gemini-3.1-pro-preview",
         planning(),
         reply(&plan_json(&shape)),
         200,
     )];
     for (id, _, latency) in IRREGULAR {
         interactions.push(call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains(&format!("Do task {id}.")),
             reply(&format!("Result {id}.")),
             latency,
         ));
     }
     interactions.push(call(
-        "gemini-2.5-flash",
+        "gemini-3.8-flash",
         contains("Every step of the plan has finished."),
         reply("Deliverable."),
         200,
@@ -169,21 +169,21 @@ async fn plan_and_execute_takes_planning_plus_critical_path_plus_consolidation()
 async fn a_step_gets_its_dependencies_results() {
     let plan = plan_json(&[("s1", &[]), ("s2", &["s1"])]);
     let interactions = vec![
-        call("gemini-2.5-pro", planning(), reply(&plan), 0),
+        call("gemini-3.1-pro-preview", planning(), reply(&plan), 0),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Do task s1."),
             reply("The answer is 42."),
             0,
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Do task s2."),
             reply("Used it."),
             0,
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Every step of the plan has finished."),
             reply("Done."),
             0,
@@ -218,17 +218,17 @@ async fn a_bad_plan_goes_back_once_then_runs() {
     let cyclic = plan_json(&[("p", &["q"]), ("q", &["p"])]);
     let fixed = plan_json(&[("p", &[]), ("q", &["p"])]);
     let interactions = vec![
-        call("gemini-2.5-pro", planning(), reply(&cyclic), 0),
+        call("gemini-3.1-pro-preview", planning(), reply(&cyclic), 0),
         call(
-            "gemini-2.5-pro",
+            "gemini-3.1-pro-preview",
             contains("That plan cannot be used"),
             reply(&fixed),
             0,
         ),
-        call("gemini-2.5-flash", contains("Do task p."), reply("P."), 0),
-        call("gemini-2.5-flash", contains("Do task q."), reply("Q."), 0),
+        call("gemini-3.8-flash", contains("Do task p."), reply("P."), 0),
+        call("gemini-3.8-flash", contains("Do task q."), reply("Q."), 0),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Every step of the plan has finished."),
             reply("Done."),
             0,
@@ -257,9 +257,9 @@ async fn a_bad_plan_goes_back_once_then_runs() {
 async fn a_plan_still_bad_after_the_repair_fails_with_its_message() {
     let unknown = json!({"analysis": "x", "steps": [{"step_id": "s", "name": "S", "agent_type": "wizard", "task": "Cast.", "depends_on": []}]}).to_string();
     let interactions = vec![
-        call("gemini-2.5-pro", planning(), reply(&unknown), 0),
+        call("gemini-3.1-pro-preview", planning(), reply(&unknown), 0),
         call(
-            "gemini-2.5-pro",
+            "gemini-3.1-pro-preview",
             contains("That plan cannot be used"),
             reply("no json at all"),
             0,
@@ -295,25 +295,25 @@ async fn a_failed_step_skips_its_dependents_and_independent_steps_go_on() {
         ("after_ok", &["ok"]),
     ]);
     let denied = json!({"error": {"code": 400, "message": "Nope.", "status": "INVALID_ARGUMENT"}});
-    let mut bad = call("gemini-2.5-flash", contains("Do task bad."), denied, 0);
+    let mut bad = call("gemini-3.8-flash", contains("Do task bad."), denied, 0);
     bad.response.status = 400;
     let interactions = vec![
-        call("gemini-2.5-pro", planning(), reply(&plan), 0),
+        call("gemini-3.1-pro-preview", planning(), reply(&plan), 0),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Do task ok."),
             reply("fine"),
             0,
         ),
         bad,
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Do task after_ok."),
             reply("fine too"),
             0,
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Every step of the plan has finished."),
             reply("Partial deliverable."),
             0,
@@ -347,13 +347,13 @@ async fn a_failed_step_skips_its_dependents_and_independent_steps_go_on() {
 async fn research_findings_reach_the_code_agent() {
     let interactions = vec![
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("How to rate limit?"),
             reply("Use a token bucket."),
             0,
         ),
         call(
-            "gemini-2.5-pro",
+            "gemini-3.1-pro-preview",
             contains("Write the limiter."),
             reply("Here it is."),
             0,
@@ -386,19 +386,19 @@ async fn research_findings_reach_the_code_agent() {
 async fn map_reduce_maps_each_item_and_reduces_the_results() {
     let interactions = vec![
         call(
-            "gemini-2.5-pro",
+            "gemini-3.1-pro-preview",
             contains("Review apples."),
             reply("Apples: crisp."),
             0,
         ),
         call(
-            "gemini-2.5-pro",
+            "gemini-3.1-pro-preview",
             contains("Review pears."),
             reply("Pears: soft."),
             0,
         ),
         call(
-            "gemini-2.5-pro",
+            "gemini-3.1-pro-preview",
             contains("Pick the best fruit."),
             reply("Apples."),
             0,
@@ -443,13 +443,13 @@ async fn map_reduce_maps_each_item_and_reduces_the_results() {
 fn a_long_poem_judged_too_long() -> Vec<Interaction> {
     vec![
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Write a haiku."),
             reply("A long poem."),
             0,
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Review this output against the criteria."),
             verdict(false),
             0,
@@ -468,13 +468,13 @@ async fn refine_stops_on_a_satisfactory_verdict() {
     let mut interactions = a_long_poem_judged_too_long();
     interactions.extend([
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Improve your earlier output"),
             reply("Short poem."),
             0,
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Short poem."),
             verdict(true),
             0,
@@ -531,13 +531,13 @@ async fn a_resumed_refine_goes_on_from_its_last_reviewed_attempt() {
     // and its review are not paid for again.
     let (resumed, server) = orchestrator(vec![
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Improve your earlier output"),
             reply("Short poem."),
             0,
         ),
         call(
-            "gemini-2.5-flash",
+            "gemini-3.8-flash",
             contains("Short poem."),
             verdict(true),
             0,

@@ -8,10 +8,12 @@ use anyhow::Result;
 use cassette::{BodyMatcher, Cassette, Interaction, KeyFields, RequestSpec, ResponseSpec};
 use serde_json::{Value, json};
 
-/// The model of `creative` agents and of every consolidation.
-const FLASH: &str = "gemini-2.5-flash";
-/// The planner's model.
-const PRO: &str = "gemini-2.5-pro";
+/// The model of `creative` agents and of every consolidation: the model
+/// catalog's default for them (`crates/genai-client/src/catalog/models.toml`,
+/// `[defaults]`); change both together.
+const FLASH: &str = "gemini-3.8-flash";
+/// The planner's model (the catalog's `[defaults] planner`).
+const PRO: &str = "gemini-3.1-pro-preview";
 
 /// A reply in the Developer API's shape.
 pub(crate) fn reply(text: &str) -> Value {

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use agent_core::workspace::{ProtectedPaths, ShellAccess, Workspace, WorkspaceOptions};
 use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, BuiltinRoute};
 use anyhow::Result;
+use genai_client::catalog::{self, ThinkingSetting, ThinkingSettingError};
 use tokio_util::sync::CancellationToken;
 
 use crate::exit::Failure;
+use crate::output::Output;
 use crate::settings::{Layer, Settings};
 
 /// Flags that apply to every command that forks agents.
@@ -27,14 +29,24 @@ pub(crate) struct AgentFlags {
     /// Use this Gemini model for every agent instead of each type's default.
     #[arg(long, global = true, value_name = "MODEL")]
     pub(crate) model: Option<String>,
-    /// Thinking budget in tokens for every agent (0 off where allowed, -1 dynamic).
+    /// How much every agent thinks: off, minimal, low, medium, high, auto, or a
+    /// token count. Gemini 3 models take a level (a token count is mapped to
+    /// the nearest level, said on stderr); Gemini 2.5 models take a budget
+    /// (levels map to budgets). What a model cannot take is refused before
+    /// any request (exit 2).
     #[arg(
         long,
         global = true,
-        value_name = "TOKENS",
-        allow_negative_numbers = true
+        value_name = "LEVEL|TOKENS",
+        allow_negative_numbers = true,
+        value_parser = parse_thinking
     )]
-    pub(crate) thinking: Option<i32>,
+    pub(crate) thinking: Option<ThinkingSetting>,
+}
+
+fn parse_thinking(text: &str) -> std::result::Result<ThinkingSetting, String> {
+    text.parse()
+        .map_err(|error: ThinkingSettingError| error.to_string())
 }
 
 impl AgentFlags {
@@ -74,7 +86,7 @@ pub(crate) fn profile(
         .map_err(|error| Failure::usage(format!("{error}; see --type")))?;
     let overrides = AgentOverrides {
         model: settings.model.value.clone(),
-        thinking_budget: settings.thinking.value,
+        thinking: settings.thinking.value,
         search: search.then_some(true),
         code_execution: code_execution.then_some(true),
         file_tools: settings.no_tools.value.then_some(false),
@@ -240,4 +252,215 @@ pub(crate) fn cancel_on_ctrl_c(notice: &'static str) -> CancellationToken {
         }
     });
     cancel
+}
+
+/// Today's date for lifecycle warnings: `AGENT_FORK_TODAY` (YYYY-MM-DD, for
+/// reproducing a run or a test on a given day), else the clock.
+pub(crate) fn today() -> chrono::NaiveDate {
+    std::env::var("AGENT_FORK_TODAY")
+        .ok()
+        .and_then(|text| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok())
+        .unwrap_or_else(|| chrono::Utc::now().date_naive())
+}
+
+/// Days before a shutdown from which a configured model gets a warning.
+const SHUTDOWN_WARNING_DAYS: i64 = 30;
+
+/// Checks every (model, thinking) a command will use, before any request
+/// goes out: a thinking setting a model cannot take is a usage error (exit
+/// 2); an adjusted one is said once on stderr; a model within 30 days of
+/// its shutdown (or already shut down, per the catalog) gets one warning.
+pub(crate) fn preflight<'a>(
+    uses: impl IntoIterator<Item = (&'a str, Option<ThinkingSetting>)>,
+    today: chrono::NaiveDate,
+    output: &Output,
+) -> Result<()> {
+    let mut said = std::collections::BTreeSet::new();
+    let mut lines = Vec::new();
+    for (model, thinking) in uses {
+        let info = catalog::lookup(model);
+        if let Some(setting) = thinking {
+            let plan = info
+                .thinking_plan(setting)
+                .map_err(|error| Failure::usage(format!("{error} (set --thinking or --model)")))?;
+            if let Some(notice) = plan.notice {
+                if said.insert(notice.clone()) {
+                    lines.push(format!("note: {notice}"));
+                }
+            }
+        }
+        if let Some(line) = lifecycle_warning(&info, today) {
+            if said.insert(line.clone()) {
+                lines.push(line);
+            }
+        }
+    }
+    for line in lines {
+        output.error_line(&line);
+    }
+    Ok(())
+}
+
+/// The one warning line for a model near (or past) its shutdown.
+pub(crate) fn lifecycle_warning(
+    info: &catalog::ModelInfo,
+    today: chrono::NaiveDate,
+) -> Option<String> {
+    let instead = |replacement: Option<&String>| {
+        replacement.map_or_else(String::new, |id| format!("; use --model {id} instead"))
+    };
+    if let Some(soon) = info.shutdown_soon(today, SHUTDOWN_WARNING_DAYS) {
+        let when = match soon.days {
+            0 => "today".to_owned(),
+            1 => "in 1 day".to_owned(),
+            days => format!("in {days} days"),
+        };
+        let routed = soon.routed_to.as_ref().map_or_else(String::new, |id| {
+            format!(", after which Gemini answers with {id}")
+        });
+        return Some(format!(
+            "warning: {} shuts down on {} ({when}){routed}{} (see `agent-fork models`)",
+            soon.id,
+            soon.date,
+            instead(soon.replacement.as_ref())
+        ));
+    }
+    let lifecycle = info.lifecycle.as_ref()?;
+    lifecycle.is_shut_down(today).then(|| {
+        let since = lifecycle
+            .shutdown
+            .map_or_else(String::new, |date| format!(" since {date}"));
+        format!(
+            "warning: the model catalog lists {} as shut down{since}{} (see `agent-fork models`)",
+            info.id,
+            instead(lifecycle.replacement.as_ref())
+        )
+    })
+}
+
+/// The one line for a Gemini 404 that names a model: what the catalog knows
+/// of it, and where to look.
+pub(crate) fn model_not_found_line(message: &str) -> Option<String> {
+    let start = message.find("models/")?;
+    let rest = &message[start + "models/".len()..];
+    let (model, after) = rest.split_once(' ')?;
+    if !after.starts_with("is not found") || model.is_empty() {
+        return None;
+    }
+    let info = catalog::lookup(model);
+    let known = match (&info.provenance, &info.lifecycle) {
+        (catalog::Provenance::Listed, Some(lifecycle)) => {
+            let since = lifecycle
+                .shutdown
+                .map_or_else(String::new, |date| format!(" (shutdown {date})"));
+            let replaced = lifecycle
+                .replacement
+                .as_ref()
+                .map_or_else(String::new, |id| format!(", replaced by {id}"));
+            format!(
+                "the model catalog knows it as {}{since}{replaced}",
+                lifecycle.stage.label()
+            )
+        }
+        _ => "the model catalog does not list it (check the spelling)".to_owned(),
+    };
+    Some(format!(
+        "Gemini does not serve the model {model} (404); {known}; run `agent-fork models` to see the models your key can use"
+    ))
+}
+
+/// [`preflight`] for the workflows, whose plans may use any agent type and
+/// whose planner, reviewer and consolidator have defaults of their own.
+pub(crate) fn preflight_workflow(
+    catalog: &AgentCatalog,
+    overrides: &AgentOverrides,
+    output: &Output,
+) -> Result<()> {
+    let mut uses: Vec<(String, Option<ThinkingSetting>)> = catalog
+        .names()
+        .filter_map(|name| catalog.get(name).ok())
+        .map(|profile| {
+            let profile = profile.clone().with(overrides);
+            (profile.model, profile.thinking)
+        })
+        .collect();
+    for role in ["planner", "plan_consolidator", "refine_reviewer"] {
+        let (model, thinking) = agent_core::role_default(role);
+        let thinking = match (&overrides.model, overrides.thinking) {
+            (_, Some(thinking)) => Some(thinking),
+            (Some(other), None) if *other != model => None,
+            _ => thinking,
+        };
+        uses.push((overrides.model.clone().unwrap_or(model), thinking));
+    }
+    preflight(
+        uses.iter()
+            .map(|(model, thinking)| (model.as_str(), *thinking)),
+        today(),
+        output,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> chrono::NaiveDate {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_model_near_its_shutdown_gets_one_line_from_the_injected_date() {
+        let flash = catalog::lookup("gemini-2.5-flash");
+        assert_eq!(
+            lifecycle_warning(&flash, day("2026-11-29")).as_deref(),
+            Some(
+                "warning: gemini-2.5-flash shuts down on 2026-12-01 (in 2 days), after which Gemini answers with gemini-3.5-flash-lite; use --model gemini-3.5-flash-lite instead (see `agent-fork models`)"
+            )
+        );
+        assert_eq!(lifecycle_warning(&flash, day("2026-10-31")), None);
+        assert!(
+            lifecycle_warning(&flash, day("2026-12-01"))
+                .unwrap()
+                .contains("(today)")
+        );
+        assert_eq!(
+            lifecycle_warning(&flash, day("2026-12-02")).as_deref(),
+            Some(
+                "warning: the model catalog lists gemini-2.5-flash as shut down since 2026-12-01; use --model gemini-3.5-flash-lite instead (see `agent-fork models`)"
+            )
+        );
+        let current = catalog::lookup("gemini-3.8-flash");
+        assert_eq!(lifecycle_warning(&current, day("2026-11-29")), None);
+    }
+
+    #[test]
+    fn a_404_for_a_model_says_what_the_catalog_knows() {
+        let message = "models/gemini-2.0-flash is not found for API version v1beta, or is not supported for generateContent. Call ModelService.ListModels to see the list of available models and their supported methods.";
+        assert_eq!(
+            model_not_found_line(message).as_deref(),
+            Some(
+                "Gemini does not serve the model gemini-2.0-flash (404); the model catalog knows it as retired (shutdown 2026-06-01), replaced by gemini-2.5-flash-lite; run `agent-fork models` to see the models your key can use"
+            )
+        );
+        let misspelt = "Gemini API error 404 NOT_FOUND: models/gemini-3.6-flahs is not found for API version v1beta";
+        assert_eq!(
+            model_not_found_line(misspelt).as_deref(),
+            Some(
+                "Gemini does not serve the model gemini-3.6-flahs (404); the model catalog does not list it (check the spelling); run `agent-fork models` to see the models your key can use"
+            )
+        );
+        assert_eq!(model_not_found_line("Permission denied"), None);
+    }
+
+    #[test]
+    fn the_older_thinking_budget_spelling_is_read() {
+        let layer: crate::settings::Layer = toml::from_str("thinking_budget = 2048").unwrap();
+        assert_eq!(layer.thinking, Some(ThinkingSetting::Tokens(2048)));
+        let layer: crate::settings::Layer = toml::from_str("thinking = \"high\"").unwrap();
+        assert_eq!(
+            layer.thinking,
+            Some(ThinkingSetting::Level(genai_client::ThinkingLevel::High))
+        );
+    }
 }

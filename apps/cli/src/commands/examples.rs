@@ -9,6 +9,8 @@
 use std::path::Path;
 
 use anyhow::Result;
+use genai_client::ThinkingLevel;
+use genai_client::catalog::ThinkingSetting;
 use render::{Panel, Status, rule, status_line};
 
 use crate::commands::common::AgentFlags;
@@ -197,7 +199,7 @@ async fn scenario(
         }
         "code_agent" => {
             let mut flags = flags.clone();
-            flags.thinking = Some(4096);
+            flags.thinking = Some(ThinkingSetting::Level(ThinkingLevel::High));
             let args = fork("code", CODE_TASK);
             crate::commands::fork::run(&args, &flags, traffic, output).await
         }

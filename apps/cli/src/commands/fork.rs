@@ -131,6 +131,13 @@ pub(crate) async fn execute(
         args.search,
         args.code_exec,
     )?;
+    if earlier.is_none() {
+        common::preflight(
+            [(profile.model.as_str(), profile.thinking)],
+            common::today(),
+            output,
+        )?;
+    }
     let context = common::context(args.context.as_deref(), args.context_file.as_deref())?;
     let workspace = common::workspace(&settings, profile.file_tools)?;
     let tools = common::tools_label(&settings, workspace.as_deref(), &profile);
@@ -169,6 +176,14 @@ pub(crate) async fn execute(
         output.json_value(&json)?;
     } else {
         output.line(&views::fork_result(&result, output.theme()));
+    }
+    if let Some(line) = result
+        .error
+        .as_ref()
+        .filter(|error| error.http_status == Some(404))
+        .and_then(|error| common::model_not_found_line(&error.message))
+    {
+        output.error_line(&format!("error: {line}"));
     }
     let outcome = match result.status {
         ForkStatus::Success => RunOutcome::Completed,

@@ -5,6 +5,7 @@ pub(crate) mod config;
 pub(crate) mod examples;
 pub(crate) mod fork;
 pub(crate) mod inspect;
+pub(crate) mod models;
 pub(crate) mod plan;
 pub(crate) mod runs;
 pub(crate) mod summarize;

@@ -123,10 +123,11 @@ pub(crate) async fn execute(
     let workspace = common::workspace(&settings, needs_tools)?;
     let overrides = AgentOverrides {
         model: settings.model.value.clone(),
-        thinking_budget: settings.thinking.value,
+        thinking: settings.thinking.value,
         file_tools: settings.no_tools.value.then_some(false),
         ..AgentOverrides::default()
     };
+    common::preflight_workflow(&catalog, &overrides, output)?;
     let theme = output.theme();
     if !output.json() {
         let planning = plan.is_none().then_some(args.max_steps as usize);
@@ -247,11 +248,9 @@ pub(crate) async fn execute(
             if exit == Exit::Interrupted {
                 output.error_line(&resume_hint(recorder.id()));
             }
-            return Err(Failure {
-                exit,
-                message: error.to_string(),
-            }
-            .into());
+            let message = common::model_not_found_line(&error.to_string())
+                .unwrap_or_else(|| error.to_string());
+            return Err(Failure { exit, message }.into());
         }
     };
     if args.dry_run {

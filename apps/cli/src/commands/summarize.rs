@@ -95,11 +95,20 @@ pub(crate) async fn run(
         ..SummaryOptions::default()
     };
     if let Some(model) = settings.model.value.clone() {
+        // The summarizer's default thinking belongs with its default model.
+        if model != options.model {
+            options.thinking = None;
+        }
         options.model = model;
     }
-    if let Some(budget) = settings.thinking.value {
-        options.thinking_budget = Some(budget);
+    if let Some(thinking) = settings.thinking.value {
+        options.thinking = Some(thinking);
     }
+    crate::commands::common::preflight(
+        [(options.model.as_str(), options.thinking)],
+        crate::commands::common::today(),
+        output,
+    )?;
     let session = Session::open(traffic, settings.requests_per_minute.value).await?;
     let summary = summarize(&session.client, &conversation, &options).await?;
     let fork_prompt = args

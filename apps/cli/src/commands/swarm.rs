@@ -331,6 +331,15 @@ pub(crate) async fn execute(
     let settings = settings(args, flags)?;
     let catalog = common::catalog(&settings)?;
     let profile = common::profile(&catalog, &args.agent_type, &settings, false, false)?;
+    let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
+    common::preflight(
+        [
+            (profile.model.as_str(), profile.thinking),
+            (consolidator.as_str(), consolidator_thinking),
+        ],
+        common::today(),
+        output,
+    )?;
     let workspace = common::workspace(&settings, profile.file_tools)?;
     if let (Some(path), Some(sha256)) = (&tasks_file, &args.tasks_sha256) {
         check_tasks_copy(path, sha256)?;

@@ -113,10 +113,11 @@ async fn setup(
     let workspace = common::workspace(&settings, true)?;
     let overrides = AgentOverrides {
         model: settings.model.value.clone(),
-        thinking_budget: settings.thinking.value,
+        thinking: settings.thinking.value,
         file_tools: settings.no_tools.value.then_some(false),
         ..AgentOverrides::default()
     };
+    common::preflight_workflow(&catalog, &overrides, output)?;
     let session = Session::open(traffic, settings.requests_per_minute.value).await?;
     let reporter = Reporter::new(
         output,

@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures_util::{StreamExt, stream};
 use genai_client::{
     Client, Content, FunctionCall, FunctionDeclaration, GenerateContentRequest,
-    GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator,
-    ThinkingConfig, ToolCall, ToolType, Usage,
+    GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator, ToolCall,
+    ToolType, Usage,
 };
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -187,13 +187,11 @@ impl Forker {
         let ToolPlan {
             tools, tool_config, ..
         } = plan;
-        let thinking = (profile.thinking_budget.is_some() || request.include_thoughts).then(|| {
-            ThinkingConfig {
-                thinking_budget: profile.thinking_budget,
-                include_thoughts: request.include_thoughts.then_some(true),
-                ..ThinkingConfig::default()
-            }
-        });
+        let thinking = crate::agent::thinking_config(
+            &profile.model,
+            profile.thinking,
+            request.include_thoughts,
+        );
         GenerateContentRequest {
             system_instruction: Some(Content::instruction(instruction)),
             tools,

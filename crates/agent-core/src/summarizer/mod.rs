@@ -13,9 +13,9 @@ mod prompts;
 use std::fmt;
 use std::str::FromStr;
 
+use genai_client::catalog::ThinkingSetting;
 use genai_client::{
-    Client, Content, CountTokensRequest, GenerateContentRequest, GenerationConfig, ThinkingConfig,
-    Usage,
+    Client, Content, CountTokensRequest, GenerateContentRequest, GenerationConfig, Usage,
 };
 use serde::{Deserialize, Serialize};
 
@@ -92,19 +92,20 @@ pub struct SummaryOptions {
     pub max_tokens: u32,
     /// The model.
     pub model: String,
-    /// Its thinking budget.
-    pub thinking_budget: Option<i32>,
+    /// Its thinking setting, translated for the model by the catalog.
+    pub thinking: Option<ThinkingSetting>,
     /// How tokens are counted.
     pub counting: TokenCounting,
 }
 
 impl Default for SummaryOptions {
     fn default() -> Self {
+        let (model, thinking) = crate::agent::role_default("summarizer");
         Self {
             style: SummaryStyle::Concise,
             max_tokens: 2000,
-            model: "gemini-2.5-flash".to_owned(),
-            thinking_budget: Some(1024),
+            model,
+            thinking,
             counting: TokenCounting::Estimate,
         }
     }
@@ -185,10 +186,7 @@ pub async fn summarize(
     options: &SummaryOptions,
 ) -> Result<Summary, SummarizeError> {
     let transcript = conversation.transcript();
-    let thinking = options.thinking_budget.map(|budget| ThinkingConfig {
-        thinking_budget: Some(budget),
-        ..ThinkingConfig::default()
-    });
+    let thinking = crate::agent::thinking_config(&options.model, options.thinking, false);
     let summary_request = GenerateContentRequest {
         contents: vec![Content::user(prompts::summary_prompt(
             options.style,

@@ -2,5 +2,6 @@
 
 pub(crate) mod content;
 pub(crate) mod enums;
+pub(crate) mod models;
 pub(crate) mod request;
 pub(crate) mod response;

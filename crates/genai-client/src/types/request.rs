@@ -198,9 +198,57 @@ pub struct ThinkingConfig {
     /// Ask for thought-summary parts in the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_thoughts: Option<bool>,
-    /// `MINIMAL`, `LOW`, `MEDIUM` or `HIGH` (newer models).
+    /// How much to think, on Gemini 3 models (which take a level, not a
+    /// budget). Never sent together with `thinking_budget`: the API refuses
+    /// a request with both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thinking_level: Option<String>,
+    pub thinking_level: Option<ThinkingLevel>,
+}
+
+/// A Gemini 3 thinking level (`thinkingConfig.thinkingLevel`). Each model
+/// accepts its own subset; [`crate::catalog`] knows which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ThinkingLevel {
+    /// As little thinking as the model allows.
+    Minimal,
+    /// Light thinking.
+    Low,
+    /// Moderate thinking.
+    Medium,
+    /// Deep thinking.
+    High,
+}
+
+impl ThinkingLevel {
+    /// Every level, from least to most thinking.
+    pub const ALL: [ThinkingLevel; 4] = [Self::Minimal, Self::Low, Self::Medium, Self::High];
+
+    /// The wire spelling, e.g. `MEDIUM`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Minimal => "MINIMAL",
+            Self::Low => "LOW",
+            Self::Medium => "MEDIUM",
+            Self::High => "HIGH",
+        }
+    }
+
+    /// The spelling users type, e.g. `medium`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Minimal => "minimal",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+impl std::fmt::Display for ThinkingLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The body of `countTokens`.
@@ -247,7 +295,7 @@ struct WrappedRequest {
     request: GenerateContentRequest,
 }
 
-/// `gemini-2.5-flash` becomes `models/gemini-2.5-flash`; names already under
+/// `gemini-3.8-flash` becomes `models/gemini-3.8-flash`; names already under
 /// `models/` or `tunedModels/` are kept.
 pub(crate) fn model_resource(model: &str) -> String {
     if model.starts_with("models/") || model.starts_with("tunedModels/") {

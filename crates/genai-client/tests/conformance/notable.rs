@@ -486,3 +486,17 @@ fn recorded_model_turns_replay_as_received() {
     assert!(checked >= 20, "only {checked} unary model turns found");
     assert!(with_signatures >= 5, "only {with_signatures} signed turns");
 }
+
+#[test]
+fn a_404_for_a_model_names_the_model() {
+    let path = "pydantic-ai/test_model_name_suggestion[google].yaml";
+    let Some(api) = api_error(path) else {
+        return;
+    };
+    assert_eq!(api.code, 404);
+    assert_eq!(api.status.as_deref(), Some("NOT_FOUND"));
+    assert_eq!(api.missing_model(), Some("gemini-3.6-flahs"));
+    // The misspelt id is unknown to the catalog: its rules come from the id.
+    let info = genai_client::catalog::lookup("gemini-3.6-flahs");
+    assert_eq!(info.provenance, genai_client::catalog::Provenance::Rule);
+}

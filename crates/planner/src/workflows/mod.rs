@@ -17,8 +17,7 @@ use std::sync::Arc;
 
 use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, ForkRequest, ForkResult, Forker};
 use genai_client::{
-    Content, GenerateContentRequest, GenerateContentResponse, GenerationConfig, ThinkingConfig,
-    Usage,
+    Content, GenerateContentRequest, GenerateContentResponse, GenerationConfig, Usage,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -172,23 +171,19 @@ impl Orchestrator {
         Ok(self.catalog.get(agent_type)?.clone().with(&self.overrides))
     }
 
-    /// The planner's and consolidator's profile: the given model and budget,
-    /// unless the run overrides the model.
-    fn helper_profile(
-        &self,
-        name: &str,
-        model: &str,
-        thinking: i32,
-        instruction: &str,
-    ) -> AgentProfile {
+    /// The planner's, reviewer's and consolidator's profile: the model
+    /// catalog's default for `role`, unless the run overrides the model or
+    /// the thinking.
+    fn helper_profile(&self, name: &str, role: &str, instruction: &str) -> AgentProfile {
+        let (model, thinking) = agent_core::role_default(role);
         AgentProfile {
             name: name.to_owned(),
-            model: self
-                .overrides
-                .model
-                .clone()
-                .unwrap_or_else(|| model.to_owned()),
-            thinking_budget: Some(self.overrides.thinking_budget.unwrap_or(thinking)),
+            thinking: match (&self.overrides.model, self.overrides.thinking) {
+                (_, Some(thinking)) => Some(thinking),
+                (Some(other), None) if *other != model => None,
+                _ => thinking,
+            },
+            model: self.overrides.model.clone().unwrap_or(model),
             instruction: instruction.to_owned(),
             file_tools: false,
             search: false,
@@ -215,10 +210,11 @@ impl Orchestrator {
             generation_config: Some(GenerationConfig {
                 response_mime_type: Some("application/json".to_owned()),
                 response_schema: Some(schema),
-                thinking_config: profile.thinking_budget.map(|budget| ThinkingConfig {
-                    thinking_budget: Some(budget),
-                    ..ThinkingConfig::default()
-                }),
+                thinking_config: agent_core::thinking_config(
+                    &profile.model,
+                    profile.thinking,
+                    false,
+                ),
                 ..GenerationConfig::default()
             }),
             ..GenerateContentRequest::default()

@@ -112,12 +112,7 @@ impl Orchestrator {
             goal: goal.to_owned(),
             max_steps,
         });
-        let profile = self.helper_profile(
-            "planner",
-            "gemini-2.5-pro",
-            4096,
-            prompts::PLANNER_INSTRUCTION,
-        );
+        let profile = self.helper_profile("planner", "planner", prompts::PLANNER_INSTRUCTION);
         let mut contents = vec![Content::user(prompts::planning_prompt(
             goal,
             context,
@@ -306,8 +301,7 @@ impl Orchestrator {
         );
         let profile = self.helper_profile(
             "consolidator",
-            "gemini-2.5-flash",
-            1024,
+            "plan_consolidator",
             prompts::CONSOLIDATOR_INSTRUCTION,
         );
         self.fork(

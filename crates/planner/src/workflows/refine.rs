@@ -204,12 +204,8 @@ impl Orchestrator {
         output: &str,
         cancel: &CancellationToken,
     ) -> Result<(Verdict, Usage), WorkflowError> {
-        let profile = self.helper_profile(
-            "reviewer",
-            "gemini-2.5-flash",
-            1024,
-            prompts::REVIEWER_INSTRUCTION,
-        );
+        let profile =
+            self.helper_profile("reviewer", "refine_reviewer", prompts::REVIEWER_INSTRUCTION);
         let contents = vec![Content::user(prompts::review_prompt(
             &request.task,
             &request.criteria,

@@ -1,0 +1,255 @@
+//! `agent-fork models`: what this key can use (ListModels), merged with
+//! the model catalog; without a key, the catalog alone.
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use genai_client::catalog::{self, ModelInfo, Provenance, ThinkingControl};
+use genai_client::{ClientConfig, Model};
+use render::{display_width, humanize};
+use serde::Serialize;
+
+use crate::commands::common::{self, AgentFlags};
+use crate::exit::Exit;
+use crate::output::Output;
+use crate::session::{Session, Traffic};
+use crate::settings::Settings;
+
+/// Models asked for per ListModels page.
+const PAGE_SIZE: u32 = 50;
+
+/// `agent-fork models --json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ModelsJson {
+    /// `api` (what the key can use, merged with the catalog) or `catalog`.
+    pub(crate) source: &'static str,
+    /// The date the catalog was last reviewed.
+    pub(crate) catalog_reviewed: String,
+    /// The date days to shutdown are counted from.
+    pub(crate) today: String,
+    /// One row a model.
+    pub(crate) models: Vec<ModelRow>,
+}
+
+/// One model.
+#[derive(Debug, Serialize)]
+pub(crate) struct ModelRow {
+    pub(crate) id: String,
+    pub(crate) display_name: Option<String>,
+    /// `listed`, `alias` or `rule` (not in the catalog: its generation's rules).
+    pub(crate) catalog: &'static str,
+    /// The model an alias follows.
+    pub(crate) alias_of: Option<String>,
+    pub(crate) generation: &'static str,
+    pub(crate) family: &'static str,
+    pub(crate) thinking: ThinkingJson,
+    pub(crate) input_token_limit: Option<u64>,
+    pub(crate) output_token_limit: Option<u64>,
+    pub(crate) stage: Option<&'static str>,
+    pub(crate) shutdown: Option<String>,
+    pub(crate) days_to_shutdown: Option<i64>,
+    pub(crate) replacement: Option<String>,
+    /// USD per 1M tokens (Standard tier), when the catalog knows them.
+    pub(crate) price: Option<PriceJson>,
+    /// The thinking control as the table shows it.
+    #[serde(skip)]
+    pub(crate) thinking_text: String,
+}
+
+/// How a model's thinking is controlled.
+#[derive(Debug, Serialize)]
+#[serde(tag = "control", rename_all = "snake_case")]
+pub(crate) enum ThinkingJson {
+    /// `thinkingLevel` (Gemini 3).
+    Levels {
+        accepted: Vec<&'static str>,
+        default: &'static str,
+    },
+    /// `thinkingBudget` (Gemini 2.5).
+    Budget {
+        min: i32,
+        max: i32,
+        can_disable: bool,
+    },
+    /// No thinking control.
+    None,
+}
+
+impl From<&ThinkingControl> for ThinkingJson {
+    fn from(control: &ThinkingControl) -> Self {
+        match control {
+            ThinkingControl::Levels { accepted, default } => Self::Levels {
+                accepted: accepted.iter().map(|level| level.as_str()).collect(),
+                default: default.as_str(),
+            },
+            ThinkingControl::Budget {
+                min,
+                max,
+                can_disable,
+                ..
+            } => Self::Budget {
+                min: *min,
+                max: *max,
+                can_disable: *can_disable,
+            },
+            ThinkingControl::None => Self::None,
+        }
+    }
+}
+
+/// Prices per 1M tokens; thinking is billed as output.
+#[derive(Debug, Serialize)]
+pub(crate) struct PriceJson {
+    pub(crate) input: f64,
+    pub(crate) output: f64,
+    pub(crate) cached: Option<f64>,
+    pub(crate) batch: bool,
+}
+
+impl ModelRow {
+    fn new(info: &ModelInfo, served: Option<&Model>, today: NaiveDate) -> ModelRow {
+        let lifecycle = info.lifecycle.as_ref();
+        let (catalog, alias_of) = match &info.provenance {
+            Provenance::Listed => ("listed", None),
+            Provenance::Alias { target } => ("alias", Some(target.clone())),
+            Provenance::Rule => ("rule", None),
+        };
+        ModelRow {
+            id: info.id.clone(),
+            display_name: served.and_then(|model| model.display_name.clone()),
+            catalog,
+            alias_of,
+            generation: info.generation.label(),
+            family: info.family.label(),
+            thinking: ThinkingJson::from(&info.thinking),
+            input_token_limit: served
+                .and_then(|model| model.input_token_limit)
+                .or(info.limits.map(|limits| u64::from(limits.input_tokens))),
+            output_token_limit: served
+                .and_then(|model| model.output_token_limit)
+                .or(info.limits.map(|limits| u64::from(limits.output_tokens))),
+            stage: lifecycle.map(|lifecycle| lifecycle.stage.label()),
+            shutdown: lifecycle
+                .and_then(|lifecycle| lifecycle.shutdown.map(|date| date.to_string())),
+            days_to_shutdown: lifecycle.and_then(|lifecycle| lifecycle.days_to_shutdown(today)),
+            replacement: lifecycle.and_then(|lifecycle| lifecycle.replacement.clone()),
+            price: info.price.as_ref().map(|price| PriceJson {
+                input: price.rates_on(today).0.usd(),
+                output: price.rates_on(today).1.usd(),
+                cached: price.cached.map(|cached| cached.usd()),
+                batch: price.batch,
+            }),
+            thinking_text: info.thinking.describe(),
+        }
+    }
+}
+
+/// Runs `models`.
+pub(crate) async fn run(flags: &AgentFlags, traffic: &Traffic, output: &Output) -> Result<Exit> {
+    let settings = Settings::resolve(flags.layer())?;
+    let today = common::today();
+    let config = ClientConfig::from_env();
+    let keyless = matches!(traffic, Traffic::Live)
+        && config.api_key.is_none()
+        && config.targets_public_endpoint();
+    let (source, rows) = if keyless {
+        output.error_line(
+            "no API key: showing the model catalog only; set GEMINI_API_KEY to see the models your key can use",
+        );
+        let rows = catalog::known_ids()
+            .into_iter()
+            .map(|id| ModelRow::new(&catalog::lookup(id), None, today))
+            .collect();
+        ("catalog", rows)
+    } else {
+        let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+        let models = session.client.list_models(Some(PAGE_SIZE)).await?;
+        if let Some(notice) = session.finish("models").await? {
+            output.error_line(&notice);
+        }
+        let rows = models
+            .iter()
+            .filter(|model| model.generates_content())
+            .map(|model| ModelRow::new(&catalog::lookup(model.id()), Some(model), today))
+            .collect();
+        ("api", rows)
+    };
+    let json = ModelsJson {
+        source,
+        catalog_reviewed: catalog::reviewed_on().to_string(),
+        today: today.to_string(),
+        models: rows,
+    };
+    if output.json() {
+        output.json_value(&json)?;
+    } else {
+        output.line(&table(&json));
+    }
+    Ok(Exit::Success)
+}
+
+/// The rows as an aligned table.
+fn table(json: &ModelsJson) -> String {
+    let header = [
+        "MODEL", "GEN", "FAMILY", "THINKING", "INPUT", "OUTPUT", "STAGE", "SHUTDOWN",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(ToString::to_string).collect()];
+    for row in &json.models {
+        let id = match &row.alias_of {
+            Some(target) => format!("{} → {target}", row.id),
+            None if row.catalog == "rule" => format!("{} (not in catalog)", row.id),
+            None => row.id.clone(),
+        };
+        let shutdown = match (&row.shutdown, row.days_to_shutdown) {
+            (Some(date), Some(days)) if days > 0 => format!("{date} (in {days} d)"),
+            (Some(date), Some(_)) => format!("{date} (past)"),
+            _ => "-".to_owned(),
+        };
+        let shutdown = match &row.replacement {
+            Some(replacement) => format!("{shutdown} → {replacement}"),
+            None => shutdown,
+        };
+        let limit = |value: Option<u64>| value.map_or_else(|| "-".to_owned(), humanize::count);
+        rows.push(vec![
+            id,
+            row.generation.to_owned(),
+            row.family.to_owned(),
+            row.thinking_text.clone(),
+            limit(row.input_token_limit),
+            limit(row.output_token_limit),
+            row.stage.unwrap_or("-").to_owned(),
+            shutdown,
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|column| {
+            rows.iter()
+                .map(|row| display_width(&row[column]))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if column + 1 < row.len() {
+                line.push_str(&" ".repeat(widths[column] - display_width(cell) + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} models · source: {} · catalog reviewed {} · days counted from {}",
+        json.models.len(),
+        if json.source == "api" {
+            "this key (ListModels) + catalog"
+        } else {
+            "catalog"
+        },
+        json.catalog_reviewed,
+        json.today
+    ));
+    out
+}
