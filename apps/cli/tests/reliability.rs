@@ -574,7 +574,7 @@ async fn base_url_userinfo_is_in_no_file_and_in_none_of_the_output() {
         stream_interaction("Say hello.", "Hello."),
         // A server that echoes the credentials back in an error.
         Interaction::new(
-            RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+            RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
                 .with_body(containing("Echo my password.")),
             ResponseSpec::json(json!({"error": {"code": 401, "status": "UNAUTHENTICATED",
                 "message": format!("bad credentials agent:{PASSWORD}")}}))
@@ -646,7 +646,7 @@ async fn a_replayed_tool_result_echoing_the_key_shows_it_nowhere() {
     )
     .unwrap();
     let turn = |turns: usize| {
-        RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+        RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
             .with_query("alt", "sse")
             .with_body(BodyMatcher::KeyFields(KeyFields {
                 turns: Some(turns),
@@ -657,7 +657,7 @@ async fn a_replayed_tool_result_echoing_the_key_shows_it_nowhere() {
         "candidates": [{"content": {"role": "model", "parts": [
             {"functionCall": {"name": "read_file", "args": {"path": "settings.txt"}}}
         ]}, "finishReason": "STOP", "index": 0}],
-        "modelVersion": "gemini-2.5-flash"
+        "modelVersion": "gemini-3.8-flash"
     });
     let mut cassette = Cassette::authored("echo", "authored: a model reading the key");
     cassette.interactions = vec![
@@ -665,7 +665,7 @@ async fn a_replayed_tool_result_echoing_the_key_shows_it_nowhere() {
         // Expects a different conversation, so the follow-up is a mismatch
         // whose report diffs the whole request body.
         Interaction::new(
-            RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+            RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
                 .with_query("alt", "sse")
                 .with_body(BodyMatcher::Exact(json!({"contents": [
                     {"role": "user", "parts": [{"text": "Show me the settings."}]}
