@@ -433,7 +433,10 @@ mod tests {
     fn a_sequence_split_between_pieces_is_dropped_whole() {
         let text = "a\u{1b}]52;c;cm0gLXJm\u{7}b\u{1b}[10;10Hc\u{1b}[8md\u{9b}2Je\u{1b}P1\u{1b}\\f\u{1b}\u{1b}]0;t\u{1b}\\g\n\th";
         let whole = strip_controls(text);
-        assert_eq!(whole, "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e\u{fffd}f\u{fffd}\u{fffd}g\n\th");
+        assert_eq!(
+            whole,
+            "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e\u{fffd}f\u{fffd}\u{fffd}g\n\th"
+        );
         let cuts: Vec<usize> = text.char_indices().map(|(at, _)| at).collect();
         for &first in &cuts {
             for &second in cuts.iter().filter(|&&cut| cut >= first) {
@@ -451,7 +454,10 @@ mod tests {
         assert_eq!(sanitize("a\tb"), "a   b");
         assert_eq!(sanitize("ab\tc\r\n\td"), "ab  c\n    d");
         assert_eq!(sanitize("\u{1b}[2Jx"), "\u{fffd}x");
-        assert_eq!(sanitize("a\u{1b}]52;c;aGk=\u{7}\tb"), "a\u{fffd}\tb".replace('\t', "  "));
+        assert_eq!(
+            sanitize("a\u{1b}]52;c;aGk=\u{7}\tb"),
+            "a\u{fffd}\tb".replace('\t', "  ")
+        );
         assert_eq!(single_line(" a\nb "), "a b");
     }
 
