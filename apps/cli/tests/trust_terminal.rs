@@ -196,3 +196,47 @@ fn model_escape_sequences_never_reach_a_live_terminal() {
     assert_clean(&format!("{}answer", stderr_of(&output)), "stderr");
     assert!(shown.contains("\u{1b}[1m"), "our colours: {shown:?}");
 }
+
+/// `inspect` lists Gemini 3's server-side `toolCall`/`toolResponse` parts
+/// like the other parts, their model-derived text cleaned.
+#[test]
+fn inspect_lists_tool_calls_and_responses_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = json!({
+        "candidates": [{"content": {"role": "model", "parts": [
+            {"toolCall": {"toolType": "GOOGLE_SEARCH_WEB", "args": {"queries": ["rust\u{1b}]52;c;aGk=\u{7} news"]}, "id": "c1"}},
+            {"toolResponse": {"toolType": "GOOGLE_SEARCH_WEB", "response": {"summary": "ok\u{9b}2J\u{1b}[8mhidden"}, "id": "c1"}},
+            {"text": "Done."}
+        ]}, "finishReason": "STOP", "index": 0}],
+        "modelVersion": "gemini-3.8-flash"
+    });
+    std::fs::write(dir.path().join("body.json"), body.to_string()).unwrap();
+    let run = |args: &[&str]| {
+        let output = common::isolated(dir.path())
+            .env("COLUMNS", "100")
+            .args(args)
+            .arg("body.json")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        stdout_of(&output)
+    };
+    let coloured = run(&["--color", "always", "inspect"]);
+    // (Arguments show as JSON, so an ESC shows as the text `\u001b`.)
+    for forbidden in ["\u{1b}]", "\u{1b}[8m", "\u{9b}", "\u{7}"] {
+        assert!(
+            !coloured.contains(forbidden),
+            "{forbidden:?} in {coloured:?}"
+        );
+    }
+    assert!(coloured.contains("\u{1b}[1mTool call:"), "{coloured:?}");
+    let plain = run(&["--color", "never", "inspect"]);
+    insta::assert_snapshot!("inspect_tool_parts", plain);
+    let value: Value = serde_json::from_str(&run(&["--json", "inspect"])).unwrap();
+    assert_eq!(value["tool_calls"][0]["tool"], "GOOGLE_SEARCH_WEB");
+    assert_eq!(
+        value["tool_calls"][0]["data"]["queries"][0],
+        "rust\u{1b}]52;c;aGk=\u{7} news"
+    );
+    assert_eq!(value["tool_responses"][0]["id"], "c1");
+}
