@@ -220,11 +220,12 @@ impl Reporter {
         }
     }
 
-    /// Prints a line with the progress (stderr when piped).
+    /// Prints a line with the progress (stderr when piped). The text may
+    /// quote the model (a plan's error), so it is cleaned.
     pub(crate) fn note(&self, text: &str) {
         if self.output.format() == Format::Human {
             let mut state = self.state();
-            self.print(&mut state, text);
+            self.print(&mut state, &render::strip_controls_line(text));
         }
     }
 

@@ -212,7 +212,7 @@ pub(crate) async fn run(
             );
         }
         if let Some(yaml) = &handoff {
-            blocks.push(yaml.trim_end().to_owned());
+            blocks.push(render::strip_controls(yaml.trim_end()));
         }
         blocks.push(crate::views::usage(
             &summary.usage,
