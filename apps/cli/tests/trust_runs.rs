@@ -65,7 +65,10 @@ async fn serve(interactions: Vec<Interaction>) -> FixtureServer {
 
 fn live(folder: &Path, server: &FixtureServer) -> Command {
     let mut command = against(folder, server);
-    command.env("COLUMNS", "100");
+    // The stand-in answers as gemini-2.5-flash, whatever the default model.
+    command
+        .env("COLUMNS", "100")
+        .env("AGENT_FORK_MODEL", "gemini-2.5-flash");
     command
 }
 
