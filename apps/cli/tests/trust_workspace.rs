@@ -94,6 +94,7 @@ fn a_model_cannot_turn_the_shell_on_for_the_next_run() {
     );
     let output = common::isolated(&folder)
         .env("NO_COLOR", "1")
+        .env("AGENT_FORK_MODEL", "gemini-2.5-flash")
         .arg("--replay")
         .arg(&first)
         .args(["fork", attack])
@@ -131,6 +132,7 @@ fn a_model_cannot_turn_the_shell_on_for_the_next_run() {
     );
     let output = common::isolated(&folder)
         .env("NO_COLOR", "1")
+        .env("AGENT_FORK_MODEL", "gemini-2.5-flash")
         .arg("--replay")
         .arg(&second)
         .args(["fork", "--json", question])
