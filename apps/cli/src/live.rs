@@ -53,6 +53,9 @@ struct State {
     streamed_rows: usize,
     /// Display width of the current streamed line.
     streamed_column: usize,
+    /// Streamed answer text is model text: its escape sequences are dropped,
+    /// even one split over two deltas.
+    stream_controls: render::ControlStripper,
     board: Option<ProgressBoard>,
     /// Rows taken by the last board frame drawn (live).
     frame_rows: usize,
@@ -98,7 +101,7 @@ impl Reporter {
             Format::Json => {}
             Format::Jsonl => {
                 if let Some(value) = crate::json::event(event) {
-                    self.output.line(&value.to_string());
+                    self.output.json_line(&value);
                 }
             }
             Format::Human => self.draw(event),
@@ -132,8 +135,9 @@ impl Reporter {
                 self.board_update(&mut state, item);
             }
             (Event::TextDelta { text, .. }, Scope::SingleFork { .. }) if self.output.live() => {
-                self.output.raw(text);
-                track_rows(&mut state, text, theme.width());
+                let text = state.stream_controls.push(text);
+                self.output.raw(&text);
+                track_rows(&mut state, &text, theme.width());
             }
             (
                 Event::ToolResult {
@@ -210,17 +214,18 @@ impl Reporter {
             }
             Format::Jsonl => {
                 let value = serde_json::json!({"event": "step", "step_id": id.as_str(), "name": name, "status": format!("{status:?}").to_lowercase()});
-                self.output.line(&value.to_string());
+                self.output.json_line(&value);
             }
             Format::Json => {}
         }
     }
 
-    /// Prints a line with the progress (stderr when piped).
+    /// Prints a line with the progress (stderr when piped). The text may
+    /// quote the model (a plan's error), so it is cleaned.
     pub(crate) fn note(&self, text: &str) {
         if self.output.format() == Format::Human {
             let mut state = self.state();
-            self.print(&mut state, text);
+            self.print(&mut state, &render::strip_controls_line(text));
         }
     }
 

@@ -64,6 +64,8 @@ fn main() -> ExitCode {
         Ok(exit) => exit,
         Err(error) => {
             let (exit, message) = classify(&error);
+            // Errors can quote a reply or a file: no control sequences.
+            let message = render::strip_controls_line(&message);
             output.error_line(&format!("error: {message}"));
             exit
         }

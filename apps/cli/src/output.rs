@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::Result;
 use render::Theme;
 use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 /// What stdout carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,12 +59,12 @@ impl Output {
 
     /// Writes one JSON document to stdout (pretty for `--json`, one line for `--jsonl`).
     /// The document is streamed, never held whole; a closed pipe is not an
-    /// error.
+    /// error. Strings are escaped for terminals too ([`TerminalSafe`]).
     pub(crate) fn json_value(&self, value: &impl Serialize) -> Result<()> {
         let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
         let written = match self.format {
-            Format::Jsonl => serde_json::to_writer(&mut out, value),
-            _ => serde_json::to_writer_pretty(&mut out, value),
+            Format::Jsonl => write_json(&mut out, value, CompactFormatter),
+            _ => write_json(&mut out, value, PrettyFormatter::new()),
         };
         match written {
             Err(error) if !error.is_io() => return Err(error.into()),
@@ -71,6 +72,16 @@ impl Output {
         }
         let _ = out.write_all(b"\n").and_then(|()| out.flush());
         Ok(())
+    }
+
+    /// Writes one `--jsonl` event line to stdout, escaped like [`Output::json_value`].
+    pub(crate) fn json_line(&self, value: &serde_json::Value) {
+        let mut line = Vec::with_capacity(256);
+        if write_json(&mut line, value, CompactFormatter).is_ok() {
+            line.push(b'\n');
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(&line).and_then(|()| stdout.flush());
+        }
     }
 
     /// Writes text and a newline to stdout. A closed pipe is not an error.
@@ -97,4 +108,117 @@ impl Output {
 /// (a Ctrl-C handler, arguments that failed to parse).
 pub(crate) fn eprint_line(text: &str) {
     let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+fn write_json<W: Write>(
+    out: W,
+    value: &impl Serialize,
+    formatter: impl Formatter,
+) -> serde_json::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, TerminalSafe(formatter));
+    value.serialize(&mut serializer)
+}
+
+/// A JSON formatter that also writes the C1 controls (U+0080 to U+009F) and
+/// the bidirectional overrides as `\uXXXX` escapes. serde_json escapes only
+/// U+0000 to U+001F; a terminal reading UTF-8 may act on a raw U+009B (CSI)
+/// or U+009D (OSC), so `--json` shown on a terminal could clear it or write
+/// the clipboard. The escapes decode to the same strings: the data is
+/// unchanged.
+struct TerminalSafe<F>(F);
+
+fn needs_escape(ch: char) -> bool {
+    matches!(ch, '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+impl<F: Formatter> Formatter for TerminalSafe<F> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (at, ch) in fragment.char_indices() {
+            if needs_escape(ch) {
+                writer.write_all(&fragment.as_bytes()[start..at])?;
+                write!(writer, "\\u{:04x}", u32::from(ch))?;
+                start = at + ch.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn end_object_key<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(writer)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(writer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes_c1_controls_and_keeps_the_data() {
+        let value = serde_json::json!({"text": "a\u{9b}2J\u{9d}52;c;x\u{9c}b\u{1b}[8m\u{202e}é🔀", "n": [1, 2]});
+        for formatter in [true, false] {
+            let mut out = Vec::new();
+            if formatter {
+                write_json(&mut out, &value, PrettyFormatter::new()).unwrap();
+            } else {
+                write_json(&mut out, &value, CompactFormatter).unwrap();
+            }
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text.chars().any(|ch| ch.is_control() && ch != '\n'),
+                "{text:?}"
+            );
+            assert!(text.contains("\\u009b") && text.contains("é🔀"), "{text}");
+            let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, value);
+        }
+    }
 }

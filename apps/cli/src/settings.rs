@@ -252,6 +252,24 @@ pub(crate) fn project_root(current: &Path) -> PathBuf {
         .unwrap_or_else(|| current.to_path_buf())
 }
 
+/// `$XDG_DATA_HOME` (when absolute), else `~/.local/share`.
+fn data_home() -> Option<PathBuf> {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|path| path.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|home| !home.is_empty())
+                .map(|home| PathBuf::from(home).join(".local/share"))
+        })
+}
+
+/// agent-fork's per-user data folder (`<data home>/agent-fork`), which holds
+/// the default runs folders.
+pub(crate) fn user_data_dir() -> Option<PathBuf> {
+    data_home().map(|data| data.join("agent-fork"))
+}
+
 /// The default runs folder of the project at `root`:
 /// `<data>/agent-fork/projects/<name>-<hash>/runs`, where `<data>` is
 /// `$XDG_DATA_HOME` (when absolute) or `~/.local/share`, `<name>` the root
@@ -260,15 +278,7 @@ pub(crate) fn project_root(current: &Path) -> PathBuf {
 /// two projects of the same name never share runs.
 pub(crate) fn default_runs_dir(root: &Path) -> Result<PathBuf> {
     use sha2::{Digest as _, Sha256};
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|path| path.is_absolute())
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|home| !home.is_empty())
-                .map(|home| PathBuf::from(home).join(".local/share"))
-        })
-        .ok_or_else(|| {
+    let data = data_home().ok_or_else(|| {
             Failure::usage(
                 "no per-user data folder for the runs: set HOME or XDG_DATA_HOME, or choose a runs folder with AGENT_FORK_RUNS_DIR",
             )

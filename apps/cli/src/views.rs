@@ -89,12 +89,13 @@ pub fn fork_result(result: &ForkResult, theme: &Theme) -> String {
             .iter()
             .enumerate()
             .map(|(index, source)| {
-                format!(
+                // Model-derived: cleaned before it joins the (styled) body.
+                render::strip_controls_line(&format!(
                     "{}. {} {}",
                     index + 1,
                     source.title.as_deref().unwrap_or("(untitled)"),
                     source.uri.as_deref().unwrap_or_default()
-                )
+                ))
             })
             .collect();
         blocks.push(
@@ -129,7 +130,9 @@ fn searches(result: &ForkResult) -> String {
                 search
                     .queries
                     .iter()
-                    .map(|query| format!("\"{}\"", preview(query, 80)))
+                    .map(|query| {
+                        format!("\"{}\"", preview(&render::strip_controls_line(query), 80))
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             };

@@ -65,7 +65,10 @@ async fn serve(interactions: Vec<Interaction>) -> FixtureServer {
 
 fn live(folder: &Path, server: &FixtureServer) -> Command {
     let mut command = against(folder, server);
-    command.env("COLUMNS", "100");
+    // The stand-in answers as gemini-2.5-flash, whatever the default model.
+    command
+        .env("COLUMNS", "100")
+        .env("AGENT_FORK_MODEL", "gemini-2.5-flash");
     command
 }
 
@@ -748,4 +751,95 @@ fn the_journal_key_is_private_and_outside_runs_and_workspace() {
     assert_eq!(std::fs::read_to_string(&key).unwrap().trim().len(), 64);
     assert!(!key.starts_with(runs_dir(dir)));
     assert!(!key.starts_with(dir));
+}
+
+// ------------------------------------------------------- a deep plan in a journal
+
+/// A plan of 100,000 chained steps, signed into a journal with the user's
+/// own key (as a huge run of their own would be), reached through
+/// `resume`: one line, exit 2, no stack overflow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_journal_with_a_huge_plan_is_refused_cleanly_on_resume() {
+    use planner::{Journal, JournalEvent, JournalKey, Plan, RunId, read_journal};
+    let server = serve(vec![denied("step one")]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    let config = dir.join("cfg");
+    let tiny = json!({"analysis": "one step", "steps": [{"step_id": "s1", "agent_type": "general", "task": "step one", "depends_on": []}]});
+    std::fs::write(dir.join("tiny.json"), tiny.to_string()).unwrap();
+    // A real run of the user's (it fails: the stand-in refuses the step).
+    let first = finish({
+        let mut command = live(dir, &server);
+        command.env("XDG_CONFIG_HOME", &config).args([
+            "plan",
+            "--model",
+            "gemini-2.5-flash",
+            "--plan",
+            "tiny.json",
+        ]);
+        command
+    });
+    assert_ne!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    let hex = std::fs::read_to_string(config.join("agent-fork/journal.key")).unwrap();
+    let mut bytes = [0u8; 32];
+    for (index, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex.trim()[index * 2..index * 2 + 2], 16).unwrap();
+    }
+    let key = JournalKey::from_bytes(bytes);
+    let runs = runs_dir(dir);
+    let run = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let contents = read_journal(&run.join("journal.jsonl"), &key).unwrap();
+    let mut meta = contents.meta().unwrap().clone();
+    meta.id = RunId::generate();
+
+    // The same run with a 100,000-step chain as its plan, signed.
+    let steps: Vec<Value> = (0..100_000)
+        .map(|i| {
+            let depends_on = if i == 0 { vec![] } else { vec![format!("s{}", i - 1)] };
+            json!({"step_id": format!("s{i}"), "agent_type": "general", "task": format!("step {i}"), "depends_on": depends_on})
+        })
+        .collect();
+    let plan: Plan = serde_json::from_value(json!({"analysis": "deep", "steps": steps})).unwrap();
+    let id = meta.id.as_str().to_owned();
+    let mut journal = Journal::create(&runs, meta, &key).unwrap();
+    journal.append(JournalEvent::PlanReady { plan }).unwrap();
+    drop(journal);
+
+    let resumed = finish({
+        let mut command = live(dir, &server);
+        command.env("XDG_CONFIG_HOME", &config).args([
+            "resume",
+            "--model",
+            "gemini-2.5-flash",
+            &id,
+        ]);
+        command
+    });
+    let stderr = stderr_of(&resumed);
+    expect(&resumed, 2);
+    // One error line (a model lifecycle warning may come before it).
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.starts_with("warning: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: ") && errors[0].contains("at most 1000"),
+        "{stderr}"
+    );
+    assert!(stdout_of(&resumed).len() < 4096, "nothing huge is printed");
+    // Listing and showing the run do not walk the plan into a crash either.
+    for args in [vec!["runs", "list"], vec!["runs", "show", &id]] {
+        let shown = finish({
+            let mut command = live(dir, &server);
+            command.env("XDG_CONFIG_HOME", &config).args(&args);
+            command
+        });
+        expect(&shown, 0);
+    }
 }

@@ -94,6 +94,7 @@ fn a_model_cannot_turn_the_shell_on_for_the_next_run() {
     );
     let output = common::isolated(&folder)
         .env("NO_COLOR", "1")
+        .env("AGENT_FORK_MODEL", "gemini-2.5-flash")
         .arg("--replay")
         .arg(&first)
         .args(["fork", attack])
@@ -131,6 +132,7 @@ fn a_model_cannot_turn_the_shell_on_for_the_next_run() {
     );
     let output = common::isolated(&folder)
         .env("NO_COLOR", "1")
+        .env("AGENT_FORK_MODEL", "gemini-2.5-flash")
         .arg("--replay")
         .arg(&second)
         .args(["fork", "--json", question])
@@ -164,4 +166,68 @@ fn a_bad_protect_pattern_is_a_usage_error() {
     let stderr = stderr_of(&output);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("protect pattern 'a['"), "{stderr}");
+}
+
+/// With the workspace a folder that holds agent-fork's config and data
+/// homes (as `--workspace ~` does), the model can neither read the journal
+/// key nor find it: every tool's reply says it is hidden, or leaves it out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_key_is_hidden_from_a_workspace_that_holds_it() {
+    use cassette::{FixtureServer, ServerOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().canonicalize().unwrap();
+    let calls = json!([
+        {"functionCall": {"name": "read_file", "args": {"path": "cfg/agent-fork/journal.key"}}},
+        {"functionCall": {"name": "grep_files", "args": {"pattern": "[0-9a-f]{16}", "path": "."}}},
+        {"functionCall": {"name": "glob_search", "args": {"pattern": "**/*.key"}}},
+        {"functionCall": {"name": "get_project_tree", "args": {"max_depth": 8}}}
+    ]);
+    let mut stand_in =
+        Cassette::authored("hidden", "authored in code: a model after the journal key");
+    stand_in.interactions = vec![turn(1, calls), turn(3, json!([{"text": "No key for me."}]))];
+    let server = FixtureServer::start(vec![stand_in], ServerOptions::default())
+        .await
+        .unwrap();
+    let output = common::against(&home, &server)
+        .env("XDG_CONFIG_HOME", home.join("cfg"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .args(["fork", "--model", "gemini-2.5-flash", "--workspace", "."])
+        .arg("Find the journal key.")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let key = std::fs::read_to_string(home.join("cfg/agent-fork/journal.key")).unwrap();
+    assert!(
+        key.trim().len() >= 32,
+        "the run made its key in the workspace"
+    );
+    let requests = server.requests();
+    let body = requests
+        .last()
+        .and_then(|request| request.body.as_ref())
+        .unwrap();
+    // What the tools answered (the model's own calls name the key's path).
+    let last = body["contents"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .to_string();
+    assert!(
+        !last.contains(key.trim()),
+        "the key reached the model: {last}"
+    );
+    let answers = body["contents"].as_array().unwrap().last().unwrap()["parts"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(answers.len(), 4, "{last}");
+    for answer in &answers[1..] {
+        let answer = answer.to_string();
+        assert!(
+            !answer.contains("journal") && !answer.contains("agent-fork"),
+            "a search or listing showed the key's folder: {answer}"
+        );
+    }
+    assert!(last.contains("hidden from the workspace tools"), "{last}");
 }

@@ -54,7 +54,7 @@ pub use crate::progress::{
     MAX_FRAME_LINES, ProgressBoard, ProgressCounts, ProgressItem, frame_height, plain_event_line,
     redraw, retry_line,
 };
-pub use crate::text::{display_width, strip_controls, strip_controls_line};
+pub use crate::text::{ControlStripper, display_width, strip_controls, strip_controls_line};
 pub use crate::theme::{
     Accent, ColorChoice, MAX_WIDTH, MIN_WIDTH, ParseColorChoiceError, Theme, resolve_color,
 };

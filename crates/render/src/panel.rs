@@ -51,7 +51,11 @@ enum Body {
 impl Panel {
     /// A panel around plain text. Newlines are kept, long lines are wrapped.
     /// Colour codes produced by this crate's other renderers are kept when
-    /// colour is on and removed when it is off.
+    /// colour is on and removed when it is off; every other control is
+    /// dropped. The panel cannot tell those colours from colours in text
+    /// someone else wrote: put such text (a model's, a file's) in the body
+    /// only through [`crate::strip_controls`] or a renderer that cleans its
+    /// input ([`crate::key_value`], [`crate::status_line`]).
     pub fn new(body: impl Into<String>) -> Self {
         Self {
             body: Body::Text(body.into()),

@@ -34,9 +34,9 @@ pub(crate) enum Sgr {
 }
 
 /// Makes untrusted text safe and measurable: tabs become spaces (stops every
-/// four columns), carriage returns go, and every other control character
-/// (escape included, so no model output can move the cursor) becomes `�`.
-/// Newlines are kept.
+/// four columns), carriage returns go, and every escape sequence or other
+/// control character (see [`strip_controls`]) becomes one `�`, so no model
+/// output can move the cursor. Newlines are kept.
 pub(crate) fn sanitize(text: &str) -> String {
     clean(text, None)
 }
@@ -54,10 +54,12 @@ pub(crate) fn single_line(text: &str) -> String {
 
 fn clean(text: &str, sgr: Option<Sgr>) -> String {
     let mut out = String::with_capacity(text.len());
+    let mut controls = ControlStripper::new();
     let mut column = 0;
     let mut rest = text;
     while let Some(ch) = rest.chars().next() {
         if ch == ESC
+            && controls.is_idle()
             && let Some(sgr) = sgr
             && let Some(len) = sgr_len(rest)
         {
@@ -67,67 +69,49 @@ fn clean(text: &str, sgr: Option<Sgr>) -> String {
             rest = &rest[len..];
             continue;
         }
-        match ch {
-            '\n' => {
-                out.push('\n');
-                column = 0;
-            }
-            '\t' => {
-                let spaces = TAB_STOP - column % TAB_STOP;
-                out.extend(std::iter::repeat_n(' ', spaces));
-                column += spaces;
-            }
-            '\r' => {}
-            ch if ch.is_control() => {
-                out.push('\u{fffd}');
-                column += 1;
-            }
-            ch => {
-                out.push(ch);
-                column += char_width(ch);
+        rest = &rest[ch.len_utf8()..];
+        if controls.is_idle() {
+            match ch {
+                '\n' => {
+                    out.push('\n');
+                    column = 0;
+                    continue;
+                }
+                '\t' => {
+                    let spaces = TAB_STOP - column % TAB_STOP;
+                    out.extend(std::iter::repeat_n(' ', spaces));
+                    column += spaces;
+                    continue;
+                }
+                '\r' => continue,
+                _ => {}
             }
         }
-        rest = &rest[ch.len_utf8()..];
+        let before = out.len();
+        controls.step(ch, &mut out);
+        column += out[before..].chars().map(char_width).sum::<usize>();
     }
     out
 }
 
 /// Removes terminal control from text someone else wrote (a journal, a
-/// file name, a model's reply) before it is printed outside a panel: every
-/// escape sequence (CSI such as `ESC [ 2 J`, OSC such as the `ESC ] 52`
-/// clipboard write, DCS/APC/PM/SOS strings, and their one-byte C1 forms) is
-/// dropped whole and replaced by one `�`, as is every other control
-/// character and bidirectional override; newlines and tabs are kept.
+/// file name, a model's reply) before it is printed or styled: every
+/// escape sequence (CSI such as `ESC [ 2 J` or the colour `ESC [ 8 m`, OSC
+/// such as the `ESC ] 52` clipboard write, DCS/APC/PM/SOS strings, and
+/// their one-byte C1 forms) is dropped whole and replaced by one `�`, as is
+/// every other control character and bidirectional override; newlines and
+/// tabs are kept.
+///
+/// This is the one sanitizer of the crate: panels, markdown and the
+/// one-line renderers clean their input with the same rules, and
+/// [`ControlStripper`] applies them to text that arrives in pieces.
 ///
 /// ```
 /// assert_eq!(render::strip_controls("a\u{1b}]52;c;aGk=\u{7}b"), "a\u{fffd}b");
 /// assert_eq!(render::strip_controls("x\u{1b}[2Jy\n"), "x\u{fffd}y\n");
 /// ```
 pub fn strip_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(ch) = rest.chars().next() {
-        let len = match ch {
-            '\n' | '\t' => {
-                out.push(ch);
-                ch.len_utf8()
-            }
-            ESC | '\u{80}'..='\u{9f}' => {
-                out.push('\u{fffd}');
-                escape_len(rest)
-            }
-            ch if ch.is_control() || is_bidi_control(ch) => {
-                out.push('\u{fffd}');
-                ch.len_utf8()
-            }
-            ch => {
-                out.push(ch);
-                ch.len_utf8()
-            }
-        };
-        rest = &rest[len..];
-    }
-    out
+    ControlStripper::new().push(text)
 }
 
 /// [`strip_controls`], then newlines and tabs as spaces: for one line of a
@@ -140,45 +124,114 @@ fn is_bidi_control(ch: char) -> bool {
     matches!(ch, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
 
-/// Byte length of the escape sequence (or lone control) `text` starts with.
-fn escape_len(text: &str) -> usize {
-    #[derive(Clone, Copy)]
-    enum Kind {
-        Csi,
-        Str,
+/// [`strip_controls`] for text that arrives in pieces (a streamed answer):
+/// an escape sequence split over two pieces is still dropped whole. The
+/// state between pieces is a few bytes, whatever the input.
+///
+/// ```
+/// let mut stripper = render::ControlStripper::new();
+/// let mut shown = stripper.push("one \u{1b}]52;c;");
+/// shown += &stripper.push("aGk=\u{7} two\n\u{1b}");
+/// shown += &stripper.push("[8mthree");
+/// assert_eq!(shown, "one \u{fffd} two\n\u{fffd}three");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ControlStripper {
+    state: Scan,
+}
+
+/// Where the stripper is in the escape grammar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Scan {
+    /// Plain text.
+    #[default]
+    Ground,
+    /// After `ESC`.
+    Escape,
+    /// Inside a CSI (`ESC [` or `0x9b`), before its final byte.
+    Csi,
+    /// Inside an OSC, DCS, SOS, PM or APC string, before its terminator.
+    Str,
+    /// After `ESC` inside such a string (`ESC \\` ends it).
+    StrEscape,
+}
+
+impl ControlStripper {
+    /// A stripper at the start of a text.
+    pub fn new() -> Self {
+        Self::default()
     }
-    let mut chars = text.char_indices();
-    let Some((_, first)) = chars.next() else {
-        return 0;
-    };
-    let kind = match first {
-        ESC => match chars.next() {
-            Some((_, '[')) => Kind::Csi,
-            Some((_, ']' | 'P' | 'X' | '^' | '_')) => Kind::Str,
-            // ESC and one more character (ESC c, ESC 7, ...).
-            Some((index, ch)) if !ch.is_control() => return index + ch.len_utf8(),
-            _ => return first.len_utf8(),
-        },
-        '\u{9b}' => Kind::Csi,
-        '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => Kind::Str,
-        other => return other.len_utf8(),
-    };
-    for (index, ch) in chars {
-        match kind {
-            Kind::Csi if ('\x40'..='\x7e').contains(&ch) => return index + 1,
-            Kind::Csi if ('\x20'..='\x3f').contains(&ch) => {}
-            // A CSI cut short by anything else ends before it.
-            Kind::Csi => return index,
-            Kind::Str if ch == '\u{7}' || ch == '\u{9c}' => return index + ch.len_utf8(),
-            Kind::Str if ch == ESC => {
-                let after = &text[index..];
-                return index + if after.starts_with("\u{1b}\\") { 2 } else { 0 };
-            }
-            Kind::Str => {}
+
+    /// The printable part of `piece`: what [`strip_controls`] would make of
+    /// it, given everything pushed before. A sequence still open at the end
+    /// of `piece` is held back (and dropped) until it ends.
+    pub fn push(&mut self, piece: &str) -> String {
+        let mut out = String::with_capacity(piece.len());
+        for ch in piece.chars() {
+            self.step(ch, &mut out);
+        }
+        out
+    }
+
+    /// True outside any escape sequence.
+    fn is_idle(&self) -> bool {
+        self.state == Scan::Ground
+    }
+
+    /// Feeds one character, writing what may be shown to `out`.
+    fn step(&mut self, ch: char, out: &mut String) {
+        match self.state {
+            Scan::Ground => match ch {
+                '\n' | '\t' => out.push(ch),
+                ESC => self.begin(Scan::Escape, out),
+                '\u{9b}' => self.begin(Scan::Csi, out),
+                '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => self.begin(Scan::Str, out),
+                ch if ch.is_control() || is_bidi_control(ch) => out.push(REPLACEMENT),
+                ch => out.push(ch),
+            },
+            Scan::Escape => match ch {
+                '[' => self.state = Scan::Csi,
+                ']' | 'P' | 'X' | '^' | '_' => self.state = Scan::Str,
+                // ESC and one more character (ESC c, ESC 7, ...).
+                ch if !ch.is_control() => self.state = Scan::Ground,
+                ch => self.restart(ch, out),
+            },
+            Scan::Csi => match ch {
+                '\x40'..='\x7e' => self.state = Scan::Ground,
+                '\x20'..='\x3f' => {}
+                // A CSI cut short by anything else ends before it.
+                ch => self.restart(ch, out),
+            },
+            Scan::Str => match ch {
+                '\u{7}' | '\u{9c}' => self.state = Scan::Ground,
+                ESC => self.state = Scan::StrEscape,
+                _ => {}
+            },
+            Scan::StrEscape => match ch {
+                '\\' => self.state = Scan::Ground,
+                // The ESC starts a sequence of its own.
+                ch => {
+                    self.begin(Scan::Escape, out);
+                    self.step(ch, out);
+                }
+            },
         }
     }
-    text.len()
+
+    /// A sequence starts: it shows as one `�`.
+    fn begin(&mut self, state: Scan, out: &mut String) {
+        out.push(REPLACEMENT);
+        self.state = state;
+    }
+
+    /// The sequence ended before `ch`, which is read as plain text again.
+    fn restart(&mut self, ch: char, out: &mut String) {
+        self.state = Scan::Ground;
+        self.step(ch, out);
+    }
 }
+
+const REPLACEMENT: char = '\u{fffd}';
 
 /// Byte length of the `ESC [ params m` sequence `text` starts with, if any.
 fn sgr_len(text: &str) -> Option<usize> {
@@ -377,10 +430,34 @@ mod tests {
     }
 
     #[test]
+    fn a_sequence_split_between_pieces_is_dropped_whole() {
+        let text = "a\u{1b}]52;c;cm0gLXJm\u{7}b\u{1b}[10;10Hc\u{1b}[8md\u{9b}2Je\u{1b}P1\u{1b}\\f\u{1b}\u{1b}]0;t\u{1b}\\g\n\th";
+        let whole = strip_controls(text);
+        assert_eq!(
+            whole,
+            "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e\u{fffd}f\u{fffd}\u{fffd}g\n\th"
+        );
+        let cuts: Vec<usize> = text.char_indices().map(|(at, _)| at).collect();
+        for &first in &cuts {
+            for &second in cuts.iter().filter(|&&cut| cut >= first) {
+                let mut stripper = ControlStripper::new();
+                let mut shown = stripper.push(&text[..first]);
+                shown += &stripper.push(&text[first..second]);
+                shown += &stripper.push(&text[second..]);
+                assert_eq!(shown, whole, "cut at {first} and {second}");
+            }
+        }
+    }
+
+    #[test]
     fn sanitize_neutralises_control_characters() {
         assert_eq!(sanitize("a\tb"), "a   b");
         assert_eq!(sanitize("ab\tc\r\n\td"), "ab  c\n    d");
-        assert_eq!(sanitize("\u{1b}[2Jx"), "\u{fffd}[2Jx");
+        assert_eq!(sanitize("\u{1b}[2Jx"), "\u{fffd}x");
+        assert_eq!(
+            sanitize("a\u{1b}]52;c;aGk=\u{7}\tb"),
+            "a\u{fffd}\tb".replace('\t', "  ")
+        );
         assert_eq!(single_line(" a\nb "), "a b");
     }
 
@@ -389,9 +466,9 @@ mod tests {
         let text = "\u{1b}[1mk\u{1b}[0m: v\u{1b}[2J";
         assert_eq!(
             sanitize_styled(text, Sgr::Keep),
-            "\u{1b}[1mk\u{1b}[0m: v\u{fffd}[2J"
+            "\u{1b}[1mk\u{1b}[0m: v\u{fffd}"
         );
-        assert_eq!(sanitize_styled(text, Sgr::Strip), "k: v\u{fffd}[2J");
+        assert_eq!(sanitize_styled(text, Sgr::Strip), "k: v\u{fffd}");
     }
 
     #[test]

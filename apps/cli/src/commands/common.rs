@@ -124,7 +124,8 @@ pub(crate) fn workspace(settings: &Settings, needed: bool) -> Result<Option<Arc<
 
 /// What the workspace tools may never change: the built-in list, the
 /// `[workspace] protect` patterns, and the user config file and runs folder
-/// when they lie inside the workspace.
+/// when they lie inside the workspace; and what they may not even see: the
+/// per-user config and data folders of agent-fork.
 fn protected_paths(settings: &Settings) -> Result<ProtectedPaths> {
     let mut protected = ProtectedPaths::default();
     for pattern in &settings.protect {
@@ -137,6 +138,17 @@ fn protected_paths(settings: &Settings) -> Result<ProtectedPaths> {
     }
     if let Some(user_file) = crate::settings::user_config_path() {
         protected = protected.with_location(user_file);
+    }
+    // agent-fork's per-user folders (the journal key and user settings; the
+    // runs) are hidden: a model that read the key could sign journals.
+    if let Some(config) = crate::runs::journal_key_path()
+        .as_deref()
+        .and_then(std::path::Path::parent)
+    {
+        protected = protected.with_hidden_location(config);
+    }
+    if let Some(data) = crate::settings::user_data_dir() {
+        protected = protected.with_hidden_location(data);
     }
     Ok(protected.with_location(settings.runs_dir.value.clone()))
 }

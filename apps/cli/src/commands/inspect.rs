@@ -32,6 +32,10 @@ pub(crate) struct InspectReport {
     text: Option<String>,
     thoughts: Option<String>,
     function_calls: Vec<FunctionCallFact>,
+    /// Server-side tool calls (`toolCall` parts: Google Search, URL context...).
+    tool_calls: Vec<ToolPartFact>,
+    /// Their results (`toolResponse` parts).
+    tool_responses: Vec<ToolPartFact>,
     finish_reason: Option<String>,
     block_reason: Option<String>,
     usage: Option<UsageFact>,
@@ -44,6 +48,46 @@ pub(crate) struct InspectReport {
 struct FunctionCallFact {
     name: String,
     args: serde_json::Value,
+}
+
+/// A `toolCall` (its `args`) or `toolResponse` (its `response`) part.
+#[derive(Debug, Serialize)]
+struct ToolPartFact {
+    tool: Option<String>,
+    id: Option<String>,
+    data: Option<serde_json::Value>,
+}
+
+impl ToolPartFact {
+    fn new(
+        tool_type: Option<&genai_client::ToolType>,
+        id: Option<&String>,
+        data: Option<&serde_json::Value>,
+    ) -> Self {
+        ToolPartFact {
+            tool: tool_type
+                .and_then(|tool| serde_json::to_value(tool).ok())
+                .and_then(|tool| tool.as_str().map(str::to_owned)),
+            id: id.cloned(),
+            data: data.cloned(),
+        }
+    }
+
+    /// `GOOGLE_SEARCH_WEB (id c1): {"queries":[...]}`, the data cut short.
+    fn line(&self) -> String {
+        let mut line = self
+            .tool
+            .clone()
+            .unwrap_or_else(|| "(unknown tool)".to_owned());
+        if let Some(id) = &self.id {
+            line.push_str(&format!(" (id {id})"));
+        }
+        if let Some(data) = &self.data {
+            line.push_str(": ");
+            line.push_str(&crate::views::preview(&data.to_string(), 160));
+        }
+        line
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -142,6 +186,36 @@ impl InspectReport {
                         .collect()
                 })
                 .unwrap_or_default(),
+            tool_calls: response
+                .map(|response| {
+                    response
+                        .tool_calls()
+                        .into_iter()
+                        .map(|call| {
+                            ToolPartFact::new(
+                                call.tool_type.as_ref(),
+                                call.id.as_ref(),
+                                call.args.as_ref(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            tool_responses: response
+                .map(|response| {
+                    response
+                        .tool_responses()
+                        .into_iter()
+                        .map(|answer| {
+                            ToolPartFact::new(
+                                answer.tool_type.as_ref(),
+                                answer.id.as_ref(),
+                                answer.response.as_ref(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             finish_reason: response
                 .and_then(|r| r.finish_reason())
                 .map(ToString::to_string),
@@ -185,6 +259,13 @@ impl InspectReport {
         }
         for call in &self.function_calls {
             fact("Function call", &format!("{}({})", call.name, call.args));
+        }
+        // Model-derived; key_value cleans every value before styling it.
+        for call in &self.tool_calls {
+            fact("Tool call", &call.line());
+        }
+        for answer in &self.tool_responses {
+            fact("Tool response", &answer.line());
         }
         if let Some(grounding) = &self.grounding {
             for query in &grounding.queries {

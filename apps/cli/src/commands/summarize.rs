@@ -202,17 +202,17 @@ pub(crate) async fn run(
             );
         }
         for warning in &summary.warnings {
-            blocks.push(format!("warning: {warning}"));
+            blocks.push(format!("warning: {}", render::strip_controls_line(warning)));
         }
         if let Some(prompt) = &fork_prompt {
             blocks.push(
-                Panel::new(prompt.trim_end())
+                Panel::new(render::strip_controls(prompt.trim_end()))
                     .title("Fork-ready prompt")
                     .render(theme),
             );
         }
         if let Some(yaml) = &handoff {
-            blocks.push(yaml.trim_end().to_owned());
+            blocks.push(render::strip_controls(yaml.trim_end()));
         }
         blocks.push(crate::views::usage(
             &summary.usage,

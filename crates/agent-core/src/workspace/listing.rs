@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::args::Args;
 use super::error::{Reply, ToolError};
 use super::sandbox::Sandbox;
-use super::walk::{WalkOptions, walk};
+use super::walk::WalkOptions;
 
 /// Deepest `max_depth` accepted by `get_project_tree`.
 const MAX_TREE_DEPTH: u64 = 20;
@@ -28,7 +28,7 @@ pub(crate) fn list_directory(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply
     let limit = sandbox.limits().max_list_entries;
     let mut entries = Vec::new();
     let mut truncated = false;
-    for entry in walk(sandbox.root(), &real, options) {
+    for entry in sandbox.walk(&real, options) {
         if entries.len() == limit {
             truncated = true;
             break;
@@ -67,7 +67,7 @@ pub(crate) fn get_project_tree(sandbox: &Sandbox, args: &Args<'_>) -> Result<Rep
     // open folders turns them into a tree.
     let mut stack = vec![Node::new(label_of_root(sandbox, &rel), "directory")];
     let (mut files, mut directories, mut truncated) = (0usize, 0usize, false);
-    for entry in walk(sandbox.root(), &real, options) {
+    for entry in sandbox.walk(&real, options) {
         if files + directories == limit {
             truncated = true;
             break;

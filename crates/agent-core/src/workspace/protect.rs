@@ -95,6 +95,8 @@ pub(crate) enum Why {
     User,
     /// The user config file or the runs folder of this agent-fork.
     Location,
+    /// A hidden location (see [`ProtectedPaths::with_hidden_location`]).
+    Hidden,
 }
 
 impl Why {
@@ -109,6 +111,7 @@ impl Why {
             }
             Why::User => "the user protected it in the [workspace] protect setting",
             Why::Location => "it is agent-fork's user configuration or runs folder",
+            Why::Hidden => HIDDEN_WHY,
         }
     }
 }
@@ -145,11 +148,18 @@ impl Why {
 /// assert_eq!(protected.patterns(), ["*.pem", "deploy/"]);
 /// assert!(ProtectedPaths::default().with_pattern("a[").is_err());
 /// ```
+/// Hidden locations go further: the tools do not read, list, search or
+/// change anything there (see
+/// [`with_hidden_location`](ProtectedPaths::with_hidden_location)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProtectedPaths {
     patterns: Vec<String>,
     locations: Vec<PathBuf>,
+    hidden: Vec<PathBuf>,
 }
+
+/// Why a hidden location is hidden, for the model.
+const HIDDEN_WHY: &str = "it is agent-fork's private per-user data (the journal key that signs run journals, user settings, run history), which the workspace tools never read, list, search or change";
 
 /// A protect pattern that is not a valid glob.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -176,6 +186,31 @@ impl ProtectedPaths {
     pub fn with_location(mut self, path: impl Into<PathBuf>) -> Self {
         self.locations.push(path.into());
         self
+    }
+
+    /// Adds an absolute location (a file or folder, existing or not) that is
+    /// *hidden* when it lies inside the workspace: the tools neither read
+    /// it (`read_file`, `get_file_info`, `grep_files`), nor list or find
+    /// it (`list_directory`, `get_project_tree`, `glob_search` skip it and
+    /// links to it), nor change it; naming it, or a path below it or a link
+    /// into it, gets a refusal that says why. For secrets such as the
+    /// journal key when the workspace is a home folder. Relative paths are
+    /// taken from the current folder when the workspace is opened.
+    ///
+    /// ```
+    /// use agent_core::workspace::ProtectedPaths;
+    /// let protected = ProtectedPaths::default().with_hidden_location("/home/u/.config/agent-fork");
+    /// assert_eq!(protected.hidden_locations().len(), 1);
+    /// ```
+    pub fn with_hidden_location(mut self, path: impl Into<PathBuf>) -> Self {
+        self.hidden.push(path.into());
+        self
+    }
+
+    /// The locations added with
+    /// [`with_hidden_location`](Self::with_hidden_location).
+    pub fn hidden_locations(&self) -> &[PathBuf] {
+        &self.hidden
     }
 
     /// The user patterns, in the order added.
@@ -215,10 +250,16 @@ impl ProtectedPaths {
             .iter()
             .filter_map(|location| inside(root, location))
             .collect();
+        let hidden = self
+            .hidden
+            .iter()
+            .filter_map(|location| inside(root, location))
+            .collect::<Vec<_>>();
         Ok(Protection {
             builtin,
             user,
             locations,
+            hidden: Hidden(hidden.into()),
         })
     }
 }
@@ -302,12 +343,50 @@ pub(crate) struct Protection {
     builtin: Vec<(Vec<String>, Why)>,
     user: GlobSet,
     locations: Vec<Vec<String>>,
+    hidden: Hidden,
+}
+
+/// The hidden locations inside one workspace, as folded names below its
+/// root; cheap to clone into a walk's filter.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hidden(std::sync::Arc<[Vec<String>]>);
+
+impl Hidden {
+    /// Whether the path with these names (relative to the root) is hidden.
+    pub(crate) fn hides<S: AsRef<str>>(&self, names: &[S]) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
+        let folded: Vec<String> = names.iter().map(|name| fold(name.as_ref())).collect();
+        self.0.iter().any(|location| folded.starts_with(location))
+    }
+
+    /// True when nothing is hidden.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The refusal for the hidden path `shown`.
+    pub(crate) fn refusal(shown: &str) -> String {
+        format!(
+            "'{}' is hidden from the workspace tools ({HIDDEN_WHY}); do not try to reach it another way, and tell the user if the task needs it",
+            super::sandbox::shorten(shown)
+        )
+    }
 }
 
 impl Protection {
+    /// The hidden locations.
+    pub(crate) fn hidden(&self) -> &Hidden {
+        &self.hidden
+    }
+
     /// Why the path with these names (relative to the root) is protected,
     /// if it is.
     pub(crate) fn why<S: AsRef<str>>(&self, names: &[S]) -> Option<Why> {
+        if self.hidden.hides(names) {
+            return Some(Why::Hidden);
+        }
         let folded: Vec<String> = names.iter().map(|name| fold(name.as_ref())).collect();
         for (rule, why) in &self.builtin {
             if folded.windows(rule.len()).any(|window| {

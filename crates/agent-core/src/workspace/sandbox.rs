@@ -34,7 +34,8 @@ use cap_std::fs::Dir;
 
 use super::Limits;
 use super::error::ToolError;
-use super::protect::Protection;
+use super::protect::{Hidden, Protection};
+use super::walk::{WalkOptions, walk};
 
 /// The longest file or folder name accepted, in bytes.
 const MAX_COMPONENT_BYTES: usize = 255;
@@ -156,8 +157,54 @@ impl Sandbox {
     }
 
     /// Resolves `raw` inside the root, refusing any path whose existing part
-    /// leads outside it.
+    /// leads outside it, and any path that is, leads into or lies below a
+    /// hidden location.
     pub(crate) fn resolve(&self, raw: &str) -> Result<Resolved, ToolError> {
+        let resolved = self.resolve_any(raw)?;
+        let hidden = self.protection.hidden();
+        if hidden.is_empty() {
+            return Ok(resolved);
+        }
+        let mut places: Vec<PathBuf> = match &resolved.state {
+            State::Exists { real, own, .. } => vec![real.clone(), own.clone()],
+            State::BrokenLink { own, .. } => vec![own.clone()],
+            State::Missing { base, missing } => {
+                let mut place = base.clone();
+                place.extend(missing);
+                vec![place]
+            }
+        };
+        places.retain(|place| place.starts_with(&self.root));
+        let hides = |place: &PathBuf| hidden.hides(&self.names_below_root(place));
+        if hidden.hides(&resolved.parts) || places.iter().any(hides) {
+            return Err(ToolError::new(Hidden::refusal(&resolved.rel)));
+        }
+        Ok(resolved)
+    }
+
+    /// The names of `path` (inside the root) below the root.
+    fn names_below_root(&self, path: &Path) -> Vec<String> {
+        path.strip_prefix(&self.root)
+            .map(|below| {
+                below
+                    .components()
+                    .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The entries below the canonical folder `dir` (see [`walk()`]), without
+    /// hidden locations and links into them.
+    pub(crate) fn walk(
+        &self,
+        dir: &Path,
+        options: WalkOptions,
+    ) -> impl Iterator<Item = ignore::DirEntry> {
+        walk(&self.root, dir, options, self.protection.hidden().clone())
+    }
+
+    fn resolve_any(&self, raw: &str) -> Result<Resolved, ToolError> {
         let parts = self.components(raw)?;
         let rel = if parts.is_empty() {
             ".".to_owned()

@@ -12,7 +12,7 @@ use super::args::Args;
 use super::error::{Reply, ToolError, first_line};
 use super::files::looks_binary;
 use super::sandbox::{Sandbox, has_drive_prefix, shorten};
-use super::walk::{WalkOptions, walk};
+use super::walk::WalkOptions;
 
 /// Longest pattern accepted, in bytes.
 const MAX_PATTERN_BYTES: usize = 1024;
@@ -58,7 +58,8 @@ pub(crate) fn grep_files(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, To
             gitignore: true,
         };
         Box::new(
-            walk(sandbox.root(), &real, options)
+            sandbox
+                .walk(&real, options)
                 .filter(|entry| entry.file_type().is_some_and(|kind| kind.is_file()))
                 .map(|entry| entry.into_path()),
         )
@@ -137,7 +138,7 @@ pub(crate) fn glob_search(sandbox: &Sandbox, args: &Args<'_>) -> Result<Reply, T
     let limit = sandbox.limits().max_list_entries;
     let mut found = Vec::new();
     let mut truncated = false;
-    for entry in walk(sandbox.root(), &real, options) {
+    for entry in sandbox.walk(&real, options) {
         let Ok(below) = entry.path().strip_prefix(&real) else {
             continue;
         };

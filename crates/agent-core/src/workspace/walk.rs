@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::{DirEntry, Match, WalkBuilder};
 
+use super::protect::Hidden;
 use super::sandbox::in_system_area;
 
 /// How to walk.
@@ -21,11 +22,13 @@ pub(crate) struct WalkOptions {
 }
 
 /// The entries below `dir` (a canonical folder inside `root`), sorted by
-/// name within each folder, depth first, without `dir` itself.
+/// name within each folder, depth first, without `dir` itself, and without
+/// what `hidden` hides (nor links that lead there).
 pub(crate) fn walk(
     root: &Path,
     dir: &Path,
     options: WalkOptions,
+    hidden: Hidden,
 ) -> impl Iterator<Item = DirEntry> {
     let mut builder = WalkBuilder::new(dir);
     builder
@@ -46,8 +49,12 @@ pub(crate) fn walk(
     };
     // `/proc`, `/sys` and `/dev` are never entered, even from a root of `/`.
     let start = dir.to_path_buf();
+    let root = root.to_path_buf();
     builder.filter_entry(move |entry| {
         if in_system_area(entry.path()) {
+            return false;
+        }
+        if !hidden.is_empty() && is_hidden(&root, &hidden, entry) {
             return false;
         }
         let is_dir = entry.file_type().is_some_and(|kind| kind.is_dir());
@@ -94,4 +101,26 @@ fn ignored_by(matchers: &[Gitignore], path: &Path, is_dir: bool) -> bool {
         }
     }
     false
+}
+
+/// Whether the walked `entry`, or where it leads when it is a link, is
+/// hidden.
+fn is_hidden(root: &Path, hidden: &Hidden, entry: &DirEntry) -> bool {
+    let names = |path: &Path| -> Option<Vec<String>> {
+        let below = path.strip_prefix(root).ok()?;
+        Some(
+            below
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                .collect(),
+        )
+    };
+    if names(entry.path()).is_some_and(|names| hidden.hides(&names)) {
+        return true;
+    }
+    entry.path_is_symlink()
+        && std::fs::canonicalize(entry.path())
+            .ok()
+            .and_then(|real| names(&real))
+            .is_some_and(|names| hidden.hides(&names))
 }

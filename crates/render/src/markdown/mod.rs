@@ -73,7 +73,10 @@ pub(crate) fn render_lines(
 ) -> Vec<String> {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-    let events: Vec<Event<'_>> = Parser::new_ext(markdown, options).collect();
+    // Cleaned before parsing: the parser splits text at `[` and `]`, which
+    // would cut an escape sequence in two pieces that each look harmless.
+    let markdown = text::strip_controls(&markdown.replace('\r', ""));
+    let events: Vec<Event<'_>> = Parser::new_ext(&markdown, options).collect();
     let mut renderer = Renderer {
         theme,
         layout: Layout::new(width.max(MIN_MARKDOWN_WIDTH)),
@@ -478,4 +481,22 @@ fn count_items(after: &[Event<'_>]) -> usize {
         }
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_cut_by_the_parser_are_dropped_whole() {
+        let answer = "Here\u{1b}]52;c;cm0g\u{7} is\u{1b}[10;10H the\u{1b}[8m answer\n\n\tcode";
+        let shown = markdown(answer, 60, &Theme::new(true, 60));
+        for part in ["52;c", "10;10H", "[8m", "\u{7}"] {
+            assert!(!shown.contains(part), "{part:?} in {shown:?}");
+        }
+        assert!(
+            shown.contains("answer") && shown.contains("code"),
+            "{shown:?}"
+        );
+    }
 }
