@@ -26,11 +26,11 @@ fn streamed(task: &str, latency_ms: u64) -> Interaction {
     let reply = json!({
         "candidates": [{"content": {"role": "model", "parts": [{"text": ANSWER}]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 120, "candidatesTokenCount": 9, "totalTokenCount": 129},
-        "modelVersion": "gemini-3.8-flash",
+        "modelVersion": "gemini-2.5-flash",
         "responseId": "authored-trust-test"
     });
     let mut interaction = Interaction::new(
-        RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
+        RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
             .with_query("alt", "sse")
             .with_body(BodyMatcher::KeyFields(KeyFields {
                 last_user_text: Some(task.to_owned()),
@@ -44,7 +44,7 @@ fn streamed(task: &str, latency_ms: u64) -> Interaction {
 
 fn denied(task: &str) -> Interaction {
     Interaction::new(
-        RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
+        RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
             .with_query("alt", "sse")
             .with_body(BodyMatcher::KeyFields(KeyFields {
                 last_user_text: Some(task.to_owned()),
@@ -504,7 +504,7 @@ async fn nothing_from_a_run_reaches_the_terminal_as_control_sequences() {
 
 fn unary(task: &str) -> Interaction {
     Interaction::new(
-        RequestSpec::post("/v1beta/models/gemini-3.8-flash:generateContent").with_body(
+        RequestSpec::post("/v1beta/models/gemini-2.5-flash:generateContent").with_body(
             BodyMatcher::KeyFields(KeyFields {
                 last_user_text: Some(task.to_owned()),
                 ..KeyFields::default()
@@ -513,7 +513,7 @@ fn unary(task: &str) -> Interaction {
         ResponseSpec::json(json!({
             "candidates": [{"content": {"role": "model", "parts": [{"text": "Done."}]}, "finishReason": "STOP", "index": 0}],
             "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 1, "totalTokenCount": 11},
-            "modelVersion": "gemini-3.8-flash"
+            "modelVersion": "gemini-2.5-flash"
         })),
     )
 }
@@ -668,7 +668,7 @@ async fn a_context_file_is_journalled_as_text_not_read_again_on_resume() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_swarm_does_not_write_its_results_through_a_link() {
     let broken = Interaction::new(
-        RequestSpec::post("/v1beta/models/gemini-3.8-flash:generateContent").with_body(
+        RequestSpec::post("/v1beta/models/gemini-2.5-flash:generateContent").with_body(
             BodyMatcher::KeyFields(KeyFields {
                 last_user_text: Some("broken task".into()),
                 ..KeyFields::default()

@@ -21,7 +21,7 @@ fn reply(parts: Value) -> Value {
     json!({
         "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 4, "totalTokenCount": 16},
-        "modelVersion": "gemini-3.8-flash",
+        "modelVersion": "gemini-2.5-flash",
         "responseId": "authored-trust-test"
     })
 }
@@ -35,7 +35,7 @@ fn turn(turns: usize, parts: Value) -> Interaction {
 /// content is exactly this function response (`tool`, `response`).
 fn turn_after(turns: usize, answer: Option<(&str, Value)>, parts: Value) -> Interaction {
     Interaction::new(
-        RequestSpec::post("/v1beta/models/gemini-3.8-flash:streamGenerateContent")
+        RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
             .with_query("alt", "sse")
             .with_body(BodyMatcher::KeyFields(KeyFields {
                 turns: Some(turns),
