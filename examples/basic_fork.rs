@@ -19,6 +19,10 @@ async fn main() -> anyhow::Result<()> {
             "workspace (temporary)",
         )
         .await?;
-    demo.show(&common::views::fork_result(&result, &demo.theme));
+    demo.show(&views::fork_result(
+        &result,
+        common::TURN_LIMIT_HINT,
+        &demo.theme,
+    ));
     demo.finish().await
 }

@@ -42,6 +42,10 @@ async fn main() -> anyhow::Result<()> {
             &demo.theme,
         ));
     }
-    demo.show(&common::views::fork_result(&result, &demo.theme));
+    demo.show(&views::fork_result(
+        &result,
+        common::TURN_LIMIT_HINT,
+        &demo.theme,
+    ));
     demo.finish().await
 }

@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
     let orchestrator =
         Orchestrator::new(forker, AgentCatalog::default(), AgentOverrides::default())
             .with_observer(observer);
-    demo.show(&common::views::plan_header(
+    demo.show(&views::plan_header(
         "orchestrator",
         GOAL,
         Some(CONTEXT),
@@ -46,11 +46,7 @@ async fn main() -> anyhow::Result<()> {
     let (plan, planning_usage) = orchestrator
         .make_plan(GOAL, Some(CONTEXT), MAX_STEPS, &cancel)
         .await?;
-    demo.show(&common::views::plan_tree(
-        "orchestrator",
-        plan.plan(),
-        &demo.theme,
-    ));
+    demo.show(&views::plan_tree("orchestrator", plan.plan(), &demo.theme));
     let options = PlanExecuteOptions {
         context: Some(CONTEXT.to_owned()),
         max_steps: MAX_STEPS,
@@ -58,10 +54,6 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut run = orchestrator.run_plan(&plan, &options, &cancel).await;
     run.usage += planning_usage;
-    demo.show(&common::views::plan_result(
-        &run,
-        started.elapsed(),
-        &demo.theme,
-    ));
+    demo.show(&views::plan_result(&run, started.elapsed(), &demo.theme));
     demo.finish().await
 }

@@ -18,6 +18,10 @@ async fn main() -> anyhow::Result<()> {
     let result = demo
         .fork(TASK, BuiltinAgent::Research.profile(), "Google Search")
         .await?;
-    demo.show(&common::views::fork_result(&result, &demo.theme));
+    demo.show(&views::fork_result(
+        &result,
+        common::TURN_LIMIT_HINT,
+        &demo.theme,
+    ));
     demo.finish().await
 }

@@ -48,7 +48,11 @@ async fn main() -> anyhow::Result<()> {
         .research_then_code(RESEARCH, TASK, None, None, &CancellationToken::new())
         .await?;
     demo.show(&rule("Research findings", &demo.theme));
-    demo.show(&common::views::fork_result(&outcome.research, &demo.theme));
+    demo.show(&views::fork_result(
+        &outcome.research,
+        common::TURN_LIMIT_HINT,
+        &demo.theme,
+    ));
     if let Some(code) = &outcome.code {
         demo.show(&rule("Code", &demo.theme));
         for file in &code.files_created {
@@ -59,14 +63,18 @@ async fn main() -> anyhow::Result<()> {
                 &demo.theme,
             ));
         }
-        demo.show(&common::views::fork_result(code, &demo.theme));
+        demo.show(&views::fork_result(
+            code,
+            common::TURN_LIMIT_HINT,
+            &demo.theme,
+        ));
     }
     demo.show(&key_value(
         "Workflow Status",
         outcome.status.as_str(),
         &demo.theme,
     ));
-    demo.show(&common::views::usage(
+    demo.show(&views::usage(
         &outcome.usage,
         started.elapsed(),
         &demo.theme,

@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
         concurrency: 3,
         ..SwarmOptions::new(BuiltinAgent::Analysis.profile())
     };
-    demo.show(&common::views::swarm_header(
+    demo.show(&views::swarm_header(
         TASKS.len(),
         &options.profile.name,
         options.concurrency,
@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
             |_, _| {},
         )
         .await;
-    demo.show(&common::views::swarm_result(
+    demo.show(&views::swarm_result(
         &outcome,
         started.elapsed(),
         &demo.theme,

@@ -7,9 +7,6 @@
 #![allow(dead_code, reason = "each example uses a different subset")]
 #![allow(clippy::print_stdout, reason = "examples are programs that print")]
 
-#[path = "../../apps/cli/src/views.rs"]
-pub(crate) mod views;
-
 use anyhow::{Context, Result};
 use cassette::{Cassette, FixtureServer, ServerOptions};
 use genai_client::{ApiKey, Client, ClientConfig};
@@ -131,6 +128,10 @@ pub(crate) fn theme() -> Theme {
         .unwrap_or(100);
     Theme::new(color, width)
 }
+
+/// How a program's user raises a fork's turn limit, for
+/// [`views::fork_result`].
+pub(crate) const TURN_LIMIT_HINT: &str = "raise the profile's max_turns to let it finish";
 
 /// The bundled session of an example, compiled into the program.
 pub(crate) fn bundled_session(name: &str) -> Option<&'static str> {

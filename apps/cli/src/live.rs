@@ -12,7 +12,6 @@ use render::{
 use tokio::time::Instant;
 
 use crate::output::{Format, Output};
-use crate::views;
 
 /// What the reporter is showing.
 #[derive(Debug, Clone)]
