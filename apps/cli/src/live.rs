@@ -125,7 +125,7 @@ impl Reporter {
             }
             (Event::ForkStarted { .. } | Event::ForkFinished { .. }, Scope::Steps { .. }) => {}
             (Event::ForkStarted { fork_id, task, .. }, Scope::Many { .. }) => {
-                let name = views::preview(task, 60);
+                let name = render::humanize::truncate(task, 60);
                 state.names.insert(fork_id.to_string(), name.clone());
                 let item = ProgressItem::new(fork_id.as_str(), name, Status::Running);
                 self.board_update(&mut state, item);

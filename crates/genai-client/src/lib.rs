@@ -70,8 +70,3 @@ pub use types::response::{
     GroundingChunk, GroundingMetadata, GroundingSource, PromptFeedback, SafetyRating, Usage,
     UsageMetadata,
 };
-
-/// Formats a duration for people: `850 ms`, `13 s`, `34.4 s`, `2 min 05 s`.
-pub fn human_duration(duration: std::time::Duration) -> String {
-    retry::human_duration(duration)
-}

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use agent_core::{BuiltinRoute, ForkResult, ForkStatus};
 use genai_client::Usage;
+use render::humanize::truncate;
 use render::{
     Accent, Panel, Status, Theme, UsageLine, humanize, key_value, status_line, usage_line,
 };
@@ -42,7 +43,7 @@ pub fn fork_header(
         format!("Forking to {agent_type} agent"),
         key_value("Model", model, theme),
         key_value("Tools", tools, theme),
-        key_value("Task", &preview(task, 100), theme),
+        key_value("Task", &truncate(task, 100), theme),
     ]
     .join("\n");
     Panel::new(body)
@@ -153,7 +154,7 @@ fn searches(result: &ForkResult) -> String {
                 search
                     .queries
                     .iter()
-                    .map(|query| format!("\"{}\"", preview(query, 80)))
+                    .map(|query| format!("\"{}\"", truncate(query, 80)))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
@@ -191,14 +192,6 @@ pub fn usage(usage: &Usage, elapsed: Duration, theme: &Theme) -> String {
         },
         theme,
     )
-}
-
-/// The first `limit` characters of `text`, with an ellipsis when cut.
-pub fn preview(text: &str, limit: usize) -> String {
-    match text.char_indices().nth(limit) {
-        Some((cut, _)) => format!("{}...", text[..cut].trim_end()),
-        None => text.to_owned(),
-    }
 }
 
 /// The status symbol for a fork status.
@@ -241,7 +234,7 @@ pub fn swarm_result(
         blocks.push(key_value("Failed", &outcome.failed.to_string(), theme));
     }
     for (index, result) in &outcome.results {
-        let mut line = format!("{}. {}", index + 1, preview(&result.task, 70));
+        let mut line = format!("{}. {}", index + 1, truncate(&result.task, 70));
         if let Some(error) = &result.error {
             line.push_str(&format!(": {}", error.message));
         }
