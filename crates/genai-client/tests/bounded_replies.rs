@@ -15,7 +15,6 @@ use genai_client::{
     Client, ClientConfig, Content, Error, GenerateContentRequest, ReplyLimits, ReplyPart,
     RetryPolicy, Timeouts,
 };
-use serde_json::json;
 
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
@@ -25,7 +24,7 @@ const GENERATE: &str = "/v1beta/models/m:generateContent";
 const STREAM: &str = "/v1beta/models/m:streamGenerateContent";
 
 fn reply() -> serde_json::Value {
-    json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}}]})
+    test_support::gemini::chunk("ok")
 }
 
 fn client(server: &FixtureServer, limits: ReplyLimits) -> Client {

@@ -13,14 +13,11 @@ use genai_client::{
     Client, ClientConfig, Content, Error, GenerateContentRequest, RetryPolicy, TimeoutPhase,
     Timeouts,
 };
-use serde_json::json;
 use tokio::time::Instant;
 
 const PATH: &str = "/v1beta/models/m:streamGenerateContent";
 
-fn chunk(text: &str) -> serde_json::Value {
-    json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}}]})
-}
+use test_support::gemini::chunk;
 
 async fn serve(response: ResponseSpec, fault: Option<Fault>) -> FixtureServer {
     let mut cassette = Cassette::authored("deadlines", "authored: paced stream replies");
