@@ -28,16 +28,14 @@ fn reply() -> serde_json::Value {
 }
 
 fn client(server: &FixtureServer, limits: ReplyLimits) -> Client {
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy {
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
-        },
-        limits,
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+        })
+        .with_limits(limits)
+        .with_base_url(&server.base_url());
     Client::new(config).unwrap()
 }
 

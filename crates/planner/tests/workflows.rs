@@ -60,15 +60,13 @@ async fn orchestrator(interactions: Vec<Interaction>) -> (Orchestrator, FixtureS
     let server = FixtureServer::start(vec![cassette], ServerOptions::default())
         .await
         .unwrap();
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy {
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy {
             jitter_seed: Some(3),
             ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+        })
+        .with_base_url(&server.base_url());
     let forker = Forker::new(Client::new(config).unwrap());
     (
         Orchestrator::new(forker, AgentCatalog::default(), AgentOverrides::default()),

@@ -95,16 +95,14 @@ pub async fn server(name: &str, interactions: Vec<Interaction>) -> FixtureServer
 
 /// A client for `server`: no timers (paused time), seeded jitter, 3 attempts.
 pub fn client(server: &FixtureServer) -> Client {
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy {
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy {
             max_attempts: 3,
             jitter_seed: Some(11),
             ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+        })
+        .with_base_url(&server.base_url());
     Client::new(config).expect("the client builds")
 }
 
