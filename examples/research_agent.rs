@@ -3,21 +3,27 @@
 //!
 //! Run with `cargo run --example research_agent`. With `GEMINI_API_KEY` set
 //! it calls Gemini; without, it replays `fixtures/sessions/research_agent.json`.
+//! The task is the `research_agent` row of the scenario table (`src/lib.rs`).
 
 mod common;
 
-use agent_core::BuiltinAgent;
-
-const TASK: &str =
-    "What are the key new features in the Google GenAI Python SDK? Focus on recent additions.";
+use agent_fork_examples::Work;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let demo = common::Demo::start("research_agent", "Research Agent with Google Search").await?;
+    let (demo, work) = common::Demo::start("research_agent").await?;
+    let Work::Fork {
+        agent, task, tools, ..
+    } = work
+    else {
+        anyhow::bail!("research_agent is a fork in the scenario table");
+    };
     // Research agents have Google Search on and no file tools by default.
-    let result = demo
-        .fork(TASK, BuiltinAgent::Research.profile(), "Google Search")
-        .await?;
-    demo.show(&common::views::fork_result(&result, &demo.theme));
+    let result = demo.fork(task, agent.profile(), tools).await?;
+    demo.show(&views::fork_result(
+        &result,
+        common::TURN_LIMIT_HINT,
+        &demo.theme,
+    ));
     demo.finish().await
 }

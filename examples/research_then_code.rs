@@ -4,24 +4,25 @@
 //!
 //! Run with `cargo run --example research_then_code`. With `GEMINI_API_KEY`
 //! set it calls Gemini; without, it replays
-//! `fixtures/sessions/research_then_code.json`.
+//! `fixtures/sessions/research_then_code.json`. The question and task are
+//! the `research_then_code` row of the scenario table (`src/lib.rs`).
 
 mod common;
 
 use std::sync::Arc;
 
 use agent_core::{AgentCatalog, AgentOverrides};
+use agent_fork_examples::Work;
 use planner::{Orchestrator, WorkflowEvent};
 use render::{Panel, key_value, rule};
 use tokio_util::sync::CancellationToken;
 
-const RESEARCH: &str =
-    "What is the recommended way to implement rate limiting in FastAPI applications?";
-const TASK: &str = "Implement a rate limiting middleware for a FastAPI application, following the approach the research recommends.";
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let demo = common::Demo::start("research_then_code", "Research Then Code").await?;
+    let (demo, work) = common::Demo::start("research_then_code").await?;
+    let Work::ResearchThenCode { research, task } = work else {
+        anyhow::bail!("research_then_code is a workflow in the scenario table");
+    };
     let forker = demo.forker()?;
     // Each phase is announced as it starts.
     let observer: planner::WorkflowObserver = Arc::new(|event: &WorkflowEvent| {
@@ -33,8 +34,8 @@ async fn main() -> anyhow::Result<()> {
         Orchestrator::new(forker, AgentCatalog::default(), AgentOverrides::default())
             .with_observer(observer);
     let body = [
-        key_value("Research", RESEARCH, &demo.theme),
-        key_value("Task", TASK, &demo.theme),
+        key_value("Research", research, &demo.theme),
+        key_value("Task", task, &demo.theme),
     ]
     .join("\n");
     demo.show(
@@ -45,10 +46,14 @@ async fn main() -> anyhow::Result<()> {
 
     let started = std::time::Instant::now();
     let outcome = orchestrator
-        .research_then_code(RESEARCH, TASK, None, None, &CancellationToken::new())
+        .research_then_code(research, task, None, None, &CancellationToken::new())
         .await?;
     demo.show(&rule("Research findings", &demo.theme));
-    demo.show(&common::views::fork_result(&outcome.research, &demo.theme));
+    demo.show(&views::fork_result(
+        &outcome.research,
+        common::TURN_LIMIT_HINT,
+        &demo.theme,
+    ));
     if let Some(code) = &outcome.code {
         demo.show(&rule("Code", &demo.theme));
         for file in &code.files_created {
@@ -59,14 +64,18 @@ async fn main() -> anyhow::Result<()> {
                 &demo.theme,
             ));
         }
-        demo.show(&common::views::fork_result(code, &demo.theme));
+        demo.show(&views::fork_result(
+            code,
+            common::TURN_LIMIT_HINT,
+            &demo.theme,
+        ));
     }
     demo.show(&key_value(
         "Workflow Status",
         outcome.status.as_str(),
         &demo.theme,
     ));
-    demo.show(&common::views::usage(
+    demo.show(&views::usage(
         &outcome.usage,
         started.elapsed(),
         &demo.theme,

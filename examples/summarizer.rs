@@ -4,18 +4,31 @@
 //!
 //! Run with `cargo run --example summarizer`. With `GEMINI_API_KEY` set it
 //! calls Gemini; without, it replays `fixtures/sessions/summarizer.json`.
+//! The conversation and next request are the `summarizer` row of the
+//! scenario table (`src/lib.rs`).
 
 mod common;
 
-use agent_core::{Conversation, SummaryOptions, SummaryStyle, summarize};
+use agent_core::{Conversation, SummaryOptions, summarize};
+use agent_fork_examples::Work;
 use render::{Panel, key_value};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let demo = common::Demo::start("summarizer", "Context Summarizer").await?;
-    let conversation = Conversation::from_json(common::TODO_API_CONVERSATION)?;
+    let (demo, work) = common::Demo::start("summarizer").await?;
+    let Work::Summarize {
+        conversation,
+        style,
+        max_tokens,
+        next_request,
+    } = work
+    else {
+        anyhow::bail!("summarizer is a summary in the scenario table");
+    };
+    let conversation = Conversation::from_json(conversation)?;
     let options = SummaryOptions {
-        style: SummaryStyle::Detailed,
+        style,
+        max_tokens,
         ..SummaryOptions::default()
     };
     let summary = summarize(&demo.client, &conversation, &options).await?;
@@ -42,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
             .title("Key Decisions")
             .render(&demo.theme),
     );
-    let prompt = summary.fork_prompt("Add JWT authentication to the API.");
+    let prompt = summary.fork_prompt(next_request);
     demo.show(
         &Panel::new(prompt.trim_end())
             .title("Fork-ready prompt")

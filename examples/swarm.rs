@@ -2,44 +2,50 @@
 //! consolidated into one summary.
 //!
 //! Run with `cargo run --example swarm`. With `GEMINI_API_KEY` set it calls
-//! Gemini; without, it replays `fixtures/sessions/swarm.json`.
+//! Gemini; without, it replays `fixtures/sessions/swarm.json`. The tasks
+//! are the `swarm` row of the scenario table (`src/lib.rs`).
 
 mod common;
 
-use agent_core::{BuiltinAgent, Swarm, SwarmOptions};
+use agent_core::{Swarm, SwarmOptions};
+use agent_fork_examples::Work;
 use tokio_util::sync::CancellationToken;
-
-const TASKS: [&str; 3] = [
-    "List 3 key advantages of a microservices architecture.",
-    "List 3 major challenges of a microservices architecture.",
-    "List 3 best practices for communication between microservices.",
-];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let demo = common::Demo::start("swarm", "Parallel Agent Swarm").await?;
-    let forker = demo.forker()?;
-    let options = SwarmOptions {
-        concurrency: 3,
-        ..SwarmOptions::new(BuiltinAgent::Analysis.profile())
+    let (demo, work) = common::Demo::start("swarm").await?;
+    let Work::Swarm {
+        agent,
+        tasks,
+        concurrency,
+        consolidation_cap,
+    } = work
+    else {
+        anyhow::bail!("swarm is a swarm in the scenario table");
     };
-    demo.show(&common::views::swarm_header(
-        TASKS.len(),
+    let forker = demo.forker()?;
+    let mut options = SwarmOptions {
+        concurrency: concurrency as usize,
+        ..SwarmOptions::new(agent.profile())
+    };
+    options.consolidation.per_result_cap = consolidation_cap;
+    demo.show(&views::swarm_header(
+        tasks.len(),
         &options.profile.name,
         options.concurrency,
         &demo.theme,
     ));
     let started = std::time::Instant::now();
-    let tasks = TASKS.iter().map(|task| (*task).to_owned()).enumerate();
+    let numbered = tasks.iter().map(|task| (*task).to_owned()).enumerate();
     let outcome = Swarm::new(&forker, options)
         .run(
-            tasks,
-            Some(TASKS.len()),
+            numbered,
+            Some(tasks.len()),
             &CancellationToken::new(),
             |_, _| {},
         )
         .await;
-    demo.show(&common::views::swarm_result(
+    demo.show(&views::swarm_result(
         &outcome,
         started.elapsed(),
         &demo.theme,

@@ -1,15 +1,14 @@
-//! What the seven examples share: a Gemini client (live with
-//! `GEMINI_API_KEY`, otherwise the bundled recorded session replayed on
-//! loopback, said in one line), a temporary workspace, and printing.
+//! What the seven example programs share: their scenario from the table in
+//! this package's library, a Gemini client (live with `GEMINI_API_KEY`,
+//! otherwise the bundled session replayed on loopback, said in one line), a
+//! temporary workspace, and printing.
 //!
 //! Results are drawn with the same views as the `agent-fork` command.
 
 #![allow(dead_code, reason = "each example uses a different subset")]
 #![allow(clippy::print_stdout, reason = "examples are programs that print")]
 
-#[path = "../../apps/cli/src/views.rs"]
-pub(crate) mod views;
-
+use agent_fork_examples::Work;
 use anyhow::{Context, Result};
 use cassette::{Cassette, FixtureServer, ServerOptions};
 use genai_client::{ApiKey, Client, ClientConfig};
@@ -24,16 +23,20 @@ pub(crate) struct Demo {
 }
 
 impl Demo {
-    /// Starts example `name`: live when a key is set, else its bundled session.
-    pub(crate) async fn start(name: &str, title: &str) -> Result<Demo> {
+    /// Starts the example `name` of the scenario table: live when a key is
+    /// set, else its bundled session. Returns what the example runs too.
+    pub(crate) async fn start(name: &str) -> Result<(Demo, Work)> {
+        let scenario = agent_fork_examples::scenario(name)
+            .with_context(|| format!("no example named {name} in the scenario table"))?;
         let theme = theme();
-        println!("{}", Panel::new(format!("Example: {title}")).render(&theme));
+        println!(
+            "{}",
+            Panel::new(format!("Example: {}", scenario.title)).render(&theme)
+        );
         let (client, replay) = if ApiKey::from_env().is_some() {
             (Client::new(ClientConfig::from_env())?, None)
         } else {
-            let text = bundled_session(name)
-                .with_context(|| format!("no bundled session named {name}"))?;
-            let cassette = Cassette::from_json(text)?;
+            let cassette = Cassette::from_json(scenario.session)?;
             let server = FixtureServer::start(vec![cassette], ServerOptions::default()).await?;
             println!(
                 "No GEMINI_API_KEY set: replaying the bundled session fixtures/sessions/{name}.json (authored, not a live recording)."
@@ -41,12 +44,13 @@ impl Demo {
             let config = ClientConfig::default().with_base_url(&server.base_url());
             (Client::new(config)?, Some(server))
         };
-        Ok(Demo {
+        let demo = Demo {
             client,
             theme,
             replay,
             workspace: tempfile::tempdir()?,
-        })
+        };
+        Ok((demo, scenario.work))
     }
 
     /// A fresh temporary folder for the file tools.
@@ -132,20 +136,6 @@ pub(crate) fn theme() -> Theme {
     Theme::new(color, width)
 }
 
-/// The bundled session of an example, compiled into the program.
-pub(crate) fn bundled_session(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "basic_fork" => include_str!("../../fixtures/sessions/basic_fork.json"),
-        "code_agent" => include_str!("../../fixtures/sessions/code_agent.json"),
-        "research_agent" => include_str!("../../fixtures/sessions/research_agent.json"),
-        "swarm" => include_str!("../../fixtures/sessions/swarm.json"),
-        "orchestrator" => include_str!("../../fixtures/sessions/orchestrator.json"),
-        "summarizer" => include_str!("../../fixtures/sessions/summarizer.json"),
-        "research_then_code" => include_str!("../../fixtures/sessions/research_then_code.json"),
-        _ => return None,
-    })
-}
-
-/// The bundled conversation the summarizer example condenses.
-pub(crate) const TODO_API_CONVERSATION: &str =
-    include_str!("../../fixtures/conversations/todo_api.json");
+/// How a program's user raises a fork's turn limit, for
+/// [`views::fork_result`].
+pub(crate) const TURN_LIMIT_HINT: &str = "raise the profile's max_turns to let it finish";

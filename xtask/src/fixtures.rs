@@ -134,7 +134,7 @@ fn run_example_programs(root: &Path) -> Result<Vec<String>> {
         "build",
         "--quiet",
         "--package",
-        "agent-fork",
+        "agent-fork-examples",
         "--examples",
         "--locked",
     ])?;

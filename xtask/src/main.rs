@@ -5,6 +5,7 @@
 
 mod bench;
 mod fixtures;
+mod fuzz;
 mod server;
 #[cfg(test)]
 mod tidy;
@@ -33,7 +34,7 @@ fn main() -> Result<()> {
         "test-fixtures" => fixtures::run(rest),
         "fixture-server" => server::run(rest),
         "bench" => bench::run(rest),
-        "fuzz-smoke" => bench::fuzz::run(rest),
+        "fuzz-smoke" => fuzz::run(rest),
         // Helpers the benchmark starts as processes of their own.
         "bench-server" => bench::server::server_main(rest),
         "bench-measure" => bench::measure::helper_main(rest),
@@ -66,7 +67,7 @@ fn ci() -> Result<()> {
     ])?;
     cargo(&["test", "--workspace", "--locked"])?;
     fixtures::run(&[])?;
-    bench::fuzz::run(&[])?;
+    fuzz::run(&[])?;
     say("ci: all green");
     Ok(())
 }

@@ -122,3 +122,7 @@ pub(crate) enum Command {
     /// cannot be read or is not a Gemini response.
     Inspect(InspectArgs),
 }
+
+/// How a user raises a fork's turn limit, for the view of a fork that
+/// stopped there (views speak in library terms; the flag is named here).
+pub(crate) const TURN_LIMIT_HINT: &str = "raise --max-turns to let it finish";

@@ -12,7 +12,6 @@ use render::{
 use tokio::time::Instant;
 
 use crate::output::{Format, Output};
-use crate::views;
 
 /// What the reporter is showing.
 #[derive(Debug, Clone)]
@@ -129,7 +128,7 @@ impl Reporter {
             }
             (Event::ForkStarted { .. } | Event::ForkFinished { .. }, Scope::Steps { .. }) => {}
             (Event::ForkStarted { fork_id, task, .. }, Scope::Many { .. }) => {
-                let name = views::preview(task, 60);
+                let name = render::humanize::truncate(task, 60);
                 state.names.insert(fork_id.to_string(), name.clone());
                 let item = ProgressItem::new(fork_id.as_str(), name, Status::Running);
                 self.board_update(&mut state, item);

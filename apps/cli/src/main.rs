@@ -13,7 +13,6 @@ mod output;
 mod runs;
 mod session;
 mod settings;
-mod views;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

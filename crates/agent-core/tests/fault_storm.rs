@@ -82,16 +82,14 @@ async fn storm_server(seed: u64) -> FixtureServer {
 }
 
 fn storm_client(server: &FixtureServer) -> Client {
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy {
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy {
             max_attempts: MAX_ATTEMPTS,
             jitter_seed: Some(29),
             ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+        })
+        .with_base_url(&server.base_url());
     Client::new(config).expect("the client builds")
 }
 

@@ -1,25 +1,16 @@
-//! Fuzzing the files users hand to agent-fork, with proptest: conversation
-//! files (`Conversation::from_json`), inline history (`from_lines`) and
-//! cassettes (`Cassette::from_json`, which `--replay` reads). No input may
-//! panic; what parses keeps its promises (a conversation has content, a
-//! cassette survives a round trip through its own JSON).
+//! Fuzzing the conversations users hand to agent-fork, with proptest:
+//! conversation files (`Conversation::from_json`) and inline history
+//! (`from_lines`). No input may panic; a conversation that parses has
+//! content. (Cassettes are fuzzed by their owner, crates/cassette.)
 //!
 //! Deterministic: a fixed seed and case count; `cargo xtask fuzz-smoke`
 //! raises `FUZZ_CASES` and may set `FUZZ_SEED`.
 
 use agent_core::{Conversation, ConversationError};
-use cassette::Cassette;
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
 
 fn config() -> ProptestConfig {
-    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    ProptestConfig {
-        cases: number("FUZZ_CASES").map_or(256, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-        rng_seed: RngSeed::Fixed(number("FUZZ_SEED").unwrap_or(0xca55)),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    test_support::fuzz::config(0xca55)
 }
 
 const FRAGMENTS: &[&str] = &[
@@ -47,22 +38,6 @@ const FRAGMENTS: &[&str] = &[
     r#""content": """#,
     r#""content": "   ""#,
     r#""content": 7"#,
-    r#""format": "agent-fork-cassette""#,
-    r#""version": 1"#,
-    r#""version": 2"#,
-    r#""meta""#,
-    r#""provenance": "authored""#,
-    r#""provenance": "recorded""#,
-    r#""interactions""#,
-    r#""request": {"path": "/v1beta/models/m:generateContent"}"#,
-    r#""response": {"status": 200, "json": {}}"#,
-    r#""response": {"status": 99999, "text": "x"}"#,
-    r#""sse": [{"data": {}, "delay_ms": 18446744073709551615}]"#,
-    r#""body": {"key_fields": {"turns": 1}}"#,
-    r#""body": {"subset": []}"#,
-    r#""fault": {"kind": "stall", "duration_ms": 5}"#,
-    r#""fault": {"kind": "rate_limited", "times": 0}"#,
-    r#""repeatable": true"#,
     "é",
     "🌍",
 ];
@@ -70,37 +45,10 @@ const FRAGMENTS: &[&str] = &[
 const SAMPLES: &[&str] = &[
     r#"{"turns": [{"role": "user", "content": "Build an API."}, {"role": "assistant", "content": "Use FastAPI."}]}"#,
     r#"[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]"#,
-    r#"{"format": "agent-fork-cassette", "version": 1, "meta": {"name": "n", "provenance": "authored", "created": "2026-01-01T00:00:00Z", "how": "by hand"}, "interactions": [{"label": "l", "request": {"method": "POST", "path": "/v1beta/models/gemini-3.8-flash:streamGenerateContent", "query": {"alt": "sse"}, "body": {"key_fields": {"last_user_text_contains": "x", "turns": 1}}}, "response": {"status": 200, "sse": [{"data": {"candidates": []}, "delay_ms": 5}], "latency_ms": 3}, "repeatable": true, "fault": {"kind": "cut_sse", "after_events": 1, "times": 2}}]}"#,
 ];
 
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        ".{0,200}",
-        prop::collection::vec(prop::sample::select(FRAGMENTS), 0..40)
-            .prop_map(|parts| parts.concat()),
-        (
-            prop::sample::select(SAMPLES),
-            prop::collection::vec((any::<prop::sample::Index>(), any::<char>(), 0..3u8), 0..6),
-        )
-            .prop_map(|(sample, edits)| {
-                let mut chars: Vec<char> = sample.chars().collect();
-                for (at, c, op) in edits {
-                    if chars.is_empty() {
-                        chars.push(c);
-                        continue;
-                    }
-                    let i = at.index(chars.len());
-                    match op {
-                        0 => chars[i] = c,
-                        1 => chars.insert(i, c),
-                        _ => {
-                            chars.remove(i);
-                        }
-                    }
-                }
-                chars.into_iter().collect()
-            }),
-    ]
+    test_support::fuzz::text(FRAGMENTS, SAMPLES, 200, 6)
 }
 
 proptest! {
@@ -126,11 +74,4 @@ proptest! {
         }
     }
 
-    #[test]
-    fn cassettes_never_panic_and_round_trip(file in text()) {
-        if let Ok(cassette) = Cassette::from_json(&file) {
-            let again = Cassette::from_json(&cassette.to_json()).expect("a cassette's own JSON loads");
-            prop_assert_eq!(again.to_json(), cassette.to_json());
-        }
-    }
 }

@@ -82,12 +82,10 @@ async fn run_fork(
     let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
         .await
         .unwrap();
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy::none(),
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy::none())
+        .with_base_url(&server.base_url());
     let workspace = Workspace::open(&site.root, WorkspaceOptions::default()).unwrap();
     let forker = Forker::new(Client::new(config).unwrap()).with_workspace(Arc::new(workspace));
     let request = ForkRequest {
@@ -370,13 +368,11 @@ async fn a_tool_result_that_echoes_the_key_is_redacted_everywhere() {
     let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
         .await
         .unwrap();
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy::none(),
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url())
-    .with_api_key(ApiKey::new(key));
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy::none())
+        .with_base_url(&server.base_url())
+        .with_api_key(ApiKey::new(key));
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = events.clone();
     let workspace = Workspace::open(&site.root, WorkspaceOptions::default()).unwrap();

@@ -66,12 +66,10 @@ async fn attack(workspace: Workspace, calls: Vec<Value>) -> (ForkResult, Vec<Val
     let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
         .await
         .unwrap();
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy::none(),
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy::none())
+        .with_base_url(&server.base_url());
     let forker = Forker::new(Client::new(config).unwrap()).with_workspace(Arc::new(workspace));
     let request = ForkRequest {
         max_turns: 4,

@@ -90,12 +90,10 @@ async fn a_folder_swapped_for_a_link_between_check_and_open_is_not_followed() {
     let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
         .await
         .unwrap();
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy::none(),
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy::none())
+        .with_base_url(&server.base_url());
     let workspace = Workspace::open(&root, WorkspaceOptions::default()).unwrap();
     let forker = Forker::new(Client::new(config).unwrap()).with_workspace(Arc::new(workspace));
     let request = ForkRequest {

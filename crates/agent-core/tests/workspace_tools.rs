@@ -5,6 +5,7 @@ use std::path::Path;
 
 use agent_core::workspace::{Limits, ShellAccess, ToolName, Workspace, WorkspaceOptions};
 use serde_json::{Value, json};
+use test_support::files::write_tree;
 
 fn open(dir: &Path) -> Workspace {
     Workspace::open(dir, WorkspaceOptions::default()).expect("the workspace opens")
@@ -178,11 +179,8 @@ async fn folders_are_created_with_or_without_parents() {
 #[tokio::test]
 async fn listings_are_sorted_bounded_and_hide_dot_files() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["b.txt", "a.txt", ".hidden", "dir/z.txt", "dir/y.txt"] {
-        let path = dir.path().join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, "12345").unwrap();
-    }
+    let names = ["b.txt", "a.txt", ".hidden", "dir/z.txt", "dir/y.txt"];
+    write_tree(dir.path(), &names.map(|name| (name, "12345")));
     let ws = open(dir.path());
     let listing = ok(&ws, "list_directory", json!({})).await;
     let paths: Vec<&str> = listing["entries"]
@@ -226,18 +224,16 @@ async fn listings_are_sorted_bounded_and_hide_dot_files() {
 #[tokio::test]
 async fn the_project_tree_is_drawn_to_a_depth_and_skips_ignored_files() {
     let dir = tempfile::tempdir().unwrap();
-    for name in [
+    let names = [
         "src/main.rs",
         "src/util/mod.rs",
         "README.md",
         "target/debug/app",
         ".env",
         "notes.log",
-    ] {
-        let path = dir.path().join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, "x").unwrap();
-    }
+    ]
+    .map(|name| (name, "x"));
+    write_tree(dir.path(), &names);
     fs::write(dir.path().join(".gitignore"), "target/\n*.log\n").unwrap();
     let ws = open(dir.path());
     let root_name = dir
@@ -367,11 +363,7 @@ async fn grep_finds_lines_and_skips_ignored_binary_and_hidden_files() {
         (".hidden/c.rs", b"// TODO: hidden\n"),
         ("long.txt", b""),
     ];
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, content).unwrap();
-    }
+    write_tree(dir.path(), &files);
     fs::write(
         dir.path().join("long.txt"),
         format!("TODO {}\n", "y".repeat(1000)),

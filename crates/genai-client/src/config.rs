@@ -139,15 +139,24 @@ impl Default for ReplyLimits {
 
 const MIB: u64 = 1024 * 1024;
 
-/// Everything a [`Client`](crate::Client) is built from.
+/// Everything a [`Client`](crate::Client) is built from: start from
+/// [`ClientConfig::default`] or [`ClientConfig::from_env`] and change what
+/// you need with the `with_*` methods (new settings may be added, so the
+/// struct cannot be written out field by field outside this crate).
 ///
 /// ```
-/// use genai_client::ClientConfig;
-/// let config = ClientConfig::default().with_base_url("http://127.0.0.1:8080/");
+/// use genai_client::{ClientConfig, RetryPolicy, Timeouts};
+/// let config = ClientConfig::default()
+///     .with_base_url("http://127.0.0.1:8080/")
+///     .with_timeouts(Timeouts::none())
+///     .with_retry(RetryPolicy { max_attempts: 1, ..RetryPolicy::default() })
+///     .with_requests_per_minute(Some(60));
 /// assert_eq!(config.base_url, "http://127.0.0.1:8080");
 /// assert!(config.api_key.is_none());
+/// assert_eq!(config.retry.max_attempts, 1);
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// The API key; calls go out without one when `None` (fine for a
     /// loopback fixture server, refused by Gemini).
@@ -251,6 +260,42 @@ impl ClientConfig {
     /// Replaces the key.
     pub fn with_api_key(mut self, key: Option<ApiKey>) -> Self {
         self.api_key = key;
+        self
+    }
+
+    /// Replaces the API version path segment (default `v1beta`).
+    pub fn with_api_version(mut self, version: &str) -> Self {
+        version.clone_into(&mut self.api_version);
+        self
+    }
+
+    /// Replaces the timeouts.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Replaces the retry settings.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Replaces the size limits of replies.
+    pub fn with_limits(mut self, limits: ReplyLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets (or, with `None`, lifts) the limit of requests per minute.
+    pub fn with_requests_per_minute(mut self, limit: Option<u32>) -> Self {
+        self.requests_per_minute = limit;
+        self
+    }
+
+    /// Adds secrets to scrub (see [`extra_secrets`](Self::extra_secrets)).
+    pub fn with_extra_secrets(mut self, secrets: impl IntoIterator<Item = ApiKey>) -> Self {
+        self.extra_secrets.extend(secrets);
         self
     }
 

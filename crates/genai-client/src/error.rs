@@ -171,7 +171,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// A short snake_case name, stable for JSON output.
+    /// A short snake_case name for the kind.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Api => "api",

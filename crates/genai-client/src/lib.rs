@@ -25,6 +25,79 @@
 //! # let _ = Content::user("2 + 2?");
 //! ```
 //!
+//! # Streaming
+//!
+//! [`Client::stream_generate_content`] returns a [`ResponseStream`] of
+//! chunks; each carries the text that arrived since the last one.
+//!
+//! ```no_run
+//! use genai_client::{Client, ClientConfig, Content, GenerateContentRequest};
+//!
+//! # async fn demo() -> Result<(), genai_client::Error> {
+//! let client = Client::new(ClientConfig::from_env())?;
+//! let request = GenerateContentRequest {
+//!     contents: vec![Content::user("Name three rivers.")],
+//!     ..GenerateContentRequest::default()
+//! };
+//! let mut stream = client.stream_generate_content("gemini-2.5-flash", &request).await?;
+//! while let Some(chunk) = stream.next().await {
+//!     print!("{}", chunk?.text());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # A tool loop
+//!
+//! Declare functions, run the calls the model asks for, send the results
+//! back as function-response parts, until the model answers in text. The
+//! arguments come from the model: check them as hostile input.
+//!
+//! ```no_run
+//! use genai_client::{
+//!     Client, ClientConfig, Content, FunctionDeclaration, GenerateContentRequest, Part, Role,
+//!     Tool,
+//! };
+//! use serde_json::json;
+//!
+//! # async fn demo() -> Result<(), genai_client::Error> {
+//! let client = Client::new(ClientConfig::from_env())?;
+//! let weather = FunctionDeclaration {
+//!     name: "get_weather".to_owned(),
+//!     description: "The weather in a city today.".to_owned(),
+//!     parameters: Some(json!({
+//!         "type": "OBJECT",
+//!         "properties": {"city": {"type": "STRING"}},
+//!         "required": ["city"]
+//!     })),
+//!     parameters_json_schema: None,
+//! };
+//! let mut request = GenerateContentRequest {
+//!     contents: vec![Content::user("Do I need an umbrella in Oslo?")],
+//!     tools: vec![Tool::FunctionDeclarations(vec![weather])],
+//!     ..GenerateContentRequest::default()
+//! };
+//! for _turn in 0..5 {
+//!     let response = client.generate_content("gemini-2.5-flash", &request).await?;
+//!     let calls: Vec<_> = response.function_calls().into_iter().cloned().collect();
+//!     if calls.is_empty() {
+//!         println!("{}", response.text());
+//!         break;
+//!     }
+//!     // The model's turn goes back as it came (with any thought signatures).
+//!     if let Some(turn) = response.candidates.first().and_then(|c| c.content.clone()) {
+//!         request.contents.push(turn);
+//!     }
+//!     let results = calls
+//!         .iter()
+//!         .map(|call| Part::function_response(call, json!({"forecast": "rain"})))
+//!         .collect();
+//!     request.contents.push(Content { role: Some(Role::User), parts: results });
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Layering: this crate depends on no other project crate.
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
@@ -70,8 +143,3 @@ pub use types::response::{
     GroundingChunk, GroundingMetadata, GroundingSource, PromptFeedback, SafetyRating, Usage,
     UsageMetadata,
 };
-
-/// Formats a duration for people: `850 ms`, `13 s`, `34.4 s`, `2 min 05 s`.
-pub fn human_duration(duration: std::time::Duration) -> String {
-    retry::human_duration(duration)
-}

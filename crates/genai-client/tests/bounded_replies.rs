@@ -15,7 +15,6 @@ use genai_client::{
     Client, ClientConfig, Content, Error, GenerateContentRequest, ReplyLimits, ReplyPart,
     RetryPolicy, Timeouts,
 };
-use serde_json::json;
 
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
@@ -25,20 +24,18 @@ const GENERATE: &str = "/v1beta/models/m:generateContent";
 const STREAM: &str = "/v1beta/models/m:streamGenerateContent";
 
 fn reply() -> serde_json::Value {
-    json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}}]})
+    test_support::gemini::chunk("ok")
 }
 
 fn client(server: &FixtureServer, limits: ReplyLimits) -> Client {
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy {
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
-        },
-        limits,
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+        })
+        .with_limits(limits)
+        .with_base_url(&server.base_url());
     Client::new(config).unwrap()
 }
 

@@ -11,16 +11,9 @@ use genai_client::{
     ApiError, SseDecoder, SseFrame, decode_recorded, decode_response, parse_duration,
 };
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
 
 fn config() -> ProptestConfig {
-    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    ProptestConfig {
-        cases: number("FUZZ_CASES").map_or(256, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-        rng_seed: RngSeed::Fixed(number("FUZZ_SEED").unwrap_or(0x00f0_220d)),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    test_support::fuzz::config(0x00f0_220d)
 }
 
 /// Pieces that SSE bodies, JSON and error envelopes are made of.

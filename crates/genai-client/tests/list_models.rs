@@ -56,12 +56,10 @@ async fn serve(pages: Vec<String>) -> (String, Arc<Mutex<Vec<String>>>) {
 }
 
 fn client(base_url: &str) -> Client {
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        ..ClientConfig::default()
-    }
-    .with_base_url(base_url)
-    .with_api_key(ApiKey::new("test-key"));
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_base_url(base_url)
+        .with_api_key(ApiKey::new("test-key"));
     Client::new(config).unwrap()
 }
 

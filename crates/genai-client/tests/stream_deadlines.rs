@@ -13,14 +13,11 @@ use genai_client::{
     Client, ClientConfig, Content, Error, GenerateContentRequest, RetryPolicy, TimeoutPhase,
     Timeouts,
 };
-use serde_json::json;
 use tokio::time::Instant;
 
 const PATH: &str = "/v1beta/models/m:streamGenerateContent";
 
-fn chunk(text: &str) -> serde_json::Value {
-    json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}}]})
-}
+use test_support::gemini::chunk;
 
 async fn serve(response: ResponseSpec, fault: Option<Fault>) -> FixtureServer {
     let mut cassette = Cassette::authored("deadlines", "authored: paced stream replies");
@@ -40,19 +37,17 @@ async fn serve(response: ResponseSpec, fault: Option<Fault>) -> FixtureServer {
 /// Only the stream deadlines are set: other timers in paused time could
 /// fire while loopback I/O is in flight (see ARCHITECTURE.md).
 fn client(server: &FixtureServer) -> Client {
-    let config = ClientConfig {
-        timeouts: Timeouts {
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts {
             stream_idle: Some(Duration::from_secs(90)),
             stream_total: Some(Duration::from_secs(600)),
             ..Timeouts::none()
-        },
-        retry: RetryPolicy {
+        })
+        .with_retry(RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+        })
+        .with_base_url(&server.base_url());
     Client::new(config).unwrap()
 }
 

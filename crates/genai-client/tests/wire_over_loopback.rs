@@ -308,11 +308,12 @@ async fn recorded_bodies_cut_at_random_through_the_real_client() {
         return;
     };
     let server = Server::start().await;
-    let client = Client::new(ClientConfig {
-        retry: RetryPolicy::none(),
-        timeouts: Timeouts::none(),
-        ..ClientConfig::default().with_base_url(&server.base_url)
-    })
+    let client = Client::new(
+        ClientConfig::default()
+            .with_base_url(&server.base_url)
+            .with_retry(RetryPolicy::none())
+            .with_timeouts(Timeouts::none()),
+    )
     .expect("a client");
     let served: Vec<_> = corpus
         .files

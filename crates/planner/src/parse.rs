@@ -180,7 +180,7 @@ fn preview(text: &str) -> String {
         .take(PREVIEW_CHARS)
         .collect();
     if text.trim().chars().count() > PREVIEW_CHARS {
-        format!("{flat}...")
+        format!("{flat}…")
     } else {
         flat
     }

@@ -9,16 +9,9 @@
 
 use planner::{Plan, ValidationRules, load_resume_state, parse_plan, read_journal, validate};
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
 
 fn config() -> ProptestConfig {
-    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    ProptestConfig {
-        cases: number("FUZZ_CASES").map_or(256, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-        rng_seed: RngSeed::Fixed(number("FUZZ_SEED").unwrap_or(0x91a2)),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    test_support::fuzz::config(0x91a2)
 }
 
 const FRAGMENTS: &[&str] = &[
@@ -64,33 +57,7 @@ const SAMPLES: &[&str] = &[
 ];
 
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        ".{0,300}",
-        prop::collection::vec(prop::sample::select(FRAGMENTS), 0..40)
-            .prop_map(|parts| parts.concat()),
-        (
-            prop::sample::select(SAMPLES),
-            prop::collection::vec((any::<prop::sample::Index>(), any::<char>(), 0..3u8), 0..8),
-        )
-            .prop_map(|(sample, edits)| {
-                let mut chars: Vec<char> = sample.chars().collect();
-                for (at, c, op) in edits {
-                    if chars.is_empty() {
-                        chars.push(c);
-                        continue;
-                    }
-                    let i = at.index(chars.len());
-                    match op {
-                        0 => chars[i] = c,
-                        1 => chars.insert(i, c),
-                        _ => {
-                            chars.truncate(i);
-                        }
-                    }
-                }
-                chars.into_iter().collect()
-            }),
-    ]
+    test_support::fuzz::text(FRAGMENTS, SAMPLES, 300, 8)
 }
 
 proptest! {

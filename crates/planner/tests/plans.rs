@@ -145,7 +145,7 @@ fn garbage_is_a_clear_error() {
     assert_eq!(
         parse_plan(&long).expect_err("no plan"),
         PlanParseError::NoJson {
-            preview: format!("{}...", "x".repeat(80))
+            preview: format!("{}…", "x".repeat(80))
         }
     );
 }

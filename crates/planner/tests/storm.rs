@@ -79,16 +79,14 @@ async fn server(storm: Option<u64>) -> FixtureServer {
 
 /// An orchestrator whose step events go to `journal`.
 fn orchestrate(server: &FixtureServer, journal: Arc<Mutex<Journal>>) -> Orchestrator {
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy {
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy {
             max_attempts: 2,
             jitter_seed: Some(5),
             ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+        })
+        .with_base_url(&server.base_url());
     let forker = Forker::new(Client::new(config).unwrap());
     let observer = Arc::new(move |event: &WorkflowEvent| {
         if let WorkflowEvent::Step(step) = event {

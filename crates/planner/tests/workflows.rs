@@ -20,12 +20,11 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 fn reply(text: &str) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10, "totalTokenCount": 110},
-        "modelVersion": "gemini-3.1-pro-preview",
-        "responseId": "authored-workflow-test"
-    })
+    test_support::gemini::Reply::text(text)
+        .usage(100, 10, 0)
+        .model_version("gemini-3.1-pro-preview")
+        .response_id("authored-workflow-test")
+        .json()
 }
 
 fn matcher(fields: KeyFields) -> BodyMatcher {
@@ -61,15 +60,13 @@ async fn orchestrator(interactions: Vec<Interaction>) -> (Orchestrator, FixtureS
     let server = FixtureServer::start(vec![cassette], ServerOptions::default())
         .await
         .unwrap();
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy {
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy {
             jitter_seed: Some(3),
             ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+        })
+        .with_base_url(&server.base_url());
     let forker = Forker::new(Client::new(config).unwrap());
     (
         Orchestrator::new(forker, AgentCatalog::default(), AgentOverrides::default()),

@@ -6,7 +6,6 @@
 //! timing is asserted anywhere. A run is refused as a measurement only when
 //! the work itself went wrong (a failed fork, a retried request).
 
-pub(crate) mod fuzz;
 pub(crate) mod measure;
 mod report;
 mod scenarios;

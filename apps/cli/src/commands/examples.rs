@@ -1,6 +1,7 @@
 //! `agent-fork examples [NAME|all]`: the seven seed examples.
 //!
-//! Each runs the same scenario as `cargo run --example NAME` through this
+//! Each runs its row of the one scenario table (the `agent-fork-examples`
+//! package, which `cargo run --example NAME` reads too) through the
 //! command's own code paths (fork, swarm, plan, summarize, workflows), in a
 //! temporary workspace. With `GEMINI_API_KEY` set they call Gemini; without
 //! it they replay the bundled recorded sessions (compiled into the binary)
@@ -8,9 +9,8 @@
 
 use std::path::Path;
 
+use agent_fork_examples::{SCENARIOS, Scenario, Work};
 use anyhow::Result;
-use genai_client::ThinkingLevel;
-use genai_client::catalog::ThinkingSetting;
 use render::{Panel, Status, rule, status_line};
 
 use crate::commands::common::AgentFlags;
@@ -31,62 +31,6 @@ pub(crate) struct ExamplesArgs {
     pub(crate) name: Option<String>,
 }
 
-/// One example.
-struct Example {
-    name: &'static str,
-    title: &'static str,
-    about: &'static str,
-    session: &'static str,
-}
-
-const EXAMPLES: [Example; 7] = [
-    Example {
-        name: "basic_fork",
-        title: "Basic Agent Fork",
-        about: "a general agent answers a question, streaming",
-        session: include_str!("../../../../fixtures/sessions/basic_fork.json"),
-    },
-    Example {
-        name: "code_agent",
-        title: "Code Agent",
-        about: "a code agent writes a retry decorator with the file tools",
-        session: include_str!("../../../../fixtures/sessions/code_agent.json"),
-    },
-    Example {
-        name: "research_agent",
-        title: "Research Agent with Google Search",
-        about: "a research agent answers with search grounding and sources",
-        session: include_str!("../../../../fixtures/sessions/research_agent.json"),
-    },
-    Example {
-        name: "swarm",
-        title: "Parallel Agent Swarm",
-        about: "three analysis agents in parallel, consolidated",
-        session: include_str!("../../../../fixtures/sessions/swarm.json"),
-    },
-    Example {
-        name: "orchestrator",
-        title: "Plan-and-Execute Orchestrator",
-        about: "a goal planned into a 4-step DAG and executed",
-        session: include_str!("../../../../fixtures/sessions/orchestrator.json"),
-    },
-    Example {
-        name: "summarizer",
-        title: "Context Summarizer",
-        about: "a conversation condensed for a hand-off",
-        session: include_str!("../../../../fixtures/sessions/summarizer.json"),
-    },
-    Example {
-        name: "research_then_code",
-        title: "Research Then Code",
-        about: "research findings handed to a code agent",
-        session: include_str!("../../../../fixtures/sessions/research_then_code.json"),
-    },
-];
-
-const TODO_API_CONVERSATION: &str =
-    include_str!("../../../../fixtures/conversations/todo_api.json");
-
 /// Runs `examples`.
 pub(crate) async fn run(
     args: &ExamplesArgs,
@@ -96,7 +40,7 @@ pub(crate) async fn run(
 ) -> Result<Exit> {
     let theme = output.theme();
     let Some(name) = args.name.as_deref() else {
-        let lines: Vec<String> = EXAMPLES
+        let lines: Vec<String> = SCENARIOS
             .iter()
             .map(|example| format!("  • {:<19} {}", example.name, example.about))
             .collect();
@@ -108,7 +52,7 @@ pub(crate) async fn run(
     };
     if name == "all" {
         let mut failed = Vec::new();
-        for example in &EXAMPLES {
+        for example in &SCENARIOS {
             output.line(&rule(&format!("Running: {}", example.name), theme));
             let exit = match run_one(example, flags, traffic, output).await {
                 Ok(exit) => exit,
@@ -129,9 +73,9 @@ pub(crate) async fn run(
                 failed.push(example.name);
             }
         }
-        let passed = EXAMPLES.len() - failed.len();
+        let passed = SCENARIOS.len() - failed.len();
         output.line(&rule(
-            &format!("{passed}/{} examples succeeded", EXAMPLES.len()),
+            &format!("{passed}/{} examples succeeded", SCENARIOS.len()),
             theme,
         ));
         return Ok(if failed.is_empty() {
@@ -140,11 +84,11 @@ pub(crate) async fn run(
             Exit::WorkFailed
         });
     }
-    let example = EXAMPLES
+    let example = SCENARIOS
         .iter()
         .find(|example| example.name == name)
         .ok_or_else(|| {
-            let names: Vec<&str> = EXAMPLES.iter().map(|example| example.name).collect();
+            let names: Vec<&str> = SCENARIOS.iter().map(|example| example.name).collect();
             Failure::usage(format!(
                 "unknown example `{name}`; choose one of {} or all",
                 names.join(", ")
@@ -154,7 +98,7 @@ pub(crate) async fn run(
 }
 
 async fn run_one(
-    example: &Example,
+    example: &Scenario,
     flags: &AgentFlags,
     traffic: &Traffic,
     output: &Output,
@@ -179,80 +123,87 @@ async fn run_one(
     let folder = tempfile::tempdir()?;
     let mut flags = flags.clone();
     flags.workspace = Some(folder.path().to_path_buf());
-    scenario(example.name, &flags, &traffic, output, folder.path()).await
+    scenario(example.work, &flags, &traffic, output, folder.path()).await
 }
 
+/// Runs `work` through the command that does the same for a user.
 async fn scenario(
-    name: &str,
+    work: Work,
     flags: &AgentFlags,
     traffic: &Traffic,
     output: &Output,
     folder: &Path,
 ) -> Result<Exit> {
-    match name {
-        "basic_fork" => {
-            let args = fork(
-                "general",
-                "Explain the difference between async and threading in Python in 3 sentences.",
-            );
-            crate::commands::fork::run(&args, flags, traffic, output).await
-        }
-        "code_agent" => {
+    match work {
+        Work::Fork {
+            agent,
+            task,
+            thinking,
+            tools: _,
+        } => {
             let mut flags = flags.clone();
-            flags.thinking = Some(ThinkingSetting::Level(ThinkingLevel::High));
-            let args = fork("code", CODE_TASK);
+            if thinking.is_some() {
+                flags.thinking = thinking;
+            }
+            let args = fork(agent.name(), task);
             crate::commands::fork::run(&args, &flags, traffic, output).await
         }
-        "research_agent" => {
-            let args = fork(
-                "research",
-                "What are the key new features in the Google GenAI Python SDK? Focus on recent additions.",
-            );
-            crate::commands::fork::run(&args, flags, traffic, output).await
-        }
-        "swarm" => {
+        Work::Swarm {
+            agent,
+            tasks,
+            concurrency,
+            consolidation_cap,
+        } => {
             let args = SwarmArgs {
-                tasks: SWARM_TASKS.iter().map(|task| (*task).to_owned()).collect(),
-                agent_type: "analysis".to_owned(),
-                concurrency: Some(3),
-                consolidation_cap: 2000,
+                tasks: tasks.iter().map(|task| (*task).to_owned()).collect(),
+                agent_type: agent.name().to_owned(),
+                concurrency: Some(concurrency),
+                consolidation_cap,
                 ..SwarmArgs::default()
             };
             crate::commands::swarm::run(&args, flags, traffic, output).await
         }
-        "summarizer" => {
+        Work::Summarize {
+            conversation,
+            style,
+            max_tokens,
+            next_request,
+        } => {
             let input = folder.join("todo_api.json");
-            std::fs::write(&input, TODO_API_CONVERSATION)?;
+            std::fs::write(&input, conversation)?;
             let args = SummarizeArgs {
                 input: Some(input),
                 history: Vec::new(),
-                style: agent_core::SummaryStyle::Detailed,
-                max_tokens: 2000,
-                next_request: Some("Add JWT authentication to the API.".to_owned()),
+                style,
+                max_tokens,
+                next_request: Some(next_request.to_owned()),
                 handoff_to: None,
                 count_tokens: false,
             };
             crate::commands::summarize::run(&args, flags, traffic, output).await
         }
-        "orchestrator" => {
+        Work::Plan {
+            goal,
+            context,
+            max_steps,
+        } => {
             let args = PlanArgs {
-                goal: Some("Design a simple user authentication system for a web API".to_owned()),
-                context: Some("Using Python with FastAPI framework".to_owned()),
-                max_steps: 4,
+                goal: Some(goal.to_owned()),
+                context: Some(context.to_owned()),
+                max_steps,
                 dependency_cap: planner::DEFAULT_CONTEXT_CAP,
                 ..PlanArgs::default()
             };
             crate::commands::plan::run(&args, flags, traffic, output).await
         }
-        "research_then_code" => {
+        Work::ResearchThenCode { research, task } => {
             let args = ResearchThenCodeArgs {
-                research: "What is the recommended way to implement rate limiting in FastAPI applications?".to_owned(),
-                task: "Implement a rate limiting middleware for a FastAPI application, following the approach the research recommends.".to_owned(),
+                research: research.to_owned(),
+                task: task.to_owned(),
                 context: None,
             };
             crate::commands::workflow::research_then_code(&args, flags, traffic, output).await
         }
-        other => Err(Failure::usage(format!("unknown example `{other}`")).into()),
     }
 }
 
@@ -270,17 +221,3 @@ fn fork(agent_type: &str, task: &str) -> ForkArgs {
         tasks: Vec::new(),
     }
 }
-
-const CODE_TASK: &str = "Write a Python decorator that:
-1. Retries a function up to 3 times on exception
-2. Uses exponential backoff (1s, 2s, 4s)
-3. Logs each retry attempt
-4. Preserves the original function's metadata
-
-Include type hints and a docstring.";
-
-const SWARM_TASKS: [&str; 3] = [
-    "List 3 key advantages of a microservices architecture.",
-    "List 3 major challenges of a microservices architecture.",
-    "List 3 best practices for communication between microservices.",
-];

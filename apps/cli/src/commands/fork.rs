@@ -17,7 +17,6 @@ use crate::output::Output;
 use crate::runs::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
-use crate::views;
 
 /// Arguments of `fork`.
 #[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
@@ -175,7 +174,11 @@ pub(crate) async fn execute(
     if output.json() {
         output.json_value(&json)?;
     } else {
-        output.line(&views::fork_result(&result, output.theme()));
+        output.line(&views::fork_result(
+            &result,
+            crate::cli::TURN_LIMIT_HINT,
+            output.theme(),
+        ));
     }
     if let Some(line) = result
         .error

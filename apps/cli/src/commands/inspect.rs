@@ -84,7 +84,7 @@ impl ToolPartFact {
         }
         if let Some(data) = &self.data {
             line.push_str(": ");
-            line.push_str(&crate::views::preview(&data.to_string(), 160));
+            line.push_str(&render::humanize::truncate(&data.to_string(), 160));
         }
         line
     }

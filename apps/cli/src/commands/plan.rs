@@ -23,7 +23,6 @@ use crate::output::Output;
 use crate::runs::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
-use crate::views;
 
 /// Arguments of `plan`.
 #[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]

@@ -116,15 +116,15 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                         run.id,
                         state_word(run.state),
                         run.kind.to_string(),
-                        crate::views::preview(&strip_controls_line(&run.summary), 60)
+                        render::humanize::truncate(&strip_controls_line(&run.summary), 60)
                     ));
                 }
                 for run in &listing.untrusted {
                     output.line(&format!(
                         "{}  {:<11} {}",
-                        crate::views::preview(&folder_name(&run.dir), 40),
+                        render::humanize::truncate(&folder_name(&run.dir), 40),
                         "untrusted",
-                        crate::views::preview(&strip_controls_line(&run.reason), 80)
+                        render::humanize::truncate(&strip_controls_line(&run.reason), 80)
                     ));
                 }
             }

@@ -214,7 +214,7 @@ pub(crate) async fn run(
         if let Some(yaml) = &handoff {
             blocks.push(render::strip_controls(yaml.trim_end()));
         }
-        blocks.push(crate::views::usage(
+        blocks.push(views::usage(
             &summary.usage,
             std::time::Duration::ZERO,
             theme,

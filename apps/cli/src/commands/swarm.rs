@@ -20,7 +20,6 @@ use crate::output::Output;
 use crate::runs::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
-use crate::views;
 
 /// Arguments of `swarm`.
 #[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]

@@ -22,7 +22,6 @@ use crate::output::Output;
 use crate::runs::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
-use crate::views;
 
 /// Arguments of `research-then-code`.
 #[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
@@ -270,10 +269,18 @@ pub(crate) async fn execute_research_then_code(
         output.json_value(&json)?;
     } else {
         output.line(&rule_line("Phase 1: research", theme));
-        output.line(&views::fork_result(&result.research, theme));
+        output.line(&views::fork_result(
+            &result.research,
+            crate::cli::TURN_LIMIT_HINT,
+            theme,
+        ));
         if let Some(code) = &result.code {
             output.line(&rule_line("Phase 2: code", theme));
-            output.line(&views::fork_result(code, theme));
+            output.line(&views::fork_result(
+                code,
+                crate::cli::TURN_LIMIT_HINT,
+                theme,
+            ));
         }
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
     }
@@ -447,7 +454,11 @@ pub(crate) async fn execute_map_reduce(
             ));
         }
         if let Some(reduced) = &result.reduced {
-            output.line(&views::fork_result(reduced, theme));
+            output.line(&views::fork_result(
+                reduced,
+                crate::cli::TURN_LIMIT_HINT,
+                theme,
+            ));
         }
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
         output.line(&views::usage(&result.usage, elapsed, theme));

@@ -12,7 +12,7 @@ use cassette::{
     RequestSpec, ResponseSpec, ServerOptions, SseEvent,
 };
 use genai_client::{Client, ClientConfig, RetryPolicy, Timeouts};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The unary path of `model`.
 pub fn generate_path(model: &str) -> String {
@@ -24,41 +24,9 @@ pub fn stream_path(model: &str) -> String {
     format!("/v1beta/models/{model}:streamGenerateContent")
 }
 
-/// Usage in the Developer API's shape (total = prompt + candidates + thoughts).
-pub fn usage(prompt: u64, candidates: u64, thoughts: u64) -> Value {
-    json!({
-        "promptTokenCount": prompt,
-        "candidatesTokenCount": candidates,
-        "thoughtsTokenCount": thoughts,
-        "totalTokenCount": prompt + candidates + thoughts,
-        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}]
-    })
-}
-
-/// A reply whose candidate holds `parts`.
-pub fn reply(parts: Value, usage: Value) -> Value {
-    json!({
-        "candidates": [{"content": {"parts": parts, "role": "model"}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": usage,
-        "modelVersion": "gemini-2.5-flash",
-        "responseId": "authored-test-reply"
-    })
-}
-
-/// A text reply.
-pub fn text_reply(text: &str) -> Value {
-    reply(json!([{"text": text}]), usage(100, 20, 30))
-}
-
-/// A function-call part.
-pub fn call(name: &str, args: Value) -> Value {
-    json!({"functionCall": {"name": name, "args": args}})
-}
-
-/// A function-call part carrying a thought signature.
-pub fn signed_call(name: &str, args: Value, signature: &str) -> Value {
-    json!({"functionCall": {"name": name, "args": args}, "thoughtSignature": signature})
-}
+// Authored replies are built by the shared test-support crate.
+#[allow(unused_imports, reason = "each test binary uses a different subset")]
+pub use test_support::gemini::{call, reply, signed_call, text_reply, usage};
 
 /// Matches the first turn of a fork by its task.
 pub fn task(text: &str) -> BodyMatcher {
@@ -127,16 +95,14 @@ pub async fn server(name: &str, interactions: Vec<Interaction>) -> FixtureServer
 
 /// A client for `server`: no timers (paused time), seeded jitter, 3 attempts.
 pub fn client(server: &FixtureServer) -> Client {
-    let config = ClientConfig {
-        timeouts: Timeouts::none(),
-        retry: RetryPolicy {
+    let config = ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy {
             max_attempts: 3,
             jitter_seed: Some(11),
             ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    }
-    .with_base_url(&server.base_url());
+        })
+        .with_base_url(&server.base_url());
     Client::new(config).expect("the client builds")
 }
 

@@ -23,11 +23,9 @@ pub fn ask(text: &str) -> Value {
 
 /// A model answer with `text`.
 pub fn answer(text: &str) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
-        "modelVersion": "gemini-2.5-flash",
-        "responseId": "resp-1"
-    })
+    test_support::gemini::Reply::text(text)
+        .response_id("resp-1")
+        .json()
 }
 
 /// An interaction answering `ask(question)` exactly with `answer(reply)`.

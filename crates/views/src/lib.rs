@@ -1,13 +1,31 @@
-//! Library results drawn for people, with render. Pure functions: values
-//! in, text out; the caller writes it. The examples share this file (they
-//! include it by path), so it depends only on the library crates.
-
-#![allow(unreachable_pub, reason = "shared by path with the examples")]
+//! agent-fork's library results drawn for people, with render.
+//!
+//! Each function takes a finished (or starting) piece of work from the
+//! library crates, a fork's [`ForkResult`], a swarm's outcome, a plan and
+//! its run, and returns the text a person reads: panels, status lines, a
+//! plan tree and the usage line. The `agent-fork` command and the example
+//! programs draw with the same functions, so they look the same.
+//!
+//! # Rules
+//!
+//! - **No I/O.** Values in, text out; the caller decides where it goes.
+//!   Elapsed times are passed in, never read from a clock.
+//! - **Library terms only.** A view never names a command-line flag: where
+//!   a hint depends on how the caller is driven (a flag, a setting), the
+//!   caller passes the words in.
+//!
+//! ```
+//! use views::fork_header;
+//! let theme = render::Theme::plain(60);
+//! let panel = fork_header("fork_1", "general", "gemini-2.5-flash", "Say hi", "none", &theme);
+//! assert!(panel.contains("Forking to general agent"));
+//! ```
 
 use std::time::Duration;
 
 use agent_core::{BuiltinRoute, ForkResult, ForkStatus};
 use genai_client::Usage;
+use render::humanize::truncate;
 use render::{
     Accent, Panel, Status, Theme, UsageLine, humanize, key_value, status_line, usage_line,
 };
@@ -25,7 +43,7 @@ pub fn fork_header(
         format!("Forking to {agent_type} agent"),
         key_value("Model", model, theme),
         key_value("Tools", tools, theme),
-        key_value("Task", &preview(task, 100), theme),
+        key_value("Task", &truncate(task, 100), theme),
     ]
     .join("\n");
     Panel::new(body)
@@ -35,7 +53,11 @@ pub fn fork_header(
 }
 
 /// Everything about a finished fork: status, facts, the answer, usage.
-pub fn fork_result(result: &ForkResult, theme: &Theme) -> String {
+///
+/// `turn_limit_hint` ends the line shown when the fork stopped at its turn
+/// limit with tool calls pending: how the caller's user raises the limit
+/// (the CLI names its flag; a program names its own setting).
+pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) -> String {
     let mut blocks = vec![
         key_value("Status", result.status.as_str(), theme),
         key_value("Model", &result.model, theme),
@@ -64,7 +86,10 @@ pub fn fork_result(result: &ForkResult, theme: &Theme) -> String {
     if result.status == ForkStatus::Partial {
         blocks.push(status_line(
             Status::Skipped,
-            &format!("stopped at the turn limit ({} turns) with tool calls pending; raise --max-turns to let it finish", result.turns.len()),
+            &format!(
+                "stopped at the turn limit ({} turns) with tool calls pending; {turn_limit_hint}",
+                result.turns.len()
+            ),
             theme,
         ));
     }
@@ -131,7 +156,7 @@ fn searches(result: &ForkResult) -> String {
                     .queries
                     .iter()
                     .map(|query| {
-                        format!("\"{}\"", preview(&render::strip_controls_line(query), 80))
+                        format!("\"{}\"", truncate(&render::strip_controls_line(query), 80))
                     })
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -170,14 +195,6 @@ pub fn usage(usage: &Usage, elapsed: Duration, theme: &Theme) -> String {
         },
         theme,
     )
-}
-
-/// The first `limit` characters of `text`, with an ellipsis when cut.
-pub fn preview(text: &str, limit: usize) -> String {
-    match text.char_indices().nth(limit) {
-        Some((cut, _)) => format!("{}...", text[..cut].trim_end()),
-        None => text.to_owned(),
-    }
 }
 
 /// The status symbol for a fork status.
@@ -220,7 +237,7 @@ pub fn swarm_result(
         blocks.push(key_value("Failed", &outcome.failed.to_string(), theme));
     }
     for (index, result) in &outcome.results {
-        let mut line = format!("{}. {}", index + 1, preview(&result.task, 70));
+        let mut line = format!("{}. {}", index + 1, truncate(&result.task, 70));
         if let Some(error) = &result.error {
             line.push_str(&format!(": {}", error.message));
         }

@@ -14,8 +14,9 @@ use anyhow::{Context, Result, bail};
 use crate::say;
 
 /// `(package, test target)` of every fuzzer.
-const FUZZERS: [(&str, &str); 3] = [
+const FUZZERS: [(&str, &str); 4] = [
     ("genai-client", "fuzz_decoders"),
+    ("cassette", "fuzz_cassettes"),
     ("planner", "fuzz_plans"),
     ("agent-core", "fuzz_files"),
 ];

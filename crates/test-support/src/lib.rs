@@ -1,0 +1,14 @@
+//! Test-only helpers shared by agent-fork's crates, so each small thing a
+//! test needs is written once:
+//!
+//! - [`gemini`]: hand-written (authored) Gemini replies in the Developer
+//!   API's wire shape, as JSON for cassettes;
+//! - [`fuzz`]: the deterministic proptest configuration (`FUZZ_CASES`,
+//!   `FUZZ_SEED`) and the text strategy the fuzz tests feed their parsers;
+//! - [`files`]: file trees written into a test's temporary folder.
+//!
+//! Only ever a dev-dependency. It depends on no project crate.
+
+pub mod files;
+pub mod fuzz;
+pub mod gemini;
