@@ -10,7 +10,7 @@ mod exit;
 mod json;
 mod live;
 mod output;
-mod runs;
+mod run_record;
 mod session;
 mod settings;
 mod views;

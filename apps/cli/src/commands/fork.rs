@@ -14,7 +14,7 @@ use crate::exit::{Exit, Failure};
 use crate::json::ForkJson;
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::runs::{RunOutcome, RunRecorder, resume_hint};
+use crate::run_record::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -98,7 +98,7 @@ pub(crate) async fn run(
     args.context_file = None;
     let task = task.to_owned();
     let recorder = RunRecorder::start(&settings, RunKind::Fork, &task, "fork", flags, &args)?;
-    recorder.settle(execute(&args, flags, traffic, output, &recorder, None).await)
+    recorder.delete_if_never_started(execute(&args, flags, traffic, output, &recorder, None).await)
 }
 
 fn settings(args: &ForkArgs, flags: &AgentFlags) -> Result<Settings> {

@@ -20,7 +20,7 @@ use crate::exit::{Exit, Failure};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::runs::{RunOutcome, RunRecorder, resume_hint};
+use crate::run_record::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -83,7 +83,7 @@ pub(crate) async fn run(
         HashMap::new(),
     )
     .await;
-    recorder.settle(result)
+    recorder.delete_if_never_started(result)
 }
 
 fn goal_of(args: &PlanArgs, plan: Option<&Plan>) -> Result<String> {

@@ -22,7 +22,7 @@ use crate::commands::common::AgentFlags;
 use crate::commands::{fork, plan, swarm, workflow};
 use crate::exit::{Exit, Failure};
 use crate::output::Output;
-use crate::runs::{RecordedSettings, RunArgs, RunRecorder, journal_key};
+use crate::run_record::{RecordedSettings, RunArgs, RunRecorder, journal_key};
 use crate::session::Traffic;
 use crate::settings::Settings;
 

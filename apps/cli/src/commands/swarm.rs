@@ -17,7 +17,7 @@ use crate::exit::{Exit, Failure};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::runs::{RunOutcome, RunRecorder, resume_hint};
+use crate::run_record::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -156,7 +156,7 @@ pub(crate) async fn run(
         Ok(()) => execute(&args, flags, traffic, output, &recorder, BTreeMap::new()).await,
         Err(error) => Err(error),
     };
-    recorder.settle(result)
+    recorder.delete_if_never_started(result)
 }
 
 /// The tasks of `--tasks-file`, copied once.

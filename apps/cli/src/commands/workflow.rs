@@ -19,7 +19,7 @@ use crate::exit::{Exit, Failure};
 use crate::json::{ForkJson, UsageJson, millis};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::runs::{RunOutcome, RunRecorder, resume_hint};
+use crate::run_record::{RunOutcome, RunRecorder, resume_hint};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -215,7 +215,7 @@ pub(crate) async fn research_then_code(
     common::non_empty(&args.task, "--task")?;
     let settings = Settings::resolve(flags.layer())?;
     let recorder = start_run("research-then-code", &settings, flags, args, &args.task)?;
-    recorder.settle(
+    recorder.delete_if_never_started(
         execute_research_then_code(args, flags, traffic, output, &recorder, BTreeMap::new()).await,
     )
 }
@@ -382,8 +382,9 @@ pub(crate) async fn map_reduce(
     args.items_file = None;
     args.items_glob = None;
     let recorder = start_run("map-reduce", &settings, flags, &args, &args.reduce)?;
-    recorder
-        .settle(execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await)
+    recorder.delete_if_never_started(
+        execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await,
+    )
 }
 
 /// Runs map-reduce, reusing map results of an earlier run.
@@ -466,7 +467,9 @@ pub(crate) async fn refine(
     common::non_empty(&args.criteria, "--criteria")?;
     let settings = Settings::resolve(flags.layer())?;
     let recorder = start_run("refine", &settings, flags, args, &args.task)?;
-    recorder.settle(execute_refine(args, flags, traffic, output, &recorder, Vec::new()).await)
+    recorder.delete_if_never_started(
+        execute_refine(args, flags, traffic, output, &recorder, Vec::new()).await,
+    )
 }
 
 /// Runs refine, going on from the reviewed attempts of an earlier run.

@@ -237,7 +237,7 @@ fn hex(bytes: &[u8]) -> String {
 /// The open journal of the current run. Journal write errors do not stop
 /// the work; the first one is reported when the run ends.
 pub(crate) struct RunRecorder {
-    journal: Mutex<Journal>,
+    journal: Journal,
     id: RunId,
     dir: PathBuf,
     write_error: Mutex<Option<String>>,
@@ -284,7 +284,7 @@ impl RunRecorder {
     fn wrap(journal: Journal) -> Arc<RunRecorder> {
         let (id, dir) = (journal.id().clone(), journal.dir().to_path_buf());
         Arc::new(RunRecorder {
-            journal: Mutex::new(journal),
+            journal,
             id,
             dir,
             write_error: Mutex::new(None),
@@ -303,15 +303,12 @@ impl RunRecorder {
 
     /// Passes `result` through; when it is a usage error (bad input found
     /// after the run was opened: an unknown agent type, an unreadable
-    /// cassette) and nothing was journalled yet, the run's folder is removed
+    /// cassette) and nothing was journalled yet, the run's folder is deleted
     /// so `resume` never picks up a run that never started.
-    pub(crate) fn settle(&self, result: Result<Exit>) -> Result<Exit> {
+    pub(crate) fn delete_if_never_started(&self, result: Result<Exit>) -> Result<Exit> {
         if let Err(error) = &result {
             // Only the opening event: nothing was done (a resumed run has more).
-            let untouched = self
-                .journal
-                .lock()
-                .is_ok_and(|journal| journal.event_count() == 1);
+            let untouched = self.journal.event_count() == 1;
             if classify(error).0 == Exit::Usage && untouched {
                 // Best effort: a folder left behind is only clutter.
                 let _ = std::fs::remove_dir_all(&self.dir);
@@ -327,13 +324,8 @@ impl RunRecorder {
     }
 
     /// Runs `write` on the journal, remembering the first error.
-    fn with_journal(&self, write: impl FnOnce(&mut Journal) -> Result<(), JournalError>) {
-        let result = self
-            .journal
-            .lock()
-            .map_err(|_| "journal lock poisoned".to_owned())
-            .and_then(|mut journal| write(&mut journal).map_err(|error| error.to_string()));
-        self.remember(result);
+    fn with_journal(&self, write: impl FnOnce(&Journal) -> Result<(), JournalError>) {
+        self.remember(write(&self.journal).map_err(|error| error.to_string()));
     }
 
     /// Journals a scheduler event.
@@ -376,10 +368,8 @@ impl RunRecorder {
     /// last event, and waits until the whole journal is on disk. An
     /// interrupted run stays resumable.
     pub(crate) fn finish(&self, outcome: RunOutcome, result: &impl Serialize) -> Option<String> {
-        if let Ok(mut journal) = self.journal.lock() {
-            if let Err(error) = journal.save_result(result) {
-                self.remember(Err(error.to_string()));
-            }
+        if let Err(error) = self.journal.save_result(result) {
+            self.remember(Err(error.to_string()));
         }
         let event = match outcome {
             RunOutcome::Completed => JournalEvent::RunFinished {
