@@ -97,9 +97,7 @@ impl Reporter {
         match self.output.format() {
             Format::Json => {}
             Format::Jsonl => {
-                if let Some(value) = crate::json::event(event) {
-                    self.output.line(&value.to_string());
-                }
+                self.output.line(&crate::json::event(event).to_string());
             }
             Format::Human => self.draw(event),
         }

@@ -196,7 +196,11 @@ pub(crate) async fn execute(
             WorkflowEvent::ConsolidationStarted => {
                 reporter.note("All steps are done; writing the final result...")
             }
-            _ => {}
+            // Planning is announced by the header, a phase has no meaning in
+            // a plan run, and a step's fork is shown by its step event.
+            WorkflowEvent::PlanningStarted { .. }
+            | WorkflowEvent::PhaseStarted { .. }
+            | WorkflowEvent::StepFork { .. } => {}
         }) as planner::WorkflowObserver
     };
     let orchestrator =

@@ -30,8 +30,10 @@ use crate::plan::Plan;
 use crate::schedule::ScheduleEvent;
 
 /// Something a workflow did, for progress and the journal.
+///
+/// Not `#[non_exhaustive]`, for the reason given on [`agent_core::Event`]:
+/// its consumers are in this workspace and match it exhaustively.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum WorkflowEvent {
     /// The planning call started.
     PlanningStarted {
