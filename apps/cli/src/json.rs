@@ -130,7 +130,7 @@ impl From<&ForkResult> for ForkJson {
             timestamp: result.started_at.clone(),
             elapsed_ms: result.elapsed_ms,
             error: result.error.as_ref().map(|error| ErrorJson {
-                kind: error.kind.clone(),
+                kind: error.kind.as_str().to_owned(),
                 message: error.message.clone(),
                 http_status: error.http_status,
             }),

@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod finish;
 mod json;
 mod live;
 mod output;

@@ -18,10 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
-use planner::journal::FinishStatus;
 use planner::{
     Journal, JournalError, JournalEvent, JournalKey, Plan, RunId, RunKind, RunLock, RunMeta,
-    ScheduleEvent,
+    ScheduleEvent, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -367,20 +366,11 @@ impl RunRecorder {
     /// Ends the run: the final result is written to `result.json`, then the
     /// last event, and waits until the whole journal is on disk. An
     /// interrupted run stays resumable.
-    pub(crate) fn finish(&self, outcome: RunOutcome, result: &impl Serialize) -> Option<String> {
+    pub(crate) fn finish(&self, status: WorkflowStatus, result: &impl Serialize) -> Option<String> {
         if let Err(error) = self.journal.save_result(result) {
             self.remember(Err(error.to_string()));
         }
-        let event = match outcome {
-            RunOutcome::Completed => JournalEvent::RunFinished {
-                status: FinishStatus::Completed,
-            },
-            RunOutcome::Failed => JournalEvent::RunFinished {
-                status: FinishStatus::Failed,
-            },
-            RunOutcome::Interrupted => JournalEvent::RunInterrupted,
-        };
-        self.append(event);
+        self.append(JournalEvent::ending(status));
         self.with_journal(|journal| journal.sync());
         self.write_error
             .lock()
@@ -399,14 +389,6 @@ impl RunRecorder {
             slot.get_or_insert(error);
         }
     }
-}
-
-/// How a run ended, for its journal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RunOutcome {
-    Completed,
-    Failed,
-    Interrupted,
 }
 
 /// The line telling how to resume an interrupted run.

@@ -57,7 +57,7 @@ pub fn fork_result(result: &ForkResult, theme: &Theme) -> String {
     if let Some(error) = &result.error {
         blocks.push(status_line(
             Status::Failed,
-            &format!("{} error: {}", error.kind, error.message),
+            &format!("{} error: {}", error.kind.as_str(), error.message),
             theme,
         ));
     }

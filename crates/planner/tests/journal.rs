@@ -5,11 +5,11 @@ use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::Path;
 
-use planner::journal::{FinishStatus, JournalRecord, write_json_atomic};
+use planner::journal::{JournalRecord, write_json_atomic};
 use planner::{
     Journal, JournalError, JournalEvent, JournalKey, Plan, RunId, RunKind, RunLock, RunMeta,
-    RunState, ScheduleEvent, StepOutput, latest_unfinished, list_runs, load_resume_state,
-    parse_plan, read_journal, read_result,
+    RunState, ScheduleEvent, StepOutput, WorkflowStatus, latest_unfinished, list_runs,
+    load_resume_state, parse_plan, read_journal, read_result,
 };
 use serde_json::json;
 
@@ -88,7 +88,7 @@ fn events_round_trip_with_sequence_numbers_and_times() {
             error: "bad".into(),
         },
         JournalEvent::RunFinished {
-            status: FinishStatus::Failed,
+            status: WorkflowStatus::Failed,
         },
     ];
     for (i, event) in written.iter().enumerate() {
@@ -268,7 +268,7 @@ fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
     let journal = Journal::reopen(&base.path().join("run_cut"), &key()).expect("reopen");
     journal
         .append(JournalEvent::RunFinished {
-            status: FinishStatus::Completed,
+            status: WorkflowStatus::Completed,
         })
         .expect("append");
     journal.flush().expect("flush");
@@ -334,7 +334,7 @@ fn runs_are_listed_newest_first_with_their_state() {
         "run_done",
         "2026-01-02T00:00:00.000Z",
         Some(JournalEvent::RunFinished {
-            status: FinishStatus::Completed,
+            status: WorkflowStatus::Completed,
         }),
     );
     finish(
@@ -346,7 +346,7 @@ fn runs_are_listed_newest_first_with_their_state() {
         "run_failed",
         "2026-01-04T00:00:00.000Z",
         Some(JournalEvent::RunFinished {
-            status: FinishStatus::Failed,
+            status: WorkflowStatus::Failed,
         }),
     );
     // Not runs: an empty folder and a stray file.
@@ -617,7 +617,7 @@ fn finished_run(base: &Path, id: &str) -> std::path::PathBuf {
     journal.save_result(&json!({"answer": 4})).expect("save");
     journal
         .append(JournalEvent::RunFinished {
-            status: FinishStatus::Completed,
+            status: WorkflowStatus::Completed,
         })
         .expect("append");
     let dir = journal.dir().to_owned();
@@ -753,4 +753,24 @@ fn a_fifo_or_a_link_named_journal_jsonl_is_refused_without_waiting() {
     std::os::unix::fs::symlink(genuine.join("journal.jsonl"), linked.join("journal.jsonl"))
         .expect("link");
     assert!(read_journal(&linked.join("journal.jsonl"), &key()).is_err());
+}
+
+/// The one outcome type keeps the journal's on-disk values of the two
+/// enums it replaced: `run_finished` with `completed`/`failed`, and a
+/// cancelled run as `run_interrupted`.
+#[test]
+fn run_endings_keep_their_on_disk_values() {
+    let line = |status| serde_json::to_value(JournalEvent::ending(status)).unwrap();
+    assert_eq!(
+        line(WorkflowStatus::Completed),
+        json!({"type": "run_finished", "status": "completed"})
+    );
+    assert_eq!(
+        line(WorkflowStatus::Failed),
+        json!({"type": "run_finished", "status": "failed"})
+    );
+    assert_eq!(
+        line(WorkflowStatus::Cancelled),
+        json!({"type": "run_interrupted"})
+    );
 }

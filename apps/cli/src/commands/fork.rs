@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
 use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
 use crate::json::ForkJson;
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::run_record::{RunOutcome, RunRecorder, resume_hint};
+use crate::run_record::RunRecorder;
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -185,33 +186,17 @@ pub(crate) async fn execute(
     {
         output.error_line(&format!("error: {line}"));
     }
-    let outcome = match result.status {
-        ForkStatus::Success => RunOutcome::Completed,
-        ForkStatus::Cancelled => RunOutcome::Interrupted,
-        _ => RunOutcome::Failed,
-    };
-    if let Some(warning) = recorder.finish(outcome, &json) {
-        output.error_line(&warning);
-    }
-    if let Some(session) = session {
-        if let Some(notice) = session.finish("fork").await? {
-            output.error_line(&notice);
-        }
-    }
-    Ok(match result.status {
-        ForkStatus::Success => Exit::Success,
-        ForkStatus::Cancelled => {
-            output.error_line(&resume_hint(recorder.id()));
-            Exit::Interrupted
-        }
-        ForkStatus::Error
-            if result
-                .error
-                .as_ref()
-                .is_some_and(|error| error.kind != "config") =>
-        {
+    let api_error = result
+        .error
+        .as_ref()
+        .is_some_and(|error| error.kind != genai_client::ErrorKind::Config);
+    let outcome = Outcome {
+        status: result.status.into(),
+        failed_exit: if result.status == ForkStatus::Error && api_error {
             Exit::Api
-        }
-        _ => Exit::WorkFailed,
-    })
+        } else {
+            Exit::WorkFailed
+        },
+    };
+    finish(recorder, session, "fork", outcome, &json, output).await
 }

@@ -17,10 +17,11 @@ use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
 use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::run_record::{RunOutcome, RunRecorder, resume_hint};
+use crate::run_record::RunRecorder;
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -242,16 +243,13 @@ pub(crate) async fn execute(
     let (valid, planning_usage) = match planned {
         Ok(planned) => planned,
         Err(error) => {
-            let (outcome, exit) = match &error {
-                WorkflowError::Cancelled => (RunOutcome::Interrupted, Exit::Interrupted),
-                WorkflowError::Planning(_) => (RunOutcome::Failed, Exit::Api),
-                _ => (RunOutcome::Failed, Exit::WorkFailed),
+            let outcome = match &error {
+                WorkflowError::Cancelled => Outcome::of(WorkflowStatus::Cancelled),
+                WorkflowError::Planning(_) => Outcome::failed(Exit::Api),
+                _ => Outcome::failed(Exit::WorkFailed),
             };
-            recorder.finish(outcome, &json!({"run_id": recorder.id().as_str(), "status": "failed", "error": error.to_string()}));
-            session.finish("plan").await?;
-            if exit == Exit::Interrupted {
-                output.error_line(&resume_hint(recorder.id()));
-            }
+            let result = json!({"run_id": recorder.id().as_str(), "status": "failed", "error": error.to_string()});
+            let exit = finish(recorder, Some(session), "plan", outcome, &result, output).await?;
             let message = common::model_not_found_line(&error.to_string())
                 .unwrap_or_else(|| error.to_string());
             return Err(Failure { exit, message }.into());
@@ -259,11 +257,9 @@ pub(crate) async fn execute(
     };
     if args.dry_run {
         let saved = recorder.dir().join("plan.json");
-        recorder.finish(
-            RunOutcome::Completed,
-            &json!({"run_id": recorder.id().as_str(), "plan": valid.plan()}),
-        );
-        session.finish("plan").await?;
+        let result = json!({"run_id": recorder.id().as_str(), "plan": valid.plan()});
+        let outcome = Outcome::of(WorkflowStatus::Completed);
+        finish(recorder, Some(session), "plan", outcome, &result, output).await?;
         if output.json() {
             output.json_value(&json!({"run_id": recorder.id().as_str(), "plan": valid.plan(), "plan_file": saved}))?;
         } else {
@@ -288,25 +284,15 @@ pub(crate) async fn execute(
     } else {
         output.line(&views::plan_result(&run, reporter.elapsed(), theme));
     }
-    let outcome = match run.status {
-        WorkflowStatus::Completed => RunOutcome::Completed,
-        WorkflowStatus::Failed => RunOutcome::Failed,
-        WorkflowStatus::Cancelled => RunOutcome::Interrupted,
-    };
-    if let Some(warning) = recorder.finish(outcome, &json) {
-        output.error_line(&warning);
-    }
-    if let Some(notice) = session.finish("plan").await? {
-        output.error_line(&notice);
-    }
-    Ok(match run.status {
-        WorkflowStatus::Completed => Exit::Success,
-        WorkflowStatus::Failed => Exit::WorkFailed,
-        WorkflowStatus::Cancelled => {
-            output.error_line(&resume_hint(recorder.id()));
-            Exit::Interrupted
-        }
-    })
+    finish(
+        recorder,
+        Some(session),
+        "plan",
+        Outcome::of(run.status),
+        &json,
+        output,
+    )
+    .await
 }
 
 fn step_id(event: &planner::ScheduleEvent) -> &str {

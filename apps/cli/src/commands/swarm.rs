@@ -9,15 +9,16 @@ use std::sync::{Arc, OnceLock};
 
 use agent_core::{ForkResult, Forker, Swarm, SwarmOptions};
 use anyhow::Result;
-use planner::RunKind;
+use planner::{RunKind, WorkflowStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
 use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::run_record::{RunOutcome, RunRecorder, resume_hint};
+use crate::run_record::RunRecorder;
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -482,27 +483,22 @@ pub(crate) async fn execute(
         .consolidated
         .as_ref()
         .is_some_and(|result| !result.is_success());
-    let run_outcome = if outcome.cancelled {
-        RunOutcome::Interrupted
+    let status = if outcome.cancelled {
+        WorkflowStatus::Cancelled
     } else if outcome.failed > 0 || consolidation_failed {
-        RunOutcome::Failed
+        WorkflowStatus::Failed
     } else {
-        RunOutcome::Completed
+        WorkflowStatus::Completed
     };
-    if let Some(warning) = recorder.finish(run_outcome, &json) {
-        output.error_line(&warning);
-    }
-    if let Some(notice) = session.finish("swarm").await? {
-        output.error_line(&notice);
-    }
-    Ok(match run_outcome {
-        RunOutcome::Interrupted => {
-            output.error_line(&resume_hint(recorder.id()));
-            Exit::Interrupted
-        }
-        RunOutcome::Failed => Exit::WorkFailed,
-        RunOutcome::Completed => Exit::Success,
-    })
+    finish(
+        recorder,
+        Some(session),
+        "swarm",
+        Outcome::of(status),
+        &json,
+        output,
+    )
+    .await
 }
 
 /// Writes one `--results-jsonl` line.

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use agent_core::{AgentOverrides, ForkResult, Forker};
 use anyhow::Result;
 use planner::{
-    Iteration, MapReduceRequest, Orchestrator, RefineRequest, RunKind, WorkflowError,
-    WorkflowEvent, WorkflowStatus,
+    Iteration, MapReduceRequest, Orchestrator, RefineRequest, RunKind, WorkflowError, WorkflowEvent,
 };
 use render::{Panel, Status, key_value, status_line};
 use serde::{Deserialize, Serialize};
@@ -16,10 +15,11 @@ use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
 use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson, millis};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::run_record::{RunOutcome, RunRecorder, resume_hint};
+use crate::run_record::RunRecorder;
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -149,15 +149,14 @@ async fn setup(
 }
 
 impl Setup {
-    async fn close(self, command: &str, output: &Output) -> Result<()> {
+    /// Stops the workspace and the progress; the session is ended by
+    /// [`finish`], after the result is shown.
+    async fn close(self) -> Session {
         if let Some(workspace) = &self.workspace {
             workspace.shutdown().await;
         }
         self.reporter.finish();
-        if let Some(notice) = self.session.finish(command).await? {
-            output.error_line(&notice);
-        }
-        Ok(())
+        self.session
     }
 }
 
@@ -186,14 +185,6 @@ fn header(output: &Output, title: &str, rows: &[(&str, &str)]) {
         .map(|(key, value)| key_value(key, value, theme))
         .collect();
     output.line(&Panel::new(body.join("\n")).title(title).render(theme));
-}
-
-fn outcome(status: WorkflowStatus) -> (RunOutcome, Exit) {
-    match status {
-        WorkflowStatus::Completed => (RunOutcome::Completed, Exit::Success),
-        WorkflowStatus::Failed => (RunOutcome::Failed, Exit::WorkFailed),
-        WorkflowStatus::Cancelled => (RunOutcome::Interrupted, Exit::Interrupted),
-    }
 }
 
 fn workflow_error(error: WorkflowError) -> anyhow::Error {
@@ -257,7 +248,7 @@ pub(crate) async fn execute_research_then_code(
         recorder.item(1, code);
     }
     let elapsed = setup.reporter.elapsed();
-    setup.close("research-then-code", output).await?;
+    let session = setup.close().await;
     let json = json!({
         "run_id": recorder.id().as_str(),
         "status": result.status.as_str(),
@@ -277,27 +268,19 @@ pub(crate) async fn execute_research_then_code(
         }
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
     }
-    finish(recorder, output, result.status, &json)
+    finish(
+        recorder,
+        Some(session),
+        "research-then-code",
+        Outcome::of(result.status),
+        &json,
+        output,
+    )
+    .await
 }
 
 fn rule_line(title: &str, theme: &render::Theme) -> String {
     render::rule(title, theme)
-}
-
-fn finish(
-    recorder: &RunRecorder,
-    output: &Output,
-    status: WorkflowStatus,
-    json: &serde_json::Value,
-) -> Result<Exit> {
-    let (run_outcome, exit) = outcome(status);
-    if let Some(warning) = recorder.finish(run_outcome, json) {
-        output.error_line(&warning);
-    }
-    if exit == Exit::Interrupted {
-        output.error_line(&resume_hint(recorder.id()));
-    }
-    Ok(exit)
 }
 
 /// The items of `map-reduce`, from the arguments, a file and a glob.
@@ -426,7 +409,7 @@ pub(crate) async fn execute_map_reduce(
         .await
         .map_err(workflow_error)?;
     let elapsed = setup.reporter.elapsed();
-    setup.close("map-reduce", output).await?;
+    let session = setup.close().await;
     let json = json!({
         "run_id": recorder.id().as_str(),
         "status": result.status.as_str(),
@@ -453,7 +436,15 @@ pub(crate) async fn execute_map_reduce(
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
         output.line(&views::usage(&result.usage, elapsed, theme));
     }
-    finish(recorder, output, result.status, &json)
+    finish(
+        recorder,
+        Some(session),
+        "map-reduce",
+        Outcome::of(result.status),
+        &json,
+        output,
+    )
+    .await
 }
 
 /// Runs `refine`.
@@ -514,7 +505,7 @@ pub(crate) async fn execute_refine(
         }
     }
     let elapsed = setup.reporter.elapsed();
-    setup.close("refine", output).await?;
+    let session = setup.close().await;
     let iterations: Vec<serde_json::Value> = result
         .iterations
         .iter()
@@ -567,5 +558,13 @@ pub(crate) async fn execute_refine(
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
         output.line(&views::usage(&result.usage, elapsed, theme));
     }
-    finish(recorder, output, result.status, &json)
+    finish(
+        recorder,
+        Some(session),
+        "refine",
+        Outcome::of(result.status),
+        &json,
+        output,
+    )
+    .await
 }
