@@ -25,23 +25,77 @@ use planner::{
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::AgentFlags;
+use crate::commands::fork::ForkArgs;
+use crate::commands::plan::PlanArgs;
+use crate::commands::swarm::SwarmArgs;
+use crate::commands::workflow::{MapReduceArgs, RefineArgs, ResearchThenCodeArgs};
 use crate::exit::{Exit, Failure, classify};
 use crate::settings::Settings;
 
-/// What is needed to run a command again: the command, the agent flags and
-/// the command's own parameters, and the settings that decide what the
-/// agents may do, to compare with the settings of a resume.
+/// What is needed to run a command again: the command with its own
+/// parameters, the agent flags, and the settings that decide what the agents
+/// may do, to compare with the settings of a resume.
+///
+/// On disk (the `args` of the signed journal's opening event) this is
+/// `{"command": "fork", "params": {...}, "flags": {...}, "settings": {...}}`,
+/// the layout journals had before the command was typed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RunArgs {
-    /// `fork`, `swarm`, `plan`, `research-then-code`, `map-reduce` or `refine`.
-    pub(crate) command: String,
+    /// The command and its parameters.
+    #[serde(flatten)]
+    pub(crate) command: CommandArgs,
     /// The agent flags the run was started with (shown, never reused: a
     /// resume takes the flags it is given).
     pub(crate) flags: AgentFlags,
-    /// The command's parameters.
-    pub(crate) params: serde_json::Value,
     /// The resolved settings the run was started with.
     pub(crate) settings: RecordedSettings,
+}
+
+/// The arguments of a command that opens a run, one variant per command.
+/// `resume` matches on it exhaustively, so a new command that opens runs
+/// cannot be forgotten there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "command", content = "params", rename_all = "kebab-case")]
+pub(crate) enum CommandArgs {
+    /// `agent-fork fork`.
+    Fork(ForkArgs),
+    /// `agent-fork swarm` (and `fork --swarm`).
+    Swarm(SwarmArgs),
+    /// `agent-fork plan`.
+    Plan(PlanArgs),
+    /// `agent-fork research-then-code`.
+    ResearchThenCode(ResearchThenCodeArgs),
+    /// `agent-fork map-reduce`.
+    MapReduce(MapReduceArgs),
+    /// `agent-fork refine`.
+    Refine(RefineArgs),
+}
+
+impl CommandArgs {
+    /// The command's name, as typed on the command line (and cassettes
+    /// recorded by it are named).
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Self::Fork(_) => "fork",
+            Self::Swarm(_) => "swarm",
+            Self::Plan(_) => "plan",
+            Self::ResearchThenCode(_) => "research-then-code",
+            Self::MapReduce(_) => "map-reduce",
+            Self::Refine(_) => "refine",
+        }
+    }
+
+    /// The kind of run the command makes, as `runs list` shows it.
+    pub(crate) fn kind(&self) -> RunKind {
+        match self {
+            Self::Fork(_) => RunKind::Fork,
+            Self::Swarm(_) => RunKind::Swarm,
+            Self::Plan(_) => RunKind::Plan,
+            Self::ResearchThenCode(_) | Self::MapReduce(_) | Self::Refine(_) => {
+                RunKind::Workflow(self.name().replace('-', "_"))
+            }
+        }
+    }
 }
 
 /// The settings that decide what a run's agents may do and where.
@@ -243,24 +297,22 @@ pub(crate) struct RunRecorder {
 }
 
 impl RunRecorder {
-    /// Starts a new run in the runs folder of `settings`.
+    /// Starts a new run of `command` in the runs folder of `settings`.
     ///
     /// The journal's opening event holds what is needed to run `command`
-    /// again: the agent flags, the command's own `params` and the settings
-    /// that decide what its agents may do.
+    /// again: its arguments, the agent flags and the settings that decide
+    /// what its agents may do.
     pub(crate) fn start(
         settings: &Settings,
-        kind: RunKind,
         summary: &str,
-        command: &str,
+        command: CommandArgs,
         flags: &AgentFlags,
-        params: &impl Serialize,
     ) -> Result<Arc<RunRecorder>> {
         let key = journal_key()?;
+        let kind = command.kind();
         let args = serde_json::to_value(RunArgs {
-            command: command.to_owned(),
+            command,
             flags: flags.clone(),
-            params: serde_json::to_value(params)?,
             settings: RecordedSettings::of(settings),
         })?;
         let meta = RunMeta::new(kind, summary, args);
@@ -394,4 +446,63 @@ impl RunRecorder {
 /// The line telling how to resume an interrupted run.
 pub(crate) fn resume_hint(id: &RunId) -> String {
     format!("interrupted: finished work is saved; continue with `agent-fork resume {id}`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(command: CommandArgs) -> RunArgs {
+        RunArgs {
+            command,
+            flags: AgentFlags::default(),
+            settings: RecordedSettings {
+                workspace: PathBuf::from("/work"),
+                allow_shell: false,
+                no_tools: false,
+                model: None,
+                thinking: None,
+            },
+        }
+    }
+
+    /// Typed arguments keep the layout journals had with a command name
+    /// and untyped params, so runs started before still resume.
+    #[test]
+    fn typed_run_arguments_keep_the_journal_layout() {
+        let fork = ForkArgs {
+            task_text: Some("explain async".to_owned()),
+            agent_type: "general".to_owned(),
+            ..ForkArgs::default()
+        };
+        let value = serde_json::to_value(run_args(CommandArgs::Fork(fork))).unwrap();
+        assert_eq!(value["command"], "fork");
+        assert_eq!(value["params"]["task_text"], "explain async");
+        assert_eq!(value["settings"]["workspace"], "/work");
+        let back: RunArgs = serde_json::from_value(value).unwrap();
+        assert!(
+            matches!(back.command, CommandArgs::Fork(args) if args.task_text.as_deref() == Some("explain async"))
+        );
+
+        let refine = run_args(CommandArgs::Refine(RefineArgs::default()));
+        let value = serde_json::to_value(&refine).unwrap();
+        assert_eq!(value["command"], "refine");
+        assert_eq!(
+            refine.command.kind(),
+            RunKind::Workflow("refine".to_owned())
+        );
+        let map = CommandArgs::MapReduce(MapReduceArgs::default());
+        assert_eq!(
+            serde_json::to_value(run_args(map)).unwrap()["command"],
+            "map-reduce"
+        );
+    }
+
+    #[test]
+    fn a_command_that_opens_no_run_is_not_resumable() {
+        let mut value =
+            serde_json::to_value(run_args(CommandArgs::Swarm(SwarmArgs::default()))).unwrap();
+        value["command"] = "summarize".into();
+        assert!(serde_json::from_value::<RunArgs>(value).is_err());
+    }
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use agent_core::{ForkId, ForkRequest, ForkResult, ForkStatus, Forker};
 use anyhow::Result;
-use planner::RunKind;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
@@ -15,7 +14,7 @@ use crate::finish::{Outcome, finish};
 use crate::json::ForkJson;
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::run_record::RunRecorder;
+use crate::run_record::{CommandArgs, RunRecorder};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -98,7 +97,7 @@ pub(crate) async fn run(
     args.context = common::context(args.context.as_deref(), args.context_file.as_deref())?;
     args.context_file = None;
     let task = task.to_owned();
-    let recorder = RunRecorder::start(&settings, RunKind::Fork, &task, "fork", flags, &args)?;
+    let recorder = RunRecorder::start(&settings, &task, CommandArgs::Fork(args.clone()), flags)?;
     recorder.delete_if_never_started(execute(&args, flags, traffic, output, &recorder, None).await)
 }
 

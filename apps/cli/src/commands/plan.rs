@@ -9,8 +9,8 @@ use std::sync::Arc;
 use agent_core::{AgentOverrides, Forker};
 use anyhow::Result;
 use planner::{
-    Orchestrator, Plan, PlanExecuteOptions, PlanRun, RunKind, StepId, StepOutput, StepStatus,
-    WorkflowError, WorkflowEvent, WorkflowStatus,
+    Orchestrator, Plan, PlanExecuteOptions, PlanRun, StepId, StepOutput, StepStatus, WorkflowError,
+    WorkflowEvent, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -21,7 +21,7 @@ use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::run_record::RunRecorder;
+use crate::run_record::{CommandArgs, RunRecorder};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -73,7 +73,7 @@ pub(crate) async fn run(
     };
     let goal = goal_of(args, plan.as_ref())?;
     let settings = settings(args, flags)?;
-    let recorder = RunRecorder::start(&settings, RunKind::Plan, &goal, "plan", flags, args)?;
+    let recorder = RunRecorder::start(&settings, &goal, CommandArgs::Plan(args.clone()), flags)?;
     let result = execute(
         args,
         flags,

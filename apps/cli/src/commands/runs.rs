@@ -22,7 +22,7 @@ use crate::commands::common::AgentFlags;
 use crate::commands::{fork, plan, swarm, workflow};
 use crate::exit::{Exit, Failure};
 use crate::output::Output;
-use crate::run_record::{RecordedSettings, RunArgs, RunRecorder, journal_key};
+use crate::run_record::{CommandArgs, RecordedSettings, RunArgs, RunRecorder, journal_key};
 use crate::session::Traffic;
 use crate::settings::Settings;
 
@@ -241,10 +241,13 @@ pub(crate) async fn resume(
         ))
         .into());
     }
+    // A command this version does not know (or one that opens no run) is
+    // an unknown variant here; the journal's text is shown stripped.
     let record: RunArgs = serde_json::from_value(state.meta.args.clone()).map_err(|error| {
         Failure::usage(format!(
-            "run {} cannot be resumed: its arguments are unreadable ({error})",
-            state.meta.id
+            "run {} cannot be resumed: its arguments are unreadable ({})",
+            state.meta.id,
+            strip_controls_line(&error.to_string())
         ))
     })?;
     let differences = record
@@ -263,10 +266,6 @@ pub(crate) async fn resume(
         }
         output.error_line("resuming with the settings now (--accept-changed-settings)");
     }
-    let params = record.params.clone();
-    let bad = |error: serde_json::Error| {
-        Failure::usage(format!("run {} cannot be resumed: {error}", state.meta.id))
-    };
     let items: BTreeMap<usize, ForkResult> = state
         .completed_items
         .iter()
@@ -283,52 +282,30 @@ pub(crate) async fn resume(
         ));
     }
     let recorder = RunRecorder::resume(lock, &key)?;
-    match record.command.as_str() {
-        "fork" => {
-            let mut args: fork::ForkArgs = serde_json::from_value(params).map_err(bad)?;
+    match record.command {
+        CommandArgs::Fork(mut args) => {
             // The context was journalled as text when the run started.
             args.context_file = None;
-            fork::execute(
-                &args,
-                flags,
-                traffic,
-                output,
-                &recorder,
-                items.get(&0).cloned(),
-            )
-            .await
+            let earlier = items.get(&0).cloned();
+            fork::execute(&args, flags, traffic, output, &recorder, earlier).await
         }
-        "swarm" => {
-            let mut args: swarm::SwarmArgs = serde_json::from_value(params).map_err(bad)?;
+        CommandArgs::Swarm(mut args) => {
             args.resuming = true;
             swarm::execute(&args, flags, traffic, output, &recorder, items).await
         }
-        "plan" => {
-            let mut args: plan::PlanArgs = serde_json::from_value(params).map_err(bad)?;
+        CommandArgs::Plan(mut args) => {
             args.plan_file = None;
-            plan::execute(
-                &args,
-                flags,
-                traffic,
-                output,
-                &recorder,
-                state.plan.clone(),
-                state.completed_steps.clone(),
-            )
-            .await
+            let (plan, done) = (state.plan.clone(), state.completed_steps.clone());
+            plan::execute(&args, flags, traffic, output, &recorder, plan, done).await
         }
-        "research-then-code" => {
-            let args: workflow::ResearchThenCodeArgs =
-                serde_json::from_value(params).map_err(bad)?;
+        CommandArgs::ResearchThenCode(args) => {
             workflow::execute_research_then_code(&args, flags, traffic, output, &recorder, items)
                 .await
         }
-        "map-reduce" => {
-            let args: workflow::MapReduceArgs = serde_json::from_value(params).map_err(bad)?;
+        CommandArgs::MapReduce(args) => {
             workflow::execute_map_reduce(&args, flags, traffic, output, &recorder, items).await
         }
-        "refine" => {
-            let args: workflow::RefineArgs = serde_json::from_value(params).map_err(bad)?;
+        CommandArgs::Refine(args) => {
             // The reviewed attempts, in order from the first, up to a gap.
             let previous = (0..)
                 .map_while(|index| {
@@ -338,11 +315,5 @@ pub(crate) async fn resume(
                 .collect();
             workflow::execute_refine(&args, flags, traffic, output, &recorder, previous).await
         }
-        other => Err(Failure::usage(format!(
-            "run {} was made by `{}`, which cannot be resumed",
-            state.meta.id,
-            strip_controls_line(other)
-        ))
-        .into()),
     }
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use agent_core::{ForkResult, Forker, Swarm, SwarmOptions};
 use anyhow::Result;
-use planner::{RunKind, WorkflowStatus};
+use planner::WorkflowStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
@@ -18,7 +18,7 @@ use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::run_record::RunRecorder;
+use crate::run_record::{CommandArgs, RunRecorder};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -142,7 +142,8 @@ pub(crate) async fn run(
         args.results_jsonl = Some(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
     }
     let summary = format!("{total} {} tasks", args.agent_type);
-    let recorder = RunRecorder::start(&settings, RunKind::Swarm, &summary, "swarm", flags, &args)?;
+    let recorder =
+        RunRecorder::start(&settings, &summary, CommandArgs::Swarm(args.clone()), flags)?;
     let copied = match copy {
         Some(copy) => copy
             .file

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use agent_core::{AgentOverrides, ForkResult, Forker};
 use anyhow::Result;
 use planner::{
-    Iteration, MapReduceRequest, Orchestrator, RefineRequest, RunKind, WorkflowError, WorkflowEvent,
+    Iteration, MapReduceRequest, Orchestrator, RefineRequest, WorkflowError, WorkflowEvent,
 };
 use render::{Panel, Status, key_value, status_line};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson, millis};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::run_record::RunRecorder;
+use crate::run_record::{CommandArgs, RunRecorder};
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
 use crate::views;
@@ -160,20 +160,6 @@ impl Setup {
     }
 }
 
-/// Opens the run of workflow `command` (`map-reduce`: kind `map_reduce`)
-/// in the runs folder of `settings`, journalling what is needed to run it
-/// again.
-fn start_run(
-    command: &str,
-    settings: &Settings,
-    flags: &AgentFlags,
-    params: &impl Serialize,
-    summary: &str,
-) -> Result<Arc<RunRecorder>> {
-    let kind = RunKind::Workflow(command.replace('-', "_"));
-    RunRecorder::start(settings, kind, summary, command, flags, params)
-}
-
 /// The panel that opens a workflow's human output (nothing with `--json`).
 fn header(output: &Output, title: &str, rows: &[(&str, &str)]) {
     if output.json() {
@@ -205,7 +191,12 @@ pub(crate) async fn research_then_code(
     common::non_empty(&args.research, "--research")?;
     common::non_empty(&args.task, "--task")?;
     let settings = Settings::resolve(flags.layer())?;
-    let recorder = start_run("research-then-code", &settings, flags, args, &args.task)?;
+    let recorder = RunRecorder::start(
+        &settings,
+        &args.task,
+        CommandArgs::ResearchThenCode(args.clone()),
+        flags,
+    )?;
     recorder.delete_if_never_started(
         execute_research_then_code(args, flags, traffic, output, &recorder, BTreeMap::new()).await,
     )
@@ -364,7 +355,12 @@ pub(crate) async fn map_reduce(
     args.items = gather_items(&args, &settings.workspace.value)?;
     args.items_file = None;
     args.items_glob = None;
-    let recorder = start_run("map-reduce", &settings, flags, &args, &args.reduce)?;
+    let recorder = RunRecorder::start(
+        &settings,
+        &args.reduce,
+        CommandArgs::MapReduce(args.clone()),
+        flags,
+    )?;
     recorder.delete_if_never_started(
         execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await,
     )
@@ -457,7 +453,12 @@ pub(crate) async fn refine(
     common::non_empty(&args.task, "--task")?;
     common::non_empty(&args.criteria, "--criteria")?;
     let settings = Settings::resolve(flags.layer())?;
-    let recorder = start_run("refine", &settings, flags, args, &args.task)?;
+    let recorder = RunRecorder::start(
+        &settings,
+        &args.task,
+        CommandArgs::Refine(args.clone()),
+        flags,
+    )?;
     recorder.delete_if_never_started(
         execute_refine(args, flags, traffic, output, &recorder, Vec::new()).await,
     )
