@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::commands::common::AgentFlags;
 use crate::commands::{fork, plan, swarm, workflow};
+use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RecordedSettings, RunArgs, RunRecorder, journal_key};
@@ -287,23 +288,28 @@ pub(crate) async fn resume(
             // The context was journalled as text when the run started.
             args.context_file = None;
             let earlier = items.get(&0).cloned();
-            fork::execute(&args, flags, traffic, output, &recorder, earlier).await
+            let context = Context::resolve(fork::layer(&args, flags), traffic, output)?;
+            fork::execute(&args, &context, &recorder, earlier).await
         }
         CommandArgs::Swarm(mut args) => {
             args.resuming = true;
-            swarm::execute(&args, flags, traffic, output, &recorder, items).await
+            let context = Context::resolve(swarm::layer(&args, flags), traffic, output)?;
+            swarm::execute(&args, &context, &recorder, items).await
         }
         CommandArgs::Plan(mut args) => {
             args.plan_file = None;
             let (plan, done) = (state.plan.clone(), state.completed_steps.clone());
-            plan::execute(&args, flags, traffic, output, &recorder, plan, done).await
+            let context = Context::resolve(plan::layer(&args, flags), traffic, output)?;
+            plan::execute(&args, &context, &recorder, plan, done).await
         }
         CommandArgs::ResearchThenCode(args) => {
-            workflow::execute_research_then_code(&args, flags, traffic, output, &recorder, items)
-                .await
+            let context = Context::resolve(workflow::layer(flags, None), traffic, output)?;
+            workflow::execute_research_then_code(&args, &context, &recorder, items).await
         }
         CommandArgs::MapReduce(args) => {
-            workflow::execute_map_reduce(&args, flags, traffic, output, &recorder, items).await
+            let layer = workflow::layer(flags, args.concurrency);
+            let context = Context::resolve(layer, traffic, output)?;
+            workflow::execute_map_reduce(&args, &context, &recorder, items).await
         }
         CommandArgs::Refine(args) => {
             // The reviewed attempts, in order from the first, up to a gap.
@@ -313,7 +319,8 @@ pub(crate) async fn resume(
                     serde_json::from_value::<Iteration>(value.clone()).ok()
                 })
                 .collect();
-            workflow::execute_refine(&args, flags, traffic, output, &recorder, previous).await
+            let context = Context::resolve(workflow::layer(flags, None), traffic, output)?;
+            workflow::execute_refine(&args, &context, &recorder, previous).await
         }
     }
 }

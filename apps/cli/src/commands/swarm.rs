@@ -7,20 +7,21 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use agent_core::{ForkResult, Forker, Swarm, SwarmOptions};
+use agent_core::{ForkResult, Swarm, SwarmOptions};
 use anyhow::Result;
 use planner::WorkflowStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
+use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson};
-use crate::live::{Reporter, Scope};
+use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RunRecorder};
-use crate::session::{Session, Traffic};
-use crate::settings::Settings;
+use crate::session::Traffic;
+use crate::settings::Layer;
 use crate::views;
 
 /// Arguments of `swarm`.
@@ -122,10 +123,10 @@ pub(crate) async fn run(
         .map(|task| common::non_empty(task, "a task"))
         .collect::<Result<_>>()?;
     args.resuming = false;
-    let settings = settings(&args, flags)?;
+    let context = Context::resolve(layer(&args, flags), traffic, output)?;
     let tasks_file = args.tasks_file.take();
     let copy = match &tasks_file {
-        Some(path) => Some(copy_tasks(path, &settings.runs_dir.value)?),
+        Some(path) => Some(copy_tasks(path, &context.settings.runs_dir.value)?),
         None => None,
     };
     args.file_tasks = copy.as_ref().map(|copy| copy.count);
@@ -142,8 +143,8 @@ pub(crate) async fn run(
         args.results_jsonl = Some(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
     }
     let summary = format!("{total} {} tasks", args.agent_type);
-    let recorder =
-        RunRecorder::start(&settings, &summary, CommandArgs::Swarm(args.clone()), flags)?;
+    let command = CommandArgs::Swarm(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &summary, command, flags)?;
     let copied = match copy {
         Some(copy) => copy
             .file
@@ -155,7 +156,7 @@ pub(crate) async fn run(
         None => Ok(()),
     };
     let result = match copied {
-        Ok(()) => execute(&args, flags, traffic, output, &recorder, BTreeMap::new()).await,
+        Ok(()) => execute(&args, &context, &recorder, BTreeMap::new()).await,
         Err(error) => Err(error),
     };
     recorder.delete_if_never_started(result)
@@ -309,30 +310,28 @@ fn reopen_results(path: &Path) -> Result<File> {
     Ok(file)
 }
 
-fn settings(args: &SwarmArgs, flags: &AgentFlags) -> Result<Settings> {
+/// The settings layer of `swarm`'s flags.
+pub(crate) fn layer(args: &SwarmArgs, flags: &AgentFlags) -> Layer {
     let mut layer = flags.layer();
     layer.concurrency = args.concurrency.map(|n| n as usize);
-    Settings::resolve(layer)
+    layer
 }
 
 /// Runs the swarm's tasks that `earlier` (results of an interrupted run, by
 /// task index) does not already hold, and consolidates them all.
 pub(crate) async fn execute(
     args: &SwarmArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    let (output, settings) = (context.output, &context.settings);
     let tasks_file = args
         .file_tasks
         .is_some()
         .then(|| recorder.dir().join(TASKS_FILE));
     let total = args.tasks.len() + args.file_tasks.unwrap_or(0);
-    let settings = settings(args, flags)?;
-    let catalog = common::catalog(&settings)?;
-    let profile = common::profile(&catalog, &args.agent_type, &settings, false, false)?;
+    let profile = context.profile(&args.agent_type, false, false)?;
     let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
     common::preflight(
         [
@@ -342,7 +341,7 @@ pub(crate) async fn execute(
         common::today(),
         output,
     )?;
-    let workspace = common::workspace(&settings, profile.file_tools)?;
+    let workspace = context.workspace(profile.file_tools)?;
     if let (Some(path), Some(sha256)) = (&tasks_file, &args.tasks_sha256) {
         check_tasks_copy(path, sha256)?;
     }
@@ -357,7 +356,13 @@ pub(crate) async fn execute(
         None => None,
     };
 
-    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+    let title = format!(
+        "🐝 {total} {} agents, {} at once",
+        profile.name, settings.concurrency.value
+    );
+    let wiring = context
+        .wire(workspace, Scope::Many { title, total })
+        .await?;
     let reused: BTreeSet<usize> = earlier.keys().copied().collect();
     let mut write_error = None;
     if let Some(file) = &mut sink {
@@ -390,19 +395,10 @@ pub(crate) async fn execute(
             ));
         }
     }
-    let title = format!(
-        "🐝 {total} {} agents, {} at once",
-        options.profile.name, options.concurrency
-    );
-    let reporter = Reporter::new(output, Scope::Many { title, total });
-    let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
-    if let Some(workspace) = &workspace {
-        forker = forker.with_workspace(workspace.clone());
-    }
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
     );
-    let swarm = Swarm::new(&forker, options);
+    let swarm = Swarm::new(&wiring.forker, options);
     // Tasks are read as the swarm pulls them, one line at a time.
     let read_error = OnceLock::new();
     let file_tasks = match &tasks_file {
@@ -446,10 +442,8 @@ pub(crate) async fn execute(
     if let Some(error) = read_error.get() {
         return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
     }
-    if let Some(workspace) = &workspace {
-        workspace.shutdown().await;
-    }
-    reporter.finish();
+    let reporter = wiring.reporter.clone();
+    let session = wiring.close().await;
 
     let json = SwarmJson {
         run_id: recorder.id().to_string(),

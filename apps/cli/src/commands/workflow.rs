@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use agent_core::{AgentOverrides, ForkResult, Forker};
+use agent_core::ForkResult;
 use anyhow::Result;
 use planner::{
     Iteration, MapReduceRequest, Orchestrator, RefineRequest, WorkflowError, WorkflowEvent,
@@ -14,14 +14,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
+use crate::context::{Context, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson, millis};
-use crate::live::{Reporter, Scope};
+use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RunRecorder};
-use crate::session::{Session, Traffic};
-use crate::settings::Settings;
+use crate::session::Traffic;
+use crate::settings::Layer;
 use crate::views;
 
 /// Arguments of `research-then-code`.
@@ -94,70 +95,42 @@ pub(crate) struct RefineArgs {
 /// What every workflow command sets up.
 struct Setup {
     orchestrator: Orchestrator,
-    session: Session,
-    reporter: Arc<Reporter>,
-    workspace: Option<Arc<agent_core::workspace::Workspace>>,
+    wiring: Wiring,
 }
 
-async fn setup(
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
-    concurrency: Option<u32>,
-    title: &str,
-) -> Result<(Setup, Settings)> {
-    let mut layer = flags.layer();
-    layer.concurrency = concurrency.map(|n| n as usize);
-    let settings = Settings::resolve(layer)?;
-    let catalog = common::catalog(&settings)?;
-    let workspace = common::workspace(&settings, true)?;
-    let overrides = AgentOverrides {
-        model: settings.model.value.clone(),
-        thinking: settings.thinking.value,
-        file_tools: settings.no_tools.value.then_some(false),
-        ..AgentOverrides::default()
+/// Opens the workspace and the session, and an orchestrator on them whose
+/// phases show as notes under `title`.
+async fn setup(context: &Context<'_>, title: &str) -> Result<Setup> {
+    let workspace = context.workspace(true)?;
+    common::preflight_workflow(&context.catalog, &context.overrides, context.output)?;
+    let scope = Scope::Many {
+        title: title.to_owned(),
+        total: 0,
     };
-    common::preflight_workflow(&catalog, &overrides, output)?;
-    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
-    let reporter = Reporter::new(
-        output,
-        Scope::Many {
-            title: title.to_owned(),
-            total: 0,
-        },
-    );
-    let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
-    if let Some(workspace) = &workspace {
-        forker = forker.with_workspace(workspace.clone());
-    }
-    let phases = reporter.clone();
+    let wiring = context.wire(workspace, scope).await?;
+    let phases = wiring.reporter.clone();
     let observer: planner::WorkflowObserver = Arc::new(move |event: &WorkflowEvent| {
         if let WorkflowEvent::PhaseStarted { name } = event {
             phases.note(&format!("▸ {name}"));
         }
     });
-    let orchestrator = Orchestrator::new(forker, catalog, overrides).with_observer(observer);
-    Ok((
-        Setup {
-            orchestrator,
-            session,
-            reporter,
-            workspace,
-        },
-        settings,
-    ))
+    let orchestrator = Orchestrator::new(
+        wiring.forker.clone(),
+        context.catalog.clone(),
+        context.overrides.clone(),
+    )
+    .with_observer(observer);
+    Ok(Setup {
+        orchestrator,
+        wiring,
+    })
 }
 
-impl Setup {
-    /// Stops the workspace and the progress; the session is ended by
-    /// [`finish`], after the result is shown.
-    async fn close(self) -> Session {
-        if let Some(workspace) = &self.workspace {
-            workspace.shutdown().await;
-        }
-        self.reporter.finish();
-        self.session
-    }
+/// The settings layer of a workflow's flags (`concurrency`: map-reduce's).
+pub(crate) fn layer(flags: &AgentFlags, concurrency: Option<u32>) -> Layer {
+    let mut layer = flags.layer();
+    layer.concurrency = concurrency.map(|n| n as usize);
+    layer
 }
 
 /// The panel that opens a workflow's human output (nothing with `--json`).
@@ -190,34 +163,29 @@ pub(crate) async fn research_then_code(
 ) -> Result<Exit> {
     common::non_empty(&args.research, "--research")?;
     common::non_empty(&args.task, "--task")?;
-    let settings = Settings::resolve(flags.layer())?;
-    let recorder = RunRecorder::start(
-        &settings,
-        &args.task,
-        CommandArgs::ResearchThenCode(args.clone()),
-        flags,
-    )?;
+    let context = Context::resolve(layer(flags, None), traffic, output)?;
+    let command = CommandArgs::ResearchThenCode(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &args.task, command, flags)?;
     recorder.delete_if_never_started(
-        execute_research_then_code(args, flags, traffic, output, &recorder, BTreeMap::new()).await,
+        execute_research_then_code(args, &context, &recorder, BTreeMap::new()).await,
     )
 }
 
 /// Runs research-then-code, reusing a research result from an earlier run.
 pub(crate) async fn execute_research_then_code(
     args: &ResearchThenCodeArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    let output = context.output;
     let theme = output.theme();
     header(
         output,
         &format!("📚→💻 Research Then Code: {}", recorder.id()),
         &[("Research", &args.research), ("Task", &args.task)],
     );
-    let (setup, _) = setup(flags, traffic, output, None, "📚→💻 Research Then Code").await?;
+    let setup = setup(context, "📚→💻 Research Then Code").await?;
     let cancel = common::cancel_on_ctrl_c(
         "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
     );
@@ -238,8 +206,8 @@ pub(crate) async fn execute_research_then_code(
     if let Some(code) = &result.code {
         recorder.item(1, code);
     }
-    let elapsed = setup.reporter.elapsed();
-    let session = setup.close().await;
+    let elapsed = setup.wiring.reporter.elapsed();
+    let session = setup.wiring.close().await;
     let json = json!({
         "run_id": recorder.id().as_str(),
         "status": result.status.as_str(),
@@ -350,31 +318,26 @@ pub(crate) async fn map_reduce(
         .into());
     }
     common::non_empty(&args.reduce, "--reduce")?;
-    let settings = Settings::resolve(flags.layer())?;
+    let context = Context::resolve(layer(flags, args.concurrency), traffic, output)?;
     let mut args = args.clone();
-    args.items = gather_items(&args, &settings.workspace.value)?;
+    args.items = gather_items(&args, &context.settings.workspace.value)?;
     args.items_file = None;
     args.items_glob = None;
-    let recorder = RunRecorder::start(
-        &settings,
-        &args.reduce,
-        CommandArgs::MapReduce(args.clone()),
-        flags,
-    )?;
+    let command = CommandArgs::MapReduce(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &args.reduce, command, flags)?;
     recorder.delete_if_never_started(
-        execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await,
+        execute_map_reduce(&args, &context, &recorder, BTreeMap::new()).await,
     )
 }
 
 /// Runs map-reduce, reusing map results of an earlier run.
 pub(crate) async fn execute_map_reduce(
     args: &MapReduceArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    let output = context.output;
     let theme = output.theme();
     header(
         output,
@@ -385,7 +348,8 @@ pub(crate) async fn execute_map_reduce(
             ("Reduce", &args.reduce),
         ],
     );
-    let (setup, settings) = setup(flags, traffic, output, args.concurrency, "🗺 Map").await?;
+    let setup = setup(context, "🗺 Map").await?;
+    let settings = &context.settings;
     let request = MapReduceRequest {
         items: args.items.clone(),
         map_template: args.map_template.clone(),
@@ -404,8 +368,8 @@ pub(crate) async fn execute_map_reduce(
         .map_reduce(&request, &cancel, |index, fork| recorder.item(index, fork))
         .await
         .map_err(workflow_error)?;
-    let elapsed = setup.reporter.elapsed();
-    let session = setup.close().await;
+    let elapsed = setup.wiring.reporter.elapsed();
+    let session = setup.wiring.close().await;
     let json = json!({
         "run_id": recorder.id().as_str(),
         "status": result.status.as_str(),
@@ -452,34 +416,27 @@ pub(crate) async fn refine(
 ) -> Result<Exit> {
     common::non_empty(&args.task, "--task")?;
     common::non_empty(&args.criteria, "--criteria")?;
-    let settings = Settings::resolve(flags.layer())?;
-    let recorder = RunRecorder::start(
-        &settings,
-        &args.task,
-        CommandArgs::Refine(args.clone()),
-        flags,
-    )?;
-    recorder.delete_if_never_started(
-        execute_refine(args, flags, traffic, output, &recorder, Vec::new()).await,
-    )
+    let context = Context::resolve(layer(flags, None), traffic, output)?;
+    let command = CommandArgs::Refine(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &args.task, command, flags)?;
+    recorder.delete_if_never_started(execute_refine(args, &context, &recorder, Vec::new()).await)
 }
 
 /// Runs refine, going on from the reviewed attempts of an earlier run.
 pub(crate) async fn execute_refine(
     args: &RefineArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     previous: Vec<Iteration>,
 ) -> Result<Exit> {
+    let output = context.output;
     let theme = output.theme();
     header(
         output,
         &format!("🔁 Refine: {}", recorder.id()),
         &[("Task", &args.task), ("Criteria", &args.criteria)],
     );
-    let (setup, _) = setup(flags, traffic, output, None, "🔁 Refine").await?;
+    let setup = setup(context, "🔁 Refine").await?;
     let request = RefineRequest {
         previous,
         ..RefineRequest::new(
@@ -505,8 +462,8 @@ pub(crate) async fn execute_refine(
             recorder.item(result.iterations.len() - 1, &last.output);
         }
     }
-    let elapsed = setup.reporter.elapsed();
-    let session = setup.close().await;
+    let elapsed = setup.wiring.reporter.elapsed();
+    let session = setup.wiring.close().await;
     let iterations: Vec<serde_json::Value> = result
         .iterations
         .iter()
