@@ -345,17 +345,7 @@ pub(crate) async fn execute(
     if let (Some(path), Some(sha256)) = (&tasks_file, &args.tasks_sha256) {
         check_tasks_copy(path, sha256)?;
     }
-    let mut sink = match &args.results_jsonl {
-        Some(path) if args.resuming => Some(BufWriter::new(reopen_results(path)?)),
-        Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
-            Failure::usage(format!(
-                "cannot write --results-jsonl {}: {error}",
-                path.display()
-            ))
-        })?)),
-        None => None,
-    };
-
+    let mut sink = results_sink(args)?;
     let title = format!(
         "🐝 {total} {} agents, {} at once",
         profile.name, settings.concurrency.value
@@ -381,20 +371,7 @@ pub(crate) async fn execute(
     options.context = args.context.clone();
     options.keep_results = sink.is_none();
     options.previous_results = earlier.into_iter().collect();
-    if !output.json() {
-        output.line(&views::swarm_header(
-            total,
-            &options.profile.name,
-            options.concurrency,
-            output.theme(),
-        ));
-        if !reused.is_empty() {
-            output.line(&format!(
-                "Resuming: {} of {total} results are reused from the interrupted run.",
-                reused.len()
-            ));
-        }
-    }
+    header(&options, total, reused.len(), output);
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
     );
@@ -445,26 +422,7 @@ pub(crate) async fn execute(
     let reporter = wiring.reporter.clone();
     let session = wiring.close().await;
 
-    let json = SwarmJson {
-        run_id: recorder.id().to_string(),
-        swarm_id: outcome.swarm_id.to_string(),
-        agent_type: args.agent_type.clone(),
-        total: outcome.total,
-        completed: outcome.completed,
-        failed: outcome.failed,
-        results: outcome
-            .results
-            .iter()
-            .map(|(_, result)| ForkJson::from(result))
-            .collect(),
-        consolidated_summary: outcome
-            .consolidated
-            .as_ref()
-            .map(|result| result.text.clone()),
-        consolidation: outcome.consolidated.as_ref().map(ForkJson::from),
-        usage: UsageJson::from(&outcome.usage),
-        elapsed_ms: u64::try_from(reporter.elapsed().as_millis()).unwrap_or(u64::MAX),
-    };
+    let json = swarm_json(args, recorder, &outcome, reporter.elapsed());
     if output.json() {
         output.json_value(&json)?;
     } else {
@@ -494,6 +452,68 @@ pub(crate) async fn execute(
         output,
     )
     .await
+}
+
+/// Opens the `--results-jsonl` file: anew for a new run, checked for a
+/// resumed one.
+fn results_sink(args: &SwarmArgs) -> Result<Option<BufWriter<File>>> {
+    Ok(match &args.results_jsonl {
+        Some(path) if args.resuming => Some(BufWriter::new(reopen_results(path)?)),
+        Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
+            Failure::usage(format!(
+                "cannot write --results-jsonl {}: {error}",
+                path.display()
+            ))
+        })?)),
+        None => None,
+    })
+}
+
+/// The panel that opens a swarm (nothing with `--json`).
+fn header(options: &SwarmOptions, total: usize, reused: usize, output: &Output) {
+    if output.json() {
+        return;
+    }
+    output.line(&views::swarm_header(
+        total,
+        &options.profile.name,
+        options.concurrency,
+        output.theme(),
+    ));
+    if reused > 0 {
+        output.line(&format!(
+            "Resuming: {reused} of {total} results are reused from the interrupted run."
+        ));
+    }
+}
+
+/// The `--json` object of a swarm run.
+fn swarm_json(
+    args: &SwarmArgs,
+    recorder: &RunRecorder,
+    outcome: &agent_core::SwarmOutcome,
+    elapsed: std::time::Duration,
+) -> SwarmJson {
+    SwarmJson {
+        run_id: recorder.id().to_string(),
+        swarm_id: outcome.swarm_id.to_string(),
+        agent_type: args.agent_type.clone(),
+        total: outcome.total,
+        completed: outcome.completed,
+        failed: outcome.failed,
+        results: outcome
+            .results
+            .iter()
+            .map(|(_, result)| ForkJson::from(result))
+            .collect(),
+        consolidated_summary: outcome
+            .consolidated
+            .as_ref()
+            .map(|result| result.text.clone()),
+        consolidation: outcome.consolidated.as_ref().map(ForkJson::from),
+        usage: UsageJson::from(&outcome.usage),
+        elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+    }
 }
 
 /// Writes one `--results-jsonl` line.
