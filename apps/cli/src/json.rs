@@ -130,7 +130,7 @@ impl From<&ForkResult> for ForkJson {
             timestamp: result.started_at.clone(),
             elapsed_ms: result.elapsed_ms,
             error: result.error.as_ref().map(|error| ErrorJson {
-                kind: error.kind.clone(),
+                kind: error.kind.as_str().to_owned(),
                 message: error.message.clone(),
                 http_status: error.http_status,
             }),
@@ -146,9 +146,10 @@ impl ForkJson {
     }
 }
 
-/// One `--jsonl` event line.
-pub(crate) fn event(event: &Event) -> Option<Value> {
-    Some(match event {
+/// One `--jsonl` event line. The match is exhaustive on purpose (see
+/// [`agent_core::Event`]): a new event must be given a line here.
+pub(crate) fn event(event: &Event) -> Value {
+    match event {
         Event::ForkStarted {
             fork_id,
             agent_type,
@@ -210,8 +211,7 @@ pub(crate) fn event(event: &Event) -> Option<Value> {
         Event::ConsolidationStarted { swarm_id, results } => json!({
             "event": "consolidation_started", "swarm_id": swarm_id.as_str(), "results": results
         }),
-        _ => return None,
-    })
+    }
 }
 
 /// Whole milliseconds, for the `*_ms` fields.

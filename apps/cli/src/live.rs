@@ -99,9 +99,7 @@ impl Reporter {
         match self.output.format() {
             Format::Json => {}
             Format::Jsonl => {
-                if let Some(value) = crate::json::event(event) {
-                    self.output.json_line(&value);
-                }
+                self.output.json_line(&crate::json::event(event));
             }
             Format::Human => self.draw(event),
         }

@@ -6,11 +6,13 @@
 
 mod cli;
 mod commands;
+mod context;
 mod exit;
+mod finish;
 mod json;
 mod live;
 mod output;
-mod runs;
+mod run_record;
 mod session;
 mod settings;
 

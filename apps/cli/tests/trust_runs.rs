@@ -806,7 +806,7 @@ async fn a_signed_journal_with_a_huge_plan_is_refused_cleanly_on_resume() {
         .collect();
     let plan: Plan = serde_json::from_value(json!({"analysis": "deep", "steps": steps})).unwrap();
     let id = meta.id.as_str().to_owned();
-    let mut journal = Journal::create(&runs, meta, &key).unwrap();
+    let journal = Journal::create(&runs, meta, &key).unwrap();
     journal.append(JournalEvent::PlanReady { plan }).unwrap();
     drop(journal);
 

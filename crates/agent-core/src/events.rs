@@ -14,8 +14,14 @@ use crate::fork::ForkStatus;
 use crate::ids::{ForkId, SwarmId};
 
 /// Something that happened during a fork or swarm.
+///
+/// Deliberately not `#[non_exhaustive]`: every consumer lives in this
+/// workspace (the CLI's `--jsonl` stream and progress, the planner's
+/// journal), and each matches exhaustively, so a new event fails to compile
+/// where it must be handled instead of silently dropping out of a stream.
+/// Adding a variant is therefore a breaking change, made in the same commit
+/// as its consumers.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum Event {
     /// A fork began.
     ForkStarted {

@@ -149,7 +149,10 @@ impl fmt::Display for TimeoutPhase {
 }
 
 /// A coarse classification of [`Error`], for reports and retry decisions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Serialised as the snake_case word of [`ErrorKind::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// [`Error::Api`].

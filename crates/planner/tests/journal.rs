@@ -5,11 +5,11 @@ use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::Path;
 
-use planner::journal::{FinishStatus, JournalRecord, write_json_atomic};
+use planner::journal::{JournalRecord, write_json_atomic};
 use planner::{
     Journal, JournalError, JournalEvent, JournalKey, Plan, RunId, RunKind, RunLock, RunMeta,
-    RunState, ScheduleEvent, StepOutput, latest_unfinished, list_runs, load_resume_state,
-    parse_plan, read_journal, read_result,
+    RunState, ScheduleEvent, StepOutput, WorkflowStatus, latest_unfinished, list_runs,
+    load_resume_state, parse_plan, read_journal, read_result,
 };
 use serde_json::json;
 
@@ -53,7 +53,7 @@ fn events(path: &Path) -> Vec<JournalEvent> {
 fn events_round_trip_with_sequence_numbers_and_times() {
     let base = tempfile::tempdir().expect("temp dir");
     let run_meta = meta("run_a", "2026-11-28T07:49:02.000Z", RunKind::Plan);
-    let mut journal = Journal::create(base.path(), run_meta.clone(), &key()).expect("create");
+    let journal = Journal::create(base.path(), run_meta.clone(), &key()).expect("create");
     assert_eq!(journal.dir(), base.path().join("run_a"));
     let output = StepOutput {
         text: "result".into(),
@@ -88,7 +88,7 @@ fn events_round_trip_with_sequence_numbers_and_times() {
             error: "bad".into(),
         },
         JournalEvent::RunFinished {
-            status: FinishStatus::Failed,
+            status: WorkflowStatus::Failed,
         },
     ];
     for (i, event) in written.iter().enumerate() {
@@ -132,7 +132,7 @@ fn item_results_are_serialised_by_the_writer_and_read_back_as_values() {
         tools: Vec<Option<String>>,
     }
     let base = tempfile::tempdir().expect("temp dir");
-    let mut journal = Journal::create(
+    let journal = Journal::create(
         base.path(),
         meta("run_items", "2026-01-01T00:00:00.000Z", RunKind::Swarm),
         &key(),
@@ -186,7 +186,7 @@ fn item_results_are_serialised_by_the_writer_and_read_back_as_values() {
 #[test]
 fn events_reach_the_file_without_waiting_for_a_flush() {
     let base = tempfile::tempdir().expect("temp dir");
-    let mut journal = Journal::create(
+    let journal = Journal::create(
         base.path(),
         meta("run_prompt", "2026-01-01T00:00:00.000Z", RunKind::Swarm),
         &key(),
@@ -225,7 +225,7 @@ fn events_reach_the_file_without_waiting_for_a_flush() {
 #[test]
 fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
     let base = tempfile::tempdir().expect("temp dir");
-    let mut journal = Journal::create(
+    let journal = Journal::create(
         base.path(),
         meta("run_cut", "2026-01-01T00:00:00.000Z", RunKind::Plan),
         &key(),
@@ -265,10 +265,10 @@ fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
     assert_eq!(state.state, RunState::Unfinished);
 
     // Reopening drops the cut tail so new events start on their own line.
-    let mut journal = Journal::reopen(&base.path().join("run_cut"), &key()).expect("reopen");
+    let journal = Journal::reopen(&base.path().join("run_cut"), &key()).expect("reopen");
     journal
         .append(JournalEvent::RunFinished {
-            status: FinishStatus::Completed,
+            status: WorkflowStatus::Completed,
         })
         .expect("append");
     journal.flush().expect("flush");
@@ -284,7 +284,7 @@ fn a_line_cut_off_mid_write_is_ignored_and_repaired_on_reopen() {
 #[test]
 fn a_damaged_line_in_the_middle_makes_the_journal_untrusted() {
     let base = tempfile::tempdir().expect("temp dir");
-    let mut journal = Journal::create(
+    let journal = Journal::create(
         base.path(),
         meta("run_bad", "2026-01-01T00:00:00.000Z", RunKind::Plan),
         &key(),
@@ -319,7 +319,7 @@ fn a_damaged_line_in_the_middle_makes_the_journal_untrusted() {
 fn runs_are_listed_newest_first_with_their_state() {
     let base = tempfile::tempdir().expect("temp dir");
     let finish = |id: &str, created: &str, end: Option<JournalEvent>| {
-        let mut journal = Journal::create(
+        let journal = Journal::create(
             base.path(),
             meta(id, created, RunKind::Workflow("refine".into())),
             &key(),
@@ -334,7 +334,7 @@ fn runs_are_listed_newest_first_with_their_state() {
         "run_done",
         "2026-01-02T00:00:00.000Z",
         Some(JournalEvent::RunFinished {
-            status: FinishStatus::Completed,
+            status: WorkflowStatus::Completed,
         }),
     );
     finish(
@@ -346,7 +346,7 @@ fn runs_are_listed_newest_first_with_their_state() {
         "run_failed",
         "2026-01-04T00:00:00.000Z",
         Some(JournalEvent::RunFinished {
-            status: FinishStatus::Failed,
+            status: WorkflowStatus::Failed,
         }),
     );
     // Not runs: an empty folder and a stray file.
@@ -405,7 +405,7 @@ fn runs_are_listed_newest_first_with_their_state() {
 #[test]
 fn resume_state_collects_plan_steps_and_items() {
     let base = tempfile::tempdir().expect("temp dir");
-    let mut journal = Journal::create(
+    let journal = Journal::create(
         base.path(),
         meta("run_r", "2026-01-01T00:00:00.000Z", RunKind::Plan),
         &key(),
@@ -472,7 +472,7 @@ fn resume_state_collects_plan_steps_and_items() {
 #[test]
 fn results_are_written_atomically() {
     let base = tempfile::tempdir().expect("temp dir");
-    let mut journal = Journal::create(
+    let journal = Journal::create(
         base.path(),
         meta("run_res", "2026-01-01T00:00:00.000Z", RunKind::Fork),
         &key(),
@@ -602,7 +602,7 @@ fn run_ids_are_timestamped_folder_names() {
 
 /// A finished two-event run `id` under `base`, with a saved result.
 fn finished_run(base: &Path, id: &str) -> std::path::PathBuf {
-    let mut journal = Journal::create(
+    let journal = Journal::create(
         base,
         meta(id, "2026-01-01T00:00:00.000Z", RunKind::Fork),
         &key(),
@@ -617,7 +617,7 @@ fn finished_run(base: &Path, id: &str) -> std::path::PathBuf {
     journal.save_result(&json!({"answer": 4})).expect("save");
     journal
         .append(JournalEvent::RunFinished {
-            status: FinishStatus::Completed,
+            status: WorkflowStatus::Completed,
         })
         .expect("append");
     let dir = journal.dir().to_owned();
@@ -753,4 +753,24 @@ fn a_fifo_or_a_link_named_journal_jsonl_is_refused_without_waiting() {
     std::os::unix::fs::symlink(genuine.join("journal.jsonl"), linked.join("journal.jsonl"))
         .expect("link");
     assert!(read_journal(&linked.join("journal.jsonl"), &key()).is_err());
+}
+
+/// The one outcome type keeps the journal's on-disk values of the two
+/// enums it replaced: `run_finished` with `completed`/`failed`, and a
+/// cancelled run as `run_interrupted`.
+#[test]
+fn run_endings_keep_their_on_disk_values() {
+    let line = |status| serde_json::to_value(JournalEvent::ending(status)).unwrap();
+    assert_eq!(
+        line(WorkflowStatus::Completed),
+        json!({"type": "run_finished", "status": "completed"})
+    );
+    assert_eq!(
+        line(WorkflowStatus::Failed),
+        json!({"type": "run_finished", "status": "failed"})
+    );
+    assert_eq!(
+        line(WorkflowStatus::Cancelled),
+        json!({"type": "run_interrupted"})
+    );
 }

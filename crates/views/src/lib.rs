@@ -79,7 +79,7 @@ pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) ->
     if let Some(error) = &result.error {
         blocks.push(status_line(
             Status::Failed,
-            &format!("{} error: {}", error.kind, error.message),
+            &format!("{} error: {}", error.kind.as_str(), error.message),
             theme,
         ));
     }

@@ -73,11 +73,12 @@ pub(crate) fn catalog(settings: &Settings) -> Result<AgentCatalog> {
     }
 }
 
-/// The profile of `agent_type` with the settings' and the command's changes.
+/// The profile of `agent_type` with the settings' `overrides` and the
+/// command's built-in tools.
 pub(crate) fn profile(
     catalog: &AgentCatalog,
     agent_type: &str,
-    settings: &Settings,
+    overrides: &AgentOverrides,
     search: bool,
     code_execution: bool,
 ) -> Result<AgentProfile> {
@@ -85,12 +86,9 @@ pub(crate) fn profile(
         .get(agent_type)
         .map_err(|error| Failure::usage(format!("{error}; see --type")))?;
     let overrides = AgentOverrides {
-        model: settings.model.value.clone(),
-        thinking: settings.thinking.value,
         search: search.then_some(true),
         code_execution: code_execution.then_some(true),
-        file_tools: settings.no_tools.value.then_some(false),
-        ..AgentOverrides::default()
+        ..overrides.clone()
     };
     Ok(base.clone().with(&overrides))
 }
@@ -141,7 +139,7 @@ fn protected_paths(settings: &Settings) -> Result<ProtectedPaths> {
     }
     // agent-fork's per-user folders (the journal key and user settings; the
     // runs) are hidden: a model that read the key could sign journals.
-    if let Some(config) = crate::runs::journal_key_path()
+    if let Some(config) = crate::run_record::journal_key_path()
         .as_deref()
         .and_then(std::path::Path::parent)
     {

@@ -104,7 +104,10 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
         }
         map.insert("project_root".into(), json!(settings.project_root));
         map.insert("project_file".into(), json!(path(&settings.project_file)));
-        map.insert("journal_key".into(), json!(crate::runs::journal_key_path()));
+        map.insert(
+            "journal_key".into(),
+            json!(crate::run_record::journal_key_path()),
+        );
         map.insert(
             "user_file".into(),
             json!(path(&settings.user_file).or_else(|| path(&user_config_path()))),
@@ -140,7 +143,7 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
         lines.push(key_value("user config", &user, theme));
         lines.push(key_value(
             "journal key",
-            &crate::runs::journal_key_path().map_or_else(
+            &crate::run_record::journal_key_path().map_or_else(
                 || "none (set HOME or XDG_CONFIG_HOME)".into(),
                 |path| path.display().to_string(),
             ),

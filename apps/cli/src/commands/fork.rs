@@ -4,19 +4,20 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use agent_core::{ForkId, ForkRequest, ForkResult, ForkStatus, Forker};
+use agent_core::{ForkId, ForkRequest, ForkResult, ForkStatus};
 use anyhow::Result;
-use planner::RunKind;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
+use crate::context::Context;
 use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
 use crate::json::ForkJson;
-use crate::live::{Reporter, Scope};
+use crate::live::Scope;
 use crate::output::Output;
-use crate::runs::{RunOutcome, RunRecorder, resume_hint};
-use crate::session::{Session, Traffic};
-use crate::settings::Settings;
+use crate::run_record::{CommandArgs, RunRecorder};
+use crate::session::Traffic;
+use crate::settings::Layer;
 
 /// Arguments of `fork`.
 #[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
@@ -88,94 +89,92 @@ pub(crate) async fn run(
                 "no task given: agent-fork fork \"what to do\" (see agent-fork fork --help)",
             )
         })?;
-    common::non_empty(task, "the task")?;
-    let settings = settings(args, flags)?;
+    let task = common::non_empty(task, "the task")?;
+    let context = Context::resolve(layer(args, flags), traffic, output)?;
     // The context is journalled as text, so a resume never reads a path
     // from the journal.
     let mut args = args.clone();
     args.context = common::context(args.context.as_deref(), args.context_file.as_deref())?;
     args.context_file = None;
-    let task = task.to_owned();
-    let recorder = RunRecorder::start(&settings, RunKind::Fork, &task, "fork", flags, &args)?;
-    recorder.settle(execute(&args, flags, traffic, output, &recorder, None).await)
+    let command = CommandArgs::Fork(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &task, command, flags)?;
+    recorder.delete_if_never_started(execute(&args, &context, &recorder, None).await)
 }
 
-fn settings(args: &ForkArgs, flags: &AgentFlags) -> Result<Settings> {
+/// The settings layer of `fork`'s flags.
+pub(crate) fn layer(args: &ForkArgs, flags: &AgentFlags) -> Layer {
     let mut layer = flags.layer();
     layer.max_turns = args.max_turns;
-    Settings::resolve(layer)
+    layer
 }
 
 /// Forks (or, resuming, shows the result an earlier run already has).
 pub(crate) async fn execute(
     args: &ForkArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     earlier: Option<ForkResult>,
 ) -> Result<Exit> {
+    let output = context.output;
     let task = args
         .task_text
         .as_deref()
         .or(args.task_flag.as_deref())
         .unwrap_or_default();
     let task = common::non_empty(task, "the task")?;
-    let settings = settings(args, flags)?;
-    let catalog = common::catalog(&settings)?;
-    let profile = common::profile(
-        &catalog,
-        &args.agent_type,
-        &settings,
-        args.search,
-        args.code_exec,
-    )?;
+    let profile = context.profile(&args.agent_type, args.search, args.code_exec)?;
     if earlier.is_none() {
-        common::preflight(
-            [(profile.model.as_str(), profile.thinking)],
-            common::today(),
-            output,
-        )?;
+        let uses = [(profile.model.as_str(), profile.thinking)];
+        common::preflight(uses, common::today(), output)?;
     }
-    let context = common::context(args.context.as_deref(), args.context_file.as_deref())?;
-    let workspace = common::workspace(&settings, profile.file_tools)?;
-    let tools = common::tools_label(&settings, workspace.as_deref(), &profile);
-
+    let summary = common::context(args.context.as_deref(), args.context_file.as_deref())?;
+    let workspace = context.workspace(profile.file_tools)?;
+    let tools = common::tools_label(&context.settings, workspace.as_deref(), &profile);
     let (result, session) = match earlier {
         Some(result) => (result, None),
         None => {
-            let session = Session::open(traffic, settings.requests_per_minute.value).await?;
-            let reporter = Reporter::new(output, Scope::SingleFork { tools });
-            let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
-            if let Some(workspace) = &workspace {
-                forker = forker.with_workspace(workspace.clone());
-            }
+            let wiring = context.wire(workspace, Scope::SingleFork { tools }).await?;
             let mut request = ForkRequest::new(task, profile);
             request.fork_id = Some(ForkId::generate());
-            request.max_turns = settings.max_turns.value;
+            request.max_turns = context.settings.max_turns.value;
             request.stream = true;
-            if let Some(context) = context {
-                request = request.with_context(context);
+            if let Some(summary) = summary {
+                request = request.with_context(summary);
             }
             let cancel = common::cancel_on_ctrl_c(
                 "stopping: the fork is cancelled and what it did is kept (Ctrl-C again quits at once)",
             );
-            let result = forker.run(request, &cancel).await;
-            if let Some(workspace) = &workspace {
-                workspace.shutdown().await;
-            }
-            reporter.finish();
+            let result = wiring.forker.run(request, &cancel).await;
+            let session = wiring.close().await;
             recorder.item(0, &result);
             (result, Some(session))
         }
     };
+    let json = show(&result, recorder, output)?;
+    let api_error = result
+        .error
+        .as_ref()
+        .is_some_and(|error| error.kind != genai_client::ErrorKind::Config);
+    let outcome = Outcome {
+        status: result.status.into(),
+        failed_exit: if result.status == ForkStatus::Error && api_error {
+            Exit::Api
+        } else {
+            Exit::WorkFailed
+        },
+    };
+    finish(recorder, session, "fork", outcome, &json, output).await
+}
 
-    let json = ForkJson::from(&result).with_run(recorder.id().as_str());
+/// Shows the fork's result, and what the catalog knows of a model Gemini
+/// does not serve; returns the result's JSON for the run folder.
+fn show(result: &ForkResult, recorder: &RunRecorder, output: &Output) -> Result<ForkJson> {
+    let json = ForkJson::from(result).with_run(recorder.id().as_str());
     if output.json() {
         output.json_value(&json)?;
     } else {
         output.line(&views::fork_result(
-            &result,
+            result,
             crate::cli::TURN_LIMIT_HINT,
             output.theme(),
         ));
@@ -188,33 +187,5 @@ pub(crate) async fn execute(
     {
         output.error_line(&format!("error: {line}"));
     }
-    let outcome = match result.status {
-        ForkStatus::Success => RunOutcome::Completed,
-        ForkStatus::Cancelled => RunOutcome::Interrupted,
-        _ => RunOutcome::Failed,
-    };
-    if let Some(warning) = recorder.finish(outcome, &json) {
-        output.error_line(&warning);
-    }
-    if let Some(session) = session {
-        if let Some(notice) = session.finish("fork").await? {
-            output.error_line(&notice);
-        }
-    }
-    Ok(match result.status {
-        ForkStatus::Success => Exit::Success,
-        ForkStatus::Cancelled => {
-            output.error_line(&resume_hint(recorder.id()));
-            Exit::Interrupted
-        }
-        ForkStatus::Error
-            if result
-                .error
-                .as_ref()
-                .is_some_and(|error| error.kind != "config") =>
-        {
-            Exit::Api
-        }
-        _ => Exit::WorkFailed,
-    })
+    Ok(json)
 }

@@ -6,23 +6,24 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use agent_core::{AgentOverrides, Forker};
 use anyhow::Result;
 use planner::{
-    Orchestrator, Plan, PlanExecuteOptions, PlanRun, RunKind, StepId, StepOutput, StepStatus,
-    WorkflowError, WorkflowEvent, WorkflowStatus,
+    Orchestrator, Plan, PlanExecuteOptions, PlanRun, StepId, StepOutput, StepStatus, WorkflowError,
+    WorkflowEvent, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
+use crate::context::Context;
 use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
-use crate::runs::{RunOutcome, RunRecorder, resume_hint};
+use crate::run_record::{CommandArgs, RunRecorder};
 use crate::session::{Session, Traffic};
-use crate::settings::Settings;
+use crate::settings::Layer;
 
 /// Arguments of `plan`.
 #[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
@@ -70,19 +71,11 @@ pub(crate) async fn run(
         None => None,
     };
     let goal = goal_of(args, plan.as_ref())?;
-    let settings = settings(args, flags)?;
-    let recorder = RunRecorder::start(&settings, RunKind::Plan, &goal, "plan", flags, args)?;
-    let result = execute(
-        args,
-        flags,
-        traffic,
-        output,
-        &recorder,
-        plan,
-        HashMap::new(),
-    )
-    .await;
-    recorder.settle(result)
+    let context = Context::resolve(layer(args, flags), traffic, output)?;
+    let command = CommandArgs::Plan(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &goal, command, flags)?;
+    let result = execute(args, &context, &recorder, plan, HashMap::new()).await;
+    recorder.delete_if_never_started(result)
 }
 
 fn goal_of(args: &PlanArgs, plan: Option<&Plan>) -> Result<String> {
@@ -97,109 +90,40 @@ fn goal_of(args: &PlanArgs, plan: Option<&Plan>) -> Result<String> {
     }
 }
 
-fn settings(args: &PlanArgs, flags: &AgentFlags) -> Result<Settings> {
+/// The settings layer of `plan`'s flags.
+pub(crate) fn layer(args: &PlanArgs, flags: &AgentFlags) -> Layer {
     let mut layer = flags.layer();
     layer.concurrency = args.concurrency.map(|n| n as usize);
-    Settings::resolve(layer)
+    layer
 }
 
 /// Plans (unless `plan` is given) and runs; steps in `done` are reused.
 pub(crate) async fn execute(
     args: &PlanArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     plan: Option<Plan>,
     done: HashMap<StepId, StepOutput>,
 ) -> Result<Exit> {
+    let (output, settings, catalog) = (context.output, &context.settings, &context.catalog);
     let goal = goal_of(args, plan.as_ref())?;
-    let settings = settings(args, flags)?;
-    let catalog = common::catalog(&settings)?;
     let needs_tools = catalog
         .names()
         .any(|name| catalog.get(name).is_ok_and(|profile| profile.file_tools));
-    let workspace = common::workspace(&settings, needs_tools)?;
-    let overrides = AgentOverrides {
-        model: settings.model.value.clone(),
-        thinking: settings.thinking.value,
-        file_tools: settings.no_tools.value.then_some(false),
-        ..AgentOverrides::default()
-    };
-    common::preflight_workflow(&catalog, &overrides, output)?;
-    let theme = output.theme();
-    if !output.json() {
-        let planning = plan.is_none().then_some(args.max_steps as usize);
-        output.line(&views::plan_header(
-            recorder.id().as_str(),
-            &goal,
-            args.context.as_deref(),
-            planning,
-            theme,
-        ));
-        if !done.is_empty() {
-            output.line(&format!(
-                "Resuming: {} completed steps are reused from the interrupted run.",
-                done.len()
-            ));
-        }
-    }
-
-    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
-    let reporter = Reporter::new(
-        output,
-        Scope::Steps {
-            title: "🎯 Plan".to_owned(),
-            total: 0,
-        },
-    );
-    let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
-    if let Some(workspace) = &workspace {
-        forker = forker.with_workspace(workspace.clone());
-    }
-    let names: Arc<std::sync::Mutex<HashMap<String, String>>> = Arc::default();
-    let observer = {
-        let (recorder, reporter, output, names) = (
-            recorder.clone(),
-            reporter.clone(),
-            output.clone(),
-            names.clone(),
-        );
-        let label = recorder.id().to_string();
-        Arc::new(move |event: &WorkflowEvent| match event {
-            WorkflowEvent::PlanReady { plan } => {
-                recorder.plan(plan);
-                if let Ok(mut names) = names.lock() {
-                    names.extend(
-                        plan.steps
-                            .iter()
-                            .map(|step| (step.id.to_string(), step.name.clone())),
-                    );
-                }
-                if !output.json() {
-                    output.line(&views::plan_tree(&label, plan, output.theme()));
-                }
-            }
-            WorkflowEvent::PlanRepair { error } => reporter.note(&format!(
-                "the plan was invalid ({error}); asking the planner to fix it once"
-            )),
-            WorkflowEvent::Step(step) => {
-                recorder.record(step);
-                let name = names
-                    .lock()
-                    .ok()
-                    .and_then(|names| names.get(step_id(step)).cloned())
-                    .unwrap_or_default();
-                reporter.step(step, &name);
-            }
-            WorkflowEvent::ConsolidationStarted => {
-                reporter.note("All steps are done; writing the final result...")
-            }
-            _ => {}
-        }) as planner::WorkflowObserver
-    };
-    let orchestrator =
-        Orchestrator::new(forker, catalog, overrides).with_observer(observer.clone());
+    let workspace = context.workspace(needs_tools)?;
+    common::preflight_workflow(catalog, &context.overrides, output)?;
+    header(args, &goal, plan.is_none(), done.len(), recorder, output);
+    let title = "🎯 Plan".to_owned();
+    let wiring = context
+        .wire(workspace, Scope::Steps { title, total: 0 })
+        .await?;
+    let observer = observer(recorder, &wiring.reporter, output);
+    let orchestrator = Orchestrator::new(
+        wiring.forker.clone(),
+        catalog.clone(),
+        context.overrides.clone(),
+    )
+    .with_observer(observer.clone());
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new steps start, running ones are cancelled (Ctrl-C again quits at once)",
     );
@@ -214,7 +138,6 @@ pub(crate) async fn execute(
         already_completed: done,
         ..PlanExecuteOptions::new(goal.clone())
     };
-
     let planned = match plan {
         Some(plan) => {
             let valid = orchestrator
@@ -224,84 +147,151 @@ pub(crate) async fn execute(
             Ok((valid, genai_client::Usage::default()))
         }
         None => {
-            orchestrator
-                .make_plan(
-                    &goal,
-                    options.context.as_deref(),
-                    options.max_steps,
-                    &cancel,
-                )
-                .await
+            let context = options.context.as_deref();
+            (orchestrator.make_plan(&goal, context, options.max_steps, &cancel)).await
         }
     };
     let (valid, planning_usage) = match planned {
         Ok(planned) => planned,
-        Err(error) => {
-            let (outcome, exit) = match &error {
-                WorkflowError::Cancelled => (RunOutcome::Interrupted, Exit::Interrupted),
-                WorkflowError::Planning(_) => (RunOutcome::Failed, Exit::Api),
-                _ => (RunOutcome::Failed, Exit::WorkFailed),
-            };
-            recorder.finish(outcome, &json!({"run_id": recorder.id().as_str(), "status": "failed", "error": error.to_string()}));
-            session.finish("plan").await?;
-            if exit == Exit::Interrupted {
-                output.error_line(&resume_hint(recorder.id()));
-            }
-            let message = common::model_not_found_line(&error.to_string())
-                .unwrap_or_else(|| error.to_string());
-            return Err(Failure { exit, message }.into());
-        }
+        Err(error) => return planning_failed(&error, recorder, wiring.session, output).await,
     };
     if args.dry_run {
-        let saved = recorder.dir().join("plan.json");
-        recorder.finish(
-            RunOutcome::Completed,
-            &json!({"run_id": recorder.id().as_str(), "plan": valid.plan()}),
-        );
-        session.finish("plan").await?;
-        if output.json() {
-            output.json_value(&json!({"run_id": recorder.id().as_str(), "plan": valid.plan(), "plan_file": saved}))?;
-        } else {
-            output.line(&format!(
-                "Plan saved to {}; edit it and run it with: agent-fork plan --plan {}",
-                saved.display(),
-                saved.display()
-            ));
-        }
-        return Ok(Exit::Success);
+        return dry_run(&valid, recorder, wiring.session, output).await;
     }
     let mut run = orchestrator.run_plan(&valid, &options, &cancel).await;
     run.usage += planning_usage;
-    if let Some(workspace) = &workspace {
-        workspace.shutdown().await;
-    }
-    reporter.finish();
-
+    let reporter = wiring.reporter.clone();
+    let session = wiring.close().await;
     let json = plan_json(recorder.id().as_str(), &goal, &run, reporter.elapsed());
     if output.json() {
         output.json_value(&json)?;
     } else {
-        output.line(&views::plan_result(&run, reporter.elapsed(), theme));
+        output.line(&views::plan_result(
+            &run,
+            reporter.elapsed(),
+            output.theme(),
+        ));
     }
-    let outcome = match run.status {
-        WorkflowStatus::Completed => RunOutcome::Completed,
-        WorkflowStatus::Failed => RunOutcome::Failed,
-        WorkflowStatus::Cancelled => RunOutcome::Interrupted,
-    };
-    if let Some(warning) = recorder.finish(outcome, &json) {
-        output.error_line(&warning);
+    let outcome = Outcome::of(run.status);
+    finish(recorder, Some(session), "plan", outcome, &json, output).await
+}
+
+/// The panel that opens a plan run (nothing with `--json`).
+fn header(
+    args: &PlanArgs,
+    goal: &str,
+    planning: bool,
+    reused: usize,
+    recorder: &RunRecorder,
+    output: &Output,
+) {
+    if output.json() {
+        return;
     }
-    if let Some(notice) = session.finish("plan").await? {
-        output.error_line(&notice);
+    let planning = planning.then_some(args.max_steps as usize);
+    output.line(&views::plan_header(
+        recorder.id().as_str(),
+        goal,
+        args.context.as_deref(),
+        planning,
+        output.theme(),
+    ));
+    if reused > 0 {
+        output.line(&format!(
+            "Resuming: {reused} completed steps are reused from the interrupted run."
+        ));
     }
-    Ok(match run.status {
-        WorkflowStatus::Completed => Exit::Success,
-        WorkflowStatus::Failed => Exit::WorkFailed,
-        WorkflowStatus::Cancelled => {
-            output.error_line(&resume_hint(recorder.id()));
-            Exit::Interrupted
+}
+
+/// Journals the plan's progress and shows it.
+fn observer(
+    recorder: &Arc<RunRecorder>,
+    reporter: &Arc<Reporter>,
+    output: &Output,
+) -> planner::WorkflowObserver {
+    let names: Arc<std::sync::Mutex<HashMap<String, String>>> = Arc::default();
+    let (recorder, reporter, output) = (recorder.clone(), reporter.clone(), output.clone());
+    let label = recorder.id().to_string();
+    Arc::new(move |event: &WorkflowEvent| match event {
+        WorkflowEvent::PlanReady { plan } => {
+            recorder.plan(plan);
+            if let Ok(mut names) = names.lock() {
+                names.extend(
+                    plan.steps
+                        .iter()
+                        .map(|step| (step.id.to_string(), step.name.clone())),
+                );
+            }
+            if !output.json() {
+                output.line(&views::plan_tree(&label, plan, output.theme()));
+            }
         }
+        WorkflowEvent::PlanRepair { error } => reporter.note(&format!(
+            "the plan was invalid ({error}); asking the planner to fix it once"
+        )),
+        WorkflowEvent::Step(step) => {
+            recorder.record(step);
+            let name = names
+                .lock()
+                .ok()
+                .and_then(|names| names.get(step_id(step)).cloned())
+                .unwrap_or_default();
+            reporter.step(step, &name);
+        }
+        WorkflowEvent::ConsolidationStarted => {
+            reporter.note("All steps are done; writing the final result...")
+        }
+        // Planning is announced by the header, a phase has no meaning in
+        // a plan run, and a step's fork is shown by its step event.
+        WorkflowEvent::PlanningStarted { .. }
+        | WorkflowEvent::PhaseStarted { .. }
+        | WorkflowEvent::StepFork { .. } => {}
     })
+}
+
+/// Ends a run whose plan could not be made.
+async fn planning_failed(
+    error: &WorkflowError,
+    recorder: &RunRecorder,
+    session: Session,
+    output: &Output,
+) -> Result<Exit> {
+    let outcome = match error {
+        WorkflowError::Cancelled => Outcome::of(WorkflowStatus::Cancelled),
+        WorkflowError::Planning(_) => Outcome::failed(Exit::Api),
+        _ => Outcome::failed(Exit::WorkFailed),
+    };
+    let result =
+        json!({"run_id": recorder.id().as_str(), "status": "failed", "error": error.to_string()});
+    let exit = finish(recorder, Some(session), "plan", outcome, &result, output).await?;
+    let message =
+        common::model_not_found_line(&error.to_string()).unwrap_or_else(|| error.to_string());
+    Err(Failure { exit, message }.into())
+}
+
+/// Ends a `--dry-run`: the plan is saved, shown and not run.
+async fn dry_run(
+    valid: &planner::ValidPlan,
+    recorder: &RunRecorder,
+    session: Session,
+    output: &Output,
+) -> Result<Exit> {
+    let saved = recorder.dir().join("plan.json");
+    let result = json!({"run_id": recorder.id().as_str(), "plan": valid.plan()});
+    let outcome = Outcome::of(WorkflowStatus::Completed);
+    finish(recorder, Some(session), "plan", outcome, &result, output).await?;
+    if output.json() {
+        output.json_value(
+            &json!({"run_id": recorder.id().as_str(), "plan": valid.plan(), "plan_file": saved}),
+        )?;
+    } else {
+        output.line(&format!(
+            "Plan saved to {}; edit it and run it with: agent-fork plan --plan {}",
+            saved.display(),
+            saved.display()
+        ));
+    }
+    Ok(Exit::Success)
 }
 
 fn step_id(event: &planner::ScheduleEvent) -> &str {

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use agent_core::ForkResult;
 use anyhow::Result;
@@ -20,9 +21,10 @@ use serde_json::json;
 
 use crate::commands::common::AgentFlags;
 use crate::commands::{fork, plan, swarm, workflow};
+use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::output::Output;
-use crate::runs::{RecordedSettings, RunArgs, RunRecorder, journal_key};
+use crate::run_record::{CommandArgs, RecordedSettings, RunArgs, RunRecorder, journal_key};
 use crate::session::Traffic;
 use crate::settings::Settings;
 
@@ -206,6 +208,49 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
     Ok(Exit::Success)
 }
 
+/// The run `id` names, or the latest unfinished run in `base`.
+fn chosen_run(id: Option<&str>, base: &Path, key: &planner::JournalKey) -> Result<PathBuf> {
+    match id {
+        Some(id) => run_dir(base, id),
+        None => Ok(planner::latest_unfinished(base, key)
+            .map_err(|error| journal_failure(&error))?
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "no unfinished run in {}; see `agent-fork runs list`",
+                    base.display()
+                ))
+            })?
+            .dir),
+    }
+}
+
+/// The security rule of `resume`: the run goes on with the settings given
+/// now; when they differ from the run's, each difference is listed and the
+/// resume stops unless `--accept-changed-settings` is given.
+fn check_settings(
+    record: &RunArgs,
+    settings: &Settings,
+    args: &ResumeArgs,
+    id: &RunId,
+    output: &Output,
+) -> Result<()> {
+    let differences = record.settings.differences(&RecordedSettings::of(settings));
+    if differences.is_empty() {
+        return Ok(());
+    }
+    for line in &differences {
+        output.error_line(&strip_controls_line(line));
+    }
+    if !args.accept_changed_settings {
+        return Err(Failure::usage(format!(
+            "run {id} was started with other settings (listed above); give the same flags again, or pass --accept-changed-settings to resume it with the settings now"
+        ))
+        .into());
+    }
+    output.error_line("resuming with the settings now (--accept-changed-settings)");
+    Ok(())
+}
+
 /// Runs `resume`: picks up a stopped run where it stopped, with the
 /// settings and flags given now.
 pub(crate) async fn resume(
@@ -217,20 +262,7 @@ pub(crate) async fn resume(
     let settings = Settings::resolve(flags.layer())?;
     let base = settings.runs_dir.value.clone();
     let key = journal_key()?;
-    let dir = match &args.id {
-        Some(id) => run_dir(&base, id)?,
-        None => {
-            planner::latest_unfinished(&base, &key)
-                .map_err(|error| journal_failure(&error))?
-                .ok_or_else(|| {
-                    Failure::usage(format!(
-                        "no unfinished run in {}; see `agent-fork runs list`",
-                        base.display()
-                    ))
-                })?
-                .dir
-        }
-    };
+    let dir = chosen_run(args.id.as_deref(), &base, &key)?;
     // The lock first, so nothing changes the run between reading and resuming it.
     let lock = RunLock::acquire(&dir).map_err(|error| journal_failure(&error))?;
     let state = load_resume_state(&dir, &key).map_err(|error| journal_failure(&error))?;
@@ -241,41 +273,16 @@ pub(crate) async fn resume(
         ))
         .into());
     }
+    // A command this version does not know (or one that opens no run) is
+    // an unknown variant here; the journal's text is shown stripped.
     let record: RunArgs = serde_json::from_value(state.meta.args.clone()).map_err(|error| {
         Failure::usage(format!(
-            "run {} cannot be resumed: its arguments are unreadable ({error})",
-            state.meta.id
+            "run {} cannot be resumed: its arguments are unreadable ({})",
+            state.meta.id,
+            strip_controls_line(&error.to_string())
         ))
     })?;
-    let differences = record
-        .settings
-        .differences(&RecordedSettings::of(&settings));
-    if !differences.is_empty() {
-        for line in &differences {
-            output.error_line(&strip_controls_line(line));
-        }
-        if !args.accept_changed_settings {
-            return Err(Failure::usage(format!(
-                "run {} was started with other settings (listed above); give the same flags again, or pass --accept-changed-settings to resume it with the settings now",
-                state.meta.id
-            ))
-            .into());
-        }
-        output.error_line("resuming with the settings now (--accept-changed-settings)");
-    }
-    let params = record.params.clone();
-    let bad = |error: serde_json::Error| {
-        Failure::usage(format!("run {} cannot be resumed: {error}", state.meta.id))
-    };
-    let items: BTreeMap<usize, ForkResult> = state
-        .completed_items
-        .iter()
-        .filter_map(|(index, value)| {
-            serde_json::from_value(value.clone())
-                .ok()
-                .map(|result| (*index, result))
-        })
-        .collect();
+    check_settings(&record, &settings, args, &state.meta.id, output)?;
     if !output.json() {
         output.line(&format!(
             "Resuming run {} ({}).",
@@ -283,66 +290,85 @@ pub(crate) async fn resume(
         ));
     }
     let recorder = RunRecorder::resume(lock, &key)?;
-    match record.command.as_str() {
-        "fork" => {
-            let mut args: fork::ForkArgs = serde_json::from_value(params).map_err(bad)?;
-            // The context was journalled as text when the run started.
-            args.context_file = None;
-            fork::execute(
-                &args,
-                flags,
-                traffic,
-                output,
-                &recorder,
-                items.get(&0).cloned(),
-            )
-            .await
+    let resumed = Resumed {
+        flags,
+        traffic,
+        output,
+        recorder: &recorder,
+        state: &state,
+    };
+    resumed.continue_with(record.command).await
+}
+
+/// A stopped run, reopened, with what resuming it needs.
+struct Resumed<'a> {
+    flags: &'a AgentFlags,
+    traffic: &'a Traffic,
+    output: &'a Output,
+    recorder: &'a Arc<RunRecorder>,
+    state: &'a planner::journal::ResumeState,
+}
+
+impl Resumed<'_> {
+    /// Continues the run's command where it stopped, reusing its finished
+    /// work. The match is exhaustive: a new command that opens runs must be
+    /// given a way to continue here.
+    async fn continue_with(&self, command: CommandArgs) -> Result<Exit> {
+        let Self {
+            flags,
+            traffic,
+            output,
+            recorder,
+            state,
+        } = *self;
+        let items: BTreeMap<usize, ForkResult> = state
+            .completed_items
+            .iter()
+            .filter_map(|(index, value)| {
+                serde_json::from_value(value.clone())
+                    .ok()
+                    .map(|result| (*index, result))
+            })
+            .collect();
+        match command {
+            CommandArgs::Fork(mut args) => {
+                // The context was journalled as text when the run started.
+                args.context_file = None;
+                let earlier = items.get(&0).cloned();
+                let context = Context::resolve(fork::layer(&args, flags), traffic, output)?;
+                fork::execute(&args, &context, recorder, earlier).await
+            }
+            CommandArgs::Swarm(mut args) => {
+                args.resuming = true;
+                let context = Context::resolve(swarm::layer(&args, flags), traffic, output)?;
+                swarm::execute(&args, &context, recorder, items).await
+            }
+            CommandArgs::Plan(mut args) => {
+                args.plan_file = None;
+                let (plan, done) = (state.plan.clone(), state.completed_steps.clone());
+                let context = Context::resolve(plan::layer(&args, flags), traffic, output)?;
+                plan::execute(&args, &context, recorder, plan, done).await
+            }
+            CommandArgs::ResearchThenCode(args) => {
+                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?;
+                workflow::execute_research_then_code(&args, &context, recorder, items).await
+            }
+            CommandArgs::MapReduce(args) => {
+                let layer = workflow::layer(flags, args.concurrency);
+                let context = Context::resolve(layer, traffic, output)?;
+                workflow::execute_map_reduce(&args, &context, recorder, items).await
+            }
+            CommandArgs::Refine(args) => {
+                // The reviewed attempts, in order from the first, up to a gap.
+                let previous = (0..)
+                    .map_while(|index| {
+                        let value = state.completed_items.get(&index)?;
+                        serde_json::from_value::<Iteration>(value.clone()).ok()
+                    })
+                    .collect();
+                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?;
+                workflow::execute_refine(&args, &context, recorder, previous).await
+            }
         }
-        "swarm" => {
-            let mut args: swarm::SwarmArgs = serde_json::from_value(params).map_err(bad)?;
-            args.resuming = true;
-            swarm::execute(&args, flags, traffic, output, &recorder, items).await
-        }
-        "plan" => {
-            let mut args: plan::PlanArgs = serde_json::from_value(params).map_err(bad)?;
-            args.plan_file = None;
-            plan::execute(
-                &args,
-                flags,
-                traffic,
-                output,
-                &recorder,
-                state.plan.clone(),
-                state.completed_steps.clone(),
-            )
-            .await
-        }
-        "research-then-code" => {
-            let args: workflow::ResearchThenCodeArgs =
-                serde_json::from_value(params).map_err(bad)?;
-            workflow::execute_research_then_code(&args, flags, traffic, output, &recorder, items)
-                .await
-        }
-        "map-reduce" => {
-            let args: workflow::MapReduceArgs = serde_json::from_value(params).map_err(bad)?;
-            workflow::execute_map_reduce(&args, flags, traffic, output, &recorder, items).await
-        }
-        "refine" => {
-            let args: workflow::RefineArgs = serde_json::from_value(params).map_err(bad)?;
-            // The reviewed attempts, in order from the first, up to a gap.
-            let previous = (0..)
-                .map_while(|index| {
-                    let value = state.completed_items.get(&index)?;
-                    serde_json::from_value::<Iteration>(value.clone()).ok()
-                })
-                .collect();
-            workflow::execute_refine(&args, flags, traffic, output, &recorder, previous).await
-        }
-        other => Err(Failure::usage(format!(
-            "run {} was made by `{}`, which cannot be resumed",
-            state.meta.id,
-            strip_controls_line(other)
-        ))
-        .into()),
     }
 }

@@ -7,19 +7,21 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use agent_core::{ForkResult, Forker, Swarm, SwarmOptions};
+use agent_core::{ForkResult, Swarm, SwarmOptions};
 use anyhow::Result;
-use planner::RunKind;
+use planner::WorkflowStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
+use crate::context::Context;
 use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson};
-use crate::live::{Reporter, Scope};
+use crate::live::Scope;
 use crate::output::Output;
-use crate::runs::{RunOutcome, RunRecorder, resume_hint};
-use crate::session::{Session, Traffic};
-use crate::settings::Settings;
+use crate::run_record::{CommandArgs, RunRecorder};
+use crate::session::Traffic;
+use crate::settings::Layer;
 
 /// Arguments of `swarm`.
 #[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
@@ -120,10 +122,10 @@ pub(crate) async fn run(
         .map(|task| common::non_empty(task, "a task"))
         .collect::<Result<_>>()?;
     args.resuming = false;
-    let settings = settings(&args, flags)?;
+    let context = Context::resolve(layer(&args, flags), traffic, output)?;
     let tasks_file = args.tasks_file.take();
     let copy = match &tasks_file {
-        Some(path) => Some(copy_tasks(path, &settings.runs_dir.value)?),
+        Some(path) => Some(copy_tasks(path, &context.settings.runs_dir.value)?),
         None => None,
     };
     args.file_tasks = copy.as_ref().map(|copy| copy.count);
@@ -140,7 +142,8 @@ pub(crate) async fn run(
         args.results_jsonl = Some(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
     }
     let summary = format!("{total} {} tasks", args.agent_type);
-    let recorder = RunRecorder::start(&settings, RunKind::Swarm, &summary, "swarm", flags, &args)?;
+    let command = CommandArgs::Swarm(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &summary, command, flags)?;
     let copied = match copy {
         Some(copy) => copy
             .file
@@ -152,10 +155,10 @@ pub(crate) async fn run(
         None => Ok(()),
     };
     let result = match copied {
-        Ok(()) => execute(&args, flags, traffic, output, &recorder, BTreeMap::new()).await,
+        Ok(()) => execute(&args, &context, &recorder, BTreeMap::new()).await,
         Err(error) => Err(error),
     };
-    recorder.settle(result)
+    recorder.delete_if_never_started(result)
 }
 
 /// The tasks of `--tasks-file`, copied once.
@@ -306,30 +309,28 @@ fn reopen_results(path: &Path) -> Result<File> {
     Ok(file)
 }
 
-fn settings(args: &SwarmArgs, flags: &AgentFlags) -> Result<Settings> {
+/// The settings layer of `swarm`'s flags.
+pub(crate) fn layer(args: &SwarmArgs, flags: &AgentFlags) -> Layer {
     let mut layer = flags.layer();
     layer.concurrency = args.concurrency.map(|n| n as usize);
-    Settings::resolve(layer)
+    layer
 }
 
 /// Runs the swarm's tasks that `earlier` (results of an interrupted run, by
 /// task index) does not already hold, and consolidates them all.
 pub(crate) async fn execute(
     args: &SwarmArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    let (output, settings) = (context.output, &context.settings);
     let tasks_file = args
         .file_tasks
         .is_some()
         .then(|| recorder.dir().join(TASKS_FILE));
     let total = args.tasks.len() + args.file_tasks.unwrap_or(0);
-    let settings = settings(args, flags)?;
-    let catalog = common::catalog(&settings)?;
-    let profile = common::profile(&catalog, &args.agent_type, &settings, false, false)?;
+    let profile = context.profile(&args.agent_type, false, false)?;
     let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
     common::preflight(
         [
@@ -339,22 +340,18 @@ pub(crate) async fn execute(
         common::today(),
         output,
     )?;
-    let workspace = common::workspace(&settings, profile.file_tools)?;
+    let workspace = context.workspace(profile.file_tools)?;
     if let (Some(path), Some(sha256)) = (&tasks_file, &args.tasks_sha256) {
         check_tasks_copy(path, sha256)?;
     }
-    let mut sink = match &args.results_jsonl {
-        Some(path) if args.resuming => Some(BufWriter::new(reopen_results(path)?)),
-        Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
-            Failure::usage(format!(
-                "cannot write --results-jsonl {}: {error}",
-                path.display()
-            ))
-        })?)),
-        None => None,
-    };
-
-    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+    let mut sink = results_sink(args)?;
+    let title = format!(
+        "🐝 {total} {} agents, {} at once",
+        profile.name, settings.concurrency.value
+    );
+    let wiring = context
+        .wire(workspace, Scope::Many { title, total })
+        .await?;
     let reused: BTreeSet<usize> = earlier.keys().copied().collect();
     let mut write_error = None;
     if let Some(file) = &mut sink {
@@ -373,33 +370,11 @@ pub(crate) async fn execute(
     options.context = args.context.clone();
     options.keep_results = sink.is_none();
     options.previous_results = earlier.into_iter().collect();
-    if !output.json() {
-        output.line(&views::swarm_header(
-            total,
-            &options.profile.name,
-            options.concurrency,
-            output.theme(),
-        ));
-        if !reused.is_empty() {
-            output.line(&format!(
-                "Resuming: {} of {total} results are reused from the interrupted run.",
-                reused.len()
-            ));
-        }
-    }
-    let title = format!(
-        "🐝 {total} {} agents, {} at once",
-        options.profile.name, options.concurrency
-    );
-    let reporter = Reporter::new(output, Scope::Many { title, total });
-    let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
-    if let Some(workspace) = &workspace {
-        forker = forker.with_workspace(workspace.clone());
-    }
+    header(&options, total, reused.len(), output);
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
     );
-    let swarm = Swarm::new(&forker, options);
+    let swarm = Swarm::new(&wiring.forker, options);
     // Tasks are read as the swarm pulls them, one line at a time.
     let read_error = OnceLock::new();
     let file_tasks = match &tasks_file {
@@ -443,12 +418,82 @@ pub(crate) async fn execute(
     if let Some(error) = read_error.get() {
         return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
     }
-    if let Some(workspace) = &workspace {
-        workspace.shutdown().await;
-    }
-    reporter.finish();
+    let reporter = wiring.reporter.clone();
+    let session = wiring.close().await;
 
-    let json = SwarmJson {
+    let json = swarm_json(args, recorder, &outcome, reporter.elapsed());
+    if output.json() {
+        output.json_value(&json)?;
+    } else {
+        output.line(&views::swarm_result(
+            &outcome,
+            reporter.elapsed(),
+            output.theme(),
+        ));
+    }
+    let consolidation_failed = outcome
+        .consolidated
+        .as_ref()
+        .is_some_and(|result| !result.is_success());
+    let status = if outcome.cancelled {
+        WorkflowStatus::Cancelled
+    } else if outcome.failed > 0 || consolidation_failed {
+        WorkflowStatus::Failed
+    } else {
+        WorkflowStatus::Completed
+    };
+    finish(
+        recorder,
+        Some(session),
+        "swarm",
+        Outcome::of(status),
+        &json,
+        output,
+    )
+    .await
+}
+
+/// Opens the `--results-jsonl` file: anew for a new run, checked for a
+/// resumed one.
+fn results_sink(args: &SwarmArgs) -> Result<Option<BufWriter<File>>> {
+    Ok(match &args.results_jsonl {
+        Some(path) if args.resuming => Some(BufWriter::new(reopen_results(path)?)),
+        Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
+            Failure::usage(format!(
+                "cannot write --results-jsonl {}: {error}",
+                path.display()
+            ))
+        })?)),
+        None => None,
+    })
+}
+
+/// The panel that opens a swarm (nothing with `--json`).
+fn header(options: &SwarmOptions, total: usize, reused: usize, output: &Output) {
+    if output.json() {
+        return;
+    }
+    output.line(&views::swarm_header(
+        total,
+        &options.profile.name,
+        options.concurrency,
+        output.theme(),
+    ));
+    if reused > 0 {
+        output.line(&format!(
+            "Resuming: {reused} of {total} results are reused from the interrupted run."
+        ));
+    }
+}
+
+/// The `--json` object of a swarm run.
+fn swarm_json(
+    args: &SwarmArgs,
+    recorder: &RunRecorder,
+    outcome: &agent_core::SwarmOutcome,
+    elapsed: std::time::Duration,
+) -> SwarmJson {
+    SwarmJson {
         run_id: recorder.id().to_string(),
         swarm_id: outcome.swarm_id.to_string(),
         agent_type: args.agent_type.clone(),
@@ -466,42 +511,8 @@ pub(crate) async fn execute(
             .map(|result| result.text.clone()),
         consolidation: outcome.consolidated.as_ref().map(ForkJson::from),
         usage: UsageJson::from(&outcome.usage),
-        elapsed_ms: u64::try_from(reporter.elapsed().as_millis()).unwrap_or(u64::MAX),
-    };
-    if output.json() {
-        output.json_value(&json)?;
-    } else {
-        output.line(&views::swarm_result(
-            &outcome,
-            reporter.elapsed(),
-            output.theme(),
-        ));
+        elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
     }
-    let consolidation_failed = outcome
-        .consolidated
-        .as_ref()
-        .is_some_and(|result| !result.is_success());
-    let run_outcome = if outcome.cancelled {
-        RunOutcome::Interrupted
-    } else if outcome.failed > 0 || consolidation_failed {
-        RunOutcome::Failed
-    } else {
-        RunOutcome::Completed
-    };
-    if let Some(warning) = recorder.finish(run_outcome, &json) {
-        output.error_line(&warning);
-    }
-    if let Some(notice) = session.finish("swarm").await? {
-        output.error_line(&notice);
-    }
-    Ok(match run_outcome {
-        RunOutcome::Interrupted => {
-            output.error_line(&resume_hint(recorder.id()));
-            Exit::Interrupted
-        }
-        RunOutcome::Failed => Exit::WorkFailed,
-        RunOutcome::Completed => Exit::Success,
-    })
 }
 
 /// Writes one `--results-jsonl` line.

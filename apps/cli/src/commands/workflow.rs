@@ -4,24 +4,25 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use agent_core::{AgentOverrides, ForkResult, Forker};
+use agent_core::ForkResult;
 use anyhow::Result;
 use planner::{
-    Iteration, MapReduceRequest, Orchestrator, RefineRequest, RunKind, WorkflowError,
-    WorkflowEvent, WorkflowStatus,
+    Iteration, MapReduceRequest, Orchestrator, RefineRequest, WorkflowError, WorkflowEvent,
 };
 use render::{Panel, Status, key_value, status_line};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
+use crate::context::{Context, Wiring};
 use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson, millis};
-use crate::live::{Reporter, Scope};
+use crate::live::Scope;
 use crate::output::Output;
-use crate::runs::{RunOutcome, RunRecorder, resume_hint};
-use crate::session::{Session, Traffic};
-use crate::settings::Settings;
+use crate::run_record::{CommandArgs, RunRecorder};
+use crate::session::Traffic;
+use crate::settings::Layer;
 
 /// Arguments of `research-then-code`.
 #[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
@@ -93,85 +94,42 @@ pub(crate) struct RefineArgs {
 /// What every workflow command sets up.
 struct Setup {
     orchestrator: Orchestrator,
-    session: Session,
-    reporter: Arc<Reporter>,
-    workspace: Option<Arc<agent_core::workspace::Workspace>>,
+    wiring: Wiring,
 }
 
-async fn setup(
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
-    concurrency: Option<u32>,
-    title: &str,
-) -> Result<(Setup, Settings)> {
-    let mut layer = flags.layer();
-    layer.concurrency = concurrency.map(|n| n as usize);
-    let settings = Settings::resolve(layer)?;
-    let catalog = common::catalog(&settings)?;
-    let workspace = common::workspace(&settings, true)?;
-    let overrides = AgentOverrides {
-        model: settings.model.value.clone(),
-        thinking: settings.thinking.value,
-        file_tools: settings.no_tools.value.then_some(false),
-        ..AgentOverrides::default()
+/// Opens the workspace and the session, and an orchestrator on them whose
+/// phases show as notes under `title`.
+async fn setup(context: &Context<'_>, title: &str) -> Result<Setup> {
+    let workspace = context.workspace(true)?;
+    common::preflight_workflow(&context.catalog, &context.overrides, context.output)?;
+    let scope = Scope::Many {
+        title: title.to_owned(),
+        total: 0,
     };
-    common::preflight_workflow(&catalog, &overrides, output)?;
-    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
-    let reporter = Reporter::new(
-        output,
-        Scope::Many {
-            title: title.to_owned(),
-            total: 0,
-        },
-    );
-    let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
-    if let Some(workspace) = &workspace {
-        forker = forker.with_workspace(workspace.clone());
-    }
-    let phases = reporter.clone();
+    let wiring = context.wire(workspace, scope).await?;
+    let phases = wiring.reporter.clone();
     let observer: planner::WorkflowObserver = Arc::new(move |event: &WorkflowEvent| {
         if let WorkflowEvent::PhaseStarted { name } = event {
             phases.note(&format!("▸ {name}"));
         }
     });
-    let orchestrator = Orchestrator::new(forker, catalog, overrides).with_observer(observer);
-    Ok((
-        Setup {
-            orchestrator,
-            session,
-            reporter,
-            workspace,
-        },
-        settings,
-    ))
+    let orchestrator = Orchestrator::new(
+        wiring.forker.clone(),
+        context.catalog.clone(),
+        context.overrides.clone(),
+    )
+    .with_observer(observer);
+    Ok(Setup {
+        orchestrator,
+        wiring,
+    })
 }
 
-impl Setup {
-    async fn close(self, command: &str, output: &Output) -> Result<()> {
-        if let Some(workspace) = &self.workspace {
-            workspace.shutdown().await;
-        }
-        self.reporter.finish();
-        if let Some(notice) = self.session.finish(command).await? {
-            output.error_line(&notice);
-        }
-        Ok(())
-    }
-}
-
-/// Opens the run of workflow `command` (`map-reduce`: kind `map_reduce`)
-/// in the runs folder of `settings`, journalling what is needed to run it
-/// again.
-fn start_run(
-    command: &str,
-    settings: &Settings,
-    flags: &AgentFlags,
-    params: &impl Serialize,
-    summary: &str,
-) -> Result<Arc<RunRecorder>> {
-    let kind = RunKind::Workflow(command.replace('-', "_"));
-    RunRecorder::start(settings, kind, summary, command, flags, params)
+/// The settings layer of a workflow's flags (`concurrency`: map-reduce's).
+pub(crate) fn layer(flags: &AgentFlags, concurrency: Option<u32>) -> Layer {
+    let mut layer = flags.layer();
+    layer.concurrency = concurrency.map(|n| n as usize);
+    layer
 }
 
 /// The panel that opens a workflow's human output (nothing with `--json`).
@@ -185,14 +143,6 @@ fn header(output: &Output, title: &str, rows: &[(&str, &str)]) {
         .map(|(key, value)| key_value(key, value, theme))
         .collect();
     output.line(&Panel::new(body.join("\n")).title(title).render(theme));
-}
-
-fn outcome(status: WorkflowStatus) -> (RunOutcome, Exit) {
-    match status {
-        WorkflowStatus::Completed => (RunOutcome::Completed, Exit::Success),
-        WorkflowStatus::Failed => (RunOutcome::Failed, Exit::WorkFailed),
-        WorkflowStatus::Cancelled => (RunOutcome::Interrupted, Exit::Interrupted),
-    }
 }
 
 fn workflow_error(error: WorkflowError) -> anyhow::Error {
@@ -212,29 +162,29 @@ pub(crate) async fn research_then_code(
 ) -> Result<Exit> {
     common::non_empty(&args.research, "--research")?;
     common::non_empty(&args.task, "--task")?;
-    let settings = Settings::resolve(flags.layer())?;
-    let recorder = start_run("research-then-code", &settings, flags, args, &args.task)?;
-    recorder.settle(
-        execute_research_then_code(args, flags, traffic, output, &recorder, BTreeMap::new()).await,
+    let context = Context::resolve(layer(flags, None), traffic, output)?;
+    let command = CommandArgs::ResearchThenCode(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &args.task, command, flags)?;
+    recorder.delete_if_never_started(
+        execute_research_then_code(args, &context, &recorder, BTreeMap::new()).await,
     )
 }
 
 /// Runs research-then-code, reusing a research result from an earlier run.
 pub(crate) async fn execute_research_then_code(
     args: &ResearchThenCodeArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    let output = context.output;
     let theme = output.theme();
     header(
         output,
         &format!("📚→💻 Research Then Code: {}", recorder.id()),
         &[("Research", &args.research), ("Task", &args.task)],
     );
-    let (setup, _) = setup(flags, traffic, output, None, "📚→💻 Research Then Code").await?;
+    let setup = setup(context, "📚→💻 Research Then Code").await?;
     let cancel = common::cancel_on_ctrl_c(
         "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
     );
@@ -255,8 +205,8 @@ pub(crate) async fn execute_research_then_code(
     if let Some(code) = &result.code {
         recorder.item(1, code);
     }
-    let elapsed = setup.reporter.elapsed();
-    setup.close("research-then-code", output).await?;
+    let elapsed = setup.wiring.reporter.elapsed();
+    let session = setup.wiring.close().await;
     let json = json!({
         "run_id": recorder.id().as_str(),
         "status": result.status.as_str(),
@@ -284,27 +234,19 @@ pub(crate) async fn execute_research_then_code(
         }
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
     }
-    finish(recorder, output, result.status, &json)
+    finish(
+        recorder,
+        Some(session),
+        "research-then-code",
+        Outcome::of(result.status),
+        &json,
+        output,
+    )
+    .await
 }
 
 fn rule_line(title: &str, theme: &render::Theme) -> String {
     render::rule(title, theme)
-}
-
-fn finish(
-    recorder: &RunRecorder,
-    output: &Output,
-    status: WorkflowStatus,
-    json: &serde_json::Value,
-) -> Result<Exit> {
-    let (run_outcome, exit) = outcome(status);
-    if let Some(warning) = recorder.finish(run_outcome, json) {
-        output.error_line(&warning);
-    }
-    if exit == Exit::Interrupted {
-        output.error_line(&resume_hint(recorder.id()));
-    }
-    Ok(exit)
 }
 
 /// The items of `map-reduce`, from the arguments, a file and a glob.
@@ -383,25 +325,26 @@ pub(crate) async fn map_reduce(
         .into());
     }
     common::non_empty(&args.reduce, "--reduce")?;
-    let settings = Settings::resolve(flags.layer())?;
+    let context = Context::resolve(layer(flags, args.concurrency), traffic, output)?;
     let mut args = args.clone();
-    args.items = gather_items(&args, &settings.workspace.value)?;
+    args.items = gather_items(&args, &context.settings.workspace.value)?;
     args.items_file = None;
     args.items_glob = None;
-    let recorder = start_run("map-reduce", &settings, flags, &args, &args.reduce)?;
-    recorder
-        .settle(execute_map_reduce(&args, flags, traffic, output, &recorder, BTreeMap::new()).await)
+    let command = CommandArgs::MapReduce(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &args.reduce, command, flags)?;
+    recorder.delete_if_never_started(
+        execute_map_reduce(&args, &context, &recorder, BTreeMap::new()).await,
+    )
 }
 
 /// Runs map-reduce, reusing map results of an earlier run.
 pub(crate) async fn execute_map_reduce(
     args: &MapReduceArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    let output = context.output;
     let theme = output.theme();
     header(
         output,
@@ -412,7 +355,8 @@ pub(crate) async fn execute_map_reduce(
             ("Reduce", &args.reduce),
         ],
     );
-    let (setup, settings) = setup(flags, traffic, output, args.concurrency, "🗺 Map").await?;
+    let setup = setup(context, "🗺 Map").await?;
+    let settings = &context.settings;
     let request = MapReduceRequest {
         items: args.items.clone(),
         map_template: args.map_template.clone(),
@@ -431,8 +375,8 @@ pub(crate) async fn execute_map_reduce(
         .map_reduce(&request, &cancel, |index, fork| recorder.item(index, fork))
         .await
         .map_err(workflow_error)?;
-    let elapsed = setup.reporter.elapsed();
-    setup.close("map-reduce", output).await?;
+    let elapsed = setup.wiring.reporter.elapsed();
+    let session = setup.wiring.close().await;
     let json = json!({
         "run_id": recorder.id().as_str(),
         "status": result.status.as_str(),
@@ -463,7 +407,15 @@ pub(crate) async fn execute_map_reduce(
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
         output.line(&views::usage(&result.usage, elapsed, theme));
     }
-    finish(recorder, output, result.status, &json)
+    finish(
+        recorder,
+        Some(session),
+        "map-reduce",
+        Outcome::of(result.status),
+        &json,
+        output,
+    )
+    .await
 }
 
 /// Runs `refine`.
@@ -475,27 +427,27 @@ pub(crate) async fn refine(
 ) -> Result<Exit> {
     common::non_empty(&args.task, "--task")?;
     common::non_empty(&args.criteria, "--criteria")?;
-    let settings = Settings::resolve(flags.layer())?;
-    let recorder = start_run("refine", &settings, flags, args, &args.task)?;
-    recorder.settle(execute_refine(args, flags, traffic, output, &recorder, Vec::new()).await)
+    let context = Context::resolve(layer(flags, None), traffic, output)?;
+    let command = CommandArgs::Refine(args.clone());
+    let recorder = RunRecorder::start(&context.settings, &args.task, command, flags)?;
+    recorder.delete_if_never_started(execute_refine(args, &context, &recorder, Vec::new()).await)
 }
 
 /// Runs refine, going on from the reviewed attempts of an earlier run.
 pub(crate) async fn execute_refine(
     args: &RefineArgs,
-    flags: &AgentFlags,
-    traffic: &Traffic,
-    output: &Output,
+    context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     previous: Vec<Iteration>,
 ) -> Result<Exit> {
+    let output = context.output;
     let theme = output.theme();
     header(
         output,
         &format!("🔁 Refine: {}", recorder.id()),
         &[("Task", &args.task), ("Criteria", &args.criteria)],
     );
-    let (setup, _) = setup(flags, traffic, output, None, "🔁 Refine").await?;
+    let setup = setup(context, "🔁 Refine").await?;
     let request = RefineRequest {
         previous,
         ..RefineRequest::new(
@@ -521,8 +473,8 @@ pub(crate) async fn execute_refine(
             recorder.item(result.iterations.len() - 1, &last.output);
         }
     }
-    let elapsed = setup.reporter.elapsed();
-    setup.close("refine", output).await?;
+    let elapsed = setup.wiring.reporter.elapsed();
+    let session = setup.wiring.close().await;
     let iterations: Vec<serde_json::Value> = result
         .iterations
         .iter()
@@ -575,5 +527,13 @@ pub(crate) async fn execute_refine(
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
         output.line(&views::usage(&result.usage, elapsed, theme));
     }
-    finish(recorder, output, result.status, &json)
+    finish(
+        recorder,
+        Some(session),
+        "refine",
+        Outcome::of(result.status),
+        &json,
+        output,
+    )
+    .await
 }

@@ -35,9 +35,10 @@ impl ForkStatus {
 /// Why a fork failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForkError {
-    /// The kind of error (`api`, `transport`, `timeout`, `decode`,
-    /// `prompt_blocked`, `retries_exhausted`, `config`).
-    pub kind: String,
+    /// The kind of error, as genai-client classifies it (serialised as
+    /// `api`, `transport`, `timeout`, `decode`, `prompt_blocked`,
+    /// `retries_exhausted`, `config` or `too_large`).
+    pub kind: genai_client::ErrorKind,
     /// The message, one line.
     pub message: String,
     /// The HTTP status, for API errors.

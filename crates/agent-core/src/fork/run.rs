@@ -560,7 +560,7 @@ pub(crate) fn retry_events(
 /// The kept facts of a client error.
 pub(crate) fn fork_error(error: &genai_client::Error) -> ForkError {
     ForkError {
-        kind: error.kind().as_str().to_owned(),
+        kind: error.kind(),
         message: error
             .to_string()
             .split_whitespace()

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::meta::RunMeta;
 use crate::plan::{Plan, StepId};
 use crate::schedule::{ScheduleEvent, StepOutput};
+use crate::workflows::WorkflowStatus;
 
 /// One line of `journal.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,16 +16,6 @@ pub struct JournalRecord {
     pub at: String,
     /// What happened.
     pub event: JournalEvent,
-}
-
-/// How a finished run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FinishStatus {
-    /// Everything it set out to do was done.
-    Completed,
-    /// It ended with some work failed.
-    Failed,
 }
 
 /// Something that happened in a run. Serialized with a `"type"` tag, e.g.
@@ -101,16 +92,29 @@ pub enum JournalEvent {
         /// SHA-256 of the file's bytes, in lower-case hex.
         sha256: String,
     },
-    /// The run ended.
+    /// The run ended. On disk `status` is `completed` or `failed`; a
+    /// cancelled run is journalled as [`JournalEvent::RunInterrupted`] (see
+    /// [`JournalEvent::ending`]), so journals written before the one
+    /// outcome type read the same.
     RunFinished {
         /// How.
-        status: FinishStatus,
+        status: WorkflowStatus,
     },
     /// The run was stopped (Ctrl-C, cancellation) before it ended.
     RunInterrupted,
 }
 
 impl JournalEvent {
+    /// The last event of a run that ended with `status`: a cancelled run is
+    /// [`JournalEvent::RunInterrupted`] (it stays resumable), any other a
+    /// [`JournalEvent::RunFinished`].
+    pub fn ending(status: WorkflowStatus) -> Self {
+        match status {
+            WorkflowStatus::Cancelled => Self::RunInterrupted,
+            status => Self::RunFinished { status },
+        }
+    }
+
     /// The journal event for a scheduler event; `None` for steps reused from
     /// an earlier run, which the journal already holds.
     pub fn from_schedule(event: &ScheduleEvent) -> Option<Self> {

@@ -33,7 +33,7 @@ mod writer;
 use std::path::PathBuf;
 
 pub use auth::{JournalKey, RunLock};
-pub use event::{FinishStatus, JournalEvent, JournalRecord};
+pub use event::{JournalEvent, JournalRecord};
 pub use meta::{BadRunId, RunId, RunKind, RunMeta};
 pub use reader::{
     JournalContents, ResumeState, RunListing, RunState, RunSummary, UntrustedRun,

@@ -15,11 +15,12 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use super::auth::{self, CHAIN_START, JournalKey};
-use super::event::{FinishStatus, JournalEvent, JournalRecord};
+use super::event::{JournalEvent, JournalRecord};
 use super::meta::{RunId, RunKind, RunMeta};
 use super::{JOURNAL_FILE, JournalError, RESULT_FILE};
 use crate::plan::{Plan, StepId};
 use crate::schedule::StepOutput;
+use crate::workflows::WorkflowStatus;
 
 /// What a journal file holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,12 +52,17 @@ impl JournalContents {
         for record in &self.records {
             match record.event {
                 JournalEvent::RunFinished {
-                    status: FinishStatus::Completed,
+                    status: WorkflowStatus::Completed,
                 } => state = RunState::Completed,
                 JournalEvent::RunFinished {
-                    status: FinishStatus::Failed,
+                    status: WorkflowStatus::Failed,
                 } => state = RunState::Failed,
-                JournalEvent::RunInterrupted => state = RunState::Interrupted,
+                // `JournalEvent::ending` never writes a cancelled finish,
+                // but one read from disk means the same as an interruption.
+                JournalEvent::RunFinished {
+                    status: WorkflowStatus::Cancelled,
+                }
+                | JournalEvent::RunInterrupted => state = RunState::Interrupted,
                 JournalEvent::RunResumed => state = RunState::Unfinished,
                 _ => {}
             }

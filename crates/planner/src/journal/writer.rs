@@ -83,8 +83,10 @@ pub struct Journal {
     dir: PathBuf,
     path: PathBuf,
     id: RunId,
-    next_seq: u64,
-    queue: Option<SyncSender<Message>>,
+    // The next sequence number and the queue, behind one lock so that
+    // events reach the writer in the order of their numbers even when
+    // several threads append at once. Held only while a message is sent.
+    queue: Mutex<Sequencer>,
     writer: Option<JoinHandle<()>>,
     failure: Arc<FirstFailure>,
     // Released when the journal is dropped (after the writer has stopped).
@@ -130,7 +132,7 @@ impl Journal {
             run_id: id.to_string(),
             previous: CHAIN_START,
         };
-        let mut journal = Self::start(lock, path, id, file, 0, chain)?;
+        let journal = Self::start(lock, path, id, file, 0, chain)?;
         journal.append(JournalEvent::RunStarted { meta })?;
         journal.sync()?;
         Ok(journal)
@@ -182,7 +184,7 @@ impl Journal {
             previous: contents.last_mac,
         };
         drop(contents);
-        let mut journal = Self::start(lock, path, id, file, next_seq, chain)?;
+        let journal = Self::start(lock, path, id, file, next_seq, chain)?;
         journal.append(JournalEvent::RunResumed)?;
         journal.sync()?;
         Ok(journal)
@@ -218,8 +220,10 @@ impl Journal {
             dir: lock.dir().to_owned(),
             path,
             id,
-            next_seq,
-            queue: Some(queue),
+            queue: Mutex::new(Sequencer {
+                next_seq,
+                sender: Some(queue),
+            }),
             writer: Some(handle),
             failure,
             _lock: lock,
@@ -240,7 +244,7 @@ impl Journal {
     /// for a run just created (its opening event), more once anything
     /// happened or the run was resumed.
     pub fn event_count(&self) -> u64 {
-        self.next_seq
+        self.sequencer().next_seq
     }
 
     /// Queues one event for the writer thread; returns its sequence number.
@@ -256,7 +260,7 @@ impl Journal {
     /// earlier event could not be written: the journal is then incomplete.
     /// The first such error is returned by this and every later call; the
     /// event is queued all the same.
-    pub fn append(&mut self, event: JournalEvent) -> Result<u64, JournalError> {
+    pub fn append(&self, event: JournalEvent) -> Result<u64, JournalError> {
         self.queue(|seq| Message::Event { seq, event })
     }
 
@@ -271,7 +275,7 @@ impl Journal {
     ///
     /// As for [`Journal::append`]; a result that cannot be serialised as JSON
     /// is reported like a failed write.
-    pub fn append_item<T>(&mut self, index: usize, result: T) -> Result<u64, JournalError>
+    pub fn append_item<T>(&self, index: usize, result: T) -> Result<u64, JournalError>
     where
         T: Serialize + Send + 'static,
     {
@@ -283,7 +287,7 @@ impl Journal {
     }
 
     /// Appends the journal form of a scheduler event (nothing for reused steps).
-    pub fn record(&mut self, event: &ScheduleEvent) -> Result<(), JournalError> {
+    pub fn record(&self, event: &ScheduleEvent) -> Result<(), JournalError> {
         match JournalEvent::from_schedule(event) {
             Some(event) => self.append(event).map(drop),
             None => Ok(()),
@@ -291,7 +295,7 @@ impl Journal {
     }
 
     /// Saves the plan as `plan.json` and records [`JournalEvent::PlanReady`].
-    pub fn save_plan(&mut self, plan: &Plan) -> Result<(), JournalError> {
+    pub fn save_plan(&self, plan: &Plan) -> Result<(), JournalError> {
         write_json_atomic(&self.dir.join(PLAN_FILE), plan)?;
         self.append(JournalEvent::PlanReady { plan: plan.clone() })
             .map(drop)
@@ -300,7 +304,7 @@ impl Journal {
     /// Saves the final result as `result.json`, atomically, and records its
     /// SHA-256 in a [`JournalEvent::ResultSaved`] event, so
     /// [`crate::read_result`] can tell it is the file this run wrote.
-    pub fn save_result(&mut self, result: &impl Serialize) -> Result<(), JournalError> {
+    pub fn save_result(&self, result: &impl Serialize) -> Result<(), JournalError> {
         let sha256 = write_json_hashed(&self.dir.join(RESULT_FILE), result)?;
         self.append(JournalEvent::ResultSaved { sha256 }).map(drop)
     }
@@ -336,16 +340,25 @@ impl Journal {
         self.failure.check(&self.path)
     }
 
-    fn queue(&mut self, message: impl FnOnce(u64) -> Message) -> Result<u64, JournalError> {
-        let seq = self.next_seq;
-        let sent = self
-            .queue
-            .as_ref()
-            .is_some_and(|queue| queue.send(message(seq)).is_ok());
-        if !sent {
-            return Err(writer_gone(&self.path));
-        }
-        self.next_seq += 1;
+    fn sequencer(&self) -> std::sync::MutexGuard<'_, Sequencer> {
+        // The lock guards no invariant a panic could break halfway.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn queue(&self, message: impl FnOnce(u64) -> Message) -> Result<u64, JournalError> {
+        let seq = {
+            let mut sequencer = self.sequencer();
+            let seq = sequencer.next_seq;
+            let sent = sequencer
+                .sender
+                .as_ref()
+                .is_some_and(|queue| queue.send(message(seq)).is_ok());
+            if !sent {
+                return Err(writer_gone(&self.path));
+            }
+            sequencer.next_seq += 1;
+            seq
+        };
         self.failure.check(&self.path)?;
         Ok(seq)
     }
@@ -353,7 +366,8 @@ impl Journal {
     fn barrier(&self, sync: bool) -> Result<(), JournalError> {
         let (done, finished) = mpsc::channel();
         let sent = self
-            .queue
+            .sequencer()
+            .sender
             .as_ref()
             .is_some_and(|queue| queue.send(Message::Barrier { sync, done }).is_ok());
         if !sent || finished.recv().is_err() {
@@ -364,7 +378,7 @@ impl Journal {
 
     fn stop(&mut self) {
         // Closing the queue makes the writer write and sync what is left and end.
-        drop(self.queue.take());
+        drop(self.sequencer().sender.take());
         if let Some(writer) = self.writer.take() {
             // A writer that panicked has nothing more to write.
             let _ = writer.join();
@@ -383,6 +397,13 @@ fn writer_gone(path: &Path) -> JournalError {
         path: path.to_owned(),
         source: io::Error::other("the journal's writer thread has stopped"),
     }
+}
+
+/// The sending side of the writer's queue with the number of the next event.
+#[derive(Debug)]
+struct Sequencer {
+    next_seq: u64,
+    sender: Option<SyncSender<Message>>,
 }
 
 /// What the caller hands the writer thread.

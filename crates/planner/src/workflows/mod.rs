@@ -30,8 +30,10 @@ use crate::plan::Plan;
 use crate::schedule::ScheduleEvent;
 
 /// Something a workflow did, for progress and the journal.
+///
+/// Not `#[non_exhaustive]`, for the reason given on [`agent_core::Event`]:
+/// its consumers are in this workspace and match it exhaustively.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum WorkflowEvent {
     /// The planning call started.
     PlanningStarted {
@@ -92,7 +94,9 @@ pub enum WorkflowError {
     Cancelled,
 }
 
-/// How a workflow ended.
+/// How a run ended: a workflow, a plan, a swarm or a single fork. The one
+/// outcome type: the journal records it ([`crate::JournalEvent::ending`])
+/// and the CLI turns it into an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkflowStatus {
@@ -102,6 +106,18 @@ pub enum WorkflowStatus {
     Failed,
     /// Stopped by the user.
     Cancelled,
+}
+
+impl From<agent_core::ForkStatus> for WorkflowStatus {
+    /// A single fork's run: only a success is completed, a cancelled fork
+    /// is cancelled, anything else failed.
+    fn from(status: agent_core::ForkStatus) -> Self {
+        match status {
+            agent_core::ForkStatus::Success => Self::Completed,
+            agent_core::ForkStatus::Cancelled => Self::Cancelled,
+            agent_core::ForkStatus::Partial | agent_core::ForkStatus::Error => Self::Failed,
+        }
+    }
 }
 
 impl WorkflowStatus {

@@ -347,9 +347,13 @@ fn step_outcome(result: &ForkResult) -> Result<StepOutput, StepFailure> {
                 |error| error.message.clone(),
             );
             let transient = error.is_some_and(|error| {
+                use genai_client::ErrorKind;
                 matches!(
-                    error.kind.as_str(),
-                    "transport" | "timeout" | "retries_exhausted" | "decode"
+                    error.kind,
+                    ErrorKind::Transport
+                        | ErrorKind::Timeout
+                        | ErrorKind::RetriesExhausted
+                        | ErrorKind::Decode
                 )
             });
             Err(StepFailure {

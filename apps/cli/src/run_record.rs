@@ -18,31 +18,84 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
-use planner::journal::FinishStatus;
 use planner::{
     Journal, JournalError, JournalEvent, JournalKey, Plan, RunId, RunKind, RunLock, RunMeta,
-    ScheduleEvent,
+    ScheduleEvent, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::AgentFlags;
+use crate::commands::fork::ForkArgs;
+use crate::commands::plan::PlanArgs;
+use crate::commands::swarm::SwarmArgs;
+use crate::commands::workflow::{MapReduceArgs, RefineArgs, ResearchThenCodeArgs};
 use crate::exit::{Exit, Failure, classify};
 use crate::settings::Settings;
 
-/// What is needed to run a command again: the command, the agent flags and
-/// the command's own parameters, and the settings that decide what the
-/// agents may do, to compare with the settings of a resume.
+/// What is needed to run a command again: the command with its own
+/// parameters, the agent flags, and the settings that decide what the agents
+/// may do, to compare with the settings of a resume.
+///
+/// On disk (the `args` of the signed journal's opening event) this is
+/// `{"command": "fork", "params": {...}, "flags": {...}, "settings": {...}}`,
+/// the layout journals had before the command was typed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RunArgs {
-    /// `fork`, `swarm`, `plan`, `research-then-code`, `map-reduce` or `refine`.
-    pub(crate) command: String,
+    /// The command and its parameters.
+    #[serde(flatten)]
+    pub(crate) command: CommandArgs,
     /// The agent flags the run was started with (shown, never reused: a
     /// resume takes the flags it is given).
     pub(crate) flags: AgentFlags,
-    /// The command's parameters.
-    pub(crate) params: serde_json::Value,
     /// The resolved settings the run was started with.
     pub(crate) settings: RecordedSettings,
+}
+
+/// The arguments of a command that opens a run, one variant per command.
+/// `resume` matches on it exhaustively, so a new command that opens runs
+/// cannot be forgotten there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "command", content = "params", rename_all = "kebab-case")]
+pub(crate) enum CommandArgs {
+    /// `agent-fork fork`.
+    Fork(ForkArgs),
+    /// `agent-fork swarm` (and `fork --swarm`).
+    Swarm(SwarmArgs),
+    /// `agent-fork plan`.
+    Plan(PlanArgs),
+    /// `agent-fork research-then-code`.
+    ResearchThenCode(ResearchThenCodeArgs),
+    /// `agent-fork map-reduce`.
+    MapReduce(MapReduceArgs),
+    /// `agent-fork refine`.
+    Refine(RefineArgs),
+}
+
+impl CommandArgs {
+    /// The command's name, as typed on the command line (and cassettes
+    /// recorded by it are named).
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Self::Fork(_) => "fork",
+            Self::Swarm(_) => "swarm",
+            Self::Plan(_) => "plan",
+            Self::ResearchThenCode(_) => "research-then-code",
+            Self::MapReduce(_) => "map-reduce",
+            Self::Refine(_) => "refine",
+        }
+    }
+
+    /// The kind of run the command makes, as `runs list` shows it.
+    pub(crate) fn kind(&self) -> RunKind {
+        match self {
+            Self::Fork(_) => RunKind::Fork,
+            Self::Swarm(_) => RunKind::Swarm,
+            Self::Plan(_) => RunKind::Plan,
+            Self::ResearchThenCode(_) | Self::MapReduce(_) | Self::Refine(_) => {
+                RunKind::Workflow(self.name().replace('-', "_"))
+            }
+        }
+    }
 }
 
 /// The settings that decide what a run's agents may do and where.
@@ -237,31 +290,29 @@ fn hex(bytes: &[u8]) -> String {
 /// The open journal of the current run. Journal write errors do not stop
 /// the work; the first one is reported when the run ends.
 pub(crate) struct RunRecorder {
-    journal: Mutex<Journal>,
+    journal: Journal,
     id: RunId,
     dir: PathBuf,
     write_error: Mutex<Option<String>>,
 }
 
 impl RunRecorder {
-    /// Starts a new run in the runs folder of `settings`.
+    /// Starts a new run of `command` in the runs folder of `settings`.
     ///
     /// The journal's opening event holds what is needed to run `command`
-    /// again: the agent flags, the command's own `params` and the settings
-    /// that decide what its agents may do.
+    /// again: its arguments, the agent flags and the settings that decide
+    /// what its agents may do.
     pub(crate) fn start(
         settings: &Settings,
-        kind: RunKind,
         summary: &str,
-        command: &str,
+        command: CommandArgs,
         flags: &AgentFlags,
-        params: &impl Serialize,
     ) -> Result<Arc<RunRecorder>> {
         let key = journal_key()?;
+        let kind = command.kind();
         let args = serde_json::to_value(RunArgs {
-            command: command.to_owned(),
+            command,
             flags: flags.clone(),
-            params: serde_json::to_value(params)?,
             settings: RecordedSettings::of(settings),
         })?;
         let meta = RunMeta::new(kind, summary, args);
@@ -284,7 +335,7 @@ impl RunRecorder {
     fn wrap(journal: Journal) -> Arc<RunRecorder> {
         let (id, dir) = (journal.id().clone(), journal.dir().to_path_buf());
         Arc::new(RunRecorder {
-            journal: Mutex::new(journal),
+            journal,
             id,
             dir,
             write_error: Mutex::new(None),
@@ -303,15 +354,12 @@ impl RunRecorder {
 
     /// Passes `result` through; when it is a usage error (bad input found
     /// after the run was opened: an unknown agent type, an unreadable
-    /// cassette) and nothing was journalled yet, the run's folder is removed
+    /// cassette) and nothing was journalled yet, the run's folder is deleted
     /// so `resume` never picks up a run that never started.
-    pub(crate) fn settle(&self, result: Result<Exit>) -> Result<Exit> {
+    pub(crate) fn delete_if_never_started(&self, result: Result<Exit>) -> Result<Exit> {
         if let Err(error) = &result {
             // Only the opening event: nothing was done (a resumed run has more).
-            let untouched = self
-                .journal
-                .lock()
-                .is_ok_and(|journal| journal.event_count() == 1);
+            let untouched = self.journal.event_count() == 1;
             if classify(error).0 == Exit::Usage && untouched {
                 // Best effort: a folder left behind is only clutter.
                 let _ = std::fs::remove_dir_all(&self.dir);
@@ -327,13 +375,8 @@ impl RunRecorder {
     }
 
     /// Runs `write` on the journal, remembering the first error.
-    fn with_journal(&self, write: impl FnOnce(&mut Journal) -> Result<(), JournalError>) {
-        let result = self
-            .journal
-            .lock()
-            .map_err(|_| "journal lock poisoned".to_owned())
-            .and_then(|mut journal| write(&mut journal).map_err(|error| error.to_string()));
-        self.remember(result);
+    fn with_journal(&self, write: impl FnOnce(&Journal) -> Result<(), JournalError>) {
+        self.remember(write(&self.journal).map_err(|error| error.to_string()));
     }
 
     /// Journals a scheduler event.
@@ -375,22 +418,11 @@ impl RunRecorder {
     /// Ends the run: the final result is written to `result.json`, then the
     /// last event, and waits until the whole journal is on disk. An
     /// interrupted run stays resumable.
-    pub(crate) fn finish(&self, outcome: RunOutcome, result: &impl Serialize) -> Option<String> {
-        if let Ok(mut journal) = self.journal.lock() {
-            if let Err(error) = journal.save_result(result) {
-                self.remember(Err(error.to_string()));
-            }
+    pub(crate) fn finish(&self, status: WorkflowStatus, result: &impl Serialize) -> Option<String> {
+        if let Err(error) = self.journal.save_result(result) {
+            self.remember(Err(error.to_string()));
         }
-        let event = match outcome {
-            RunOutcome::Completed => JournalEvent::RunFinished {
-                status: FinishStatus::Completed,
-            },
-            RunOutcome::Failed => JournalEvent::RunFinished {
-                status: FinishStatus::Failed,
-            },
-            RunOutcome::Interrupted => JournalEvent::RunInterrupted,
-        };
-        self.append(event);
+        self.append(JournalEvent::ending(status));
         self.with_journal(|journal| journal.sync());
         self.write_error
             .lock()
@@ -411,15 +443,66 @@ impl RunRecorder {
     }
 }
 
-/// How a run ended, for its journal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RunOutcome {
-    Completed,
-    Failed,
-    Interrupted,
-}
-
 /// The line telling how to resume an interrupted run.
 pub(crate) fn resume_hint(id: &RunId) -> String {
     format!("interrupted: finished work is saved; continue with `agent-fork resume {id}`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(command: CommandArgs) -> RunArgs {
+        RunArgs {
+            command,
+            flags: AgentFlags::default(),
+            settings: RecordedSettings {
+                workspace: PathBuf::from("/work"),
+                allow_shell: false,
+                no_tools: false,
+                model: None,
+                thinking: None,
+            },
+        }
+    }
+
+    /// Typed arguments keep the layout journals had with a command name
+    /// and untyped params, so runs started before still resume.
+    #[test]
+    fn typed_run_arguments_keep_the_journal_layout() {
+        let fork = ForkArgs {
+            task_text: Some("explain async".to_owned()),
+            agent_type: "general".to_owned(),
+            ..ForkArgs::default()
+        };
+        let value = serde_json::to_value(run_args(CommandArgs::Fork(fork))).unwrap();
+        assert_eq!(value["command"], "fork");
+        assert_eq!(value["params"]["task_text"], "explain async");
+        assert_eq!(value["settings"]["workspace"], "/work");
+        let back: RunArgs = serde_json::from_value(value).unwrap();
+        assert!(
+            matches!(back.command, CommandArgs::Fork(args) if args.task_text.as_deref() == Some("explain async"))
+        );
+
+        let refine = run_args(CommandArgs::Refine(RefineArgs::default()));
+        let value = serde_json::to_value(&refine).unwrap();
+        assert_eq!(value["command"], "refine");
+        assert_eq!(
+            refine.command.kind(),
+            RunKind::Workflow("refine".to_owned())
+        );
+        let map = CommandArgs::MapReduce(MapReduceArgs::default());
+        assert_eq!(
+            serde_json::to_value(run_args(map)).unwrap()["command"],
+            "map-reduce"
+        );
+    }
+
+    #[test]
+    fn a_command_that_opens_no_run_is_not_resumable() {
+        let mut value =
+            serde_json::to_value(run_args(CommandArgs::Swarm(SwarmArgs::default()))).unwrap();
+        value["command"] = "summarize".into();
+        assert!(serde_json::from_value::<RunArgs>(value).is_err());
+    }
 }

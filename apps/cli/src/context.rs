@@ -1,0 +1,125 @@
+//! The flags of one invocation, resolved once.
+//!
+//! As ripgrep turns what the user typed into resolved arguments that know
+//! how to build its searchers, a command turns its flags into a [`Context`]
+//! once: the settings with their sources, the agent types, the overrides
+//! every agent gets, where traffic goes and where output goes. The context
+//! then opens what a run needs ([`Context::workspace`], [`Context::wire`]),
+//! so no command resolves settings twice or wires the forker, reporter,
+//! workspace and session by hand.
+
+use std::sync::Arc;
+
+use agent_core::workspace::Workspace;
+use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, Forker};
+use anyhow::Result;
+
+use crate::commands::common;
+use crate::live::{Reporter, Scope};
+use crate::output::Output;
+use crate::session::{Session, Traffic};
+use crate::settings::{Layer, Settings};
+
+/// One invocation's resolved flags.
+pub(crate) struct Context<'a> {
+    /// The merged settings, each with where it came from.
+    pub(crate) settings: Settings,
+    /// The agent types: built-in plus the project file's.
+    pub(crate) catalog: AgentCatalog,
+    /// What the settings change in every agent (model, thinking, file tools).
+    pub(crate) overrides: AgentOverrides,
+    /// Where Gemini traffic goes: live, a replayed or a recorded cassette.
+    pub(crate) traffic: &'a Traffic,
+    /// Where results, notices and progress go.
+    pub(crate) output: &'a Output,
+}
+
+impl<'a> Context<'a> {
+    /// Resolves `layer` (the command's flags) with the environment and the
+    /// config files, and loads the agent types.
+    pub(crate) fn resolve(layer: Layer, traffic: &'a Traffic, output: &'a Output) -> Result<Self> {
+        let settings = Settings::resolve(layer)?;
+        let catalog = common::catalog(&settings)?;
+        let overrides = AgentOverrides {
+            model: settings.model.value.clone(),
+            thinking: settings.thinking.value,
+            file_tools: settings.no_tools.value.then_some(false),
+            ..AgentOverrides::default()
+        };
+        Ok(Self {
+            settings,
+            catalog,
+            overrides,
+            traffic,
+            output,
+        })
+    }
+
+    /// The profile of `agent_type` with the overrides, plus the command's
+    /// built-in tools.
+    pub(crate) fn profile(
+        &self,
+        agent_type: &str,
+        search: bool,
+        code_execution: bool,
+    ) -> Result<AgentProfile> {
+        common::profile(
+            &self.catalog,
+            agent_type,
+            &self.overrides,
+            search,
+            code_execution,
+        )
+    }
+
+    /// The workspace (with its protected paths) when `needed` and tools are on.
+    pub(crate) fn workspace(&self, needed: bool) -> Result<Option<Arc<Workspace>>> {
+        common::workspace(&self.settings, needed)
+    }
+
+    /// Opens the session and wires a forker to it, reporting as `scope`
+    /// and working in `workspace`.
+    pub(crate) async fn wire(
+        &self,
+        workspace: Option<Arc<Workspace>>,
+        scope: Scope,
+    ) -> Result<Wiring> {
+        let session = Session::open(self.traffic, self.settings.requests_per_minute.value).await?;
+        let reporter = Reporter::new(self.output, scope);
+        let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
+        if let Some(workspace) = &workspace {
+            forker = forker.with_workspace(workspace.clone());
+        }
+        Ok(Wiring {
+            session,
+            reporter,
+            forker,
+            workspace,
+        })
+    }
+}
+
+/// What a run works with: the session, the progress reporter, a forker on
+/// both, and the workspace.
+pub(crate) struct Wiring {
+    /// Where the traffic goes; ended by [`crate::finish::finish`].
+    pub(crate) session: Session,
+    /// Progress and `--jsonl` events.
+    pub(crate) reporter: Arc<Reporter>,
+    /// Forks with the session's client, reporting to `reporter`.
+    pub(crate) forker: Forker,
+    /// The workspace the tools work in, if any.
+    pub(crate) workspace: Option<Arc<Workspace>>,
+}
+
+impl Wiring {
+    /// Stops the workspace's processes and the progress display, and hands
+    /// back the session for [`crate::finish::finish`].
+    pub(crate) async fn close(self) -> Session {
+        if let Some(workspace) = &self.workspace {
+            workspace.shutdown().await;
+        }
+        self.reporter.finish();
+        self.session
+    }
+}
