@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use genai_client::Usage;
 use genai_client::catalog::ThinkingSetting;
+use genai_client::{CostTotal, Usage};
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::AgentProfile;
@@ -109,6 +109,9 @@ pub struct SwarmOutcome {
     pub consolidated: Option<ForkResult>,
     /// Tokens over every fork and the consolidation.
     pub usage: Usage,
+    /// Cost over every fork and the consolidation (earlier results of a
+    /// resumed run included).
+    pub cost: CostTotal,
     /// True when the swarm was cancelled before every task ran.
     pub cancelled: bool,
 }
@@ -169,10 +172,12 @@ impl<'a> Swarm<'a> {
             results: Vec::new(),
             consolidated: None,
             usage: Usage::default(),
+            cost: CostTotal::default(),
             cancelled: false,
         };
         for (index, result) in &options.previous_results {
             outcome.total += 1;
+            outcome.cost += result.cost;
             if result.status == ForkStatus::Success {
                 outcome.completed += 1;
                 if options.consolidate {
@@ -203,6 +208,7 @@ impl<'a> Swarm<'a> {
                 break;
             };
             outcome.usage += result.usage;
+            outcome.cost += result.cost;
             if result.status == ForkStatus::Success {
                 outcome.completed += 1;
                 if options.consolidate {
@@ -222,6 +228,7 @@ impl<'a> Swarm<'a> {
         if options.consolidate && !outcome.cancelled && outcome.completed > 0 {
             let consolidated = self.consolidate(&excerpts, cancel).await;
             outcome.usage += consolidated.usage;
+            outcome.cost += consolidated.cost;
             outcome.consolidated = Some(consolidated);
         }
         outcome

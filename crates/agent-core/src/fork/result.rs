@@ -1,6 +1,6 @@
 //! What a fork returns.
 
-use genai_client::{GroundingSource, Usage};
+use genai_client::{Cost, CostTotal, GroundingSource, Usage};
 use serde::{Deserialize, Serialize};
 
 use super::tools::BuiltinRoute;
@@ -49,6 +49,10 @@ pub struct ForkError {
 pub struct TurnRecord {
     /// Tokens of this call.
     pub usage: Usage,
+    /// What this call cost, priced by the model that answered; `None` when
+    /// the catalog could not price it.
+    #[serde(default)]
+    pub cost: Option<Cost>,
     /// Names of the functions the model called.
     pub function_calls: Vec<String>,
     /// Why the model stopped.
@@ -89,6 +93,10 @@ pub struct ForkResult {
     pub model_version: Option<String>,
     /// Tokens summed over every turn.
     pub usage: Usage,
+    /// Cost summed over every turn (with the count of calls it could not
+    /// price).
+    #[serde(default)]
+    pub cost: CostTotal,
     /// Each model call.
     pub turns: Vec<TurnRecord>,
     /// Names of the tools run, in order.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 use genai_client::{
-    Client, Content, FunctionCall, FunctionDeclaration, GenerateContentRequest,
+    Client, Content, CostTotal, FunctionCall, FunctionDeclaration, GenerateContentRequest,
     GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator, ToolCall,
     ToolType, Usage,
 };
@@ -365,6 +365,7 @@ struct LoopState {
     thoughts: Vec<String>,
     model_version: Option<String>,
     usage: Usage,
+    cost: CostTotal,
     turns: Vec<TurnRecord>,
     tools_executed: Vec<String>,
     files_created: Vec<String>,
@@ -389,6 +390,7 @@ impl LoopState {
             thoughts: Vec::new(),
             model_version: None,
             usage: Usage::default(),
+            cost: CostTotal::default(),
             turns: Vec::new(),
             tools_executed: Vec::new(),
             files_created: Vec::new(),
@@ -405,9 +407,17 @@ impl LoopState {
     fn record_turn(&mut self, response: &GenerateContentResponse) -> Vec<FunctionCall> {
         let usage = response.usage().unwrap_or_default();
         self.usage += usage;
+        let cost = genai_client::cost_of_call(
+            &usage,
+            response.model_version.as_deref(),
+            &self.model,
+            chrono::Utc::now().date_naive(),
+        );
+        self.cost.add_call(&cost);
         let calls: Vec<FunctionCall> = response.function_calls().into_iter().cloned().collect();
         self.turns.push(TurnRecord {
             usage,
+            cost: cost.ok(),
             function_calls: calls.iter().map(|call| call.name.clone()).collect(),
             finish_reason: response.finish_reason().map(ToString::to_string),
         });
@@ -513,6 +523,7 @@ impl LoopState {
             model: self.model,
             model_version: self.model_version,
             usage: self.usage,
+            cost: self.cost,
             turns: self.turns,
             tools_executed: self.tools_executed,
             files_created: self.files_created,
