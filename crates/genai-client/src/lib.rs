@@ -50,6 +50,7 @@ pub use config::{ApiKey, ClientConfig, DEFAULT_BASE_URL, ReplyLimits, Timeouts, 
 pub use cost::{Cost, CostTotal, Unpriced, Usd, cost_of_call};
 pub use decode::{RecordedBody, RecordedStream, decode_recorded, decode_response};
 pub use error::{ApiError, Error, ErrorDetail, ErrorKind, ReplyPart, TimeoutPhase, parse_duration};
+pub use limiter::{QuotaKind, QuotaStop, QuotaViolation, next_pacific_midnight};
 pub use redact::{REDACTED, Redactor, display_url};
 pub use retry::{RetryEvent, RetryObserver, RetryPolicy, SharedRetryObserver};
 pub use sse::{SseDecoder, SseFrame, TruncatedStream};
