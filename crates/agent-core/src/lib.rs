@@ -25,6 +25,7 @@ mod events;
 mod fork;
 mod ids;
 mod prompts;
+mod spending;
 mod summarizer;
 mod swarm;
 pub mod workspace;
@@ -40,6 +41,10 @@ pub use fork::{
     WEB_SEARCH_FUNCTION, builtin_route,
 };
 pub use ids::{ForkId, SwarmId};
+pub use spending::{
+    BUDGET_EXHAUSTED, Budget, BudgetExhausted, BudgetLimits, Reservation, estimate_input_tokens,
+    over_input_limit,
+};
 pub use summarizer::{
     Artifact, Conversation, ConversationError, Handoff, Speaker, SummarizeError, Summary,
     SummaryOptions, SummaryStyle, TokenCounting, Turn, estimate_tokens, summarize,

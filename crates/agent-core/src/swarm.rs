@@ -114,6 +114,9 @@ pub struct SwarmOutcome {
     pub cost: CostTotal,
     /// True when the swarm was cancelled before every task ran.
     pub cancelled: bool,
+    /// True when the forker's budget refused a call: tasks not started then
+    /// were left for a resumed run (status `budget_exhausted`).
+    pub budget_exhausted: bool,
 }
 
 /// Runs a swarm.
@@ -174,6 +177,7 @@ impl<'a> Swarm<'a> {
             usage: Usage::default(),
             cost: CostTotal::default(),
             cancelled: false,
+            budget_exhausted: false,
         };
         for (index, result) in &options.previous_results {
             outcome.total += 1;
@@ -191,7 +195,15 @@ impl<'a> Swarm<'a> {
             }
         }
         loop {
-            while running.len() < options.concurrency.max(1) && !cancel.is_cancelled() {
+            let budget_left = || {
+                self.forker
+                    .budget()
+                    .is_none_or(|budget| !budget.is_exhausted())
+            };
+            while running.len() < options.concurrency.max(1)
+                && !cancel.is_cancelled()
+                && budget_left()
+            {
                 let Some((index, task)) = tasks.next() else {
                     break;
                 };
@@ -224,8 +236,16 @@ impl<'a> Swarm<'a> {
             self.progress(&outcome, running.len(), total);
         }
         outcome.cancelled = cancel.is_cancelled();
+        outcome.budget_exhausted = self
+            .forker
+            .budget()
+            .is_some_and(|budget| budget.is_exhausted());
         outcome.results.sort_by_key(|(index, _)| *index);
-        if options.consolidate && !outcome.cancelled && outcome.completed > 0 {
+        if options.consolidate
+            && !outcome.cancelled
+            && !outcome.budget_exhausted
+            && outcome.completed > 0
+        {
             let consolidated = self.consolidate(&excerpts, cancel).await;
             outcome.usage += consolidated.usage;
             outcome.cost += consolidated.cost;

@@ -234,3 +234,52 @@ async fn cost_is_summed_per_fork_and_per_swarm_and_unpriced_calls_are_counted() 
         "a total with an unpriced call is unknown"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_budget_stops_new_calls_lets_in_flight_ones_finish_and_is_not_overrun() {
+    let server = server(
+        "budget",
+        (0..12)
+            .map(slow_reply)
+            .map(Interaction::repeatable)
+            .collect(),
+    )
+    .await;
+    let limit = genai_client::Usd::from_dollars(0.01);
+    let budget = Arc::new(agent_core::Budget::new(agent_core::BudgetLimits {
+        usd: Some(limit),
+        tokens: None,
+    }));
+    let forker = Forker::new(client(&server)).with_budget(budget.clone());
+    let options = SwarmOptions {
+        concurrency: 4,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(12), Some(12), &CancellationToken::new(), |_, _| {})
+        .await;
+    assert!(outcome.budget_exhausted);
+    assert!(!outcome.cancelled);
+    let refused = outcome
+        .results
+        .iter()
+        .filter(|(_, r)| {
+            r.error
+                .as_ref()
+                .is_some_and(|e| e.kind == agent_core::BUDGET_EXHAUSTED)
+        })
+        .count();
+    assert!(refused >= 1);
+    let sent = server.stats().total_requests;
+    assert!(
+        sent < 12,
+        "tasks after the refusal were not started ({sent} sent)"
+    );
+    assert_eq!(
+        sent as usize, outcome.completed,
+        "every call that started finished; no consolidation after exhaustion"
+    );
+    let (spent, _) = budget.spent();
+    assert!(spent <= limit, "spent {spent} of {limit}");
+    assert_eq!(spent, outcome.cost.usd);
+}

@@ -41,6 +41,7 @@ pub struct Forker {
     client: Client,
     workspace: Option<Arc<Workspace>>,
     events: EventSink,
+    budget: Option<Arc<crate::spending::Budget>>,
 }
 
 impl Forker {
@@ -50,7 +51,20 @@ impl Forker {
             client,
             workspace: None,
             events: EventSink::none(),
+            budget: None,
         }
+    }
+
+    /// The same forker charging every model call to `budget` (share one
+    /// budget between all forks of a run).
+    pub fn with_budget(mut self, budget: Arc<crate::spending::Budget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// The budget calls are charged to, when there is one.
+    pub fn budget(&self) -> Option<&Arc<crate::spending::Budget>> {
+        self.budget.as_ref()
     }
 
     /// The same forker with workspace tools over `workspace`.
@@ -117,6 +131,31 @@ impl Forker {
         for turn in 1..=request.max_turns.max(1) {
             let mut body = template.clone();
             body.contents.clone_from(&run.contents);
+            let model = &request.profile.model;
+            if let Some((estimate, limit)) = crate::spending::over_input_limit(model, &body) {
+                run.error = Some(ForkError {
+                    kind: "prompt_too_large".into(),
+                    message: format!(
+                        "the prompt (about {estimate} tokens) is over {model}'s input limit of {limit} tokens; it was not sent"
+                    ),
+                    http_status: None,
+                });
+                return ForkStatus::Error;
+            }
+            let reservation = match &self.budget {
+                Some(budget) => match budget.reserve(model, &body) {
+                    Ok(reservation) => Some(reservation),
+                    Err(refused) => {
+                        run.error = Some(ForkError {
+                            kind: crate::spending::BUDGET_EXHAUSTED.into(),
+                            message: refused.to_string(),
+                            http_status: None,
+                        });
+                        return ForkStatus::Cancelled;
+                    }
+                },
+                None => None,
+            };
             let call = self.call_model(
                 client,
                 &request.profile.model,
@@ -126,17 +165,26 @@ impl Forker {
             );
             let response = tokio::select! {
                 biased;
-                () = cancel.cancelled() => return ForkStatus::Cancelled,
+                () = cancel.cancelled() => {
+                    self.release(reservation);
+                    return ForkStatus::Cancelled;
+                }
                 response = call => response,
             };
             let response = match response {
                 Ok(response) => response,
                 Err(error) => {
+                    self.release(reservation);
                     run.error = Some(fork_error(&error));
                     return ForkStatus::Error;
                 }
             };
             let calls = run.record_turn(&response);
+            if let (Some(budget), Some(reservation), Some(turn)) =
+                (&self.budget, reservation, run.turns.last())
+            {
+                budget.settle(reservation, &turn.usage, turn.cost.as_ref());
+            }
             if calls.is_empty() {
                 return ForkStatus::Success;
             }
@@ -201,6 +249,12 @@ impl Forker {
                 ..GenerationConfig::default()
             }),
             ..GenerateContentRequest::default()
+        }
+    }
+
+    fn release(&self, reservation: Option<crate::spending::Reservation>) {
+        if let (Some(budget), Some(reservation)) = (&self.budget, reservation) {
+            budget.release(reservation);
         }
     }
 
