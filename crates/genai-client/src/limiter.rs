@@ -6,15 +6,16 @@
 //! (its estimated input tokens are reserved and reconciled with the reply's
 //! `promptTokenCount`). Capacities come from the `requests_per_minute` /
 //! `input_tokens_per_minute` settings, or are learned from a 429's
-//! `QuotaFailure.quotaValue`. Each bucket holds at most one second's worth
-//! (or one request) and refills at 59/60 of its limit, so no sliding minute
-//! admits more than the limit. On a 429 the model waits as `RetryInfo` says
-//! and its admitted rate is cut (multiplicative decrease, ×0.7); each success
+//! `QuotaFailure.quotaValue`. Each bucket is a log of the last minute's
+//! admissions, so no sliding minute admits more than the limit and a freed
+//! minute is usable at once. On a 429 the model waits as `RetryInfo` says
+//! and its admitted rate is cut (multiplicative decrease, ×0.7, once per
+//! episode of 429s); each success
 //! adds 1 % back (additive increase). A per-day violation parks the model
 //! until midnight Pacific; a `quotaValue` of 0 (no quota on this tier) fails
 //! every later call to the model at once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -227,47 +228,60 @@ const DECREASE: f64 = 0.7;
 const INCREASE: f64 = 0.01;
 const MIN_SCALE: f64 = 0.1;
 
-/// One token bucket (requests or input tokens).
+/// One limit (requests or input tokens per minute), kept as a log of what
+/// was admitted in the last minute: a call is admitted when the log's sum
+/// plus its need fits the limit (scaled by the AIMD factor), so no sliding
+/// minute ever holds more than the limit, and a freed minute is usable at
+/// once.
 #[derive(Debug)]
 struct Bucket {
     per_minute: f64,
-    level: f64,
-    last: Instant,
+    log: VecDeque<(Instant, f64)>,
 }
 
+const MINUTE: Duration = Duration::from_secs(60);
+
 impl Bucket {
-    fn new(per_minute: f64, now: Instant) -> Bucket {
-        let mut bucket = Bucket {
+    fn new(per_minute: f64) -> Bucket {
+        Bucket {
             per_minute,
-            level: 0.0,
-            last: now,
-        };
-        bucket.level = bucket.max_level(1.0);
-        bucket
+            log: VecDeque::new(),
+        }
     }
 
-    /// One second's worth, or one request of `need`, whichever is more.
-    fn max_level(&self, need: f64) -> f64 {
-        (self.per_minute / 60.0)
-            .max(need.min(self.per_minute))
-            .max(1.0)
+    fn expire(&mut self, now: Instant) {
+        while self
+            .log
+            .front()
+            .is_some_and(|(at, _)| now.saturating_duration_since(*at) >= MINUTE)
+        {
+            self.log.pop_front();
+        }
     }
 
-    fn refill(&mut self, now: Instant, scale: f64, need: f64) {
-        let rate = self.per_minute * scale * (59.0 / 60.0) / 60.0;
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.level = (self.level + rate * elapsed).min(self.max_level(need));
-        self.last = now;
+    fn used(&self) -> f64 {
+        self.log.iter().map(|(_, amount)| amount).sum()
     }
 
-    /// How long until `need` fits (zero when it does now).
-    fn wait_for(&self, need: f64, scale: f64) -> Duration {
-        let target = need.min(self.max_level(need));
-        if self.level >= target {
+    /// How long until `need` fits (zero when it does now). A need larger
+    /// than the whole limit fits an empty minute.
+    fn wait_for(&self, now: Instant, need: f64, scale: f64) -> Duration {
+        let limit = (self.per_minute * scale).max(1.0);
+        let mut used = self.used();
+        if used + need <= limit || used <= 0.0 {
             return Duration::ZERO;
         }
-        let rate = self.per_minute * scale * (59.0 / 60.0) / 60.0;
-        Duration::from_secs_f64(((target - self.level) / rate.max(1e-9)).min(86_400.0))
+        for (at, amount) in &self.log {
+            used -= amount;
+            if used + need <= limit || used <= 0.0 {
+                return (*at + MINUTE).saturating_duration_since(now);
+            }
+        }
+        MINUTE
+    }
+
+    fn take(&mut self, now: Instant, amount: f64) {
+        self.log.push_back((now, amount));
     }
 }
 
@@ -316,17 +330,16 @@ impl RateLimiter {
             .models
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        let now = Instant::now();
         let settings = self.settings;
         let state = models
             .entry(model.to_owned())
             .or_insert_with(|| ModelState {
                 requests: settings
                     .requests_per_minute
-                    .map(|limit| Bucket::new(f64::from(limit.max(1)), now)),
+                    .map(|limit| Bucket::new(f64::from(limit.max(1)))),
                 tokens: settings
                     .input_tokens_per_minute
-                    .map(|limit| Bucket::new(limit.max(1) as f64, now)),
+                    .map(|limit| Bucket::new(limit.max(1) as f64)),
                 scale: 1.0,
                 hold_until: None,
                 parked: None,
@@ -359,21 +372,21 @@ impl RateLimiter {
                 let need = tokens as f64;
                 let mut wait = Duration::ZERO;
                 if let Some(bucket) = &mut state.requests {
-                    bucket.refill(now, scale, 1.0);
-                    wait = wait.max(bucket.wait_for(1.0, scale));
+                    bucket.expire(now);
+                    wait = wait.max(bucket.wait_for(now, 1.0, scale));
                 }
                 if let Some(bucket) = &mut state.tokens {
-                    bucket.refill(now, scale, need);
-                    wait = wait.max(bucket.wait_for(need, scale));
+                    bucket.expire(now);
+                    wait = wait.max(bucket.wait_for(now, need, scale));
                 }
                 if wait > Duration::ZERO {
                     return Ok(Some(wait));
                 }
                 if let Some(bucket) = &mut state.requests {
-                    bucket.level -= 1.0;
+                    bucket.take(now, 1.0);
                 }
                 if let Some(bucket) = &mut state.tokens {
-                    bucket.level -= need;
+                    bucket.take(now, need);
                 }
                 Ok(None)
             })?;
@@ -394,7 +407,10 @@ impl RateLimiter {
     pub(crate) fn settle(&self, model: &str, admission: Admission, prompt_tokens: Option<u64>) {
         self.with_model(model, |state| {
             if let (Some(bucket), Some(actual)) = (&mut state.tokens, prompt_tokens) {
-                bucket.level += admission.reserved_tokens as f64 - actual as f64;
+                bucket.take(
+                    Instant::now(),
+                    actual as f64 - admission.reserved_tokens as f64,
+                );
             }
             state.scale = (state.scale + INCREASE).min(1.0);
         });
@@ -450,14 +466,18 @@ impl RateLimiter {
                 match slot {
                     Some(bucket) => bucket.per_minute = bucket.per_minute.min(limit as f64),
                     None => {
-                        let mut bucket = Bucket::new(limit as f64, now);
+                        let mut bucket = Bucket::new(limit as f64);
                         // The server just said the minute is spent.
-                        bucket.level = 0.0;
+                        bucket.take(now, limit as f64);
                         *slot = Some(bucket);
                     }
                 }
             }
-            state.scale = (state.scale * DECREASE).max(MIN_SCALE);
+            // One cut per episode: the 429s of calls already in flight when
+            // the first came back do not cut the rate again.
+            if state.hold_until.is_none_or(|held| held <= now) {
+                state.scale = (state.scale * DECREASE).max(MIN_SCALE);
+            }
             if let Some(delay) = delay {
                 let until = now + delay;
                 state.hold_until = Some(state.hold_until.map_or(until, |held| held.max(until)));

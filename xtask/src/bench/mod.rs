@@ -8,6 +8,7 @@
 
 pub(crate) mod fuzz;
 pub(crate) mod measure;
+mod quota;
 mod report;
 mod scenarios;
 pub(crate) mod server;
@@ -25,7 +26,7 @@ use scenarios::Dag;
 use server::BenchServer;
 
 /// Which parts to run.
-const SECTIONS: [&str; 5] = ["startup", "swarm", "rss", "plan", "stream"];
+const SECTIONS: [&str; 6] = ["startup", "swarm", "rss", "plan", "stream", "quota"];
 
 struct Options {
     repeat: usize,
@@ -107,6 +108,14 @@ const CLEARED_ENV: [&str; 11] = [
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let options = Options::parse(args)?;
     let root = repository_root()?;
+    if options.wants("quota") {
+        // In-process, in virtual time: no release binary needed.
+        let out = options.out.clone().unwrap_or_else(|| root.join("bench"));
+        quota::run(&out, 1_000)?;
+        if options.only.len() == 1 {
+            return Ok(());
+        }
+    }
     if !options.skip_build {
         say("bench: building agent-fork and xtask in release");
         cargo(&[

@@ -1,32 +1,52 @@
 use super::*;
 
 #[tokio::test(start_paused = true)]
-async fn starts_are_spaced_evenly() {
-    let limiter = std::sync::Arc::new(RateLimiter::per_minute(60));
+async fn no_minute_admits_more_than_the_limit() {
+    let limiter = std::sync::Arc::new(RateLimiter::per_minute(3));
     let begin = Instant::now();
     let mut handles = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..7 {
         let limiter = limiter.clone();
         handles.push(tokio::spawn(async move {
             limiter.acquire("m", 0).await.unwrap();
-            Instant::now()
+            Instant::now() - begin
         }));
     }
     let mut starts = Vec::new();
     for handle in handles {
-        starts.push(handle.await.unwrap() - begin);
+        starts.push(handle.await.unwrap());
     }
     starts.sort();
-    // 60 per minute, refilled at 59/60 of that: 1 s × 60/59 apart.
-    let gap = Duration::from_secs_f64(60.0 / 59.0);
-    assert_eq!(starts[0], Duration::ZERO);
-    for pair in starts.windows(2) {
-        let apart = pair[1] - pair[0];
-        assert!(
-            apart >= gap - Duration::from_millis(2) && apart <= gap + Duration::from_millis(2),
-            "{apart:?}"
-        );
-    }
+    let minute = Duration::from_secs(60);
+    assert_eq!(
+        starts,
+        vec![
+            Duration::ZERO,
+            Duration::ZERO,
+            Duration::ZERO,
+            minute,
+            minute,
+            minute,
+            minute * 2
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn input_tokens_are_reconciled_with_the_real_count() {
+    let limiter = RateLimiter::new(QuotaSettings {
+        requests_per_minute: None,
+        input_tokens_per_minute: Some(1000),
+    });
+    let begin = Instant::now();
+    let admission = limiter.acquire("m", 900).await.unwrap();
+    // The reply says the prompt was 100 tokens: 800 come back.
+    limiter.settle("m", admission, Some(100));
+    limiter.acquire("m", 800).await.unwrap();
+    assert_eq!(Instant::now() - begin, Duration::ZERO);
+    // Now 900 are used: 200 more must wait for the first minute to pass.
+    limiter.acquire("m", 200).await.unwrap();
+    assert_eq!(Instant::now() - begin, Duration::from_secs(60));
 }
 
 #[test]
