@@ -189,7 +189,9 @@ pub fn estimate_input_tokens(request: &GenerateContentRequest) -> u64 {
 }
 
 /// The model's input limit, when the catalog knows it and the request's
-/// estimate is over it.
+/// estimate (bytes / 4) is over it. Not yet enforced by the fork: a bytes/4
+/// estimate overcounts inline data and repetitive text, so refusing on it
+/// needs `countTokens` first.
 pub fn over_input_limit(model: &str, request: &GenerateContentRequest) -> Option<(u64, u32)> {
     let limit = catalog::lookup(model).limits?.input_tokens;
     let estimate = estimate_input_tokens(request);

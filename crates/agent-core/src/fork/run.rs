@@ -132,16 +132,6 @@ impl Forker {
             let mut body = template.clone();
             body.contents.clone_from(&run.contents);
             let model = &request.profile.model;
-            if let Some((estimate, limit)) = crate::spending::over_input_limit(model, &body) {
-                run.error = Some(ForkError {
-                    kind: "prompt_too_large".into(),
-                    message: format!(
-                        "the prompt (about {estimate} tokens) is over {model}'s input limit of {limit} tokens; it was not sent"
-                    ),
-                    http_status: None,
-                });
-                return ForkStatus::Error;
-            }
             let reservation = match &self.budget {
                 Some(budget) => match budget.reserve(model, &body) {
                     Ok(reservation) => Some(reservation),
