@@ -25,6 +25,7 @@ mod events;
 mod fork;
 mod ids;
 mod prompts;
+mod spending;
 mod summarizer;
 mod swarm;
 pub mod workspace;
@@ -35,11 +36,15 @@ pub use agent::{
 };
 pub use events::{Event, EventSink};
 pub use fork::{
-    BuiltinRoute, ForkError, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
-    MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES, RUN_CODE_FUNCTION, SearchRun, TurnRecord,
-    WEB_SEARCH_FUNCTION, builtin_route,
+    BuiltinRoute, ForkError, ForkErrorKind, ForkRequest, ForkResult, ForkStatus, ForkStop, Forker,
+    MAX_CALLS_PER_TURN, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES, RUN_CODE_FUNCTION,
+    SearchRun, TurnRecord, WEB_SEARCH_FUNCTION, builtin_route,
 };
 pub use ids::{ForkId, SwarmId};
+pub use spending::{
+    BUDGET_EXHAUSTED, Budget, BudgetExhausted, BudgetLimits, Reservation, estimate_input_tokens,
+    over_input_limit,
+};
 pub use summarizer::{
     Artifact, Conversation, ConversationError, Handoff, Speaker, SummarizeError, Summary,
     SummaryOptions, SummaryStyle, TokenCounting, Turn, estimate_tokens, summarize,

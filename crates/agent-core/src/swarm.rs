@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use genai_client::Usage;
 use genai_client::catalog::ThinkingSetting;
+use genai_client::{CostTotal, Usage};
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::AgentProfile;
@@ -109,8 +109,14 @@ pub struct SwarmOutcome {
     pub consolidated: Option<ForkResult>,
     /// Tokens over every fork and the consolidation.
     pub usage: Usage,
+    /// Cost over every fork and the consolidation (earlier results of a
+    /// resumed run included).
+    pub cost: CostTotal,
     /// True when the swarm was cancelled before every task ran.
     pub cancelled: bool,
+    /// True when the forker's budget refused a call: tasks not started then
+    /// were left for a resumed run (status `budget_exhausted`).
+    pub budget_exhausted: bool,
 }
 
 /// Runs a swarm.
@@ -169,10 +175,13 @@ impl<'a> Swarm<'a> {
             results: Vec::new(),
             consolidated: None,
             usage: Usage::default(),
+            cost: CostTotal::default(),
             cancelled: false,
+            budget_exhausted: false,
         };
         for (index, result) in &options.previous_results {
             outcome.total += 1;
+            outcome.cost += result.cost;
             if result.status == ForkStatus::Success {
                 outcome.completed += 1;
                 if options.consolidate {
@@ -186,7 +195,15 @@ impl<'a> Swarm<'a> {
             }
         }
         loop {
-            while running.len() < options.concurrency.max(1) && !cancel.is_cancelled() {
+            let budget_left = || {
+                self.forker
+                    .budget()
+                    .is_none_or(|budget| !budget.is_exhausted())
+            };
+            while running.len() < options.concurrency.max(1)
+                && !cancel.is_cancelled()
+                && budget_left()
+            {
                 let Some((index, task)) = tasks.next() else {
                     break;
                 };
@@ -203,6 +220,7 @@ impl<'a> Swarm<'a> {
                 break;
             };
             outcome.usage += result.usage;
+            outcome.cost += result.cost;
             if result.status == ForkStatus::Success {
                 outcome.completed += 1;
                 if options.consolidate {
@@ -218,10 +236,19 @@ impl<'a> Swarm<'a> {
             self.progress(&outcome, running.len(), total);
         }
         outcome.cancelled = cancel.is_cancelled();
+        outcome.budget_exhausted = self
+            .forker
+            .budget()
+            .is_some_and(|budget| budget.is_exhausted());
         outcome.results.sort_by_key(|(index, _)| *index);
-        if options.consolidate && !outcome.cancelled && outcome.completed > 0 {
+        if options.consolidate
+            && !outcome.cancelled
+            && !outcome.budget_exhausted
+            && outcome.completed > 0
+        {
             let consolidated = self.consolidate(&excerpts, cancel).await;
             outcome.usage += consolidated.usage;
+            outcome.cost += consolidated.cost;
             outcome.consolidated = Some(consolidated);
         }
         outcome

@@ -225,7 +225,7 @@ async fn an_api_error_keeps_the_fork_id_model_and_kind() {
     assert!(result.fork_id.as_str().starts_with("fork_"));
     assert_eq!(result.model, MODEL);
     let error = result.error.expect("the error is kept");
-    assert_eq!(error.kind, genai_client::ErrorKind::Api);
+    assert_eq!(error.kind.client(), Some(genai_client::ErrorKind::Api));
     assert_eq!(error.http_status, Some(400));
     assert!(error.message.contains("INVALID_ARGUMENT"));
 }

@@ -174,3 +174,112 @@ async fn cancelling_stops_new_forks() {
     assert!(outcome.total < 8, "started {} forks", outcome.total);
     assert!(outcome.consolidated.is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn cost_is_summed_per_fork_and_per_swarm_and_unpriced_calls_are_counted() {
+    let mut interactions: Vec<Interaction> = (0..3)
+        .map(|index| unary(MODEL, task(&task_text(index)), text_reply("ok")))
+        .collect();
+    // Fork 1 is answered by a model the catalog does not price.
+    interactions[1] = unary(
+        MODEL,
+        task(&task_text(1)),
+        json!({
+            "candidates": [{"content": {"parts": [{"text": "ok"}], "role": "model"}, "finishReason": "STOP"}],
+            "usageMetadata": usage(100, 20, 30),
+            "modelVersion": "gemini-0.9-experimental"
+        }),
+    );
+    let server = server("cost", interactions).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        concurrency: 3,
+        consolidate: false,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(3), Some(3), &CancellationToken::new(), |_, _| {})
+        .await;
+    server.assert_clean();
+    // text_reply: gemini-2.5-flash, prompt 100, candidates 20, thoughts 30.
+    let per_call = genai_client::cost_of_call(
+        &genai_client::Usage {
+            prompt: 100,
+            candidates: 20,
+            thoughts: 30,
+            total: 150,
+            ..Default::default()
+        },
+        Some("gemini-2.5-flash"),
+        MODEL,
+        chrono::Utc::now().date_naive(),
+    )
+    .expect("2.5 Flash (or what it is routed to) is priced")
+    .usd;
+    assert!(per_call > genai_client::Usd::ZERO);
+    let costs: Vec<_> = outcome.results.iter().map(|(_, r)| r.cost).collect();
+    assert_eq!(costs[0].known(), Some(per_call));
+    assert_eq!(costs[1].known(), None);
+    assert_eq!((costs[1].priced_calls, costs[1].unpriced_calls), (0, 1));
+    assert!(outcome.results[0].1.turns[0].cost.is_some());
+    assert!(outcome.results[1].1.turns[0].cost.is_none());
+    assert_eq!(outcome.cost.usd, per_call + per_call);
+    assert_eq!(
+        (outcome.cost.priced_calls, outcome.cost.unpriced_calls),
+        (2, 1)
+    );
+    assert_eq!(
+        outcome.cost.known(),
+        None,
+        "a total with an unpriced call is unknown"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_budget_stops_new_calls_lets_in_flight_ones_finish_and_is_not_overrun() {
+    let server = server(
+        "budget",
+        (0..12)
+            .map(slow_reply)
+            .map(Interaction::repeatable)
+            .collect(),
+    )
+    .await;
+    let limit = genai_client::Usd::from_dollars(0.01);
+    let budget = Arc::new(agent_core::Budget::new(agent_core::BudgetLimits {
+        usd: Some(limit),
+        tokens: None,
+    }));
+    let forker = Forker::new(client(&server)).with_budget(budget.clone());
+    let options = SwarmOptions {
+        concurrency: 4,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(12), Some(12), &CancellationToken::new(), |_, _| {})
+        .await;
+    assert!(outcome.budget_exhausted);
+    assert!(!outcome.cancelled);
+    let refused = outcome
+        .results
+        .iter()
+        .filter(|(_, r)| {
+            r.error
+                .as_ref()
+                .is_some_and(|e| e.kind == agent_core::BUDGET_EXHAUSTED)
+        })
+        .count();
+    assert!(refused >= 1);
+    let sent = server.stats().total_requests;
+    assert!(
+        sent < 12,
+        "tasks after the refusal were not started ({sent} sent)"
+    );
+    assert_eq!(
+        sent as usize, outcome.completed,
+        "every call that started finished; no consolidation after exhaustion"
+    );
+    let (spent, _) = budget.spent();
+    assert!(spent <= limit, "spent {spent} of {limit}");
+    assert_eq!(spent, outcome.cost.usd);
+}

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use crate::config::ClientConfig;
 use crate::decode::decode_response;
 use crate::error::{ApiError, Error, ReplyPart, TimeoutPhase};
-use crate::limiter::RateLimiter;
+use crate::limiter::{QuotaSettings, RateLimiter};
 use crate::redact::Redactor;
 use crate::retry::{Decision, RetryEvent, SharedRetryObserver, decide};
 use crate::stream::ResponseStream;
@@ -47,7 +47,7 @@ struct Shared {
     redactor: Redactor,
     /// The base URL without userinfo, for messages.
     shown_url: String,
-    limiter: Option<RateLimiter>,
+    limiter: RateLimiter,
     jitter: Mutex<fastrand::Rng>,
 }
 
@@ -90,7 +90,10 @@ impl Client {
                 http,
                 redactor: Redactor::for_config(&config),
                 shown_url: config.display_base_url(),
-                limiter: config.requests_per_minute.map(RateLimiter::per_minute),
+                limiter: RateLimiter::new(QuotaSettings {
+                    requests_per_minute: config.requests_per_minute,
+                    input_tokens_per_minute: config.input_tokens_per_minute,
+                }),
                 config,
                 jitter: Mutex::new(jitter),
             }),
@@ -130,11 +133,21 @@ impl Client {
         request: &GenerateContentRequest,
     ) -> Result<GenerateContentResponse, Error> {
         let url = self.url(model, Method::Generate);
+        let quota = Quota::new(model, estimate_input_tokens(request));
         let response = self
-            .with_retries(|| async {
-                let (status, _, body) = self.post_and_read(&url, request).await?;
-                decode_response(status, &body)
-            })
+            .with_retries(
+                Some(quota),
+                |response: &GenerateContentResponse| {
+                    response
+                        .usage_metadata
+                        .as_ref()
+                        .and_then(|usage| usage.prompt_token_count)
+                },
+                || async {
+                    let (status, _, body) = self.post_and_read(&url, request).await?;
+                    decode_response(status, &body)
+                },
+            )
             .await?;
         check_blocked(&response)?;
         Ok(response)
@@ -149,27 +162,32 @@ impl Client {
         request: &GenerateContentRequest,
     ) -> Result<ResponseStream, Error> {
         let url = self.url(model, Method::Stream);
-        self.with_retries(|| async {
-            let response = self.post(&url, request).await?;
-            let status = response.status().as_u16();
-            if !(200..300).contains(&status) {
-                let retry_after = retry_after(&response);
-                let body = self.read_body(response).await?;
-                let mut api = ApiError::from_body(status, &body);
-                api.retry_after = retry_after;
-                return Err(self.scrub(Error::Api(Box::new(api))));
-            }
-            let config = &self.shared.config;
-            let mut stream = ResponseStream::new(
-                response,
-                config.timeouts,
-                config.limits,
-                self.shared.shown_url.clone(),
-                self.shared.redactor.clone(),
-            )?;
-            stream.prime().await?;
-            Ok(stream)
-        })
+        let quota = Quota::new(model, estimate_input_tokens(request));
+        self.with_retries(
+            Some(quota),
+            |_| None,
+            || async {
+                let response = self.post(&url, request).await?;
+                let status = response.status().as_u16();
+                if !(200..300).contains(&status) {
+                    let retry_after = retry_after(&response);
+                    let body = self.read_body(response).await?;
+                    let mut api = ApiError::from_body(status, &body);
+                    api.retry_after = retry_after;
+                    return Err(self.scrub(Error::Api(Box::new(api))));
+                }
+                let config = &self.shared.config;
+                let mut stream = ResponseStream::new(
+                    response,
+                    config.timeouts,
+                    config.limits,
+                    self.shared.shown_url.clone(),
+                    self.shared.redactor.clone(),
+                )?;
+                stream.prime().await?;
+                Ok(stream)
+            },
+        )
         .await
     }
 
@@ -180,15 +198,19 @@ impl Client {
         request: &CountTokensRequest,
     ) -> Result<CountTokensResponse, Error> {
         let url = self.url(model, Method::CountTokens);
-        self.with_retries(|| async {
-            let (status, _, body) = self.post_and_read(&url, request).await?;
-            if !(200..300).contains(&status) {
-                return Err(Error::Api(Box::new(ApiError::from_body(status, &body))));
-            }
-            serde_json::from_slice(&body).map_err(|error| {
-                Error::decode(format!("unexpected countTokens reply ({error})"), &body)
-            })
-        })
+        self.with_retries(
+            None,
+            |_| None,
+            || async {
+                let (status, _, body) = self.post_and_read(&url, request).await?;
+                if !(200..300).contains(&status) {
+                    return Err(Error::Api(Box::new(ApiError::from_body(status, &body))));
+                }
+                serde_json::from_slice(&body).map_err(|error| {
+                    Error::decode(format!("unexpected countTokens reply ({error})"), &body)
+                })
+            },
+        )
         .await
     }
 
@@ -210,12 +232,16 @@ impl Client {
         if !query.is_empty() {
             url = format!("{url}?{}", query.join("&"));
         }
-        self.with_retries(|| async {
-            let (_, _, body) = self.get_and_read(&url).await?;
-            serde_json::from_slice(&body).map_err(|error| {
-                Error::decode(format!("unexpected models.list reply ({error})"), &body)
-            })
-        })
+        self.with_retries(
+            None,
+            |_| None,
+            || async {
+                let (_, _, body) = self.get_and_read(&url).await?;
+                serde_json::from_slice(&body).map_err(|error| {
+                    Error::decode(format!("unexpected models.list reply ({error})"), &body)
+                })
+            },
+        )
         .await
     }
 
@@ -278,23 +304,44 @@ impl Client {
         )
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the policy says stop.
-    async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    /// Runs `attempt` until it succeeds, fails for good, or the policy says
+    /// stop. With `quota`, each attempt first waits for the model's buckets
+    /// (reserving its input tokens), a success settles the reservation with
+    /// `prompt_tokens` of the reply, and a 429 teaches the limiter.
+    async fn with_retries<T, F, Fut>(
+        &self,
+        quota: Option<Quota<'_>>,
+        prompt_tokens: impl Fn(&T) -> Option<u64>,
+        mut attempt: F,
+    ) -> Result<T, Error>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
         let policy = &self.shared.config.retry;
+        let limiter = &self.shared.limiter;
+        let scheduling = self.shared.config.quota_scheduling;
         let started = Instant::now();
         let mut number = 1;
         loop {
-            if let Some(limiter) = &self.shared.limiter {
-                limiter.acquire().await;
-            }
+            let admission = match &quota {
+                Some(quota) => Some(limiter.acquire(quota.model, quota.tokens).await?),
+                None => None,
+            };
             let error = match attempt().await {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    if let (Some(quota), Some(admission)) = (&quota, admission) {
+                        limiter.settle(quota.model, admission, prompt_tokens(&value));
+                    }
+                    return Ok(value);
+                }
                 Err(error) => self.scrub(error),
             };
+            if let (true, Some(quota)) = (scheduling, &quota) {
+                if let Some(stop) = limiter.on_error(quota.model, &error) {
+                    return Err(stop);
+                }
+            }
             let unit = self
                 .shared
                 .jitter
@@ -499,4 +546,25 @@ fn encode_query(value: &str) -> String {
         }
     }
     out
+}
+
+/// The model and estimated input tokens of a call the limiter admits.
+struct Quota<'a> {
+    model: &'a str,
+    tokens: u64,
+}
+
+impl<'a> Quota<'a> {
+    fn new(model: &'a str, tokens: u64) -> Self {
+        Self {
+            model: model.strip_prefix("models/").unwrap_or(model),
+            tokens,
+        }
+    }
+}
+
+/// Input tokens of a request, estimated as a quarter of its JSON bytes
+/// (reconciled with `promptTokenCount` after the reply).
+pub(crate) fn estimate_input_tokens(request: &GenerateContentRequest) -> u64 {
+    serde_json::to_vec(request).map_or(0, |bytes| (bytes.len() as u64).div_ceil(4))
 }

@@ -171,8 +171,17 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Size limits of replies.
     pub limits: ReplyLimits,
-    /// Optional limit of requests started per minute, shared by all clones.
+    /// Optional limit of requests started per minute per model, shared by
+    /// all clones (429 bodies can lower it).
     pub requests_per_minute: Option<u32>,
+    /// Optional limit of input tokens per minute per model, shared by all
+    /// clones (429 bodies can lower it).
+    pub input_tokens_per_minute: Option<u64>,
+    /// Quota-aware scheduling: learn limits from 429 bodies, hold a model
+    /// as `RetryInfo` says, park it for the day on a per-day violation and
+    /// fail fast on a zero limit. On by default; off leaves only the
+    /// settings' limits and plain retries.
+    pub quota_scheduling: bool,
     /// Further secrets to scrub from errors and to hand to callers through
     /// [`Client::redactor`](crate::Client::redactor), though not sent: e.g.
     /// the user's key while a session is replayed without it.
@@ -189,6 +198,8 @@ impl fmt::Debug for ClientConfig {
             .field("retry", &self.retry)
             .field("limits", &self.limits)
             .field("requests_per_minute", &self.requests_per_minute)
+            .field("input_tokens_per_minute", &self.input_tokens_per_minute)
+            .field("quota_scheduling", &self.quota_scheduling)
             .field("extra_secrets", &self.extra_secrets.len())
             .finish()
     }
@@ -204,6 +215,8 @@ impl Default for ClientConfig {
             retry: RetryPolicy::default(),
             limits: ReplyLimits::default(),
             requests_per_minute: None,
+            input_tokens_per_minute: None,
+            quota_scheduling: true,
             extra_secrets: Vec::new(),
         }
     }
@@ -290,6 +303,19 @@ impl ClientConfig {
     /// Sets (or, with `None`, lifts) the limit of requests per minute.
     pub fn with_requests_per_minute(mut self, limit: Option<u32>) -> Self {
         self.requests_per_minute = limit;
+        self
+    }
+
+    /// Sets (or, with `None`, lifts) the limit of input tokens per minute.
+    pub fn with_input_tokens_per_minute(mut self, limit: Option<u64>) -> Self {
+        self.input_tokens_per_minute = limit;
+        self
+    }
+
+    /// Turns quota-aware scheduling on or off (see
+    /// [`quota_scheduling`](Self::quota_scheduling)).
+    pub fn with_quota_scheduling(mut self, on: bool) -> Self {
+        self.quota_scheduling = on;
         self
     }
 

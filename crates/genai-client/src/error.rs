@@ -67,6 +67,10 @@ pub enum Error {
     /// The client was configured in a way that cannot work.
     #[error("{0}")]
     Config(String),
+    /// A quota stops this model for now: its daily quota is spent, or the
+    /// tier has none. Not retried.
+    #[error("{0}")]
+    Quota(Box<crate::limiter::QuotaStop>),
     /// A reply was larger than the configured limit; reading stopped there.
     #[error(
         "Gemini's reply was too large: {part} exceeded {} (ask for a shorter answer, e.g. a lower maxOutputTokens, or raise the client's reply limit)",
@@ -171,6 +175,8 @@ pub enum ErrorKind {
     Config,
     /// [`Error::TooLarge`].
     TooLarge,
+    /// [`Error::Quota`].
+    Quota,
 }
 
 impl ErrorKind {
@@ -185,6 +191,7 @@ impl ErrorKind {
             Self::RetriesExhausted => "retries_exhausted",
             Self::Config => "config",
             Self::TooLarge => "too_large",
+            Self::Quota => "quota",
         }
     }
 }
@@ -201,6 +208,7 @@ impl Error {
             Self::RetriesExhausted { .. } => ErrorKind::RetriesExhausted,
             Self::Config(_) => ErrorKind::Config,
             Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::Quota(_) => ErrorKind::Quota,
         }
     }
 
@@ -393,7 +401,8 @@ impl ApiError {
         matches!(self.code, 408 | 429 | 500 | 502 | 503 | 504)
     }
 
-    /// The delay the server asked for: RetryInfo first, then `Retry-After`.
+    /// The delay the server asked for: RetryInfo first, then `Retry-After`,
+    /// then a 429 message's "Please retry in 39.8s." (bodies without details).
     pub fn retry_delay(&self) -> Option<Duration> {
         self.details
             .iter()
@@ -402,6 +411,22 @@ impl ApiError {
                 _ => None,
             })
             .or(self.retry_after)
+            .or_else(|| {
+                (self.code == 429)
+                    .then(|| crate::limiter::retry_in_message(&self.message))
+                    .flatten()
+            })
+    }
+
+    /// Every `QuotaFailure` violation of the error, in order.
+    pub fn quota_violations(&self) -> Vec<&crate::limiter::QuotaViolation> {
+        self.details
+            .iter()
+            .flat_map(|detail| match detail {
+                ErrorDetail::QuotaFailure { violations } => violations.iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 
     /// The `ErrorInfo.reason`, e.g. `API_KEY_INVALID`.
@@ -450,10 +475,10 @@ pub enum ErrorDetail {
         /// E.g. `googleapis.com`.
         domain: Option<String>,
     },
-    /// `google.rpc.QuotaFailure`: the quota ids violated.
+    /// `google.rpc.QuotaFailure`: the quotas violated.
     QuotaFailure {
-        /// The `quotaId` of each violation.
-        quota_ids: Vec<String>,
+        /// Each violation, typed.
+        violations: Vec<crate::limiter::QuotaViolation>,
     },
     /// `google.rpc.Help`: links to documentation.
     Help {
@@ -494,7 +519,16 @@ impl ErrorDetail {
                 domain: text("domain"),
             },
             "google.rpc.QuotaFailure" => ErrorDetail::QuotaFailure {
-                quota_ids: list_field(value, "violations", "quotaId"),
+                violations: value
+                    .get("violations")
+                    .and_then(Value::as_array)
+                    .map(|items| {
+                        items
+                            .iter()
+                            .map(crate::limiter::QuotaViolation::from_value)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             },
             "google.rpc.Help" => ErrorDetail::Help {
                 links: list_field(value, "links", "url"),

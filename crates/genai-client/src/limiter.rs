@@ -1,72 +1,491 @@
-//! A requests-per-minute limiter shared by every clone of a client.
+//! The limiter shared by every clone of a client: a per-model token bucket
+//! for requests per minute and one for input tokens per minute, taught by
+//! Gemini's 429 bodies.
 //!
-//! Starts are spaced evenly: with a limit of `n` per minute, each request
-//! may start no sooner than `60 s / n` after the previous one.
+//! A request is admitted only when both of its model's buckets have room
+//! (its estimated input tokens are reserved and reconciled with the reply's
+//! `promptTokenCount`). Capacities come from the `requests_per_minute` /
+//! `input_tokens_per_minute` settings, or are learned from a 429's
+//! `QuotaFailure.quotaValue`. Each bucket is a log of the last minute's
+//! admissions, so no sliding minute admits more than the limit and a freed
+//! minute is usable at once. On a 429 the model waits as `RetryInfo` says
+//! and its admitted rate is cut (multiplicative decrease, ×0.7, once per
+//! episode of 429s); each success
+//! adds 1 % back (additive increase). A per-day violation parks the model
+//! until midnight Pacific; a `quotaValue` of 0 (no quota on this tier) fails
+//! every later call to the model at once.
 
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use serde_json::Value;
 use tokio::time::Instant;
 
-/// Spaces request starts to stay under a per-minute limit.
-#[derive(Debug)]
-pub(crate) struct RateLimiter {
-    interval: Duration,
-    next_start: Mutex<Option<Instant>>,
+use crate::error::{ApiError, Error};
+
+/// What a quota limits, read from its `quotaId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QuotaKind {
+    /// Requests per minute (`GenerateRequestsPerMinute…`).
+    RequestsPerMinute,
+    /// Input tokens per minute (`…InputTokens…PerMinute`).
+    InputTokensPerMinute,
+    /// Requests per day.
+    RequestsPerDay,
+    /// Input tokens per day.
+    InputTokensPerDay,
+    /// A quota id this client does not know.
+    Other,
 }
 
-impl RateLimiter {
-    pub(crate) fn per_minute(limit: u32) -> Self {
-        Self {
-            interval: Duration::from_secs(60) / limit.max(1),
-            next_start: Mutex::new(None),
+impl QuotaKind {
+    /// Reads the kind from a `quotaId` such as
+    /// `GenerateContentPaidTierInputTokensPerModelPerMinute`.
+    pub fn from_quota_id(id: &str) -> QuotaKind {
+        let tokens = id.contains("InputTokens") || id.contains("input_token");
+        let requests = id.contains("Requests");
+        match (
+            id.contains("PerDay"),
+            id.contains("PerMinute"),
+            tokens,
+            requests,
+        ) {
+            (true, _, true, _) => Self::InputTokensPerDay,
+            (true, _, _, true) => Self::RequestsPerDay,
+            (_, true, true, _) => Self::InputTokensPerMinute,
+            (_, true, _, true) => Self::RequestsPerMinute,
+            _ => Self::Other,
         }
     }
 
-    /// Waits until this request may start.
-    pub(crate) async fn acquire(&self) {
-        let start = {
-            let mut next = self
-                .next_start
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
-            let now = Instant::now();
-            let start = next.map_or(now, |next| next.max(now));
-            *next = Some(start + self.interval);
-            start
-        };
-        tokio::time::sleep_until(start).await;
+    /// True for the per-day quotas.
+    pub fn is_daily(self) -> bool {
+        matches!(self, Self::RequestsPerDay | Self::InputTokensPerDay)
+    }
+}
+
+/// One `google.rpc.QuotaFailure` violation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaViolation {
+    /// `quotaMetric`, e.g. `generativelanguage.googleapis.com/generate_requests_per_model`.
+    pub metric: Option<String>,
+    /// `quotaId`, e.g. `GenerateRequestsPerMinutePerProjectPerModel`.
+    pub quota_id: Option<String>,
+    /// `quotaValue` (sent as a string): the limit.
+    pub value: Option<u64>,
+    /// `quotaDimensions.model`.
+    pub model: Option<String>,
+    /// The kind, from the quota id.
+    pub kind: QuotaKind,
+}
+
+impl QuotaViolation {
+    pub(crate) fn from_value(value: &Value) -> QuotaViolation {
+        let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+        let quota_id = text("quotaId");
+        QuotaViolation {
+            metric: text("quotaMetric"),
+            value: value.get("quotaValue").and_then(|limit| match limit {
+                Value::String(text) => text.trim().parse().ok(),
+                other => other.as_u64(),
+            }),
+            model: value
+                .get("quotaDimensions")
+                .and_then(|dimensions| dimensions.get("model"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            kind: quota_id
+                .as_deref()
+                .map_or(QuotaKind::Other, QuotaKind::from_quota_id),
+            quota_id,
+        }
+    }
+
+    /// The tier the quota belongs to, read from its id or metric (`free`,
+    /// `paid`, `paid tier 2`…), when it says.
+    pub fn tier(&self) -> Option<String> {
+        let metric = self.metric.as_deref().unwrap_or_default();
+        let id = self.quota_id.as_deref().unwrap_or_default();
+        if id.ends_with("-FreeTier") || metric.contains("free_tier") {
+            return Some("free tier".into());
+        }
+        for n in 2..=4 {
+            if metric.contains(&format!("paid_tier_{n}_")) {
+                return Some(format!("paid tier {n}"));
+            }
+        }
+        (id.contains("PaidTier") || metric.contains("paid_tier")).then(|| "paid tier".into())
+    }
+}
+
+/// Why a model is stopped for now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuotaStop {
+    /// The daily quota of `model` is spent; it resets at midnight Pacific.
+    DayExhausted {
+        /// The model.
+        model: String,
+        /// The quota id, when the 429 gave it.
+        quota_id: Option<String>,
+        /// When the day resets (midnight Pacific, in UTC).
+        resets_at: DateTime<Utc>,
+    },
+    /// The tier has no quota for the model (`quotaValue` 0).
+    NotOnTier {
+        /// The model.
+        model: String,
+        /// The tier, when the 429 said.
+        tier: Option<String>,
+        /// The quota id.
+        quota_id: Option<String>,
+    },
+}
+
+impl fmt::Display for QuotaStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DayExhausted {
+                model, resets_at, ..
+            } => write!(
+                f,
+                "the daily quota of {model} is spent; it resets at midnight Pacific ({}); resume the run after that",
+                resets_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            Self::NotOnTier { model, tier, .. } => write!(
+                f,
+                "{model} has no quota on {} (quotaValue 0): choose another model or upgrade the project's tier",
+                tier.as_deref().unwrap_or("this tier")
+            ),
+        }
+    }
+}
+
+/// The delay in a 429 message's "Please retry in 39.844676573s." (or
+/// "…in 850ms").
+pub(crate) fn retry_in_message(message: &str) -> Option<Duration> {
+    let rest = &message[message.find("retry in ")? + "retry in ".len()..];
+    let number: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let unit = &rest[number.len()..];
+    let value: f64 = number.parse().ok()?;
+    let seconds = if unit.starts_with("ms") {
+        value / 1000.0
+    } else if unit.starts_with('s') {
+        value
+    } else {
+        return None;
+    };
+    (seconds.is_finite() && seconds < 86_400.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+/// The next midnight in US Pacific time after `now`, in UTC (DST from the
+/// second Sunday of March to the first Sunday of November).
+pub fn next_pacific_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    fn nth_sunday(year: i32, month: u32, n: u32) -> NaiveDate {
+        let first = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or_default();
+        let offset = (7 - first.weekday().num_days_from_sunday()) % 7;
+        first + chrono::Days::new(u64::from(offset + 7 * (n - 1)))
+    }
+    // Daylight time on local `day` at midnight: after the March switch day,
+    // up to and including the November switch day (both switch at 2 am).
+    let daylight_at_midnight =
+        |day: NaiveDate| day > nth_sunday(day.year(), 3, 2) && day <= nth_sunday(day.year(), 11, 1);
+    let offset_hours = |day: NaiveDate| if daylight_at_midnight(day) { 7 } else { 8 };
+    // The local date now: try daylight, then standard offsets.
+    let local_today = {
+        let guess = (now - chrono::Duration::hours(8)).date_naive();
+        let with_dst = (now - chrono::Duration::hours(7)).date_naive();
+        if with_dst != guess && daylight_at_midnight(with_dst) {
+            with_dst
+        } else {
+            guess
+        }
+    };
+    let tomorrow = local_today + chrono::Days::new(1);
+    Utc.from_utc_datetime(
+        &tomorrow
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .checked_add_signed(chrono::Duration::hours(offset_hours(tomorrow)))
+            .unwrap_or_default(),
+    )
+}
+
+/// Limits applied to every model until a 429 teaches better ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct QuotaSettings {
+    pub(crate) requests_per_minute: Option<u32>,
+    pub(crate) input_tokens_per_minute: Option<u64>,
+}
+
+/// How much a 429 cuts the admitted rate, and how much a success gives back.
+const DECREASE: f64 = 0.7;
+const INCREASE: f64 = 0.01;
+const MIN_SCALE: f64 = 0.1;
+
+/// One limit (requests or input tokens per minute), kept as a log of what
+/// was admitted in the last minute: a call is admitted when the log's sum
+/// plus its need fits the limit (scaled by the AIMD factor), so no sliding
+/// minute ever holds more than the limit, and a freed minute is usable at
+/// once.
+#[derive(Debug)]
+struct Bucket {
+    per_minute: f64,
+    log: VecDeque<(Instant, f64)>,
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+impl Bucket {
+    fn new(per_minute: f64) -> Bucket {
+        Bucket {
+            per_minute,
+            log: VecDeque::new(),
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while self
+            .log
+            .front()
+            .is_some_and(|(at, _)| now.saturating_duration_since(*at) >= MINUTE)
+        {
+            self.log.pop_front();
+        }
+    }
+
+    fn used(&self) -> f64 {
+        self.log.iter().map(|(_, amount)| amount).sum()
+    }
+
+    /// How long until `need` fits (zero when it does now). A need larger
+    /// than the whole limit fits an empty minute.
+    fn wait_for(&self, now: Instant, need: f64, scale: f64) -> Duration {
+        let limit = (self.per_minute * scale).max(1.0);
+        let mut used = self.used();
+        if used + need <= limit || used <= 0.0 {
+            return Duration::ZERO;
+        }
+        for (at, amount) in &self.log {
+            used -= amount;
+            if used + need <= limit || used <= 0.0 {
+                return (*at + MINUTE).saturating_duration_since(now);
+            }
+        }
+        MINUTE
+    }
+
+    fn take(&mut self, now: Instant, amount: f64) {
+        self.log.push_back((now, amount));
+    }
+}
+
+#[derive(Debug)]
+struct ModelState {
+    requests: Option<Bucket>,
+    tokens: Option<Bucket>,
+    scale: f64,
+    hold_until: Option<Instant>,
+    parked: Option<(Instant, QuotaStop)>,
+    unavailable: Option<QuotaStop>,
+}
+
+/// A reservation made by [`RateLimiter::acquire`], reconciled after the
+/// reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Admission {
+    pub(crate) reserved_tokens: u64,
+}
+
+/// The per-model limiter.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    settings: QuotaSettings,
+    models: Mutex<HashMap<String, ModelState>>,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(settings: QuotaSettings) -> Self {
+        Self {
+            settings,
+            models: Mutex::new(HashMap::new()),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn per_minute(limit: u32) -> Self {
+        Self::new(QuotaSettings {
+            requests_per_minute: Some(limit),
+            input_tokens_per_minute: None,
+        })
+    }
+
+    fn with_model<T>(&self, model: &str, f: impl FnOnce(&mut ModelState) -> T) -> T {
+        let mut models = self
+            .models
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let settings = self.settings;
+        let state = models
+            .entry(model.to_owned())
+            .or_insert_with(|| ModelState {
+                requests: settings
+                    .requests_per_minute
+                    .map(|limit| Bucket::new(f64::from(limit.max(1)))),
+                tokens: settings
+                    .input_tokens_per_minute
+                    .map(|limit| Bucket::new(limit.max(1) as f64)),
+                scale: 1.0,
+                hold_until: None,
+                parked: None,
+                unavailable: None,
+            });
+        f(state)
+    }
+
+    /// Waits until `model` has room for one request of `tokens` input
+    /// tokens, and reserves it; fails at once when the model is parked for
+    /// the day or has no quota on this tier.
+    pub(crate) async fn acquire(&self, model: &str, tokens: u64) -> Result<Admission, Error> {
+        loop {
+            let wait = self.with_model(model, |state| {
+                let now = Instant::now();
+                if let Some(stop) = &state.unavailable {
+                    return Err(Error::Quota(Box::new(stop.clone())));
+                }
+                match &state.parked {
+                    Some((until, stop)) if *until > now => {
+                        return Err(Error::Quota(Box::new(stop.clone())));
+                    }
+                    Some(_) => state.parked = None,
+                    None => {}
+                }
+                if let Some(until) = state.hold_until.filter(|until| *until > now) {
+                    return Ok(Some(until - now));
+                }
+                let scale = state.scale;
+                let need = tokens as f64;
+                let mut wait = Duration::ZERO;
+                if let Some(bucket) = &mut state.requests {
+                    bucket.expire(now);
+                    wait = wait.max(bucket.wait_for(now, 1.0, scale));
+                }
+                if let Some(bucket) = &mut state.tokens {
+                    bucket.expire(now);
+                    wait = wait.max(bucket.wait_for(now, need, scale));
+                }
+                if wait > Duration::ZERO {
+                    return Ok(Some(wait));
+                }
+                if let Some(bucket) = &mut state.requests {
+                    bucket.take(now, 1.0);
+                }
+                if let Some(bucket) = &mut state.tokens {
+                    bucket.take(now, need);
+                }
+                Ok(None)
+            })?;
+            match wait {
+                None => {
+                    return Ok(Admission {
+                        reserved_tokens: tokens,
+                    });
+                }
+                Some(wait) => tokio::time::sleep(wait.max(Duration::from_millis(1))).await,
+            }
+        }
+    }
+
+    /// A reply came back: give back (or take) the difference between the
+    /// reservation and the real `promptTokenCount`, and raise the rate a
+    /// little.
+    pub(crate) fn settle(&self, model: &str, admission: Admission, prompt_tokens: Option<u64>) {
+        self.with_model(model, |state| {
+            if let (Some(bucket), Some(actual)) = (&mut state.tokens, prompt_tokens) {
+                bucket.take(
+                    Instant::now(),
+                    actual as f64 - admission.reserved_tokens as f64,
+                );
+            }
+            state.scale = (state.scale + INCREASE).min(1.0);
+        });
+    }
+
+    /// Learns from a failed call to `model`. Returns the error to give up
+    /// with at once (a daily quota spent, no quota on the tier), or `None`
+    /// when the retry policy should decide.
+    pub(crate) fn on_error(&self, model: &str, error: &Error) -> Option<Error> {
+        let api: &ApiError = error.api()?;
+        if api.code != 429 {
+            return None;
+        }
+        let now = Instant::now();
+        let violations = api.quota_violations();
+        let delay = api.retry_delay();
+        self.with_model(model, |state| {
+            for violation in &violations {
+                let named = violation.model.as_deref().unwrap_or(model);
+                if violation.value == Some(0) {
+                    let stop = QuotaStop::NotOnTier {
+                        model: named.to_owned(),
+                        tier: violation.tier(),
+                        quota_id: violation.quota_id.clone(),
+                    };
+                    state.unavailable = Some(stop.clone());
+                    return Some(Error::Quota(Box::new(stop)));
+                }
+            }
+            for violation in &violations {
+                if violation.kind.is_daily() {
+                    let wall = Utc::now();
+                    let resets_at = next_pacific_midnight(wall);
+                    let stop = QuotaStop::DayExhausted {
+                        model: violation.model.clone().unwrap_or_else(|| model.to_owned()),
+                        quota_id: violation.quota_id.clone(),
+                        resets_at,
+                    };
+                    let left = (resets_at - wall).to_std().unwrap_or_default();
+                    state.parked = Some((now + left, stop.clone()));
+                    return Some(Error::Quota(Box::new(stop)));
+                }
+            }
+            for violation in &violations {
+                let Some(limit) = violation.value else {
+                    continue;
+                };
+                let slot = match violation.kind {
+                    QuotaKind::RequestsPerMinute => &mut state.requests,
+                    QuotaKind::InputTokensPerMinute => &mut state.tokens,
+                    _ => continue,
+                };
+                match slot {
+                    Some(bucket) => bucket.per_minute = bucket.per_minute.min(limit as f64),
+                    None => {
+                        let mut bucket = Bucket::new(limit as f64);
+                        // The server just said the minute is spent.
+                        bucket.take(now, limit as f64);
+                        *slot = Some(bucket);
+                    }
+                }
+            }
+            // One cut per episode: the 429s of calls already in flight when
+            // the first came back do not cut the rate again.
+            if state.hold_until.is_none_or(|held| held <= now) {
+                state.scale = (state.scale * DECREASE).max(MIN_SCALE);
+            }
+            if let Some(delay) = delay {
+                let until = now + delay;
+                state.hold_until = Some(state.hold_until.map_or(until, |held| held.max(until)));
+            }
+            None
+        })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn starts_are_spaced_evenly() {
-        let limiter = std::sync::Arc::new(RateLimiter::per_minute(60));
-        let begin = Instant::now();
-        let mut handles = Vec::new();
-        for _ in 0..3 {
-            let limiter = limiter.clone();
-            handles.push(tokio::spawn(async move {
-                limiter.acquire().await;
-                Instant::now()
-            }));
-        }
-        let mut starts = Vec::new();
-        for handle in handles {
-            starts.push(handle.await.unwrap() - begin);
-        }
-        starts.sort();
-        assert_eq!(
-            starts,
-            vec![
-                Duration::ZERO,
-                Duration::from_secs(1),
-                Duration::from_secs(2)
-            ]
-        );
-    }
-}
+mod tests;

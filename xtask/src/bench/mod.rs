@@ -7,6 +7,7 @@
 //! the work itself went wrong (a failed fork, a retried request).
 
 pub(crate) mod measure;
+mod quota;
 mod report;
 mod scenarios;
 pub(crate) mod server;
@@ -24,7 +25,7 @@ use scenarios::Dag;
 use server::BenchServer;
 
 /// Which parts to run.
-const SECTIONS: [&str; 5] = ["startup", "swarm", "rss", "plan", "stream"];
+const SECTIONS: [&str; 6] = ["startup", "swarm", "rss", "plan", "stream", "quota"];
 
 struct Options {
     repeat: usize,
@@ -106,6 +107,14 @@ const CLEARED_ENV: [&str; 11] = [
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let options = Options::parse(args)?;
     let root = repository_root()?;
+    if options.wants("quota") {
+        // In-process, in virtual time: no release binary needed.
+        let out = options.out.clone().unwrap_or_else(|| root.join("bench"));
+        quota::run(&out, 1_000)?;
+        if options.only.len() == 1 {
+            return Ok(());
+        }
+    }
     if !options.skip_build {
         say("bench: building agent-fork and xtask in release");
         cargo(&[

@@ -154,7 +154,7 @@ pub(crate) async fn execute(
     let api_error = result
         .error
         .as_ref()
-        .is_some_and(|error| error.kind != genai_client::ErrorKind::Config);
+        .is_some_and(|error| error.kind.client() != Some(genai_client::ErrorKind::Config));
     let outcome = Outcome {
         status: result.status.into(),
         failed_exit: if result.status == ForkStatus::Error && api_error {

@@ -21,7 +21,9 @@ mod run;
 mod tools;
 
 pub use budget::{MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES};
-pub use result::{ForkError, ForkResult, ForkStatus, SearchRun, TurnRecord};
+pub use result::{
+    ForkError, ForkErrorKind, ForkResult, ForkStatus, ForkStop, SearchRun, TurnRecord,
+};
 pub use run::Forker;
 pub use tools::{BuiltinRoute, RUN_CODE_FUNCTION, WEB_SEARCH_FUNCTION, builtin_route};
 

@@ -1,6 +1,6 @@
 //! What a fork returns.
 
-use genai_client::{GroundingSource, Usage};
+use genai_client::{Cost, CostTotal, GroundingSource, Usage};
 use serde::{Deserialize, Serialize};
 
 use super::tools::BuiltinRoute;
@@ -32,13 +32,60 @@ impl ForkStatus {
     }
 }
 
+/// What kind of failure stopped a fork.
+///
+/// Serialised as one snake_case word: the client's kinds as genai-client
+/// names them (`api`, `transport`, `timeout`, `decode`, `prompt_blocked`,
+/// `retries_exhausted`, `config`, `too_large`, `quota`), or
+/// `budget_exhausted` when the run's spending budget refused the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ForkErrorKind {
+    /// A model call failed, as genai-client classifies it.
+    Client(genai_client::ErrorKind),
+    /// A failure of the fork's own making.
+    Fork(ForkStop),
+}
+
+/// Failures that come from the fork's own limits, not from the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForkStop {
+    /// The run's spending budget refused the next call (the fork ends
+    /// `cancelled`; its task can run again when the run is resumed with a
+    /// larger budget).
+    BudgetExhausted,
+}
+
+impl ForkErrorKind {
+    /// The kind as one snake_case word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client(kind) => kind.as_str(),
+            Self::Fork(ForkStop::BudgetExhausted) => "budget_exhausted",
+        }
+    }
+
+    /// The client's kind, when a model call failed.
+    pub fn client(self) -> Option<genai_client::ErrorKind> {
+        match self {
+            Self::Client(kind) => Some(kind),
+            Self::Fork(_) => None,
+        }
+    }
+}
+
+impl From<genai_client::ErrorKind> for ForkErrorKind {
+    fn from(kind: genai_client::ErrorKind) -> Self {
+        Self::Client(kind)
+    }
+}
+
 /// Why a fork failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForkError {
-    /// The kind of error, as genai-client classifies it (serialised as
-    /// `api`, `transport`, `timeout`, `decode`, `prompt_blocked`,
-    /// `retries_exhausted`, `config` or `too_large`).
-    pub kind: genai_client::ErrorKind,
+    /// The kind of failure.
+    pub kind: ForkErrorKind,
     /// The message, one line.
     pub message: String,
     /// The HTTP status, for API errors.
@@ -50,6 +97,10 @@ pub struct ForkError {
 pub struct TurnRecord {
     /// Tokens of this call.
     pub usage: Usage,
+    /// What this call cost, priced by the model that answered; `None` when
+    /// the catalog could not price it.
+    #[serde(default)]
+    pub cost: Option<Cost>,
     /// Names of the functions the model called.
     pub function_calls: Vec<String>,
     /// Why the model stopped.
@@ -90,6 +141,10 @@ pub struct ForkResult {
     pub model_version: Option<String>,
     /// Tokens summed over every turn.
     pub usage: Usage,
+    /// Cost summed over every turn (with the count of calls it could not
+    /// price).
+    #[serde(default)]
+    pub cost: CostTotal,
     /// Each model call.
     pub turns: Vec<TurnRecord>,
     /// Names of the tools run, in order.
@@ -126,5 +181,31 @@ impl ForkResult {
     /// True for `success`.
     pub fn is_success(&self) -> bool {
         self.status == ForkStatus::Success
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::{ForkErrorKind, ForkStop};
+
+    #[test]
+    fn error_kinds_are_one_word_on_disk_and_read_back() {
+        for (kind, word) in [
+            (ForkErrorKind::Client(genai_client::ErrorKind::Api), "api"),
+            (
+                ForkErrorKind::Client(genai_client::ErrorKind::RetriesExhausted),
+                "retries_exhausted",
+            ),
+            (
+                ForkErrorKind::Fork(ForkStop::BudgetExhausted),
+                "budget_exhausted",
+            ),
+        ] {
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, serde_json::json!(word));
+            assert_eq!(kind.as_str(), word);
+            let back: ForkErrorKind = serde_json::from_value(json).unwrap();
+            assert_eq!(back, kind);
+        }
     }
 }

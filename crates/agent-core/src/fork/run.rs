@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 use genai_client::{
-    Client, Content, FunctionCall, FunctionDeclaration, GenerateContentRequest,
+    Client, Content, CostTotal, FunctionCall, FunctionDeclaration, GenerateContentRequest,
     GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator, ToolCall,
     ToolType, Usage,
 };
@@ -41,6 +41,7 @@ pub struct Forker {
     client: Client,
     workspace: Option<Arc<Workspace>>,
     events: EventSink,
+    budget: Option<Arc<crate::spending::Budget>>,
 }
 
 impl Forker {
@@ -50,7 +51,20 @@ impl Forker {
             client,
             workspace: None,
             events: EventSink::none(),
+            budget: None,
         }
+    }
+
+    /// The same forker charging every model call to `budget` (share one
+    /// budget between all forks of a run).
+    pub fn with_budget(mut self, budget: Arc<crate::spending::Budget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// The budget calls are charged to, when there is one.
+    pub fn budget(&self) -> Option<&Arc<crate::spending::Budget>> {
+        self.budget.as_ref()
     }
 
     /// The same forker with workspace tools over `workspace`.
@@ -117,6 +131,21 @@ impl Forker {
         for turn in 1..=request.max_turns.max(1) {
             let mut body = template.clone();
             body.contents.clone_from(&run.contents);
+            let model = &request.profile.model;
+            let reservation = match &self.budget {
+                Some(budget) => match budget.reserve(model, &body) {
+                    Ok(reservation) => Some(reservation),
+                    Err(refused) => {
+                        run.error = Some(ForkError {
+                            kind: crate::spending::BUDGET_EXHAUSTED,
+                            message: refused.to_string(),
+                            http_status: None,
+                        });
+                        return ForkStatus::Cancelled;
+                    }
+                },
+                None => None,
+            };
             let call = self.call_model(
                 client,
                 &request.profile.model,
@@ -126,17 +155,26 @@ impl Forker {
             );
             let response = tokio::select! {
                 biased;
-                () = cancel.cancelled() => return ForkStatus::Cancelled,
+                () = cancel.cancelled() => {
+                    self.release(reservation);
+                    return ForkStatus::Cancelled;
+                }
                 response = call => response,
             };
             let response = match response {
                 Ok(response) => response,
                 Err(error) => {
+                    self.release(reservation);
                     run.error = Some(fork_error(&error));
                     return ForkStatus::Error;
                 }
             };
             let calls = run.record_turn(&response);
+            if let (Some(budget), Some(reservation), Some(turn)) =
+                (&self.budget, reservation, run.turns.last())
+            {
+                budget.settle(reservation, &turn.usage, turn.cost.as_ref());
+            }
             if calls.is_empty() {
                 return ForkStatus::Success;
             }
@@ -201,6 +239,12 @@ impl Forker {
                 ..GenerationConfig::default()
             }),
             ..GenerateContentRequest::default()
+        }
+    }
+
+    fn release(&self, reservation: Option<crate::spending::Reservation>) {
+        if let (Some(budget), Some(reservation)) = (&self.budget, reservation) {
+            budget.release(reservation);
         }
     }
 
@@ -365,6 +409,7 @@ struct LoopState {
     thoughts: Vec<String>,
     model_version: Option<String>,
     usage: Usage,
+    cost: CostTotal,
     turns: Vec<TurnRecord>,
     tools_executed: Vec<String>,
     files_created: Vec<String>,
@@ -389,6 +434,7 @@ impl LoopState {
             thoughts: Vec::new(),
             model_version: None,
             usage: Usage::default(),
+            cost: CostTotal::default(),
             turns: Vec::new(),
             tools_executed: Vec::new(),
             files_created: Vec::new(),
@@ -405,9 +451,17 @@ impl LoopState {
     fn record_turn(&mut self, response: &GenerateContentResponse) -> Vec<FunctionCall> {
         let usage = response.usage().unwrap_or_default();
         self.usage += usage;
+        let cost = genai_client::cost_of_call(
+            &usage,
+            response.model_version.as_deref(),
+            &self.model,
+            chrono::Utc::now().date_naive(),
+        );
+        self.cost.add_call(&cost);
         let calls: Vec<FunctionCall> = response.function_calls().into_iter().cloned().collect();
         self.turns.push(TurnRecord {
             usage,
+            cost: cost.ok(),
             function_calls: calls.iter().map(|call| call.name.clone()).collect(),
             finish_reason: response.finish_reason().map(ToString::to_string),
         });
@@ -513,6 +567,7 @@ impl LoopState {
             model: self.model,
             model_version: self.model_version,
             usage: self.usage,
+            cost: self.cost,
             turns: self.turns,
             tools_executed: self.tools_executed,
             files_created: self.files_created,
@@ -560,7 +615,7 @@ pub(crate) fn retry_events(
 /// The kept facts of a client error.
 pub(crate) fn fork_error(error: &genai_client::Error) -> ForkError {
     ForkError {
-        kind: error.kind(),
+        kind: error.kind().into(),
         message: error
             .to_string()
             .split_whitespace()

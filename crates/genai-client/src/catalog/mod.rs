@@ -260,6 +260,11 @@ impl PerMillion {
         PerMillion((usd * 1_000_000.0).round().max(0.0) as u64)
     }
 
+    /// Millionths of a US dollar per million tokens (exact).
+    pub fn microdollars(self) -> u64 {
+        self.0
+    }
+
     /// US dollars per million tokens.
     pub fn usd(self) -> f64 {
         self.0 as f64 / 1_000_000.0

@@ -105,7 +105,7 @@ fn quota_error_carries_its_retry_delay() {
     assert!(api.is_retryable());
     assert!(api.details.iter().any(|detail| matches!(
         detail,
-        ErrorDetail::QuotaFailure { quota_ids } if quota_ids.iter().any(|id| id.contains("PerMinute"))
+        ErrorDetail::QuotaFailure { violations } if violations.iter().any(|v| v.quota_id.as_deref().is_some_and(|id| id.contains("PerMinute")))
     )));
 }
 

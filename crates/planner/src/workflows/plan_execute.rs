@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use agent_core::{Event, ForkId, ForkRequest, ForkResult, ForkStatus};
-use genai_client::{Content, Role, Usage};
+use genai_client::{Content, CostTotal, Role, Usage};
 use tokio_util::sync::CancellationToken;
 
 use super::prompts::{self, StepSummary};
@@ -93,6 +93,9 @@ pub struct PlanRun {
     pub consolidation: Option<ForkResult>,
     /// Tokens spent by this run (planning, steps run now, consolidation).
     pub usage: Usage,
+    /// Cost of the steps run now and the consolidation (each step's own
+    /// cost is its fork's `cost`). The planning call is not priced yet.
+    pub cost: CostTotal,
     /// How it ended.
     pub status: WorkflowStatus,
 }
@@ -238,6 +241,7 @@ impl Orchestrator {
         let forks = forks.lock().map(|forks| forks.clone()).unwrap_or_default();
         let steps = step_records(plan, &report, &forks, &options.already_completed);
         let mut usage = total_usage(forks.values());
+        let mut cost: CostTotal = forks.values().map(|fork| fork.cost).sum();
         let consolidation = if report.status == ScheduleStatus::Cancelled
             || !steps
                 .iter()
@@ -249,6 +253,7 @@ impl Orchestrator {
         };
         if let Some(consolidation) = &consolidation {
             usage += consolidation.usage;
+            cost += consolidation.cost;
         }
         let status = match report.status {
             ScheduleStatus::Cancelled => WorkflowStatus::Cancelled,
@@ -265,6 +270,7 @@ impl Orchestrator {
             report,
             consolidation,
             usage,
+            cost,
             status,
         }
     }
@@ -349,11 +355,13 @@ fn step_outcome(result: &ForkResult) -> Result<StepOutput, StepFailure> {
             let transient = error.is_some_and(|error| {
                 use genai_client::ErrorKind;
                 matches!(
-                    error.kind,
-                    ErrorKind::Transport
-                        | ErrorKind::Timeout
-                        | ErrorKind::RetriesExhausted
-                        | ErrorKind::Decode
+                    error.kind.client(),
+                    Some(
+                        ErrorKind::Transport
+                            | ErrorKind::Timeout
+                            | ErrorKind::RetriesExhausted
+                            | ErrorKind::Decode
+                    )
                 )
             });
             Err(StepFailure {

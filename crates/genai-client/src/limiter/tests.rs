@@ -1,0 +1,137 @@
+use super::*;
+
+#[tokio::test(start_paused = true)]
+async fn no_minute_admits_more_than_the_limit() {
+    let limiter = std::sync::Arc::new(RateLimiter::per_minute(3));
+    let begin = Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..7 {
+        let limiter = limiter.clone();
+        handles.push(tokio::spawn(async move {
+            limiter.acquire("m", 0).await.unwrap();
+            Instant::now() - begin
+        }));
+    }
+    let mut starts = Vec::new();
+    for handle in handles {
+        starts.push(handle.await.unwrap());
+    }
+    starts.sort();
+    let minute = Duration::from_secs(60);
+    assert_eq!(
+        starts,
+        vec![
+            Duration::ZERO,
+            Duration::ZERO,
+            Duration::ZERO,
+            minute,
+            minute,
+            minute,
+            minute * 2
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn input_tokens_are_reconciled_with_the_real_count() {
+    let limiter = RateLimiter::new(QuotaSettings {
+        requests_per_minute: None,
+        input_tokens_per_minute: Some(1000),
+    });
+    let begin = Instant::now();
+    let admission = limiter.acquire("m", 900).await.unwrap();
+    // The reply says the prompt was 100 tokens: 800 come back.
+    limiter.settle("m", admission, Some(100));
+    limiter.acquire("m", 800).await.unwrap();
+    assert_eq!(Instant::now() - begin, Duration::ZERO);
+    // Now 900 are used: 200 more must wait for the first minute to pass.
+    limiter.acquire("m", 200).await.unwrap();
+    assert_eq!(Instant::now() - begin, Duration::from_secs(60));
+}
+
+#[test]
+fn quota_ids_are_classified() {
+    for (id, kind) in [
+        (
+            "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+            QuotaKind::RequestsPerMinute,
+        ),
+        (
+            "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+            QuotaKind::RequestsPerDay,
+        ),
+        (
+            "GenerateContentInputTokensPerModelPerMinute-FreeTier",
+            QuotaKind::InputTokensPerMinute,
+        ),
+        (
+            "GenerateContentInputTokensPerModelPerDay-FreeTier",
+            QuotaKind::InputTokensPerDay,
+        ),
+        (
+            "GenerateRequestsPerMinutePerProjectPerModel",
+            QuotaKind::RequestsPerMinute,
+        ),
+        (
+            "GenerateRequestsPerDayPerProjectPerModel",
+            QuotaKind::RequestsPerDay,
+        ),
+        (
+            "GenerateContentPaidTierInputTokensPerModelPerMinute",
+            QuotaKind::InputTokensPerMinute,
+        ),
+        ("SomethingElse", QuotaKind::Other),
+    ] {
+        assert_eq!(QuotaKind::from_quota_id(id), kind, "{id}");
+    }
+}
+
+#[test]
+fn retry_delay_is_read_from_the_message() {
+    let message = "You exceeded your current quota.\n* Quota exceeded for metric: m, limit: 250000, model: gemini-2.5-flash\nPlease retry in 39.844676573s.";
+    assert_eq!(
+        retry_in_message(message),
+        Some(Duration::from_secs_f64(39.844676573))
+    );
+    assert_eq!(
+        retry_in_message("Please retry in 850ms."),
+        Some(Duration::from_millis(850))
+    );
+    assert_eq!(retry_in_message("Please retry later."), None);
+    assert_eq!(retry_in_message("no delay here"), None);
+}
+
+#[test]
+fn midnight_pacific_follows_daylight_time() {
+    let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+    // 29 Nov 2026 (standard time, UTC-8): 20:00 UTC is noon; midnight is 08:00 UTC on the 30th.
+    assert_eq!(
+        next_pacific_midnight(at("2026-11-29T20:00:00Z")),
+        at("2026-11-30T08:00:00Z")
+    );
+    // 05:00 UTC on the 30th is still the 29th in California.
+    assert_eq!(
+        next_pacific_midnight(at("2026-11-30T05:00:00Z")),
+        at("2026-11-30T08:00:00Z")
+    );
+    // July (daylight time, UTC-7).
+    assert_eq!(
+        next_pacific_midnight(at("2026-07-10T12:00:00Z")),
+        at("2026-07-11T07:00:00Z")
+    );
+    // The March switch (8 Mar 2026): midnight of the 9th is daylight time.
+    assert_eq!(
+        next_pacific_midnight(at("2026-03-08T12:00:00Z")),
+        at("2026-03-09T07:00:00Z")
+    );
+    // The November switch (1 Nov 2026): midnight of the 1st was still daylight time,
+    // midnight of the 2nd is standard.
+    assert_eq!(
+        next_pacific_midnight(at("2026-10-31T12:00:00Z")),
+        at("2026-11-01T07:00:00Z")
+    );
+    assert_eq!(
+        next_pacific_midnight(at("2026-11-01T12:00:00Z")),
+        at("2026-11-02T08:00:00Z")
+    );
+}
