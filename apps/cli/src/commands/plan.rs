@@ -142,7 +142,7 @@ pub(crate) async fn execute(
         Some(plan) => {
             let valid = orchestrator
                 .validate_plan(&plan, options.max_steps.max(plan.steps.len()))
-                .map_err(|error| Failure::usage(format!("the plan file is not usable: {error}")))?;
+                .map_err(|error| Failure::usage(format!("the plan is not usable: {error}")))?;
             observer(&WorkflowEvent::PlanReady { plan: plan.clone() });
             Ok((valid, genai_client::Usage::default()))
         }
