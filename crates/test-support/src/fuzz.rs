@@ -23,9 +23,15 @@ pub fn config(default_seed: u64) -> ProptestConfig {
     }
 }
 
-/// Text for a parser: random text of up to `random_chars` characters,
-/// `fragments` concatenated (near-valid input), or one of `samples` with up
-/// to `max_edits` character edits.
+/// The pieces of JSON every JSON fuzzer glues together, beside its own
+/// fragments: punctuation, escapes and literals at their edges.
+pub const JSON_PIECES: &[&str] = &[
+    "{", "}", "[", "]", "\"", ",", ":", " ", "\n", "\\u0000", "null", "1", "-1", "1e999", "true",
+];
+
+/// Text for a JSON parser: random text of up to `random_chars` characters,
+/// [`JSON_PIECES`] and `fragments` concatenated (near-valid input), or one
+/// of `samples` with up to `max_edits` character edits.
 pub fn text(
     fragments: &'static [&'static str],
     samples: &'static [&'static str],
@@ -34,8 +40,11 @@ pub fn text(
 ) -> impl Strategy<Value = String> {
     prop_oneof![
         proptest::string::string_regex(&format!(".{{0,{random_chars}}}")).expect("a valid pattern"),
-        prop::collection::vec(prop::sample::select(fragments), 0..40)
-            .prop_map(|parts| parts.concat()),
+        prop::collection::vec(
+            prop::sample::select([JSON_PIECES, fragments].concat()),
+            0..40
+        )
+        .prop_map(|parts| parts.concat()),
         (
             prop::sample::select(samples),
             prop::collection::vec(
