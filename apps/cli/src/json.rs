@@ -170,6 +170,14 @@ pub(crate) fn event(event: &Event) -> Value {
         } => {
             json!({"event": "tool_call", "fork_id": fork_id.as_str(), "name": name, "args": args})
         }
+        Event::ToolApproval {
+            fork_id,
+            name,
+            decision,
+        } => json!({
+            "event": "tool_approval", "fork_id": fork_id.as_str(), "name": name,
+            "approved": decision.approved, "by": decision.by.as_str()
+        }),
         Event::ToolResult {
             fork_id,
             name,

@@ -68,6 +68,7 @@ impl BuiltinAgent {
             file_tools,
             search,
             code_execution: false,
+            mcp_servers: Vec::new(),
         }
     }
 }
@@ -127,6 +128,10 @@ pub struct AgentProfile {
     pub search: bool,
     /// Whether the code-execution tool is on.
     pub code_execution: bool,
+    /// The MCP servers whose tools this agent may use (`mcp = [..]` in a
+    /// custom type, plus the run's `--mcp`); none by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mcp_servers: Vec<String>,
 }
 
 /// Per-call changes to a profile; `None` keeps the profile's value.
@@ -255,6 +260,9 @@ struct CustomAgent {
     /// Tools: any of `files`, `search`, `code_execution`.
     tools: Option<Vec<ToolName>>,
     search: Option<bool>,
+    /// The MCP servers (`[mcp.servers.NAME]`) this type may use.
+    #[serde(default)]
+    mcp: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -319,7 +327,9 @@ impl AgentCatalog {
                 search: custom.search,
                 ..AgentOverrides::default()
             };
-            catalog.profiles.insert(name, profile.with(&overrides));
+            let mut profile = profile.with(&overrides);
+            profile.mcp_servers = custom.mcp;
+            catalog.profiles.insert(name, profile);
         }
         Ok(catalog)
     }
