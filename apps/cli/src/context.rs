@@ -86,7 +86,9 @@ impl<'a> Context<'a> {
     ) -> Result<Wiring> {
         let session = Session::open(self.traffic, self.settings.requests_per_minute.value).await?;
         let reporter = Reporter::new(self.output, scope);
-        let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
+        let mut forker = Forker::new(session.client.clone())
+            .with_events(reporter.sink())
+            .with_approvals(crate::approval::gate(self.settings.approval.clone()));
         if let Some(workspace) = &workspace {
             forker = forker.with_workspace(workspace.clone());
         }

@@ -4,6 +4,7 @@
 //! the library crates, and [`output::Output`] is the one place that prints.
 //! Errors become one line on stderr and an exit code (see [`exit::Exit`]).
 
+mod approval;
 mod cli;
 mod commands;
 mod context;

@@ -86,6 +86,10 @@ pub(crate) struct Layer {
     pub(crate) max_turns: Option<u32>,
     pub(crate) runs_dir: Option<PathBuf>,
     pub(crate) requests_per_minute: Option<u32>,
+    /// Approve every tool call the approval policy would ask about: the
+    /// `--yes` flag only (a settings file cannot approve on its own behalf).
+    #[serde(skip_deserializing)]
+    pub(crate) assume_yes: Option<bool>,
 }
 
 /// A settings file: a `[defaults]` table (agent types live beside it in
@@ -96,6 +100,49 @@ struct SettingsFile {
     defaults: Layer,
     #[serde(default)]
     workspace: WorkspaceTable,
+    #[serde(default)]
+    approval: ApprovalTable,
+}
+
+/// The `[approval]` table: `read`, `write`, `shell`, `mcp` = `allow`, `ask`
+/// or `deny`, and `[approval.tools]` with a rule per tool (`bash`,
+/// `docs__search`) or MCP server (`docs`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalTable {
+    read: Option<agent_core::Rule>,
+    write: Option<agent_core::Rule>,
+    shell: Option<agent_core::Rule>,
+    mcp: Option<agent_core::Rule>,
+    #[serde(default)]
+    tools: std::collections::BTreeMap<String, agent_core::Rule>,
+}
+
+impl ApprovalTable {
+    /// `self` over `below` (the project file over the user's).
+    fn over(self, below: ApprovalTable) -> ApprovalTable {
+        let mut tools = below.tools;
+        tools.extend(self.tools);
+        ApprovalTable {
+            read: self.read.or(below.read),
+            write: self.write.or(below.write),
+            shell: self.shell.or(below.shell),
+            mcp: self.mcp.or(below.mcp),
+            tools,
+        }
+    }
+
+    fn policy(self, assume_yes: bool) -> agent_core::ApprovalPolicy {
+        let default = agent_core::ApprovalPolicy::default();
+        agent_core::ApprovalPolicy {
+            read: self.read.unwrap_or(default.read),
+            write: self.write.unwrap_or(default.write),
+            shell: self.shell.unwrap_or(default.shell),
+            mcp: self.mcp.unwrap_or(default.mcp),
+            tools: self.tools,
+            assume_yes,
+        }
+    }
 }
 
 /// The `[workspace]` table: `protect = ["deploy/", "*.pem"]` adds glob
@@ -128,6 +175,9 @@ pub(crate) struct Settings {
     /// The `[workspace] protect` patterns of the project and user files
     /// (both count: a list only ever adds protection).
     pub(crate) protect: Vec<String>,
+    /// The approval policy (`[approval]` of the project file over the
+    /// user's, defaults otherwise; `--yes` sets `assume_yes`).
+    pub(crate) approval: agent_core::ApprovalPolicy,
 }
 
 impl Settings {
@@ -154,6 +204,7 @@ impl Settings {
         };
         let mut protect = project.workspace.protect;
         protect.extend(user.workspace.protect);
+        let approval = project.approval.over(user.approval);
         let (project, user) = (project.defaults, user.defaults);
         let environment = env_layer()?;
         macro_rules! merged {
@@ -189,6 +240,7 @@ impl Settings {
             project_file,
             user_file,
             protect,
+            approval: approval.policy(flags.assume_yes.unwrap_or(false)),
         })
     }
 }
@@ -341,6 +393,7 @@ fn env_layer() -> Result<Layer> {
         max_turns: number(env::MAX_TURNS)?,
         runs_dir: text(env::RUNS_DIR).map(PathBuf::from),
         requests_per_minute: number(env::REQUESTS_PER_MINUTE)?,
+        assume_yes: None,
     })
 }
 

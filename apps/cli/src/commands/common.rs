@@ -42,6 +42,12 @@ pub(crate) struct AgentFlags {
         value_parser = parse_thinking
     )]
     pub(crate) thinking: Option<ThinkingSetting>,
+    /// Approve every tool call the approval policy would ask about (shell
+    /// and MCP tools by default); without it, and without a terminal to ask
+    /// on, such calls are denied.
+    #[arg(long, global = true)]
+    #[serde(default)]
+    pub(crate) yes: bool,
 }
 
 fn parse_thinking(text: &str) -> std::result::Result<ThinkingSetting, String> {
@@ -58,6 +64,7 @@ impl AgentFlags {
             workspace: self.workspace.clone(),
             allow_shell: self.allow_shell.then_some(true),
             no_tools: self.no_tools.then_some(true),
+            assume_yes: self.yes.then_some(true),
             ..Layer::default()
         }
     }

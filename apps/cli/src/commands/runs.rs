@@ -266,6 +266,7 @@ pub(crate) async fn resume(
     // The lock first, so nothing changes the run between reading and resuming it.
     let lock = RunLock::acquire(&dir).map_err(|error| journal_failure(&error))?;
     let state = load_resume_state(&dir, &key).map_err(|error| journal_failure(&error))?;
+    crate::approval::set_earlier(state.approvals.clone());
     if matches!(state.state, RunState::Completed) {
         return Err(Failure::usage(format!(
             "run {} already completed; see `agent-fork runs show {}`",
