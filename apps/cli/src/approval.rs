@@ -7,7 +7,6 @@
 //! `--yes`. Questions from parallel forks queue in agent-core: one at a
 //! time, each naming its fork and agent type.
 
-use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use agent_core::{
@@ -49,7 +48,7 @@ pub(crate) fn gate(policy: agent_core::ApprovalPolicy) -> Arc<Approvals> {
     let mut approvals = Approvals::new(policy)
         .with_ledger(Arc::new(JournalLedger))
         .with_earlier(earlier);
-    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+    if crate::output::can_ask() {
         approvals = approvals.with_approver(Arc::new(TerminalApprover));
     }
     Arc::new(approvals)

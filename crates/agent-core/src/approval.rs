@@ -296,9 +296,7 @@ impl Decision {
         let why = match self.by {
             DecidedBy::Rule => "the approval policy denies it",
             DecidedBy::Person => "the operator said no",
-            DecidedBy::NoTerminal => {
-                "it needs the operator's approval and no one could be asked (run with --yes to approve)"
-            }
+            DecidedBy::NoTerminal => "it needs the operator's approval and no one could be asked",
             DecidedBy::Timeout => "the operator did not answer in time",
             DecidedBy::Earlier => "it was denied earlier in this run",
             DecidedBy::PersonAlways | DecidedBy::AssumeYes => "it was denied",

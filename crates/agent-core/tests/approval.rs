@@ -232,7 +232,7 @@ async fn ask_with_no_one_to_ask_denies_and_says_how_to_approve() {
         run.responses()[0]["error"]
             .as_str()
             .unwrap()
-            .contains("--yes")
+            .contains("no one could be asked")
     );
     assert_eq!(
         run.decisions(),

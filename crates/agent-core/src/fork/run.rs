@@ -372,8 +372,14 @@ impl Forker {
             (false, false) => crate::workspace::ToolName::parse(&call.name)
                 .map_or(ToolClass::Read, ToolClass::of_workspace),
         };
+        // A shell tool of a workspace without shell access is refused by
+        // the workspace itself: nothing to ask about.
+        let cannot_run = class == ToolClass::Shell
+            && self.workspace.as_ref().is_none_or(|workspace| {
+                workspace.shell_access() == crate::workspace::ShellAccess::Disabled
+            });
         // The one place every call is decided, before anything runs.
-        if let Some(approvals) = &self.approvals {
+        if let Some(approvals) = self.approvals.as_ref().filter(|_| !cannot_run) {
             let question = ApprovalQuestion {
                 fork_id: fork_id.clone(),
                 agent_type: context.agent_type.to_owned(),
