@@ -55,14 +55,13 @@ fn main() {
             "tools/list" => json!({"tools": tools()}),
             "tools/call" => {
                 let name = message["params"]["name"].as_str().unwrap_or("").to_owned();
-                if let Ok(path) = std::env::var("MCP_TEST_CALL_LOG") {
-                    if let Ok(mut log) = std::fs::OpenOptions::new()
+                if let Ok(path) = std::env::var("MCP_TEST_CALL_LOG")
+                    && let Ok(mut log) = std::fs::OpenOptions::new()
                         .create(true)
                         .append(true)
                         .open(path)
-                    {
-                        let _ = writeln!(log, "{name}");
-                    }
+                {
+                    let _ = writeln!(log, "{name}");
                 }
                 match name.as_str() {
                     "echo" => {
