@@ -90,6 +90,9 @@ pub(crate) struct Layer {
     /// `--yes` flag only (a settings file cannot approve on its own behalf).
     #[serde(skip_deserializing)]
     pub(crate) assume_yes: Option<bool>,
+    /// The MCP servers of this run (`--mcp NAME|FILE`): a flag only.
+    #[serde(skip_deserializing)]
+    pub(crate) mcp: Vec<String>,
 }
 
 /// A settings file: a `[defaults]` table (agent types live beside it in
@@ -102,6 +105,17 @@ struct SettingsFile {
     workspace: WorkspaceTable,
     #[serde(default)]
     approval: ApprovalTable,
+    #[serde(default)]
+    mcp: McpTable,
+}
+
+/// The `[mcp]` table: `[mcp.servers.NAME]` with `command`, `args`, `env`
+/// (stdio) or `url`, `headers` (streamable HTTP).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpTable {
+    #[serde(default)]
+    servers: std::collections::BTreeMap<String, crate::mcp::ServerEntry>,
 }
 
 /// The `[approval]` table: `read`, `write`, `shell`, `mcp` = `allow`, `ask`
@@ -178,6 +192,11 @@ pub(crate) struct Settings {
     /// The approval policy (`[approval]` of the project file over the
     /// user's, defaults otherwise; `--yes` sets `assume_yes`).
     pub(crate) approval: agent_core::ApprovalPolicy,
+    /// The configured MCP servers (`[mcp.servers.NAME]`, the project file's
+    /// over the user's of the same name).
+    pub(crate) mcp_servers: std::collections::BTreeMap<String, crate::mcp::ServerEntry>,
+    /// The `--mcp` values of this run.
+    pub(crate) mcp: Vec<String>,
 }
 
 impl Settings {
@@ -205,6 +224,8 @@ impl Settings {
         let mut protect = project.workspace.protect;
         protect.extend(user.workspace.protect);
         let approval = project.approval.over(user.approval);
+        let mut mcp_servers = user.mcp.servers;
+        mcp_servers.extend(project.mcp.servers);
         let (project, user) = (project.defaults, user.defaults);
         let environment = env_layer()?;
         macro_rules! merged {
@@ -241,6 +262,8 @@ impl Settings {
             user_file,
             protect,
             approval: approval.policy(flags.assume_yes.unwrap_or(false)),
+            mcp_servers,
+            mcp: flags.mcp.clone(),
         })
     }
 }
@@ -394,6 +417,7 @@ fn env_layer() -> Result<Layer> {
         runs_dir: text(env::RUNS_DIR).map(PathBuf::from),
         requests_per_minute: number(env::REQUESTS_PER_MINUTE)?,
         assume_yes: None,
+        mcp: Vec::new(),
     })
 }
 

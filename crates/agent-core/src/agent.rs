@@ -160,6 +160,9 @@ pub struct AgentOverrides {
     pub search: Option<bool>,
     /// Code execution on or off.
     pub code_execution: Option<bool>,
+    /// The run's MCP servers: a profile that lists none gets them all, one
+    /// that lists some keeps those of its list that the run has.
+    pub mcp_servers: Option<Vec<String>>,
 }
 
 impl AgentProfile {
@@ -182,6 +185,13 @@ impl AgentProfile {
         self.file_tools = overrides.file_tools.unwrap_or(self.file_tools);
         self.search = overrides.search.unwrap_or(self.search);
         self.code_execution = overrides.code_execution.unwrap_or(self.code_execution);
+        if let Some(servers) = &overrides.mcp_servers {
+            if self.mcp_servers.is_empty() {
+                self.mcp_servers.clone_from(servers);
+            } else {
+                self.mcp_servers.retain(|server| servers.contains(server));
+            }
+        }
         self
     }
 }
