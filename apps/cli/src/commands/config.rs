@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 use render::{Panel, key_value};
-use serde_json::json;
 
 use crate::commands::common::AgentFlags;
 use crate::exit::Exit;
+use crate::json::{ConfigJson, Setting};
 use crate::output::Output;
 use crate::settings::{Settings, user_config_path};
 
@@ -31,7 +31,7 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
         ),
         (
             "base_url",
-            base_url,
+            base_url.clone(),
             if std::env::var_os(genai_client::env::GOOGLE_GEMINI_BASE_URL).is_some() {
                 "env GOOGLE_GEMINI_BASE_URL".into()
             } else {
@@ -95,28 +95,7 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
         ),
     ];
     if output.json() {
-        let mut map = serde_json::Map::new();
-        for (name, value, source) in &rows {
-            map.insert(
-                (*name).to_owned(),
-                json!({"value": value, "source": source}),
-            );
-        }
-        map.insert("project_root".into(), json!(settings.project_root));
-        map.insert("project_file".into(), json!(path(&settings.project_file)));
-        map.insert(
-            "journal_key".into(),
-            json!(crate::run_record::journal_key_path()),
-        );
-        map.insert(
-            "user_file".into(),
-            json!(path(&settings.user_file).or_else(|| path(&user_config_path()))),
-        );
-        map.insert(
-            "user_file_exists".into(),
-            json!(settings.user_file.is_some()),
-        );
-        output.json_value(&serde_json::Value::Object(map))?;
+        output.json_value(&config_json(&settings, key, key_source, base_url))?;
     } else {
         let theme = output.theme();
         let mut lines: Vec<String> = rows
@@ -160,4 +139,64 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
         );
     }
     Ok(Exit::Success)
+}
+
+/// The typed `--json` document of `config`.
+fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: String) -> ConfigJson {
+    let source = |source: &dyn std::fmt::Display| source.to_string();
+    ConfigJson {
+        api_key: Setting {
+            value: key,
+            source: key_source.to_owned(),
+        },
+        base_url: Setting {
+            value: base_url,
+            source: if std::env::var_os(genai_client::env::GOOGLE_GEMINI_BASE_URL).is_some() {
+                "env GOOGLE_GEMINI_BASE_URL".into()
+            } else {
+                "default".into()
+            },
+        },
+        model: Setting {
+            value: settings.model.value.clone(),
+            source: source(&settings.model.source),
+        },
+        thinking: Setting {
+            value: settings.thinking.value.map(|value| value.to_string()),
+            source: source(&settings.thinking.source),
+        },
+        workspace: Setting {
+            value: settings.workspace.value.clone(),
+            source: source(&settings.workspace.source),
+        },
+        allow_shell: Setting {
+            value: settings.allow_shell.value,
+            source: source(&settings.allow_shell.source),
+        },
+        no_tools: Setting {
+            value: settings.no_tools.value,
+            source: source(&settings.no_tools.source),
+        },
+        concurrency: Setting {
+            value: settings.concurrency.value,
+            source: source(&settings.concurrency.source),
+        },
+        max_turns: Setting {
+            value: settings.max_turns.value,
+            source: source(&settings.max_turns.source),
+        },
+        runs_dir: Setting {
+            value: settings.runs_dir.value.clone(),
+            source: source(&settings.runs_dir.source),
+        },
+        requests_per_minute: Setting {
+            value: settings.requests_per_minute.value,
+            source: source(&settings.requests_per_minute.source),
+        },
+        project_root: settings.project_root.clone(),
+        project_file: settings.project_file.clone(),
+        journal_key: crate::run_record::journal_key_path(),
+        user_file: settings.user_file.clone().or_else(user_config_path),
+        user_file_exists: settings.user_file.is_some(),
+    }
 }

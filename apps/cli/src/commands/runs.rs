@@ -17,12 +17,12 @@ use planner::{
     read_result,
 };
 use render::{Panel, key_value, strip_controls_line};
-use serde_json::json;
 
 use crate::commands::common::AgentFlags;
 use crate::commands::{fork, plan, swarm, workflow};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
+use crate::json::{RunListed, RunShowJson, RunStateJson, RunsListJson, UntrustedJson};
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RecordedSettings, RunArgs, RunRecorder, journal_key};
 use crate::session::Traffic;
@@ -74,12 +74,7 @@ fn journal_failure(error: &JournalError) -> anyhow::Error {
 }
 
 fn state_word(state: RunState) -> &'static str {
-    match state {
-        RunState::Unfinished => "unfinished",
-        RunState::Interrupted => "interrupted",
-        RunState::Completed => "completed",
-        RunState::Failed => "failed",
-    }
+    RunStateJson::from(state).as_str()
 }
 
 fn folder_name(dir: &Path) -> String {
@@ -96,19 +91,29 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
         RunsCommand::List => {
             let listing = list_runs(&base, &key).map_err(|error| journal_failure(&error))?;
             if output.json() {
-                let list: Vec<_> = listing
-                    .runs
-                    .iter()
-                    .map(|run| json!({"run_id": run.id.as_str(), "kind": run.kind.to_string(), "created": run.created, "state": state_word(run.state), "summary": run.summary}))
-                    .collect();
-                let untrusted: Vec<_> = listing
-                    .untrusted
-                    .iter()
-                    .map(|run| json!({"dir": run.dir, "state": "untrusted", "reason": run.reason}))
-                    .collect();
-                output.json_value(
-                    &json!({ "runs_dir": base, "runs": list, "untrusted": untrusted }),
-                )?;
+                output.json_value(&RunsListJson {
+                    runs_dir: base,
+                    runs: listing
+                        .runs
+                        .iter()
+                        .map(|run| RunListed {
+                            run_id: run.id.to_string(),
+                            kind: run.kind.to_string(),
+                            created: run.created.clone(),
+                            state: run.state.into(),
+                            summary: run.summary.clone(),
+                        })
+                        .collect(),
+                    untrusted: listing
+                        .untrusted
+                        .iter()
+                        .map(|run| UntrustedJson {
+                            dir: run.dir.clone(),
+                            state: "untrusted",
+                            reason: run.reason.clone(),
+                        })
+                        .collect(),
+                })?;
             } else if listing.runs.is_empty() && listing.untrusted.is_empty() {
                 output.line(&format!("No runs in {}.", base.display()));
             } else {
@@ -144,11 +149,18 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                 Err(error) => (None, Some(strip_controls_line(&error.to_string()))),
             };
             if output.json() {
-                output.json_value(&json!({
-                    "run_id": meta.id.as_str(), "kind": meta.kind.to_string(), "created": meta.created,
-                    "summary": meta.summary, "state": state, "dir": dir, "events": contents.records.len(),
-                    "warnings": contents.warnings, "truncated_tail": contents.truncated_tail, "result": result,
-                }))?;
+                output.json_value(&RunShowJson {
+                    run_id: meta.id.to_string(),
+                    kind: meta.kind.to_string(),
+                    created: meta.created.clone(),
+                    summary: meta.summary.clone(),
+                    state: contents.state().into(),
+                    dir,
+                    events: contents.records.len(),
+                    warnings: contents.warnings.clone(),
+                    truncated_tail: contents.truncated_tail,
+                    result,
+                })?;
             } else {
                 let theme = output.theme();
                 let clean = |text: &str| strip_controls_line(text);

@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use agent_core::{Conversation, Handoff, SummaryOptions, SummaryStyle, TokenCounting, summarize};
 use anyhow::Result;
 use render::{Panel, key_value};
-use serde::Serialize;
 
 use crate::commands::common::AgentFlags;
 use crate::exit::{Exit, Failure};
-use crate::json::UsageJson;
+use crate::json::{ArtifactJson, SummaryJson, UsageJson};
 use crate::output::Output;
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
@@ -42,24 +41,6 @@ pub(crate) struct SummarizeArgs {
 
 fn parse_style(text: &str) -> Result<SummaryStyle, String> {
     text.parse()
-}
-
-#[derive(Serialize)]
-struct SummaryJson<'a> {
-    summary: &'a str,
-    key_decisions: &'a [String],
-    artifacts: Vec<serde_json::Value>,
-    current_task: &'a str,
-    open_questions: &'a [String],
-    original_tokens: u64,
-    summary_tokens: u64,
-    compression_ratio: f64,
-    token_counting: &'static str,
-    style: &'static str,
-    timestamp: &'a str,
-    usage: UsageJson,
-    fork_prompt: Option<String>,
-    warnings: &'a [String],
 }
 
 /// Runs `summarize`.
@@ -130,15 +111,19 @@ pub(crate) async fn run(
 
     if output.json() {
         output.json_value(&SummaryJson {
-            summary: &summary.summary,
-            key_decisions: &summary.key_decisions,
+            summary: summary.summary.clone(),
+            key_decisions: summary.key_decisions.clone(),
             artifacts: summary
                 .artifacts
                 .iter()
-                .map(|artifact| serde_json::json!({"name": artifact.name, "type": artifact.kind, "status": artifact.status}))
+                .map(|artifact| ArtifactJson {
+                    name: artifact.name.clone(),
+                    kind: artifact.kind.clone(),
+                    status: artifact.status.clone(),
+                })
                 .collect(),
-            current_task: &summary.current_task,
-            open_questions: &summary.open_questions,
+            current_task: summary.current_task.clone(),
+            open_questions: summary.open_questions.clone(),
             original_tokens: summary.original_tokens,
             summary_tokens: summary.summary_tokens,
             compression_ratio: summary.compression_ratio,
@@ -147,10 +132,10 @@ pub(crate) async fn run(
                 TokenCounting::Api => "count_tokens_api",
             },
             style: summary.style.as_str(),
-            timestamp: &summary.timestamp,
+            timestamp: summary.timestamp.clone(),
             usage: UsageJson::from(&summary.usage),
             fork_prompt,
-            warnings: &summary.warnings,
+            warnings: summary.warnings.clone(),
         })?;
     } else {
         let theme = output.theme();

@@ -16,7 +16,9 @@ use crate::commands::common::{self, AgentFlags};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
-use crate::json::{ForkJson, UsageJson};
+use crate::json::{
+    CostJson, Counts, ForkJson, ResultLine, RunStatus, Status, SwarmJson, UsageJson,
+};
 use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RunRecorder};
@@ -77,29 +79,6 @@ pub(crate) struct SwarmArgs {
 /// The run folder's copy of `--tasks-file`: a resume needs neither the
 /// original file nor the list of tasks in the journal.
 const TASKS_FILE: &str = "tasks.txt";
-
-/// One line of `--results-jsonl`: the task's index, then the fork's fields.
-#[derive(Serialize)]
-struct ResultLine {
-    index: usize,
-    #[serde(flatten)]
-    fork: ForkJson,
-}
-
-#[derive(Serialize)]
-struct SwarmJson {
-    run_id: String,
-    swarm_id: String,
-    agent_type: String,
-    total: usize,
-    completed: usize,
-    failed: usize,
-    results: Vec<ForkJson>,
-    consolidated_summary: Option<String>,
-    consolidation: Option<ForkJson>,
-    usage: UsageJson,
-    elapsed_ms: u64,
-}
 
 /// Runs `swarm`: validates the input, opens a run, runs the swarm.
 ///
@@ -353,6 +332,10 @@ pub(crate) async fn execute(
         .wire(workspace, Scope::Many { title, total })
         .await?;
     let reused: BTreeSet<usize> = earlier.keys().copied().collect();
+    let mut counts = Counts::default();
+    for result in earlier.values() {
+        counts.add(Status::from(result.status));
+    }
     let mut write_error = None;
     if let Some(file) = &mut sink {
         // The file holds every result of the run, the reused ones first.
@@ -401,6 +384,7 @@ pub(crate) async fn execute(
             &cancel,
             |index, result: &ForkResult| {
                 recorder.item(index, result);
+                counts.add(Status::from(result.status));
                 if let Some(file) = &mut sink {
                     if let Err(error) = write_result_line(file, index, result) {
                         write_error.get_or_insert(error);
@@ -421,7 +405,9 @@ pub(crate) async fn execute(
     let reporter = wiring.reporter.clone();
     let session = wiring.close().await;
 
-    let json = swarm_json(args, recorder, &outcome, reporter.elapsed());
+    let status = swarm_status(&outcome);
+    let counts = counts.against(total);
+    let json = swarm_json(args, recorder, &outcome, status, counts, reporter.elapsed());
     if output.json() {
         output.json_value(&json)?;
     } else {
@@ -431,17 +417,6 @@ pub(crate) async fn execute(
             output.theme(),
         ));
     }
-    let consolidation_failed = outcome
-        .consolidated
-        .as_ref()
-        .is_some_and(|result| !result.is_success());
-    let status = if outcome.cancelled {
-        WorkflowStatus::Cancelled
-    } else if outcome.failed > 0 || consolidation_failed {
-        WorkflowStatus::Failed
-    } else {
-        WorkflowStatus::Completed
-    };
     finish(
         recorder,
         Some(session),
@@ -451,6 +426,22 @@ pub(crate) async fn execute(
         output,
     )
     .await
+}
+
+/// How a swarm ended: cancelled, failed when a task or the consolidation
+/// failed, else completed.
+fn swarm_status(outcome: &agent_core::SwarmOutcome) -> WorkflowStatus {
+    let consolidation_failed = outcome
+        .consolidated
+        .as_ref()
+        .is_some_and(|result| !result.is_success());
+    if outcome.cancelled {
+        WorkflowStatus::Cancelled
+    } else if outcome.failed > 0 || consolidation_failed {
+        WorkflowStatus::Failed
+    } else {
+        WorkflowStatus::Completed
+    }
 }
 
 /// Opens the `--results-jsonl` file: anew for a new run, checked for a
@@ -491,15 +482,16 @@ fn swarm_json(
     args: &SwarmArgs,
     recorder: &RunRecorder,
     outcome: &agent_core::SwarmOutcome,
+    status: WorkflowStatus,
+    tasks: Counts,
     elapsed: std::time::Duration,
 ) -> SwarmJson {
     SwarmJson {
         run_id: recorder.id().to_string(),
         swarm_id: outcome.swarm_id.to_string(),
         agent_type: args.agent_type.clone(),
-        total: outcome.total,
-        completed: outcome.completed,
-        failed: outcome.failed,
+        status: RunStatus::from(status),
+        tasks,
         results: outcome
             .results
             .iter()
@@ -511,7 +503,8 @@ fn swarm_json(
             .map(|result| result.text.clone()),
         consolidation: outcome.consolidated.as_ref().map(ForkJson::from),
         usage: UsageJson::from(&outcome.usage),
-        elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        cost: CostJson::from(&outcome.cost),
+        elapsed_ms: crate::json::millis(elapsed),
     }
 }
 

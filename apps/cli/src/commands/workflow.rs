@@ -11,13 +11,15 @@ use planner::{
 };
 use render::{Panel, Status, key_value, status_line};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
 use crate::context::{Context, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
-use crate::json::{ForkJson, UsageJson, millis};
+use crate::json::{
+    CostJson, Counts, ForkJson, IterationJson, MapReduceJson, MappedJson, RefineJson,
+    ResearchThenCodeJson, RunStatus, UsageJson, millis,
+};
 use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RunRecorder};
@@ -207,14 +209,20 @@ pub(crate) async fn execute_research_then_code(
     }
     let elapsed = setup.wiring.reporter.elapsed();
     let session = setup.wiring.close().await;
-    let json = json!({
-        "run_id": recorder.id().as_str(),
-        "status": result.status.as_str(),
-        "research": ForkJson::from(&result.research),
-        "code": result.code.as_ref().map(ForkJson::from),
-        "usage": UsageJson::from(&result.usage),
-        "elapsed_ms": millis(elapsed),
-    });
+    let json = ResearchThenCodeJson {
+        run_id: recorder.id().to_string(),
+        status: RunStatus::from(result.status),
+        research: ForkJson::from(&result.research),
+        code: result.code.as_ref().map(ForkJson::from),
+        usage: UsageJson::from(&result.usage),
+        cost: CostJson::from(
+            &std::iter::once(&result.research)
+                .chain(&result.code)
+                .map(|fork| fork.cost)
+                .sum(),
+        ),
+        elapsed_ms: millis(elapsed),
+    };
     if output.json() {
         output.json_value(&json)?;
     } else {
@@ -377,15 +385,38 @@ pub(crate) async fn execute_map_reduce(
         .map_err(workflow_error)?;
     let elapsed = setup.wiring.reporter.elapsed();
     let session = setup.wiring.close().await;
-    let json = json!({
-        "run_id": recorder.id().as_str(),
-        "status": result.status.as_str(),
-        "map": result.mapped.iter().map(|(index, fork)| json!({"index": index, "item": args.items[*index], "fork": ForkJson::from(fork)})).collect::<Vec<_>>(),
-        "reduce": result.reduced.as_ref().map(ForkJson::from),
-        "result": result.reduced.as_ref().map(|fork| fork.text.clone()),
-        "usage": UsageJson::from(&result.usage),
-        "elapsed_ms": millis(elapsed),
-    });
+    let json = MapReduceJson {
+        run_id: recorder.id().to_string(),
+        status: RunStatus::from(result.status),
+        items: Counts::of(
+            args.items.len(),
+            result
+                .mapped
+                .values()
+                .map(|fork| crate::json::Status::from(fork.status)),
+        ),
+        map: result
+            .mapped
+            .iter()
+            .map(|(index, fork)| MappedJson {
+                index: *index,
+                item: args.items[*index].clone(),
+                fork: ForkJson::from(fork),
+            })
+            .collect(),
+        reduce: result.reduced.as_ref().map(ForkJson::from),
+        result: result.reduced.as_ref().map(|fork| fork.text.clone()),
+        usage: UsageJson::from(&result.usage),
+        cost: CostJson::from(
+            &result
+                .mapped
+                .values()
+                .chain(&result.reduced)
+                .map(|fork| fork.cost)
+                .sum(),
+        ),
+        elapsed_ms: millis(elapsed),
+    };
     if output.json() {
         output.json_value(&json)?;
     } else {
@@ -475,24 +506,14 @@ pub(crate) async fn execute_refine(
     }
     let elapsed = setup.wiring.reporter.elapsed();
     let session = setup.wiring.close().await;
-    let iterations: Vec<serde_json::Value> = result
-        .iterations
-        .iter()
-        .map(|iteration| {
-            json!({
-                "output": ForkJson::from(&iteration.output),
-                "verdict": iteration.verdict.as_ref().map(|verdict| json!({"satisfactory": verdict.satisfactory, "issues": verdict.issues, "summary": verdict.summary})),
-            })
-        })
-        .collect();
-    let json = json!({
-        "run_id": recorder.id().as_str(),
-        "status": result.status.as_str(),
-        "iterations": iterations,
-        "result": result.final_text(),
-        "usage": UsageJson::from(&result.usage),
-        "elapsed_ms": millis(elapsed),
-    });
+    let json = RefineJson {
+        run_id: recorder.id().to_string(),
+        status: RunStatus::from(result.status),
+        iterations: result.iterations.iter().map(IterationJson::from).collect(),
+        result: result.final_text().map(str::to_owned),
+        usage: UsageJson::from(&result.usage),
+        elapsed_ms: millis(elapsed),
+    };
     if output.json() {
         output.json_value(&json)?;
     } else {
