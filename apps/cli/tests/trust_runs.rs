@@ -550,8 +550,8 @@ async fn tasks_file_dash_reads_the_tasks_from_a_pipe() {
         .unwrap();
     expect(&output, 0);
     let result = json_of(&output);
-    assert_eq!(result["total"], 2, "{result}");
-    assert_eq!(result["completed"], 2, "{result}");
+    assert_eq!(result["tasks"]["total"], 2, "{result}");
+    assert_eq!(result["tasks"]["succeeded"], 2, "{result}");
     assert_eq!(asked(&server, "first task"), 1);
     assert_eq!(asked(&server, "second task"), 1);
 }
