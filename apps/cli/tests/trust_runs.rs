@@ -576,7 +576,7 @@ async fn runs_from_a_subfolder_land_with_the_projects_runs_outside_it() {
     };
     let (top, below) = (config(root), config(&deep));
     assert_eq!(top["runs_dir"], below["runs_dir"]);
-    assert_eq!(below["max_turns"]["value"], "3", "{below}");
+    assert_eq!(below["max_turns"]["value"], 3, "{below}");
     assert_eq!(
         Path::new(below["project_file"].as_str().unwrap()),
         root.canonicalize().unwrap().join("agent-fork.toml")
