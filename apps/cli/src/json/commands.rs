@@ -313,6 +313,28 @@ pub(crate) struct UntrustedJson {
     pub(crate) reason: String,
 }
 
+impl From<&planner::RunSummary> for RunListed {
+    fn from(run: &planner::RunSummary) -> Self {
+        Self {
+            run_id: run.id.to_string(),
+            kind: run.kind.to_string(),
+            created: run.created.clone(),
+            state: run.state.into(),
+            summary: run.summary.clone(),
+        }
+    }
+}
+
+impl From<&planner::UntrustedRun> for UntrustedJson {
+    fn from(run: &planner::UntrustedRun) -> Self {
+        Self {
+            dir: run.dir.clone(),
+            state: "untrusted",
+            reason: run.reason.clone(),
+        }
+    }
+}
+
 /// A journalled run's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
