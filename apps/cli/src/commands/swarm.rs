@@ -7,7 +7,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use agent_core::{ForkResult, Swarm, SwarmOptions};
+use agent_core::{AgentProfile, ForkResult, Swarm, SwarmOptions};
 use anyhow::Result;
 use planner::WorkflowStatus;
 use serde::{Deserialize, Serialize};
@@ -303,56 +303,27 @@ pub(crate) async fn execute(
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
-    let (output, settings) = (context.output, &context.settings);
+    let output = context.output;
     let tasks_file = args
         .file_tasks
         .is_some()
         .then(|| recorder.dir().join(TASKS_FILE));
     let total = args.tasks.len() + args.file_tasks.unwrap_or(0);
-    let profile = context.profile(&args.agent_type, false, false)?;
-    let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
-    common::preflight(
-        [
-            (profile.model.as_str(), profile.thinking),
-            (consolidator.as_str(), consolidator_thinking),
-        ],
-        common::today(),
-        output,
-    )?;
+    let profile = checked_profile(args, context)?;
     let workspace = context.workspace(profile.file_tools)?;
     if let (Some(path), Some(sha256)) = (&tasks_file, &args.tasks_sha256) {
         check_tasks_copy(path, sha256)?;
     }
-    let mut sink = results_sink(args)?;
+    let mut sink = ResultsSink::open(args, recorder, &earlier)?;
     let title = format!(
         "🐝 {total} {} agents, {} at once",
-        profile.name, settings.concurrency.value
+        profile.name, context.settings.concurrency.value
     );
     let wiring = context
         .wire(workspace, Scope::Many { title, total })
         .await?;
     let reused: BTreeSet<usize> = earlier.keys().copied().collect();
-    let mut counts = Counts::default();
-    for result in earlier.values() {
-        counts.add(Status::from(result.status));
-    }
-    let mut write_error = None;
-    if let Some(file) = &mut sink {
-        // The file holds every result of the run, the reused ones first.
-        for (index, result) in &earlier {
-            if let Err(error) = write_result_line(file, *index, result) {
-                write_error.get_or_insert(error);
-            }
-        }
-    }
-    let mut options = SwarmOptions::new(profile);
-    options.concurrency = settings.concurrency.value;
-    options.max_turns = settings.max_turns.value;
-    options.consolidate = !args.no_consolidate;
-    options.consolidation.per_result_cap = args.consolidation_cap.max(1);
-    options.context = args.context.clone();
-    options.keep_results = sink.is_none();
-    options.previous_results = earlier.into_iter().collect();
+    let options = swarm_options(args, context, profile, sink.file.is_none(), earlier);
     header(&options, total, reused.len(), output);
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
@@ -378,54 +349,120 @@ pub(crate) async fn execute(
         .enumerate()
         .filter(|(index, _)| !reused.contains(index));
     let outcome = swarm
-        .run(
-            remaining,
-            Some(total),
-            &cancel,
-            |index, result: &ForkResult| {
-                recorder.item(index, result);
-                counts.add(Status::from(result.status));
-                if let Some(file) = &mut sink {
-                    if let Err(error) = write_result_line(file, index, result) {
-                        write_error.get_or_insert(error);
-                    }
-                }
-            },
-        )
+        .run(remaining, Some(total), &cancel, |index, result| {
+            sink.record(index, result);
+        })
         .await;
-    if let Some(file) = &mut sink {
-        file.flush()?;
-    }
-    if let Some(error) = write_error {
-        return Err(Failure::usage(format!("could not write the results file: {error}")).into());
-    }
+    let counts = sink.close()?.against(total);
     if let Some(error) = read_error.get() {
         return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
     }
-    let reporter = wiring.reporter.clone();
+    let elapsed = wiring.reporter.elapsed();
     let session = wiring.close().await;
-
     let status = swarm_status(&outcome);
-    let counts = counts.against(total);
-    let json = swarm_json(args, recorder, &outcome, status, counts, reporter.elapsed());
+    let json = swarm_json(args, recorder, &outcome, status, counts, elapsed);
     if output.json() {
         output.json_value(&json)?;
     } else {
-        output.line(&views::swarm_result(
-            &outcome,
-            reporter.elapsed(),
-            output.theme(),
-        ));
+        output.line(&views::swarm_result(&outcome, elapsed, output.theme()));
     }
-    finish(
-        recorder,
-        Some(session),
-        "swarm",
-        Outcome::of(status),
-        &json,
-        output,
-    )
-    .await
+    let outcome = Outcome::of(status);
+    finish(recorder, Some(session), "swarm", outcome, &json, output).await
+}
+
+/// The swarm's agent profile, checked with its consolidator's against the
+/// catalog before any call.
+fn checked_profile(args: &SwarmArgs, context: &Context<'_>) -> Result<AgentProfile> {
+    let profile = context.profile(&args.agent_type, false, false)?;
+    let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
+    common::preflight(
+        [
+            (profile.model.as_str(), profile.thinking),
+            (consolidator.as_str(), consolidator_thinking),
+        ],
+        common::today(),
+        context.output,
+    )?;
+    Ok(profile)
+}
+
+/// The swarm's options from the flags and settings; `earlier` results are
+/// handed back to it, not run again.
+fn swarm_options(
+    args: &SwarmArgs,
+    context: &Context<'_>,
+    profile: AgentProfile,
+    keep_results: bool,
+    earlier: BTreeMap<usize, ForkResult>,
+) -> SwarmOptions {
+    let mut options = SwarmOptions::new(profile);
+    options.concurrency = context.settings.concurrency.value;
+    options.max_turns = context.settings.max_turns.value;
+    options.consolidate = !args.no_consolidate;
+    options.consolidation.per_result_cap = args.consolidation_cap.max(1);
+    options.context = args.context.clone();
+    options.keep_results = keep_results;
+    options.previous_results = earlier.into_iter().collect();
+    options
+}
+
+/// Where each finished task goes: the journal, the counts of the `--json`
+/// document, and the `--results-jsonl` file when there is one.
+struct ResultsSink<'a> {
+    recorder: &'a RunRecorder,
+    file: Option<BufWriter<File>>,
+    counts: Counts,
+    write_error: Option<io::Error>,
+}
+
+impl<'a> ResultsSink<'a> {
+    /// Opens the results file (if any) and counts and writes the `earlier`
+    /// results first (the file holds every result of the run).
+    fn open(
+        args: &SwarmArgs,
+        recorder: &'a RunRecorder,
+        earlier: &BTreeMap<usize, ForkResult>,
+    ) -> Result<Self> {
+        let mut sink = Self {
+            recorder,
+            file: results_sink(args)?,
+            counts: Counts::default(),
+            write_error: None,
+        };
+        for (index, result) in earlier {
+            sink.counts.add(Status::from(result.status));
+            sink.write(*index, result);
+        }
+        Ok(sink)
+    }
+
+    /// A task finished now.
+    fn record(&mut self, index: usize, result: &ForkResult) {
+        self.recorder.item(index, result);
+        self.counts.add(Status::from(result.status));
+        self.write(index, result);
+    }
+
+    fn write(&mut self, index: usize, result: &ForkResult) {
+        if let Some(file) = &mut self.file {
+            if let Err(error) = write_result_line(file, index, result) {
+                self.write_error.get_or_insert(error);
+            }
+        }
+    }
+
+    /// Flushes the file; the counts, or the first write error.
+    fn close(mut self) -> Result<Counts> {
+        if let Some(file) = &mut self.file {
+            file.flush()?;
+        }
+        if let Some(error) = self.write_error {
+            return Err(
+                Failure::usage(format!("could not write the results file: {error}")).into(),
+            );
+        }
+        Ok(self.counts)
+    }
 }
 
 /// How a swarm ended: cancelled, failed when a task or the consolidation
