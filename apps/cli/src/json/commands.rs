@@ -191,6 +191,26 @@ pub(crate) struct ResearchThenCodeJson {
     pub(crate) elapsed_ms: u64,
 }
 
+impl ResearchThenCodeJson {
+    /// The document of `result`, which took `elapsed`.
+    pub(crate) fn new(
+        run_id: &str,
+        result: &planner::ResearchThenCode,
+        elapsed: std::time::Duration,
+    ) -> Self {
+        let forks = std::iter::once(&result.research).chain(&result.code);
+        Self {
+            run_id: run_id.to_owned(),
+            status: result.status.into(),
+            research: ForkJson::from(&result.research),
+            code: result.code.as_ref().map(ForkJson::from),
+            usage: UsageJson::from(&result.usage),
+            cost: CostJson::from(&forks.map(|fork| fork.cost).sum()),
+            elapsed_ms: super::millis(elapsed),
+        }
+    }
+}
+
 /// `map-reduce --json`.
 #[derive(Debug, Serialize)]
 pub(crate) struct MapReduceJson {
@@ -205,6 +225,38 @@ pub(crate) struct MapReduceJson {
     /// Every map and the reduce call's cost.
     pub(crate) cost: CostJson,
     pub(crate) elapsed_ms: u64,
+}
+
+impl MapReduceJson {
+    /// The document of `result` over `items`, which took `elapsed`.
+    pub(crate) fn new(
+        run_id: &str,
+        items: &[String],
+        result: &planner::MapReduce,
+        elapsed: std::time::Duration,
+    ) -> Self {
+        let statuses = result.mapped.values().map(|fork| Status::from(fork.status));
+        let forks = result.mapped.values().chain(&result.reduced);
+        Self {
+            run_id: run_id.to_owned(),
+            status: result.status.into(),
+            items: Counts::of(items.len(), statuses),
+            map: result
+                .mapped
+                .iter()
+                .map(|(index, fork)| MappedJson {
+                    index: *index,
+                    item: items[*index].clone(),
+                    fork: ForkJson::from(fork),
+                })
+                .collect(),
+            reduce: result.reduced.as_ref().map(ForkJson::from),
+            result: result.reduced.as_ref().map(|fork| fork.text.clone()),
+            usage: UsageJson::from(&result.usage),
+            cost: CostJson::from(&forks.map(|fork| fork.cost).sum()),
+            elapsed_ms: super::millis(elapsed),
+        }
+    }
 }
 
 /// One mapped item.
@@ -224,6 +276,24 @@ pub(crate) struct RefineJson {
     pub(crate) result: Option<String>,
     pub(crate) usage: UsageJson,
     pub(crate) elapsed_ms: u64,
+}
+
+impl RefineJson {
+    /// The document of `result`, which took `elapsed`.
+    pub(crate) fn new(
+        run_id: &str,
+        result: &planner::Refinement,
+        elapsed: std::time::Duration,
+    ) -> Self {
+        Self {
+            run_id: run_id.to_owned(),
+            status: result.status.into(),
+            iterations: result.iterations.iter().map(IterationJson::from).collect(),
+            result: result.final_text().map(str::to_owned),
+            usage: UsageJson::from(&result.usage),
+            elapsed_ms: super::millis(elapsed),
+        }
+    }
 }
 
 /// One attempt and its review.
