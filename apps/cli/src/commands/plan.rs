@@ -126,25 +126,9 @@ pub(crate) async fn execute(
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new steps start, running ones are cancelled (Ctrl-C again quits at once)",
     );
-    let options = PlanExecuteOptions {
-        context: args.context.clone(),
-        max_steps: args.max_steps as usize,
-        concurrency: settings.concurrency.value,
-        sequential: args.sequential,
-        retries_per_step: args.retries,
-        dependency_cap: args.dependency_cap.max(100),
-        max_turns: settings.max_turns.value,
-        already_completed: done,
-        ..PlanExecuteOptions::new(goal.clone())
-    };
+    let options = options(args, settings, &goal, done);
     let planned = match plan {
-        Some(plan) => {
-            let valid = orchestrator
-                .validate_plan(&plan, options.max_steps.max(plan.steps.len()))
-                .map_err(|error| Failure::usage(format!("the plan is not usable: {error}")))?;
-            observer(&WorkflowEvent::PlanReady { plan: plan.clone() });
-            Ok((valid, genai_client::Usage::default()))
-        }
+        Some(plan) => given_plan(&orchestrator, &observer, &plan, options.max_steps)?,
         None => {
             let context = options.context.as_deref();
             (orchestrator.make_plan(&goal, context, options.max_steps, &cancel)).await
@@ -173,6 +157,42 @@ pub(crate) async fn execute(
     }
     let outcome = Outcome::of(run.status);
     finish(recorder, Some(session), "plan", outcome, &json, output).await
+}
+
+/// The plan run's options from the flags and settings; steps in `done`
+/// are reused.
+fn options(
+    args: &PlanArgs,
+    settings: &crate::settings::Settings,
+    goal: &str,
+    done: HashMap<StepId, StepOutput>,
+) -> PlanExecuteOptions {
+    PlanExecuteOptions {
+        context: args.context.clone(),
+        max_steps: args.max_steps as usize,
+        concurrency: settings.concurrency.value,
+        sequential: args.sequential,
+        retries_per_step: args.retries,
+        dependency_cap: args.dependency_cap.max(100),
+        max_turns: settings.max_turns.value,
+        already_completed: done,
+        ..PlanExecuteOptions::new(goal.to_owned())
+    }
+}
+
+/// A plan given with `--plan` (or by a resumed run), validated and shown
+/// as ready; it took no planning tokens.
+fn given_plan(
+    orchestrator: &Orchestrator,
+    observer: &planner::WorkflowObserver,
+    plan: &Plan,
+    max_steps: usize,
+) -> Result<Result<(planner::ValidPlan, genai_client::Usage), WorkflowError>> {
+    let valid = orchestrator
+        .validate_plan(plan, max_steps.max(plan.steps.len()))
+        .map_err(|error| Failure::usage(format!("the plan is not usable: {error}")))?;
+    observer(&WorkflowEvent::PlanReady { plan: plan.clone() });
+    Ok(Ok((valid, genai_client::Usage::default())))
 }
 
 /// The panel that opens a plan run (nothing with `--json`).
