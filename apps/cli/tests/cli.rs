@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 mod common;
 use common::{stderr_of, stdout_of};
+use test_support::gemini::Reply;
 
 const FAKE_KEY: &str = "AIzaSyFAKE-test-key-0123456789abcdefghij";
 
@@ -48,12 +49,11 @@ fn corpus(path: &str) -> Option<PathBuf> {
 }
 
 fn reply(text: &str) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 4, "totalTokenCount": 16},
-        "modelVersion": "gemini-3.8-flash",
-        "responseId": "authored-cli-test"
-    })
+    Reply::text(text)
+        .usage(12, 4, 0)
+        .model_version("gemini-3.8-flash")
+        .response_id("authored-cli-test")
+        .json()
 }
 
 fn fork_interaction(task: &str, response: ResponseSpec) -> Interaction {

@@ -6,6 +6,7 @@
 //! the workspace.
 
 mod common;
+use test_support::gemini::Reply;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,12 +24,10 @@ const TASK: &str = "Name three uses of the borrow checker.";
 const ANSWER: &str = "Aliasing, lifetimes and data races.";
 
 fn streamed(task: &str, latency_ms: u64) -> Interaction {
-    let reply = json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": ANSWER}]}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 120, "candidatesTokenCount": 9, "totalTokenCount": 129},
-        "modelVersion": "gemini-2.5-flash",
-        "responseId": "authored-trust-test"
-    });
+    let reply = Reply::text(ANSWER)
+        .usage(120, 9, 0)
+        .response_id("authored-trust-test")
+        .json();
     let mut interaction = Interaction::new(
         RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
             .with_query("alt", "sse")
