@@ -139,7 +139,6 @@ fn panel(config: &ConfigJson, theme: &Theme) -> String {
 
 /// The typed `--json` document of `config`.
 fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: String) -> ConfigJson {
-    let source = |source: &dyn std::fmt::Display| source.to_string();
     ConfigJson {
         api_key: Setting {
             value: key,
@@ -153,42 +152,18 @@ fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: Strin
                 "default".into()
             },
         },
-        model: Setting {
-            value: settings.model.value.clone(),
-            source: source(&settings.model.source),
-        },
+        model: Setting::from(&settings.model),
         thinking: Setting {
             value: settings.thinking.value.map(|value| value.to_string()),
-            source: source(&settings.thinking.source),
+            source: settings.thinking.source.to_string(),
         },
-        workspace: Setting {
-            value: settings.workspace.value.clone(),
-            source: source(&settings.workspace.source),
-        },
-        allow_shell: Setting {
-            value: settings.allow_shell.value,
-            source: source(&settings.allow_shell.source),
-        },
-        no_tools: Setting {
-            value: settings.no_tools.value,
-            source: source(&settings.no_tools.source),
-        },
-        concurrency: Setting {
-            value: settings.concurrency.value,
-            source: source(&settings.concurrency.source),
-        },
-        max_turns: Setting {
-            value: settings.max_turns.value,
-            source: source(&settings.max_turns.source),
-        },
-        runs_dir: Setting {
-            value: settings.runs_dir.value.clone(),
-            source: source(&settings.runs_dir.source),
-        },
-        requests_per_minute: Setting {
-            value: settings.requests_per_minute.value,
-            source: source(&settings.requests_per_minute.source),
-        },
+        workspace: Setting::from(&settings.workspace),
+        allow_shell: Setting::from(&settings.allow_shell),
+        no_tools: Setting::from(&settings.no_tools),
+        concurrency: Setting::from(&settings.concurrency),
+        max_turns: Setting::from(&settings.max_turns),
+        runs_dir: Setting::from(&settings.runs_dir),
+        requests_per_minute: Setting::from(&settings.requests_per_minute),
         project_root: settings.project_root.clone(),
         project_file: settings.project_file.clone(),
         journal_key: crate::run_record::journal_key_path(),

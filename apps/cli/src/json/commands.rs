@@ -491,3 +491,12 @@ pub(crate) struct Setting<T> {
     pub(crate) value: T,
     pub(crate) source: String,
 }
+
+impl<T: Clone> From<&crate::settings::Setting<T>> for Setting<T> {
+    fn from(setting: &crate::settings::Setting<T>) -> Self {
+        Self {
+            value: setting.value.clone(),
+            source: setting.source.to_string(),
+        }
+    }
+}
