@@ -70,11 +70,8 @@ fn fork_interaction(task: &str, response: ResponseSpec) -> Interaction {
 }
 
 fn write_cassette(folder: &Path, interactions: Vec<Interaction>) -> PathBuf {
-    let mut cassette = Cassette::authored("cli-test", "built in code by the CLI tests");
-    cassette.interactions = interactions;
-    let path = folder.join("session.json");
-    cassette.save(&path).expect("the cassette is written");
-    path
+    let why = "built in code by the CLI tests";
+    common::save_cassette(folder.join("session.json"), "cli-test", why, interactions)
 }
 
 #[test]
