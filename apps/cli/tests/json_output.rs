@@ -129,6 +129,16 @@ fn failures_print_an_error_document_and_the_same_line_on_stderr() {
     assert_ne!(no_cassette.status.code(), Some(0));
     error_document(&no_cassette, "usage", "a cassette that is not there");
 
+    let list = run(&["examples"]);
+    assert_eq!(list.status.code(), Some(2));
+    error_document(&list, "usage", "the list of examples");
+
+    // One example under --json: its fork's document, the notice on stderr.
+    let example = run(&["examples", "basic_fork"]);
+    assert_eq!(example.status.code(), Some(0), "{}", stderr_of(&example));
+    assert_eq!(document(&example, "one example")["status"], "succeeded");
+    assert!(stderr_of(&example).contains("No GEMINI_API_KEY set"));
+
     // --jsonl: the error document is the last line.
     let jsonl = agent_fork(dir)
         .args(["--jsonl", "inspect", "missing.json"])

@@ -144,7 +144,7 @@ fn run(scenario: &Scenario, json: bool, root: &Path, shared: &Path) -> (String, 
 }
 
 #[test]
-#[expect(clippy::print_stderr, reason = "a skipped scenario says why")]
+#[allow(clippy::print_stderr, reason = "a skipped scenario says why")]
 fn every_scenario_matches_its_snapshot() {
     let root = repo();
     let shared = root.join("..").join("shared");

@@ -26,14 +26,14 @@ const SECRET: &str = "the contents of a file outside the workspace";
 fn reply(parts: Value) -> Value {
     Reply::parts(parts)
         .usage(10, 5, 0)
-        .model_version(&MODEL)
+        .model_version(MODEL)
         .response_id("authored-hostile-reply")
         .json()
 }
 
 /// A reply to the request with `turns` entries in `contents`.
 fn at_turn(turns: usize, body: Value) -> Interaction {
-    support::at_turn(&MODEL, turns, body)
+    support::at_turn(MODEL, turns, body)
 }
 
 /// A workspace `ws/` beside a folder `outside/` holding a secret, and a
