@@ -329,25 +329,12 @@ pub(crate) async fn execute(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
     );
     let swarm = Swarm::new(&wiring.forker, options);
-    // Tasks are read as the swarm pulls them, one line at a time.
     let read_error = OnceLock::new();
     let file_tasks = match &tasks_file {
         Some(path) => Some(open_tasks(path, "the tasks file")?),
         None => None,
     };
-    let remaining = args
-        .tasks
-        .iter()
-        .cloned()
-        .chain(
-            file_tasks
-                .into_iter()
-                .flat_map(BufRead::lines)
-                .map_while(|line| line.map_err(|error| read_error.set(error)).ok())
-                .filter_map(|line| task_line(&line).map(str::to_owned)),
-        )
-        .enumerate()
-        .filter(|(index, _)| !reused.contains(index));
+    let remaining = remaining_tasks(args, file_tasks, &reused, &read_error);
     let outcome = swarm
         .run(remaining, Some(total), &cancel, |index, result| {
             sink.record(index, result);
@@ -368,6 +355,29 @@ pub(crate) async fn execute(
     }
     let outcome = Outcome::of(status);
     finish(recorder, Some(session), "swarm", outcome, &json, output).await
+}
+
+/// The tasks not in `reused`, by index: the arguments' first, then the
+/// tasks file's, read as the swarm pulls them, one line at a time (a read
+/// error ends them and is kept in `read_error`).
+fn remaining_tasks<'a>(
+    args: &'a SwarmArgs,
+    file_tasks: Option<BufReader<File>>,
+    reused: &'a BTreeSet<usize>,
+    read_error: &'a OnceLock<io::Error>,
+) -> impl Iterator<Item = (usize, String)> + 'a {
+    args.tasks
+        .iter()
+        .cloned()
+        .chain(
+            file_tasks
+                .into_iter()
+                .flat_map(BufRead::lines)
+                .map_while(|line| line.map_err(|error| read_error.set(error)).ok())
+                .filter_map(|line| task_line(&line).map(str::to_owned)),
+        )
+        .enumerate()
+        .filter(|(index, _)| !reused.contains(index))
 }
 
 /// The swarm's agent profile, checked with its consolidator's against the
