@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use mcp_tools::{McpOptions, McpTools, ServerConfig, Transport};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use crate::json::{McpListJson, McpServerJson, McpToolJson};
 
 use crate::commands::common::AgentFlags;
 use crate::exit::{Exit, Failure};
@@ -120,29 +122,6 @@ pub(crate) async fn start(configs: Vec<ServerConfig>, output: &Output) -> Option
         }
     }
     Some(Arc::new(tools))
-}
-
-/// `agent-fork mcp list --json`: one entry per server.
-#[derive(Debug, Serialize)]
-pub(crate) struct McpListJson {
-    servers: Vec<McpServerJson>,
-}
-
-#[derive(Debug, Serialize)]
-struct McpServerJson {
-    name: String,
-    transport: &'static str,
-    started: bool,
-    error: Option<String>,
-    tools: Vec<McpToolJson>,
-    skipped: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct McpToolJson {
-    function: String,
-    name: String,
-    description: String,
 }
 
 /// `agent-fork mcp list`: every configured server and every `--mcp` one,
