@@ -7,7 +7,7 @@
 //! `--yes`. Questions from parallel forks queue in agent-core: one at a
 //! time, each naming its fork and agent type.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use agent_core::{
     Answer, ApprovalLedger, ApprovalQuestion, ApprovalRecord, Approvals, Approver, AskFuture,
@@ -20,14 +20,17 @@ use crate::run_record::RunRecorder;
 /// Longest argument value shown in a question, in characters.
 const MAX_SHOWN_VALUE: usize = 200;
 
-/// The run being recorded (one per process), for the ledger.
-static CURRENT_RUN: OnceLock<Arc<RunRecorder>> = OnceLock::new();
+/// The run being recorded (the latest one opened: `examples all` runs
+/// several one after another), for the ledger.
+static CURRENT_RUN: Mutex<Option<Arc<RunRecorder>>> = Mutex::new(None);
 /// Decisions of the run being resumed.
 static EARLIER: Mutex<Vec<ApprovalRecord>> = Mutex::new(Vec::new());
 
 /// Remembers the run whose journal keeps this process's decisions.
 pub(crate) fn set_current_run(recorder: &Arc<RunRecorder>) {
-    let _ = CURRENT_RUN.set(recorder.clone());
+    *CURRENT_RUN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(recorder.clone());
 }
 
 /// Hands the resumed run's decisions to the gate built next.
@@ -59,7 +62,11 @@ struct JournalLedger;
 
 impl ApprovalLedger for JournalLedger {
     fn record(&self, record: &ApprovalRecord) {
-        if let Some(recorder) = CURRENT_RUN.get() {
+        let current = CURRENT_RUN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(recorder) = current {
             recorder.append(JournalEvent::ToolApproval {
                 record: record.clone(),
             });
