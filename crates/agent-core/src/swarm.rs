@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agent::AgentProfile;
 use crate::events::Event;
-use crate::fork::{ForkRequest, ForkResult, ForkStatus, Forker};
+use crate::fork::{ForkError, ForkRequest, ForkResult, ForkStatus, Forker};
 use crate::ids::SwarmId;
 use crate::prompts::{self, Excerpt};
 
@@ -107,7 +107,8 @@ pub struct SwarmOutcome {
     pub results: Vec<(usize, ForkResult)>,
     /// The consolidation, when it ran.
     pub consolidated: Option<ForkResult>,
-    /// Tokens over every fork and the consolidation.
+    /// Tokens over every fork and the consolidation (earlier results of a
+    /// resumed run included).
     pub usage: Usage,
     /// Cost over every fork and the consolidation (earlier results of a
     /// resumed run included).
@@ -117,6 +118,10 @@ pub struct SwarmOutcome {
     /// True when the forker's budget refused a call: tasks not started then
     /// were left for a resumed run (status `budget_exhausted`).
     pub budget_exhausted: bool,
+    /// The first fork whose key Gemini refused (401, 403,
+    /// `API_KEY_INVALID`): the swarm started no task after it and cancelled
+    /// the running ones, since every call with that key would fail too.
+    pub auth_error: Option<ForkError>,
 }
 
 /// Runs a swarm.
@@ -162,6 +167,9 @@ impl<'a> Swarm<'a> {
     {
         let options = &self.options;
         let mut tasks = tasks.into_iter();
+        // Cancelled by the caller, or by the swarm itself when the key is refused.
+        let stop = cancel.child_token();
+        let stop = &stop;
         let mut running = FuturesUnordered::new();
         let mut excerpts = ExcerptBudget::new(
             options.consolidation.total_budget,
@@ -178,9 +186,12 @@ impl<'a> Swarm<'a> {
             cost: CostTotal::default(),
             cancelled: false,
             budget_exhausted: false,
+            auth_error: None,
         };
         for (index, result) in &options.previous_results {
             outcome.total += 1;
+            // A resumed run reports the whole run: earlier tokens and cost too.
+            outcome.usage += result.usage;
             outcome.cost += result.cost;
             if result.status == ForkStatus::Success {
                 outcome.completed += 1;
@@ -201,7 +212,7 @@ impl<'a> Swarm<'a> {
                     .is_none_or(|budget| !budget.is_exhausted())
             };
             while running.len() < options.concurrency.max(1)
-                && !cancel.is_cancelled()
+                && !stop.is_cancelled()
                 && budget_left()
             {
                 let Some((index, task)) = tasks.next() else {
@@ -213,7 +224,7 @@ impl<'a> Swarm<'a> {
                     max_turns: options.max_turns,
                     ..ForkRequest::new(task, options.profile.clone())
                 };
-                running.push(async move { (index, self.forker.run(request, cancel).await) });
+                running.push(async move { (index, self.forker.run(request, stop).await) });
                 self.progress(&outcome, running.len(), total);
             }
             let Some((index, result)) = running.next().await else {
@@ -221,6 +232,10 @@ impl<'a> Swarm<'a> {
             };
             outcome.usage += result.usage;
             outcome.cost += result.cost;
+            if let Some(error) = result.error.as_ref().filter(|error| error.auth) {
+                outcome.auth_error.get_or_insert_with(|| error.clone());
+                stop.cancel();
+            }
             if result.status == ForkStatus::Success {
                 outcome.completed += 1;
                 if options.consolidate {
@@ -244,6 +259,7 @@ impl<'a> Swarm<'a> {
         if options.consolidate
             && !outcome.cancelled
             && !outcome.budget_exhausted
+            && outcome.auth_error.is_none()
             && outcome.completed > 0
         {
             let consolidated = self.consolidate(&excerpts, cancel).await;

@@ -140,6 +140,7 @@ impl Forker {
                             kind: crate::spending::BUDGET_EXHAUSTED,
                             message: refused.to_string(),
                             http_status: None,
+                            auth: false,
                         });
                         return ForkStatus::Cancelled;
                     }
@@ -622,5 +623,6 @@ pub(crate) fn fork_error(error: &genai_client::Error) -> ForkError {
             .collect::<Vec<_>>()
             .join(" "),
         http_status: error.api().map(|api| api.code),
+        auth: error.is_auth(),
     }
 }
