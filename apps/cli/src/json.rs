@@ -181,10 +181,12 @@ pub(crate) fn event(event: &Event) -> Value {
         Event::Retry {
             fork_id,
             attempt,
+            max_attempts,
             delay,
             reason,
         } => json!({
             "event": "retry", "fork_id": fork_id.as_str(), "attempt": attempt,
+            "max_attempts": max_attempts,
             "delay_ms": millis(*delay), "reason": reason
         }),
         Event::ForkFinished {

@@ -20,12 +20,44 @@ pub(crate) enum Format {
     Jsonl,
 }
 
+/// How much is said besides the result (`-q`, `-v`, `-vv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Verbosity {
+    /// `-q`: the answer only on stdout; stderr only for warnings and errors.
+    Quiet,
+    /// The default: results on stdout, headings and progress beside them.
+    Normal,
+    /// `-v`: also one line per request to Gemini (stderr).
+    Requests,
+    /// `-vv`: also an HTTP debug log (stderr, the key redacted).
+    Debug,
+}
+
+impl Verbosity {
+    /// From the counts of `-q` and `-v`.
+    pub(crate) fn from_flags(quiet: bool, verbose: u8) -> Self {
+        match (quiet, verbose) {
+            (true, _) => Self::Quiet,
+            (false, 0) => Self::Normal,
+            (false, 1) => Self::Requests,
+            (false, _) => Self::Debug,
+        }
+    }
+}
+
 /// Where and how the command writes.
+///
+/// The stream rule: stdout holds the result (exactly the JSON document
+/// under `--json`, JSON lines under `--jsonl`, the answer and results for
+/// people otherwise); headings, progress, retries, notices, warnings and
+/// errors go to stderr, except that a live display on a terminal draws its
+/// headings and board on stdout (the terminal) as it goes.
 #[derive(Debug, Clone)]
 pub(crate) struct Output {
     format: Format,
     theme: Theme,
     terminal: bool,
+    verbosity: Verbosity,
 }
 
 impl Output {
@@ -34,6 +66,45 @@ impl Output {
             format,
             theme,
             terminal,
+            verbosity: Verbosity::Normal,
+        }
+    }
+
+    /// The same output with `verbosity`.
+    pub(crate) fn with_verbosity(mut self, verbosity: Verbosity) -> Self {
+        self.verbosity = verbosity;
+        self
+    }
+
+    /// How much is said besides the result.
+    pub(crate) fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    /// True for `-q`: stdout holds only the answer.
+    pub(crate) fn quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
+    }
+
+    /// A heading for people (a panel that opens a run): on the terminal
+    /// when stdout is one, else on stderr; nothing under `--json`,
+    /// `--jsonl` or `-q`.
+    pub(crate) fn heading(&self, text: &str) {
+        if self.json() || self.quiet() {
+            return;
+        }
+        if self.terminal {
+            self.line(text);
+        } else {
+            self.error_line(text);
+        }
+    }
+
+    /// A notice (what agent-fork is doing, e.g. replaying a bundled
+    /// session): always on stderr, nothing under `-q`.
+    pub(crate) fn notice(&self, text: &str) {
+        if !self.quiet() {
+            self.error_line(text);
         }
     }
 
@@ -54,7 +125,7 @@ impl Output {
 
     /// True when a person watches stdout live: progress may update in place.
     pub(crate) fn live(&self) -> bool {
-        self.terminal && self.format == Format::Human
+        self.terminal && self.format == Format::Human && !self.quiet()
     }
 
     /// Writes one JSON document to stdout (pretty for `--json`, one line for `--jsonl`).
@@ -102,6 +173,13 @@ impl Output {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{text}");
     }
+}
+
+/// Writes bytes to stdout as they are (a completion script, the manual
+/// page). A closed pipe is not an error.
+pub(crate) fn write_stdout(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
 }
 
 /// Writes a line to stderr for the operator, where no [`Output`] is at hand

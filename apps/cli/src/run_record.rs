@@ -443,6 +443,14 @@ impl RunRecorder {
     }
 }
 
+/// The line telling how to retry what failed in a run: a resume reuses
+/// the finished work and runs the failed work again.
+pub(crate) fn retry_hint(id: &RunId) -> String {
+    format!(
+        "failed: finished work is saved; once the cause is fixed, `agent-fork resume {id}` runs only what failed or did not run"
+    )
+}
+
 /// The line telling how to resume an interrupted run.
 pub(crate) fn resume_hint(id: &RunId) -> String {
     format!("interrupted: finished work is saved; continue with `agent-fork resume {id}`")

@@ -103,6 +103,9 @@ pub struct SwarmOutcome {
     pub completed: usize,
     /// Forks that did not (error, partial or cancelled).
     pub failed: usize,
+    /// Of `failed`, the forks that were cancelled (Ctrl-C, the budget, a
+    /// refused key) rather than failing on their own.
+    pub cancelled_forks: usize,
     /// Every result in task order, when kept.
     pub results: Vec<(usize, ForkResult)>,
     /// The consolidation, when it ran.
@@ -180,6 +183,7 @@ impl<'a> Swarm<'a> {
             total: 0,
             completed: 0,
             failed: 0,
+            cancelled_forks: 0,
             results: Vec::new(),
             consolidated: None,
             usage: Usage::default(),
@@ -200,6 +204,7 @@ impl<'a> Swarm<'a> {
                 }
             } else {
                 outcome.failed += 1;
+                outcome.cancelled_forks += usize::from(result.status == ForkStatus::Cancelled);
             }
             if options.keep_results {
                 outcome.results.push((*index, result.clone()));
@@ -243,6 +248,7 @@ impl<'a> Swarm<'a> {
                 }
             } else {
                 outcome.failed += 1;
+                outcome.cancelled_forks += usize::from(result.status == ForkStatus::Cancelled);
             }
             on_result(index, &result);
             if options.keep_results {

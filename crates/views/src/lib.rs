@@ -58,6 +58,51 @@ pub fn fork_header(
 /// limit with tool calls pending: how the caller's user raises the limit
 /// (the CLI names its flag; a program names its own setting).
 pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) -> String {
+    fork_result_parts(result, turn_limit_hint, ForkParts::ALL, theme)
+}
+
+/// Which parts of a fork's result [`fork_result_parts`] draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForkParts {
+    /// The answer panel (a caller that already showed the answer, e.g.
+    /// streamed and too tall to redraw, leaves it out).
+    pub answer: bool,
+    /// The failure line (a caller that tells errors elsewhere, e.g. on
+    /// stderr with [`fork_failure`], leaves it out).
+    pub failure: bool,
+}
+
+impl ForkParts {
+    /// Everything.
+    pub const ALL: ForkParts = ForkParts {
+        answer: true,
+        failure: true,
+    };
+}
+
+/// Why a fork failed, in words (no internal kind names), with a red mark:
+/// `✗ the fork failed: gave up after 5 attempts in 8.3 s: could not reach
+/// Gemini at …`. `None` when it did not fail.
+pub fn fork_failure(result: &ForkResult, theme: &Theme) -> Option<String> {
+    let error = result.error.as_ref()?;
+    let what = match result.status {
+        ForkStatus::Cancelled => "the fork was stopped",
+        _ => "the fork failed",
+    };
+    Some(status_line(
+        Status::Failed,
+        &format!("{what}: {}", error.message),
+        theme,
+    ))
+}
+
+/// [`fork_result`], drawing only the chosen `parts`.
+pub fn fork_result_parts(
+    result: &ForkResult,
+    turn_limit_hint: &str,
+    parts: ForkParts,
+    theme: &Theme,
+) -> String {
     let mut blocks = vec![
         key_value("Status", result.status.as_str(), theme),
         key_value("Model", &result.model, theme),
@@ -76,12 +121,8 @@ pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) ->
             theme,
         ));
     }
-    if let Some(error) = &result.error {
-        blocks.push(status_line(
-            Status::Failed,
-            &format!("{} error: {}", error.kind.as_str(), error.message),
-            theme,
-        ));
+    if let Some(line) = fork_failure(result, theme).filter(|_| parts.failure) {
+        blocks.push(line);
     }
     if result.status == ForkStatus::Partial {
         blocks.push(status_line(
@@ -93,7 +134,7 @@ pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) ->
             theme,
         ));
     }
-    if !result.text.trim().is_empty() {
+    if parts.answer && !result.text.trim().is_empty() {
         blocks.push(
             Panel::markdown(&result.text)
                 .title(answer_title(&result.agent_type))
@@ -223,18 +264,32 @@ pub fn swarm_header(total: usize, agent_type: &str, concurrency: usize, theme: &
 }
 
 /// A finished swarm: counts, each result's status, the consolidated summary.
+///
+/// `planned` is how many tasks the swarm was given: the counts are told
+/// against it, so tasks that never started (the swarm was stopped) show as
+/// such instead of vanishing from the total.
 pub fn swarm_result(
     outcome: &agent_core::SwarmOutcome,
+    planned: usize,
     elapsed: Duration,
     theme: &Theme,
 ) -> String {
+    let planned = planned.max(outcome.total);
     let mut blocks = vec![key_value(
-        "Completed",
-        &format!("{}/{}", outcome.completed, outcome.total),
+        "Succeeded",
+        &format!("{}/{planned}", outcome.completed),
         theme,
     )];
-    if outcome.failed > 0 {
-        blocks.push(key_value("Failed", &outcome.failed.to_string(), theme));
+    let failed = outcome.failed - outcome.cancelled_forks.min(outcome.failed);
+    let counts = [
+        ("Failed", failed),
+        ("Cancelled", outcome.cancelled_forks),
+        ("Not started", planned - outcome.total),
+    ];
+    for (label, count) in counts {
+        if count > 0 {
+            blocks.push(key_value(label, &count.to_string(), theme));
+        }
     }
     for (index, result) in &outcome.results {
         let mut line = format!("{}. {}", index + 1, truncate(&result.task, 70));

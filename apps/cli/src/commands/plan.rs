@@ -126,6 +126,7 @@ pub(crate) async fn execute(
     .with_observer(observer.clone());
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new steps start, running ones are cancelled (Ctrl-C again quits at once)",
+        &wiring.reporter,
     );
     let options = PlanExecuteOptions {
         context: args.context.clone(),
@@ -189,7 +190,7 @@ fn header(
         return;
     }
     let planning = planning.then_some(args.max_steps as usize);
-    output.line(&views::plan_header(
+    output.heading(&views::plan_header(
         recorder.id().as_str(),
         goal,
         args.context.as_deref(),
@@ -197,7 +198,7 @@ fn header(
         output.theme(),
     ));
     if reused > 0 {
-        output.line(&format!(
+        output.notice(&format!(
             "Resuming: {reused} completed steps are reused from the interrupted run."
         ));
     }
@@ -223,7 +224,7 @@ fn observer(
                 );
             }
             if !output.json() {
-                output.line(&views::plan_tree(&label, plan, output.theme()));
+                output.heading(&views::plan_tree(&label, plan, output.theme()));
             }
         }
         WorkflowEvent::PlanRepair { error } => reporter.note(&format!(

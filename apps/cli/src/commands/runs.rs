@@ -284,7 +284,7 @@ pub(crate) async fn resume(
     })?;
     check_settings(&record, &settings, args, &state.meta.id, output)?;
     if !output.json() {
-        output.line(&format!(
+        output.notice(&format!(
             "Resuming run {} ({}).",
             state.meta.id, state.meta.kind
         ));

@@ -373,6 +373,7 @@ pub(crate) async fn execute(
     header(&options, total, reused.len(), output);
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
+        &wiring.reporter,
     );
     let swarm = Swarm::new(&wiring.forker, options);
     // Tasks are read as the swarm pulls them, one line at a time.
@@ -424,12 +425,43 @@ pub(crate) async fn execute(
     let json = swarm_json(args, recorder, &outcome, reporter.elapsed());
     if output.json() {
         output.json_value(&json)?;
+    } else if output.quiet() {
+        quiet_answer(&outcome, output);
     } else {
         output.line(&views::swarm_result(
             &outcome,
+            total,
             reporter.elapsed(),
             output.theme(),
         ));
+        let retries = reporter.retries();
+        if retries > 0 {
+            output.notice(&format!(
+                "{retries} model {} retried in this run",
+                if retries == 1 {
+                    "call was"
+                } else {
+                    "calls were"
+                }
+            ));
+        }
+    }
+    if let Some(error) = &outcome.auth_error {
+        output.error_line(&format!(
+            "error: Gemini refused the API key, so the swarm stopped at the first refusal ({} of {total} tasks not started): {}",
+            total - outcome.total,
+            render::strip_controls_line(&error.message)
+        ));
+        let exit = finish(
+            recorder,
+            Some(session),
+            "swarm",
+            Outcome::failed(Exit::Api),
+            &json,
+            output,
+        )
+        .await?;
+        return Ok(exit);
     }
     let consolidation_failed = outcome
         .consolidated
@@ -453,6 +485,23 @@ pub(crate) async fn execute(
     .await
 }
 
+/// `-q`: only the answer: the consolidated summary, else each successful
+/// result's text.
+fn quiet_answer(outcome: &agent_core::SwarmOutcome, output: &Output) {
+    let texts: Vec<&str> = match &outcome.consolidated {
+        Some(consolidated) => vec![consolidated.text.as_str()],
+        None => outcome
+            .results
+            .iter()
+            .filter(|(_, result)| result.is_success())
+            .map(|(_, result)| result.text.as_str())
+            .collect(),
+    };
+    for text in texts.into_iter().filter(|text| !text.trim().is_empty()) {
+        output.line(&render::strip_controls(text.trim_end()));
+    }
+}
+
 /// Opens the `--results-jsonl` file: anew for a new run, checked for a
 /// resumed one.
 fn results_sink(args: &SwarmArgs) -> Result<Option<BufWriter<File>>> {
@@ -470,17 +519,14 @@ fn results_sink(args: &SwarmArgs) -> Result<Option<BufWriter<File>>> {
 
 /// The panel that opens a swarm (nothing with `--json`).
 fn header(options: &SwarmOptions, total: usize, reused: usize, output: &Output) {
-    if output.json() {
-        return;
-    }
-    output.line(&views::swarm_header(
+    output.heading(&views::swarm_header(
         total,
         &options.profile.name,
         options.concurrency,
         output.theme(),
     ));
-    if reused > 0 {
-        output.line(&format!(
+    if reused > 0 && !output.json() {
+        output.notice(&format!(
             "Resuming: {reused} of {total} results are reused from the interrupted run."
         ));
     }

@@ -142,7 +142,7 @@ fn header(output: &Output, title: &str, rows: &[(&str, &str)]) {
         .iter()
         .map(|(key, value)| key_value(key, value, theme))
         .collect();
-    output.line(&Panel::new(body.join("\n")).title(title).render(theme));
+    output.heading(&Panel::new(body.join("\n")).title(title).render(theme));
 }
 
 fn workflow_error(error: WorkflowError) -> anyhow::Error {
@@ -187,6 +187,7 @@ pub(crate) async fn execute_research_then_code(
     let setup = setup(context, "📚→💻 Research Then Code").await?;
     let cancel = common::cancel_on_ctrl_c(
         "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
+        &setup.wiring.reporter,
     );
     let result = setup
         .orchestrator
@@ -369,6 +370,7 @@ pub(crate) async fn execute_map_reduce(
     };
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
+        &setup.wiring.reporter,
     );
     let result = setup
         .orchestrator
@@ -459,6 +461,7 @@ pub(crate) async fn execute_refine(
     };
     let cancel = common::cancel_on_ctrl_c(
         "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
+        &setup.wiring.reporter,
     );
     // Each attempt is journalled with its verdict as soon as it has one.
     let result = setup

@@ -607,6 +607,7 @@ pub(crate) fn retry_events(
         events.emit(Event::Retry {
             fork_id: fork_id.clone(),
             attempt: retry.attempt,
+            max_attempts: retry.max_attempts,
             delay: retry.delay,
             reason: retry.reason.clone(),
         });
