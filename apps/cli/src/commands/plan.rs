@@ -112,6 +112,15 @@ pub(crate) async fn execute(
         .any(|name| catalog.get(name).is_ok_and(|profile| profile.file_tools));
     let workspace = context.workspace(needs_tools)?;
     common::preflight_workflow(catalog, &context.overrides, output)?;
+    // A given plan that cannot run is refused before anything is shown.
+    if let Some(plan) = &plan {
+        let rules = planner::ValidationRules {
+            known_agent_types: catalog.names().map(str::to_owned).collect(),
+            max_steps: (args.max_steps as usize).max(plan.steps.len()),
+        };
+        planner::validate(plan, &rules)
+            .map_err(|error| Failure::usage(format!("the plan is not usable: {error}")))?;
+    }
     header(args, &goal, plan.is_none(), done.len(), recorder, output);
     let title = "🎯 Plan".to_owned();
     let wiring = context
