@@ -449,3 +449,40 @@ async fn a_tall_answer_is_shown_once() {
     assert_eq!(bytes.matches("thing number 17").count(), 1, "{bytes}");
     assert!(bytes.contains("Status: success"));
 }
+
+/// `-v`: one line per request on stderr; `-vv`: a debug log of each
+/// exchange with its headers, the key redacted. stdout is unchanged.
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_logs_requests_on_stderr_with_the_key_redacted() {
+    let task = "Explain ownership.";
+    for flag in ["-v", "-vv"] {
+        let server = serve(vec![streamed(task, &[ANSWER])]).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command.args([flag, "fork", task]);
+        let output = run(command).await;
+        expect(&output, 0);
+        let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+        assert!(
+            stdout.contains(ANSWER) && !stdout.contains("→ POST"),
+            "{stdout}"
+        );
+        let request = stderr
+            .lines()
+            .find(|line| line.starts_with("→ POST "))
+            .unwrap_or_else(|| panic!("no request line:\n{stderr}"));
+        assert!(
+            request.contains(":streamGenerateContent?alt=sse 200 ("),
+            "{request}"
+        );
+        assert!(!stderr.contains(common::STAND_IN_KEY), "{stderr}");
+        let debug = stderr.contains("DEBUG http: request method=POST");
+        assert_eq!(debug, flag == "-vv", "{stderr}");
+        if debug {
+            assert!(
+                stderr.contains("header.x-goog-api-key=\"[REDACTED]\""),
+                "{stderr}"
+            );
+        }
+    }
+}
