@@ -112,7 +112,9 @@ pub(crate) async fn run(
     let session = Session::open(traffic, settings.requests_per_minute.value)
         .await?
         .logged(output);
+    let started = std::time::Instant::now();
     let summary = summarize(&session.client, &conversation, &options).await?;
+    let elapsed = started.elapsed();
     let fork_prompt = args
         .next_request
         .as_deref()
@@ -154,6 +156,8 @@ pub(crate) async fn run(
             fork_prompt,
             warnings: &summary.warnings,
         })?;
+    } else if output.quiet() {
+        output.line(&render::strip_controls(summary.summary.trim_end()));
     } else {
         let theme = output.theme();
         let mut blocks = vec![
@@ -203,8 +207,12 @@ pub(crate) async fn run(
                     .render(theme),
             );
         }
+        // Warnings are for the operator: stderr.
         for warning in &summary.warnings {
-            blocks.push(format!("warning: {}", render::strip_controls_line(warning)));
+            output.error_line(&format!(
+                "warning: {}",
+                render::strip_controls_line(warning)
+            ));
         }
         if let Some(prompt) = &fork_prompt {
             blocks.push(
@@ -216,11 +224,7 @@ pub(crate) async fn run(
         if let Some(yaml) = &handoff {
             blocks.push(render::strip_controls(yaml.trim_end()));
         }
-        blocks.push(views::usage(
-            &summary.usage,
-            std::time::Duration::ZERO,
-            theme,
-        ));
+        blocks.push(views::usage(&summary.usage, elapsed, theme));
         output.line(&blocks.join("\n"));
     }
     if let Some(notice) = session.finish("summarize").await? {

@@ -516,11 +516,35 @@ pub(crate) async fn execute_refine(
                     ),
                     theme,
                 ),
-                None => status_line(
-                    views::fork_status(iteration.output.status),
-                    &format!("attempt {}: not reviewed", index + 1),
-                    theme,
-                ),
+                None => match (&iteration.review_error, &iteration.output.error) {
+                    (Some(error), _) => status_line(
+                        Status::Failed,
+                        &format!(
+                            "attempt {}: done, but the review failed: {}",
+                            index + 1,
+                            render::strip_controls_line(error)
+                        ),
+                        theme,
+                    ),
+                    (None, Some(error)) => status_line(
+                        views::fork_status(iteration.output.status),
+                        &format!(
+                            "attempt {}: {}",
+                            index + 1,
+                            render::strip_controls_line(&error.message)
+                        ),
+                        theme,
+                    ),
+                    (None, None) => status_line(
+                        views::fork_status(iteration.output.status),
+                        &format!(
+                            "attempt {}: not reviewed ({})",
+                            index + 1,
+                            iteration.output.status.as_str()
+                        ),
+                        theme,
+                    ),
+                },
             };
             output.line(&line);
         }
