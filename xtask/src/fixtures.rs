@@ -202,10 +202,8 @@ fn run_scenario(
         // A fixed day, so lifecycle warnings and days to shutdown do not
         // change the snapshots from one day to the next.
         .env("AGENT_FORK_TODAY", "2026-11-29")
-        .env(
-            "AGENT_FORK_CONFIG",
-            folder.path().join("no-user-config.toml"),
-        );
+        // Empty: no user config.
+        .env("AGENT_FORK_CONFIG", "");
     if let Some(cassette) = &scenario.cassette {
         command.arg("--replay").arg(root.join(cassette));
     }

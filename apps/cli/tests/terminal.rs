@@ -486,3 +486,36 @@ async fn verbose_logs_requests_on_stderr_with_the_key_redacted() {
         }
     }
 }
+
+/// Environment values are held to their flag's range, and a user config
+/// file named on purpose must exist: one line, exit 2.
+#[test]
+fn environment_values_are_checked_like_flags() {
+    let folder = tempfile::tempdir().unwrap();
+    let refused = |name: &str, value: &str, says: &str| {
+        let output = common::isolated(folder.path())
+            .env(name, value)
+            .args(["swarm", "a", "b"])
+            .output()
+            .unwrap();
+        expect(&output, 2);
+        let stderr = stderr_of(&output);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    };
+    refused(
+        "AGENT_FORK_CONCURRENCY",
+        "0",
+        "AGENT_FORK_CONCURRENCY=0 is out of range",
+    );
+    refused(
+        "AGENT_FORK_MAX_TURNS",
+        "500",
+        "AGENT_FORK_MAX_TURNS=500 is out of range",
+    );
+    refused(
+        "AGENT_FORK_CONFIG",
+        "/no/such/config.toml",
+        "AGENT_FORK_CONFIG=/no/such/config.toml is not a file",
+    );
+}
