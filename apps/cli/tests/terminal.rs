@@ -519,3 +519,42 @@ fn environment_values_are_checked_like_flags() {
         "AGENT_FORK_CONFIG=/no/such/config.toml is not a file",
     );
 }
+
+/// `inspect -` reads the body from stdin; a body with only prompt
+/// feedback shows the block reason and its message.
+#[test]
+fn inspect_reads_stdin_and_shows_why_a_prompt_was_blocked() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let folder = tempfile::tempdir().unwrap();
+    let body = json!({
+        "promptFeedback": {"blockReason": "PROHIBITED_CONTENT", "blockReasonMessage": "Blocked\u{1b}[8m by policy."},
+        "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5},
+        "modelVersion": MODEL
+    });
+    let mut child = common::isolated(folder.path())
+        .env("COLUMNS", "100")
+        .args(["--color", "never", "inspect", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    expect(&output, 0);
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("Prompt blocked: PROHIBITED_CONTENT: Blocked by policy."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("🔎 stdin") && !stdout.contains('\u{1b}'),
+        "{stdout}"
+    );
+}
