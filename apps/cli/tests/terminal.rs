@@ -550,7 +550,7 @@ fn inspect_reads_stdin_and_shows_why_a_prompt_was_blocked() {
     expect(&output, 0);
     let stdout = stdout_of(&output);
     assert!(
-        stdout.contains("Prompt blocked: PROHIBITED_CONTENT: Blocked by policy."),
+        stdout.contains("Prompt blocked: PROHIBITED_CONTENT: Blocked\u{fffd} by policy."),
         "{stdout}"
     );
     assert!(
