@@ -558,3 +558,48 @@ fn inspect_reads_stdin_and_shows_why_a_prompt_was_blocked() {
         "{stdout}"
     );
 }
+
+/// `runs list` is a table: a header, one line per run, newest first, cut
+/// to `--limit` (the rest counted on stderr).
+#[test]
+fn runs_list_is_a_table_newest_first_with_a_limit() {
+    let folder = tempfile::tempdir().unwrap();
+    for _ in 0..3 {
+        let output = common::isolated(folder.path())
+            .args(["-q", "examples", "basic_fork"])
+            .output()
+            .unwrap();
+        expect(&output, 0);
+    }
+    let output = common::isolated(folder.path())
+        .env("COLUMNS", "100")
+        .args(["runs", "list", "--limit", "2"])
+        .output()
+        .unwrap();
+    expect(&output, 0);
+    let stdout = stdout_of(&output);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].starts_with("RUN ") && lines[0].ends_with("SUMMARY"),
+        "{stdout}"
+    );
+    let ids: Vec<&str> = lines[1..]
+        .iter()
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    assert!(ids[0] > ids[1], "newest first: {ids:?}");
+    assert!(
+        lines.iter().all(|line| render_width(line) <= 100),
+        "{stdout}"
+    );
+    assert!(
+        stderr_of(&output).contains("1 older runs not shown"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+fn render_width(line: &str) -> usize {
+    line.chars().count()
+}
