@@ -111,10 +111,11 @@ fn main() -> ExitCode {
         ColorWhen::Never => ColorChoice::Never,
     };
     let no_color = std::env::var("NO_COLOR").ok();
-    let theme = Theme::new(
-        resolve_color(choice, terminal, no_color.as_deref()),
-        terminal_width(terminal),
-    );
+    let color = resolve_color(choice, terminal, no_color.as_deref());
+    // OSC 8 links only where colour is on and the terminal is known to
+    // follow them (FORCE_HYPERLINK=1/0 decides either way).
+    let hyperlinks = color && supports_hyperlinks::on(supports_hyperlinks::Stream::Stdout);
+    let theme = Theme::new(color, terminal_width(terminal)).with_hyperlinks(hyperlinks);
     let format = if cli.json {
         Format::Json
     } else if cli.jsonl {

@@ -150,26 +150,7 @@ pub fn fork_result_parts(
         );
     }
     if !result.sources.is_empty() {
-        let lines: Vec<String> = result
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(index, source)| {
-                // Model-derived: cleaned before it joins the (styled) body.
-                render::strip_controls_line(&format!(
-                    "{}. {} {}",
-                    index + 1,
-                    source.title.as_deref().unwrap_or("(untitled)"),
-                    source.uri.as_deref().unwrap_or_default()
-                ))
-            })
-            .collect();
-        blocks.push(
-            Panel::new(lines.join("\n"))
-                .title("Sources")
-                .accent(Accent::Dim)
-                .render(theme),
-        );
+        blocks.push(sources(result, theme));
     }
     blocks.push(usage(
         &result.usage,
@@ -177,6 +158,23 @@ pub fn fork_result_parts(
         theme,
     ));
     blocks.join("\n")
+}
+
+/// The grounding sources as a list under the panels, one per line, never
+/// wrapped inside a border (a URL cut across lines cannot be opened): the
+/// title linked (OSC 8) when the theme allows, then the URL.
+/// Titles and URLs come from the model's search: both are cleaned, and a
+/// URL that is not plain is not linked (see [`Theme::link`]).
+fn sources(result: &ForkResult, theme: &Theme) -> String {
+    let mut lines = vec![format!("Sources ({}):", result.sources.len())];
+    for (index, source) in result.sources.iter().enumerate() {
+        let title = source.title.as_deref().unwrap_or("(untitled)");
+        let url = source.uri.as_deref().unwrap_or_default();
+        let shown_url = render::strip_controls_line(url);
+        let line = format!("{} {shown_url}", theme.link(title, url));
+        lines.push(format!("  {}. {}", index + 1, line.trim_end()));
+    }
+    lines.join("\n")
 }
 
 /// One line per search: when, how, the queries and how many sources.
@@ -430,4 +428,80 @@ pub fn plan_result(run: &planner::PlanRun, elapsed: Duration, theme: &Theme) -> 
     }
     blocks.push(usage(&run.usage, elapsed, theme));
     blocks.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genai_client::GroundingSource;
+
+    fn with_sources(sources: Vec<(&str, &str)>) -> ForkResult {
+        ForkResult {
+            fork_id: agent_core::ForkId::from_string("fork_1"),
+            agent_type: "research".into(),
+            task: "t".into(),
+            status: ForkStatus::Success,
+            text: "Answer.".into(),
+            thoughts: String::new(),
+            model: "m".into(),
+            model_version: None,
+            usage: Usage::default(),
+            cost: genai_client::CostTotal::default(),
+            turns: Vec::new(),
+            tools_executed: Vec::new(),
+            files_created: Vec::new(),
+            search_queries: Vec::new(),
+            sources: sources
+                .into_iter()
+                .map(|(title, uri)| GroundingSource {
+                    uri: Some(uri.into()),
+                    title: Some(title.into()),
+                })
+                .collect(),
+            builtin_route: None,
+            searches: Vec::new(),
+            error: None,
+            started_at: String::new(),
+            elapsed_ms: 0,
+        }
+    }
+
+    /// A long grounding URL stays whole on one line under the panels (it
+    /// used to wrap inside the Sources panel's border, unopenable).
+    #[test]
+    fn sources_are_a_list_with_whole_urls() {
+        let url = format!(
+            "https://vertexaisearch.cloud.google.com/grounding-api-redirect/{}",
+            "A".repeat(150)
+        );
+        let result = with_sources(vec![("example.com", &url)]);
+        let shown = fork_result(&result, "", &Theme::plain(80));
+        let line = shown
+            .lines()
+            .find(|line| line.contains("grounding-api-redirect"))
+            .unwrap();
+        assert_eq!(line, format!("  1. example.com {url}"));
+        assert!(shown.contains("Sources (1):"));
+    }
+
+    /// With hyperlinks on, the title is an OSC 8 link; a hostile title or
+    /// URL never carries a control sequence out.
+    #[test]
+    fn source_links_are_escaped() {
+        let theme = Theme::plain(80).with_hyperlinks(true);
+        let result = with_sources(vec![
+            ("Good", "https://example.com/a"),
+            (
+                "Bad\u{1b}]52;c;aGk=\u{7}",
+                "https://x.test/\u{1b}]8;;https://evil\u{7}",
+            ),
+        ]);
+        let shown = fork_result(&result, "", &theme);
+        assert!(shown.contains("  1. \u{1b}]8;;https://example.com/a\u{1b}\\Good\u{1b}]8;;\u{1b}\\ https://example.com/a"));
+        let bad = shown
+            .lines()
+            .find(|line| line.starts_with("  2. "))
+            .unwrap();
+        assert!(!bad.contains('\u{1b}') && !bad.contains('\u{7}'), "{bad:?}");
+    }
 }
