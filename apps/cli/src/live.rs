@@ -333,7 +333,14 @@ impl Reporter {
                 self.board_update(&mut state, item);
             }
             Format::Jsonl => {
-                let value = serde_json::json!({"event": "step", "step_id": id.as_str(), "name": name, "status": format!("{status:?}").to_lowercase()});
+                let status = match status {
+                    Status::Ok => "completed",
+                    Status::Failed => "failed",
+                    Status::Skipped => "skipped",
+                    Status::Cancelled => "cancelled",
+                    Status::Running | Status::Pending => "running",
+                };
+                let value = serde_json::json!({"event": "step", "step_id": id.as_str(), "name": name, "status": status});
                 self.output.json_line(&value);
             }
             Format::Json => {}

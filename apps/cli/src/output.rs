@@ -134,7 +134,16 @@ impl Output {
     pub(crate) fn json_value(&self, value: &impl Serialize) -> Result<()> {
         let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
         let written = match self.format {
-            Format::Jsonl => write_json(&mut out, value, CompactFormatter),
+            // The last line of --jsonl is an event too: `result`.
+            Format::Jsonl => write_json(
+                &mut out,
+                &ResultLine {
+                    event: "result",
+                    ts: timestamp(),
+                    result: value,
+                },
+                CompactFormatter,
+            ),
             _ => write_json(&mut out, value, PrettyFormatter::new()),
         };
         match written {
@@ -145,8 +154,18 @@ impl Output {
         Ok(())
     }
 
-    /// Writes one `--jsonl` event line to stdout, escaped like [`Output::json_value`].
+    /// Writes one `--jsonl` event line to stdout, escaped like
+    /// [`Output::json_value`]. Every line gets `ts` (RFC 3339, UTC, ms) and
+    /// `run_id` (the run being recorded, or null) beside its `event`.
     pub(crate) fn json_line(&self, value: &serde_json::Value) {
+        let mut value = value.clone();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("ts".to_owned(), serde_json::Value::String(timestamp()));
+            object
+                .entry("run_id")
+                .or_insert_with(|| current_run().map_or(serde_json::Value::Null, Into::into));
+        }
+        let value = &value;
         let mut line = Vec::with_capacity(256);
         if write_json(&mut line, value, CompactFormatter).is_ok() {
             line.push(b'\n');
@@ -173,6 +192,37 @@ impl Output {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{text}");
     }
+}
+
+/// The run whose events `--jsonl` is writing (set when a run is opened).
+static CURRENT_RUN: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Names the run that `--jsonl` lines belong to from now on.
+pub(crate) fn set_current_run(id: &str) {
+    if let Ok(mut current) = CURRENT_RUN.lock() {
+        *current = Some(id.to_owned());
+    }
+}
+
+fn current_run() -> Option<String> {
+    CURRENT_RUN.lock().ok().and_then(|current| current.clone())
+}
+
+/// Now, RFC 3339 in UTC with milliseconds (the `ts` of `--jsonl` lines).
+fn timestamp() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// The last `--jsonl` line: `{"event":"result","ts":...,` then the
+/// result's own fields (which carry `run_id` where a run was opened).
+#[derive(Serialize)]
+struct ResultLine<'a, T: Serialize> {
+    event: &'static str,
+    ts: String,
+    #[serde(flatten)]
+    result: &'a T,
 }
 
 /// Writes bytes to stdout as they are (a completion script, the manual

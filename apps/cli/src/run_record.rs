@@ -334,6 +334,8 @@ impl RunRecorder {
 
     fn wrap(journal: Journal) -> Arc<RunRecorder> {
         let (id, dir) = (journal.id().clone(), journal.dir().to_path_buf());
+        // --jsonl lines from now on name this run.
+        crate::output::set_current_run(id.as_str());
         Arc::new(RunRecorder {
             journal,
             id,

@@ -603,3 +603,38 @@ fn runs_list_is_a_table_newest_first_with_a_limit() {
 fn render_width(line: &str) -> usize {
     line.chars().count()
 }
+
+/// `--jsonl`: every line is JSON with `event`, `ts` and the run's `run_id`,
+/// the last one the `result`; nothing else on stdout.
+#[tokio::test(flavor = "multi_thread")]
+async fn jsonl_lines_name_their_event_time_and_run() {
+    let task = "Explain ownership.";
+    let server = serve(vec![streamed(
+        task,
+        &["Ownership moves; ", "borrowing lends."],
+    )])
+    .await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["--jsonl", "fork", task]);
+    let output = run(command).await;
+    expect(&output, 0);
+    let lines: Vec<Value> = stdout_of(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let run_id = lines.last().unwrap()["run_id"].as_str().unwrap().to_owned();
+    assert!(run_id.starts_with("run_"));
+    for line in &lines {
+        assert!(line["event"].is_string(), "{line}");
+        assert!(
+            line["ts"].as_str().is_some_and(|ts| ts.ends_with('Z')),
+            "{line}"
+        );
+        assert_eq!(line["run_id"], run_id.as_str(), "{line}");
+    }
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events.first(), Some(&"fork_started"));
+    assert!(events.contains(&"text_delta") && events.contains(&"fork_finished"));
+    assert_eq!(events.last(), Some(&"result"));
+}
