@@ -351,3 +351,40 @@ async fn a_budget_stops_new_calls_lets_in_flight_ones_finish_and_is_not_overrun(
     assert!(spent <= limit, "spent {spent} of {limit}");
     assert_eq!(spent, outcome.cost.usd);
 }
+
+/// A resumed swarm reports the whole run's tokens: the earlier results'
+/// usage is counted with the new ones (it used to report only the new
+/// calls, `0 total` when nothing was left to run).
+#[tokio::test(start_paused = true)]
+async fn a_resumed_swarm_counts_the_earlier_tokens() {
+    let first_server = server("first-half", vec![slow_reply(0)]).await;
+    let forker = Forker::new(client(&first_server));
+    let options = SwarmOptions {
+        consolidate: false,
+        ..creative()
+    };
+    let first = Swarm::new(&forker, options)
+        .run(tasks(1), Some(2), &CancellationToken::new(), |_, _| {})
+        .await;
+    let earlier = first.results[0].1.clone();
+    assert!(earlier.usage.total > 0);
+
+    let server = server("second-half", vec![slow_reply(1)]).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        consolidate: false,
+        previous_results: vec![(0, earlier.clone())],
+        ..creative()
+    };
+    let resumed = Swarm::new(&forker, options)
+        .run(
+            tasks(2).into_iter().skip(1),
+            Some(2),
+            &CancellationToken::new(),
+            |_, _| {},
+        )
+        .await;
+    let new = resumed.results[1].1.usage.total;
+    assert_eq!(resumed.usage.total, earlier.usage.total + new);
+    assert_eq!((resumed.total, resumed.completed), (2, 2));
+}
