@@ -638,3 +638,127 @@ async fn jsonl_lines_name_their_event_time_and_run() {
     assert!(events.contains(&"text_delta") && events.contains(&"fork_finished"));
     assert_eq!(events.last(), Some(&"result"));
 }
+
+/// A unary reply for a swarm task, answered after `latency_ms`.
+fn slow_unary(task: &str, latency_ms: u64) -> Interaction {
+    let mut interaction = Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent"))
+            .with_body(matcher(task)),
+        ResponseSpec::json(reply("Done.")),
+    );
+    interaction.response.latency_ms = Some(latency_ms);
+    interaction
+}
+
+/// Runs `command` with stdout and stderr on one pty (as in a terminal),
+/// calling `during` with the bytes so far until it returns true (then it
+/// is not called again) and `then` once; returns the exit code, the final
+/// screen and the raw bytes.
+#[cfg(target_os = "linux")]
+fn on_a_live_terminal(
+    mut command: Command,
+    columns: u16,
+    mut until: impl FnMut(&[u8]) -> bool,
+    then: impl FnOnce(u32),
+) -> (Option<i32>, String, Vec<u8>) {
+    use std::io::Read as _;
+    use std::sync::{Arc, Mutex};
+
+    let size = nix::pty::Winsize {
+        ws_row: 40,
+        ws_col: columns,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    let stderr = pty.slave.try_clone().unwrap();
+    command
+        .env("COLUMNS", columns.to_string())
+        .stdout(std::process::Stdio::from(pty.slave))
+        .stderr(std::process::Stdio::from(stderr));
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    let mut master = std::fs::File::from(pty.master);
+    let sink = bytes.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buffer = [0; 4096];
+        while let Ok(read) = master.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buffer[..read]);
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !until(&bytes.lock().unwrap()) {
+        assert!(std::time::Instant::now() < deadline, "never got there");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    then(child.id());
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let bytes = bytes.lock().unwrap().clone();
+    let mut parser = vt100::Parser::new(40, columns, 1_000);
+    parser.process(&bytes);
+    (status.code(), parser.screen().contents(), bytes)
+}
+
+/// While Gemini is silent the board's clock still ticks (the old board
+/// stood at `0/3 00:00.0` until an event came).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_board_clock_ticks_while_gemini_is_silent() {
+    let server = serve(tasks(2).iter().map(|t| slow_unary(t, 3_000)).collect()).await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["swarm", "--no-consolidate"]).args(tasks(2));
+    let (code, _, bytes) =
+        tokio::task::spawn_blocking(move || on_a_live_terminal(command, 100, |_| true, |_| {}))
+            .await
+            .unwrap();
+    assert_eq!(code, Some(0));
+    let text = String::from_utf8_lossy(&bytes);
+    let clocks: std::collections::BTreeSet<&str> = regex::Regex::new(r"0/2  00:0\d\.\d")
+        .unwrap()
+        .find_iter(&text)
+        .map(|found| found.as_str())
+        .collect();
+    assert!(clocks.len() >= 6, "the clock did not tick: {clocks:?}");
+}
+
+/// Ctrl-C during a swarm on a terminal: the `stopping:` notice stays on
+/// screen and no piece of the board is left behind (the old redraw wiped
+/// the notice and left the board's first row).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_keeps_the_notice_and_leaves_no_board_behind() {
+    let server = serve(tasks(3).iter().map(|t| slow_unary(t, 20_000)).collect()).await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["swarm", "--no-consolidate"]).args(tasks(3));
+    let (code, screen, _) = tokio::task::spawn_blocking(move || {
+        on_a_live_terminal(
+            command,
+            100,
+            |bytes| String::from_utf8_lossy(bytes).contains("3 running"),
+            |pid| {
+                use nix::sys::signal::{Signal, kill};
+                let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+                kill(pid, Signal::SIGINT).unwrap();
+            },
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(130), "{screen}");
+    assert!(
+        screen.contains("stopping: no new agents start, running ones are cancelled"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("agents, 5 at once") && !screen.contains("0 done"),
+        "a piece of the board stayed:\n{screen}"
+    );
+    assert!(screen.contains("Cancelled: 3"), "{screen}");
+}
