@@ -167,7 +167,7 @@ impl Reporter {
                 }
             }
             Format::Jsonl => {
-                self.output.json_line(&crate::json::event(event));
+                self.output.json_line(&crate::json::EventLine::from(event));
                 if let Event::Retry { .. } = event {
                     self.retry(&mut self.state(), event);
                 }
@@ -340,8 +340,12 @@ impl Reporter {
                     Status::Cancelled => "cancelled",
                     Status::Running | Status::Pending => "running",
                 };
-                let value = serde_json::json!({"event": "step", "step_id": id.as_str(), "name": name, "status": status});
-                self.output.json_line(&value);
+                self.output.json_line(&crate::json::StepEventLine {
+                    event: "step",
+                    step_id: id.as_str(),
+                    name,
+                    status: status.to_owned(),
+                });
             }
             Format::Json => {}
         }

@@ -3,6 +3,8 @@
 //! binary prints.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use render::Theme;
@@ -58,6 +60,8 @@ pub(crate) struct Output {
     theme: Theme,
     terminal: bool,
     verbosity: Verbosity,
+    /// Set once a top-level document went to stdout (shared by clones).
+    document_written: Arc<AtomicBool>,
 }
 
 impl Output {
@@ -67,6 +71,7 @@ impl Output {
             theme,
             terminal,
             verbosity: Verbosity::Normal,
+            document_written: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -108,6 +113,19 @@ impl Output {
         }
     }
 
+    /// Under `--json`/`--jsonl`, writes the error document for a command
+    /// that failed before it wrote its result document (the rule of
+    /// `docs/json.md`: stdout holds exactly one document). Does nothing
+    /// for people's output or when a result was already written.
+    pub(crate) fn json_error(&self, error: &crate::json::CommandError) -> Result<()> {
+        if !self.json() || self.document_written.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.json_value(&crate::json::ErrorDocument {
+            error: error.clone(),
+        })
+    }
+
     /// True for `--json` and `--jsonl`: stdout is for machines.
     pub(crate) fn json(&self) -> bool {
         self.format != Format::Human
@@ -128,10 +146,14 @@ impl Output {
         self.terminal && self.format == Format::Human && !self.quiet()
     }
 
-    /// Writes one JSON document to stdout (pretty for `--json`, one line for `--jsonl`).
-    /// The document is streamed, never held whole; a closed pipe is not an
-    /// error. Strings are escaped for terminals too ([`TerminalSafe`]).
+    /// Writes one top-level JSON document to stdout (pretty for `--json`,
+    /// one line for `--jsonl`), with its `schema_version` first
+    /// ([`crate::json::Document`]). The document is streamed, never held
+    /// whole; a closed pipe is not an error. Strings are escaped for
+    /// terminals too ([`TerminalSafe`]).
     pub(crate) fn json_value(&self, value: &impl Serialize) -> Result<()> {
+        let value = crate::json::Document::new(value);
+        self.document_written.store(true, Ordering::SeqCst);
         let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
         let written = match self.format {
             // The last line of --jsonl is an event too: `result`.
@@ -140,11 +162,11 @@ impl Output {
                 &ResultLine {
                     event: "result",
                     ts: timestamp(),
-                    result: value,
+                    result: &value,
                 },
                 CompactFormatter,
             ),
-            _ => write_json(&mut out, value, PrettyFormatter::new()),
+            _ => write_json(&mut out, &value, PrettyFormatter::new()),
         };
         match written {
             Err(error) if !error.is_io() => return Err(error.into()),
@@ -156,15 +178,13 @@ impl Output {
 
     /// Writes one `--jsonl` event line to stdout, escaped like
     /// [`Output::json_value`]. Every line gets `ts` (RFC 3339, UTC, ms) and
-    /// `run_id` (the run being recorded, or null) beside its `event`.
-    pub(crate) fn json_line(&self, value: &serde_json::Value) {
-        let mut value = value.clone();
-        if let Some(object) = value.as_object_mut() {
-            object.insert("ts".to_owned(), serde_json::Value::String(timestamp()));
-            object
-                .entry("run_id")
-                .or_insert_with(|| current_run().map_or(serde_json::Value::Null, Into::into));
-        }
+    /// `run_id` (the run being recorded, or null) after its `event`.
+    pub(crate) fn json_line(&self, value: &impl Serialize) {
+        let value = EventEnvelope {
+            line: value,
+            ts: timestamp(),
+            run_id: current_run(),
+        };
         let value = &value;
         let mut line = Vec::with_capacity(256);
         if write_json(&mut line, value, CompactFormatter).is_ok() {
@@ -213,6 +233,16 @@ fn timestamp() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()
+}
+
+/// A `--jsonl` event line with its time and run (the line's own `event`
+/// key comes first).
+#[derive(Serialize)]
+struct EventEnvelope<'a, T: Serialize> {
+    #[serde(flatten)]
+    line: &'a T,
+    ts: String,
+    run_id: Option<String>,
 }
 
 /// The last `--jsonl` line: `{"event":"result","ts":...,` then the

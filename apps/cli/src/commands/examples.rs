@@ -39,6 +39,13 @@ pub(crate) async fn run(
     output: &Output,
 ) -> Result<Exit> {
     let theme = output.theme();
+    if output.json() && args.name.as_deref().is_none_or(|name| name == "all") {
+        // stdout under --json is one document (docs/json.md): one example's.
+        return Err(Failure::usage(
+            "the list of examples and `examples all` have no JSON output; name one example (`agent-fork --json examples basic_fork`)",
+        )
+        .into());
+    }
     let Some(name) = args.name.as_deref() else {
         let lines: Vec<String> = SCENARIOS
             .iter()
