@@ -163,7 +163,8 @@ async fn a_refused_key_stops_a_swarm_after_the_first_request() {
         );
         if json {
             let value = json_of(&output);
-            assert_eq!(value["failed"], 1, "{value}");
+            assert_eq!(value["tasks"]["failed"], 1, "{value}");
+            assert_eq!(value["tasks"]["not_started"], 4, "{value}");
         } else {
             let stdout = stdout_of(&output);
             assert!(
@@ -232,7 +233,7 @@ async fn a_failed_fork_tells_its_error_on_stderr_and_json_stays_json() {
         assert!(!stdout.contains("API key not valid") || json, "{stdout}");
         assert!(!format!("{stdout}{stderr}").contains("api error:"));
         if json {
-            assert_eq!(json_of(&output)["status"], "error");
+            assert_eq!(json_of(&output)["status"], "failed");
         }
     }
 }

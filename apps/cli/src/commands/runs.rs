@@ -156,12 +156,7 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
 }
 
 /// `runs list`: the trusted runs, then the folders that did not verify.
-fn list(
-    base: PathBuf,
-    args: &ListArgs,
-    key: &planner::JournalKey,
-    output: &Output,
-) -> Result<()> {
+fn list(base: PathBuf, args: &ListArgs, key: &planner::JournalKey, output: &Output) -> Result<()> {
     let mut listing = list_runs(&base, key).map_err(|error| journal_failure(&error))?;
     // Newest first (RFC 3339 in UTC sorts as text), then by id.
     listing

@@ -365,7 +365,11 @@ pub(crate) async fn execute(
         if retries > 0 {
             output.notice(&format!(
                 "{retries} model {} retried in this run",
-                if retries == 1 { "call was" } else { "calls were" }
+                if retries == 1 {
+                    "call was"
+                } else {
+                    "calls were"
+                }
             ));
         }
     }
