@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
         .await;
     demo.show(&views::swarm_result(
         &outcome,
+        tasks.len(),
         started.elapsed(),
         &demo.theme,
     ));

@@ -30,30 +30,39 @@ use crate::commands::workflow::{MapReduceArgs, RefineArgs, ResearchThenCodeArgs}
 #[derive(Debug, Parser)]
 #[command(
     name = "agent-fork",
-    version,
+    version = crate::VERSION,
+    long_version = crate::LONG_VERSION,
     about,
     propagate_version = true,
     max_term_width = 100
 )]
 pub(crate) struct Cli {
     /// Print one JSON object instead of panels (stable keys, for scripts).
-    #[arg(long, global = true, conflicts_with = "jsonl")]
+    #[arg(long, global = true, conflicts_with = "jsonl", help_heading = GLOBAL)]
     pub(crate) json: bool,
 
     /// Stream events as JSON lines while the work runs, then the result as one line.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub(crate) jsonl: bool,
 
+    /// Print only the answer on stdout (no panels or progress; warnings and errors still on stderr).
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
+    pub(crate) quiet: bool,
+
+    /// Say more on stderr: -v one line per request to Gemini, -vv also an HTTP debug log (the key redacted).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
+    pub(crate) verbose: u8,
+
     /// When to use colour: auto (only on a terminal, and not with NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN", help_heading = GLOBAL)]
     pub(crate) color: ColorWhen,
 
     /// Replay a cassette on loopback instead of calling Gemini (no key needed).
-    #[arg(long, global = true, value_name = "FILE", conflicts_with = "record")]
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "record", help_heading = GLOBAL)]
     pub(crate) replay: Option<PathBuf>,
 
     /// Call Gemini and record the session into a cassette file (the key is redacted).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     pub(crate) record: Option<PathBuf>,
 
     #[command(flatten)]
@@ -62,6 +71,9 @@ pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
 }
+
+/// The help heading of the flags every command takes.
+pub(crate) const GLOBAL: &str = "Global options";
 
 /// `--color` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,6 +133,14 @@ pub(crate) enum Command {
     /// Exit 0 for a response, 3 for an API error body, 2 for a file that
     /// cannot be read or is not a Gemini response.
     Inspect(InspectArgs),
+    /// Print a shell completion script: `agent-fork completions bash > ~/.local/share/bash-completion/completions/agent-fork`.
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `agent-fork man > agent-fork.1; man ./agent-fork.1`.
+    Man,
     /// MCP servers: `agent-fork mcp list` starts each configured server and
     /// shows whether it starts and its tools.
     #[command(subcommand)]

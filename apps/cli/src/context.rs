@@ -89,7 +89,9 @@ impl<'a> Context<'a> {
         workspace: Option<Arc<Workspace>>,
         scope: Scope,
     ) -> Result<Wiring> {
-        let session = Session::open(self.traffic, self.settings.requests_per_minute.value).await?;
+        let session = Session::open(self.traffic, self.settings.requests_per_minute.value)
+            .await?
+            .logged(self.output);
         let reporter = Reporter::new(self.output, scope);
         let mut forker = Forker::new(session.client.clone())
             .with_events(reporter.sink())

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::exit::Exit;
 use crate::output::Output;
-use crate::run_record::{RunRecorder, resume_hint};
+use crate::run_record::{RunRecorder, resume_hint, retry_hint};
 use crate::session::Session;
 
 /// How a run ended ([`WorkflowStatus`], the one outcome type) and the exit
@@ -56,7 +56,7 @@ impl Outcome {
 /// Ends a run: saves `result` and the outcome in the journal (a warning on
 /// stderr when the journal could not be fully written), ends `session`
 /// (`command` names a recorded cassette), prints the resume hint for a
-/// cancelled run, and returns the exit code.
+/// cancelled or failed run, and returns the exit code.
 ///
 /// # Errors
 ///
@@ -78,8 +78,10 @@ pub(crate) async fn finish(
             output.error_line(&notice);
         }
     }
-    if outcome.status == WorkflowStatus::Cancelled {
-        output.error_line(&resume_hint(recorder.id()));
+    match outcome.status {
+        WorkflowStatus::Cancelled => output.error_line(&resume_hint(recorder.id())),
+        WorkflowStatus::Failed => output.error_line(&retry_hint(recorder.id())),
+        WorkflowStatus::Completed => {}
     }
     Ok(outcome.exit())
 }

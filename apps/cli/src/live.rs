@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use agent_core::{Event, EventSink};
 use render::{
-    ProgressBoard, ProgressItem, Status, frame_height, plain_event_line, redraw, retry_line,
+    ProgressBoard, ProgressItem, Status, frame_height, plain_event_line, redraw, retry_line_for,
     status_line,
 };
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::output::{Format, Output};
 
@@ -38,17 +39,33 @@ pub(crate) enum Scope {
     },
 }
 
+/// How often a live display redraws its clock and spinners.
+const TICK: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Turns events into output. Shared by every thread that emits events.
 pub(crate) struct Reporter {
     output: Output,
     scope: Scope,
     started: Instant,
     state: Mutex<State>,
+    /// Stops the live display's clock.
+    ticker: CancellationToken,
+}
+
+/// Where a line goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum To {
+    /// Part of the display (headings, tool lines, notes): the terminal when
+    /// stdout is one, else stderr.
+    Display,
+    /// Always stderr (retries, the Ctrl-C notice).
+    Stderr,
 }
 
 #[derive(Default)]
 struct State {
-    /// Terminal rows taken by streamed answer text (live single fork).
+    /// Terminal rows taken by answer text streamed since the last line
+    /// printed (live single fork): what [`Reporter::finish`] erases.
     streamed_rows: usize,
     /// Display width of the current streamed line.
     streamed_column: usize,
@@ -58,10 +75,18 @@ struct State {
     board: Option<ProgressBoard>,
     /// Rows taken by the last board frame drawn (live).
     frame_rows: usize,
-    /// Task or step name by fork id, for lines about finished forks.
+    /// Task or step name by fork id, for lines about running forks.
     names: HashMap<String, String>,
     /// When each plan step started, by step id.
     step_started: HashMap<String, std::time::Duration>,
+    /// Retries of model calls so far, over every fork.
+    retries: u32,
+    /// The "waiting for the answer" line is on screen (live single fork),
+    /// on the cursor's row, without a newline.
+    waiting: Option<std::time::Duration>,
+    /// The streamed answer was taller than the terminal: it stays on
+    /// screen and the result is drawn without it.
+    answer_kept: bool,
 }
 
 impl Reporter {
@@ -72,7 +97,7 @@ impl Reporter {
             }
             Scope::SingleFork { .. } => None,
         };
-        Arc::new(Reporter {
+        let reporter = Arc::new(Reporter {
             output: output.clone(),
             scope,
             started: Instant::now(),
@@ -80,7 +105,45 @@ impl Reporter {
                 board,
                 ..State::default()
             }),
-        })
+            ticker: CancellationToken::new(),
+        });
+        reporter.start_ticker();
+        reporter
+    }
+
+    /// On a live display, redraws the board's clock and spinners (or the
+    /// waiting line) every [`TICK`], whether events come or not.
+    fn start_ticker(self: &Arc<Self>) {
+        if !self.output.live() || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let reporter = Arc::downgrade(self);
+        let stop = self.ticker.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(TICK);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    _ = interval.tick() => {}
+                }
+                let Some(reporter) = reporter.upgrade() else {
+                    break;
+                };
+                reporter.tick();
+            }
+        });
+    }
+
+    fn tick(&self) {
+        let mut state = self.state();
+        if state.frame_rows > 0 {
+            self.output.raw(&redraw(state.frame_rows, ""));
+            state.frame_rows = 0;
+            self.redraw_board(&mut state);
+        } else if state.waiting.is_some() {
+            self.show_waiting(&mut state);
+        }
     }
 
     /// An event sink feeding this reporter.
@@ -108,11 +171,55 @@ impl Reporter {
                 .error_line(&denial_notice(fork_id.as_str(), name, *decision));
         }
         match self.output.format() {
-            Format::Json => {}
+            Format::Json => {
+                // stdout holds only the document; a retry is still told on stderr.
+                if let Event::Retry { .. } = event {
+                    self.retry(&mut self.state(), event);
+                }
+            }
             Format::Jsonl => {
                 self.output.json_line(&crate::json::EventLine::from(event));
+                if let Event::Retry { .. } = event {
+                    self.retry(&mut self.state(), event);
+                }
             }
             Format::Human => self.draw(event),
+        }
+    }
+
+    /// Counts a retry and tells it on stderr: whose call, which attempt of
+    /// how many, after how long, why.
+    fn retry(&self, state: &mut State, event: &Event) {
+        let Event::Retry {
+            fork_id,
+            attempt,
+            max_attempts,
+            delay,
+            reason,
+        } = event
+        else {
+            return;
+        };
+        state.retries += 1;
+        if self.output.quiet() {
+            return;
+        }
+        let who = match state.names.get(fork_id.as_str()) {
+            Some(name) => format!("{fork_id} {}", render::humanize::truncate(name, 40)),
+            None => fork_id.to_string(),
+        };
+        let line = retry_line_for(
+            &who,
+            attempt + 1,
+            *max_attempts,
+            *delay,
+            reason,
+            self.output.theme(),
+        );
+        if self.output.json() {
+            self.output.error_line(&line);
+        } else {
+            self.print(state, &format!("  {line}"), To::Stderr);
         }
     }
 
@@ -130,12 +237,30 @@ impl Reporter {
                 },
                 Scope::SingleFork { tools },
             ) => {
-                self.print(
-                    &mut state,
-                    &views::fork_header(fork_id.as_str(), agent_type, model, task, tools, theme),
-                );
+                let first = state.names.is_empty();
+                state.names.insert(fork_id.to_string(), task.clone());
+                if first {
+                    self.print(
+                        &mut state,
+                        &views::fork_header(
+                            fork_id.as_str(),
+                            agent_type,
+                            model,
+                            task,
+                            tools,
+                            theme,
+                        ),
+                        To::Display,
+                    );
+                    self.start_waiting(&mut state);
+                }
             }
-            (Event::ForkStarted { .. } | Event::ForkFinished { .. }, Scope::Steps { .. }) => {}
+            (Event::ForkStarted { fork_id, task, .. }, Scope::Steps { .. }) => {
+                state.names.insert(fork_id.to_string(), task.clone());
+            }
+            (Event::ForkFinished { fork_id, .. }, Scope::Steps { .. }) => {
+                state.names.remove(fork_id.as_str());
+            }
             (Event::ForkStarted { fork_id, task, .. }, Scope::Many { .. }) => {
                 let name = render::humanize::truncate(task, 60);
                 state.names.insert(fork_id.to_string(), name.clone());
@@ -143,6 +268,7 @@ impl Reporter {
                 self.board_update(&mut state, item);
             }
             (Event::TextDelta { text, .. }, Scope::SingleFork { .. }) if self.output.live() => {
+                self.clear_waiting(&mut state);
                 let text = state.stream_controls.push(text);
                 self.output.raw(&text);
                 track_rows(&mut state, &text, theme.width());
@@ -159,22 +285,12 @@ impl Reporter {
                     }
                     _ => status_line(Status::Ok, &format!("tool {name}"), theme),
                 };
-                self.print(&mut state, &format!("  {line}"));
+                self.print(&mut state, &format!("  {line}"), To::Display);
+                if let Scope::SingleFork { .. } = self.scope {
+                    self.start_waiting(&mut state);
+                }
             }
-            (
-                Event::Retry {
-                    attempt,
-                    delay,
-                    reason,
-                    ..
-                },
-                _,
-            ) => {
-                self.print(
-                    &mut state,
-                    &format!("  {}", retry_line(attempt + 1, *delay, reason, theme)),
-                );
-            }
+            (Event::Retry { .. }, _) => self.retry(&mut state, event),
             (
                 Event::ForkFinished {
                     fork_id,
@@ -189,8 +305,15 @@ impl Reporter {
                     .with_elapsed(*elapsed);
                 self.board_update(&mut state, item);
             }
+            (Event::ForkFinished { .. }, Scope::SingleFork { .. }) => {
+                self.clear_waiting(&mut state);
+            }
             (Event::ConsolidationStarted { results, .. }, _) => {
-                self.print(&mut state, &format!("Consolidating {results} results..."));
+                self.print(
+                    &mut state,
+                    &format!("Consolidating {results} results..."),
+                    To::Display,
+                );
             }
             _ => {}
         }
@@ -221,11 +344,18 @@ impl Reporter {
                 self.board_update(&mut state, item);
             }
             Format::Jsonl => {
+                let status = match status {
+                    Status::Ok => "completed",
+                    Status::Failed => "failed",
+                    Status::Skipped => "skipped",
+                    Status::Cancelled => "cancelled",
+                    Status::Running | Status::Pending => "running",
+                };
                 self.output.json_line(&crate::json::StepEventLine {
                     event: "step",
                     step_id: id.as_str(),
                     name,
-                    status: format!("{status:?}").to_lowercase(),
+                    status: status.to_owned(),
                 });
             }
             Format::Json => {}
@@ -237,14 +367,33 @@ impl Reporter {
     pub(crate) fn note(&self, text: &str) {
         if self.output.format() == Format::Human {
             let mut state = self.state();
-            self.print(&mut state, &render::strip_controls_line(text));
+            self.print(&mut state, &render::strip_controls_line(text), To::Display);
         }
+    }
+
+    /// Says on stderr that the run is stopping (Ctrl-C), above the live
+    /// board so the next redraw neither wipes the notice nor leaves a stale
+    /// piece of the board.
+    pub(crate) fn interrupted(&self, notice: &str) {
+        let mut state = self.state();
+        self.print(&mut state, notice, To::Stderr);
+    }
+
+    /// Retries of model calls so far, over every fork of the run.
+    pub(crate) fn retries(&self) -> u32 {
+        self.state().retries
+    }
+
+    /// True when the streamed answer was taller than the terminal and
+    /// stays on screen: the result is then drawn without it.
+    pub(crate) fn answer_kept(&self) -> bool {
+        self.state().answer_kept
     }
 
     /// Updates the board: redrawn in place on a terminal, one line otherwise.
     fn board_update(&self, state: &mut State, item: ProgressItem) {
         let theme = self.output.theme();
-        if !self.output.live() {
+        if !self.output.live() && !self.output.quiet() {
             let at = self.started.elapsed();
             self.output.error_line(&plain_event_line(at, &item, theme));
         }
@@ -252,56 +401,109 @@ impl Reporter {
             board.update(item);
         }
         if self.output.live() {
+            self.output.raw(&redraw(state.frame_rows, ""));
+            state.frame_rows = 0;
             self.redraw_board(state);
         }
     }
 
+    /// Draws the board below the cursor (the previous frame already erased).
     fn redraw_board(&self, state: &mut State) {
         if let Some(board) = &state.board {
             let frame = board.frame(self.started.elapsed(), self.output.theme());
-            self.output
-                .raw(&format!("{}\n", redraw(state.frame_rows, &frame)));
+            self.output.raw(&format!("{frame}\n"));
             state.frame_rows = frame_height(&frame);
         }
     }
 
+    /// Shows the waiting line (live single fork) until the answer starts.
+    fn start_waiting(&self, state: &mut State) {
+        if self.output.live() && state.streamed_column == 0 {
+            state.waiting = Some(self.started.elapsed());
+            self.show_waiting(state);
+        }
+    }
+
+    fn show_waiting(&self, state: &mut State) {
+        let Some(since) = state.waiting else {
+            return;
+        };
+        let now = self.started.elapsed();
+        let text = format!(
+            "{} waiting for the answer… {}",
+            render::spinner(now),
+            render::humanize::clock(now.saturating_sub(since))
+        );
+        let text = if self.output.theme().color() {
+            format!("\u{1b}[2m{text}\u{1b}[0m")
+        } else {
+            text
+        };
+        self.output.raw(&format!("\r\u{1b}[K{text}"));
+    }
+
+    fn clear_waiting(&self, state: &mut State) {
+        if state.waiting.take().is_some() {
+            self.output.raw("\r\u{1b}[K");
+        }
+    }
+
     /// Prints a line above the live board (or after streamed text).
-    fn print(&self, state: &mut State, text: &str) {
-        if self.output.live() && state.frame_rows > 0 {
+    fn print(&self, state: &mut State, text: &str, to: To) {
+        if self.output.quiet() && to == To::Display {
+            return;
+        }
+        let live = self.output.live();
+        self.clear_waiting(state);
+        if live && state.frame_rows > 0 {
             self.output.raw(&redraw(state.frame_rows, ""));
             state.frame_rows = 0;
-            self.output.line(text);
+            self.write(text, to);
             self.redraw_board(state);
             return;
         }
         if state.streamed_column > 0 {
             self.output.raw("\n");
-            state.streamed_rows += 1;
             state.streamed_column = 0;
         }
-        match self.scope {
-            // Many forks finish in any order: their lines go to stderr, so
-            // stdout holds only the (ordered) result when piped.
-            Scope::Many { .. } | Scope::Steps { .. } if !self.output.live() => {
-                self.output.error_line(text)
-            }
-            _ => self.output.line(text),
+        // What was streamed so far stays: only text after the last line
+        // printed is erased (and shown again in the result).
+        state.streamed_rows = 0;
+        self.write(text, to);
+    }
+
+    fn write(&self, text: &str, to: To) {
+        match to {
+            To::Display if self.output.live() => self.output.line(text),
+            To::Display | To::Stderr => self.output.error_line(text),
         }
     }
 
-    /// Removes the live board and streamed text before the final result.
+    /// Stops the clock and removes the live board and the streamed answer
+    /// (the result shows it again), unless the answer was taller than the
+    /// terminal: then it stays, and [`Reporter::answer_kept`] says so.
     pub(crate) fn finish(&self) {
+        self.ticker.cancel();
         let mut state = self.state();
         if !self.output.live() {
             return;
         }
-        let rows = state.frame_rows + state.streamed_rows + usize::from(state.streamed_column > 0);
-        if rows > 0 {
-            // Only clear what is still on screen.
-            if rows < terminal_rows() {
-                self.output.raw(&redraw(rows, ""));
+        self.clear_waiting(&mut state);
+        if state.frame_rows > 0 {
+            self.output.raw(&redraw(state.frame_rows, ""));
+        }
+        // The cursor is on the last streamed row (or the row after it when
+        // the text ended with a newline): the first streamed row is
+        // `streamed_rows` above either way.
+        let streamed = state.streamed_rows + usize::from(state.streamed_column > 0);
+        if streamed > 0 {
+            if streamed < terminal_rows() {
+                self.output.raw(&redraw(state.streamed_rows, ""));
             } else {
-                self.output.raw("\n");
+                if state.streamed_column > 0 {
+                    self.output.raw("\n");
+                }
+                state.answer_kept = true;
             }
         }
         state.frame_rows = 0;
@@ -312,6 +514,12 @@ impl Reporter {
     /// Time since the reporter was made (the run's wall time).
     pub(crate) fn elapsed(&self) -> std::time::Duration {
         self.started.elapsed()
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        self.ticker.cancel();
     }
 }
 
@@ -351,9 +559,10 @@ fn track_rows(state: &mut State, text: &str, width: usize) {
     }
 }
 
+/// The terminal's height: asked of the terminal, else `LINES`, else 24.
 fn terminal_rows() -> usize {
-    std::env::var("LINES")
-        .ok()
-        .and_then(|lines| lines.parse().ok())
-        .unwrap_or(40)
+    terminal_size::terminal_size()
+        .map(|(_, height)| usize::from(height.0))
+        .or_else(|| std::env::var("LINES").ok()?.parse().ok())
+        .unwrap_or(24)
 }

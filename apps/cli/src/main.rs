@@ -22,13 +22,12 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Parser;
 use render::{ColorChoice, Theme, resolve_color};
 
 use crate::cli::{Cli, ColorWhen, Command, McpCommand};
 use crate::commands::swarm::SwarmArgs;
 use crate::exit::{Exit, classify};
-use crate::output::{Format, Output};
+use crate::output::{Format, Output, Verbosity};
 use crate::session::Traffic;
 
 /// jemalloc instead of the system allocator: a long swarm allocates and
@@ -39,11 +38,74 @@ use crate::session::Traffic;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// `agent-fork --version`: the package version.
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `agent-fork --version` in full: the version, the commit it was built
+/// from and the build date (from build.rs; `unknown` without git).
+pub(crate) const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AGENT_FORK_COMMIT"),
+    ", built ",
+    env!("AGENT_FORK_BUILD_DATE"),
+    ")"
+);
+
+/// The command line's definition, with colour in help and errors as
+/// `--color` (or NO_COLOR) asks, before the arguments are parsed.
+fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    let args: Vec<String> = std::env::args().collect();
+    let mut asked = None;
+    for (index, arg) in args.iter().enumerate() {
+        let value = match arg.strip_prefix("--color=") {
+            Some(value) => Some(value),
+            None if arg == "--color" => args.get(index + 1).map(String::as_str),
+            None => None,
+        };
+        if let Some(value) = value {
+            asked = Some(value.to_owned());
+        }
+    }
+    let choice = match asked.as_deref() {
+        Some("never") => clap::ColorChoice::Never,
+        Some("always") => clap::ColorChoice::Always,
+        _ if std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty()) => {
+            clap::ColorChoice::Never
+        }
+        _ => clap::ColorChoice::Auto,
+    };
+    Cli::command().color(choice)
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches as _;
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut command(), "agent-fork", &mut out);
+            output::write_stdout(&out);
+            return ExitCode::SUCCESS;
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            if let Err(error) = clap_mangen::Man::new(command()).render(&mut out) {
+                output::eprint_line(&format!("error: cannot write the manual page: {error}"));
+                return ExitCode::from(Exit::WorkFailed.code());
+            }
+            output::write_stdout(&out);
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
     let terminal = std::io::stdout().is_terminal();
     let choice = match cli.color {
         ColorWhen::Auto => ColorChoice::Auto,
@@ -51,10 +113,11 @@ fn main() -> ExitCode {
         ColorWhen::Never => ColorChoice::Never,
     };
     let no_color = std::env::var("NO_COLOR").ok();
-    let theme = Theme::new(
-        resolve_color(choice, terminal, no_color.as_deref()),
-        terminal_width(terminal),
-    );
+    let color = resolve_color(choice, terminal, no_color.as_deref());
+    // OSC 8 links only where colour is on and the terminal is known to
+    // follow them (FORCE_HYPERLINK=1/0 decides either way).
+    let hyperlinks = color && supports_hyperlinks::on(supports_hyperlinks::Stream::Stdout);
+    let theme = Theme::new(color, terminal_width(terminal)).with_hyperlinks(hyperlinks);
     let format = if cli.json {
         Format::Json
     } else if cli.jsonl {
@@ -62,7 +125,8 @@ fn main() -> ExitCode {
     } else {
         Format::Human
     };
-    let output = Output::new(format, theme, terminal);
+    let output = Output::new(format, theme, terminal)
+        .with_verbosity(Verbosity::from_flags(cli.quiet, cli.verbose));
     let exit = match run(&cli, &output) {
         Ok(exit) => exit,
         Err(error) => {
@@ -96,8 +160,18 @@ fn usage_error(error: &clap::Error) -> ExitCode {
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
             let message = first.strip_prefix("error: ").unwrap_or(first);
+            // clap's "tip: a similar argument exists: '--json'" is kept.
+            let tips: Vec<&str> = rendered
+                .lines()
+                .filter_map(|line| line.trim().strip_prefix("tip: "))
+                .collect();
+            let tips = if tips.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", tips.join("; "))
+            };
             output::eprint_line(&format!(
-                "error: {message} (see `agent-fork --help`, or `--help` after the command)"
+                "error: {message}{tips} (see `agent-fork --help`, or `--help` after the command)"
             ));
             ExitCode::from(Exit::Usage.code())
         }
@@ -147,6 +221,7 @@ fn run(cli: &Cli, output: &Output) -> Result<Exit> {
             Command::Examples(args) => {
                 commands::examples::run(args, &cli.agents, &traffic, output).await
             }
+            Command::Completions { .. } | Command::Man => Ok(Exit::Success),
         }
     })
 }

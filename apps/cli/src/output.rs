@@ -22,12 +22,44 @@ pub(crate) enum Format {
     Jsonl,
 }
 
+/// How much is said besides the result (`-q`, `-v`, `-vv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Verbosity {
+    /// `-q`: the answer only on stdout; stderr only for warnings and errors.
+    Quiet,
+    /// The default: results on stdout, headings and progress beside them.
+    Normal,
+    /// `-v`: also one line per request to Gemini (stderr).
+    Requests,
+    /// `-vv`: also an HTTP debug log (stderr, the key redacted).
+    Debug,
+}
+
+impl Verbosity {
+    /// From the counts of `-q` and `-v`.
+    pub(crate) fn from_flags(quiet: bool, verbose: u8) -> Self {
+        match (quiet, verbose) {
+            (true, _) => Self::Quiet,
+            (false, 0) => Self::Normal,
+            (false, 1) => Self::Requests,
+            (false, _) => Self::Debug,
+        }
+    }
+}
+
 /// Where and how the command writes.
+///
+/// The stream rule: stdout holds the result (exactly the JSON document
+/// under `--json`, JSON lines under `--jsonl`, the answer and results for
+/// people otherwise); headings, progress, retries, notices, warnings and
+/// errors go to stderr, except that a live display on a terminal draws its
+/// headings and board on stdout (the terminal) as it goes.
 #[derive(Debug, Clone)]
 pub(crate) struct Output {
     format: Format,
     theme: Theme,
     terminal: bool,
+    verbosity: Verbosity,
     /// Set once a top-level document went to stdout (shared by clones).
     document_written: Arc<AtomicBool>,
 }
@@ -38,7 +70,46 @@ impl Output {
             format,
             theme,
             terminal,
+            verbosity: Verbosity::Normal,
             document_written: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The same output with `verbosity`.
+    pub(crate) fn with_verbosity(mut self, verbosity: Verbosity) -> Self {
+        self.verbosity = verbosity;
+        self
+    }
+
+    /// How much is said besides the result.
+    pub(crate) fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    /// True for `-q`: stdout holds only the answer.
+    pub(crate) fn quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
+    }
+
+    /// A heading for people (a panel that opens a run): on the terminal
+    /// when stdout is one, else on stderr; nothing under `--json`,
+    /// `--jsonl` or `-q`.
+    pub(crate) fn heading(&self, text: &str) {
+        if self.json() || self.quiet() {
+            return;
+        }
+        if self.terminal {
+            self.line(text);
+        } else {
+            self.error_line(text);
+        }
+    }
+
+    /// A notice (what agent-fork is doing, e.g. replaying a bundled
+    /// session): always on stderr, nothing under `-q`.
+    pub(crate) fn notice(&self, text: &str) {
+        if !self.quiet() {
+            self.error_line(text);
         }
     }
 
@@ -72,7 +143,7 @@ impl Output {
 
     /// True when a person watches stdout live: progress may update in place.
     pub(crate) fn live(&self) -> bool {
-        self.terminal && self.format == Format::Human
+        self.terminal && self.format == Format::Human && !self.quiet()
     }
 
     /// Writes one top-level JSON document to stdout (pretty for `--json`,
@@ -85,7 +156,16 @@ impl Output {
         self.document_written.store(true, Ordering::SeqCst);
         let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
         let written = match self.format {
-            Format::Jsonl => write_json(&mut out, &value, CompactFormatter),
+            // The last line of --jsonl is an event too: `result`.
+            Format::Jsonl => write_json(
+                &mut out,
+                &ResultLine {
+                    event: "result",
+                    ts: timestamp(),
+                    result: &value,
+                },
+                CompactFormatter,
+            ),
             _ => write_json(&mut out, &value, PrettyFormatter::new()),
         };
         match written {
@@ -96,8 +176,16 @@ impl Output {
         Ok(())
     }
 
-    /// Writes one `--jsonl` event line to stdout, escaped like [`Output::json_value`].
+    /// Writes one `--jsonl` event line to stdout, escaped like
+    /// [`Output::json_value`]. Every line gets `ts` (RFC 3339, UTC, ms) and
+    /// `run_id` (the run being recorded, or null) after its `event`.
     pub(crate) fn json_line(&self, value: &impl Serialize) {
+        let value = EventEnvelope {
+            line: value,
+            ts: timestamp(),
+            run_id: current_run(),
+        };
+        let value = &value;
         let mut line = Vec::with_capacity(256);
         if write_json(&mut line, value, CompactFormatter).is_ok() {
             line.push(b'\n');
@@ -131,6 +219,54 @@ impl Output {
 pub(crate) fn can_ask() -> bool {
     use std::io::IsTerminal;
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// The run whose events `--jsonl` is writing (set when a run is opened).
+static CURRENT_RUN: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Names the run that `--jsonl` lines belong to from now on.
+pub(crate) fn set_current_run(id: &str) {
+    if let Ok(mut current) = CURRENT_RUN.lock() {
+        *current = Some(id.to_owned());
+    }
+}
+
+fn current_run() -> Option<String> {
+    CURRENT_RUN.lock().ok().and_then(|current| current.clone())
+}
+
+/// Now, RFC 3339 in UTC with milliseconds (the `ts` of `--jsonl` lines).
+fn timestamp() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// A `--jsonl` event line with its time and run (the line's own `event`
+/// key comes first).
+#[derive(Serialize)]
+struct EventEnvelope<'a, T: Serialize> {
+    #[serde(flatten)]
+    line: &'a T,
+    ts: String,
+    run_id: Option<String>,
+}
+
+/// The last `--jsonl` line: `{"event":"result","ts":...,` then the
+/// result's own fields (which carry `run_id` where a run was opened).
+#[derive(Serialize)]
+struct ResultLine<'a, T: Serialize> {
+    event: &'static str,
+    ts: String,
+    #[serde(flatten)]
+    result: &'a T,
+}
+
+/// Writes bytes to stdout as they are (a completion script, the manual
+/// page). A closed pipe is not an error.
+pub(crate) fn write_stdout(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
 }
 
 /// Writes a line to stderr for the operator, where no [`Output`] is at hand

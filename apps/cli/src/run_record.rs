@@ -334,6 +334,8 @@ impl RunRecorder {
 
     fn wrap(journal: Journal) -> Arc<RunRecorder> {
         let (id, dir) = (journal.id().clone(), journal.dir().to_path_buf());
+        // --jsonl lines from now on name this run.
+        crate::output::set_current_run(id.as_str());
         let recorder = Arc::new(RunRecorder {
             journal,
             id,
@@ -443,6 +445,14 @@ impl RunRecorder {
             slot.get_or_insert(error);
         }
     }
+}
+
+/// The line telling how to retry what failed in a run: a resume reuses
+/// the finished work and runs the failed work again.
+pub(crate) fn retry_hint(id: &RunId) -> String {
+    format!(
+        "failed: finished work is saved; once the cause is fixed, `agent-fork resume {id}` runs only what failed or did not run"
+    )
 }
 
 /// The line telling how to resume an interrupted run.

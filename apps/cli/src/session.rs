@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use cassette::{Cassette, FixtureServer, RecordingProxy, ServerOptions};
-use genai_client::{Client, ClientConfig};
+use std::sync::Arc;
+
+use genai_client::{Client, ClientConfig, HttpEvent};
 
 use crate::exit::Failure;
+use crate::output::{Output, Verbosity};
 
 /// How to reach Gemini for this invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +94,20 @@ impl Session {
         Ok(Session { client, backend })
     }
 
+    /// The session with its requests logged on stderr as `output` asks:
+    /// `-v` one line per request, `-vv` also a debug log of each exchange
+    /// (headers included; the key never, the client redacts it).
+    pub(crate) fn logged(mut self, output: &Output) -> Session {
+        let verbosity = output.verbosity();
+        if verbosity < Verbosity::Requests {
+            return self;
+        }
+        let output = output.clone();
+        let observer = move |event: &HttpEvent| log_http(event, verbosity, &output);
+        self.client = self.client.with_http_observer(Arc::new(observer));
+        self
+    }
+
     /// Ends the session: a replay must have used its cassette exactly; a
     /// recording is written to its file. Returns a notice line to show.
     pub(crate) async fn finish(self, command: &str) -> Result<Option<String>> {
@@ -131,6 +148,76 @@ impl Session {
             }
         }
     }
+}
+
+/// One HTTP event on stderr: the request line (`-v`) and, with `-vv`, a
+/// tracing-style debug line per event with its headers.
+fn log_http(event: &HttpEvent, verbosity: Verbosity, output: &Output) {
+    if verbosity >= Verbosity::Debug {
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        let fields = |headers: &[(String, String)]| {
+            headers
+                .iter()
+                .map(|(name, value)| format!(" header.{name}={value:?}"))
+                .collect::<String>()
+        };
+        let line = match event {
+            HttpEvent::Request {
+                method,
+                url,
+                headers,
+                body_bytes,
+            } => format!(
+                "{now} DEBUG http: request method={method} url={url} body_bytes={body_bytes}{}",
+                fields(headers)
+            ),
+            HttpEvent::Response {
+                method,
+                url,
+                status,
+                headers,
+                elapsed,
+            } => format!(
+                "{now} DEBUG http: response method={method} url={url} status={status} elapsed_ms={}{}",
+                elapsed.as_millis(),
+                fields(headers)
+            ),
+            HttpEvent::Failed {
+                method,
+                url,
+                message,
+                elapsed,
+            } => format!(
+                "{now} DEBUG http: failed method={method} url={url} elapsed_ms={} error={message:?}",
+                elapsed.as_millis()
+            ),
+            _ => return,
+        };
+        output.error_line(&render::strip_controls_line(&line));
+    }
+    let line = match event {
+        HttpEvent::Response {
+            method,
+            url,
+            status,
+            elapsed,
+            ..
+        } => format!(
+            "→ {method} {url} {status} ({})",
+            render::humanize::duration(*elapsed)
+        ),
+        HttpEvent::Failed {
+            method,
+            url,
+            message,
+            elapsed,
+        } => format!(
+            "→ {method} {url} failed after {}: {message}",
+            render::humanize::duration(*elapsed)
+        ),
+        _ => return,
+    };
+    output.error_line(&render::strip_controls_line(&line));
 }
 
 /// Serves `cassette` on loopback and points `config` at it (no key needed).

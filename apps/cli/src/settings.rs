@@ -210,6 +210,17 @@ impl Settings {
         let project_root = project_root(&current);
         let project_file = Some(project_root.join(PROJECT_FILE)).filter(|path| path.is_file());
         let user_file = user_config_path().filter(|path| path.is_file());
+        // A file named on purpose must be there: a typo would silently drop
+        // every setting in it.
+        if let (None, Some(named)) = (&user_file, explicit_user_config()) {
+            return Err(Failure::usage(format!(
+                "{}={} is not a file; create it, fix the path, or set {}= (empty) for no user config",
+                env::CONFIG,
+                named.display(),
+                env::CONFIG
+            ))
+            .into());
+        }
         let mut project = match &project_file {
             Some(path) => read_file(path)?,
             None => SettingsFile::default(),
@@ -300,16 +311,23 @@ impl<T> Setting<Option<T>> {
     }
 }
 
-/// The user config file: `$AGENT_FORK_CONFIG`, else
+/// The user config file: `$AGENT_FORK_CONFIG` (set but empty: none), else
 /// `$XDG_CONFIG_HOME/agent-fork/config.toml`, else `~/.config/agent-fork/config.toml`.
 pub(crate) fn user_config_path() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(env::CONFIG) {
-        return Some(PathBuf::from(path));
+        return (!path.is_empty()).then(|| PathBuf::from(path));
     }
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
     Some(base.join("agent-fork").join("config.toml"))
+}
+
+/// The user config file named by `AGENT_FORK_CONFIG`, when it is set and not empty.
+fn explicit_user_config() -> Option<PathBuf> {
+    std::env::var_os(env::CONFIG)
+        .filter(|path| !path.is_empty())
+        .map(PathBuf::from)
 }
 
 /// The project's root for a command run in `current`: the nearest folder
@@ -412,10 +430,10 @@ fn env_layer() -> Result<Layer> {
         workspace: text(env::WORKSPACE).map(PathBuf::from),
         allow_shell: boolean(env::ALLOW_SHELL)?,
         no_tools: boolean(env::NO_TOOLS)?,
-        concurrency: number(env::CONCURRENCY)?,
-        max_turns: number(env::MAX_TURNS)?,
+        concurrency: ranged(env::CONCURRENCY, 1, 1000)?,
+        max_turns: ranged(env::MAX_TURNS, 1, 200)?,
         runs_dir: text(env::RUNS_DIR).map(PathBuf::from),
-        requests_per_minute: number(env::REQUESTS_PER_MINUTE)?,
+        requests_per_minute: ranged(env::REQUESTS_PER_MINUTE, 1, u32::MAX)?,
         assume_yes: None,
         mcp: Vec::new(),
     })
@@ -437,6 +455,22 @@ fn number<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>> {
             ))
             .into()
         }),
+    }
+}
+
+/// A number from the environment, held to the same range as its flag
+/// (`AGENT_FORK_CONCURRENCY=0` is refused as `--concurrency 0` is).
+fn ranged<T>(name: &'static str, low: T, high: T) -> Result<Option<T>>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let value = number::<T>(name)?;
+    match value {
+        Some(value) if value < low || value > high => Err(Failure::usage(format!(
+            "{name}={value} is out of range: set a whole number from {low} to {high}, or unset it"
+        ))
+        .into()),
+        other => Ok(other),
     }
 }
 

@@ -87,10 +87,9 @@ fn a_fork_replays_and_succeeds_without_escape_codes() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stdout = stdout_of(&output);
-    assert!(
-        stdout.contains("🔀 Fork fork_") && stdout.contains("Hello there."),
-        "{stdout}"
-    );
+    // Piped: the answer on stdout, the heading on stderr.
+    assert!(stdout.contains("Hello there."), "{stdout}");
+    assert!(stderr_of(&output).contains("🔀 Fork fork_"), "{stdout}");
     assert!(
         !stdout.contains('\u{1b}'),
         "piped output carries escape codes"
@@ -203,7 +202,14 @@ fn an_api_error_exits_3_and_a_failed_swarm_exits_1() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stdout_of(&output));
-    assert!(stdout_of(&output).contains("PERMISSION_DENIED"));
+    // The error goes to stderr, in words; no internal kind name anywhere.
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("error: the fork failed: Gemini API error 403 PERMISSION_DENIED"),
+        "{stderr}"
+    );
+    assert!(!stdout_of(&output).contains("PERMISSION_DENIED"));
+    assert!(!format!("{stderr}{}", stdout_of(&output)).contains("api error:"));
 
     let ok = Interaction::new(
         RequestSpec::post("/v1beta/models/gemini-3.8-flash:generateContent").with_body(

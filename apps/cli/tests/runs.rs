@@ -94,10 +94,12 @@ fn runs_list_and_show_describe_a_replayed_run() {
 
     let id = replayed_refine(dir);
 
-    // runs list: one line per run with id, state, kind and what was asked.
+    // runs list: a header, then one line per run with id, state, kind,
+    // when and what was asked.
     let list = stdout_of(&run(dir, &["runs", "list"], 0));
-    assert_eq!(list.lines().count(), 1, "{list}");
-    let line = list.lines().next().unwrap();
+    assert_eq!(list.lines().count(), 2, "{list}");
+    assert!(list.starts_with("RUN "), "{list}");
+    let line = list.lines().nth(1).unwrap();
     let words: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(
         &words[..3],

@@ -89,10 +89,8 @@ fn run(scenario: &Scenario, json: bool, root: &Path, shared: &Path) -> (String, 
         // A fixed day, so lifecycle warnings and days to shutdown do not
         // change the snapshots from one day to the next.
         .env("AGENT_FORK_TODAY", "2026-11-29")
-        .env(
-            "AGENT_FORK_CONFIG",
-            folder.path().join("no-user-config.toml"),
-        );
+        // Empty: no user config (a named file must exist).
+        .env("AGENT_FORK_CONFIG", "");
     if let Some(cassette) = &scenario.cassette {
         command.arg("--replay").arg(root.join(cassette));
     }

@@ -80,6 +80,8 @@ pub enum Event {
         fork_id: ForkId,
         /// The attempt that failed.
         attempt: u32,
+        /// Attempts allowed in all (the first included).
+        max_attempts: u32,
         /// The wait before the next one.
         delay: Duration,
         /// A short reason, e.g. `429 RESOURCE_EXHAUSTED`.

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agent::AgentProfile;
 use crate::events::Event;
-use crate::fork::{ForkRequest, ForkResult, ForkStatus, Forker};
+use crate::fork::{ForkError, ForkRequest, ForkResult, ForkStatus, Forker};
 use crate::ids::SwarmId;
 use crate::prompts::{self, Excerpt};
 
@@ -103,11 +103,15 @@ pub struct SwarmOutcome {
     pub completed: usize,
     /// Forks that did not (error, partial or cancelled).
     pub failed: usize,
+    /// Of `failed`, the forks that were cancelled (Ctrl-C, the budget, a
+    /// refused key) rather than failing on their own.
+    pub cancelled_forks: usize,
     /// Every result in task order, when kept.
     pub results: Vec<(usize, ForkResult)>,
     /// The consolidation, when it ran.
     pub consolidated: Option<ForkResult>,
-    /// Tokens over every fork and the consolidation.
+    /// Tokens over every fork and the consolidation (earlier results of a
+    /// resumed run included).
     pub usage: Usage,
     /// Cost over every fork and the consolidation (earlier results of a
     /// resumed run included).
@@ -117,6 +121,10 @@ pub struct SwarmOutcome {
     /// True when the forker's budget refused a call: tasks not started then
     /// were left for a resumed run (status `budget_exhausted`).
     pub budget_exhausted: bool,
+    /// The first fork whose key Gemini refused (401, 403,
+    /// `API_KEY_INVALID`): the swarm started no task after it and cancelled
+    /// the running ones, since every call with that key would fail too.
+    pub auth_error: Option<ForkError>,
 }
 
 /// Runs a swarm.
@@ -162,6 +170,9 @@ impl<'a> Swarm<'a> {
     {
         let options = &self.options;
         let mut tasks = tasks.into_iter();
+        // Cancelled by the caller, or by the swarm itself when the key is refused.
+        let stop = cancel.child_token();
+        let stop = &stop;
         let mut running = FuturesUnordered::new();
         let mut excerpts = ExcerptBudget::new(
             options.consolidation.total_budget,
@@ -172,15 +183,19 @@ impl<'a> Swarm<'a> {
             total: 0,
             completed: 0,
             failed: 0,
+            cancelled_forks: 0,
             results: Vec::new(),
             consolidated: None,
             usage: Usage::default(),
             cost: CostTotal::default(),
             cancelled: false,
             budget_exhausted: false,
+            auth_error: None,
         };
         for (index, result) in &options.previous_results {
             outcome.total += 1;
+            // A resumed run reports the whole run: earlier tokens and cost too.
+            outcome.usage += result.usage;
             outcome.cost += result.cost;
             if result.status == ForkStatus::Success {
                 outcome.completed += 1;
@@ -189,6 +204,7 @@ impl<'a> Swarm<'a> {
                 }
             } else {
                 outcome.failed += 1;
+                outcome.cancelled_forks += usize::from(result.status == ForkStatus::Cancelled);
             }
             if options.keep_results {
                 outcome.results.push((*index, result.clone()));
@@ -201,7 +217,7 @@ impl<'a> Swarm<'a> {
                     .is_none_or(|budget| !budget.is_exhausted())
             };
             while running.len() < options.concurrency.max(1)
-                && !cancel.is_cancelled()
+                && !stop.is_cancelled()
                 && budget_left()
             {
                 let Some((index, task)) = tasks.next() else {
@@ -213,7 +229,7 @@ impl<'a> Swarm<'a> {
                     max_turns: options.max_turns,
                     ..ForkRequest::new(task, options.profile.clone())
                 };
-                running.push(async move { (index, self.forker.run(request, cancel).await) });
+                running.push(async move { (index, self.forker.run(request, stop).await) });
                 self.progress(&outcome, running.len(), total);
             }
             let Some((index, result)) = running.next().await else {
@@ -221,6 +237,10 @@ impl<'a> Swarm<'a> {
             };
             outcome.usage += result.usage;
             outcome.cost += result.cost;
+            if let Some(error) = result.error.as_ref().filter(|error| error.auth) {
+                outcome.auth_error.get_or_insert_with(|| error.clone());
+                stop.cancel();
+            }
             if result.status == ForkStatus::Success {
                 outcome.completed += 1;
                 if options.consolidate {
@@ -228,6 +248,7 @@ impl<'a> Swarm<'a> {
                 }
             } else {
                 outcome.failed += 1;
+                outcome.cancelled_forks += usize::from(result.status == ForkStatus::Cancelled);
             }
             on_result(index, &result);
             if options.keep_results {
@@ -244,6 +265,7 @@ impl<'a> Swarm<'a> {
         if options.consolidate
             && !outcome.cancelled
             && !outcome.budget_exhausted
+            && outcome.auth_error.is_none()
             && outcome.completed > 0
         {
             let consolidated = self.consolidate(&excerpts, cancel).await;

@@ -68,9 +68,9 @@ async fn a_failing_fork_fails_alone() {
     interactions[2] = Interaction::new(
         RequestSpec::post(generate_path(MODEL)).with_body(task(&task_text(2))),
         ResponseSpec::json(
-            json!({"error": {"code": 403, "message": "Denied.", "status": "PERMISSION_DENIED"}}),
+            json!({"error": {"code": 400, "message": "Bad input.", "status": "INVALID_ARGUMENT"}}),
         )
-        .with_status(403),
+        .with_status(400),
     );
     let server = server("one-fails", interactions).await;
     let forker = Forker::new(client(&server));
@@ -95,6 +95,74 @@ async fn a_failing_fork_fails_alone() {
             .iter()
             .enumerate()
             .all(|(index, status)| index == 2 || *status == ForkStatus::Success)
+    );
+}
+
+/// Gemini's answer to a wrong key (the shape of the recorded
+/// `unary-failure-api-key` body; authored here).
+fn wrong_key(index: usize) -> Interaction {
+    Interaction::new(
+        RequestSpec::post(generate_path(MODEL)).with_body(task(&task_text(index))),
+        ResponseSpec::json(json!({"error": {
+            "code": 400,
+            "message": "API key not valid. Please pass a valid API key.",
+            "status": "INVALID_ARGUMENT",
+            "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]
+        }}))
+        .with_status(400),
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_key_stops_the_swarm_at_the_first_request() {
+    let server = server("wrong-key", (0..6).map(wrong_key).collect()).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        concurrency: 1,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(6), Some(6), &CancellationToken::new(), |_, _| {})
+        .await;
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "one request, then the swarm stops"
+    );
+    let error = outcome
+        .auth_error
+        .as_ref()
+        .expect("the key's refusal is kept");
+    assert!(error.auth && error.message.contains("API key not valid"));
+    assert_eq!((outcome.total, outcome.failed), (1, 1));
+    assert!(outcome.consolidated.is_none() && !outcome.cancelled);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_key_cancels_the_running_forks() {
+    // Task 0 is refused at once; tasks 1 and 2 are slow and get cancelled.
+    let mut interactions: Vec<Interaction> = (0..6).map(slow_reply).collect();
+    interactions[0] = wrong_key(0);
+    let server = server("wrong-key-running", interactions).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        concurrency: 3,
+        consolidate: false,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(6), Some(6), &CancellationToken::new(), |_, _| {})
+        .await;
+    assert_eq!(server.requests().len(), 3, "only the first wave went out");
+    assert!(outcome.auth_error.is_some());
+    let statuses: Vec<ForkStatus> = outcome.results.iter().map(|(_, r)| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            ForkStatus::Error,
+            ForkStatus::Cancelled,
+            ForkStatus::Cancelled
+        ]
     );
 }
 
@@ -282,4 +350,41 @@ async fn a_budget_stops_new_calls_lets_in_flight_ones_finish_and_is_not_overrun(
     let (spent, _) = budget.spent();
     assert!(spent <= limit, "spent {spent} of {limit}");
     assert_eq!(spent, outcome.cost.usd);
+}
+
+/// A resumed swarm reports the whole run's tokens: the earlier results'
+/// usage is counted with the new ones (it used to report only the new
+/// calls, `0 total` when nothing was left to run).
+#[tokio::test(start_paused = true)]
+async fn a_resumed_swarm_counts_the_earlier_tokens() {
+    let first_server = server("first-half", vec![slow_reply(0)]).await;
+    let forker = Forker::new(client(&first_server));
+    let options = SwarmOptions {
+        consolidate: false,
+        ..creative()
+    };
+    let first = Swarm::new(&forker, options)
+        .run(tasks(1), Some(2), &CancellationToken::new(), |_, _| {})
+        .await;
+    let earlier = first.results[0].1.clone();
+    assert!(earlier.usage.total > 0);
+
+    let server = server("second-half", vec![slow_reply(1)]).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        consolidate: false,
+        previous_results: vec![(0, earlier.clone())],
+        ..creative()
+    };
+    let resumed = Swarm::new(&forker, options)
+        .run(
+            tasks(2).into_iter().skip(1),
+            Some(2),
+            &CancellationToken::new(),
+            |_, _| {},
+        )
+        .await;
+    let new = resumed.results[1].1.usage.total;
+    assert_eq!(resumed.usage.total, earlier.usage.total + new);
+    assert_eq!((resumed.total, resumed.completed), (2, 2));
 }

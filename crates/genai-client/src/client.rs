@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::config::ClientConfig;
 use crate::decode::decode_response;
 use crate::error::{ApiError, Error, ReplyPart, TimeoutPhase};
+use crate::http_log::{HttpEvent, SharedHttpObserver};
 use crate::limiter::{QuotaSettings, RateLimiter};
 use crate::redact::Redactor;
 use crate::retry::{Decision, RetryEvent, SharedRetryObserver, decide};
@@ -39,6 +40,7 @@ use crate::types::response::{CountTokensResponse, GenerateContentResponse};
 pub struct Client {
     shared: Arc<Shared>,
     observer: Option<SharedRetryObserver>,
+    http_observer: Option<SharedHttpObserver>,
 }
 
 struct Shared {
@@ -98,6 +100,7 @@ impl Client {
                 jitter: Mutex::new(jitter),
             }),
             observer: None,
+            http_observer: None,
         })
     }
 
@@ -112,7 +115,89 @@ impl Client {
         Client {
             shared: self.shared.clone(),
             observer: Some(observer),
+            http_observer: self.http_observer.clone(),
         }
+    }
+
+    /// This client (sharing its pool and limiter) with `observer` told of
+    /// every HTTP request it sends and every response (secrets redacted;
+    /// see [`HttpEvent`]). Clients made from it with
+    /// [`Client::with_retry_observer`] keep it.
+    pub fn with_http_observer(&self, observer: SharedHttpObserver) -> Client {
+        Client {
+            shared: self.shared.clone(),
+            observer: self.observer.clone(),
+            http_observer: Some(observer),
+        }
+    }
+
+    /// Tells the HTTP observer, if any, that a request is going out.
+    fn log_request(&self, method: &'static str, url: &str, body_bytes: usize) -> Instant {
+        if let Some(observer) = &self.http_observer {
+            let mut headers = vec![(
+                "user-agent".to_owned(),
+                concat!("agent-fork-genai-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            )];
+            if body_bytes > 0 {
+                headers.push(("content-type".to_owned(), "application/json".to_owned()));
+            }
+            if self.shared.config.api_key.is_some() {
+                headers.push(("x-goog-api-key".to_owned(), crate::REDACTED.to_owned()));
+            }
+            observer.on_http(&HttpEvent::Request {
+                method,
+                url: self.shown(url),
+                headers,
+                body_bytes,
+            });
+        }
+        Instant::now()
+    }
+
+    /// Tells the HTTP observer, if any, how a request ended.
+    fn log_response(
+        &self,
+        method: &'static str,
+        url: &str,
+        sent: Instant,
+        response: Result<&reqwest::Response, &Error>,
+    ) {
+        let Some(observer) = &self.http_observer else {
+            return;
+        };
+        let (url, elapsed) = (self.shown(url), sent.elapsed());
+        let event = match response {
+            Ok(response) => HttpEvent::Response {
+                method,
+                url,
+                status: response.status().as_u16(),
+                headers: response
+                    .headers()
+                    .iter()
+                    .map(|(name, value)| {
+                        let value = String::from_utf8_lossy(value.as_bytes());
+                        let value = self.shared.redactor.redact(&value).into_owned();
+                        (name.as_str().to_owned(), value)
+                    })
+                    .collect(),
+                elapsed,
+            },
+            Err(error) => HttpEvent::Failed {
+                method,
+                url,
+                message: self.shared.redactor.redact(&error.to_string()).into_owned(),
+                elapsed,
+            },
+        };
+        observer.on_http(&event);
+    }
+
+    /// `url` as it may be shown: no userinfo, no secret.
+    fn shown(&self, url: &str) -> String {
+        self.shared
+            .redactor
+            .redact(&crate::display_url(url))
+            .into_owned()
     }
 
     /// The configuration.
@@ -271,10 +356,13 @@ impl Client {
             if let Some(key) = &self.shared.config.api_key {
                 request = request.header("x-goog-api-key", key.expose());
             }
+            let sent = self.log_request("GET", url, 0);
             let response = request
                 .send()
                 .await
-                .map_err(|error| self.transport_error(&error))?;
+                .map_err(|error| self.transport_error(&error));
+            self.log_response("GET", url, sent, response.as_ref());
+            let response = response?;
             let status = response.status().as_u16();
             let retry_after = retry_after(&response);
             let body = self.read_body(response).await?;
@@ -369,13 +457,23 @@ impl Client {
     }
 
     async fn post(&self, url: &str, body: &impl Serialize) -> Result<reqwest::Response, Error> {
+        let body_bytes = if self.http_observer.is_some() {
+            serde_json::to_vec(body).map_or(0, |bytes| bytes.len())
+        } else {
+            0
+        };
         let mut request = self.shared.http.post(url).json(body);
         if let Some(key) = &self.shared.config.api_key {
             request = request.header("x-goog-api-key", key.expose());
         }
         let limit = self.shared.config.timeouts.request;
-        let sent = within(limit, TimeoutPhase::Request, request.send()).await?;
-        sent.map_err(|error| self.transport_error(&error))
+        let started = self.log_request("POST", url, body_bytes);
+        let sent = match within(limit, TimeoutPhase::Request, request.send()).await {
+            Ok(sent) => sent.map_err(|error| self.transport_error(&error)),
+            Err(timeout) => Err(timeout),
+        };
+        self.log_response("POST", url, started, sent.as_ref());
+        sent
     }
 
     async fn post_and_read(

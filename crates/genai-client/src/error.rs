@@ -212,6 +212,12 @@ impl Error {
         }
     }
 
+    /// True when Gemini refused the key (see [`ApiError::is_auth`]), looking
+    /// through [`Error::RetriesExhausted`].
+    pub fn is_auth(&self) -> bool {
+        self.api().is_some_and(ApiError::is_auth)
+    }
+
     /// The server's error, looking through [`Error::RetriesExhausted`].
     pub fn api(&self) -> Option<&ApiError> {
         match self {
@@ -435,6 +441,25 @@ impl ApiError {
             ErrorDetail::ErrorInfo { reason, .. } => reason.as_deref(),
             _ => None,
         })
+    }
+
+    /// True when the key itself is refused: 401, 403, or an `ErrorInfo`
+    /// reason of `API_KEY_INVALID`, `API_KEY_EXPIRED` or `SERVICE_DISABLED`
+    /// (Gemini answers a wrong key with 400 `API_KEY_INVALID`). Every other
+    /// request with the same key would be refused too.
+    ///
+    /// ```
+    /// use genai_client::ApiError;
+    /// let body = br#"{"error":{"code":400,"message":"API key not valid.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}"#;
+    /// assert!(ApiError::from_body(400, body).is_auth());
+    /// assert!(!ApiError::from_body(400, b"{}").is_auth());
+    /// ```
+    pub fn is_auth(&self) -> bool {
+        matches!(self.code, 401 | 403)
+            || matches!(
+                self.reason(),
+                Some("API_KEY_INVALID" | "API_KEY_EXPIRED" | "SERVICE_DISABLED")
+            )
     }
 
     /// What the user can do about it, for the errors where we know.

@@ -109,6 +109,7 @@ mod config;
 mod cost;
 mod decode;
 mod error;
+mod http_log;
 mod limiter;
 mod open_enum;
 mod redact;
@@ -123,6 +124,7 @@ pub use config::{ApiKey, ClientConfig, DEFAULT_BASE_URL, ReplyLimits, Timeouts, 
 pub use cost::{Cost, CostTotal, Unpriced, Usd, cost_of_call};
 pub use decode::{RecordedBody, RecordedStream, decode_recorded, decode_response};
 pub use error::{ApiError, Error, ErrorDetail, ErrorKind, ReplyPart, TimeoutPhase, parse_duration};
+pub use http_log::{HttpEvent, HttpObserver, SharedHttpObserver};
 pub use limiter::{QuotaKind, QuotaStop, QuotaViolation, next_pacific_midnight};
 pub use redact::{REDACTED, Redactor, display_url};
 pub use retry::{RetryEvent, RetryObserver, RetryPolicy, SharedRetryObserver};

@@ -507,6 +507,38 @@ async fn refine_stops_on_a_satisfactory_verdict() {
     );
 }
 
+/// A verdict that is not the expected JSON fails the run and says why (the
+/// attempt used to end with no verdict and no reason).
+#[tokio::test(start_paused = true)]
+async fn an_unreadable_verdict_fails_and_says_why() {
+    let (orchestrator, server) = orchestrator(vec![
+        call(
+            "gemini-3.8-flash",
+            contains("Write a haiku."),
+            reply("A poem."),
+            0,
+        ),
+        call(
+            "gemini-3.8-flash",
+            contains("Review this output against the criteria."),
+            reply("Looks fine to me!"),
+            0,
+        ),
+    ])
+    .await;
+    let request = RefineRequest::new("Write a haiku.", "Three lines.", 3, "general");
+    let result = orchestrator
+        .refine_with(&request, &CancellationToken::new(), |_, _| {})
+        .await
+        .unwrap();
+    server.assert_clean();
+    assert_eq!(result.status, WorkflowStatus::Failed);
+    let last = result.iterations.last().unwrap();
+    assert!(last.verdict.is_none());
+    let why = last.review_error.as_deref().expect("the reason is kept");
+    assert!(why.contains("not the expected JSON"), "{why}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_resumed_refine_goes_on_from_its_last_reviewed_attempt() {
     // The first run: one attempt, judged not good enough, then interrupted.

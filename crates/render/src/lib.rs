@@ -52,7 +52,7 @@ pub use crate::markdown::{MIN_MARKDOWN_WIDTH, markdown};
 pub use crate::panel::Panel;
 pub use crate::progress::{
     MAX_FRAME_LINES, ProgressBoard, ProgressCounts, ProgressItem, frame_height, plain_event_line,
-    redraw, retry_line,
+    redraw, retry_line, retry_line_for, spinner,
 };
 pub use crate::text::{ControlStripper, display_width, strip_controls, strip_controls_line};
 pub use crate::theme::{

@@ -189,8 +189,9 @@ impl ProgressBoard {
         } else {
             running.len()
         };
+        let spinner = spinner(elapsed);
         for item in &running[..shown_running] {
-            lines.push(item_line(item, theme, room));
+            lines.push(item_line(item, Some(spinner), theme, room));
         }
         if shown_running < running.len() {
             let more = format!("  … and {} more running", running.len() - shown_running);
@@ -198,7 +199,7 @@ impl ProgressBoard {
         }
         let finished_room = (MAX_FRAME_LINES - lines.len()).min(MAX_FINISHED_SHOWN);
         for item in self.recent.iter().rev().take(finished_room) {
-            lines.push(item_line(item, theme, room));
+            lines.push(item_line(item, None, theme, room));
         }
         lines.join("\n")
     }
@@ -261,7 +262,25 @@ fn counts_line(counts: &ProgressCounts, theme: &Theme) -> String {
     shown.join(&theme.dim(" · "))
 }
 
-fn item_line(item: &ProgressItem, theme: &Theme, room: usize) -> String {
+/// Frames of the spinner shown on running rows.
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// The spinner's frame at `elapsed` (a new one every 100 ms): redrawn at a
+/// steady rate, running rows show that the run is alive even when no
+/// event arrives.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(render::spinner(Duration::ZERO), "⠋");
+/// assert_eq!(render::spinner(Duration::from_millis(250)), "⠹");
+/// ```
+pub fn spinner(elapsed: Duration) -> &'static str {
+    let step = usize::try_from(elapsed.as_millis() / 100).unwrap_or(0);
+    SPINNER[step % SPINNER.len()]
+}
+
+/// One item's row; a running row shows `spinner` instead of its symbol.
+fn item_line(item: &ProgressItem, spinner: Option<&str>, theme: &Theme, room: usize) -> String {
     let id = text::single_line(&item.id);
     let elapsed = item.elapsed.map(humanize::duration).unwrap_or_default();
     // "  ✓ " + id + " " + name + "  " + elapsed
@@ -274,11 +293,11 @@ fn item_line(item: &ProgressItem, theme: &Theme, room: usize) -> String {
             2 + elapsed.len()
         };
     let name = text::truncate(&text::single_line(&item.name), room.saturating_sub(fixed));
-    let mut line = format!(
-        "  {} {} {name}",
-        item.status.painted_symbol(theme),
-        theme.dim(&id)
-    );
+    let symbol = match spinner {
+        Some(frame) => theme.paint(frame, Status::Running.accent().style()),
+        None => item.status.painted_symbol(theme),
+    };
+    let mut line = format!("  {symbol} {} {name}", theme.dim(&id));
     if !elapsed.is_empty() {
         let _ = write!(line, "  {}", theme.dim(&elapsed));
     }
@@ -363,6 +382,36 @@ pub fn retry_line(attempt: u32, delay: Duration, reason: &str, theme: &Theme) ->
     format!(
         "{} retrying in {} (attempt {attempt}): {}",
         theme.paint("↻", Accent::Yellow.style()),
+        humanize::duration(delay),
+        text::single_line(reason)
+    )
+}
+
+/// A retry naming whose call it is and how many attempts it may take:
+/// `↻ fork_1 Summarise the log: retrying in 2 s (attempt 2/5): 429 RESOURCE_EXHAUSTED`.
+/// `attempt` is the number of the attempt about to be made; `who` (a fork
+/// or task, maybe model-written) is cleaned like every label.
+///
+/// ```
+/// use std::time::Duration;
+/// use render::{retry_line_for, Theme};
+/// assert_eq!(
+///     retry_line_for("fork_1 Say hi", 2, 5, Duration::from_secs(2), "429 RESOURCE_EXHAUSTED", &Theme::plain(80)),
+///     "↻ fork_1 Say hi: retrying in 2 s (attempt 2/5): 429 RESOURCE_EXHAUSTED"
+/// );
+/// ```
+pub fn retry_line_for(
+    who: &str,
+    attempt: u32,
+    max_attempts: u32,
+    delay: Duration,
+    reason: &str,
+    theme: &Theme,
+) -> String {
+    format!(
+        "{} {}: retrying in {} (attempt {attempt}/{max_attempts}): {}",
+        theme.paint("↻", Accent::Yellow.style()),
+        text::single_line(who),
         humanize::duration(delay),
         text::single_line(reason)
     )

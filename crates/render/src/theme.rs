@@ -28,6 +28,7 @@ pub const MAX_WIDTH: usize = 200;
 pub struct Theme {
     color: bool,
     width: usize,
+    hyperlinks: bool,
 }
 
 impl Theme {
@@ -37,6 +38,45 @@ impl Theme {
         Self {
             color,
             width: width.clamp(MIN_WIDTH, MAX_WIDTH),
+            hyperlinks: false,
+        }
+    }
+
+    /// The same theme with OSC 8 hyperlinks on or off (off by default: the
+    /// caller turns them on for a terminal known to support them).
+    #[must_use]
+    pub fn with_hyperlinks(self, hyperlinks: bool) -> Self {
+        Self { hyperlinks, ..self }
+    }
+
+    /// True when [`Theme::link`] may emit OSC 8 hyperlinks.
+    pub fn hyperlinks(&self) -> bool {
+        self.hyperlinks
+    }
+
+    /// `text` as a clickable link to `url` (OSC 8) when hyperlinks are on
+    /// and `url` is a plain `http(s)` URL (printable ASCII, no spaces);
+    /// otherwise `text` alone. Both may come from a model: `text` is
+    /// cleaned of every control, and a URL that could end the sequence
+    /// early or carry one is never linked.
+    ///
+    /// ```
+    /// let theme = render::Theme::plain(80).with_hyperlinks(true);
+    /// assert_eq!(
+    ///     theme.link("Docs", "https://example.com/a"),
+    ///     "\u{1b}]8;;https://example.com/a\u{1b}\\Docs\u{1b}]8;;\u{1b}\\"
+    /// );
+    /// assert_eq!(theme.link("Docs", "https://x\u{7}y"), "Docs");
+    /// assert_eq!(render::Theme::plain(80).link("Docs", "https://example.com"), "Docs");
+    /// ```
+    pub fn link(&self, text: &str, url: &str) -> String {
+        let text = crate::text::single_line(text);
+        let plain_url = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.bytes().all(|byte| byte.is_ascii_graphic());
+        if self.hyperlinks && plain_url {
+            format!("\u{1b}]8;;{url}\u{1b}\\{text}\u{1b}]8;;\u{1b}\\")
+        } else {
+            text
         }
     }
 

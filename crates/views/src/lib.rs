@@ -58,6 +58,51 @@ pub fn fork_header(
 /// limit with tool calls pending: how the caller's user raises the limit
 /// (the CLI names its flag; a program names its own setting).
 pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) -> String {
+    fork_result_parts(result, turn_limit_hint, ForkParts::ALL, theme)
+}
+
+/// Which parts of a fork's result [`fork_result_parts`] draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForkParts {
+    /// The answer panel (a caller that already showed the answer, e.g.
+    /// streamed and too tall to redraw, leaves it out).
+    pub answer: bool,
+    /// The failure line (a caller that tells errors elsewhere, e.g. on
+    /// stderr with [`fork_failure`], leaves it out).
+    pub failure: bool,
+}
+
+impl ForkParts {
+    /// Everything.
+    pub const ALL: ForkParts = ForkParts {
+        answer: true,
+        failure: true,
+    };
+}
+
+/// Why a fork failed, in words (no internal kind names), with a red mark:
+/// `✗ the fork failed: gave up after 5 attempts in 8.3 s: could not reach
+/// Gemini at …`. `None` when it did not fail.
+pub fn fork_failure(result: &ForkResult, theme: &Theme) -> Option<String> {
+    let error = result.error.as_ref()?;
+    let what = match result.status {
+        ForkStatus::Cancelled => "the fork was stopped",
+        _ => "the fork failed",
+    };
+    Some(status_line(
+        Status::Failed,
+        &format!("{what}: {}", error.message),
+        theme,
+    ))
+}
+
+/// [`fork_result`], drawing only the chosen `parts`.
+pub fn fork_result_parts(
+    result: &ForkResult,
+    turn_limit_hint: &str,
+    parts: ForkParts,
+    theme: &Theme,
+) -> String {
     let mut blocks = vec![
         key_value("Status", result.status.as_str(), theme),
         key_value("Model", &result.model, theme),
@@ -76,12 +121,8 @@ pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) ->
             theme,
         ));
     }
-    if let Some(error) = &result.error {
-        blocks.push(status_line(
-            Status::Failed,
-            &format!("{} error: {}", error.kind.as_str(), error.message),
-            theme,
-        ));
+    if let Some(line) = fork_failure(result, theme).filter(|_| parts.failure) {
+        blocks.push(line);
     }
     if result.status == ForkStatus::Partial {
         blocks.push(status_line(
@@ -93,7 +134,7 @@ pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) ->
             theme,
         ));
     }
-    if !result.text.trim().is_empty() {
+    if parts.answer && !result.text.trim().is_empty() {
         blocks.push(
             Panel::markdown(&result.text)
                 .title(answer_title(&result.agent_type))
@@ -109,26 +150,7 @@ pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) ->
         );
     }
     if !result.sources.is_empty() {
-        let lines: Vec<String> = result
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(index, source)| {
-                // Model-derived: cleaned before it joins the (styled) body.
-                render::strip_controls_line(&format!(
-                    "{}. {} {}",
-                    index + 1,
-                    source.title.as_deref().unwrap_or("(untitled)"),
-                    source.uri.as_deref().unwrap_or_default()
-                ))
-            })
-            .collect();
-        blocks.push(
-            Panel::new(lines.join("\n"))
-                .title("Sources")
-                .accent(Accent::Dim)
-                .render(theme),
-        );
+        blocks.push(sources(result, theme));
     }
     blocks.push(usage(
         &result.usage,
@@ -136,6 +158,23 @@ pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) ->
         theme,
     ));
     blocks.join("\n")
+}
+
+/// The grounding sources as a list under the panels, one per line, never
+/// wrapped inside a border (a URL cut across lines cannot be opened): the
+/// title linked (OSC 8) when the theme allows, then the URL.
+/// Titles and URLs come from the model's search: both are cleaned, and a
+/// URL that is not plain is not linked (see [`Theme::link`]).
+fn sources(result: &ForkResult, theme: &Theme) -> String {
+    let mut lines = vec![format!("Sources ({}):", result.sources.len())];
+    for (index, source) in result.sources.iter().enumerate() {
+        let title = source.title.as_deref().unwrap_or("(untitled)");
+        let url = source.uri.as_deref().unwrap_or_default();
+        let shown_url = render::strip_controls_line(url);
+        let line = format!("{} {shown_url}", theme.link(title, url));
+        lines.push(format!("  {}. {}", index + 1, line.trim_end()));
+    }
+    lines.join("\n")
 }
 
 /// One line per search: when, how, the queries and how many sources.
@@ -223,18 +262,32 @@ pub fn swarm_header(total: usize, agent_type: &str, concurrency: usize, theme: &
 }
 
 /// A finished swarm: counts, each result's status, the consolidated summary.
+///
+/// `planned` is how many tasks the swarm was given: the counts are told
+/// against it, so tasks that never started (the swarm was stopped) show as
+/// such instead of vanishing from the total.
 pub fn swarm_result(
     outcome: &agent_core::SwarmOutcome,
+    planned: usize,
     elapsed: Duration,
     theme: &Theme,
 ) -> String {
+    let planned = planned.max(outcome.total);
     let mut blocks = vec![key_value(
-        "Completed",
-        &format!("{}/{}", outcome.completed, outcome.total),
+        "Succeeded",
+        &format!("{}/{planned}", outcome.completed),
         theme,
     )];
-    if outcome.failed > 0 {
-        blocks.push(key_value("Failed", &outcome.failed.to_string(), theme));
+    let failed = outcome.failed - outcome.cancelled_forks.min(outcome.failed);
+    let counts = [
+        ("Failed", failed),
+        ("Cancelled", outcome.cancelled_forks),
+        ("Not started", planned - outcome.total),
+    ];
+    for (label, count) in counts {
+        if count > 0 {
+            blocks.push(key_value(label, &count.to_string(), theme));
+        }
     }
     for (index, result) in &outcome.results {
         let mut line = format!("{}. {}", index + 1, truncate(&result.task, 70));
@@ -375,4 +428,80 @@ pub fn plan_result(run: &planner::PlanRun, elapsed: Duration, theme: &Theme) -> 
     }
     blocks.push(usage(&run.usage, elapsed, theme));
     blocks.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genai_client::GroundingSource;
+
+    fn with_sources(sources: Vec<(&str, &str)>) -> ForkResult {
+        ForkResult {
+            fork_id: agent_core::ForkId::from_string("fork_1"),
+            agent_type: "research".into(),
+            task: "t".into(),
+            status: ForkStatus::Success,
+            text: "Answer.".into(),
+            thoughts: String::new(),
+            model: "m".into(),
+            model_version: None,
+            usage: Usage::default(),
+            cost: genai_client::CostTotal::default(),
+            turns: Vec::new(),
+            tools_executed: Vec::new(),
+            files_created: Vec::new(),
+            search_queries: Vec::new(),
+            sources: sources
+                .into_iter()
+                .map(|(title, uri)| GroundingSource {
+                    uri: Some(uri.into()),
+                    title: Some(title.into()),
+                })
+                .collect(),
+            builtin_route: None,
+            searches: Vec::new(),
+            error: None,
+            started_at: String::new(),
+            elapsed_ms: 0,
+        }
+    }
+
+    /// A long grounding URL stays whole on one line under the panels (it
+    /// used to wrap inside the Sources panel's border, unopenable).
+    #[test]
+    fn sources_are_a_list_with_whole_urls() {
+        let url = format!(
+            "https://vertexaisearch.cloud.google.com/grounding-api-redirect/{}",
+            "A".repeat(150)
+        );
+        let result = with_sources(vec![("example.com", &url)]);
+        let shown = fork_result(&result, "", &Theme::plain(80));
+        let line = shown
+            .lines()
+            .find(|line| line.contains("grounding-api-redirect"))
+            .unwrap();
+        assert_eq!(line, format!("  1. example.com {url}"));
+        assert!(shown.contains("Sources (1):"));
+    }
+
+    /// With hyperlinks on, the title is an OSC 8 link; a hostile title or
+    /// URL never carries a control sequence out.
+    #[test]
+    fn source_links_are_escaped() {
+        let theme = Theme::plain(80).with_hyperlinks(true);
+        let result = with_sources(vec![
+            ("Good", "https://example.com/a"),
+            (
+                "Bad\u{1b}]52;c;aGk=\u{7}",
+                "https://x.test/\u{1b}]8;;https://evil\u{7}",
+            ),
+        ]);
+        let shown = fork_result(&result, "", &theme);
+        assert!(shown.contains("  1. \u{1b}]8;;https://example.com/a\u{1b}\\Good\u{1b}]8;;\u{1b}\\ https://example.com/a"));
+        let bad = shown
+            .lines()
+            .find(|line| line.starts_with("  2. "))
+            .unwrap();
+        assert!(!bad.contains('\u{1b}') && !bad.contains('\u{7}'), "{bad:?}");
+    }
 }

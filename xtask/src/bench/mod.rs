@@ -258,10 +258,8 @@ impl Bench {
     ) -> Result<(Usage, Value)> {
         let mut env = vec![
             ("GEMINI_API_KEY".to_owned(), "bench-dummy-key".to_owned()),
-            (
-                "AGENT_FORK_CONFIG".to_owned(),
-                dir.join("no-user-config.toml").display().to_string(),
-            ),
+            // Empty: no user config.
+            ("AGENT_FORK_CONFIG".to_owned(), String::new()),
             ("NO_COLOR".to_owned(), "1".to_owned()),
             // Runs and the journal key go to the bench's folder, never the
             // real home (runs live in the per-user data folder by default).

@@ -38,7 +38,7 @@ pub(crate) fn delays(binary: &Path, dir: &Path, runs: usize) -> Result<Vec<f64>>
             .arg(format!("Stream a short story, take {run}."))
             .env("GEMINI_API_KEY", "bench-dummy-key")
             .env("GOOGLE_GEMINI_BASE_URL", &url)
-            .env("AGENT_FORK_CONFIG", dir.join("no-user-config.toml"))
+            .env("AGENT_FORK_CONFIG", "")
             .env("NO_COLOR", "1")
             .current_dir(dir)
             .stdin(Stdio::null())

@@ -16,6 +16,7 @@ use crate::settings::{Layer, Settings};
 
 /// Flags that apply to every command that forks agents.
 #[derive(Debug, Clone, Default, clap::Args, serde::Serialize, serde::Deserialize)]
+#[command(next_help_heading = "Agent options (every command that runs agents)")]
 pub(crate) struct AgentFlags {
     /// Folder the file tools work in (default: the current folder).
     #[arg(long, global = true, value_name = "DIR")]
@@ -245,7 +246,13 @@ pub(crate) fn non_empty(task: &str, what: &str) -> Result<String> {
 /// On Unix the SIGINT handler is in place when this returns (not only once
 /// the spawned task first runs), so a Ctrl-C that arrives while the first
 /// request is going out is never the default "die at once".
-pub(crate) fn cancel_on_ctrl_c(notice: &'static str) -> CancellationToken {
+///
+/// The notice goes through `reporter`, above its live board.
+pub(crate) fn cancel_on_ctrl_c(
+    notice: &'static str,
+    reporter: &Arc<crate::live::Reporter>,
+) -> CancellationToken {
+    let reporter = reporter.clone();
     let cancel = CancellationToken::new();
     let token = cancel.clone();
     #[cfg(unix)]
@@ -259,7 +266,7 @@ pub(crate) fn cancel_on_ctrl_c(notice: &'static str) -> CancellationToken {
                 return;
             }
             token.cancel();
-            crate::output::eprint_line(notice);
+            reporter.interrupted(notice);
             if interrupts.recv().await.is_some() {
                 std::process::exit(130);
             }
@@ -271,7 +278,7 @@ pub(crate) fn cancel_on_ctrl_c(notice: &'static str) -> CancellationToken {
             return;
         }
         token.cancel();
-        crate::output::eprint_line(notice);
+        reporter.interrupted(notice);
         if tokio::signal::ctrl_c().await.is_ok() {
             std::process::exit(130);
         }

@@ -60,7 +60,7 @@ pub(crate) async fn run(
     if name == "all" {
         let mut failed = Vec::new();
         for example in &SCENARIOS {
-            output.line(&rule(&format!("Running: {}", example.name), theme));
+            frame(output, &rule(&format!("Running: {}", example.name), theme));
             let exit = match run_one(example, flags, traffic, output).await {
                 Ok(exit) => exit,
                 Err(error) => {
@@ -70,21 +70,27 @@ pub(crate) async fn run(
                 }
             };
             if exit == Exit::Success {
-                output.line(&status_line(Status::Ok, example.name, theme));
+                frame(output, &status_line(Status::Ok, example.name, theme));
             } else {
-                output.line(&status_line(
-                    Status::Failed,
-                    &format!("{} (exit {})", example.name, exit.code()),
-                    theme,
-                ));
+                frame(
+                    output,
+                    &status_line(
+                        Status::Failed,
+                        &format!("{} (exit {})", example.name, exit.code()),
+                        theme,
+                    ),
+                );
                 failed.push(example.name);
             }
         }
         let passed = SCENARIOS.len() - failed.len();
-        output.line(&rule(
-            &format!("{passed}/{} examples succeeded", SCENARIOS.len()),
-            theme,
-        ));
+        frame(
+            output,
+            &rule(
+                &format!("{passed}/{} examples succeeded", SCENARIOS.len()),
+                theme,
+            ),
+        );
         return Ok(if failed.is_empty() {
             Exit::Success
         } else {
@@ -104,6 +110,17 @@ pub(crate) async fn run(
     run_one(example, flags, traffic, output).await
 }
 
+/// A line that frames the examples' results (a rule, a verdict): on stdout
+/// for people, on stderr under `--json`/`--jsonl` (stdout holds only JSON:
+/// one document per example).
+fn frame(output: &Output, text: &str) {
+    if output.json() {
+        output.error_line(text);
+    } else if !output.quiet() {
+        output.line(text);
+    }
+}
+
 async fn run_one(
     example: &Scenario,
     flags: &AgentFlags,
@@ -111,21 +128,15 @@ async fn run_one(
     output: &Output,
 ) -> Result<Exit> {
     let theme = output.theme();
-    if !output.json() {
+    if !output.json() && !output.quiet() {
         output.line(&Panel::new(format!("Example: {}", example.title)).render(theme));
     }
     let traffic = match traffic {
         Traffic::Live if genai_client::ApiKey::from_env().is_none() => {
-            let notice = format!(
+            output.notice(&format!(
                 "No GEMINI_API_KEY set: replaying the bundled session fixtures/sessions/{}.json (authored, not a live recording).",
                 example.name
-            );
-            // A notice: under --json, stdout holds only the document.
-            if output.json() {
-                output.error_line(&notice);
-            } else {
-                output.line(&notice);
-            }
+            ));
             Traffic::Bundled {
                 name: example.name,
                 cassette: example.session,

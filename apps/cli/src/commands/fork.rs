@@ -130,8 +130,8 @@ pub(crate) async fn execute(
     let summary = common::context(args.context.as_deref(), args.context_file.as_deref())?;
     let workspace = context.workspace(profile.file_tools)?;
     let tools = common::tools_label(&context.settings, workspace.as_deref(), &profile);
-    let (result, session) = match earlier {
-        Some(result) => (result, None),
+    let (result, session, answer_kept) = match earlier {
+        Some(result) => (result, None, false),
         None => {
             let wiring = context.wire(workspace, Scope::SingleFork { tools }).await?;
             let mut request = ForkRequest::new(task, profile);
@@ -143,14 +143,16 @@ pub(crate) async fn execute(
             }
             let cancel = common::cancel_on_ctrl_c(
                 "stopping: the fork is cancelled and what it did is kept (Ctrl-C again quits at once)",
+                &wiring.reporter,
             );
             let result = wiring.forker.run(request, &cancel).await;
+            let reporter = wiring.reporter.clone();
             let session = wiring.close().await;
             recorder.item(0, &result);
-            (result, Some(session))
+            (result, Some(session), reporter.answer_kept())
         }
     };
-    let json = show(&result, recorder, output)?;
+    let json = show(&result, recorder, answer_kept, output)?;
     let api_error = result
         .error
         .as_ref()
@@ -168,24 +170,51 @@ pub(crate) async fn execute(
 
 /// Shows the fork's result, and what the catalog knows of a model Gemini
 /// does not serve; returns the result's JSON for the run folder.
-fn show(result: &ForkResult, recorder: &RunRecorder, output: &Output) -> Result<ForkJson> {
+///
+/// The result goes to stdout (with `-q`, only the answer's text); why the
+/// fork failed goes to stderr, in words. `answer_kept`: the streamed answer
+/// is still on screen, so the result is drawn without it.
+fn show(
+    result: &ForkResult,
+    recorder: &RunRecorder,
+    answer_kept: bool,
+    output: &Output,
+) -> Result<ForkJson> {
     let json = ForkJson::from(result).with_run(recorder.id().as_str());
     if output.json() {
         output.json_value(&json)?;
+    } else if output.quiet() {
+        if !result.text.trim().is_empty() {
+            output.line(&render::strip_controls(result.text.trim_end()));
+        }
     } else {
-        output.line(&views::fork_result(
+        let parts = views::ForkParts {
+            answer: !answer_kept,
+            failure: false,
+        };
+        output.line(&views::fork_result_parts(
             result,
             crate::cli::TURN_LIMIT_HINT,
+            parts,
             output.theme(),
         ));
     }
-    if let Some(line) = result
+    let not_found = result
         .error
         .as_ref()
         .filter(|error| error.http_status == Some(404))
-        .and_then(|error| common::model_not_found_line(&error.message))
-    {
+        .and_then(|error| common::model_not_found_line(&error.message));
+    if let Some(line) = not_found {
         output.error_line(&format!("error: {line}"));
+    } else if let Some(error) = &result.error {
+        let what = match result.status {
+            ForkStatus::Cancelled => "the fork was stopped",
+            _ => "the fork failed",
+        };
+        output.error_line(&format!(
+            "error: {what}: {}",
+            render::strip_controls_line(&error.message)
+        ));
     }
     Ok(json)
 }

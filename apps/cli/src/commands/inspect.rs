@@ -22,7 +22,7 @@ use crate::output::Output;
 /// Arguments of `inspect`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct InspectArgs {
-    /// The file holding a recorded response body (JSON or an SSE stream).
+    /// The file holding a recorded response body (JSON or an SSE stream); `-` reads stdin.
     pub(crate) file: PathBuf,
 }
 
@@ -60,19 +60,37 @@ impl ToolPartFact {
 
 /// Runs `inspect`.
 pub(crate) fn run(args: &InspectArgs, output: &Output) -> Result<Exit> {
-    let bytes = std::fs::read(&args.file)
-        .map_err(|error| Failure::usage(format!("cannot read {}: {error}", args.file.display())))?;
+    let stdin = args.file.as_os_str() == "-";
+    let bytes = if stdin {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .map_err(|error| Failure::usage(format!("cannot read stdin: {error}")))?;
+        bytes
+    } else {
+        std::fs::read(&args.file).map_err(|error| {
+            Failure::usage(format!("cannot read {}: {error}", args.file.display()))
+        })?
+    };
     let body = decode_recorded(&bytes).map_err(|error| {
         Failure::usage(format!(
             "{} is not a Gemini response body: {error}",
-            args.file.display()
+            if stdin {
+                "stdin".to_owned()
+            } else {
+                args.file.display().to_string()
+            }
         ))
     })?;
     let report = InspectReport::from_body(&body);
     if output.json() {
         output.json_value(&report)?;
     } else {
-        output.line(&report.human(&args.file.display().to_string(), output.theme()));
+        let name = if stdin {
+            "stdin".to_owned()
+        } else {
+            args.file.display().to_string()
+        };
+        output.line(&report.human(&name, output.theme()));
     }
     Ok(if report.error.is_some() {
         Exit::Api
@@ -160,6 +178,9 @@ impl InspectReport {
             block_reason: response
                 .and_then(|r| r.block_reason())
                 .map(ToString::to_string),
+            block_message: response
+                .and_then(|r| r.prompt_feedback.as_ref())
+                .and_then(|feedback| feedback.block_reason_message.clone()),
             usage: body
                 .usage_metadata()
                 .filter(|usage| usage.has_counts())
@@ -192,8 +213,16 @@ impl InspectReport {
         if let Some(reason) = &self.finish_reason {
             fact("Finish reason", reason);
         }
-        if let Some(reason) = &self.block_reason {
-            fact("Prompt blocked", reason);
+        match (&self.block_reason, &self.block_message) {
+            (Some(reason), Some(message)) => fact(
+                "Prompt blocked",
+                &format!("{reason}: {}", render::strip_controls_line(message)),
+            ),
+            (Some(reason), None) => fact("Prompt blocked", reason),
+            (None, Some(message)) => {
+                fact("Prompt feedback", &render::strip_controls_line(message));
+            }
+            (None, None) => {}
         }
         for call in &self.function_calls {
             fact("Function call", &format!("{}({})", call.name, call.args));

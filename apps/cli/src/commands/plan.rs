@@ -111,6 +111,15 @@ pub(crate) async fn execute(
         .any(|name| catalog.get(name).is_ok_and(|profile| profile.file_tools));
     let workspace = context.workspace(needs_tools)?;
     common::preflight_workflow(catalog, &context.overrides, output)?;
+    // A given plan that cannot run is refused before anything is shown.
+    if let Some(plan) = &plan {
+        let rules = planner::ValidationRules {
+            known_agent_types: catalog.names().map(str::to_owned).collect(),
+            max_steps: (args.max_steps as usize).max(plan.steps.len()),
+        };
+        planner::validate(plan, &rules)
+            .map_err(|error| Failure::usage(format!("the plan is not usable: {error}")))?;
+    }
     header(args, &goal, plan.is_none(), done.len(), recorder, output);
     let title = "🎯 Plan".to_owned();
     let wiring = context
@@ -125,6 +134,7 @@ pub(crate) async fn execute(
     .with_observer(observer.clone());
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new steps start, running ones are cancelled (Ctrl-C again quits at once)",
+        &wiring.reporter,
     );
     let options = options(args, settings, &goal, done);
     let planned = match plan {
@@ -208,7 +218,7 @@ fn header(
         return;
     }
     let planning = planning.then_some(args.max_steps as usize);
-    output.line(&views::plan_header(
+    output.heading(&views::plan_header(
         recorder.id().as_str(),
         goal,
         args.context.as_deref(),
@@ -216,7 +226,7 @@ fn header(
         output.theme(),
     ));
     if reused > 0 {
-        output.line(&format!(
+        output.notice(&format!(
             "Resuming: {reused} completed steps are reused from the interrupted run."
         ));
     }
@@ -242,7 +252,7 @@ fn observer(
                 );
             }
             if !output.json() {
-                output.line(&views::plan_tree(&label, plan, output.theme()));
+                output.heading(&views::plan_tree(&label, plan, output.theme()));
             }
         }
         WorkflowEvent::PlanRepair { error } => reporter.note(&format!(

@@ -32,12 +32,20 @@ use crate::settings::Settings;
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum RunsCommand {
     /// List runs, newest first, with their state.
-    List,
+    List(ListArgs),
     /// Show one run: what it was, where it stands, its journal's events.
     Show {
         /// The run's id (as `runs list` shows it).
         id: String,
     },
+}
+
+/// Arguments of `runs list`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ListArgs {
+    /// Show at most this many runs (the newest).
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) limit: u32,
 }
 
 /// Arguments of `resume`.
@@ -83,20 +91,79 @@ fn folder_name(dir: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// The runs as a table: a header, one line per run (newest first), the
+/// summary cut to the width; untrusted folders after them.
+fn runs_table(listing: &planner::RunListing, width: usize) -> String {
+    let mut rows: Vec<[String; 5]> = vec![[
+        "RUN".into(),
+        "STATE".into(),
+        "KIND".into(),
+        "CREATED (UTC)".into(),
+        "SUMMARY".into(),
+    ]];
+    for run in &listing.runs {
+        // 2026-11-29T22:17:38Z -> 2026-11-29 22:17
+        let created = run.created.replace('T', " ");
+        let created = created.get(..16).unwrap_or(&created).to_owned();
+        rows.push([
+            run.id.to_string(),
+            state_word(run.state).to_owned(),
+            run.kind.to_string(),
+            created,
+            strip_controls_line(&run.summary),
+        ]);
+    }
+    for run in &listing.untrusted {
+        rows.push([
+            render::humanize::truncate(&folder_name(&run.dir), 40),
+            "untrusted".to_owned(),
+            "-".to_owned(),
+            "-".to_owned(),
+            strip_controls_line(&run.reason),
+        ]);
+    }
+    let mut widths = [0; 5];
+    for row in &rows {
+        for (column, cell) in row.iter().enumerate().take(4) {
+            widths[column] = widths[column].max(render::display_width(cell));
+        }
+    }
+    let used: usize = widths[..4].iter().map(|width| width + 2).sum();
+    let room = width.saturating_sub(used).max(20);
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (column, cell) in row.iter().enumerate().take(4) {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(widths[column] - render::display_width(cell) + 2));
+            }
+            line.push_str(&render::humanize::truncate(&row[4], room));
+            line.trim_end().to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Runs `runs list` / `runs show`.
 pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -> Result<Exit> {
     let base = Settings::resolve(flags.layer())?.runs_dir.value;
     let key = journal_key()?;
     match command {
-        RunsCommand::List => list(base, &key, output)?,
+        RunsCommand::List(args) => list(base, args, &key, output)?,
         RunsCommand::Show { id } => show(&base, id, &key, output)?,
     }
     Ok(Exit::Success)
 }
 
 /// `runs list`: the trusted runs, then the folders that did not verify.
-fn list(base: PathBuf, key: &planner::JournalKey, output: &Output) -> Result<()> {
-    let listing = list_runs(&base, key).map_err(|error| journal_failure(&error))?;
+fn list(base: PathBuf, args: &ListArgs, key: &planner::JournalKey, output: &Output) -> Result<()> {
+    let mut listing = list_runs(&base, key).map_err(|error| journal_failure(&error))?;
+    // Newest first (RFC 3339 in UTC sorts as text), then by id.
+    listing
+        .runs
+        .sort_by(|a, b| (&b.created, b.id.as_str()).cmp(&(&a.created, a.id.as_str())));
+    let total = listing.runs.len();
+    listing.runs.truncate(args.limit as usize);
     if output.json() {
         return output.json_value(&RunsListJson {
             runs: listing.runs.iter().map(RunListed::from).collect(),
@@ -106,22 +173,13 @@ fn list(base: PathBuf, key: &planner::JournalKey, output: &Output) -> Result<()>
     }
     if listing.runs.is_empty() && listing.untrusted.is_empty() {
         output.line(&format!("No runs in {}.", base.display()));
+    } else {
+        output.line(&runs_table(&listing, output.theme().width()));
     }
-    for run in &listing.runs {
-        output.line(&format!(
-            "{}  {:<11} {:<24} {}",
-            run.id,
-            state_word(run.state),
-            run.kind.to_string(),
-            render::humanize::truncate(&strip_controls_line(&run.summary), 60)
-        ));
-    }
-    for run in &listing.untrusted {
-        output.line(&format!(
-            "{}  {:<11} {}",
-            render::humanize::truncate(&folder_name(&run.dir), 40),
-            "untrusted",
-            render::humanize::truncate(&strip_controls_line(&run.reason), 80)
+    if total > listing.runs.len() {
+        output.notice(&format!(
+            "{} older runs not shown (--limit {total} to see more)",
+            total - listing.runs.len(),
         ));
     }
     Ok(())
@@ -311,7 +369,7 @@ pub(crate) async fn resume(
     })?;
     check_settings(&record, &settings, args, &state.meta.id, output)?;
     if !output.json() {
-        output.line(&format!(
+        output.notice(&format!(
             "Resuming run {} ({}).",
             state.meta.id, state.meta.kind
         ));

@@ -61,20 +61,34 @@ pub(crate) async fn run(
         crate::commands::common::today(),
         output,
     )?;
-    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+    let session = Session::open(traffic, settings.requests_per_minute.value)
+        .await?
+        .logged(output);
+    let started = std::time::Instant::now();
     let summary = summarize(&session.client, &conversation, &options).await?;
+    let elapsed = started.elapsed();
     let fork_prompt = args
         .next_request
         .as_deref()
         .map(|request| summary.fork_prompt(request));
     if output.json() {
         output.json_value(&summary_json(&summary, fork_prompt))?;
+    } else if output.quiet() {
+        output.line(&render::strip_controls(summary.summary.trim_end()));
     } else {
+        // Warnings are for the operator: stderr.
+        for warning in &summary.warnings {
+            output.error_line(&format!(
+                "warning: {}",
+                render::strip_controls_line(warning)
+            ));
+        }
         let handoff = handoff(args, &summary);
         output.line(&panel(
             &summary,
             fork_prompt.as_deref(),
             handoff.as_deref(),
+            elapsed,
             output.theme(),
         ));
     }
@@ -183,11 +197,13 @@ fn list_panel(title: &str, items: &[String], theme: &render::Theme) -> Option<St
 }
 
 /// The summary for people: the panel, compression, decisions, task,
-/// questions, warnings, the fork-ready prompt and hand-off, usage.
+/// questions, the fork-ready prompt and hand-off, usage (with the call's
+/// time). Warnings go to stderr.
 fn panel(
     summary: &Summary,
     fork_prompt: Option<&str>,
     handoff: Option<&str>,
+    elapsed: std::time::Duration,
     theme: &render::Theme,
 ) -> String {
     let mut blocks = vec![
@@ -215,9 +231,6 @@ fn panel(
         blocks.push(key_value("Current task", &summary.current_task, theme));
     }
     blocks.extend(list_panel("Open Questions", &summary.open_questions, theme));
-    for warning in &summary.warnings {
-        blocks.push(format!("warning: {}", render::strip_controls_line(warning)));
-    }
     if let Some(prompt) = fork_prompt {
         blocks.push(
             Panel::new(render::strip_controls(prompt.trim_end()))
@@ -228,10 +241,6 @@ fn panel(
     if let Some(yaml) = handoff {
         blocks.push(render::strip_controls(yaml.trim_end()));
     }
-    blocks.push(views::usage(
-        &summary.usage,
-        std::time::Duration::ZERO,
-        theme,
-    ));
+    blocks.push(views::usage(&summary.usage, elapsed, theme));
     blocks.join("\n")
 }

@@ -327,6 +327,7 @@ pub(crate) async fn execute(
     header(&options, total, reused.len(), output);
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
+        &wiring.reporter,
     );
     let swarm = Swarm::new(&wiring.forker, options);
     let read_error = OnceLock::new();
@@ -344,17 +345,64 @@ pub(crate) async fn execute(
     if let Some(error) = read_error.get() {
         return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
     }
-    let elapsed = wiring.reporter.elapsed();
+    let reporter = wiring.reporter.clone();
+    let elapsed = reporter.elapsed();
     let session = wiring.close().await;
     let status = swarm_status(&outcome);
     let json = swarm_json(args, recorder, &outcome, status, counts, elapsed);
     if output.json() {
         output.json_value(&json)?;
+    } else if output.quiet() {
+        quiet_answer(&outcome, output);
     } else {
-        output.line(&views::swarm_result(&outcome, elapsed, output.theme()));
+        output.line(&views::swarm_result(
+            &outcome,
+            total,
+            elapsed,
+            output.theme(),
+        ));
+        let retries = reporter.retries();
+        if retries > 0 {
+            output.notice(&format!(
+                "{retries} model {} retried in this run",
+                if retries == 1 {
+                    "call was"
+                } else {
+                    "calls were"
+                }
+            ));
+        }
     }
-    let outcome = Outcome::of(status);
+    let outcome = match &outcome.auth_error {
+        // A refused key stopped the swarm at once: an API error (exit 3).
+        Some(error) => {
+            output.error_line(&format!(
+                "error: Gemini refused the API key, so the swarm stopped at the first refusal ({} of {total} tasks not started): {}",
+                total - outcome.total,
+                render::strip_controls_line(&error.message)
+            ));
+            Outcome::failed(Exit::Api)
+        }
+        None => Outcome::of(status),
+    };
     finish(recorder, Some(session), "swarm", outcome, &json, output).await
+}
+
+/// `-q`: only the answer: the consolidated summary, else each successful
+/// result's text.
+fn quiet_answer(outcome: &agent_core::SwarmOutcome, output: &Output) {
+    let texts: Vec<&str> = match &outcome.consolidated {
+        Some(consolidated) => vec![consolidated.text.as_str()],
+        None => outcome
+            .results
+            .iter()
+            .filter(|(_, result)| result.is_success())
+            .map(|(_, result)| result.text.as_str())
+            .collect(),
+    };
+    for text in texts.into_iter().filter(|text| !text.trim().is_empty()) {
+        output.line(&render::strip_controls(text.trim_end()));
+    }
 }
 
 /// The tasks not in `reused`, by index: the arguments' first, then the
@@ -508,17 +556,14 @@ fn results_sink(args: &SwarmArgs) -> Result<Option<BufWriter<File>>> {
 
 /// The panel that opens a swarm (nothing with `--json`).
 fn header(options: &SwarmOptions, total: usize, reused: usize, output: &Output) {
-    if output.json() {
-        return;
-    }
-    output.line(&views::swarm_header(
+    output.heading(&views::swarm_header(
         total,
         &options.profile.name,
         options.concurrency,
         output.theme(),
     ));
-    if reused > 0 {
-        output.line(&format!(
+    if reused > 0 && !output.json() {
+        output.notice(&format!(
             "Resuming: {reused} of {total} results are reused from the interrupted run."
         ));
     }

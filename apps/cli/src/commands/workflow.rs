@@ -142,7 +142,7 @@ fn header(output: &Output, title: &str, rows: &[(&str, &str)]) {
         .iter()
         .map(|(key, value)| key_value(key, value, theme))
         .collect();
-    output.line(&Panel::new(body.join("\n")).title(title).render(theme));
+    output.heading(&Panel::new(body.join("\n")).title(title).render(theme));
 }
 
 fn workflow_error(error: WorkflowError) -> anyhow::Error {
@@ -187,6 +187,7 @@ pub(crate) async fn execute_research_then_code(
     let setup = setup(context, "📚→💻 Research Then Code").await?;
     let cancel = common::cancel_on_ctrl_c(
         "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
+        &setup.wiring.reporter,
     );
     let result = setup
         .orchestrator
@@ -344,6 +345,7 @@ pub(crate) async fn execute_map_reduce(
     };
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
+        &setup.wiring.reporter,
     );
     let result = setup
         .orchestrator
@@ -408,6 +410,7 @@ pub(crate) async fn execute_refine(
     };
     let cancel = common::cancel_on_ctrl_c(
         "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
+        &setup.wiring.reporter,
     );
     // Each attempt is journalled with its verdict as soon as it has one.
     let result = setup
@@ -515,11 +518,35 @@ fn refine_view(result: &Refinement, elapsed: std::time::Duration, theme: &render
                 ),
                 theme,
             ),
-            None => status_line(
-                views::fork_status(iteration.output.status),
-                &format!("attempt {}: not reviewed", index + 1),
-                theme,
-            ),
+            None => match (&iteration.review_error, &iteration.output.error) {
+                (Some(error), _) => status_line(
+                    Status::Failed,
+                    &format!(
+                        "attempt {}: done, but the review failed: {}",
+                        index + 1,
+                        render::strip_controls_line(error)
+                    ),
+                    theme,
+                ),
+                (None, Some(error)) => status_line(
+                    views::fork_status(iteration.output.status),
+                    &format!(
+                        "attempt {}: {}",
+                        index + 1,
+                        render::strip_controls_line(&error.message)
+                    ),
+                    theme,
+                ),
+                (None, None) => status_line(
+                    views::fork_status(iteration.output.status),
+                    &format!(
+                        "attempt {}: not reviewed ({})",
+                        index + 1,
+                        iteration.output.status.as_str()
+                    ),
+                    theme,
+                ),
+            },
         })
         .collect();
     if let Some(text) = result.final_text() {

@@ -47,6 +47,7 @@ pub(crate) enum EventLine<'a> {
     Retry {
         fork_id: &'a str,
         attempt: u32,
+        max_attempts: u32,
         delay_ms: u64,
         reason: &'a str,
     },
@@ -123,11 +124,13 @@ impl<'a> From<&'a Event> for EventLine<'a> {
             Event::Retry {
                 fork_id,
                 attempt,
+                max_attempts,
                 delay,
                 reason,
             } => Self::Retry {
                 fork_id: fork_id.as_str(),
                 attempt: *attempt,
+                max_attempts: *max_attempts,
                 delay_ms: millis(*delay),
                 reason,
             },

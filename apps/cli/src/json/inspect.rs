@@ -16,6 +16,9 @@ pub(crate) struct InspectReport {
     pub(crate) tool_responses: Vec<ToolPartFact>,
     pub(crate) finish_reason: Option<String>,
     pub(crate) block_reason: Option<String>,
+    /// `promptFeedback.blockReasonMessage` (shown to people; model-side text).
+    #[serde(skip)]
+    pub(crate) block_message: Option<String>,
     pub(crate) usage: Option<UsageFact>,
     pub(crate) grounding: Option<GroundingFact>,
     pub(crate) citations: usize,

@@ -50,7 +50,7 @@ pub fn isolated(folder: &Path) -> Command {
         .env_remove("AGENT_FORK_RUNS_DIR")
         .env_remove("AGENT_FORK_CONCURRENCY")
         .env_remove("NO_COLOR")
-        .env("AGENT_FORK_CONFIG", folder.join("no-user-config.toml"))
+        .env("AGENT_FORK_CONFIG", "")
         .stdin(Stdio::null());
     command
 }

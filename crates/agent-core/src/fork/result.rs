@@ -90,6 +90,11 @@ pub struct ForkError {
     pub message: String,
     /// The HTTP status, for API errors.
     pub http_status: Option<u16>,
+    /// True when Gemini refused the API key (401, 403, `API_KEY_INVALID`):
+    /// every other call with the same key would fail too, so a swarm or a
+    /// plan stops at the first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auth: bool,
 }
 
 /// One model call of the loop.

@@ -171,6 +171,7 @@ impl Forker {
                             kind: crate::spending::BUDGET_EXHAUSTED,
                             message: refused.to_string(),
                             http_status: None,
+                            auth: false,
                         });
                         return ForkStatus::Cancelled;
                     }
@@ -713,6 +714,7 @@ pub(crate) fn retry_events(
         events.emit(Event::Retry {
             fork_id: fork_id.clone(),
             attempt: retry.attempt,
+            max_attempts: retry.max_attempts,
             delay: retry.delay,
             reason: retry.reason.clone(),
         });
@@ -729,5 +731,6 @@ pub(crate) fn fork_error(error: &genai_client::Error) -> ForkError {
             .collect::<Vec<_>>()
             .join(" "),
         http_status: error.api().map(|api| api.code),
+        auth: error.is_auth(),
     }
 }

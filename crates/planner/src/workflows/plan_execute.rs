@@ -328,6 +328,7 @@ impl Orchestrator {
             events.emit(Event::Retry {
                 fork_id: fork_id.clone(),
                 attempt: retry.attempt,
+                max_attempts: retry.max_attempts,
                 delay: retry.delay,
                 reason: retry.reason.clone(),
             });

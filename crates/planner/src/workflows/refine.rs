@@ -65,6 +65,10 @@ pub struct Iteration {
     pub output: ForkResult,
     /// The review, when one was made.
     pub verdict: Option<Verdict>,
+    /// Why there is no verdict, when the review was attempted and failed
+    /// (the reviewer's call failed, or its verdict was not the expected JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_error: Option<String>,
 }
 
 /// The outcome of refinement.
@@ -159,6 +163,7 @@ impl Orchestrator {
                 refinement.iterations.push(Iteration {
                     output,
                     verdict: None,
+                    review_error: None,
                 });
                 return Ok(refinement);
             }
@@ -179,6 +184,7 @@ impl Orchestrator {
                     refinement.iterations.push(Iteration {
                         output,
                         verdict: None,
+                        review_error: Some(error.to_string()),
                     });
                     return Ok(refinement);
                 }
@@ -187,6 +193,7 @@ impl Orchestrator {
             let iteration = Iteration {
                 output,
                 verdict: Some(verdict),
+                review_error: None,
             };
             on_reviewed(refinement.iterations.len(), &iteration);
             refinement.iterations.push(iteration);

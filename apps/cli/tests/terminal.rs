@@ -1,0 +1,760 @@
+//! The operator's terminal: which stream carries what, a refused key
+//! stopping a swarm at once, the conveniences (-q, completions, man,
+//! --version), and the live display as a terminal shows it (a pty read
+//! through the vt100 emulator, at 80 and 200 columns).
+//!
+//! The stream rule: stdout holds the result (exactly the JSON under
+//! `--json`); headings, progress, retries, notices and errors go to stderr
+//! (a live terminal draws headings and the board on stdout as it goes).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use cassette::{
+    BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
+    ServerOptions, SseEvent,
+};
+use serde_json::{Value, json};
+
+mod common;
+use common::{against, stderr_of, stdout_of};
+
+const MODEL: &str = "gemini-2.5-flash";
+const ANSWER: &str = "Ownership moves; borrowing lends.";
+
+fn matcher(task: &str) -> BodyMatcher {
+    BodyMatcher::KeyFields(KeyFields {
+        last_user_text: Some(task.to_owned()),
+        ..KeyFields::default()
+    })
+}
+
+fn reply(text: &str) -> Value {
+    json!({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 7, "totalTokenCount": 27},
+        "modelVersion": MODEL,
+        "responseId": "authored-terminal-test"
+    })
+}
+
+/// A streamed fork answering `text` (pieces as SSE events).
+fn streamed(task: &str, pieces: &[&str]) -> Interaction {
+    let last = pieces.len() - 1;
+    let events = pieces
+        .iter()
+        .enumerate()
+        .map(|(index, piece)| {
+            let mut event = reply(piece);
+            if index != last {
+                event.as_object_mut().unwrap().remove("usageMetadata");
+                event["candidates"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("finishReason");
+            }
+            SseEvent::new(event)
+        })
+        .collect();
+    Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:streamGenerateContent"))
+            .with_query("alt", "sse")
+            .with_body(matcher(task)),
+        ResponseSpec::sse(events),
+    )
+}
+
+/// Gemini's answer to a wrong key (the shape of the recorded
+/// `unary-failure-api-key` body; authored here), for a streamed or unary call.
+fn wrong_key(task: &str, stream: bool) -> Interaction {
+    let body = json!({"error": {
+        "code": 400,
+        "message": "API key not valid. Please pass a valid API key.",
+        "status": "INVALID_ARGUMENT",
+        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]
+    }});
+    let request = if stream {
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:streamGenerateContent"))
+            .with_query("alt", "sse")
+    } else {
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent"))
+    };
+    Interaction::new(
+        request.with_body(matcher(task)),
+        ResponseSpec::json(body).with_status(400),
+    )
+}
+
+/// A 503 for a streamed call (retried by the client).
+fn unavailable(task: &str) -> Interaction {
+    Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:streamGenerateContent"))
+            .with_query("alt", "sse")
+            .with_body(matcher(task)),
+        ResponseSpec::json(json!({"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}))
+            .with_status(503),
+    )
+}
+
+async fn serve(interactions: Vec<Interaction>) -> FixtureServer {
+    let mut stand_in = Cassette::authored("terminal", "stand-in for Gemini in the terminal tests");
+    stand_in.interactions = interactions;
+    FixtureServer::start(vec![stand_in], ServerOptions::lenient())
+        .await
+        .unwrap()
+}
+
+fn live(folder: &Path, server: &FixtureServer) -> Command {
+    let mut command = against(folder, server);
+    command
+        .env("COLUMNS", "100")
+        .env("AGENT_FORK_MODEL", MODEL)
+        // A fixed day: no lifecycle warning that depends on when the test runs.
+        .env("AGENT_FORK_TODAY", "2026-06-01")
+        .arg("--no-tools");
+    command
+}
+
+async fn run(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn expect(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout_of(output),
+        stderr_of(output)
+    );
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", stdout_of(output)))
+}
+
+fn tasks(count: usize) -> Vec<String> {
+    (1..=count).map(|n| format!("Task number {n}.")).collect()
+}
+
+/// A wrong key stops the swarm at the first refusal: one request (the
+/// fixture server's count), exit 3, one error line in words; on the old
+/// code every task was sent and failed in turn, exit 1.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_key_stops_a_swarm_after_the_first_request() {
+    for json in [false, true] {
+        let server = serve(tasks(5).iter().map(|t| wrong_key(t, false)).collect()).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        if json {
+            command.arg("--json");
+        }
+        command.args(["swarm", "--concurrency", "1"]).args(tasks(5));
+        let output = run(command).await;
+        expect(&output, 3);
+        assert_eq!(server.requests().len(), 1, "requests after a refused key");
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.contains("error: Gemini refused the API key, so the swarm stopped at the first refusal (4 of 5 tasks not started)"),
+            "{stderr}"
+        );
+        if json {
+            let value = json_of(&output);
+            assert_eq!(value["tasks"]["failed"], 1, "{value}");
+            assert_eq!(value["tasks"]["not_started"], 4, "{value}");
+        } else {
+            let stdout = stdout_of(&output);
+            assert!(
+                stdout.contains("Succeeded: 0/5") && stdout.contains("Not started: 4"),
+                "{stdout}"
+            );
+        }
+    }
+}
+
+/// Piped without --json: stdout holds the result; the heading, the retry
+/// line (naming the fork's task and attempt 2/5) and the run's retry count
+/// go to stderr.
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_and_headings_go_to_stderr_and_name_the_task() {
+    let task = "Explain ownership.";
+    let server = serve(vec![unavailable(task), streamed(task, &[ANSWER])]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["fork", task]);
+    let output = run(command).await;
+    expect(&output, 0);
+    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+    assert!(stdout.contains(ANSWER), "{stdout}");
+    for elsewhere in ["retrying", "🔀 Fork", "503"] {
+        assert!(
+            !stdout.contains(elsewhere),
+            "{elsewhere} on stdout:\n{stdout}"
+        );
+    }
+    assert!(stderr.contains("🔀 Fork fork_"), "{stderr}");
+    let retry = stderr
+        .lines()
+        .find(|line| line.contains("retrying in"))
+        .unwrap_or_else(|| panic!("no retry line:\n{stderr}"));
+    assert!(
+        retry.contains("Explain ownership.: retrying in") && retry.contains("(attempt 2/5): 503"),
+        "{retry}"
+    );
+}
+
+/// A fork refused by Gemini: exit 3, stdout without the error, stderr with
+/// it in words (no `api error:` kind name); under --json stdout is the JSON
+/// document alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_fork_tells_its_error_on_stderr_and_json_stays_json() {
+    let task = "Explain ownership.";
+    for json in [false, true] {
+        let server = serve(vec![wrong_key(task, true)]).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        if json {
+            command.arg("--json");
+        }
+        command.args(["fork", task]);
+        let output = run(command).await;
+        expect(&output, 3);
+        let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+        assert!(
+            stderr.contains(
+                "error: the fork failed: Gemini API error 400 INVALID_ARGUMENT: API key not valid"
+            ),
+            "{stderr}"
+        );
+        assert!(stderr.contains("agent-fork resume run_"), "{stderr}");
+        assert!(!stdout.contains("API key not valid") || json, "{stdout}");
+        assert!(!format!("{stdout}{stderr}").contains("api error:"));
+        if json {
+            assert_eq!(json_of(&output)["status"], "failed");
+        }
+    }
+}
+
+/// `-q`: stdout holds the answer and nothing else.
+#[tokio::test(flavor = "multi_thread")]
+async fn quiet_prints_only_the_answer() {
+    let task = "Explain ownership.";
+    let server = serve(vec![streamed(
+        task,
+        &["Ownership moves; ", "borrowing lends."],
+    )])
+    .await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["-q", "fork", task]);
+    let output = run(command).await;
+    expect(&output, 0);
+    assert_eq!(stdout_of(&output), format!("{ANSWER}\n"));
+    assert_eq!(stderr_of(&output), "", "nothing but warnings and errors");
+}
+
+/// The bundled replay's notice goes to stderr: `examples NAME --json` is
+/// one JSON document on stdout; `examples all --json` has no single
+/// document and is refused with the error document alone.
+#[test]
+fn examples_json_is_only_json() {
+    let folder = tempfile::tempdir().unwrap();
+    let one = common::isolated(folder.path())
+        .args(["examples", "basic_fork", "--json"])
+        .output()
+        .unwrap();
+    expect(&one, 0);
+    assert!(json_of(&one)["run_id"].is_string());
+    assert!(stderr_of(&one).contains("replaying the bundled session"));
+
+    let all = common::isolated(folder.path())
+        .args(["examples", "all", "--json"])
+        .output()
+        .unwrap();
+    expect(&all, 2);
+    assert_eq!(json_of(&all)["error"]["kind"], "usage");
+}
+
+#[test]
+fn completions_man_page_and_version() {
+    let folder = tempfile::tempdir().unwrap();
+    let bin = |args: &[&str]| {
+        let output = common::isolated(folder.path()).args(args).output().unwrap();
+        expect(&output, 0);
+        stdout_of(&output)
+    };
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let script = bin(&["completions", shell]);
+        assert!(
+            script.contains("agent-fork") && script.contains("swarm"),
+            "{shell}"
+        );
+    }
+    let man = bin(&["man"]);
+    assert!(man.contains(".TH agent-fork 1") && man.contains("\\-\\-jsonl"));
+    let version = bin(&["--version"]);
+    assert!(
+        version.starts_with("agent-fork ")
+            && version.contains("(commit ")
+            && version.contains(", built 20"),
+        "{version}"
+    );
+    // A usage error stays one line and keeps clap's tip.
+    let typo = common::isolated(folder.path())
+        .args(["--jsn", "config"])
+        .output()
+        .unwrap();
+    expect(&typo, 2);
+    let stderr = stderr_of(&typo);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("a similar argument exists: '--json'"),
+        "{stderr}"
+    );
+    // --color never reaches help too.
+    let help = common::isolated(folder.path())
+        .args(["--color", "never", "--help"])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout_of(&help).contains('\u{1b}'));
+    assert!(stdout_of(&help).contains("Global options:"));
+}
+
+/// What a terminal of `columns` x `rows` shows after `command` ran with
+/// its stdout on a pty: the screen (cursor moves and erases applied) and
+/// the raw bytes.
+#[cfg(target_os = "linux")]
+fn on_a_terminal(mut command: Command, columns: u16, rows: u16) -> (Output, String, String) {
+    use std::io::Read as _;
+    use std::process::Stdio;
+
+    let size = nix::pty::Winsize {
+        ws_row: rows,
+        ws_col: columns,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    command
+        .env("COLUMNS", columns.to_string())
+        .env_remove("LINES")
+        .stdout(Stdio::from(pty.slave))
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    drop(command);
+    let mut master = std::fs::File::from(pty.master);
+    let reader = std::thread::spawn(move || {
+        let mut shown = Vec::new();
+        let mut buffer = [0; 4096];
+        while let Ok(read) = master.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            shown.extend_from_slice(&buffer[..read]);
+        }
+        shown
+    });
+    let output = child.wait_with_output().unwrap();
+    let bytes = reader.join().unwrap();
+    let mut parser = vt100::Parser::new(rows, columns, 1_000);
+    // The pty turns \n into \r\n on the way out, as a terminal sees it.
+    parser.process(&bytes);
+    let screen = parser.screen().contents();
+    (output, screen, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Run-dependent bits (ids, times, the clock) replaced for snapshots.
+fn scrub(text: &str) -> String {
+    let rules = [
+        (r"fork_\d{6}_\d{3}_[a-z0-9]{4}", "fork_ID"),
+        (r"run_\d{8}_\d{6}_[a-z0-9]{4}", "run_ID"),
+        (r"\d+(\.\d+)? (ms|s)\b", "T"),
+        (r"\d\d:\d\d\.\d", "CLOCK"),
+    ];
+    let mut text = text
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (pattern, with) in rules {
+        text = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, with)
+            .into_owned();
+    }
+    text.trim_end().to_owned()
+}
+
+/// After the streamed answer is replaced by the result, the fork's header
+/// is whole (the old code went up one row too many and erased its bottom
+/// border), at 80 and 200 columns.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_streamed_fork_leaves_its_header_whole() {
+    let task = "Explain ownership.";
+    for columns in [80_u16, 200] {
+        let server = serve(vec![streamed(
+            task,
+            &["Ownership moves; ", "borrowing lends."],
+        )])
+        .await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command.args(["fork", task]);
+        let (output, screen, _) =
+            tokio::task::spawn_blocking(move || on_a_terminal(command, columns, 40))
+                .await
+                .unwrap();
+        expect(&output, 0);
+        let header_bottom = screen
+            .lines()
+            .position(|line| line.starts_with('╰'))
+            .expect("the header's bottom border is on screen");
+        assert!(
+            screen
+                .lines()
+                .nth(header_bottom + 1)
+                .is_some_and(|line| line.starts_with("Status: success")),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("streamed_fork_{columns}"), scrub(&screen));
+    }
+}
+
+/// An answer taller than the terminal is streamed once and not drawn again
+/// in the result (the old code showed it twice, and took the height from
+/// LINES, default 40, not the terminal).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tall_answer_is_shown_once() {
+    let task = "List thirty things.";
+    let lines: Vec<String> = (1..=30).map(|n| format!("thing number {n}\n")).collect();
+    let pieces: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let server = serve(vec![streamed(task, &pieces)]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["fork", task]);
+    let (output, _, bytes) = tokio::task::spawn_blocking(move || on_a_terminal(command, 80, 20))
+        .await
+        .unwrap();
+    expect(&output, 0);
+    assert_eq!(bytes.matches("thing number 17").count(), 1, "{bytes}");
+    assert!(bytes.contains("Status: success"));
+}
+
+/// `-v`: one line per request on stderr; `-vv`: a debug log of each
+/// exchange with its headers, the key redacted. stdout is unchanged.
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_logs_requests_on_stderr_with_the_key_redacted() {
+    let task = "Explain ownership.";
+    for flag in ["-v", "-vv"] {
+        let server = serve(vec![streamed(task, &[ANSWER])]).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command.args([flag, "fork", task]);
+        let output = run(command).await;
+        expect(&output, 0);
+        let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+        assert!(
+            stdout.contains(ANSWER) && !stdout.contains("→ POST"),
+            "{stdout}"
+        );
+        let request = stderr
+            .lines()
+            .find(|line| line.starts_with("→ POST "))
+            .unwrap_or_else(|| panic!("no request line:\n{stderr}"));
+        assert!(
+            request.contains(":streamGenerateContent?alt=sse 200 ("),
+            "{request}"
+        );
+        assert!(!stderr.contains(common::STAND_IN_KEY), "{stderr}");
+        let debug = stderr.contains("DEBUG http: request method=POST");
+        assert_eq!(debug, flag == "-vv", "{stderr}");
+        if debug {
+            assert!(
+                stderr.contains("header.x-goog-api-key=\"[REDACTED]\""),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+/// Environment values are held to their flag's range, and a user config
+/// file named on purpose must exist: one line, exit 2.
+#[test]
+fn environment_values_are_checked_like_flags() {
+    let folder = tempfile::tempdir().unwrap();
+    let refused = |name: &str, value: &str, says: &str| {
+        let output = common::isolated(folder.path())
+            .env(name, value)
+            .args(["swarm", "a", "b"])
+            .output()
+            .unwrap();
+        expect(&output, 2);
+        let stderr = stderr_of(&output);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    };
+    refused(
+        "AGENT_FORK_CONCURRENCY",
+        "0",
+        "AGENT_FORK_CONCURRENCY=0 is out of range",
+    );
+    refused(
+        "AGENT_FORK_MAX_TURNS",
+        "500",
+        "AGENT_FORK_MAX_TURNS=500 is out of range",
+    );
+    refused(
+        "AGENT_FORK_CONFIG",
+        "/no/such/config.toml",
+        "AGENT_FORK_CONFIG=/no/such/config.toml is not a file",
+    );
+}
+
+/// `inspect -` reads the body from stdin; a body with only prompt
+/// feedback shows the block reason and its message.
+#[test]
+fn inspect_reads_stdin_and_shows_why_a_prompt_was_blocked() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let folder = tempfile::tempdir().unwrap();
+    let body = json!({
+        "promptFeedback": {"blockReason": "PROHIBITED_CONTENT", "blockReasonMessage": "Blocked\u{1b}[8m by policy."},
+        "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5},
+        "modelVersion": MODEL
+    });
+    let mut child = common::isolated(folder.path())
+        .env("COLUMNS", "100")
+        .args(["--color", "never", "inspect", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    expect(&output, 0);
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("Prompt blocked: PROHIBITED_CONTENT: Blocked\u{fffd} by policy."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("🔎 stdin") && !stdout.contains('\u{1b}'),
+        "{stdout}"
+    );
+}
+
+/// `runs list` is a table: a header, one line per run, newest first, cut
+/// to `--limit` (the rest counted on stderr).
+#[test]
+fn runs_list_is_a_table_newest_first_with_a_limit() {
+    let folder = tempfile::tempdir().unwrap();
+    for _ in 0..3 {
+        let output = common::isolated(folder.path())
+            .args(["-q", "examples", "basic_fork"])
+            .output()
+            .unwrap();
+        expect(&output, 0);
+    }
+    let output = common::isolated(folder.path())
+        .env("COLUMNS", "100")
+        .args(["runs", "list", "--limit", "2"])
+        .output()
+        .unwrap();
+    expect(&output, 0);
+    let stdout = stdout_of(&output);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].starts_with("RUN ") && lines[0].ends_with("SUMMARY"),
+        "{stdout}"
+    );
+    let ids: Vec<&str> = lines[1..]
+        .iter()
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    assert!(ids[0] > ids[1], "newest first: {ids:?}");
+    assert!(
+        lines.iter().all(|line| render_width(line) <= 100),
+        "{stdout}"
+    );
+    assert!(
+        stderr_of(&output).contains("1 older runs not shown"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+fn render_width(line: &str) -> usize {
+    line.chars().count()
+}
+
+/// `--jsonl`: every line is JSON with `event`, `ts` and the run's `run_id`,
+/// the last one the `result`; nothing else on stdout.
+#[tokio::test(flavor = "multi_thread")]
+async fn jsonl_lines_name_their_event_time_and_run() {
+    let task = "Explain ownership.";
+    let server = serve(vec![streamed(
+        task,
+        &["Ownership moves; ", "borrowing lends."],
+    )])
+    .await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["--jsonl", "fork", task]);
+    let output = run(command).await;
+    expect(&output, 0);
+    let lines: Vec<Value> = stdout_of(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let run_id = lines.last().unwrap()["run_id"].as_str().unwrap().to_owned();
+    assert!(run_id.starts_with("run_"));
+    for line in &lines {
+        assert!(line["event"].is_string(), "{line}");
+        assert!(
+            line["ts"].as_str().is_some_and(|ts| ts.ends_with('Z')),
+            "{line}"
+        );
+        assert_eq!(line["run_id"], run_id.as_str(), "{line}");
+    }
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events.first(), Some(&"fork_started"));
+    assert!(events.contains(&"text_delta") && events.contains(&"fork_finished"));
+    assert_eq!(events.last(), Some(&"result"));
+}
+
+/// A unary reply for a swarm task, answered after `latency_ms`.
+fn slow_unary(task: &str, latency_ms: u64) -> Interaction {
+    let mut interaction = Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent"))
+            .with_body(matcher(task)),
+        ResponseSpec::json(reply("Done.")),
+    );
+    interaction.response.latency_ms = Some(latency_ms);
+    interaction
+}
+
+/// Runs `command` with stdout and stderr on one pty (as in a terminal),
+/// calling `during` with the bytes so far until it returns true (then it
+/// is not called again) and `then` once; returns the exit code, the final
+/// screen and the raw bytes.
+#[cfg(target_os = "linux")]
+fn on_a_live_terminal(
+    mut command: Command,
+    columns: u16,
+    mut until: impl FnMut(&[u8]) -> bool,
+    then: impl FnOnce(u32),
+) -> (Option<i32>, String, Vec<u8>) {
+    use std::io::Read as _;
+    use std::sync::{Arc, Mutex};
+
+    let size = nix::pty::Winsize {
+        ws_row: 40,
+        ws_col: columns,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    let stderr = pty.slave.try_clone().unwrap();
+    command
+        .env("COLUMNS", columns.to_string())
+        .stdout(std::process::Stdio::from(pty.slave))
+        .stderr(std::process::Stdio::from(stderr));
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    let mut master = std::fs::File::from(pty.master);
+    let sink = bytes.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buffer = [0; 4096];
+        while let Ok(read) = master.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buffer[..read]);
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !until(&bytes.lock().unwrap()) {
+        assert!(std::time::Instant::now() < deadline, "never got there");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    then(child.id());
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let bytes = bytes.lock().unwrap().clone();
+    let mut parser = vt100::Parser::new(40, columns, 1_000);
+    parser.process(&bytes);
+    (status.code(), parser.screen().contents(), bytes)
+}
+
+/// While Gemini is silent the board's clock still ticks (the old board
+/// stood at `0/3 00:00.0` until an event came).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_board_clock_ticks_while_gemini_is_silent() {
+    let server = serve(tasks(2).iter().map(|t| slow_unary(t, 3_000)).collect()).await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["swarm", "--no-consolidate"]).args(tasks(2));
+    let (code, _, bytes) =
+        tokio::task::spawn_blocking(move || on_a_live_terminal(command, 100, |_| true, |_| {}))
+            .await
+            .unwrap();
+    assert_eq!(code, Some(0));
+    let text = String::from_utf8_lossy(&bytes);
+    let clocks: std::collections::BTreeSet<&str> = regex::Regex::new(r"0/2  00:0\d\.\d")
+        .unwrap()
+        .find_iter(&text)
+        .map(|found| found.as_str())
+        .collect();
+    assert!(clocks.len() >= 6, "the clock did not tick: {clocks:?}");
+}
+
+/// Ctrl-C during a swarm on a terminal: the `stopping:` notice stays on
+/// screen and no piece of the board is left behind (the old redraw wiped
+/// the notice and left the board's first row).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_keeps_the_notice_and_leaves_no_board_behind() {
+    let server = serve(tasks(3).iter().map(|t| slow_unary(t, 20_000)).collect()).await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["swarm", "--no-consolidate"]).args(tasks(3));
+    let (code, screen, _) = tokio::task::spawn_blocking(move || {
+        on_a_live_terminal(
+            command,
+            100,
+            |bytes| String::from_utf8_lossy(bytes).contains("3 running"),
+            |pid| {
+                use nix::sys::signal::{Signal, kill};
+                let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+                kill(pid, Signal::SIGINT).unwrap();
+            },
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(130), "{screen}");
+    assert!(
+        screen.contains("stopping: no new agents start, running ones are cancelled"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("agents, 5 at once") && !screen.contains("0 done"),
+        "a piece of the board stayed:\n{screen}"
+    );
+    assert!(screen.contains("Cancelled: 3"), "{screen}");
+}
