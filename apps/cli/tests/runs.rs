@@ -644,3 +644,63 @@ mod interrupt {
         server.assert_clean();
     }
 }
+
+#[test]
+fn runs_report_writes_one_self_contained_html_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    let id = replayed_refine(dir);
+
+    let path = dir.join("report.html");
+    let output = run(
+        dir,
+        &["runs", "report", &id, "-o", path.to_str().unwrap()],
+        0,
+    );
+    assert!(output.stdout.is_empty(), "{}", stdout_of(&output));
+    assert!(
+        stderr_of(&output).contains("Wrote the report"),
+        "{}",
+        stderr_of(&output)
+    );
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(&format!("<span class=\"run-id\">{id}</span>")));
+    assert!(html.contains("data-status=\"completed\""));
+    // Nothing runs and nothing is fetched.
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("src="));
+
+    // Without -o the page goes to stdout; under --json, -o is required and
+    // stdout says where the file went.
+    let stdout = stdout_of(&run(dir, &["runs", "report", &id], 0));
+    assert_eq!(stdout, html);
+    let written = json_of(&run(
+        dir,
+        &[
+            "--json",
+            "runs",
+            "report",
+            &id,
+            "-o",
+            path.to_str().unwrap(),
+        ],
+        0,
+    ));
+    assert_eq!(written["run_id"], id.as_str());
+    let refused = run(dir, &["--json", "runs", "report", &id], 2);
+    assert!(refused.stdout.is_empty());
+    assert!(
+        stderr_of(&refused).contains("needs -o FILE"),
+        "{}",
+        stderr_of(&refused)
+    );
+
+    // A run that is not there: one line, exit 2.
+    let missing = run(dir, &["runs", "report", "run_20000101_000000_0000"], 2);
+    assert!(
+        stderr_of(&missing).contains("no run run_20000101_000000_0000"),
+        "{}",
+        stderr_of(&missing)
+    );
+}

@@ -236,7 +236,7 @@ const ALLOWED_ATTRIBUTES: &[&str] = &[
     "viewbox",
     "role",
     "aria-label",
-    "refx",
+    "refx", "markerunits",
     "refy",
     "markerwidth",
     "markerheight",
