@@ -41,4 +41,4 @@ pub use crate::model::{Attempt, AttemptEnd, Instant, RunView, Unit, UnitStatus};
 pub use crate::page::{
     IndexEntry, PageMode, content_security_policy, index_html, report_html, run_body, state_word,
 };
-pub use crate::serve::{POLL_INTERVAL, ServeError, Server, serve};
+pub use crate::serve::{POLL_INTERVAL, ServeError, ServeOptions, Server, serve};

@@ -45,5 +45,6 @@
   };
   const events = new EventSource("/runs/" + encodeURIComponent(run) + "/events" + q);
   events.addEventListener("journal", (event) => { refresh(event.data); });
+  events.onopen = () => show("connected");
   events.onerror = () => show("reconnecting");
 })();

@@ -44,7 +44,8 @@ fn style_hash() -> String {
 
 /// The Content-Security-Policy of a page: nothing is loaded from anywhere,
 /// only the inline style (by its hash) applies, and in the live view only
-/// the server's own script runs and talks to the server.
+/// the server's own script runs and talks to the server. (The live view's
+/// HTTP header adds `frame-ancestors 'none'`, which a `<meta>` cannot carry.)
 pub fn content_security_policy(mode: &PageMode) -> String {
     let style = style_hash();
     match mode {
@@ -52,7 +53,7 @@ pub fn content_security_policy(mode: &PageMode) -> String {
             "default-src 'none'; style-src {style}; img-src 'none'; base-uri 'none'; form-action 'none'"
         ),
         PageMode::Live { .. } => format!(
-            "default-src 'none'; style-src {style}; script-src 'self'; connect-src 'self'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            "default-src 'none'; style-src {style}; script-src 'self'; connect-src 'self'; img-src 'none'; base-uri 'none'; form-action 'none'"
         ),
     }
 }

@@ -64,6 +64,43 @@ pub enum ServeError {
     Token(String),
 }
 
+/// How the live view serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeOptions {
+    port: u16,
+    stream_lifetime: Duration,
+}
+
+impl Default for ServeOptions {
+    /// Port 0 (a free one), event streams ended after five minutes (the
+    /// browser reconnects at once, so nothing is missed).
+    fn default() -> Self {
+        Self {
+            port: 0,
+            stream_lifetime: Duration::from_secs(300),
+        }
+    }
+}
+
+impl ServeOptions {
+    /// The loopback port (0 picks a free one).
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// How long one event stream stays open before the server ends it
+    /// (the page reconnects by itself, carrying on from the journal). A
+    /// zero lifetime sends the opening event only, which lets a headless
+    /// browser's virtual clock run in tests.
+    #[must_use]
+    pub fn stream_lifetime(mut self, lifetime: Duration) -> Self {
+        self.stream_lifetime = lifetime;
+        self
+    }
+}
+
 /// A running live view. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Server {
@@ -110,17 +147,23 @@ struct State {
     key: JournalKey,
     token: String,
     port: u16,
+    stream_lifetime: Duration,
     shutdown: watch::Receiver<bool>,
 }
 
-/// Starts the live view of the runs under `runs_dir` on `127.0.0.1:port`
-/// (0 picks a free port), reading journals under `key`.
+/// Starts the live view of the runs under `runs_dir` on loopback, reading
+/// journals under `key`.
 ///
 /// # Errors
 ///
 /// [`ServeError::Bind`] when the port is taken, [`ServeError::Token`] when
 /// the system has no randomness to give.
-pub async fn serve(runs_dir: PathBuf, key: JournalKey, port: u16) -> Result<Server, ServeError> {
+pub async fn serve(
+    runs_dir: PathBuf,
+    key: JournalKey,
+    options: ServeOptions,
+) -> Result<Server, ServeError> {
+    let port = options.port;
     let mut bytes = [0_u8; 16];
     getrandom::fill(&mut bytes).map_err(|error| ServeError::Token(error.to_string()))?;
     let token: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
@@ -136,6 +179,7 @@ pub async fn serve(runs_dir: PathBuf, key: JournalKey, port: u16) -> Result<Serv
         key,
         token: token.clone(),
         port: addr.port(),
+        stream_lifetime: options.stream_lifetime,
         shutdown: shutdown_rx.clone(),
     });
     let task = tokio::spawn(accept_loop(listener, state, shutdown_rx));
@@ -206,9 +250,10 @@ fn answer(status: StatusCode, content_type: &'static str, body: Body) -> Respons
         HeaderValue::from_static("no-referrer"),
     );
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&PageMode::Live {
+    let policy = content_security_policy(&PageMode::Live {
         token: String::new(),
-    })) {
+    });
+    if let Ok(csp) = HeaderValue::from_str(&format!("{policy}; frame-ancestors 'none'")) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     response
@@ -343,6 +388,7 @@ where
     P: Fn() -> Option<String> + Send + 'static,
 {
     let shutdown = state.shutdown.clone();
+    let deadline = tokio::time::Instant::now() + state.stream_lifetime;
     let first = probe();
     let opening = format!(
         "retry: 1000\nevent: {event}\ndata: {}\n\n",
@@ -358,7 +404,7 @@ where
                 ));
             }
             loop {
-                if *shutdown.borrow() {
+                if *shutdown.borrow() || tokio::time::Instant::now() >= deadline {
                     return None;
                 }
                 tokio::select! {

@@ -243,7 +243,8 @@ pub(crate) fn timeline(view: &RunView) -> String {
             changes.push((attempt.end.unwrap_or(last), -1));
         }
     }
-    changes.sort();
+    // At one instant, starts before ends: the count never dips below zero.
+    changes.sort_by_key(|&(at, change)| (at, std::cmp::Reverse(change)));
     let peak_scale = changes
         .iter()
         .scan(0, |running, (_, change)| {

@@ -236,7 +236,8 @@ const ALLOWED_ATTRIBUTES: &[&str] = &[
     "viewbox",
     "role",
     "aria-label",
-    "refx", "markerunits",
+    "refx",
+    "markerunits",
     "refy",
     "markerwidth",
     "markerheight",
@@ -297,10 +298,12 @@ fn hostile_model_output_stays_text_everywhere() {
     let html = report_html(&view, &PageMode::Report);
     assert_inert(&html);
     // The payloads are there, as text.
-    assert!(html.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"));
-    assert!(html.contains("&lt;img src=x onerror=&quot;window.__pwned=2&quot;&gt;"));
+    assert!(html.contains("&lt;script&gt;document.body.dataset.pwned=1&lt;/script&gt;"));
+    assert!(html.contains("&lt;img src=x onerror=&quot;document.body.dataset.pwned=2&quot;&gt;"));
     // Only the one safe source is a link, with its quote escaped.
-    assert!(html.contains("href=\"https://ok.example/&quot;onmouseover=&quot;window.__pwned=14\""));
+    assert!(html.contains(
+        "href=\"https://ok.example/&quot;onmouseover=&quot;document.body.dataset.pwned=14\""
+    ));
     let live = report_html(
         &view,
         &PageMode::Live {

@@ -105,7 +105,8 @@ pub(crate) async fn serve(
     key: JournalKey,
     output: &Output,
 ) -> Result<Exit> {
-    let server = run_view::serve(base.clone(), key, args.port)
+    let options = run_view::ServeOptions::default().port(args.port);
+    let server = run_view::serve(base.clone(), key, options)
         .await
         .map_err(|error| Failure::usage(error.to_string()))?;
     let url = server.url();

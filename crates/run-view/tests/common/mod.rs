@@ -318,23 +318,23 @@ pub fn interrupted_plan() -> (Vec<JournalRecord>, RunState) {
 
 /// What a hostile model can plant in every field a page shows.
 pub const PAYLOADS: &[&str] = &[
-    "<script>window.__pwned=1</script>",
-    "<img src=x onerror=\"window.__pwned=2\">",
-    "\"><svg onload=window.__pwned=3>",
-    "'><iframe src=javascript:window.__pwned=4>",
-    "</textarea></style></title><script>window.__pwned=5</script>",
-    "<svg><foreignObject><body onload=window.__pwned=6></body></foreignObject></svg>",
-    "<a href=\"javascript:window.__pwned=7\">click</a>",
-    "]]><script>window.__pwned=8</script>",
+    "<script>document.body.dataset.pwned=1</script>",
+    "<img src=x onerror=\"document.body.dataset.pwned=2\">",
+    "\"><svg onload=document.body.dataset.pwned=3>",
+    "'><iframe src=javascript:document.body.dataset.pwned=4>",
+    "</textarea></style></title><script>document.body.dataset.pwned=5</script>",
+    "<svg><foreignObject><body onload=document.body.dataset.pwned=6></body></foreignObject></svg>",
+    "<a href=\"javascript:document.body.dataset.pwned=7\">click</a>",
+    "]]><script>document.body.dataset.pwned=8</script>",
 ];
 
 /// A plan whose every model-written field carries [`PAYLOADS`].
 pub fn hostile_plan() -> (Vec<JournalRecord>, RunState) {
     let all = PAYLOADS.join(" ");
     let text = format!(
-        "{all}\n\n[click me](javascript:window.__pwned=9) [data](data:text/html,<script>x</script>) \
-         ![img](https://tracker.example/pixel.png) <javascript:window.__pwned=10>\n\n\
-         ```\"><script>window.__pwned=11</script>\ncode\n```\n\n<div onclick=\"window.__pwned=12\">raw</div>\n"
+        "{all}\n\n[click me](javascript:document.body.dataset.pwned=9) [data](data:text/html,<script>x</script>) \
+         ![img](https://tracker.example/pixel.png) <javascript:document.body.dataset.pwned=10>\n\n\
+         ```\"><script>document.body.dataset.pwned=11</script>\ncode\n```\n\n<div onclick=\"document.body.dataset.pwned=12\">raw</div>\n"
     );
     let plan: Plan = serde_json::from_value(json!({
         "analysis": all,
@@ -352,12 +352,15 @@ pub fn hostile_plan() -> (Vec<JournalRecord>, RunState) {
         &[PAYLOADS[4], PAYLOADS[5]],
         &[PAYLOADS[6], "../../etc/<script>passwd"],
         &[
-            ("javascript:window.__pwned=13", PAYLOADS[7]),
+            ("javascript:document.body.dataset.pwned=13", PAYLOADS[7]),
             (
-                "https://ok.example/\"onmouseover=\"window.__pwned=14",
+                "https://ok.example/\"onmouseover=\"document.body.dataset.pwned=14",
                 PAYLOADS[1],
             ),
-            ("data:text/html,<script>window.__pwned=15</script>", "data"),
+            (
+                "data:text/html,<script>document.body.dataset.pwned=15</script>",
+                "data",
+            ),
         ],
     );
     result["model_version"] = json!(PAYLOADS[2]);
