@@ -704,3 +704,68 @@ fn runs_report_writes_one_self_contained_html_file() {
         stderr_of(&missing)
     );
 }
+
+/// `GET path` from `addr` over a fresh connection: the status code and body.
+#[cfg(unix)]
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, reply)
+}
+
+#[cfg(unix)]
+#[test]
+fn runs_serve_prints_a_loopback_address_with_a_token_and_stops_on_ctrl_c() {
+    use std::io::BufRead as _;
+
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    let id = replayed_refine(dir);
+    let mut child = agent_fork(dir)
+        .args(["runs", "serve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("not a loopback address: {url}"));
+    let (port, query) = rest.split_once("/?token=").unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    assert_eq!(query.len(), 32, "{url}");
+
+    let (status, page) = http_get(&addr, &format!("/?token={query}"));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&id), "{page}");
+    assert!(
+        page.to_ascii_lowercase()
+            .contains("content-security-policy: default-src 'none'")
+    );
+    let (status, _) = http_get(&addr, &format!("/runs/{id}?token={query}"));
+    assert_eq!(status, 200);
+    let (status, _) = http_get(&addr, "/");
+    assert_eq!(status, 403, "no token, no page");
+
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
