@@ -164,6 +164,11 @@ pub struct RunView {
     pub last_seq: Option<u64>,
     /// Damaged lines skipped by the reader.
     pub warnings: Vec<String>,
+    /// A batch's tasks as recorded in the run's arguments (`params.tasks`),
+    /// with their agent type, so items that failed or never ran still show
+    /// what they were.
+    batch: Vec<String>,
+    batch_agent: String,
 }
 
 /// Setting names never shown, whatever a future version records.
@@ -244,6 +249,8 @@ impl RunView {
             events: records.len(),
             last_seq: records.last().map(|record| record.seq),
             warnings: warnings.to_vec(),
+            batch: Vec::new(),
+            batch_agent: String::new(),
         };
         if let Some(meta) = meta {
             view.read_settings(&meta.args);
@@ -365,6 +372,22 @@ impl RunView {
             self.settings
                 .push(("concurrency".to_owned(), limit.to_string()));
         }
+        let params = args.get("params");
+        self.batch = params
+            .and_then(|params| params.get("tasks"))
+            .and_then(serde_json::Value::as_array)
+            .map(|tasks| {
+                tasks
+                    .iter()
+                    .filter_map(|task| task.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.batch_agent = params
+            .and_then(|params| params.get("agent_type"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if let Some(settings) = args.get("settings").and_then(|value| value.as_object()) {
             for (name, value) in settings {
                 if is_secret_name(name) {
@@ -421,6 +444,28 @@ impl RunView {
     /// dependency completed; items are ready when the run started.
     fn units_ready(&mut self, plan_ready: Option<Instant>) {
         if self.kind != RunKind::Plan && plan_ready.is_none() {
+            // Every recorded task of a swarm is an item, run or not.
+            if self.kind == RunKind::Swarm {
+                let mut items: HashMap<usize, usize> = self
+                    .units
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(position, unit)| {
+                        let index = unit.label.strip_prefix("item ")?.parse().ok()?;
+                        Some((index, position))
+                    })
+                    .collect();
+                let (batch, agent) = (self.batch.clone(), self.batch_agent.clone());
+                for (index, task) in batch.into_iter().enumerate() {
+                    let unit = self.item(index, &mut items);
+                    if unit.task.is_empty() {
+                        unit.task = task;
+                    }
+                    if unit.agent_type.is_empty() {
+                        unit.agent_type.clone_from(&agent);
+                    }
+                }
+            }
             // Batch items are sorted by position for the page.
             self.units.sort_by_key(|unit| {
                 unit.label

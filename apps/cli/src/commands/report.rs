@@ -20,7 +20,7 @@ pub(crate) struct ReportArgs {
     /// The run's id (as `runs list` shows it).
     pub(crate) id: String,
     /// Write the report to this file instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 }
 

@@ -74,7 +74,7 @@ fn meta(
         summary: summary.to_owned(),
         args: json!({
             "command": command,
-            "params": {"concurrency": concurrency},
+            "params": {"concurrency": concurrency, "agent_type": "general", "tasks": ["Summarise A", "Summarise B", "Summarise C"]},
             "flags": {},
             "settings": {"workspace": "/home/dev/project", "allow_shell": false, "no_tools": false, "model": null, "thinking": null, "api_key": "SECRET-SHOULD-NOT-SHOW"},
         }),
