@@ -17,6 +17,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -106,6 +107,7 @@ impl ServeOptions {
 pub struct Server {
     addr: SocketAddr,
     token: String,
+    streams: Arc<AtomicU64>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -119,6 +121,12 @@ impl Server {
     /// The access token every request must carry.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// How many event streams of runs were opened so far (a page that
+    /// follows its run opens one, and another each time it reconnects).
+    pub fn streams_opened(&self) -> u64 {
+        self.streams.load(Ordering::SeqCst)
     }
 
     /// The address to open: the run list, with the token.
@@ -148,6 +156,7 @@ struct State {
     token: String,
     port: u16,
     stream_lifetime: Duration,
+    streams: Arc<AtomicU64>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -174,7 +183,9 @@ pub async fn serve(
         .local_addr()
         .map_err(|source| ServeError::Bind { port, source })?;
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let streams = Arc::new(AtomicU64::new(0));
     let state = Arc::new(State {
+        streams: streams.clone(),
         runs_dir,
         key,
         token: token.clone(),
@@ -186,6 +197,7 @@ pub async fn serve(
     Ok(Server {
         addr,
         token,
+        streams,
         shutdown,
         task: Some(task),
     })
@@ -437,6 +449,7 @@ fn run_events(state: &State, id: &str) -> Response<Body> {
     let Some(path) = journal_path(state, id) else {
         return plain(StatusCode::NOT_FOUND, "no such run\n");
     };
+    state.streams.fetch_add(1, Ordering::SeqCst);
     let key = state.key.clone();
     // Checked cheaply by size; read (and verified) only when it changed.
     let mut seen: Option<(u64, String)> = None;

@@ -211,3 +211,71 @@ fn the_live_view_in_a_browser() {
     );
     runtime.block_on(server.shutdown());
 }
+
+#[test]
+fn the_live_view_follows_the_journal_in_a_browser() {
+    let name = "live_update";
+    let Some(chromium) = browser(name) else {
+        return;
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let (records, _) = common::interrupted_plan();
+    let planner::JournalEvent::RunStarted { meta } = &records[0].event else {
+        unreachable!("a run begins with run_started")
+    };
+    // The run goes on: step b is running, the journal stays open.
+    let journal = planner::Journal::create(folder.path(), meta.clone(), &common::key()).unwrap();
+    for record in &records[1..records.len() - 1] {
+        journal.append(record.event.clone()).unwrap();
+    }
+    journal.flush().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // A stream stays open a few seconds: while it is open the headless
+    // browser's virtual clock stands still, so the page is still there
+    // when the journal grows.
+    let options =
+        run_view::ServeOptions::default().stream_lifetime(std::time::Duration::from_secs(2));
+    let server = runtime
+        .block_on(run_view::serve(
+            folder.path().to_owned(),
+            common::key(),
+            options,
+        ))
+        .unwrap();
+    let page = format!(
+        "http://{}/runs/{}?token={}",
+        server.addr(),
+        meta.id,
+        server.token()
+    );
+    let browser = std::thread::spawn(move || chromium.load(&page, 1500, &screenshot(name)));
+    // Once the page follows the run, step b completes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while server.streams_opened() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page never opened its event stream"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    journal
+        .append(planner::JournalEvent::StepCompleted {
+            id: "b".into(),
+            output: planner::StepOutput::text("Wrote the parser live."),
+        })
+        .unwrap();
+    journal.flush().unwrap();
+    let loaded = browser.join().unwrap();
+    assert_clean(name, &loaded);
+    assert!(
+        loaded.dom.contains("id=\"u-1\" data-status=\"completed\""),
+        "the page did not follow the journal:\n{}",
+        loaded.dom
+    );
+    journal.close().unwrap();
+    runtime.block_on(server.shutdown());
+}
