@@ -518,6 +518,19 @@ impl RunView {
     }
 }
 
+#[cfg(test)]
+impl RunView {
+    /// A run with nothing in it, for the drawings' tests.
+    pub(crate) fn test_empty() -> Self {
+        Self::from_records(&[], RunState::Completed, &[])
+    }
+
+    /// A unit named `label`, for the drawings' tests.
+    pub(crate) fn test_unit(label: &str) -> Unit {
+        Unit::new(label.to_owned())
+    }
+}
+
 /// Ends `unit`'s open attempt at `at`.
 fn close(unit: &mut Unit, at: Instant, outcome: AttemptEnd) {
     if let Some(attempt) = unit

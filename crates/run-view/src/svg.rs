@@ -293,3 +293,55 @@ pub(crate) fn timeline(view: &RunView) -> String {
     svg.push_str("</svg>");
     svg
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attempt, Unit};
+
+    fn unit(label: &str, busy_ms: i64) -> Unit {
+        let start = Instant::default();
+        let mut unit = RunView::test_unit(label);
+        unit.attempts.push(Attempt {
+            number: 1,
+            start,
+            end: Some(start + chrono::Duration::milliseconds(busy_ms)),
+            outcome: AttemptEnd::Completed,
+        });
+        unit
+    }
+
+    fn view(units: Vec<Unit>, edges: Vec<(usize, usize)>) -> RunView {
+        let mut view = RunView::test_empty();
+        view.units = units;
+        view.edges = edges;
+        view
+    }
+
+    #[test]
+    fn a_diamond_is_three_layers_and_the_slow_side_is_critical() {
+        // a → b (slow) → d, a → c (fast) → d
+        let diamond = view(
+            vec![unit("a", 10), unit("b", 500), unit("c", 20), unit("d", 10)],
+            vec![(0, 1), (0, 2), (1, 3), (2, 3)],
+        );
+        let layout = layout(&diamond);
+        assert_eq!(layout.layer, [0, 1, 1, 2]);
+        assert_eq!(layout.critical, [true, true, false, true]);
+    }
+
+    #[test]
+    fn a_long_chain_beats_a_short_one_and_a_cycle_is_drawn_flat() {
+        let chains = view(
+            vec![unit("a", 10), unit("b", 10), unit("c", 10), unit("x", 25)],
+            vec![(0, 1), (1, 2)],
+        );
+        let drawn = layout(&chains);
+        assert_eq!(drawn.layer, [0, 1, 2, 0]);
+        assert_eq!(drawn.critical, [true, true, true, false]);
+        let cycle = view(vec![unit("a", 1), unit("b", 1)], vec![(0, 1), (1, 0)]);
+        let drawn = layout(&cycle);
+        assert_eq!(drawn.layer, [0, 0]);
+        assert_eq!(drawn.critical, [false, false]);
+    }
+}
