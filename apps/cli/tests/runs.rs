@@ -667,6 +667,8 @@ fn runs_report_writes_one_self_contained_html_file() {
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains(&format!("<span class=\"run-id\">{id}</span>")));
     assert!(html.contains("data-status=\"completed\""));
+    // The concurrency limit the run resolved is recorded and drawn.
+    assert!(html.contains("concurrency limit 5"), "{html}");
     // Nothing runs and nothing is fetched.
     assert!(!html.contains("<script"));
     assert!(!html.contains("src="));

@@ -364,10 +364,17 @@ impl RunView {
         if let Some(command) = args.get("command").and_then(scalar) {
             self.settings.push(("command".to_owned(), command));
         }
+        // The limit given on the command line, else the one the run
+        // resolved (recorded with its settings).
         self.concurrency = args
             .get("params")
             .and_then(|params| params.get("concurrency"))
-            .and_then(serde_json::Value::as_u64);
+            .and_then(serde_json::Value::as_u64)
+            .or_else(|| {
+                args.get("settings")
+                    .and_then(|settings| settings.get("concurrency"))
+                    .and_then(serde_json::Value::as_u64)
+            });
         if let Some(limit) = self.concurrency {
             self.settings
                 .push(("concurrency".to_owned(), limit.to_string()));
@@ -390,7 +397,7 @@ impl RunView {
             .to_owned();
         if let Some(settings) = args.get("settings").and_then(|value| value.as_object()) {
             for (name, value) in settings {
-                if is_secret_name(name) {
+                if is_secret_name(name) || name == "concurrency" {
                     continue;
                 }
                 if let Some(value) = scalar(value) {

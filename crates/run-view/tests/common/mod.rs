@@ -76,7 +76,7 @@ fn meta(
             "command": command,
             "params": {"concurrency": concurrency, "agent_type": "general", "tasks": ["Summarise A", "Summarise B", "Summarise C"]},
             "flags": {},
-            "settings": {"workspace": "/home/dev/project", "allow_shell": false, "no_tools": false, "model": null, "thinking": null, "api_key": "SECRET-SHOULD-NOT-SHOW"},
+            "settings": {"workspace": "/home/dev/project", "concurrency": 5, "allow_shell": false, "no_tools": false, "model": null, "thinking": null, "api_key": "SECRET-SHOULD-NOT-SHOW"},
         }),
     }
 }
