@@ -271,6 +271,42 @@ mod interrupt {
         interaction
     }
 
+    /// The interrupted run's report in headless Chromium (skipped without
+    /// it, failing under CI=true): the run and its fork interrupted, with
+    /// its task; an empty console; no request elsewhere.
+    fn report_in_a_browser(dir: &Path, id: &str) {
+        let path = dir.join("interrupted.html");
+        run(
+            dir,
+            &["runs", "report", id, "-o", path.to_str().unwrap()],
+            0,
+        );
+        let html = std::fs::read_to_string(&path).unwrap();
+        let Some(chromium) = test_support::browser::Chromium::require("interrupted report") else {
+            #[allow(clippy::print_stderr, reason = "a skipped check says why")]
+            {
+                eprintln!("interrupted report: browser check skipped, Chromium is not installed");
+            }
+            return;
+        };
+        let shot =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser/interrupted_fork.png");
+        let loaded = chromium.load_html(&html, 500, &shot);
+        assert!(loaded.console.is_empty(), "{:#?}", loaded.console);
+        assert!(
+            loaded.foreign_requests.is_empty(),
+            "{:?}",
+            loaded.foreign_requests
+        );
+        let dom = &loaded.dom;
+        assert!(dom.contains("id=\"run-state\">interrupted</span>"), "{dom}");
+        assert!(
+            dom.contains("id=\"u-0\" data-status=\"interrupted\""),
+            "{dom}"
+        );
+        assert!(dom.contains(&format!("<pre>{TASK}</pre>")), "{dom}");
+    }
+
     fn live(folder: &Path, server: &FixtureServer) -> Command {
         let mut command = common::against(folder, server);
         command.env("COLUMNS", "100");
@@ -329,6 +365,7 @@ mod interrupt {
 
         let state = json_of(&run(dir, &["--json", "runs", "show", &id], 0));
         assert_eq!(state["state"], "interrupted", "{state}");
+        report_in_a_browser(dir, &id);
         let show = stdout_of(&run(dir, &["runs", "show", &id], 0));
         assert!(
             show.contains(&format!("Resume with: agent-fork resume {id}")),

@@ -333,7 +333,13 @@ impl RunView {
                 JournalEvent::ItemFailed { index, error } => {
                     let start = view.start.unwrap_or(at);
                     let unit = view.item(*index, &mut items);
-                    unit.status = UnitStatus::Failed;
+                    // A fork stopped by Ctrl-C is journalled with its status word.
+                    let cancelled = error == agent_core::ForkStatus::Cancelled.as_str();
+                    unit.status = if cancelled {
+                        UnitStatus::Interrupted
+                    } else {
+                        UnitStatus::Failed
+                    };
                     unit.error = Some(error.clone());
                     unit.attempts = vec![Attempt {
                         number: 1,
@@ -380,6 +386,7 @@ impl RunView {
                 .push(("concurrency".to_owned(), limit.to_string()));
         }
         let params = args.get("params");
+        // A swarm's tasks, or a fork's one task.
         self.batch = params
             .and_then(|params| params.get("tasks"))
             .and_then(serde_json::Value::as_array)
@@ -388,6 +395,14 @@ impl RunView {
                     .iter()
                     .filter_map(|task| task.as_str().map(str::to_owned))
                     .collect()
+            })
+            .filter(|tasks: &Vec<String>| !tasks.is_empty())
+            .or_else(|| {
+                let params = params?;
+                let task = ["task_text", "task_flag"]
+                    .iter()
+                    .find_map(|name| params.get(*name)?.as_str())?;
+                Some(vec![task.to_owned()])
             })
             .unwrap_or_default();
         self.batch_agent = params
@@ -451,8 +466,8 @@ impl RunView {
     /// dependency completed; items are ready when the run started.
     fn units_ready(&mut self, plan_ready: Option<Instant>) {
         if self.kind != RunKind::Plan && plan_ready.is_none() {
-            // Every recorded task of a swarm is an item, run or not.
-            if self.kind == RunKind::Swarm {
+            // Every recorded task of a swarm or fork is an item, run or not.
+            if matches!(self.kind, RunKind::Swarm | RunKind::Fork) {
                 let mut items: HashMap<usize, usize> = self
                     .units
                     .iter()

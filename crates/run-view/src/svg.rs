@@ -220,6 +220,9 @@ pub(crate) fn timeline(view: &RunView) -> String {
                     format!("failed, retried: {}", escape(&short(error, 200))),
                 ),
                 AttemptEnd::Completed => ("s-completed", "completed".to_owned()),
+                AttemptEnd::Failed(_) if unit.status == UnitStatus::Interrupted => {
+                    ("s-interrupted", "stopped".to_owned())
+                }
                 AttemptEnd::Failed(error) => (
                     "s-failed",
                     format!("failed: {}", escape(&short(error, 200))),

@@ -122,7 +122,11 @@ impl Chromium {
                 "--metrics-recording-only",
                 // The browser's own clock check (clients2.google.com) is
                 // not the page's traffic; without it any request seen is.
-                "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,Translate,MediaRouter",
+                "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,OptimizationGuideModelDownloading,Translate,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater",
+                "--disable-client-side-phishing-detection",
+                "--disable-domain-reliability",
+                "--safebrowsing-disable-auto-update",
+                "--no-pings",
                 "--enable-logging=stderr",
                 "--v=0",
                 "--window-size=1200,2000",
@@ -146,12 +150,28 @@ impl Chromium {
             .filter(|line| line.contains(":CONSOLE") || line.contains("Uncaught"))
             .map(str::to_owned)
             .collect();
+        // What Chromium fetches for itself from Google's service hosts
+        // (clock, variations, updates) is the browser's, not the page's.
+        let foreign_requests = recorder
+            .requests()
+            .into_iter()
+            .filter(|line| !browser_service(line))
+            .collect();
         Loaded {
             dom: String::from_utf8_lossy(&output.stdout).into_owned(),
             console,
-            foreign_requests: recorder.requests(),
+            foreign_requests,
         }
     }
+}
+
+/// Whether a recorded `Host path` line is Chromium's own background traffic.
+fn browser_service(line: &str) -> bool {
+    let host = line.split_whitespace().next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    ["google.com", "googleapis.com", "gvt1.com", "gstatic.com"]
+        .iter()
+        .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
 }
 
 fn tempfile_dir() -> PathBuf {
