@@ -8,10 +8,10 @@ use anyhow::Result;
 use planner::{JournalKey, read_journal};
 use render::strip_controls_line;
 use run_view::{PageMode, RunView, report_html};
-use serde::Serialize;
 
 use crate::commands::runs::{journal_failure, run_dir};
 use crate::exit::{Exit, Failure};
+use crate::json::{RunReportJson, RunsServeJson};
 use crate::output::Output;
 
 /// Arguments of `runs report`.
@@ -30,20 +30,6 @@ pub(crate) struct ServeArgs {
     /// The loopback port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub(crate) port: u16,
-}
-
-/// `runs report --json`: where the report went.
-#[derive(Debug, Serialize)]
-struct ReportWritten<'a> {
-    run_id: &'a str,
-    path: &'a std::path::Path,
-}
-
-/// `runs serve --json`: the address to open.
-#[derive(Debug, Serialize)]
-struct Serving<'a> {
-    url: &'a str,
-    runs_dir: &'a std::path::Path,
 }
 
 /// Runs `runs report`: one self-contained HTML file (no script, nothing
@@ -81,9 +67,9 @@ pub(crate) fn report(
                 ))
             })?;
             if output.json() {
-                output.json_value(&ReportWritten {
-                    run_id: &view.id,
-                    path,
+                output.json_value(&RunReportJson {
+                    run_id: view.id.clone(),
+                    path: path.clone(),
                 })?;
             } else {
                 output.error_line(&format!(
@@ -111,9 +97,9 @@ pub(crate) async fn serve(
         .map_err(|error| Failure::usage(error.to_string()))?;
     let url = server.url();
     if output.json() {
-        output.json_value(&Serving {
-            url: &url,
-            runs_dir: &base,
+        output.json_value(&RunsServeJson {
+            url: url.clone(),
+            runs_dir: base.clone(),
         })?;
     } else {
         output.line(&url);
