@@ -214,7 +214,7 @@ fn run(cli: &Cli, output: &Output) -> Result<Exit> {
             Command::Refine(args) => {
                 commands::workflow::refine(args, &cli.agents, &traffic, output).await
             }
-            Command::Runs(command) => commands::runs::runs(command, &cli.agents, output),
+            Command::Runs(command) => commands::runs::runs(command, &cli.agents, output).await,
             Command::Resume(args) => {
                 commands::runs::resume(args, &cli.agents, &traffic, output).await
             }

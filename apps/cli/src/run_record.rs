@@ -111,6 +111,10 @@ pub(crate) struct RecordedSettings {
     pub(crate) model: Option<String>,
     /// The thinking setting for every agent, when one was chosen.
     pub(crate) thinking: Option<genai_client::catalog::ThinkingSetting>,
+    /// How many agents ran at once (shown by `runs report`; a resume may
+    /// change it freely, so it is not compared). Absent in older journals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) concurrency: Option<usize>,
 }
 
 impl RecordedSettings {
@@ -127,6 +131,7 @@ impl RecordedSettings {
             no_tools: settings.no_tools.value,
             model: settings.model.value.clone(),
             thinking: settings.thinking.value,
+            concurrency: Some(settings.concurrency.value),
         }
     }
 
@@ -474,6 +479,7 @@ mod tests {
                 no_tools: false,
                 model: None,
                 thinking: None,
+                concurrency: None,
             },
         }
     }

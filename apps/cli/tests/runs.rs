@@ -273,6 +273,42 @@ mod interrupt {
         interaction
     }
 
+    /// The interrupted run's report in headless Chromium (skipped without
+    /// it, failing under CI=true): the run and its fork interrupted, with
+    /// its task; an empty console; no request elsewhere.
+    fn report_in_a_browser(dir: &Path, id: &str) {
+        let path = dir.join("interrupted.html");
+        run(
+            dir,
+            &["runs", "report", id, "-o", path.to_str().unwrap()],
+            0,
+        );
+        let html = std::fs::read_to_string(&path).unwrap();
+        let Some(chromium) = test_support::browser::Chromium::require("interrupted report") else {
+            #[allow(clippy::print_stderr, reason = "a skipped check says why")]
+            {
+                eprintln!("interrupted report: browser check skipped, Chromium is not installed");
+            }
+            return;
+        };
+        let shot =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser/interrupted_fork.png");
+        let loaded = chromium.load_html(&html, 500, &shot);
+        assert!(loaded.console.is_empty(), "{:#?}", loaded.console);
+        assert!(
+            loaded.foreign_requests.is_empty(),
+            "{:?}",
+            loaded.foreign_requests
+        );
+        let dom = &loaded.dom;
+        assert!(dom.contains("id=\"run-state\">interrupted</span>"), "{dom}");
+        assert!(
+            dom.contains("id=\"u-0\" data-status=\"interrupted\""),
+            "{dom}"
+        );
+        assert!(dom.contains(&format!("<pre>{TASK}</pre>")), "{dom}");
+    }
+
     fn live(folder: &Path, server: &FixtureServer) -> Command {
         let mut command = common::against(folder, server);
         command.env("COLUMNS", "100");
@@ -331,6 +367,7 @@ mod interrupt {
 
         let state = json_of(&run(dir, &["--json", "runs", "show", &id], 0));
         assert_eq!(state["state"], "interrupted", "{state}");
+        report_in_a_browser(dir, &id);
         let show = stdout_of(&run(dir, &["runs", "show", &id], 0));
         assert!(
             show.contains(&format!("Resume with: agent-fork resume {id}")),
@@ -645,4 +682,133 @@ mod interrupt {
         );
         server.assert_clean();
     }
+}
+
+#[test]
+fn runs_report_writes_one_self_contained_html_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    let id = replayed_refine(dir);
+
+    let path = dir.join("report.html");
+    let output = run(
+        dir,
+        &["runs", "report", &id, "-o", path.to_str().unwrap()],
+        0,
+    );
+    assert!(output.stdout.is_empty(), "{}", stdout_of(&output));
+    assert!(
+        stderr_of(&output).contains("Wrote the report"),
+        "{}",
+        stderr_of(&output)
+    );
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(&format!("<span class=\"run-id\">{id}</span>")));
+    assert!(html.contains("data-status=\"completed\""));
+    // The concurrency limit the run resolved is recorded and drawn.
+    assert!(html.contains("concurrency limit 5"), "{html}");
+    // Nothing runs and nothing is fetched.
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("src="));
+
+    // Without -o the page goes to stdout; under --json, -o is required and
+    // stdout says where the file went.
+    let stdout = stdout_of(&run(dir, &["runs", "report", &id], 0));
+    assert_eq!(stdout, html);
+    let written = json_of(&run(
+        dir,
+        &[
+            "--json",
+            "runs",
+            "report",
+            &id,
+            "-o",
+            path.to_str().unwrap(),
+        ],
+        0,
+    ));
+    assert_eq!(written["run_id"], id.as_str());
+    let refused = run(dir, &["--json", "runs", "report", &id], 2);
+    // Under --json stdout carries the error document, never HTML.
+    let document = json_of(&refused);
+    assert_eq!(document["error"]["kind"], "usage", "{document}");
+    assert!(
+        stderr_of(&refused).contains("needs -o FILE"),
+        "{}",
+        stderr_of(&refused)
+    );
+
+    // A run that is not there: one line, exit 2.
+    let missing = run(dir, &["runs", "report", "run_20000101_000000_0000"], 2);
+    assert!(
+        stderr_of(&missing).contains("no run run_20000101_000000_0000"),
+        "{}",
+        stderr_of(&missing)
+    );
+}
+
+/// `GET path` from `addr` over a fresh connection: the status code and body.
+#[cfg(unix)]
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, reply)
+}
+
+#[cfg(unix)]
+#[test]
+fn runs_serve_prints_a_loopback_address_with_a_token_and_stops_on_ctrl_c() {
+    use std::io::BufRead as _;
+
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    let id = replayed_refine(dir);
+    let mut child = agent_fork(dir)
+        .args(["runs", "serve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("not a loopback address: {url}"));
+    let (port, query) = rest.split_once("/?token=").unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    assert_eq!(query.len(), 32, "{url}");
+
+    let (status, page) = http_get(&addr, &format!("/?token={query}"));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&id), "{page}");
+    assert!(
+        page.to_ascii_lowercase()
+            .contains("content-security-policy: default-src 'none'")
+    );
+    let (status, _) = http_get(&addr, &format!("/runs/{id}?token={query}"));
+    assert_eq!(status, 200);
+    let (status, _) = http_get(&addr, "/");
+    assert_eq!(status, 403, "no token, no page");
+
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
 }

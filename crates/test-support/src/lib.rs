@@ -5,10 +5,13 @@
 //!   API's wire shape, as JSON for cassettes;
 //! - [`fuzz`]: the deterministic proptest configuration (`FUZZ_CASES`,
 //!   `FUZZ_SEED`) and the text strategy the fuzz tests feed their parsers;
-//! - [`files`]: file trees written into a test's temporary folder.
+//! - [`files`]: file trees written into a test's temporary folder;
+//! - [`browser`]: headless Chromium loading a page, with its DOM, console,
+//!   requests to other hosts and a screenshot.
 //!
 //! Only ever a dev-dependency. It depends on no project crate.
 
+pub mod browser;
 pub mod files;
 pub mod fuzz;
 pub mod gemini;

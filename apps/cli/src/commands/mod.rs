@@ -7,6 +7,7 @@ pub(crate) mod fork;
 pub(crate) mod inspect;
 pub(crate) mod models;
 pub(crate) mod plan;
+pub(crate) mod report;
 pub(crate) mod runs;
 pub(crate) mod summarize;
 pub(crate) mod swarm;

@@ -19,7 +19,7 @@ use planner::{
 use render::{Panel, key_value, strip_controls_line};
 
 use crate::commands::common::AgentFlags;
-use crate::commands::{fork, plan, swarm, workflow};
+use crate::commands::{fork, plan, report, swarm, workflow};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::json::{RunListed, RunShowJson, RunStateJson, RunsListJson, UntrustedJson};
@@ -38,6 +38,12 @@ pub(crate) enum RunsCommand {
         /// The run's id (as `runs list` shows it).
         id: String,
     },
+    /// Write one self-contained HTML report of a run: its plan as a graph,
+    /// a timeline, every step or fork with its cost and result.
+    Report(report::ReportArgs),
+    /// Serve a read-only live web view of every run on loopback (prints
+    /// an address with an access token; Ctrl-C stops).
+    Serve(report::ServeArgs),
 }
 
 /// Arguments of `runs list`.
@@ -61,7 +67,7 @@ pub(crate) struct ResumeArgs {
     pub(crate) accept_changed_settings: bool,
 }
 
-fn run_dir(base: &Path, id: &str) -> Result<PathBuf> {
+pub(crate) fn run_dir(base: &Path, id: &str) -> Result<PathBuf> {
     let id: RunId = id
         .parse()
         .map_err(|error| Failure::usage(strip_controls_line(&format!("{error}"))))?;
@@ -77,7 +83,7 @@ fn run_dir(base: &Path, id: &str) -> Result<PathBuf> {
 }
 
 /// A journal error as one line a terminal can show safely.
-fn journal_failure(error: &JournalError) -> anyhow::Error {
+pub(crate) fn journal_failure(error: &JournalError) -> anyhow::Error {
     Failure::usage(strip_controls_line(&error.to_string())).into()
 }
 
@@ -144,13 +150,19 @@ fn runs_table(listing: &planner::RunListing, width: usize) -> String {
         .join("\n")
 }
 
-/// Runs `runs list` / `runs show`.
-pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -> Result<Exit> {
+/// Runs `runs list` / `runs show` / `runs report` / `runs serve`.
+pub(crate) async fn runs(
+    command: &RunsCommand,
+    flags: &AgentFlags,
+    output: &Output,
+) -> Result<Exit> {
     let base = Settings::resolve(flags.layer())?.runs_dir.value;
     let key = journal_key()?;
     match command {
         RunsCommand::List(args) => list(base, args, &key, output)?,
         RunsCommand::Show { id } => show(&base, id, &key, output)?,
+        RunsCommand::Report(args) => return report::report(args, &base, &key, output),
+        RunsCommand::Serve(args) => return report::serve(args, base, key, output).await,
     }
     Ok(Exit::Success)
 }

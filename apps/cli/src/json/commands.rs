@@ -500,3 +500,17 @@ impl<T: Clone> From<&crate::settings::Setting<T>> for Setting<T> {
         }
     }
 }
+
+/// `runs report --json -o FILE`: where the report went.
+#[derive(Debug, Serialize)]
+pub(crate) struct RunReportJson {
+    pub(crate) run_id: String,
+    pub(crate) path: PathBuf,
+}
+
+/// `runs serve --json`: the address to open (it carries the token).
+#[derive(Debug, Serialize)]
+pub(crate) struct RunsServeJson {
+    pub(crate) url: String,
+    pub(crate) runs_dir: PathBuf,
+}
