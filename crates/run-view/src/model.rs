@@ -357,8 +357,11 @@ impl RunView {
                         }
                     }
                 }
+                // An approval names its tool and a digest of the call, not
+                // the fork that asked; the page does not list them yet.
                 JournalEvent::RunStarted { .. }
                 | JournalEvent::ResultSaved { .. }
+                | JournalEvent::ToolApproval { .. }
                 | JournalEvent::RunFinished { .. } => {}
             }
         }
