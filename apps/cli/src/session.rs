@@ -33,6 +33,10 @@ pub(crate) enum Traffic {
 pub(crate) struct Session {
     pub(crate) client: Client,
     backend: Backend,
+    /// What the run spends through this session, when a run is wired to it
+    /// ([`crate::context::Context::wire`]); journalled by
+    /// [`crate::finish::finish`].
+    pub(crate) spending: Option<crate::context::Spending>,
 }
 
 enum Backend {
@@ -88,7 +92,11 @@ impl Session {
             }
         };
         let client = Client::new(config)?;
-        Ok(Session { client, backend })
+        Ok(Session {
+            client,
+            backend,
+            spending: None,
+        })
     }
 
     /// Ends the session: a replay must have used its cassette exactly; a

@@ -38,6 +38,8 @@ pub(crate) mod env {
     pub(crate) const RUNS_DIR: &str = "AGENT_FORK_RUNS_DIR";
     pub(crate) const REQUESTS_PER_MINUTE: &str = "AGENT_FORK_REQUESTS_PER_MINUTE";
     pub(crate) const CONFIG: &str = "AGENT_FORK_CONFIG";
+    pub(crate) const BUDGET_USD: &str = "AGENT_FORK_BUDGET_USD";
+    pub(crate) const BUDGET_TOKENS: &str = "AGENT_FORK_BUDGET_TOKENS";
 }
 
 /// Where a value came from.
@@ -86,6 +88,10 @@ pub(crate) struct Layer {
     pub(crate) max_turns: Option<u32>,
     pub(crate) runs_dir: Option<PathBuf>,
     pub(crate) requests_per_minute: Option<u32>,
+    /// Most dollars a run may spend (all its sessions together).
+    pub(crate) budget_usd: Option<f64>,
+    /// Most tokens a run may use (all its sessions together).
+    pub(crate) budget_tokens: Option<u64>,
 }
 
 /// A settings file: a `[defaults]` table (agent types live beside it in
@@ -119,6 +125,10 @@ pub(crate) struct Settings {
     pub(crate) max_turns: Setting<u32>,
     pub(crate) runs_dir: Setting<PathBuf>,
     pub(crate) requests_per_minute: Setting<Option<u32>>,
+    /// The run's spending limit in dollars (checked: positive and finite).
+    pub(crate) budget_usd: Setting<Option<f64>>,
+    /// The run's token limit (checked: positive).
+    pub(crate) budget_tokens: Setting<Option<u64>>,
     /// The project's root folder (see the module docs).
     pub(crate) project_root: PathBuf,
     /// The project file, when the project root holds `agent-fork.toml`.
@@ -185,11 +195,48 @@ impl Settings {
                 },
             },
             requests_per_minute: merged!(requests_per_minute, env::REQUESTS_PER_MINUTE),
+            budget_usd: checked_budget_usd(merged!(budget_usd, env::BUDGET_USD))?,
+            budget_tokens: checked_budget_tokens(merged!(budget_tokens, env::BUDGET_TOKENS))?,
             project_root,
             project_file,
             user_file,
             protect,
         })
+    }
+}
+
+/// A dollar budget must be a positive, finite number; anything else is
+/// refused in one line naming where it came from.
+fn checked_budget_usd(setting: Setting<Option<f64>>) -> Result<Setting<Option<f64>>> {
+    match setting.value {
+        Some(usd) if !(usd.is_finite() && usd > 0.0) => Err(Failure::usage(format!(
+            "budget_usd = {usd} (from {}) is not a budget; give a positive number of dollars, e.g. --budget-usd 2.50",
+            setting.source
+        ))
+        .into()),
+        _ => Ok(setting),
+    }
+}
+
+/// A token budget must be positive.
+fn checked_budget_tokens(setting: Setting<Option<u64>>) -> Result<Setting<Option<u64>>> {
+    match setting.value {
+        Some(0) => Err(Failure::usage(format!(
+            "budget_tokens = 0 (from {}) is not a budget; give a positive number of tokens, e.g. --budget-tokens 200000",
+            setting.source
+        ))
+        .into()),
+        _ => Ok(setting),
+    }
+}
+
+impl Settings {
+    /// The spending limits of a run, from `budget_usd` and `budget_tokens`.
+    pub(crate) fn budget_limits(&self) -> agent_core::BudgetLimits {
+        agent_core::BudgetLimits {
+            usd: self.budget_usd.value.map(genai_client::Usd::from_dollars),
+            tokens: self.budget_tokens.value,
+        }
     }
 }
 
@@ -341,6 +388,8 @@ fn env_layer() -> Result<Layer> {
         max_turns: number(env::MAX_TURNS)?,
         runs_dir: text(env::RUNS_DIR).map(PathBuf::from),
         requests_per_minute: number(env::REQUESTS_PER_MINUTE)?,
+        budget_usd: number(env::BUDGET_USD)?,
+        budget_tokens: number(env::BUDGET_TOKENS)?,
     })
 }
 

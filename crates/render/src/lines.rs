@@ -112,8 +112,8 @@ pub fn rule(title: &str, theme: &Theme) -> String {
     )
 }
 
-/// Token counts and wall time of a model call or a whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Token counts, cost and wall time of a model call or a whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UsageLine {
     /// Prompt (input) tokens.
     pub prompt: u64,
@@ -127,13 +127,17 @@ pub struct UsageLine {
     pub tool_use: u64,
     /// Total tokens as reported by the API.
     pub total: u64,
+    /// What it cost, as the caller words it (`$0.0123`, `unknown`); left
+    /// out of the line when `None`.
+    pub cost: Option<String>,
     /// Wall-clock time.
     pub elapsed: Duration,
 }
 
 /// `tokens: 1,234 prompt · 567 output · 2,492 thinking · 0 cached · 4,293 total · 3.2 s`.
 ///
-/// Tool-use tokens appear (before the total) only when non-zero. When the
+/// Tool-use tokens appear (before the total) only when non-zero, the cost
+/// (after the total, as `cost $0.0123`) only when given. When the
 /// line is wider than the theme, it breaks between parts; later lines start
 /// with `· ` under the first part.
 ///
@@ -158,6 +162,9 @@ pub fn usage_line(usage: &UsageLine, theme: &Theme) -> String {
         parts.push(format!("{} tool use", humanize::count(usage.tool_use)));
     }
     parts.push(theme.bold(&format!("{} total", humanize::count(usage.total))));
+    if let Some(cost) = &usage.cost {
+        parts.push(format!("cost {}", crate::strip_controls_line(cost)));
+    }
     parts.push(humanize::duration(usage.elapsed));
 
     let separator = theme.dim(" · ");

@@ -24,7 +24,7 @@
 use std::time::Duration;
 
 use agent_core::{BuiltinRoute, ForkResult, ForkStatus};
-use genai_client::Usage;
+use genai_client::{CostTotal, Usage};
 use render::humanize::truncate;
 use render::{
     Accent, Panel, Status, Theme, UsageLine, humanize, key_value, status_line, usage_line,
@@ -132,6 +132,7 @@ pub fn fork_result(result: &ForkResult, turn_limit_hint: &str, theme: &Theme) ->
     }
     blocks.push(usage(
         &result.usage,
+        Some(&result.cost),
         Duration::from_millis(result.elapsed_ms),
         theme,
     ));
@@ -181,8 +182,10 @@ fn answer_title(agent_type: &str) -> &'static str {
     }
 }
 
-/// The usage line for tokens and time.
-pub fn usage(usage: &Usage, elapsed: Duration, theme: &Theme) -> String {
+/// The usage line for tokens, cost and time. The cost is left out when
+/// `None` (nothing was priced, e.g. a call outside any run); a total with
+/// unpriced calls says so, and one with no priced call is `unknown`.
+pub fn usage(usage: &Usage, cost: Option<&CostTotal>, elapsed: Duration, theme: &Theme) -> String {
     usage_line(
         &UsageLine {
             prompt: usage.prompt,
@@ -191,6 +194,7 @@ pub fn usage(usage: &Usage, elapsed: Duration, theme: &Theme) -> String {
             cached: usage.cached,
             tool_use: usage.tool_use,
             total: usage.total,
+            cost: cost.map(CostTotal::to_string),
             elapsed,
         },
         theme,
@@ -283,7 +287,7 @@ pub fn swarm_result(
             }
         }
     }
-    blocks.push(usage(&outcome.usage, elapsed, theme));
+    blocks.push(usage(&outcome.usage, Some(&outcome.cost), elapsed, theme));
     blocks.join("\n")
 }
 
@@ -373,6 +377,6 @@ pub fn plan_result(run: &planner::PlanRun, elapsed: Duration, theme: &Theme) -> 
         }
         None => {}
     }
-    blocks.push(usage(&run.usage, elapsed, theme));
+    blocks.push(usage(&run.usage, Some(&run.cost), elapsed, theme));
     blocks.join("\n")
 }

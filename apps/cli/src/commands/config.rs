@@ -93,6 +93,22 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
                 .map_or_else(|| "unlimited".into(), |v| v.to_string()),
             settings.requests_per_minute.source.to_string(),
         ),
+        (
+            "budget_usd",
+            settings
+                .budget_usd
+                .value
+                .map_or_else(|| "unlimited".into(), |usd| format!("${usd}")),
+            settings.budget_usd.source.to_string(),
+        ),
+        (
+            "budget_tokens",
+            settings
+                .budget_tokens
+                .value
+                .map_or_else(|| "unlimited".into(), |tokens| tokens.to_string()),
+            settings.budget_tokens.source.to_string(),
+        ),
     ];
     if output.json() {
         let mut map = serde_json::Map::new();

@@ -162,6 +162,10 @@ pub(crate) async fn execute(
     run.usage += planning_usage;
     let reporter = wiring.reporter.clone();
     let session = wiring.close().await;
+    // The whole run's cost: planning, every session's steps, consolidation.
+    if let Some(spending) = &session.spending {
+        run.cost = spending.run_cost();
+    }
     let json = plan_json(recorder.id().as_str(), &goal, &run, reporter.elapsed());
     if output.json() {
         output.json_value(&json)?;
@@ -258,11 +262,16 @@ async fn planning_failed(
 ) -> Result<Exit> {
     let outcome = match error {
         WorkflowError::Cancelled => Outcome::of(WorkflowStatus::Cancelled),
+        WorkflowError::BudgetExhausted(_) => Outcome::of(WorkflowStatus::BudgetExhausted),
         WorkflowError::Planning(_) => Outcome::failed(Exit::Api),
         _ => Outcome::failed(Exit::WorkFailed),
     };
+    let status = match outcome.status {
+        WorkflowStatus::BudgetExhausted => outcome.status.as_str(),
+        _ => "failed",
+    };
     let result =
-        json!({"run_id": recorder.id().as_str(), "status": "failed", "error": error.to_string()});
+        json!({"run_id": recorder.id().as_str(), "status": status, "error": error.to_string()});
     let exit = finish(recorder, Some(session), "plan", outcome, &result, output).await?;
     let message =
         common::model_not_found_line(&error.to_string()).unwrap_or_else(|| error.to_string());

@@ -79,6 +79,7 @@ fn state_word(state: RunState) -> &'static str {
         RunState::Interrupted => "interrupted",
         RunState::Completed => "completed",
         RunState::Failed => "failed",
+        RunState::BudgetExhausted => "budget_exhausted",
     }
 }
 
@@ -99,7 +100,7 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                 let list: Vec<_> = listing
                     .runs
                     .iter()
-                    .map(|run| json!({"run_id": run.id.as_str(), "kind": run.kind.to_string(), "created": run.created, "state": state_word(run.state), "summary": run.summary}))
+                    .map(|run| json!({"run_id": run.id.as_str(), "kind": run.kind.to_string(), "created": run.created, "state": state_word(run.state), "summary": run.summary, "cost": cost_value(&run.cost)}))
                     .collect();
                 let untrusted: Vec<_> = listing
                     .untrusted
@@ -114,10 +115,11 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
             } else {
                 for run in &listing.runs {
                     output.line(&format!(
-                        "{}  {:<11} {:<24} {}",
+                        "{}  {:<16} {:<24} {:>9}  {}",
                         run.id,
                         state_word(run.state),
                         run.kind.to_string(),
+                        run.cost.to_string(),
                         render::humanize::truncate(&strip_controls_line(&run.summary), 60)
                     ));
                 }
@@ -148,6 +150,7 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                     "run_id": meta.id.as_str(), "kind": meta.kind.to_string(), "created": meta.created,
                     "summary": meta.summary, "state": state, "dir": dir, "events": contents.records.len(),
                     "warnings": contents.warnings, "truncated_tail": contents.truncated_tail, "result": result,
+                    "cost": cost_value(&contents.spent().0), "tokens": contents.spent().1,
                 }))?;
             } else {
                 let theme = output.theme();
@@ -159,6 +162,7 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                     key_value("Asked", &clean(&meta.summary), theme),
                     key_value("Folder", &clean(&dir.display().to_string()), theme),
                     key_value("Events", &contents.records.len().to_string(), theme),
+                    key_value("Cost", &spent_line(&contents.spent()), theme),
                 ];
                 if contents.truncated_tail {
                     lines.push("The journal ended in a half-written line (ignored).".to_owned());
@@ -166,10 +170,7 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                 for warning in contents.warnings.iter().chain(&result_warning) {
                     lines.push(format!("warning: {}", clean(warning)));
                 }
-                if matches!(
-                    contents.state(),
-                    RunState::Unfinished | RunState::Interrupted
-                ) {
+                if contents.state().is_unfinished() {
                     lines.push(format!("Resume with: agent-fork resume {}", meta.id));
                 }
                 output.line(
@@ -206,6 +207,27 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
         }
     }
     Ok(Exit::Success)
+}
+
+/// A run's cost for `--json`: dollars when every call was priced, else
+/// `null`, with the counts and the price table's date.
+fn cost_value(cost: &genai_client::CostTotal) -> serde_json::Value {
+    json!({
+        "currency": "USD",
+        "usd": cost.known().map(genai_client::Usd::dollars),
+        "priced_usd": cost.usd.dollars(),
+        "priced_calls": cost.priced_calls,
+        "unpriced_calls": cost.unpriced_calls,
+        "price_table": cost.price_table,
+    })
+}
+
+/// `$0.0123 (4,096 tokens, all sessions)`.
+fn spent_line((cost, tokens): &(genai_client::CostTotal, u64)) -> String {
+    format!(
+        "{cost} ({} tokens, all sessions)",
+        render::humanize::count(*tokens)
+    )
 }
 
 /// The run `id` names, or the latest unfinished run in `base`.
@@ -335,27 +357,32 @@ impl Resumed<'_> {
                 // The context was journalled as text when the run started.
                 args.context_file = None;
                 let earlier = items.get(&0).cloned();
-                let context = Context::resolve(fork::layer(&args, flags), traffic, output)?;
+                let context = Context::resolve(fork::layer(&args, flags), traffic, output)?
+                    .with_spent_before(state.spent);
                 fork::execute(&args, &context, recorder, earlier).await
             }
             CommandArgs::Swarm(mut args) => {
                 args.resuming = true;
-                let context = Context::resolve(swarm::layer(&args, flags), traffic, output)?;
+                let context = Context::resolve(swarm::layer(&args, flags), traffic, output)?
+                    .with_spent_before(state.spent);
                 swarm::execute(&args, &context, recorder, items).await
             }
             CommandArgs::Plan(mut args) => {
                 args.plan_file = None;
                 let (plan, done) = (state.plan.clone(), state.completed_steps.clone());
-                let context = Context::resolve(plan::layer(&args, flags), traffic, output)?;
+                let context = Context::resolve(plan::layer(&args, flags), traffic, output)?
+                    .with_spent_before(state.spent);
                 plan::execute(&args, &context, recorder, plan, done).await
             }
             CommandArgs::ResearchThenCode(args) => {
-                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?;
+                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?
+                    .with_spent_before(state.spent);
                 workflow::execute_research_then_code(&args, &context, recorder, items).await
             }
             CommandArgs::MapReduce(args) => {
                 let layer = workflow::layer(flags, args.concurrency);
-                let context = Context::resolve(layer, traffic, output)?;
+                let context =
+                    Context::resolve(layer, traffic, output)?.with_spent_before(state.spent);
                 workflow::execute_map_reduce(&args, &context, recorder, items).await
             }
             CommandArgs::Refine(args) => {
@@ -366,7 +393,8 @@ impl Resumed<'_> {
                         serde_json::from_value::<Iteration>(value.clone()).ok()
                     })
                     .collect();
-                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?;
+                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?
+                    .with_spent_before(state.spent);
                 workflow::execute_refine(&args, &context, recorder, previous).await
             }
         }

@@ -216,6 +216,7 @@ pub(crate) async fn run(
         }
         blocks.push(views::usage(
             &summary.usage,
+            None,
             std::time::Duration::ZERO,
             theme,
         ));

@@ -420,6 +420,11 @@ pub(crate) async fn execute(
     }
     let reporter = wiring.reporter.clone();
     let session = wiring.close().await;
+    // The whole run's cost: every session's calls, consolidation included.
+    let mut outcome = outcome;
+    if let Some(spending) = &session.spending {
+        outcome.cost = spending.run_cost();
+    }
 
     let json = swarm_json(args, recorder, &outcome, reporter.elapsed());
     if output.json() {
@@ -437,6 +442,8 @@ pub(crate) async fn execute(
         .is_some_and(|result| !result.is_success());
     let status = if outcome.cancelled {
         WorkflowStatus::Cancelled
+    } else if outcome.budget_exhausted {
+        WorkflowStatus::BudgetExhausted
     } else if outcome.failed > 0 || consolidation_failed {
         WorkflowStatus::Failed
     } else {

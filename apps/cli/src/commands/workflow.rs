@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
-use crate::context::{Context, Wiring};
+use crate::context::{Context, Spending, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::{ForkJson, UsageJson, millis};
@@ -233,6 +233,8 @@ pub(crate) async fn execute_research_then_code(
             ));
         }
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
+        let cost = session.spending.as_ref().map(Spending::run_cost);
+        output.line(&views::usage(&result.usage, cost.as_ref(), elapsed, theme));
     }
     finish(
         recorder,
@@ -405,7 +407,8 @@ pub(crate) async fn execute_map_reduce(
             ));
         }
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
-        output.line(&views::usage(&result.usage, elapsed, theme));
+        let cost = session.spending.as_ref().map(Spending::run_cost);
+        output.line(&views::usage(&result.usage, cost.as_ref(), elapsed, theme));
     }
     finish(
         recorder,
@@ -525,7 +528,8 @@ pub(crate) async fn execute_refine(
             output.line(&Panel::markdown(text).title("Final Output").render(theme));
         }
         output.line(&key_value("Workflow Status", result.status.as_str(), theme));
-        output.line(&views::usage(&result.usage, elapsed, theme));
+        let cost = session.spending.as_ref().map(Spending::run_cost);
+        output.line(&views::usage(&result.usage, cost.as_ref(), elapsed, theme));
     }
     finish(
         recorder,
