@@ -232,10 +232,12 @@ mod tests {
             cached: 0,
             tool_use: 0,
             total: 4_293,
+            cost: None,
             elapsed: Duration::from_millis(3_200),
         };
         let theme = Theme::plain(120);
         assert!(!usage_line(&usage, &theme).contains("tool use"));
+        assert!(!usage_line(&usage, &theme).contains("cost"));
         usage.tool_use = 12;
         assert!(usage_line(&usage, &theme).contains("· 12 tool use ·"));
         usage.prompt = 1_048_576;
@@ -246,5 +248,17 @@ mod tests {
             }
         }
         assert!(usage_line(&usage, &Theme::plain(40)).lines().count() > 1);
+    }
+
+    #[test]
+    fn usage_line_shows_the_cost_after_the_total_with_controls_stripped() {
+        let usage = UsageLine {
+            total: 30,
+            cost: Some("$0.0123\x1b[2J".to_owned()),
+            ..UsageLine::default()
+        };
+        let line = usage_line(&usage, &Theme::plain(120));
+        assert!(line.contains("30 total · cost $0.0123"), "{line}");
+        assert!(!line.contains('\x1b'), "{line:?}");
     }
 }
