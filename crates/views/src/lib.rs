@@ -240,6 +240,13 @@ pub fn swarm_result(
     if outcome.failed > 0 {
         blocks.push(key_value("Failed", &outcome.failed.to_string(), theme));
     }
+    if outcome.budget_exhausted {
+        blocks.push(status_line(
+            Status::Skipped,
+            "stopped by the run's budget: no task started after it was spent; resuming the run with a larger budget runs the rest",
+            theme,
+        ));
+    }
     for (index, result) in &outcome.results {
         let mut line = format!("{}. {}", index + 1, truncate(&result.task, 70));
         if let Some(error) = &result.error {
