@@ -95,8 +95,7 @@ impl<'a> Context<'a> {
         workspace: Option<Arc<Workspace>>,
         scope: Scope,
     ) -> Result<Wiring> {
-        let mut session =
-            Session::open(self.traffic, self.settings.requests_per_minute.value).await?;
+        let mut session = Session::open(self.traffic, &self.settings).await?;
         let reporter = Reporter::new(self.output, scope);
         // One budget for every call of the run (forks, planning, reviews,
         // consolidations); without limits it only keeps the run's cost.

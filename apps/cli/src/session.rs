@@ -56,10 +56,11 @@ impl Session {
     /// that says what to do instead.
     pub(crate) async fn open(
         traffic: &Traffic,
-        requests_per_minute: Option<u32>,
+        settings: &crate::settings::Settings,
     ) -> Result<Session> {
-        let mut config = ClientConfig::from_env();
-        config.requests_per_minute = requests_per_minute;
+        let mut config = ClientConfig::from_env()
+            .with_requests_per_minute(settings.requests_per_minute.value)
+            .with_cautious_start(settings.cautious_start.value.filter(|start| *start > 0));
         let backend = match traffic {
             Traffic::Live => {
                 require_key(&config)?;

@@ -40,6 +40,7 @@ pub(crate) mod env {
     pub(crate) const CONFIG: &str = "AGENT_FORK_CONFIG";
     pub(crate) const BUDGET_USD: &str = "AGENT_FORK_BUDGET_USD";
     pub(crate) const BUDGET_TOKENS: &str = "AGENT_FORK_BUDGET_TOKENS";
+    pub(crate) const CAUTIOUS_START: &str = "AGENT_FORK_CAUTIOUS_START";
 }
 
 /// Where a value came from.
@@ -92,6 +93,9 @@ pub(crate) struct Layer {
     pub(crate) budget_usd: Option<f64>,
     /// Most tokens a run may use (all its sessions together).
     pub(crate) budget_tokens: Option<u64>,
+    /// Requests a model with no known limit gets in its first minute
+    /// before 429s teach its quota (off when unset).
+    pub(crate) cautious_start: Option<u32>,
 }
 
 /// A settings file: a `[defaults]` table (agent types live beside it in
@@ -129,6 +133,8 @@ pub(crate) struct Settings {
     pub(crate) budget_usd: Setting<Option<f64>>,
     /// The run's token limit (checked: positive).
     pub(crate) budget_tokens: Setting<Option<u64>>,
+    /// The limiter's cautious start (first-minute requests), when on.
+    pub(crate) cautious_start: Setting<Option<u32>>,
     /// The project's root folder (see the module docs).
     pub(crate) project_root: PathBuf,
     /// The project file, when the project root holds `agent-fork.toml`.
@@ -197,6 +203,7 @@ impl Settings {
             requests_per_minute: merged!(requests_per_minute, env::REQUESTS_PER_MINUTE),
             budget_usd: checked_budget_usd(merged!(budget_usd, env::BUDGET_USD))?,
             budget_tokens: checked_budget_tokens(merged!(budget_tokens, env::BUDGET_TOKENS))?,
+            cautious_start: merged!(cautious_start, env::CAUTIOUS_START),
             project_root,
             project_file,
             user_file,
@@ -390,6 +397,7 @@ fn env_layer() -> Result<Layer> {
         requests_per_minute: number(env::REQUESTS_PER_MINUTE)?,
         budget_usd: number(env::BUDGET_USD)?,
         budget_tokens: number(env::BUDGET_TOKENS)?,
+        cautious_start: number(env::CAUTIOUS_START)?,
     })
 }
 

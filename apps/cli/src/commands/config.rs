@@ -94,6 +94,15 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
             settings.requests_per_minute.source.to_string(),
         ),
         (
+            "cautious_start",
+            settings
+                .cautious_start
+                .value
+                .filter(|start| *start > 0)
+                .map_or_else(|| "off".into(), |start| format!("{start} requests")),
+            settings.cautious_start.source.to_string(),
+        ),
+        (
             "budget_usd",
             settings
                 .budget_usd

@@ -109,7 +109,7 @@ pub(crate) async fn run(
         crate::commands::common::today(),
         output,
     )?;
-    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+    let session = Session::open(traffic, &settings).await?;
     let summary = summarize(&session.client, &conversation, &options).await?;
     let fork_prompt = args
         .next_request
