@@ -49,5 +49,6 @@ pub use spending::{
 pub use summarizer::{
     Artifact, Conversation, ConversationError, Handoff, Speaker, SummarizeError, Summary,
     SummaryOptions, SummaryStyle, TokenCounting, Turn, estimate_tokens, summarize,
+    summarize_within,
 };
 pub use swarm::{ConsolidationOptions, Swarm, SwarmOptions, SwarmOutcome};

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use agent_core::{Conversation, Handoff, SummaryOptions, SummaryStyle, TokenCounting, summarize};
+use agent_core::{
+    Conversation, Handoff, SummaryOptions, SummaryStyle, TokenCounting, summarize_within,
+};
 use anyhow::Result;
 use render::{Panel, key_value};
 use serde::Serialize;
@@ -110,7 +112,20 @@ pub(crate) async fn run(
         output,
     )?;
     let session = Session::open(traffic, &settings).await?;
-    let summary = summarize(&session.client, &conversation, &options).await?;
+    // The calls are priced (and held to --budget-usd / --budget-tokens).
+    let budget = agent_core::Budget::new(settings.budget_limits());
+    let summary = summarize_within(&session.client, &conversation, &options, Some(&budget))
+        .await
+        .map_err(|error| match error {
+            agent_core::SummarizeError::InputTooLarge(_) => {
+                anyhow::Error::from(Failure::usage(error.to_string()))
+            }
+            agent_core::SummarizeError::BudgetExhausted(_) => {
+                anyhow::Error::from(Failure::work(error.to_string()))
+            }
+            other => other.into(),
+        })?;
+    let cost = budget.spent_cost();
     let fork_prompt = args
         .next_request
         .as_deref()
@@ -216,7 +231,7 @@ pub(crate) async fn run(
         }
         blocks.push(views::usage(
             &summary.usage,
-            None,
+            Some(&cost),
             std::time::Duration::ZERO,
             theme,
         ));
