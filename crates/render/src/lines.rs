@@ -151,6 +151,8 @@ pub struct UsageLine {
 /// );
 /// ```
 pub fn usage_line(usage: &UsageLine, theme: &Theme) -> String {
+    /// The widest time `humanize::duration` writes.
+    const DURATION_WIDTH: usize = 11;
     const LEAD: &str = "tokens: ";
     let mut parts = vec![
         format!("{} prompt", humanize::count(usage.prompt)),
@@ -166,13 +168,19 @@ pub fn usage_line(usage: &UsageLine, theme: &Theme) -> String {
         parts.push(format!("cost {}", crate::strip_controls_line(cost)));
     }
     parts.push(humanize::duration(usage.elapsed));
+    let last = parts.len() - 1;
 
     let separator = theme.dim(" · ");
     let mut out = theme.dim(LEAD.trim_end());
     out.push(' ');
     let mut used = LEAD.len();
     for (index, part) in parts.iter().enumerate() {
-        let part_width = text::display_width(part);
+        let mut part_width = text::display_width(part);
+        // The time is counted at its widest ("59 min 59 s"), so where the
+        // line breaks does not depend on how long the work took.
+        if index == last {
+            part_width = part_width.max(DURATION_WIDTH);
+        }
         if index > 0 {
             // Each later part is preceded by " · " (three columns), or, on a
             // new line, by the indent and "· ".
