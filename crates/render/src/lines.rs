@@ -139,14 +139,15 @@ pub struct UsageLine {
 /// Tool-use tokens appear (before the total) only when non-zero, the cost
 /// (after the total, as `cost $0.0123`) only when given. When the
 /// line is wider than the theme, it breaks between parts; later lines start
-/// with `· ` under the first part.
+/// with `· ` under the first part. The time counts as its widest form when
+/// deciding, so where a line breaks does not depend on how long work took.
 ///
 /// ```
 /// use std::time::Duration;
 /// use render::{usage_line, Theme, UsageLine};
 /// let usage = UsageLine { prompt: 1_234, output: 567, total: 1_801, elapsed: Duration::from_millis(850), ..UsageLine::default() };
 /// assert_eq!(
-///     usage_line(&usage, &Theme::plain(80)),
+///     usage_line(&usage, &Theme::plain(100)),
 ///     "tokens: 1,234 prompt · 567 output · 0 thinking · 0 cached · 1,801 total · 850 ms"
 /// );
 /// ```
