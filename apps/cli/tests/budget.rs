@@ -146,7 +146,7 @@ async fn a_swarm_stops_at_its_budget_and_resumes_with_a_larger_one_without_resen
     assert_eq!(shown["cost"]["priced_calls"], json!(TASKS));
     // gemini-3.8-flash: $0.75 in, $3.75 out per 1M tokens.
     let per_call = 200.0 * 0.75e-6 + 100.0 * 3.75e-6;
-    let usd = shown["cost"]["usd"].as_f64().unwrap();
+    let usd = shown["cost"]["amount"].as_f64().unwrap();
     assert!(
         (usd - per_call * TASKS as f64).abs() < 1e-9,
         "{usd} for {TASKS} calls"

@@ -156,7 +156,7 @@ fn runs_list_and_show_describe_a_replayed_run() {
     // Four calls (two attempts, two reviews), all priced, summed from the journal.
     assert_eq!(show["cost"]["priced_calls"], 4, "{show}");
     assert_eq!(show["cost"]["unpriced_calls"], 0, "{show}");
-    assert!(show["cost"]["usd"].as_f64().unwrap() > 0.0, "{show}");
+    assert!(show["cost"]["amount"].as_f64().unwrap() > 0.0, "{show}");
     assert_eq!(show["tokens"], show["result"]["usage"]["total"], "{show}");
     assert!(
         show["dir"].as_str().unwrap().ends_with(&id),
@@ -343,12 +343,12 @@ mod interrupt {
         // `resume` without an id picks the interrupted run and completes it.
         let result = resume(dir, &server, &[]);
         assert_eq!(result["run_id"], id.as_str());
-        assert_eq!(result["status"], "success");
+        assert_eq!(result["status"], "succeeded");
         assert_eq!(result["result"], "Aliasing, lifetimes and data races.");
 
         let state = json_of(&run(dir, &["--json", "runs", "show", &id], 0));
         assert_eq!(state["state"], "completed", "{state}");
-        assert_eq!(state["result"]["status"], "success");
+        assert_eq!(state["result"]["status"], "succeeded");
         let journal = journal(dir, &id);
         assert_eq!(
             journal.matches(r#""type":"run_interrupted""#).count(),
