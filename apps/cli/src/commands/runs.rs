@@ -226,6 +226,14 @@ fn event_line(event: &JournalEvent) -> String {
             "spent",
             vec![("cost", cost.to_string()), ("tokens", tokens.to_string())],
         ),
+        E::ToolApproval { record } => (
+            "tool_approval",
+            vec![
+                ("tool", record.tool.clone()),
+                ("approved", record.approved.to_string()),
+                ("by", record.by.as_str().to_owned()),
+            ],
+        ),
     };
     let facts: Vec<String> = facts
         .iter()
@@ -300,6 +308,7 @@ pub(crate) async fn resume(
     // The lock first, so nothing changes the run between reading and resuming it.
     let lock = RunLock::acquire(&dir).map_err(|error| journal_failure(&error))?;
     let state = load_resume_state(&dir, &key).map_err(|error| journal_failure(&error))?;
+    crate::approval::set_earlier(state.approvals.clone());
     if matches!(state.state, RunState::Completed) {
         return Err(Failure::usage(format!(
             "run {} already completed; see `agent-fork runs show {}`",

@@ -110,6 +110,12 @@ pub enum JournalEvent {
         /// The tokens they used (prompt, output and thinking).
         tokens: u64,
     },
+    /// A tool call whose rule was `ask` was decided: the tool and the
+    /// digest of its arguments (never the arguments).
+    ToolApproval {
+        /// The decision.
+        record: agent_core::ApprovalRecord,
+    },
 }
 
 impl JournalEvent {

@@ -221,6 +221,7 @@ impl Orchestrator {
             file_tools: false,
             search: false,
             code_execution: false,
+            mcp_servers: Vec::new(),
         }
     }
 
