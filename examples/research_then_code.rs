@@ -75,8 +75,15 @@ async fn main() -> anyhow::Result<()> {
         outcome.status.as_str(),
         &demo.theme,
     ));
+    let cost = outcome.research.cost
+        + outcome
+            .code
+            .as_ref()
+            .map(|code| code.cost)
+            .unwrap_or_default();
     demo.show(&views::usage(
         &outcome.usage,
+        Some(&cost),
         started.elapsed(),
         &demo.theme,
     ));

@@ -119,6 +119,12 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Runs(RunsCommand),
     /// Continue an interrupted run without repeating finished work.
+    ///
+    /// Also continues a run its budget stopped (`budget_exhausted`): the
+    /// `--budget-usd` / `--budget-tokens` given now are the new total for
+    /// the whole run, what it spent before included, so
+    /// `agent-fork resume RUN --budget-usd 5` lets a run that spent $2 of
+    /// $2 spend $3 more. The run's cost is summed over all its sessions.
     Resume(ResumeArgs),
     /// Run the seven seed examples (bundled sessions replay without a key).
     Examples(ExamplesArgs),

@@ -11,8 +11,9 @@
 use std::sync::Arc;
 
 use agent_core::workspace::Workspace;
-use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, Forker};
+use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, Budget, Forker};
 use anyhow::Result;
+use genai_client::CostTotal;
 
 use crate::commands::common;
 use crate::live::{Reporter, Scope};
@@ -32,6 +33,9 @@ pub(crate) struct Context<'a> {
     pub(crate) traffic: &'a Traffic,
     /// Where results, notices and progress go.
     pub(crate) output: &'a Output,
+    /// What earlier sessions of a resumed run spent (cost and tokens); it
+    /// counts against the budget and in the run's cost.
+    pub(crate) spent_before: (CostTotal, u64),
 }
 
 impl<'a> Context<'a> {
@@ -57,7 +61,14 @@ impl<'a> Context<'a> {
             overrides,
             traffic,
             output,
+            spent_before: (CostTotal::default(), 0),
         })
+    }
+
+    /// The same context for a resumed run that already spent `spent`.
+    pub(crate) fn with_spent_before(mut self, spent: (CostTotal, u64)) -> Self {
+        self.spent_before = spent;
+        self
     }
 
     /// The profile of `agent_type` with the overrides, plus the command's
@@ -89,12 +100,21 @@ impl<'a> Context<'a> {
         workspace: Option<Arc<Workspace>>,
         scope: Scope,
     ) -> Result<Wiring> {
-        let session = Session::open(self.traffic, self.settings.requests_per_minute.value)
+        let mut session = Session::open(self.traffic, &self.settings)
             .await?
             .logged(self.output);
         let reporter = Reporter::new(self.output, scope);
+        // One budget for every call of the run (forks, planning, reviews,
+        // consolidations); without limits it only keeps the run's cost.
+        let (cost, tokens) = self.spent_before;
+        let budget = Arc::new(Budget::new(self.settings.budget_limits()).with_spent(cost, tokens));
+        session.spending = Some(Spending {
+            budget: budget.clone(),
+            before: self.spent_before,
+        });
         let mut forker = Forker::new(session.client.clone())
             .with_events(reporter.sink())
+            .with_budget(budget)
             .with_approvals(crate::approval::gate(self.settings.approval.clone()));
         if let Some(workspace) = &workspace {
             forker = forker.with_workspace(workspace.clone());
@@ -110,6 +130,56 @@ impl<'a> Context<'a> {
             workspace,
             mcp,
         })
+    }
+}
+
+/// What a run spends: its budget (shared by every call) and what earlier
+/// sessions of the run spent.
+#[derive(Debug, Clone)]
+pub(crate) struct Spending {
+    /// The run's budget, holding the whole run's spending.
+    pub(crate) budget: Arc<Budget>,
+    /// Cost and tokens of earlier sessions (a resumed run).
+    pub(crate) before: (CostTotal, u64),
+}
+
+impl Spending {
+    /// The whole run's cost: earlier sessions and this one.
+    pub(crate) fn run_cost(&self) -> CostTotal {
+        self.budget.spent_cost()
+    }
+
+    /// What this session spent: cost and tokens.
+    pub(crate) fn this_session(&self) -> (CostTotal, u64) {
+        let now = self.budget.spent_cost();
+        let (before, before_tokens) = self.before;
+        let cost = CostTotal {
+            usd: now.usd.saturating_sub(before.usd),
+            priced_calls: now.priced_calls.saturating_sub(before.priced_calls),
+            unpriced_calls: now.unpriced_calls.saturating_sub(before.unpriced_calls),
+            price_table: now.price_table,
+        };
+        (cost, self.budget.spent().1.saturating_sub(before_tokens))
+    }
+
+    /// One line saying what the budget allowed and what was spent, for a
+    /// run it stopped.
+    pub(crate) fn exhausted_line(&self, id: &planner::RunId) -> String {
+        let limits = self.budget.limits();
+        let mut allowed = Vec::new();
+        if let Some(usd) = limits.usd {
+            allowed.push(usd.to_string());
+        }
+        if let Some(tokens) = limits.tokens {
+            allowed.push(format!("{} tokens", render::humanize::count(tokens)));
+        }
+        let (_, tokens) = self.budget.spent();
+        format!(
+            "budget exhausted: the run spent {} and {} tokens of its budget ({}); finished work is saved; continue with a larger total: `agent-fork resume {id} --budget-usd AMOUNT` (or --budget-tokens N)",
+            self.run_cost(),
+            render::humanize::count(tokens),
+            allowed.join(", ")
+        )
     }
 }
 

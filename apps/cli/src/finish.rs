@@ -48,15 +48,17 @@ impl Outcome {
         match self.status {
             WorkflowStatus::Completed => Exit::Success,
             WorkflowStatus::Failed => self.failed_exit,
+            WorkflowStatus::BudgetExhausted => Exit::WorkFailed,
             WorkflowStatus::Cancelled => Exit::Interrupted,
         }
     }
 }
 
-/// Ends a run: saves `result` and the outcome in the journal (a warning on
-/// stderr when the journal could not be fully written), ends `session`
-/// (`command` names a recorded cassette), prints the resume hint for a
-/// cancelled or failed run, and returns the exit code.
+/// Ends a run: journals what this session spent, saves `result` and the
+/// outcome in the journal (a warning on stderr when the journal could not
+/// be fully written), ends `session` (`command` names a recorded cassette),
+/// prints the resume hint for a cancelled, failed or budget-stopped run,
+/// and returns the exit code (1 for `budget_exhausted`).
 ///
 /// # Errors
 ///
@@ -70,6 +72,13 @@ pub(crate) async fn finish(
     result: &impl Serialize,
     output: &Output,
 ) -> Result<Exit> {
+    let spending = session
+        .as_ref()
+        .and_then(|session| session.spending.clone());
+    if let Some(spending) = &spending {
+        let (cost, tokens) = spending.this_session();
+        recorder.append(planner::JournalEvent::Spent { cost, tokens });
+    }
     if let Some(warning) = recorder.finish(outcome.status, result) {
         output.error_line(&warning);
     }
@@ -81,6 +90,11 @@ pub(crate) async fn finish(
     match outcome.status {
         WorkflowStatus::Cancelled => output.error_line(&resume_hint(recorder.id())),
         WorkflowStatus::Failed => output.error_line(&retry_hint(recorder.id())),
+        WorkflowStatus::BudgetExhausted => {
+            if let Some(spending) = &spending {
+                output.error_line(&spending.exhausted_line(recorder.id()));
+            }
+        }
         WorkflowStatus::Completed => {}
     }
     Ok(outcome.exit())

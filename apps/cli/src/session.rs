@@ -36,6 +36,10 @@ pub(crate) enum Traffic {
 pub(crate) struct Session {
     pub(crate) client: Client,
     backend: Backend,
+    /// What the run spends through this session, when a run is wired to it
+    /// ([`crate::context::Context::wire`]); journalled by
+    /// [`crate::finish::finish`].
+    pub(crate) spending: Option<crate::context::Spending>,
 }
 
 enum Backend {
@@ -55,10 +59,11 @@ impl Session {
     /// that says what to do instead.
     pub(crate) async fn open(
         traffic: &Traffic,
-        requests_per_minute: Option<u32>,
+        settings: &crate::settings::Settings,
     ) -> Result<Session> {
-        let mut config = ClientConfig::from_env();
-        config.requests_per_minute = requests_per_minute;
+        let mut config = ClientConfig::from_env()
+            .with_requests_per_minute(settings.requests_per_minute.value)
+            .with_cautious_start(settings.cautious_start.value.filter(|start| *start > 0));
         let backend = match traffic {
             Traffic::Live => {
                 require_key(&config)?;
@@ -91,7 +96,11 @@ impl Session {
             }
         };
         let client = Client::new(config)?;
-        Ok(Session { client, backend })
+        Ok(Session {
+            client,
+            backend,
+            spending: None,
+        })
     }
 
     /// The session with its requests logged on stderr as `output` asks:

@@ -38,6 +38,9 @@ pub(crate) mod env {
     pub(crate) const RUNS_DIR: &str = "AGENT_FORK_RUNS_DIR";
     pub(crate) const REQUESTS_PER_MINUTE: &str = "AGENT_FORK_REQUESTS_PER_MINUTE";
     pub(crate) const CONFIG: &str = "AGENT_FORK_CONFIG";
+    pub(crate) const BUDGET_USD: &str = "AGENT_FORK_BUDGET_USD";
+    pub(crate) const BUDGET_TOKENS: &str = "AGENT_FORK_BUDGET_TOKENS";
+    pub(crate) const CAUTIOUS_START: &str = "AGENT_FORK_CAUTIOUS_START";
 }
 
 /// Where a value came from.
@@ -86,6 +89,13 @@ pub(crate) struct Layer {
     pub(crate) max_turns: Option<u32>,
     pub(crate) runs_dir: Option<PathBuf>,
     pub(crate) requests_per_minute: Option<u32>,
+    /// Most dollars a run may spend (all its sessions together).
+    pub(crate) budget_usd: Option<f64>,
+    /// Most tokens a run may use (all its sessions together).
+    pub(crate) budget_tokens: Option<u64>,
+    /// Requests a model with no known limit gets in its first minute
+    /// before 429s teach its quota (off when unset).
+    pub(crate) cautious_start: Option<u32>,
     /// Approve every tool call the approval policy would ask about: the
     /// `--yes` flag only (a settings file cannot approve on its own behalf).
     #[serde(skip_deserializing)]
@@ -180,6 +190,12 @@ pub(crate) struct Settings {
     pub(crate) max_turns: Setting<u32>,
     pub(crate) runs_dir: Setting<PathBuf>,
     pub(crate) requests_per_minute: Setting<Option<u32>>,
+    /// The run's spending limit in dollars (checked: positive and finite).
+    pub(crate) budget_usd: Setting<Option<f64>>,
+    /// The run's token limit (checked: positive).
+    pub(crate) budget_tokens: Setting<Option<u64>>,
+    /// The limiter's cautious start (first-minute requests), when on.
+    pub(crate) cautious_start: Setting<Option<u32>>,
     /// The project's root folder (see the module docs).
     pub(crate) project_root: PathBuf,
     /// The project file, when the project root holds `agent-fork.toml`.
@@ -268,6 +284,9 @@ impl Settings {
                 },
             },
             requests_per_minute: merged!(requests_per_minute, env::REQUESTS_PER_MINUTE),
+            budget_usd: checked_budget_usd(merged!(budget_usd, env::BUDGET_USD))?,
+            budget_tokens: checked_budget_tokens(merged!(budget_tokens, env::BUDGET_TOKENS))?,
+            cautious_start: merged!(cautious_start, env::CAUTIOUS_START),
             project_root,
             project_file,
             user_file,
@@ -276,6 +295,41 @@ impl Settings {
             mcp_servers,
             mcp: flags.mcp.clone(),
         })
+    }
+}
+
+/// A dollar budget must be a positive, finite number; anything else is
+/// refused in one line naming where it came from.
+fn checked_budget_usd(setting: Setting<Option<f64>>) -> Result<Setting<Option<f64>>> {
+    match setting.value {
+        Some(usd) if !(usd.is_finite() && usd > 0.0) => Err(Failure::usage(format!(
+            "budget_usd = {usd} (from {}) is not a budget; give a positive number of dollars, e.g. --budget-usd 2.50",
+            setting.source
+        ))
+        .into()),
+        _ => Ok(setting),
+    }
+}
+
+/// A token budget must be positive.
+fn checked_budget_tokens(setting: Setting<Option<u64>>) -> Result<Setting<Option<u64>>> {
+    match setting.value {
+        Some(0) => Err(Failure::usage(format!(
+            "budget_tokens = 0 (from {}) is not a budget; give a positive number of tokens, e.g. --budget-tokens 200000",
+            setting.source
+        ))
+        .into()),
+        _ => Ok(setting),
+    }
+}
+
+impl Settings {
+    /// The spending limits of a run, from `budget_usd` and `budget_tokens`.
+    pub(crate) fn budget_limits(&self) -> agent_core::BudgetLimits {
+        agent_core::BudgetLimits {
+            usd: self.budget_usd.value.map(genai_client::Usd::from_dollars),
+            tokens: self.budget_tokens.value,
+        }
     }
 }
 
@@ -434,6 +488,9 @@ fn env_layer() -> Result<Layer> {
         max_turns: ranged(env::MAX_TURNS, 1, 200)?,
         runs_dir: text(env::RUNS_DIR).map(PathBuf::from),
         requests_per_minute: ranged(env::REQUESTS_PER_MINUTE, 1, u32::MAX)?,
+        budget_usd: number(env::BUDGET_USD)?,
+        budget_tokens: number(env::BUDGET_TOKENS)?,
+        cautious_start: number(env::CAUTIOUS_START)?,
         assume_yes: None,
         mcp: Vec::new(),
     })

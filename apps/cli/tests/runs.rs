@@ -153,8 +153,13 @@ fn runs_list_and_show_describe_a_replayed_run() {
     assert_eq!(show["summary"], REFINE_TASK);
     assert_eq!(show["truncated_tail"], false);
     assert_eq!(show["warnings"], Value::Array(Vec::new()));
-    // Started, two attempts, the result saved, finished.
-    assert_eq!(show["events"], 5, "{show}");
+    // Started, two attempts, what the session spent, the result saved, finished.
+    assert_eq!(show["events"], 6, "{show}");
+    // Four calls (two attempts, two reviews), all priced, summed from the journal.
+    assert_eq!(show["cost"]["priced_calls"], 4, "{show}");
+    assert_eq!(show["cost"]["unpriced_calls"], 0, "{show}");
+    assert!(show["cost"]["amount"].as_f64().unwrap() > 0.0, "{show}");
+    assert_eq!(show["tokens"], show["result"]["usage"]["total"], "{show}");
     assert!(
         show["dir"].as_str().unwrap().ends_with(&id),
         "{}",

@@ -53,11 +53,13 @@ pub use fork::{
 };
 pub use ids::{ForkId, SwarmId};
 pub use spending::{
-    BUDGET_EXHAUSTED, Budget, BudgetExhausted, BudgetLimits, Reservation, estimate_input_tokens,
-    over_input_limit,
+    BUDGET_EXHAUSTED, Budget, BudgetExhausted, BudgetLimits, INPUT_TOO_LARGE, InputTooLarge,
+    MAX_CHARS_PER_TOKEN, Reservation, check_input_limit, estimate_input_tokens,
+    input_tokens_at_least,
 };
 pub use summarizer::{
     Artifact, Conversation, ConversationError, Handoff, Speaker, SummarizeError, Summary,
     SummaryOptions, SummaryStyle, TokenCounting, Turn, estimate_tokens, summarize,
+    summarize_within,
 };
 pub use swarm::{ConsolidationOptions, Swarm, SwarmOptions, SwarmOutcome};

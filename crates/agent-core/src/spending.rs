@@ -1,23 +1,38 @@
 //! A spending budget shared by every fork of a run.
 //!
 //! Before each model call the fork reserves the call's estimated cost: its
-//! input tokens (a quarter of the request's JSON bytes) plus its output (the
-//! call's `maxOutputTokens`, else the average output observed so far, else
-//! 1,024 tokens), priced at the catalog's rates for the requested model. A
-//! call whose reservation would cross the budget is not started; calls
-//! already in flight finish, and each reservation is settled with the
-//! reply's real usage. So the budget is overrun by at most what the
-//! in-flight calls cost beyond their reservations.
+//! input tokens plus its output, priced at the catalog's rates for the
+//! requested model. The input estimate is *calibrated*: the request's JSON
+//! bytes times the ratio of prompt tokens to request bytes that the run's
+//! settled calls showed (`promptTokenCount` over the bytes sent), and a
+//! quarter of the bytes until a call has settled. The output is the call's
+//! `maxOutputTokens`, else the average output (candidates and thoughts)
+//! observed so far, else 1,024 tokens. A call whose reservation would
+//! cross the budget is not started; calls already in flight finish, and
+//! each reservation is settled with the reply's real usage and cost. So the
+//! budget is overrun by at most what the in-flight calls cost beyond their
+//! reservations.
+//!
+//! A budget without limits ([`Budget::unlimited`]) refuses nothing and only
+//! keeps the run's spending, which is how a whole run's cost is summed
+//! across its forks, planning calls and consolidations.
 
 use std::sync::Mutex;
 
 use genai_client::catalog;
-use genai_client::{Cost, GenerateContentRequest, Usage, Usd};
+use genai_client::{
+    Cost, CostTotal, GenerateContentRequest, GenerateContentResponse, PartData, Usage, Usd,
+};
 
 /// The `ForkError.kind` of a fork whose call the budget refused (the fork
 /// ends `cancelled`; its task can run again when the run is resumed).
 pub const BUDGET_EXHAUSTED: crate::ForkErrorKind =
     crate::ForkErrorKind::Fork(crate::ForkStop::BudgetExhausted);
+
+/// The `ForkError.kind` of a fork whose request was refused before it was
+/// sent because it cannot fit the model's input limit.
+pub const INPUT_TOO_LARGE: crate::ForkErrorKind =
+    crate::ForkErrorKind::Fork(crate::ForkStop::InputTooLarge);
 
 /// The limits of a budget: dollars, tokens, or both.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,6 +41,13 @@ pub struct BudgetLimits {
     pub usd: Option<Usd>,
     /// At most this many tokens (prompt, output and thinking).
     pub tokens: Option<u64>,
+}
+
+impl BudgetLimits {
+    /// True when neither dollars nor tokens are limited.
+    pub fn is_unlimited(&self) -> bool {
+        self.usd.is_none() && self.tokens.is_none()
+    }
 }
 
 /// Why a call was refused.
@@ -52,16 +74,32 @@ pub struct BudgetExhausted {
 pub struct Reservation {
     usd: Usd,
     tokens: u64,
+    request_bytes: u64,
+}
+
+impl Reservation {
+    /// The dollars reserved.
+    pub fn usd(&self) -> Usd {
+        self.usd
+    }
+
+    /// The tokens reserved.
+    pub fn tokens(&self) -> u64 {
+        self.tokens
+    }
 }
 
 #[derive(Debug, Default)]
 struct Ledger {
-    spent_usd: Usd,
+    spent: CostTotal,
     spent_tokens: u64,
     reserved_usd: Usd,
     reserved_tokens: u64,
     output_tokens: u64,
     settled_calls: u64,
+    /// Request bytes and prompt tokens of settled calls (the calibration).
+    request_bytes: u64,
+    prompt_tokens: u64,
     exhausted: bool,
 }
 
@@ -81,12 +119,18 @@ impl Budget {
         }
     }
 
-    /// The same limits, with what an earlier session of the run already
-    /// spent (a resumed run).
-    pub fn with_spent(self, usd: Usd, tokens: u64) -> Self {
+    /// A budget that refuses nothing and keeps what the run spends.
+    pub fn unlimited() -> Self {
+        Self::new(BudgetLimits::default())
+    }
+
+    /// The same limits, with what earlier sessions of the run already
+    /// spent (a resumed run): it counts against the limits and in
+    /// [`Budget::spent_cost`].
+    pub fn with_spent(self, cost: CostTotal, tokens: u64) -> Self {
         {
             let mut ledger = self.lock();
-            ledger.spent_usd = usd;
+            ledger.spent = cost;
             ledger.spent_tokens = tokens;
         }
         self
@@ -103,15 +147,27 @@ impl Budget {
         self.limits
     }
 
-    /// Dollars and tokens spent by settled calls.
+    /// Dollars (of the priced calls) and tokens spent by settled calls.
     pub fn spent(&self) -> (Usd, u64) {
         let ledger = self.lock();
-        (ledger.spent_usd, ledger.spent_tokens)
+        (ledger.spent.usd, ledger.spent_tokens)
+    }
+
+    /// The cost of every settled call, with how many could not be priced.
+    pub fn spent_cost(&self) -> CostTotal {
+        self.lock().spent
     }
 
     /// True once a call was refused.
     pub fn is_exhausted(&self) -> bool {
         self.lock().exhausted
+    }
+
+    /// The calibrated input estimate of `request`, in tokens.
+    pub fn estimate_input_tokens(&self, request: &GenerateContentRequest) -> u64 {
+        let bytes = request_bytes(request);
+        let ledger = self.lock();
+        calibrated(&ledger, bytes)
     }
 
     /// Estimates a call of `request` to `model` and reserves it, or refuses
@@ -121,8 +177,9 @@ impl Budget {
         model: &str,
         request: &GenerateContentRequest,
     ) -> Result<Reservation, BudgetExhausted> {
-        let input = estimate_input_tokens(request);
+        let bytes = request_bytes(request);
         let mut ledger = self.lock();
+        let input = calibrated(&ledger, bytes);
         let output = request
             .generation_config
             .as_ref()
@@ -144,7 +201,7 @@ impl Budget {
         let over_usd = self
             .limits
             .usd
-            .is_some_and(|limit| ledger.spent_usd + ledger.reserved_usd + usd > limit);
+            .is_some_and(|limit| ledger.spent.usd + ledger.reserved_usd + usd > limit);
         let over_tokens = self
             .limits
             .tokens
@@ -152,7 +209,7 @@ impl Budget {
         if over_usd || over_tokens {
             ledger.exhausted = true;
             return Err(BudgetExhausted {
-                spent_usd: ledger.spent_usd,
+                spent_usd: ledger.spent.usd,
                 spent_tokens: ledger.spent_tokens,
                 in_flight_usd: ledger.reserved_usd,
                 needed_usd: usd,
@@ -161,19 +218,50 @@ impl Budget {
         }
         ledger.reserved_usd += usd;
         ledger.reserved_tokens += tokens;
-        Ok(Reservation { usd, tokens })
+        Ok(Reservation {
+            usd,
+            tokens,
+            request_bytes: bytes,
+        })
     }
 
     /// Settles a reservation with the call's real usage and cost (`None`
-    /// when the call could not be priced).
+    /// when the call could not be priced: counted as an unpriced call).
     pub fn settle(&self, reservation: Reservation, usage: &Usage, cost: Option<&Cost>) {
         let mut ledger = self.lock();
         ledger.reserved_usd = ledger.reserved_usd.saturating_sub(reservation.usd);
         ledger.reserved_tokens = ledger.reserved_tokens.saturating_sub(reservation.tokens);
-        ledger.spent_usd += cost.map_or(Usd::ZERO, |cost| cost.usd);
+        match cost {
+            Some(cost) => ledger.spent.add_call(&Ok(cost.clone())),
+            None => ledger.spent.unpriced_calls += 1,
+        }
         ledger.spent_tokens += usage.prompt + usage.tool_use + usage.candidates + usage.thoughts;
         ledger.output_tokens += usage.candidates + usage.thoughts;
         ledger.settled_calls += 1;
+        if usage.prompt > 0 {
+            ledger.request_bytes += reservation.request_bytes;
+            ledger.prompt_tokens += usage.prompt + usage.tool_use;
+        }
+    }
+
+    /// Settles a reservation with a reply from a call to `model` (priced by
+    /// the reply's `modelVersion`), and returns the call's usage and cost.
+    pub fn settle_reply(
+        &self,
+        reservation: Reservation,
+        model: &str,
+        reply: &GenerateContentResponse,
+    ) -> (Usage, Option<Cost>) {
+        let usage = reply.usage().unwrap_or_default();
+        let cost = genai_client::cost_of_call(
+            &usage,
+            reply.model_version.as_deref(),
+            model,
+            chrono::Utc::now().date_naive(),
+        )
+        .ok();
+        self.settle(reservation, &usage, cost.as_ref());
+        (usage, cost)
     }
 
     /// Gives a reservation back (the call failed before any usage).
@@ -184,19 +272,89 @@ impl Budget {
     }
 }
 
-/// Input tokens of a request: a quarter of its JSON bytes.
-pub fn estimate_input_tokens(request: &GenerateContentRequest) -> u64 {
-    serde_json::to_vec(request).map_or(0, |bytes| (bytes.len() as u64).div_ceil(4))
+/// The request's JSON bytes.
+fn request_bytes(request: &GenerateContentRequest) -> u64 {
+    serde_json::to_vec(request).map_or(0, |bytes| bytes.len() as u64)
 }
 
-/// The model's input limit, when the catalog knows it and the request's
-/// estimate (bytes / 4) is over it. Not yet enforced by the fork: a bytes/4
-/// estimate overcounts inline data and repetitive text, so refusing on it
-/// needs `countTokens` first.
-pub fn over_input_limit(model: &str, request: &GenerateContentRequest) -> Option<(u64, u32)> {
-    let limit = catalog::lookup(model).limits?.input_tokens;
-    let estimate = estimate_input_tokens(request);
-    (estimate > u64::from(limit)).then_some((estimate, limit))
+/// `bytes` in tokens at the ledger's observed ratio, else a quarter.
+fn calibrated(ledger: &Ledger, bytes: u64) -> u64 {
+    if ledger.request_bytes == 0 || ledger.prompt_tokens == 0 {
+        return bytes.div_ceil(4);
+    }
+    let tokens = u128::from(bytes) * u128::from(ledger.prompt_tokens);
+    u64::try_from(tokens.div_ceil(u128::from(ledger.request_bytes))).unwrap_or(u64::MAX)
+}
+
+/// Input tokens of a request before any calibration: a quarter of its JSON
+/// bytes.
+pub fn estimate_input_tokens(request: &GenerateContentRequest) -> u64 {
+    request_bytes(request).div_ceil(4)
+}
+
+/// Most characters one token is taken to cover when bounding a prompt's
+/// tokens from below. SentencePiece pieces are at most 16 characters by
+/// default, and the Gemma family's tokenizer (the public relative of
+/// Gemini's) adds whitespace runs of up to 31 characters; 32 covers both
+/// with room. Gemini's own vocabulary is not published, so this is a
+/// generous assumption, not a fact: it only makes a refusal rarer.
+pub const MAX_CHARS_PER_TOKEN: u64 = 32;
+
+/// A prompt that cannot fit its model's input limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the prompt is too large for {model_limit} input tokens: an estimate puts it at no fewer than {at_least} tokens ({chars} characters of text, at most {MAX_CHARS_PER_TOKEN} characters a token); it was not sent (Gemini counts oversized requests against the quota). Send less text or choose a model with a larger input limit"
+)]
+pub struct InputTooLarge {
+    /// Characters of text in the request.
+    pub chars: u64,
+    /// The lower bound of its tokens.
+    pub at_least: u64,
+    /// The model's input limit (catalog).
+    pub model_limit: u32,
+}
+
+/// A lower bound of a request's input tokens: the characters of its text
+/// parts (system instruction and contents) over [`MAX_CHARS_PER_TOKEN`].
+/// Everything else (function calls and results, inline data, tools) is
+/// left out, which only lowers the bound.
+pub fn input_tokens_at_least(request: &GenerateContentRequest) -> (u64, u64) {
+    let chars: u64 = request
+        .system_instruction
+        .iter()
+        .chain(&request.contents)
+        .flat_map(|content| &content.parts)
+        .map(|part| match &part.data {
+            PartData::Text(text) => text.chars().count() as u64,
+            _ => 0,
+        })
+        .sum();
+    (chars, chars / MAX_CHARS_PER_TOKEN)
+}
+
+/// Refuses a request that cannot fit `model`'s input limit (from the
+/// catalog): only when even the lower bound of its tokens
+/// ([`input_tokens_at_least`]) is over the limit, so a prompt that might
+/// fit is always sent. `None` when the catalog has no limit for the model.
+pub fn check_input_limit(
+    model: &str,
+    request: &GenerateContentRequest,
+) -> Result<(), InputTooLarge> {
+    let Some(limit) = catalog::lookup(model)
+        .limits
+        .map(|limits| limits.input_tokens)
+    else {
+        return Ok(());
+    };
+    let (chars, at_least) = input_tokens_at_least(request);
+    if at_least > u64::from(limit) {
+        return Err(InputTooLarge {
+            chars,
+            at_least,
+            model_limit: limit,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -264,14 +422,69 @@ mod tests {
     }
 
     #[test]
+    fn the_input_estimate_is_calibrated_by_settled_calls_and_unpriced_calls_are_counted() {
+        let body = request(100);
+        let bytes = serde_json::to_vec(&body).unwrap().len() as u64;
+        let budget = Budget::unlimited();
+        // Before any call: a quarter of the bytes.
+        assert_eq!(budget.estimate_input_tokens(&body), bytes.div_ceil(4));
+        let held = budget.reserve("gemini-2.5-flash-lite", &body).unwrap();
+        assert_eq!(held.tokens(), bytes.div_ceil(4) + 100);
+        // The reply says the prompt was a tenth of the bytes: later
+        // estimates follow the observed ratio.
+        let real = Usage {
+            prompt: bytes / 10,
+            candidates: 7,
+            total: bytes / 10 + 7,
+            ..Usage::default()
+        };
+        budget.settle(held, &real, None);
+        assert_eq!(budget.estimate_input_tokens(&body), bytes / 10);
+        let cost = budget.spent_cost();
+        assert_eq!((cost.priced_calls, cost.unpriced_calls), (0, 1));
+        assert_eq!(
+            cost.known(),
+            None,
+            "an unpriced call makes the total unknown"
+        );
+        assert!(!budget.is_exhausted());
+    }
+
+    #[test]
+    fn spending_carried_over_from_earlier_sessions_counts_against_the_limit() {
+        let body = request(100);
+        let per_call = estimate_input_tokens(&body) + 100;
+        let earlier = CostTotal {
+            usd: Usd::from_dollars(0.5),
+            priced_calls: 3,
+            ..CostTotal::default()
+        };
+        let budget = Budget::new(BudgetLimits {
+            usd: None,
+            tokens: Some(per_call * 2),
+        })
+        .with_spent(earlier, per_call * 2 - 1);
+        assert!(budget.reserve("gemini-2.5-flash-lite", &body).is_err());
+        assert_eq!(budget.spent_cost(), earlier);
+    }
+
+    #[test]
     fn an_oversized_prompt_is_caught_before_sending() {
         let huge = GenerateContentRequest {
             contents: vec![Content::user("x".repeat(4 * 1_100_000))],
             ..GenerateContentRequest::default()
         };
-        let (estimate, limit) = over_input_limit("gemini-2.5-flash", &huge).unwrap();
-        assert_eq!(limit, 1_048_576);
-        assert!(estimate > 1_100_000);
-        assert!(over_input_limit("gemini-2.5-flash", &request(10)).is_none());
+        // Four million characters could still be a million tokens or
+        // fewer, so they are sent; forty million cannot.
+        assert!(check_input_limit("gemini-2.5-flash", &huge).is_ok());
+        let huger = GenerateContentRequest {
+            contents: vec![Content::user("x".repeat(40_000_000))],
+            ..GenerateContentRequest::default()
+        };
+        let refused = check_input_limit("gemini-2.5-flash", &huger).unwrap_err();
+        assert_eq!(refused.model_limit, 1_048_576);
+        assert_eq!(refused.at_least, 40_000_000 / MAX_CHARS_PER_TOKEN);
+        assert!(refused.to_string().contains("estimate"), "{refused}");
+        assert!(check_input_limit("gemini-2.5-flash", &request(10)).is_ok());
     }
 }

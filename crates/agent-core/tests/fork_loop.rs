@@ -336,3 +336,31 @@ async fn thinking_is_sent_as_the_model_takes_it() {
         json!({"thinkingConfig": {"thinkingBudget": 24576}})
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_prompt_that_cannot_fit_the_input_limit_is_refused_before_it_is_sent() {
+    // No interaction at all: anything sent would be unmatched.
+    let server = server("too-large", Vec::new()).await;
+    let forker = Forker::new(client(&server));
+    // gemini-3.8-flash takes 1,048,576 input tokens; 40 million characters
+    // are at least 1.25 million tokens even at 32 characters a token.
+    let huge = "word ".repeat(8_000_000);
+    let result = forker.run(general(&huge), &CancellationToken::new()).await;
+    assert_eq!(result.status, ForkStatus::Error);
+    let error = result.error.expect("an error");
+    assert_eq!(error.kind, agent_core::INPUT_TOO_LARGE);
+    assert!(error.message.contains("estimate"), "{}", error.message);
+    assert!(error.message.contains("1048576"), "{}", error.message);
+    assert_eq!(server.stats().total_requests, 0, "nothing was sent");
+
+    // A prompt that might fit is sent: 4 million characters could be under
+    // a million tokens, so it is not refused (here the stand-in has nothing
+    // to answer, which is the point: the request went out).
+    let big = "word ".repeat(800_000);
+    let result = forker.run(general(&big), &CancellationToken::new()).await;
+    assert_ne!(
+        result.error.map(|error| error.kind),
+        Some(agent_core::INPUT_TOO_LARGE)
+    );
+    assert_eq!(server.stats().total_requests, 1);
+}

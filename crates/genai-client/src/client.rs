@@ -95,6 +95,7 @@ impl Client {
                 limiter: RateLimiter::new(QuotaSettings {
                     requests_per_minute: config.requests_per_minute,
                     input_tokens_per_minute: config.input_tokens_per_minute,
+                    cautious_start: config.cautious_start.filter(|_| config.quota_scheduling),
                 }),
                 config,
                 jitter: Mutex::new(jitter),

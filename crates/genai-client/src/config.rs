@@ -182,6 +182,15 @@ pub struct ClientConfig {
     /// fail fast on a zero limit. On by default; off leaves only the
     /// settings' limits and plain retries.
     pub quota_scheduling: bool,
+    /// A cautious start for models whose limits are not known yet (no
+    /// setting, no 429 taught them): admit at most this many requests in
+    /// the model's first minute, and 1.1 more for every success, until a
+    /// 429's `quotaValue` says the real limit. Off (`None`) by default: it
+    /// keeps a swarm far above its quota from sending a first burst of
+    /// requests that can only be refused (429s at most the start plus a
+    /// tenth of the limit), at the price of a ramp of a few round trips for
+    /// a swarm well within its quota. Needs `quota_scheduling`.
+    pub cautious_start: Option<u32>,
     /// Further secrets to scrub from errors and to hand to callers through
     /// [`Client::redactor`](crate::Client::redactor), though not sent: e.g.
     /// the user's key while a session is replayed without it.
@@ -200,6 +209,7 @@ impl fmt::Debug for ClientConfig {
             .field("requests_per_minute", &self.requests_per_minute)
             .field("input_tokens_per_minute", &self.input_tokens_per_minute)
             .field("quota_scheduling", &self.quota_scheduling)
+            .field("cautious_start", &self.cautious_start)
             .field("extra_secrets", &self.extra_secrets.len())
             .finish()
     }
@@ -217,6 +227,7 @@ impl Default for ClientConfig {
             requests_per_minute: None,
             input_tokens_per_minute: None,
             quota_scheduling: true,
+            cautious_start: None,
             extra_secrets: Vec::new(),
         }
     }
@@ -316,6 +327,13 @@ impl ClientConfig {
     /// [`quota_scheduling`](Self::quota_scheduling)).
     pub fn with_quota_scheduling(mut self, on: bool) -> Self {
         self.quota_scheduling = on;
+        self
+    }
+
+    /// Sets (or, with `None`, turns off) the cautious start (see
+    /// [`cautious_start`](Self::cautious_start)).
+    pub fn with_cautious_start(mut self, first_minute: Option<u32>) -> Self {
+        self.cautious_start = first_minute;
         self
     }
 

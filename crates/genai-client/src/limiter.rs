@@ -8,10 +8,15 @@
 //! `input_tokens_per_minute` settings, or are learned from a 429's
 //! `QuotaFailure.quotaValue`. Each bucket is a log of the last minute's
 //! admissions, so no sliding minute admits more than the limit and a freed
-//! minute is usable at once. On a 429 the model waits as `RetryInfo` says
-//! and its admitted rate is cut (multiplicative decrease, ×0.7, once per
-//! episode of 429s); each success
-//! adds 1 % back (additive increase). A per-day violation parks the model
+//! minute is usable at once. A limit learned from `quotaValue` is admitted
+//! at that rate (the server's own number). On any other 429 the model waits
+//! as `RetryInfo` says and its admitted rate is cut (multiplicative
+//! decrease, ×0.7, once per episode of 429s); each success adds 1 % back
+//! (additive increase). An optional cautious start
+//! (`ClientConfig::cautious_start`) admits a model with no known limit
+//! slowly at first (N requests in its first minute, 1.1 more per success)
+//! until a 429 teaches the limit, so a swarm far above its quota does not
+//! open with a burst that can only be refused. A per-day violation parks the model
 //! until midnight Pacific; a `quotaValue` of 0 (no quota on this tier) fails
 //! every later call to the model at once.
 
@@ -221,7 +226,16 @@ pub fn next_pacific_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
 pub(crate) struct QuotaSettings {
     pub(crate) requests_per_minute: Option<u32>,
     pub(crate) input_tokens_per_minute: Option<u64>,
+    /// Requests admitted in the first minute of a model with no known
+    /// limit (see `ClientConfig::cautious_start`).
+    pub(crate) cautious_start: Option<u32>,
 }
+
+/// How much each success of a cautious start adds to its first-minute
+/// allowance: more than one, so the requests in flight grow (by a tenth of
+/// the successes), and little more, so the first 429 finds at most the
+/// start plus a tenth of the limit sent beyond it.
+const CAUTIOUS_GROWTH: f64 = 1.1;
 
 /// How much a 429 cuts the admitted rate, and how much a success gives back.
 const DECREASE: f64 = 0.7;
@@ -293,6 +307,15 @@ struct ModelState {
     hold_until: Option<Instant>,
     parked: Option<(Instant, QuotaStop)>,
     unavailable: Option<QuotaStop>,
+    /// The cautious start's allowance, until a limit is known.
+    cautious: Option<Cautious>,
+}
+
+#[derive(Debug)]
+struct Cautious {
+    start: f64,
+    successes: u64,
+    admitted: Bucket,
 }
 
 /// A reservation made by [`RateLimiter::acquire`], reconciled after the
@@ -307,6 +330,8 @@ pub(crate) struct Admission {
 pub(crate) struct RateLimiter {
     settings: QuotaSettings,
     models: Mutex<HashMap<String, ModelState>>,
+    /// Woken when a cautious start's allowance grows or ends.
+    changed: tokio::sync::Notify,
 }
 
 impl RateLimiter {
@@ -314,6 +339,7 @@ impl RateLimiter {
         Self {
             settings,
             models: Mutex::new(HashMap::new()),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -322,6 +348,7 @@ impl RateLimiter {
         Self::new(QuotaSettings {
             requests_per_minute: Some(limit),
             input_tokens_per_minute: None,
+            cautious_start: None,
         })
     }
 
@@ -344,6 +371,17 @@ impl RateLimiter {
                 hold_until: None,
                 parked: None,
                 unavailable: None,
+                cautious: settings
+                    .cautious_start
+                    .filter(|_| {
+                        settings.requests_per_minute.is_none()
+                            && settings.input_tokens_per_minute.is_none()
+                    })
+                    .map(|start| Cautious {
+                        start: f64::from(start.max(1)),
+                        successes: 0,
+                        admitted: Bucket::new(f64::from(start.max(1))),
+                    }),
             });
         f(state)
     }
@@ -353,6 +391,11 @@ impl RateLimiter {
     /// the day or has no quota on this tier.
     pub(crate) async fn acquire(&self, model: &str, tokens: u64) -> Result<Admission, Error> {
         loop {
+            // Registered before the state is read, so a change made between
+            // the read and the wait still wakes this call.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
             let wait = self.with_model(model, |state| {
                 let now = Instant::now();
                 if let Some(stop) = &state.unavailable {
@@ -379,6 +422,10 @@ impl RateLimiter {
                     bucket.expire(now);
                     wait = wait.max(bucket.wait_for(now, need, scale));
                 }
+                if let Some(cautious) = &mut state.cautious {
+                    cautious.admitted.expire(now);
+                    wait = wait.max(cautious.admitted.wait_for(now, 1.0, 1.0));
+                }
                 if wait > Duration::ZERO {
                     return Ok(Some(wait));
                 }
@@ -388,6 +435,9 @@ impl RateLimiter {
                 if let Some(bucket) = &mut state.tokens {
                     bucket.take(now, need);
                 }
+                if let Some(cautious) = &mut state.cautious {
+                    cautious.admitted.take(now, 1.0);
+                }
                 Ok(None)
             })?;
             match wait {
@@ -396,7 +446,12 @@ impl RateLimiter {
                         reserved_tokens: tokens,
                     });
                 }
-                Some(wait) => tokio::time::sleep(wait.max(Duration::from_millis(1))).await,
+                Some(wait) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(wait.max(Duration::from_millis(1))) => {}
+                        () = &mut changed => {}
+                    }
+                }
             }
         }
     }
@@ -413,7 +468,13 @@ impl RateLimiter {
                 );
             }
             state.scale = (state.scale + INCREASE).min(1.0);
+            if let Some(cautious) = &mut state.cautious {
+                cautious.successes += 1;
+                cautious.admitted.per_minute =
+                    cautious.start + CAUTIOUS_GROWTH * cautious.successes as f64;
+            }
         });
+        self.changed.notify_waiters();
     }
 
     /// Learns from a failed call to `model`. Returns the error to give up
@@ -427,7 +488,7 @@ impl RateLimiter {
         let now = Instant::now();
         let violations = api.quota_violations();
         let delay = api.retry_delay();
-        self.with_model(model, |state| {
+        let verdict = self.with_model(model, |state| {
             for violation in &violations {
                 let named = violation.model.as_deref().unwrap_or(model);
                 if violation.value == Some(0) {
@@ -454,6 +515,7 @@ impl RateLimiter {
                     return Some(Error::Quota(Box::new(stop)));
                 }
             }
+            let mut learned = false;
             for violation in &violations {
                 let Some(limit) = violation.value else {
                     continue;
@@ -470,12 +532,19 @@ impl RateLimiter {
                         // The server just said the minute is spent.
                         bucket.take(now, limit as f64);
                         *slot = Some(bucket);
+                        learned = true;
                     }
                 }
             }
+            if learned {
+                // The limit is known now: the cautious start has done its job.
+                state.cautious = None;
+            }
             // One cut per episode: the 429s of calls already in flight when
-            // the first came back do not cut the rate again.
-            if state.hold_until.is_none_or(|held| held <= now) {
+            // the first came back do not cut the rate again. A limit just
+            // learned from `quotaValue` is the server's own number: it is
+            // admitted at that rate, not cut below it.
+            if !learned && state.hold_until.is_none_or(|held| held <= now) {
                 state.scale = (state.scale * DECREASE).max(MIN_SCALE);
             }
             if let Some(delay) = delay {
@@ -483,7 +552,10 @@ impl RateLimiter {
                 state.hold_until = Some(state.hold_until.map_or(until, |held| held.max(until)));
             }
             None
-        })
+        });
+        // A cautious start may have ended: its waiters go by the limit now.
+        self.changed.notify_waiters();
+        verdict
     }
 }
 

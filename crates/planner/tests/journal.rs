@@ -776,6 +776,61 @@ fn run_endings_keep_their_on_disk_values() {
 }
 
 #[test]
+fn a_run_stopped_by_its_budget_is_resumable_and_its_sessions_spending_adds_up() {
+    use genai_client::{CostTotal, Usd};
+    let base = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::create(
+        base.path(),
+        meta("run_budget", "2026-11-29T07:00:00.000Z", RunKind::Plan),
+        &key(),
+    )
+    .expect("create");
+    let session = |dollars: f64, unpriced: u64| CostTotal {
+        usd: Usd::from_dollars(dollars),
+        priced_calls: 2,
+        unpriced_calls: unpriced,
+        ..CostTotal::default()
+    };
+    journal
+        .append(JournalEvent::Spent {
+            cost: session(0.25, 0),
+            tokens: 1_000,
+        })
+        .expect("append");
+    journal
+        .append(JournalEvent::ending(WorkflowStatus::BudgetExhausted))
+        .expect("append");
+    journal.flush().expect("flush");
+    let path = journal_path(&journal);
+    let contents = read_journal(&path, &key()).expect("read");
+    assert_eq!(contents.state(), RunState::BudgetExhausted);
+    assert!(contents.state().is_unfinished());
+    let latest = latest_unfinished(base.path(), &key())
+        .expect("list")
+        .expect("the budget-stopped run is picked by a bare resume");
+    assert_eq!(latest.id.as_str(), "run_budget");
+    // On disk the status is one word.
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(r#""status":"budget_exhausted""#), "{text}");
+    // A second session spends more; the run's cost is the sum.
+    journal.append(JournalEvent::RunResumed).expect("append");
+    journal
+        .append(JournalEvent::Spent {
+            cost: session(0.5, 1),
+            tokens: 500,
+        })
+        .expect("append");
+    journal.flush().expect("flush");
+    let state = load_resume_state(journal.dir(), &key()).expect("state");
+    let (cost, tokens) = state.spent;
+    assert_eq!(cost.usd, Usd::from_dollars(0.75));
+    assert_eq!((cost.priced_calls, cost.unpriced_calls), (4, 1));
+    assert_eq!(tokens, 1_500);
+    let listed = list_runs(base.path(), &key()).expect("list");
+    assert_eq!(listed.runs[0].cost, cost);
+}
+
+#[test]
 fn approval_decisions_are_journalled_and_come_back_for_a_resume() {
     let base = tempfile::tempdir().expect("temp dir");
     let journal = Journal::create(

@@ -112,8 +112,8 @@ pub fn rule(title: &str, theme: &Theme) -> String {
     )
 }
 
-/// Token counts and wall time of a model call or a whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Token counts, cost and wall time of a model call or a whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UsageLine {
     /// Prompt (input) tokens.
     pub prompt: u64,
@@ -127,26 +127,33 @@ pub struct UsageLine {
     pub tool_use: u64,
     /// Total tokens as reported by the API.
     pub total: u64,
+    /// What it cost, as the caller words it (`$0.0123`, `unknown`); left
+    /// out of the line when `None`.
+    pub cost: Option<String>,
     /// Wall-clock time.
     pub elapsed: Duration,
 }
 
 /// `tokens: 1,234 prompt · 567 output · 2,492 thinking · 0 cached · 4,293 total · 3.2 s`.
 ///
-/// Tool-use tokens appear (before the total) only when non-zero. When the
+/// Tool-use tokens appear (before the total) only when non-zero, the cost
+/// (after the total, as `cost $0.0123`) only when given. When the
 /// line is wider than the theme, it breaks between parts; later lines start
-/// with `· ` under the first part.
+/// with `· ` under the first part. The time counts as its widest form when
+/// deciding, so where a line breaks does not depend on how long work took.
 ///
 /// ```
 /// use std::time::Duration;
 /// use render::{usage_line, Theme, UsageLine};
 /// let usage = UsageLine { prompt: 1_234, output: 567, total: 1_801, elapsed: Duration::from_millis(850), ..UsageLine::default() };
 /// assert_eq!(
-///     usage_line(&usage, &Theme::plain(80)),
+///     usage_line(&usage, &Theme::plain(100)),
 ///     "tokens: 1,234 prompt · 567 output · 0 thinking · 0 cached · 1,801 total · 850 ms"
 /// );
 /// ```
 pub fn usage_line(usage: &UsageLine, theme: &Theme) -> String {
+    /// The widest time `humanize::duration` writes.
+    const DURATION_WIDTH: usize = 11;
     const LEAD: &str = "tokens: ";
     let mut parts = vec![
         format!("{} prompt", humanize::count(usage.prompt)),
@@ -158,14 +165,23 @@ pub fn usage_line(usage: &UsageLine, theme: &Theme) -> String {
         parts.push(format!("{} tool use", humanize::count(usage.tool_use)));
     }
     parts.push(theme.bold(&format!("{} total", humanize::count(usage.total))));
+    if let Some(cost) = &usage.cost {
+        parts.push(format!("cost {}", crate::strip_controls_line(cost)));
+    }
     parts.push(humanize::duration(usage.elapsed));
+    let last = parts.len() - 1;
 
     let separator = theme.dim(" · ");
     let mut out = theme.dim(LEAD.trim_end());
     out.push(' ');
     let mut used = LEAD.len();
     for (index, part) in parts.iter().enumerate() {
-        let part_width = text::display_width(part);
+        let mut part_width = text::display_width(part);
+        // The time is counted at its widest ("59 min 59 s"), so where the
+        // line breaks does not depend on how long the work took.
+        if index == last {
+            part_width = part_width.max(DURATION_WIDTH);
+        }
         if index > 0 {
             // Each later part is preceded by " · " (three columns), or, on a
             // new line, by the indent and "· ".
@@ -225,10 +241,12 @@ mod tests {
             cached: 0,
             tool_use: 0,
             total: 4_293,
+            cost: None,
             elapsed: Duration::from_millis(3_200),
         };
         let theme = Theme::plain(120);
         assert!(!usage_line(&usage, &theme).contains("tool use"));
+        assert!(!usage_line(&usage, &theme).contains("cost"));
         usage.tool_use = 12;
         assert!(usage_line(&usage, &theme).contains("· 12 tool use ·"));
         usage.prompt = 1_048_576;
@@ -239,5 +257,17 @@ mod tests {
             }
         }
         assert!(usage_line(&usage, &Theme::plain(40)).lines().count() > 1);
+    }
+
+    #[test]
+    fn usage_line_shows_the_cost_after_the_total_with_controls_stripped() {
+        let usage = UsageLine {
+            total: 30,
+            cost: Some("$0.0123\x1b[2J".to_owned()),
+            ..UsageLine::default()
+        };
+        let line = usage_line(&usage, &Theme::plain(120));
+        assert!(line.contains("30 total · cost $0.0123"), "{line}");
+        assert!(!line.contains('\x1b'), "{line:?}");
     }
 }

@@ -169,14 +169,16 @@ fn usage_lines() {
         cached: 0,
         tool_use: 0,
         total: 4_293,
+        cost: None,
         elapsed: Duration::from_millis(3_210),
     };
     let with_tools = UsageLine {
         prompt: 1_048_576,
         tool_use: 312,
         total: 1_050_000,
+        cost: Some("$1.2345 + 1 call(s) unpriced".to_owned()),
         elapsed: Duration::from_secs(125),
-        ..usage
+        ..usage.clone()
     };
     // At 80 columns both lines break between parts; at 120 they fit.
     let wide = Theme::plain(120);

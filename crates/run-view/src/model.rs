@@ -362,6 +362,7 @@ impl RunView {
                 JournalEvent::RunStarted { .. }
                 | JournalEvent::ResultSaved { .. }
                 | JournalEvent::ToolApproval { .. }
+                | JournalEvent::Spent { .. }
                 | JournalEvent::RunFinished { .. } => {}
             }
         }

@@ -171,6 +171,7 @@ pub fn state_word(state: RunState) -> &'static str {
         RunState::Interrupted => "interrupted",
         RunState::Completed => "completed",
         RunState::Failed => "failed",
+        RunState::BudgetExhausted => "budget exhausted",
     }
 }
 

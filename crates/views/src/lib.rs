@@ -24,7 +24,7 @@
 use std::time::Duration;
 
 use agent_core::{BuiltinRoute, ForkResult, ForkStatus};
-use genai_client::Usage;
+use genai_client::{CostTotal, Usage};
 use render::humanize::truncate;
 use render::{
     Accent, Panel, Status, Theme, UsageLine, humanize, key_value, status_line, usage_line,
@@ -154,6 +154,7 @@ pub fn fork_result_parts(
     }
     blocks.push(usage(
         &result.usage,
+        Some(&result.cost),
         Duration::from_millis(result.elapsed_ms),
         theme,
     ));
@@ -220,8 +221,10 @@ fn answer_title(agent_type: &str) -> &'static str {
     }
 }
 
-/// The usage line for tokens and time.
-pub fn usage(usage: &Usage, elapsed: Duration, theme: &Theme) -> String {
+/// The usage line for tokens, cost and time. The cost is left out when
+/// `None` (nothing was priced, e.g. a call outside any run); a total with
+/// unpriced calls says so, and one with no priced call is `unknown`.
+pub fn usage(usage: &Usage, cost: Option<&CostTotal>, elapsed: Duration, theme: &Theme) -> String {
     usage_line(
         &UsageLine {
             prompt: usage.prompt,
@@ -230,6 +233,7 @@ pub fn usage(usage: &Usage, elapsed: Duration, theme: &Theme) -> String {
             cached: usage.cached,
             tool_use: usage.tool_use,
             total: usage.total,
+            cost: cost.map(CostTotal::to_string),
             elapsed,
         },
         theme,
@@ -289,6 +293,13 @@ pub fn swarm_result(
             blocks.push(key_value(label, &count.to_string(), theme));
         }
     }
+    if outcome.budget_exhausted {
+        blocks.push(status_line(
+            Status::Skipped,
+            "stopped by the run's budget: no task started after it was spent; resuming the run with a larger budget runs the rest",
+            theme,
+        ));
+    }
     for (index, result) in &outcome.results {
         let mut line = format!("{}. {}", index + 1, truncate(&result.task, 70));
         if let Some(error) = &result.error {
@@ -336,7 +347,7 @@ pub fn swarm_result(
             }
         }
     }
-    blocks.push(usage(&outcome.usage, elapsed, theme));
+    blocks.push(usage(&outcome.usage, Some(&outcome.cost), elapsed, theme));
     blocks.join("\n")
 }
 
@@ -426,7 +437,7 @@ pub fn plan_result(run: &planner::PlanRun, elapsed: Duration, theme: &Theme) -> 
         }
         None => {}
     }
-    blocks.push(usage(&run.usage, elapsed, theme));
+    blocks.push(usage(&run.usage, Some(&run.cost), elapsed, theme));
     blocks.join("\n")
 }
 

@@ -56,6 +56,27 @@ pub(crate) struct AgentFlags {
     #[arg(long, global = true, value_name = "NAME|FILE")]
     #[serde(default)]
     pub(crate) mcp: Vec<String>,
+    /// Most dollars the run may spend, all its sessions together: no model
+    /// call starts whose estimated cost would cross it (calls in flight
+    /// finish). A run it stops ends `budget_exhausted` (exit 1) and
+    /// `agent-fork resume RUN --budget-usd MORE` continues it, where MORE is
+    /// the new total for the whole run, not an amount added to the old one.
+    #[arg(long, global = true, value_name = "USD", value_parser = parse_budget_usd)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) budget_usd: Option<f64>,
+    /// Most tokens (prompt, output and thinking) the run may use, all its
+    /// sessions together; on resume, the new total, as --budget-usd.
+    #[arg(long, global = true, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) budget_tokens: Option<u64>,
+}
+
+/// A `--budget-usd` value: a positive, finite number of dollars.
+fn parse_budget_usd(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().trim_start_matches('$').parse::<f64>() {
+        Ok(usd) if usd.is_finite() && usd > 0.0 => Ok(usd),
+        _ => Err("give a positive number of dollars, e.g. 2.50".to_owned()),
+    }
 }
 
 fn parse_thinking(text: &str) -> std::result::Result<ThinkingSetting, String> {
@@ -74,6 +95,8 @@ impl AgentFlags {
             no_tools: self.no_tools.then_some(true),
             assume_yes: self.yes.then_some(true),
             mcp: self.mcp.clone(),
+            budget_usd: self.budget_usd,
+            budget_tokens: self.budget_tokens,
             ..Layer::default()
         }
     }

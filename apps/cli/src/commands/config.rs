@@ -37,7 +37,7 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
 fn panel(config: &ConfigJson, theme: &Theme) -> String {
     let default = || "(each agent type's default)".to_owned();
     let shown = |path: &Path| path.display().to_string();
-    let rows: [(&str, String, &str); 11] = [
+    let rows: [(&str, String, &str); 14] = [
         (
             "api_key",
             if config.api_key.value { "set" } else { "unset" }.into(),
@@ -95,6 +95,30 @@ fn panel(config: &ConfigJson, theme: &Theme) -> String {
                 .value
                 .map_or_else(|| "unlimited".into(), |value| value.to_string()),
             &config.requests_per_minute.source,
+        ),
+        (
+            "cautious_start",
+            config
+                .cautious_start
+                .value
+                .map_or_else(|| "off".into(), |start| format!("{start} requests")),
+            &config.cautious_start.source,
+        ),
+        (
+            "budget_usd",
+            config
+                .budget_usd
+                .value
+                .map_or_else(|| "unlimited".into(), |usd| format!("${usd}")),
+            &config.budget_usd.source,
+        ),
+        (
+            "budget_tokens",
+            config
+                .budget_tokens
+                .value
+                .map_or_else(|| "unlimited".into(), |tokens| tokens.to_string()),
+            &config.budget_tokens.source,
         ),
     ];
     let mut lines: Vec<String> = rows
@@ -164,6 +188,12 @@ fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: Strin
         max_turns: Setting::from(&settings.max_turns),
         runs_dir: Setting::from(&settings.runs_dir),
         requests_per_minute: Setting::from(&settings.requests_per_minute),
+        cautious_start: Setting {
+            value: settings.cautious_start.value.filter(|start| *start > 0),
+            source: settings.cautious_start.source.to_string(),
+        },
+        budget_usd: Setting::from(&settings.budget_usd),
+        budget_tokens: Setting::from(&settings.budget_tokens),
         project_root: settings.project_root.clone(),
         project_file: settings.project_file.clone(),
         journal_key: crate::run_record::journal_key_path(),

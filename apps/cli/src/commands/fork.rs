@@ -153,16 +153,22 @@ pub(crate) async fn execute(
         }
     };
     let json = show(&result, recorder, answer_kept, output)?;
-    let api_error = result
-        .error
-        .as_ref()
-        .is_some_and(|error| error.kind.client() != Some(genai_client::ErrorKind::Config));
+    let kind = result.error.as_ref().map(|error| error.kind);
+    let api_error = kind.is_some_and(|kind| {
+        kind.client()
+            .is_some_and(|kind| kind != genai_client::ErrorKind::Config)
+    });
+    let status = match kind {
+        Some(agent_core::BUDGET_EXHAUSTED) => planner::WorkflowStatus::BudgetExhausted,
+        _ => result.status.into(),
+    };
     let outcome = Outcome {
-        status: result.status.into(),
-        failed_exit: if result.status == ForkStatus::Error && api_error {
-            Exit::Api
-        } else {
-            Exit::WorkFailed
+        status,
+        failed_exit: match kind {
+            // Refused before sending: the input, not Gemini, was wrong.
+            Some(agent_core::INPUT_TOO_LARGE) => Exit::Usage,
+            _ if result.status == ForkStatus::Error && api_error => Exit::Api,
+            _ => Exit::WorkFailed,
         },
     };
     finish(recorder, session, "fork", outcome, &json, output).await

@@ -73,9 +73,7 @@ pub(crate) async fn run(flags: &AgentFlags, traffic: &Traffic, output: &Output) 
             .collect();
         ("catalog", rows)
     } else {
-        let session = Session::open(traffic, settings.requests_per_minute.value)
-            .await?
-            .logged(output);
+        let session = Session::open(traffic, &settings).await?.logged(output);
         let models = session.client.list_models(Some(PAGE_SIZE)).await?;
         if let Some(notice) = session.finish("models").await? {
             output.error_line(&notice);

@@ -155,6 +155,10 @@ pub(crate) async fn execute(
     run.usage += planning_usage;
     let reporter = wiring.reporter.clone();
     let session = wiring.close().await;
+    // The whole run's cost: planning, every session's steps, consolidation.
+    if let Some(spending) = &session.spending {
+        run.cost = spending.run_cost();
+    }
     let json = PlanRunJson::new(recorder.id().as_str(), &goal, &run, reporter.elapsed());
     if output.json() {
         output.json_value(&json)?;
@@ -287,12 +291,16 @@ async fn planning_failed(
 ) -> Result<Exit> {
     let outcome = match error {
         WorkflowError::Cancelled => Outcome::of(WorkflowStatus::Cancelled),
+        WorkflowError::BudgetExhausted(_) => Outcome::of(WorkflowStatus::BudgetExhausted),
         WorkflowError::Planning(_) => Outcome::failed(Exit::Api),
         _ => Outcome::failed(Exit::WorkFailed),
     };
     let result = PlanFailedJson {
         run_id: recorder.id().to_string(),
-        status: RunStatus::Failed,
+        status: match outcome.status {
+            WorkflowStatus::BudgetExhausted => RunStatus::BudgetExhausted,
+            _ => RunStatus::Failed,
+        },
         error: error.to_string(),
     };
     let exit = finish(recorder, Some(session), "plan", outcome, &result, output).await?;

@@ -22,7 +22,7 @@ use crate::commands::common::AgentFlags;
 use crate::commands::{fork, plan, report, swarm, workflow};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
-use crate::json::{RunListed, RunShowJson, RunStateJson, RunsListJson, UntrustedJson};
+use crate::json::{CostJson, RunListed, RunShowJson, RunStateJson, RunsListJson, UntrustedJson};
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RecordedSettings, RunArgs, RunRecorder, journal_key};
 use crate::session::Traffic;
@@ -100,11 +100,12 @@ fn folder_name(dir: &Path) -> String {
 /// The runs as a table: a header, one line per run (newest first), the
 /// summary cut to the width; untrusted folders after them.
 fn runs_table(listing: &planner::RunListing, width: usize) -> String {
-    let mut rows: Vec<[String; 5]> = vec![[
+    let mut rows: Vec<[String; 6]> = vec![[
         "RUN".into(),
         "STATE".into(),
         "KIND".into(),
         "CREATED (UTC)".into(),
+        "COST".into(),
         "SUMMARY".into(),
     ]];
     for run in &listing.runs {
@@ -116,6 +117,7 @@ fn runs_table(listing: &planner::RunListing, width: usize) -> String {
             state_word(run.state).to_owned(),
             run.kind.to_string(),
             created,
+            run.cost.to_string(),
             strip_controls_line(&run.summary),
         ]);
     }
@@ -125,25 +127,26 @@ fn runs_table(listing: &planner::RunListing, width: usize) -> String {
             "untrusted".to_owned(),
             "-".to_owned(),
             "-".to_owned(),
+            "-".to_owned(),
             strip_controls_line(&run.reason),
         ]);
     }
-    let mut widths = [0; 5];
+    let mut widths = [0; 6];
     for row in &rows {
-        for (column, cell) in row.iter().enumerate().take(4) {
+        for (column, cell) in row.iter().enumerate().take(5) {
             widths[column] = widths[column].max(render::display_width(cell));
         }
     }
-    let used: usize = widths[..4].iter().map(|width| width + 2).sum();
+    let used: usize = widths[..5].iter().map(|width| width + 2).sum();
     let room = width.saturating_sub(used).max(20);
     rows.iter()
         .map(|row| {
             let mut line = String::new();
-            for (column, cell) in row.iter().enumerate().take(4) {
+            for (column, cell) in row.iter().enumerate().take(5) {
                 line.push_str(cell);
                 line.push_str(&" ".repeat(widths[column] - render::display_width(cell) + 2));
             }
-            line.push_str(&render::humanize::truncate(&row[4], room));
+            line.push_str(&render::humanize::truncate(&row[5], room));
             line.trim_end().to_owned()
         })
         .collect::<Vec<_>>()
@@ -220,6 +223,8 @@ fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Re
             events: contents.records.len(),
             warnings: contents.warnings.clone(),
             truncated_tail: contents.truncated_tail,
+            cost: CostJson::from(&contents.spent().0),
+            tokens: contents.spent().1,
             result,
         });
     }
@@ -232,6 +237,7 @@ fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Re
         key_value("Asked", &clean(&meta.summary), theme),
         key_value("Folder", &clean(&dir.display().to_string()), theme),
         key_value("Events", &contents.records.len().to_string(), theme),
+        key_value("Cost", &spent_line(&contents.spent()), theme),
     ];
     if contents.truncated_tail {
         lines.push("The journal ended in a half-written line (ignored).".to_owned());
@@ -288,6 +294,10 @@ fn event_line(event: &JournalEvent) -> String {
         E::ResultSaved { .. } => ("result_saved", vec![]),
         E::RunFinished { status } => ("run_finished", vec![("status", status.as_str().to_owned())]),
         E::RunInterrupted => ("run_interrupted", vec![]),
+        E::Spent { cost, tokens } => (
+            "spent",
+            vec![("cost", cost.to_string()), ("tokens", tokens.to_string())],
+        ),
         E::ToolApproval { record } => (
             "tool_approval",
             vec![
@@ -302,6 +312,14 @@ fn event_line(event: &JournalEvent) -> String {
         .map(|(key, value)| format!("{key}={value}"))
         .collect();
     format!("{kind} {}", facts.join(" "))
+}
+
+/// `$0.0123 (4,096 tokens, all sessions)`.
+fn spent_line((cost, tokens): &(genai_client::CostTotal, u64)) -> String {
+    format!(
+        "{cost} ({} tokens, all sessions)",
+        render::humanize::count(*tokens)
+    )
 }
 
 /// The run `id` names, or the latest unfinished run in `base`.
@@ -432,27 +450,32 @@ impl Resumed<'_> {
                 // The context was journalled as text when the run started.
                 args.context_file = None;
                 let earlier = items.get(&0).cloned();
-                let context = Context::resolve(fork::layer(&args, flags), traffic, output)?;
+                let context = Context::resolve(fork::layer(&args, flags), traffic, output)?
+                    .with_spent_before(state.spent);
                 fork::execute(&args, &context, recorder, earlier).await
             }
             CommandArgs::Swarm(mut args) => {
                 args.resuming = true;
-                let context = Context::resolve(swarm::layer(&args, flags), traffic, output)?;
+                let context = Context::resolve(swarm::layer(&args, flags), traffic, output)?
+                    .with_spent_before(state.spent);
                 swarm::execute(&args, &context, recorder, items).await
             }
             CommandArgs::Plan(mut args) => {
                 args.plan_file = None;
                 let (plan, done) = (state.plan.clone(), state.completed_steps.clone());
-                let context = Context::resolve(plan::layer(&args, flags), traffic, output)?;
+                let context = Context::resolve(plan::layer(&args, flags), traffic, output)?
+                    .with_spent_before(state.spent);
                 plan::execute(&args, &context, recorder, plan, done).await
             }
             CommandArgs::ResearchThenCode(args) => {
-                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?;
+                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?
+                    .with_spent_before(state.spent);
                 workflow::execute_research_then_code(&args, &context, recorder, items).await
             }
             CommandArgs::MapReduce(args) => {
                 let layer = workflow::layer(flags, args.concurrency);
-                let context = Context::resolve(layer, traffic, output)?;
+                let context =
+                    Context::resolve(layer, traffic, output)?.with_spent_before(state.spent);
                 workflow::execute_map_reduce(&args, &context, recorder, items).await
             }
             CommandArgs::Refine(args) => {
@@ -463,7 +486,8 @@ impl Resumed<'_> {
                         serde_json::from_value::<Iteration>(value.clone()).ok()
                     })
                     .collect();
-                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?;
+                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?
+                    .with_spent_before(state.spent);
                 workflow::execute_refine(&args, &context, recorder, previous).await
             }
         }

@@ -3,14 +3,15 @@
 use std::path::PathBuf;
 
 use agent_core::{
-    Conversation, Handoff, Summary, SummaryOptions, SummaryStyle, TokenCounting, summarize,
+    Conversation, Handoff, Summary, SummaryOptions, SummaryStyle, TokenCounting, summarize_within,
 };
 use anyhow::Result;
+use genai_client::CostTotal;
 use render::{Panel, key_value};
 
 use crate::commands::common::AgentFlags;
 use crate::exit::{Exit, Failure};
-use crate::json::{ArtifactJson, SummaryJson, UsageJson};
+use crate::json::{ArtifactJson, CostJson, SummaryJson, UsageJson};
 use crate::output::Output;
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
@@ -61,18 +62,29 @@ pub(crate) async fn run(
         crate::commands::common::today(),
         output,
     )?;
-    let session = Session::open(traffic, settings.requests_per_minute.value)
-        .await?
-        .logged(output);
+    let session = Session::open(traffic, &settings).await?.logged(output);
     let started = std::time::Instant::now();
-    let summary = summarize(&session.client, &conversation, &options).await?;
+    // The calls are priced (and held to --budget-usd / --budget-tokens).
+    let budget = agent_core::Budget::new(settings.budget_limits());
+    let summary = summarize_within(&session.client, &conversation, &options, Some(&budget))
+        .await
+        .map_err(|error| match error {
+            agent_core::SummarizeError::InputTooLarge(_) => {
+                anyhow::Error::from(Failure::usage(error.to_string()))
+            }
+            agent_core::SummarizeError::BudgetExhausted(_) => {
+                anyhow::Error::from(Failure::work(error.to_string()))
+            }
+            other => other.into(),
+        })?;
     let elapsed = started.elapsed();
+    let cost = budget.spent_cost();
     let fork_prompt = args
         .next_request
         .as_deref()
         .map(|request| summary.fork_prompt(request));
     if output.json() {
-        output.json_value(&summary_json(&summary, fork_prompt))?;
+        output.json_value(&summary_json(&summary, &cost, fork_prompt))?;
     } else if output.quiet() {
         output.line(&render::strip_controls(summary.summary.trim_end()));
     } else {
@@ -89,6 +101,7 @@ pub(crate) async fn run(
             fork_prompt.as_deref(),
             handoff.as_deref(),
             elapsed,
+            &cost,
             output.theme(),
         ));
     }
@@ -158,7 +171,7 @@ fn handoff(args: &SummarizeArgs, summary: &Summary) -> Option<String> {
 }
 
 /// The `--json` document of a summary.
-fn summary_json(summary: &Summary, fork_prompt: Option<String>) -> SummaryJson {
+fn summary_json(summary: &Summary, cost: &CostTotal, fork_prompt: Option<String>) -> SummaryJson {
     SummaryJson {
         summary: summary.summary.clone(),
         key_decisions: summary.key_decisions.clone(),
@@ -183,6 +196,7 @@ fn summary_json(summary: &Summary, fork_prompt: Option<String>) -> SummaryJson {
         style: summary.style.as_str(),
         timestamp: summary.timestamp.clone(),
         usage: UsageJson::from(&summary.usage),
+        cost: CostJson::from(cost),
         fork_prompt,
         warnings: summary.warnings.clone(),
     }
@@ -204,6 +218,7 @@ fn panel(
     fork_prompt: Option<&str>,
     handoff: Option<&str>,
     elapsed: std::time::Duration,
+    cost: &CostTotal,
     theme: &render::Theme,
 ) -> String {
     let mut blocks = vec![
@@ -241,6 +256,6 @@ fn panel(
     if let Some(yaml) = handoff {
         blocks.push(render::strip_controls(yaml.trim_end()));
     }
-    blocks.push(views::usage(&summary.usage, elapsed, theme));
+    blocks.push(views::usage(&summary.usage, Some(cost), elapsed, theme));
     blocks.join("\n")
 }

@@ -336,7 +336,7 @@ pub(crate) async fn execute(
         None => None,
     };
     let remaining = remaining_tasks(args, file_tasks, &reused, &read_error);
-    let outcome = swarm
+    let mut outcome = swarm
         .run(remaining, Some(total), &cancel, |index, result| {
             sink.record(index, result);
         })
@@ -348,6 +348,10 @@ pub(crate) async fn execute(
     let reporter = wiring.reporter.clone();
     let elapsed = reporter.elapsed();
     let session = wiring.close().await;
+    // The whole run's cost: every session's calls, consolidation included.
+    if let Some(spending) = &session.spending {
+        outcome.cost = spending.run_cost();
+    }
     let status = swarm_status(&outcome);
     let json = swarm_json(args, recorder, &outcome, status, counts, elapsed);
     if output.json() {
@@ -523,8 +527,8 @@ impl<'a> ResultsSink<'a> {
     }
 }
 
-/// How a swarm ended: cancelled, failed when a task or the consolidation
-/// failed, else completed.
+/// How a swarm ended: cancelled, stopped by its budget, failed when a task
+/// or the consolidation failed, else completed.
 fn swarm_status(outcome: &agent_core::SwarmOutcome) -> WorkflowStatus {
     let consolidation_failed = outcome
         .consolidated
@@ -532,6 +536,8 @@ fn swarm_status(outcome: &agent_core::SwarmOutcome) -> WorkflowStatus {
         .is_some_and(|result| !result.is_success());
     if outcome.cancelled {
         WorkflowStatus::Cancelled
+    } else if outcome.budget_exhausted {
+        WorkflowStatus::BudgetExhausted
     } else if outcome.failed > 0 || consolidation_failed {
         WorkflowStatus::Failed
     } else {

@@ -14,10 +14,10 @@ use render::{Panel, Status, key_value, status_line};
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
-use crate::context::{Context, Wiring};
+use crate::context::{Context, Spending, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
-use crate::json::{MapReduceJson, RefineJson, ResearchThenCodeJson};
+use crate::json::{CostJson, MapReduceJson, RefineJson, ResearchThenCodeJson};
 use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RunRecorder};
@@ -208,8 +208,14 @@ pub(crate) async fn execute_research_then_code(
     }
     let elapsed = setup.wiring.reporter.elapsed();
     let session = setup.wiring.close().await;
-    let json = ResearchThenCodeJson::new(recorder.id().as_str(), &result, elapsed);
-    show(output, &json, || research_then_code_view(&result, theme))?;
+    let cost = run_cost(&session);
+    let mut json = ResearchThenCodeJson::new(recorder.id().as_str(), &result, elapsed);
+    if let Some(cost) = &cost {
+        json.cost = CostJson::from(cost);
+    }
+    show(output, &json, || {
+        research_then_code_view(&result, cost.as_ref(), elapsed, theme)
+    })?;
     finish(
         recorder,
         Some(session),
@@ -354,9 +360,13 @@ pub(crate) async fn execute_map_reduce(
         .map_err(workflow_error)?;
     let elapsed = setup.wiring.reporter.elapsed();
     let session = setup.wiring.close().await;
-    let json = MapReduceJson::new(recorder.id().as_str(), &args.items, &result, elapsed);
+    let cost = run_cost(&session);
+    let mut json = MapReduceJson::new(recorder.id().as_str(), &args.items, &result, elapsed);
+    if let Some(cost) = &cost {
+        json.cost = CostJson::from(cost);
+    }
     show(output, &json, || {
-        map_reduce_view(&args.items, &result, elapsed, theme)
+        map_reduce_view(&args.items, &result, cost.as_ref(), elapsed, theme)
     })?;
     finish(
         recorder,
@@ -427,8 +437,16 @@ pub(crate) async fn execute_refine(
     }
     let elapsed = setup.wiring.reporter.elapsed();
     let session = setup.wiring.close().await;
-    let json = RefineJson::new(recorder.id().as_str(), &result, elapsed);
-    show(output, &json, || refine_view(&result, elapsed, theme))?;
+    let cost = run_cost(&session);
+    let json = RefineJson::new(
+        recorder.id().as_str(),
+        &result,
+        &cost.unwrap_or_default(),
+        elapsed,
+    );
+    show(output, &json, || {
+        refine_view(&result, cost.as_ref(), elapsed, theme)
+    })?;
     finish(
         recorder,
         Some(session),
@@ -438,6 +456,11 @@ pub(crate) async fn execute_refine(
         output,
     )
     .await
+}
+
+/// The whole run's cost (every session's calls), from the session's budget.
+fn run_cost(session: &crate::session::Session) -> Option<genai_client::CostTotal> {
+    session.spending.as_ref().map(Spending::run_cost)
 }
 
 /// Prints the result: `json` under `--json`, else the `view` for people.
@@ -455,7 +478,12 @@ fn show(
 }
 
 /// Research-then-code for people: each phase's fork, then the status.
-fn research_then_code_view(result: &ResearchThenCode, theme: &render::Theme) -> String {
+fn research_then_code_view(
+    result: &ResearchThenCode,
+    cost: Option<&genai_client::CostTotal>,
+    elapsed: std::time::Duration,
+    theme: &render::Theme,
+) -> String {
     let mut lines = vec![
         rule_line("Phase 1: research", theme),
         views::fork_result(&result.research, crate::cli::TURN_LIMIT_HINT, theme),
@@ -465,6 +493,7 @@ fn research_then_code_view(result: &ResearchThenCode, theme: &render::Theme) -> 
         lines.push(views::fork_result(code, crate::cli::TURN_LIMIT_HINT, theme));
     }
     lines.push(key_value("Workflow Status", result.status.as_str(), theme));
+    lines.push(views::usage(&result.usage, cost, elapsed, theme));
     lines.join("\n")
 }
 
@@ -472,6 +501,7 @@ fn research_then_code_view(result: &ResearchThenCode, theme: &render::Theme) -> 
 fn map_reduce_view(
     items: &[String],
     result: &MapReduce,
+    cost: Option<&genai_client::CostTotal>,
     elapsed: std::time::Duration,
     theme: &render::Theme,
 ) -> String {
@@ -491,13 +521,18 @@ fn map_reduce_view(
         ));
     }
     lines.push(key_value("Workflow Status", result.status.as_str(), theme));
-    lines.push(views::usage(&result.usage, elapsed, theme));
+    lines.push(views::usage(&result.usage, cost, elapsed, theme));
     lines.join("\n")
 }
 
 /// Refinement for people: a line per attempt and its verdict, the final
 /// output, status and usage.
-fn refine_view(result: &Refinement, elapsed: std::time::Duration, theme: &render::Theme) -> String {
+fn refine_view(
+    result: &Refinement,
+    cost: Option<&genai_client::CostTotal>,
+    elapsed: std::time::Duration,
+    theme: &render::Theme,
+) -> String {
     let mut lines: Vec<String> = result
         .iterations
         .iter()
@@ -553,6 +588,6 @@ fn refine_view(result: &Refinement, elapsed: std::time::Duration, theme: &render
         lines.push(Panel::markdown(text).title("Final Output").render(theme));
     }
     lines.push(key_value("Workflow Status", result.status.as_str(), theme));
-    lines.push(views::usage(&result.usage, elapsed, theme));
+    lines.push(views::usage(&result.usage, cost, elapsed, theme));
     lines.join("\n")
 }

@@ -104,8 +104,8 @@ pub(crate) struct PlanRunJson {
     pub(crate) final_result: Option<String>,
     pub(crate) consolidation: Option<ForkJson>,
     pub(crate) usage: UsageJson,
-    /// The steps run now and the consolidation; the planning call is not
-    /// priced (`excludes: ["planning"]`).
+    /// The whole run's cost: the planning call, every step of every
+    /// session (a resumed run's earlier ones included) and the consolidation.
     pub(crate) cost: CostJson,
     pub(crate) elapsed_ms: u64,
 }
@@ -145,7 +145,7 @@ impl PlanRunJson {
             final_result: run.consolidation.as_ref().map(|result| result.text.clone()),
             consolidation: run.consolidation.as_ref().map(ForkJson::from),
             usage: UsageJson::from(&run.usage),
-            cost: CostJson::from(&run.cost).excluding("planning"),
+            cost: CostJson::from(&run.cost),
             elapsed_ms: super::millis(elapsed),
         }
     }
@@ -186,7 +186,7 @@ pub(crate) struct ResearchThenCodeJson {
     /// The code phase (`null` when research failed and it never ran).
     pub(crate) code: Option<ForkJson>,
     pub(crate) usage: UsageJson,
-    /// Both phases' cost.
+    /// Both phases' cost (the CLI gives the whole run's: every session).
     pub(crate) cost: CostJson,
     pub(crate) elapsed_ms: u64,
 }
@@ -222,7 +222,8 @@ pub(crate) struct MapReduceJson {
     pub(crate) reduce: Option<ForkJson>,
     pub(crate) result: Option<String>,
     pub(crate) usage: UsageJson,
-    /// Every map and the reduce call's cost.
+    /// Every map and the reduce call's cost (the CLI gives the whole
+    /// run's: every session).
     pub(crate) cost: CostJson,
     pub(crate) elapsed_ms: u64,
 }
@@ -275,14 +276,17 @@ pub(crate) struct RefineJson {
     pub(crate) iterations: Vec<IterationJson>,
     pub(crate) result: Option<String>,
     pub(crate) usage: UsageJson,
+    /// The whole run's cost: every attempt and review, of every session.
+    pub(crate) cost: CostJson,
     pub(crate) elapsed_ms: u64,
 }
 
 impl RefineJson {
-    /// The document of `result`, which took `elapsed`.
+    /// The document of `result`, which cost `cost` and took `elapsed`.
     pub(crate) fn new(
         run_id: &str,
         result: &planner::Refinement,
+        cost: &genai_client::CostTotal,
         elapsed: std::time::Duration,
     ) -> Self {
         Self {
@@ -291,6 +295,7 @@ impl RefineJson {
             iterations: result.iterations.iter().map(IterationJson::from).collect(),
             result: result.final_text().map(str::to_owned),
             usage: UsageJson::from(&result.usage),
+            cost: CostJson::from(cost),
             elapsed_ms: super::millis(elapsed),
         }
     }
@@ -341,6 +346,8 @@ pub(crate) struct SummaryJson {
     pub(crate) style: &'static str,
     pub(crate) timestamp: String,
     pub(crate) usage: UsageJson,
+    /// What the summary's calls cost.
+    pub(crate) cost: CostJson,
     /// The prompt that hands the summary to the next agent (`--next-request`).
     pub(crate) fork_prompt: Option<String>,
     pub(crate) warnings: Vec<String>,
@@ -372,6 +379,8 @@ pub(crate) struct RunListed {
     pub(crate) created: String,
     pub(crate) state: RunStateJson,
     pub(crate) summary: String,
+    /// What the run spent, all its sessions together.
+    pub(crate) cost: CostJson,
 }
 
 /// A run folder that is not trusted.
@@ -391,6 +400,7 @@ impl From<&planner::RunSummary> for RunListed {
             created: run.created.clone(),
             state: run.state.into(),
             summary: run.summary.clone(),
+            cost: CostJson::from(&run.cost),
         }
     }
 }
@@ -417,6 +427,8 @@ pub(crate) enum RunStateJson {
     Completed,
     /// Ended with some work failed.
     Failed,
+    /// Stopped by its spending budget; resumable with a larger one.
+    BudgetExhausted,
 }
 
 impl From<RunState> for RunStateJson {
@@ -426,6 +438,7 @@ impl From<RunState> for RunStateJson {
             RunState::Interrupted => Self::Interrupted,
             RunState::Completed => Self::Completed,
             RunState::Failed => Self::Failed,
+            RunState::BudgetExhausted => Self::BudgetExhausted,
         }
     }
 }
@@ -438,6 +451,7 @@ impl RunStateJson {
             Self::Interrupted => "interrupted",
             Self::Completed => "completed",
             Self::Failed => "failed",
+            Self::BudgetExhausted => "budget_exhausted",
         }
     }
 }
@@ -456,6 +470,11 @@ pub(crate) struct RunShowJson {
     pub(crate) warnings: Vec<String>,
     /// True when the journal ended in a half-written line (ignored).
     pub(crate) truncated_tail: bool,
+    /// What the run spent, all its sessions together (the sum of its
+    /// journal's `spent` lines).
+    pub(crate) cost: CostJson,
+    /// The tokens it used, all its sessions together.
+    pub(crate) tokens: u64,
     /// The run's `--json` document as it was saved when the run ended
     /// (without `schema_version`), or `null`.
     pub(crate) result: Option<serde_json::Value>,
@@ -478,6 +497,13 @@ pub(crate) struct ConfigJson {
     pub(crate) runs_dir: Setting<PathBuf>,
     /// `null`: unlimited.
     pub(crate) requests_per_minute: Setting<Option<u32>>,
+    /// Requests in a model's first minute before its quota is known;
+    /// `null`: off.
+    pub(crate) cautious_start: Setting<Option<u32>>,
+    /// A run's dollar limit; `null`: unlimited.
+    pub(crate) budget_usd: Setting<Option<f64>>,
+    /// A run's token limit; `null`: unlimited.
+    pub(crate) budget_tokens: Setting<Option<u64>>,
     pub(crate) project_root: PathBuf,
     pub(crate) project_file: Option<PathBuf>,
     pub(crate) journal_key: Option<PathBuf>,

@@ -185,8 +185,10 @@ pub(crate) enum RunStatus {
     Completed,
     /// Some part failed.
     Failed,
-    /// Stopped by the user or the budget.
+    /// Stopped by the user.
     Cancelled,
+    /// Stopped by the run's spending budget (resumable with a larger one).
+    BudgetExhausted,
 }
 
 impl From<planner::WorkflowStatus> for RunStatus {
@@ -195,6 +197,7 @@ impl From<planner::WorkflowStatus> for RunStatus {
             planner::WorkflowStatus::Completed => Self::Completed,
             planner::WorkflowStatus::Failed => Self::Failed,
             planner::WorkflowStatus::Cancelled => Self::Cancelled,
+            planner::WorkflowStatus::BudgetExhausted => Self::BudgetExhausted,
         }
     }
 }
@@ -244,9 +247,6 @@ pub(crate) struct CostJson {
     pub(crate) complete: bool,
     /// The date of the price table used (`YYYY-MM-DD`), when any call was priced.
     pub(crate) price_table: Option<String>,
-    /// Work this cost leaves out, when some is (e.g. `planning`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) excludes: Vec<&'static str>,
 }
 
 impl From<&CostTotal> for CostJson {
@@ -260,18 +260,7 @@ impl From<&CostTotal> for CostJson {
             unpriced_calls: cost.unpriced_calls,
             complete: cost.is_complete(),
             price_table: cost.price_table.map(|date| date.to_string()),
-            excludes: Vec::new(),
         }
-    }
-}
-
-impl CostJson {
-    /// The same cost, saying it leaves out `part` (so it is not complete).
-    pub(crate) fn excluding(mut self, part: &'static str) -> Self {
-        self.excludes.push(part);
-        self.complete = false;
-        self.amount = None;
-        self
     }
 }
 
@@ -320,7 +309,6 @@ mod tests {
         );
         let whole = CostJson::from(&CostTotal::default());
         assert_eq!(whole.amount, Some(0.0));
-        assert_eq!(whole.excluding("planning").amount, None);
     }
 
     #[test]

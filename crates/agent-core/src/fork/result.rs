@@ -37,7 +37,8 @@ impl ForkStatus {
 /// Serialised as one snake_case word: the client's kinds as genai-client
 /// names them (`api`, `transport`, `timeout`, `decode`, `prompt_blocked`,
 /// `retries_exhausted`, `config`, `too_large`, `quota`), or
-/// `budget_exhausted` when the run's spending budget refused the call.
+/// `budget_exhausted` when the run's spending budget refused the call, or
+/// `input_too_large` when a request could not fit the model's input limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ForkErrorKind {
@@ -55,6 +56,9 @@ pub enum ForkStop {
     /// `cancelled`; its task can run again when the run is resumed with a
     /// larger budget).
     BudgetExhausted,
+    /// The request could not fit the model's input limit and was not sent
+    /// (the fork ends `error`).
+    InputTooLarge,
 }
 
 impl ForkErrorKind {
@@ -63,6 +67,7 @@ impl ForkErrorKind {
         match self {
             Self::Client(kind) => kind.as_str(),
             Self::Fork(ForkStop::BudgetExhausted) => "budget_exhausted",
+            Self::Fork(ForkStop::InputTooLarge) => "input_too_large",
         }
     }
 
@@ -204,6 +209,10 @@ mod kind_tests {
             (
                 ForkErrorKind::Fork(ForkStop::BudgetExhausted),
                 "budget_exhausted",
+            ),
+            (
+                ForkErrorKind::Fork(ForkStop::InputTooLarge),
+                "input_too_large",
             ),
         ] {
             let json = serde_json::to_value(kind).unwrap();

@@ -163,6 +163,15 @@ impl Forker {
             let mut body = template.clone();
             body.contents.clone_from(&run.contents);
             let model = &request.profile.model;
+            if let Err(refused) = crate::spending::check_input_limit(model, &body) {
+                run.error = Some(ForkError {
+                    kind: crate::spending::INPUT_TOO_LARGE,
+                    message: refused.to_string(),
+                    http_status: None,
+                    auth: false,
+                });
+                return ForkStatus::Error;
+            }
             let reservation = match &self.budget {
                 Some(budget) => match budget.reserve(model, &body) {
                     Ok(reservation) => Some(reservation),

@@ -164,6 +164,41 @@ pub enum SummarizeError {
     /// The model returned no summary text.
     #[error("the model returned an empty summary (finish reason: {0})")]
     Empty(String),
+    /// The budget refused a call.
+    #[error("{0}")]
+    BudgetExhausted(crate::BudgetExhausted),
+    /// The conversation cannot fit the model's input limit; nothing was sent.
+    #[error("{0}")]
+    InputTooLarge(crate::InputTooLarge),
+}
+
+/// One call of the summarizer, checked against the input limit and charged
+/// to `budget` when there is one.
+async fn call(
+    client: &Client,
+    model: &str,
+    request: &GenerateContentRequest,
+    budget: Option<&crate::Budget>,
+) -> Result<genai_client::GenerateContentResponse, SummarizeError> {
+    crate::check_input_limit(model, request).map_err(SummarizeError::InputTooLarge)?;
+    let reservation = match budget {
+        Some(budget) => Some(
+            budget
+                .reserve(model, request)
+                .map_err(SummarizeError::BudgetExhausted)?,
+        ),
+        None => None,
+    };
+    let reply = client.generate_content(model, request).await;
+    if let (Some(budget), Some(reservation)) = (budget, reservation) {
+        match &reply {
+            Ok(reply) => {
+                budget.settle_reply(reservation, model, reply);
+            }
+            Err(_) => budget.release(reservation),
+        }
+    }
+    Ok(reply?)
 }
 
 /// What the extraction call returns.
@@ -185,6 +220,17 @@ pub async fn summarize(
     conversation: &Conversation,
     options: &SummaryOptions,
 ) -> Result<Summary, SummarizeError> {
+    summarize_within(client, conversation, options, None).await
+}
+
+/// [`summarize`], charging its model calls to `budget` (a call the budget
+/// refuses is [`SummarizeError::BudgetExhausted`]; nothing is sent).
+pub async fn summarize_within(
+    client: &Client,
+    conversation: &Conversation,
+    options: &SummaryOptions,
+    budget: Option<&crate::Budget>,
+) -> Result<Summary, SummarizeError> {
     let transcript = conversation.transcript();
     let thinking = crate::agent::thinking_config(&options.model, options.thinking, false);
     let summary_request = GenerateContentRequest {
@@ -200,9 +246,7 @@ pub async fn summarize(
         }),
         ..GenerateContentRequest::default()
     };
-    let reply = client
-        .generate_content(&options.model, &summary_request)
-        .await?;
+    let reply = call(client, &options.model, &summary_request, budget).await?;
     let summary = reply.text().trim().to_owned();
     if summary.is_empty() {
         let reason = reply
@@ -223,9 +267,7 @@ pub async fn summarize(
         }),
         ..GenerateContentRequest::default()
     };
-    let extracted = client
-        .generate_content(&options.model, &extraction_request)
-        .await?;
+    let extracted = call(client, &options.model, &extraction_request, budget).await?;
     usage += extracted.usage().unwrap_or_default();
     let mut warnings = Vec::new();
     let extraction = match parse_extraction(&extracted.text()) {

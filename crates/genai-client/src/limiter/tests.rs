@@ -37,6 +37,7 @@ async fn input_tokens_are_reconciled_with_the_real_count() {
     let limiter = RateLimiter::new(QuotaSettings {
         requests_per_minute: None,
         input_tokens_per_minute: Some(1000),
+        cautious_start: None,
     });
     let begin = Instant::now();
     let admission = limiter.acquire("m", 900).await.unwrap();
@@ -134,4 +135,72 @@ fn midnight_pacific_follows_daylight_time() {
         next_pacific_midnight(at("2026-11-01T12:00:00Z")),
         at("2026-11-02T08:00:00Z")
     );
+}
+
+/// A 429 with a per-minute request quota of `limit`, as Gemini words it.
+fn rpm_429(limit: u64) -> Error {
+    let body = serde_json::json!({"error": {
+        "code": 429,
+        "message": "You exceeded your current quota. Please retry in 1s.",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+            "quotaMetric": "generativelanguage.googleapis.com/generate_requests_per_model",
+            "quotaId": "GenerateRequestsPerMinutePerProjectPerModel",
+            "quotaDimensions": {"location": "global", "model": "m"},
+            "quotaValue": limit.to_string()
+        }]}]
+    }})
+    .to_string();
+    crate::decode_response(429, body.as_bytes()).unwrap_err()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cautious_start_grows_with_successes_and_ends_when_the_limit_is_learned() {
+    let limiter = std::sync::Arc::new(RateLimiter::new(QuotaSettings {
+        cautious_start: Some(2),
+        ..QuotaSettings::default()
+    }));
+    let begin = Instant::now();
+    let first = limiter.acquire("m", 0).await.unwrap();
+    let _second = limiter.acquire("m", 0).await.unwrap();
+    // A third waits: two is the allowance until something succeeds.
+    let waiting = {
+        let limiter = limiter.clone();
+        tokio::spawn(async move {
+            limiter.acquire("m", 0).await.unwrap();
+            Instant::now() - begin
+        })
+    };
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished());
+    // One success adds 1.1 to the allowance and wakes the waiting call at once.
+    limiter.settle("m", first, None);
+    assert_eq!(waiting.await.unwrap(), Duration::ZERO);
+    // A fourth and fifth would cross 2 + 1.1 admissions in the minute.
+    let blocked = {
+        let limiter = limiter.clone();
+        tokio::spawn(async move {
+            limiter.acquire("m", 0).await.unwrap();
+            Instant::now() - begin
+        })
+    };
+    tokio::task::yield_now().await;
+    assert!(!blocked.is_finished());
+    // The server says the limit is 100 a minute and this minute is spent:
+    // the cautious start ends and the learned limit (not cut below it)
+    // decides; the held call goes when the minute frees.
+    assert!(limiter.on_error("m", &rpm_429(100)).is_none());
+    assert_eq!(blocked.await.unwrap(), Duration::from_secs(60));
+    let state_scale = limiter.with_model("m", |state| (state.scale, state.cautious.is_none()));
+    assert_eq!(state_scale, (1.0, true));
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_cautious_start_nothing_waits_before_a_limit_is_known() {
+    let limiter = RateLimiter::new(QuotaSettings::default());
+    let begin = Instant::now();
+    for _ in 0..50 {
+        let _admitted = limiter.acquire("m", 0).await.unwrap();
+    }
+    assert_eq!(Instant::now() - begin, Duration::ZERO);
 }

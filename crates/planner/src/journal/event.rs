@@ -102,6 +102,14 @@ pub enum JournalEvent {
     },
     /// The run was stopped (Ctrl-C, cancellation) before it ended.
     RunInterrupted,
+    /// What one session of the run spent (written as it ends; a resumed
+    /// run adds a line per session, and the run's cost is their sum).
+    Spent {
+        /// The cost of the session's calls, with how many were unpriced.
+        cost: genai_client::CostTotal,
+        /// The tokens they used (prompt, output and thinking).
+        tokens: u64,
+    },
     /// A tool call whose rule was `ask` was decided: the tool and the
     /// digest of its arguments (never the arguments).
     ToolApproval {
@@ -113,7 +121,8 @@ pub enum JournalEvent {
 impl JournalEvent {
     /// The last event of a run that ended with `status`: a cancelled run is
     /// [`JournalEvent::RunInterrupted`] (it stays resumable), any other a
-    /// [`JournalEvent::RunFinished`].
+    /// [`JournalEvent::RunFinished`] (`budget_exhausted` included: such a
+    /// run stays resumable too).
     pub fn ending(status: WorkflowStatus) -> Self {
         match status {
             WorkflowStatus::Cancelled => Self::RunInterrupted,

@@ -63,11 +63,29 @@ impl JournalContents {
                     status: WorkflowStatus::Cancelled,
                 }
                 | JournalEvent::RunInterrupted => state = RunState::Interrupted,
+                JournalEvent::RunFinished {
+                    status: WorkflowStatus::BudgetExhausted,
+                } => state = RunState::BudgetExhausted,
                 JournalEvent::RunResumed => state = RunState::Unfinished,
                 _ => {}
             }
         }
         state
+    }
+
+    /// What the run spent over all its sessions: the sum of its
+    /// [`JournalEvent::Spent`] lines (cost and tokens).
+    pub fn spent(&self) -> (genai_client::CostTotal, u64) {
+        self.records.iter().fold(
+            (genai_client::CostTotal::default(), 0),
+            |(cost, tokens), record| match &record.event {
+                JournalEvent::Spent {
+                    cost: more,
+                    tokens: more_tokens,
+                } => (cost + *more, tokens + more_tokens),
+                _ => (cost, tokens),
+            },
+        )
     }
 
     pub(crate) fn meta_or_error(&self, path: &Path) -> Result<&RunMeta, JournalError> {
@@ -88,12 +106,17 @@ pub enum RunState {
     Completed,
     /// It ended with some work failed.
     Failed,
+    /// Its spending budget stopped it; it can be resumed with a larger one.
+    BudgetExhausted,
 }
 
 impl RunState {
     /// Whether the run stopped before its end and can be picked up again.
     pub fn is_unfinished(self) -> bool {
-        matches!(self, Self::Unfinished | Self::Interrupted)
+        matches!(
+            self,
+            Self::Unfinished | Self::Interrupted | Self::BudgetExhausted
+        )
     }
 }
 
@@ -131,6 +154,8 @@ pub struct RunSummary {
     pub summary: String,
     /// Where it stands.
     pub state: RunState,
+    /// What it spent over all its sessions.
+    pub cost: genai_client::CostTotal,
     /// Its folder.
     pub dir: PathBuf,
 }
@@ -155,6 +180,9 @@ pub struct ResumeState {
     pub approvals: Vec<agent_core::ApprovalRecord>,
     /// Damaged journal lines that were skipped.
     pub warnings: Vec<String>,
+    /// What the run spent in its earlier sessions: cost and tokens (a
+    /// resumed run's budget counts them).
+    pub spent: (genai_client::CostTotal, u64),
 }
 
 /// Reads a journal up to its last whole line, checking every line's MAC
@@ -327,6 +355,7 @@ pub fn list_runs(base: &Path, key: &JournalKey) -> Result<RunListing, JournalErr
             created: meta.created.clone(),
             summary: meta.summary.clone(),
             state: contents.state(),
+            cost: contents.spent().0,
             dir,
         });
     }
@@ -394,6 +423,7 @@ pub fn load_resume_state(run_dir: &Path, key: &JournalKey) -> Result<ResumeState
         plan,
         completed_steps,
         completed_items,
+        spent: contents.spent(),
         approvals,
         warnings: contents.warnings,
     })

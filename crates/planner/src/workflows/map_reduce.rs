@@ -53,7 +53,19 @@ pub struct MapReduce {
 impl Orchestrator {
     /// Runs the map phase as a swarm without consolidation, then the reduce.
     /// `on_mapped` sees each map result as it finishes (for journaling).
+    /// A run the budget stopped ends `budget_exhausted`.
     pub async fn map_reduce(
+        &self,
+        request: &MapReduceRequest,
+        cancel: &CancellationToken,
+        on_mapped: impl FnMut(usize, &ForkResult),
+    ) -> Result<MapReduce, WorkflowError> {
+        let mut run = self.map_reduce_inner(request, cancel, on_mapped).await?;
+        run.status = run.status.or_budget_exhausted(&self.forker);
+        Ok(run)
+    }
+
+    async fn map_reduce_inner(
         &self,
         request: &MapReduceRequest,
         cancel: &CancellationToken,

@@ -92,6 +92,9 @@ pub enum WorkflowError {
     /// Cancelled before anything useful was done.
     #[error("cancelled")]
     Cancelled,
+    /// The run's spending budget refused a planning or review call.
+    #[error("{0}")]
+    BudgetExhausted(agent_core::BudgetExhausted),
 }
 
 /// How a run ended: a workflow, a plan, a swarm or a single fork. The one
@@ -106,6 +109,9 @@ pub enum WorkflowStatus {
     Failed,
     /// Stopped by the user.
     Cancelled,
+    /// Stopped by the run's spending budget before every part ran (the
+    /// run can be resumed with a larger budget).
+    BudgetExhausted,
 }
 
 impl From<agent_core::ForkStatus> for WorkflowStatus {
@@ -127,6 +133,17 @@ impl WorkflowStatus {
             Self::Completed => "completed",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::BudgetExhausted => "budget_exhausted",
+        }
+    }
+
+    /// `self`, or [`WorkflowStatus::BudgetExhausted`] when the run did not
+    /// complete and `forker`'s budget refused a call.
+    pub fn or_budget_exhausted(self, forker: &Forker) -> Self {
+        let exhausted = forker.budget().is_some_and(|budget| budget.is_exhausted());
+        match self {
+            Self::Failed | Self::Cancelled if exhausted => Self::BudgetExhausted,
+            other => other,
         }
     }
 }
@@ -240,13 +257,35 @@ impl Orchestrator {
             .forker
             .client()
             .with_retry_observer(self.retry_observer(&profile.name));
-        tokio::select! {
+        // The call is charged to the run's budget like every fork's call.
+        let budget = self.forker.budget();
+        if let Err(refused) = agent_core::check_input_limit(&profile.model, &request) {
+            return Err(WorkflowError::Invalid(refused.to_string()));
+        }
+        let reservation = match budget {
+            Some(budget) => Some(
+                budget
+                    .reserve(&profile.model, &request)
+                    .map_err(WorkflowError::BudgetExhausted)?,
+            ),
+            None => None,
+        };
+        let reply = tokio::select! {
             biased;
             () = cancel.cancelled() => Err(WorkflowError::Cancelled),
             reply = client.generate_content(&profile.model, &request) => reply.map_err(|error| {
                 WorkflowError::Planning(format!("the {} call failed: {error}", profile.name))
             }),
+        };
+        if let (Some(budget), Some(reservation)) = (budget, reservation) {
+            match &reply {
+                Ok(reply) => {
+                    budget.settle_reply(reservation, &profile.model, reply);
+                }
+                Err(_) => budget.release(reservation),
+            }
         }
+        reply
     }
 }
 

@@ -94,7 +94,8 @@ pub struct PlanRun {
     /// Tokens spent by this run (planning, steps run now, consolidation).
     pub usage: Usage,
     /// Cost of the steps run now and the consolidation (each step's own
-    /// cost is its fork's `cost`). The planning call is not priced yet.
+    /// cost is its fork's `cost`). The planning call is charged to the
+    /// forker's budget, whose `spent_cost` is the whole run's.
     pub cost: CostTotal,
     /// How it ended.
     pub status: WorkflowStatus,
@@ -263,7 +264,8 @@ impl Orchestrator {
                 Some(result) if result.status == ForkStatus::Cancelled => WorkflowStatus::Cancelled,
                 _ => WorkflowStatus::Failed,
             },
-        };
+        }
+        .or_budget_exhausted(&self.forker);
         PlanRun {
             plan: plan.plan().clone(),
             steps,

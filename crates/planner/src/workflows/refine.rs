@@ -107,7 +107,20 @@ impl Orchestrator {
     /// [`Orchestrator::refine`], calling `on_reviewed` with the index and
     /// the attempt each time an attempt has its verdict, so a caller can
     /// keep it (and later pass it back in [`RefineRequest::previous`]).
+    /// A run the budget stopped (an attempt or a review refused) ends
+    /// `budget_exhausted`.
     pub async fn refine_with(
+        &self,
+        request: &RefineRequest,
+        cancel: &CancellationToken,
+        on_reviewed: impl FnMut(usize, &Iteration),
+    ) -> Result<Refinement, WorkflowError> {
+        let mut run = self.refine_inner(request, cancel, on_reviewed).await?;
+        run.status = run.status.or_budget_exhausted(&self.forker);
+        Ok(run)
+    }
+
+    async fn refine_inner(
         &self,
         request: &RefineRequest,
         cancel: &CancellationToken,

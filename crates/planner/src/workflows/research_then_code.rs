@@ -24,7 +24,23 @@ pub struct ResearchThenCode {
 impl Orchestrator {
     /// Researches `query`, then has a code agent do `task` building on the
     /// findings. `earlier_research` (from a resumed run) skips phase one.
+    /// A run the budget stopped ends `budget_exhausted`.
     pub async fn research_then_code(
+        &self,
+        query: &str,
+        task: &str,
+        context: Option<&str>,
+        earlier_research: Option<ForkResult>,
+        cancel: &CancellationToken,
+    ) -> Result<ResearchThenCode, WorkflowError> {
+        let mut run = self
+            .research_then_code_inner(query, task, context, earlier_research, cancel)
+            .await?;
+        run.status = run.status.or_budget_exhausted(&self.forker);
+        Ok(run)
+    }
+
+    async fn research_then_code_inner(
         &self,
         query: &str,
         task: &str,
