@@ -353,6 +353,12 @@ impl ResponseSpec {
         }
     }
 
+    /// Adds a response header.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.insert(name.into(), value.into());
+        self
+    }
+
     /// Replaces the status code.
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;

@@ -100,7 +100,11 @@ impl Client {
         self.with_retries(
             None,
             |_| None,
-            || async { self.send_large(self.shared.http.delete(&url)).await.map(drop) },
+            || async {
+                self.send_large(self.shared.http.delete(&url))
+                    .await
+                    .map(drop)
+            },
         )
         .await
     }
@@ -171,10 +175,12 @@ impl Client {
         let session = self.on_base_origin(session)?;
         let chunk_size = chunk_size.max(1);
         let mut offset: u64 = 0;
-        let mut buffer = BytesMut::with_capacity(chunk_size.min(usize::try_from(size).unwrap_or(usize::MAX)));
+        let mut buffer =
+            BytesMut::with_capacity(chunk_size.min(usize::try_from(size).unwrap_or(usize::MAX)));
         loop {
             buffer.clear();
-            let want = usize::try_from((size - offset).min(chunk_size as u64)).unwrap_or(chunk_size);
+            let want =
+                usize::try_from((size - offset).min(chunk_size as u64)).unwrap_or(chunk_size);
             buffer.resize(want, 0);
             reader
                 .read_exact(&mut buffer[..])
@@ -198,9 +204,10 @@ impl Client {
                 .unwrap_or("");
             match (status, last) {
                 ("final", true) => {
-                    let uploaded: UploadedFile = serde_json::from_slice(&body).map_err(|error| {
-                        Error::decode(format!("unexpected upload reply ({error})"), &body)
-                    })?;
+                    let uploaded: UploadedFile =
+                        serde_json::from_slice(&body).map_err(|error| {
+                            Error::decode(format!("unexpected upload reply ({error})"), &body)
+                        })?;
                     return Ok(uploaded.file);
                 }
                 ("active", false) => {}
@@ -273,7 +280,9 @@ impl Client {
     /// Sends with the key, reads the body within [`MAX_OPERATION_BYTES`];
     /// a non-2xx answer is an [`Error::Api`].
     async fn send_large(&self, request: reqwest::RequestBuilder) -> Result<Bytes, Error> {
-        self.exchange(self.authed(request)).await.map(|(_, body)| body)
+        self.exchange(self.authed(request))
+            .await
+            .map(|(_, body)| body)
     }
 
     async fn exchange(
@@ -308,7 +317,12 @@ impl Client {
 
     /// `url` with the configured base URL's scheme and host.
     fn on_base_origin(&self, url: &str) -> Result<String, Error> {
-        let bad = || Error::decode(format!("the upload session URL is not a URL: {url:.200}"), b"");
+        let bad = || {
+            Error::decode(
+                format!("the upload session URL is not a URL: {url:.200}"),
+                b"",
+            )
+        };
         let parsed = reqwest::Url::parse(url).map_err(|_| bad())?;
         let base = reqwest::Url::parse(&self.shared.config.base_url).map_err(|_| bad())?;
         let mut rebased = base.clone();
@@ -318,12 +332,19 @@ impl Client {
     }
 }
 
-async fn read_up_to(client: &Client, response: reqwest::Response, limit: u64) -> Result<Bytes, Error> {
+async fn read_up_to(
+    client: &Client,
+    response: reqwest::Response,
+    limit: u64,
+) -> Result<Bytes, Error> {
     let too_large = || Error::TooLarge {
         part: ReplyPart::Body,
         limit,
     };
-    if response.content_length().is_some_and(|length| length > limit) {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
         return Err(too_large());
     }
     let mut body = BytesMut::new();
@@ -347,9 +368,8 @@ fn decode_operation(body: &[u8], what: &str) -> Result<Operation, Error> {
 /// (blank lines skipped). A line longer than [`MAX_RESULT_LINE_BYTES`] is an
 /// error.
 pub struct ResultLines {
-    chunks: std::pin::Pin<
-        Box<dyn futures_util::Stream<Item = Result<Bytes, reqwest::Error>> + Send>,
-    >,
+    chunks:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, reqwest::Error>> + Send>>,
     pending: BytesMut,
     done: bool,
     client: Client,
@@ -410,7 +430,9 @@ fn decode_line(line: &[u8]) -> Option<Result<ResultLine, Error>> {
     if trimmed.is_empty() {
         return None;
     }
-    Some(serde_json::from_slice(trimmed).map_err(|error| {
-        Error::decode(format!("unexpected result-file line ({error})"), trimmed)
-    }))
+    Some(
+        serde_json::from_slice(trimmed).map_err(|error| {
+            Error::decode(format!("unexpected result-file line ({error})"), trimmed)
+        }),
+    )
 }

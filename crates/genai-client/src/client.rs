@@ -402,7 +402,10 @@ impl Client {
 
     /// Reads a whole body, stopping with [`Error::TooLarge`] as soon as it
     /// (or its announced `Content-Length`) exceeds the unary limit.
-    pub(crate) async fn read_body(&self, response: reqwest::Response) -> Result<bytes::Bytes, Error> {
+    pub(crate) async fn read_body(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<bytes::Bytes, Error> {
         let limit = self.shared.config.limits.max_body_bytes;
         let too_large = || Error::TooLarge {
             part: ReplyPart::Body,

@@ -124,7 +124,7 @@ pub use accumulate::StreamAccumulator;
 pub use batch::{MAX_RESULT_LINE_BYTES, ResultLines, UPLOAD_CHUNK_BYTES};
 pub use client::Client;
 pub use config::{ApiKey, ClientConfig, DEFAULT_BASE_URL, ReplyLimits, Timeouts, env};
-pub use cost::{Cost, CostTotal, Unpriced, Usd, cost_of_call};
+pub use cost::{Cost, CostTotal, Unpriced, Usd, cost_of_batch_call, cost_of_call, supports_batch};
 pub use decode::{RecordedBody, RecordedStream, decode_recorded, decode_response};
 pub use error::{ApiError, Error, ErrorDetail, ErrorKind, ReplyPart, TimeoutPhase, parse_duration};
 pub use limiter::{QuotaKind, QuotaStop, QuotaViolation, next_pacific_midnight};

@@ -5,10 +5,13 @@
 //!   API's wire shape, as JSON for cassettes;
 //! - [`fuzz`]: the deterministic proptest configuration (`FUZZ_CASES`,
 //!   `FUZZ_SEED`) and the text strategy the fuzz tests feed their parsers;
+//! - [`batch`]: authored Batch API bodies (Operations, inline results,
+//!   result-file lines, the uploaded `File`);
 //! - [`files`]: file trees written into a test's temporary folder.
 //!
 //! Only ever a dev-dependency. It depends on no project crate.
 
+pub mod batch;
 pub mod files;
 pub mod fuzz;
 pub mod gemini;

@@ -379,7 +379,9 @@ async fn handle(
             .headers
             .iter()
             .filter(|(name, _)| !matches!(name.as_str(), "x-goog-api-key" | "authorization"))
-            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
             .collect(),
     };
     let (response, fault, delay) = match shared.decide(incoming) {

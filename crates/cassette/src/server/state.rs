@@ -327,7 +327,10 @@ fn request_matches(spec: &RequestSpec, req: &Incoming) -> bool {
     spec.method.eq_ignore_ascii_case(&req.method)
         && spec.path == req.path
         && spec.query.iter().all(|(k, v)| req.query.get(k) == Some(v))
-        && spec.headers.iter().all(|(k, v)| req.headers.get(k) == Some(v))
+        && spec
+            .headers
+            .iter()
+            .all(|(k, v)| req.headers.get(k) == Some(v))
         && spec
             .body
             .as_ref()

@@ -238,7 +238,7 @@ impl Operation {
     pub fn stats(&self) -> BatchStats {
         self.metadata
             .as_ref()
-            .and_then(|metadata| metadata.batch_stats.clone())
+            .and_then(|metadata| metadata.batch_stats)
             .unwrap_or_default()
     }
 
