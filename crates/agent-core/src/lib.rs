@@ -36,9 +36,10 @@ pub use agent::{
 };
 pub use events::{Event, EventSink};
 pub use fork::{
-    BuiltinRoute, ForkError, ForkErrorKind, ForkRequest, ForkResult, ForkStatus, ForkStop, Forker,
-    MAX_CALLS_PER_TURN, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES, RUN_CODE_FUNCTION,
-    SearchRun, TurnRecord, WEB_SEARCH_FUNCTION, builtin_route,
+    BatchRefusal, BuiltinRoute, ForkError, ForkErrorKind, ForkRequest, ForkResult, ForkStatus,
+    ForkStop, Forker, MAX_CALLS_PER_TURN, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES,
+    RUN_CODE_FUNCTION, SearchRun, TurnRecord, WEB_SEARCH_FUNCTION, batch_fork_result,
+    builtin_route,
 };
 pub use ids::{ForkId, SwarmId};
 pub use spending::{
@@ -49,4 +50,4 @@ pub use summarizer::{
     Artifact, Conversation, ConversationError, Handoff, Speaker, SummarizeError, Summary,
     SummaryOptions, SummaryStyle, TokenCounting, Turn, estimate_tokens, summarize,
 };
-pub use swarm::{ConsolidationOptions, Swarm, SwarmOptions, SwarmOutcome};
+pub use swarm::{ConsolidationOptions, Swarm, SwarmCollector, SwarmOptions, SwarmOutcome};

@@ -67,6 +67,11 @@ impl Forker {
         self.budget.as_ref()
     }
 
+    /// Whether the forker has a workspace (file tools can run).
+    pub(crate) fn has_workspace(&self) -> bool {
+        self.workspace.is_some()
+    }
+
     /// The same forker with workspace tools over `workspace`.
     pub fn with_workspace(mut self, workspace: Arc<Workspace>) -> Self {
         self.workspace = Some(workspace);
@@ -198,7 +203,7 @@ impl Forker {
 
     /// The tools of the fork's requests: the workspace's functions and the
     /// built-in tools asked for, combined as the model's generation allows.
-    fn tool_plan(&self, request: &ForkRequest, tools_on: bool) -> ToolPlan {
+    pub(crate) fn tool_plan(&self, request: &ForkRequest, tools_on: bool) -> ToolPlan {
         let functions: Vec<FunctionDeclaration> = match (tools_on, &self.workspace) {
             (true, Some(workspace)) => workspace
                 .declarations()
@@ -216,7 +221,11 @@ impl Forker {
         )
     }
 
-    fn request_template(&self, request: &ForkRequest, plan: ToolPlan) -> GenerateContentRequest {
+    pub(crate) fn request_template(
+        &self,
+        request: &ForkRequest,
+        plan: ToolPlan,
+    ) -> GenerateContentRequest {
         let profile = &request.profile;
         let instruction = match &request.context {
             Some(context) => prompts::with_context(&profile.instruction, context),
@@ -398,8 +407,10 @@ impl ToolRun {
 }
 
 /// Everything the loop accumulates.
-struct LoopState {
+pub(crate) struct LoopState {
     fork_id: ForkId,
+    /// Priced as a Batch API call.
+    pub(crate) batch: bool,
     events: EventSink,
     task: String,
     agent_type: String,
@@ -417,14 +428,15 @@ struct LoopState {
     sources: Vec<genai_client::GroundingSource>,
     route: Option<BuiltinRoute>,
     searches: Vec<SearchRun>,
-    error: Option<ForkError>,
+    pub(crate) error: Option<ForkError>,
     started_at: String,
 }
 
 impl LoopState {
-    fn new(request: &ForkRequest, fork_id: ForkId, events: EventSink) -> Self {
+    pub(crate) fn new(request: &ForkRequest, fork_id: ForkId, events: EventSink) -> Self {
         Self {
             fork_id,
+            batch: false,
             events,
             task: request.task.clone(),
             agent_type: request.profile.name.clone(),
@@ -448,10 +460,15 @@ impl LoopState {
     }
 
     /// Keeps what one reply brought; returns its function calls.
-    fn record_turn(&mut self, response: &GenerateContentResponse) -> Vec<FunctionCall> {
+    pub(crate) fn record_turn(&mut self, response: &GenerateContentResponse) -> Vec<FunctionCall> {
         let usage = response.usage().unwrap_or_default();
         self.usage += usage;
-        let cost = genai_client::cost_of_call(
+        let price = if self.batch {
+            genai_client::cost_of_batch_call
+        } else {
+            genai_client::cost_of_call
+        };
+        let cost = price(
             &usage,
             response.model_version.as_deref(),
             &self.model,
@@ -556,7 +573,7 @@ impl LoopState {
         });
     }
 
-    fn finish(self, status: ForkStatus, elapsed: Duration) -> ForkResult {
+    pub(crate) fn finish(self, status: ForkStatus, elapsed: Duration) -> ForkResult {
         let result = ForkResult {
             fork_id: self.fork_id,
             agent_type: self.agent_type,
