@@ -134,6 +134,12 @@ fn run(cli: &Cli, output: &Output) -> Result<Exit> {
             Command::Refine(args) => {
                 commands::workflow::refine(args, &cli.agents, &traffic, output).await
             }
+            Command::Runs(commands::runs::RunsCommand::Cancel { id }) => {
+                let runs_dir = settings::Settings::resolve(cli.agents.layer())?
+                    .runs_dir
+                    .value;
+                commands::batch::cancel(id, &runs_dir, &traffic, output).await
+            }
             Command::Runs(command) => commands::runs::runs(command, &cli.agents, output),
             Command::Resume(args) => {
                 commands::runs::resume(args, &cli.agents, &traffic, output).await

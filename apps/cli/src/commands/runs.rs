@@ -38,6 +38,12 @@ pub(crate) enum RunsCommand {
         /// The run's id (as `runs list` shows it).
         id: String,
     },
+    /// Cancel a `swarm --batch` run's job on Gemini's side (answers already
+    /// made are kept; collect them with `agent-fork resume ID`).
+    Cancel {
+        /// The run's id.
+        id: String,
+    },
 }
 
 /// Arguments of `resume`.
@@ -53,7 +59,7 @@ pub(crate) struct ResumeArgs {
     pub(crate) accept_changed_settings: bool,
 }
 
-fn run_dir(base: &Path, id: &str) -> Result<PathBuf> {
+pub(crate) fn run_dir(base: &Path, id: &str) -> Result<PathBuf> {
     let id: RunId = id
         .parse()
         .map_err(|error| Failure::usage(strip_controls_line(&format!("{error}"))))?;
@@ -131,6 +137,10 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                 }
             }
         }
+        RunsCommand::Cancel { .. } => {
+            // Needs the network: dispatched to `batch::cancel` by main.
+            return Err(Failure::usage("runs cancel is handled elsewhere").into());
+        }
         RunsCommand::Show { id } => {
             let dir = run_dir(&base, id)?;
             let contents = read_journal(&dir.join("journal.jsonl"), &key)
@@ -148,6 +158,7 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                     "run_id": meta.id.as_str(), "kind": meta.kind.to_string(), "created": meta.created,
                     "summary": meta.summary, "state": state, "dir": dir, "events": contents.records.len(),
                     "warnings": contents.warnings, "truncated_tail": contents.truncated_tail, "result": result,
+                    "batch": contents.batch().map(|batch| batch_json(&batch)),
                 }))?;
             } else {
                 let theme = output.theme();
@@ -160,6 +171,9 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
                     key_value("Folder", &clean(&dir.display().to_string()), theme),
                     key_value("Events", &contents.records.len().to_string(), theme),
                 ];
+                if let Some(batch) = contents.batch() {
+                    lines.push(key_value("Batch job", &clean(&batch_line(&batch)), theme));
+                }
                 if contents.truncated_tail {
                     lines.push("The journal ended in a half-written line (ignored).".to_owned());
                 }
@@ -206,6 +220,44 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
         }
     }
     Ok(Exit::Success)
+}
+
+/// A run's batch job in one line, as last journalled: name, state,
+/// counts, when seen.
+fn batch_line(batch: &planner::BatchRecord) -> String {
+    let name = batch.name.as_ref().map_or_else(
+        || "(create sent, answer not journalled)".to_owned(),
+        ToString::to_string,
+    );
+    let state = match (&batch.collected, &batch.last_seen) {
+        (Some(state), _) => format!("{}, collected", state.word()),
+        (None, Some(seen)) => format!(
+            "{} ({} of {} done, {} failed, as of {})",
+            seen.state.word(),
+            seen.succeeded,
+            batch.requests,
+            seen.failed,
+            seen.at
+        ),
+        (None, None) => format!("submitted, {} requests", batch.requests),
+    };
+    format!("{name}: {state}")
+}
+
+/// `runs show --json`'s `batch` object.
+fn batch_json(batch: &planner::BatchRecord) -> serde_json::Value {
+    json!({
+        "name": batch.name.as_ref().map(ToString::to_string),
+        "display_name": batch.display_name,
+        "model": batch.model,
+        "requests": batch.requests,
+        "adopted": batch.adopted,
+        "state": batch.last_seen.as_ref().map(|seen| seen.state.word().to_owned()),
+        "succeeded": batch.last_seen.as_ref().map(|seen| seen.succeeded),
+        "failed": batch.last_seen.as_ref().map(|seen| seen.failed),
+        "seen_at": batch.last_seen.as_ref().map(|seen| seen.at.clone()),
+        "collected": batch.collected.as_ref().map(|state| state.word().to_owned()),
+    })
 }
 
 /// The run `id` names, or the latest unfinished run in `base`.

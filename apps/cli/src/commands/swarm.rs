@@ -54,6 +54,19 @@ pub(crate) struct SwarmArgs {
     /// resume rewrites it only if it is still a regular file (not a link).
     #[arg(long, value_name = "FILE")]
     pub(crate) results_jsonl: Option<PathBuf>,
+    /// Send the tasks as one Gemini Batch API job (half price, results
+    /// within a day, durable across restarts) instead of live calls; each
+    /// task is one model call (agents that need a tool loop are refused).
+    /// Without --wait it returns once the job is submitted; collect it with
+    /// `agent-fork resume RUN`.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) batch: bool,
+    /// With --batch: wait for the job (a progress line on stderr; Ctrl-C
+    /// detaches, the job keeps running), then collect and consolidate.
+    #[arg(long, requires = "batch")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) wait: bool,
     /// Cut each result to this many characters in the consolidation prompt.
     #[arg(long, value_name = "CHARS", default_value_t = 2000)]
     pub(crate) consolidation_cap: usize,
@@ -76,7 +89,7 @@ pub(crate) struct SwarmArgs {
 
 /// The run folder's copy of `--tasks-file`: a resume needs neither the
 /// original file nor the list of tasks in the journal.
-const TASKS_FILE: &str = "tasks.txt";
+pub(crate) const TASKS_FILE: &str = "tasks.txt";
 
 /// One line of `--results-jsonl`: the task's index, then the fork's fields.
 #[derive(Serialize)]
@@ -87,7 +100,7 @@ struct ResultLine {
 }
 
 #[derive(Serialize)]
-struct SwarmJson {
+pub(crate) struct SwarmJson {
     run_id: String,
     swarm_id: String,
     agent_type: String,
@@ -251,7 +264,7 @@ fn hex_of(bytes: &[u8]) -> String {
 }
 
 /// Checks that `tasks.txt` in the run folder is the copy the run made.
-fn check_tasks_copy(path: &Path, expected: &str) -> Result<()> {
+pub(crate) fn check_tasks_copy(path: &Path, expected: &str) -> Result<()> {
     let mismatch = || {
         Failure::usage(format!(
             "{} is not the tasks file this run saved; the run cannot be resumed",
@@ -324,6 +337,9 @@ pub(crate) async fn execute(
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    if args.batch {
+        return crate::commands::batch::execute_swarm(args, context, recorder, earlier).await;
+    }
     let (output, settings) = (context.output, &context.settings);
     let tasks_file = args
         .file_tasks
@@ -455,7 +471,7 @@ pub(crate) async fn execute(
 
 /// Opens the `--results-jsonl` file: anew for a new run, checked for a
 /// resumed one.
-fn results_sink(args: &SwarmArgs) -> Result<Option<BufWriter<File>>> {
+pub(crate) fn results_sink(args: &SwarmArgs) -> Result<Option<BufWriter<File>>> {
     Ok(match &args.results_jsonl {
         Some(path) if args.resuming => Some(BufWriter::new(reopen_results(path)?)),
         Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
@@ -487,7 +503,7 @@ fn header(options: &SwarmOptions, total: usize, reused: usize, output: &Output) 
 }
 
 /// The `--json` object of a swarm run.
-fn swarm_json(
+pub(crate) fn swarm_json(
     args: &SwarmArgs,
     recorder: &RunRecorder,
     outcome: &agent_core::SwarmOutcome,
@@ -516,7 +532,11 @@ fn swarm_json(
 }
 
 /// Writes one `--results-jsonl` line.
-fn write_result_line(file: &mut impl Write, index: usize, result: &ForkResult) -> io::Result<()> {
+pub(crate) fn write_result_line(
+    file: &mut impl Write,
+    index: usize,
+    result: &ForkResult,
+) -> io::Result<()> {
     let line = ResultLine {
         index,
         fork: ForkJson::from(result),
@@ -527,12 +547,12 @@ fn write_result_line(file: &mut impl Write, index: usize, result: &ForkResult) -
 
 /// The task on a line of a tasks file: trimmed; `None` for blank lines and
 /// lines starting with `#`.
-fn task_line(line: &str) -> Option<&str> {
+pub(crate) fn task_line(line: &str) -> Option<&str> {
     let task = line.trim();
     (!task.is_empty() && !task.starts_with('#')).then_some(task)
 }
 
-fn open_tasks(path: &Path, what: &str) -> Result<BufReader<File>> {
+pub(crate) fn open_tasks(path: &Path, what: &str) -> Result<BufReader<File>> {
     let file = File::open(path).map_err(|error| {
         Failure::usage(format!("cannot read {what} {}: {error}", path.display()))
     })?;

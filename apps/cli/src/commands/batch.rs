@@ -1,0 +1,352 @@
+//! `agent-fork swarm --batch`: the swarm's forks as one Gemini Batch API
+//! job (half price, results within a day), journalled so a run survives
+//! restarts and is never paid for twice (`planner::batch`), then the live
+//! consolidation. `runs cancel` cancels a run's job.
+//!
+//! Each task becomes the request its fork would send on its first turn
+//! (`Forker::batch_request`); an agent that needs a tool loop is refused
+//! before anything is sent. Results land where a live swarm's do: the run
+//! journal (items), `--results-jsonl`, the swarm view and `--json`.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use agent_core::{ForkId, ForkResult, Swarm, SwarmOptions, batch_fork_result};
+use anyhow::Result;
+use planner::WorkflowStatus;
+use planner::batch::{self, BatchOptions, Waited};
+use render::strip_controls_line;
+use serde::Serialize;
+
+use crate::commands::common;
+use crate::commands::swarm::{self, SwarmArgs};
+use crate::context::Context;
+use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
+use crate::live::Scope;
+use crate::output::Output;
+use crate::run_record::{RunRecorder, journal_key};
+use crate::session::{Session, Traffic};
+
+/// What `swarm --batch` prints on stdout when it does not wait.
+#[derive(Serialize)]
+struct SubmittedJson {
+    run_id: String,
+    batch: String,
+    requests: usize,
+    state: &'static str,
+}
+
+/// The tasks of a run by index: the command-line ones in memory, the
+/// tasks file's by byte offset (8 bytes a task, not the task itself).
+struct TaskTable {
+    given: Vec<String>,
+    file: Option<(File, Vec<u64>)>,
+}
+
+impl TaskTable {
+    fn open(args: &SwarmArgs, dir: &Path) -> Result<Self> {
+        let file = match args.file_tasks {
+            Some(_) => {
+                let path = dir.join(swarm::TASKS_FILE);
+                let mut reader = swarm::open_tasks(&path, "the tasks file")?;
+                let mut offsets = Vec::new();
+                let mut offset = 0u64;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    let read = reader.read_line(&mut line)?;
+                    if read == 0 {
+                        break;
+                    }
+                    if swarm::task_line(&line).is_some() {
+                        offsets.push(offset);
+                    }
+                    offset += read as u64;
+                }
+                Some((reader.into_inner(), offsets))
+            }
+            None => None,
+        };
+        Ok(Self {
+            given: args.tasks.clone(),
+            file,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.given.len() + self.file.as_ref().map_or(0, |(_, offsets)| offsets.len())
+    }
+
+    fn get(&mut self, index: usize) -> Result<String> {
+        if let Some(task) = self.given.get(index) {
+            return Ok(task.clone());
+        }
+        let Some((file, offsets)) = &mut self.file else {
+            anyhow::bail!("no task {index}");
+        };
+        let offset = offsets[index - self.given.len()];
+        file.seek(SeekFrom::Start(offset))?;
+        let mut line = String::new();
+        BufReader::new(Read::by_ref(file)).read_line(&mut line)?;
+        Ok(swarm::task_line(&line).unwrap_or_default().to_owned())
+    }
+
+    fn iter(&mut self) -> impl Iterator<Item = (usize, String)> + '_ {
+        (0..self.len()).map_while(|index| self.get(index).ok().map(|task| (index, task)))
+    }
+}
+
+/// Runs (or, resumed, continues) a swarm as a batch job.
+pub(crate) async fn execute_swarm(
+    args: &SwarmArgs,
+    context: &Context<'_>,
+    recorder: &Arc<RunRecorder>,
+    earlier: BTreeMap<usize, ForkResult>,
+) -> Result<Exit> {
+    let output = context.output;
+    let profile = context.profile(&args.agent_type, false, false)?;
+    let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
+    common::preflight(
+        [
+            (profile.model.as_str(), profile.thinking),
+            (consolidator.as_str(), consolidator_thinking),
+        ],
+        common::today(),
+        output,
+    )?;
+    if let (Some(_), Some(sha256)) = (args.file_tasks, &args.tasks_sha256) {
+        swarm::check_tasks_copy(&recorder.dir().join(swarm::TASKS_FILE), sha256)?;
+    }
+    let mut tasks = TaskTable::open(args, recorder.dir())?;
+    let total = tasks.len();
+    let workspace = context.workspace(profile.file_tools)?;
+    let title = format!("🐝 {total} {} agents, as one batch job", profile.name);
+    let wiring = context
+        .wire(workspace, Scope::Many { title, total })
+        .await?;
+    let mut options = SwarmOptions::new(profile.clone());
+    options.max_turns = context.settings.max_turns.value;
+    options.consolidate = !args.no_consolidate;
+    options.consolidation.per_result_cap = args.consolidation_cap.max(1);
+    options.context = args.context.clone();
+    let mut sink = swarm::results_sink(args)?;
+    options.keep_results = sink.is_none();
+    options.previous_results = earlier.clone().into_iter().collect();
+    let swarm_run = Swarm::new(&wiring.forker, options);
+    // Every item is the same kind of request: refuse before anything is sent.
+    wiring
+        .forker
+        .batch_request(&swarm_run.fork_request(String::new()))
+        .map_err(|refusal| Failure::usage(refusal.to_string()))?;
+
+    let client = wiring.session.client.clone();
+    let key = journal_key()?;
+    let record = planner::read_journal(&recorder.dir().join("journal.jsonl"), &key)
+        .ok()
+        .and_then(|contents| contents.batch());
+    let batch_options = BatchOptions::new(
+        profile.model.clone(),
+        format!("agent-fork-{}", recorder.id()),
+    );
+    let input = recorder.dir().join(batch::BATCH_INPUT_FILE);
+    let forker = &wiring.forker;
+    let name = {
+        let requests = tasks.iter().filter_map(|(index, task)| {
+            let request = forker.batch_request(&swarm_run.fork_request(task)).ok()?;
+            Some((index, request))
+        });
+        let requests: Box<dyn Iterator<Item = _>> = Box::new(requests);
+        batch::submit_or_adopt(
+            &client,
+            recorder.journal(),
+            &batch_options,
+            record.as_ref(),
+            &input,
+            || requests,
+        )
+        .await
+        .map_err(batch_failure)?
+    };
+    if !args.wait && !args.resuming {
+        let session = wiring.close().await;
+        if let Some(notice) = session.finish("swarm").await? {
+            output.error_line(&notice);
+        }
+        if output.json() {
+            output.json_value(&SubmittedJson {
+                run_id: recorder.id().to_string(),
+                batch: name.to_string(),
+                requests: total,
+                state: "submitted",
+            })?;
+        } else {
+            output.line(&format!("Submitted {total} tasks as batch job {name}."));
+        }
+        output.error_line(&format!(
+            "the job runs on Gemini's side (usually within 24 h, at half price); see it with `agent-fork runs show {id}`, collect it with `agent-fork resume {id}`",
+            id = recorder.id()
+        ));
+        return Ok(Exit::Success);
+    }
+
+    let cancel = common::cancel_on_ctrl_c(
+        "detaching: the batch job keeps running on Gemini's side (Ctrl-C again quits at once)",
+    );
+    let mut last_line = String::new();
+    let waited = batch::wait(
+        &client,
+        recorder.journal(),
+        &name,
+        &batch_options.poll,
+        &cancel,
+        |operation| {
+            let line = batch::progress_line(operation);
+            if line != last_line {
+                output.error_line(&strip_controls_line(&line));
+                last_line = line;
+            }
+        },
+    )
+    .await
+    .map_err(batch_failure)?;
+    let operation = match waited {
+        Waited::Ended(operation) => operation,
+        Waited::Detached => {
+            let session = wiring.close().await;
+            let _ = session.finish("swarm").await;
+            output.error_line(&format!(
+                "detached: batch job {name} keeps running; attach with `agent-fork resume {id}`, cancel it with `agent-fork runs cancel {id}`",
+                id = recorder.id()
+            ));
+            return Ok(Exit::Interrupted);
+        }
+    };
+    if let Some(error) = &operation.error {
+        output.error_line(&strip_controls_line(&format!(
+            "batch job {name} ended {}: {error}",
+            operation.state().word()
+        )));
+    }
+    let mut collector = swarm_run.collector();
+    let mut write_error = None;
+    let mut task_error = None;
+    if let Some(file) = &mut sink {
+        for (index, result) in &earlier {
+            if let Err(error) = swarm::write_result_line(file, *index, result) {
+                write_error.get_or_insert(error);
+            }
+        }
+    }
+    batch::collect(
+        &client,
+        &operation,
+        total,
+        &|index| earlier.contains_key(&index),
+        |index, reply| {
+            let task = match tasks.get(index) {
+                Ok(task) => task,
+                Err(error) => {
+                    task_error.get_or_insert(error);
+                    return;
+                }
+            };
+            let request = swarm_run.fork_request(task);
+            let result = batch_fork_result(&request, ForkId::generate(), reply);
+            recorder.item(index, &result);
+            collector.add(index, result, 0, Some(total), &mut |index, result| {
+                if let Some(file) = &mut sink {
+                    if let Err(error) = swarm::write_result_line(file, index, result) {
+                        write_error.get_or_insert(error);
+                    }
+                }
+            });
+        },
+    )
+    .await
+    .map_err(batch_failure)?;
+    if let Err(error) = batch::mark_collected(recorder.journal(), &operation) {
+        output.error_line(&format!("warning: {error}"));
+    }
+    if let Some(error) = task_error {
+        return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
+    }
+    if let Some(file) = &mut sink {
+        file.flush()?;
+    }
+    if let Some(error) = write_error {
+        return Err(Failure::usage(format!("could not write the results file: {error}")).into());
+    }
+    let outcome = collector.finish(&cancel).await;
+    let reporter = wiring.reporter.clone();
+    let session = wiring.close().await;
+    let json = swarm::swarm_json(args, recorder, &outcome, reporter.elapsed());
+    if output.json() {
+        output.json_value(&json)?;
+    } else {
+        output.line(&views::swarm_result(
+            &outcome,
+            reporter.elapsed(),
+            output.theme(),
+        ));
+    }
+    let consolidation_failed = outcome
+        .consolidated
+        .as_ref()
+        .is_some_and(|result| !result.is_success());
+    let status = if outcome.cancelled {
+        WorkflowStatus::Cancelled
+    } else if outcome.failed > 0 || consolidation_failed {
+        WorkflowStatus::Failed
+    } else {
+        WorkflowStatus::Completed
+    };
+    finish(
+        recorder,
+        Some(session),
+        "swarm",
+        Outcome::of(status),
+        &json,
+        output,
+    )
+    .await
+}
+
+/// A batch step's error as one line: API errors keep their exit code.
+fn batch_failure(error: batch::BatchError) -> anyhow::Error {
+    match error {
+        batch::BatchError::Client(client) => anyhow::Error::new(client),
+        other => Failure::work(strip_controls_line(&other.to_string())).into(),
+    }
+}
+
+/// `agent-fork runs cancel ID`: asks Gemini to cancel the run's batch job.
+pub(crate) async fn cancel(
+    id: &str,
+    runs_dir: &Path,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
+    let dir = crate::commands::runs::run_dir(runs_dir, id)?;
+    let key = journal_key()?;
+    let contents = planner::read_journal(&dir.join("journal.jsonl"), &key)
+        .map_err(|error| Failure::usage(strip_controls_line(&error.to_string())))?;
+    let Some(name) = contents.batch().and_then(|record| record.name) else {
+        return Err(Failure::usage(format!(
+            "run {id} has no batch job to cancel (only `swarm --batch` runs have one)"
+        ))
+        .into());
+    };
+    let session = Session::open(traffic, None).await?;
+    session.client.cancel_batch(&name).await?;
+    if let Some(notice) = session.finish("runs-cancel").await? {
+        output.error_line(&notice);
+    }
+    output.line(&format!(
+        "Asked Gemini to cancel batch job {name}; requests already answered are kept: collect them with `agent-fork resume {id}`."
+    ));
+    Ok(Exit::Success)
+}
