@@ -177,3 +177,52 @@ async fn an_agent_with_a_tool_loop_is_refused_before_anything_is_sent() {
     assert!(stderr_of(&refused).contains("multi-turn tool loop"));
     assert_eq!(server.stats().total_requests, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_wait_the_job_is_collected_and_consolidated_live_in_one_go() {
+    let folder = tempfile::tempdir().unwrap();
+    let done = operation(
+        "BATCH_STATE_SUCCEEDED",
+        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": [
+            // No keys echoed: matched by position.
+            {"response": reply("Red.")},
+            {"error": {"code": 13, "message": "Internal error."}}
+        ]}}}),
+    );
+    let server = serve(vec![
+        Interaction::new(
+            RequestSpec::post(CREATE),
+            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
+        ),
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
+        Interaction::new(
+            RequestSpec::post("/v1beta/models/gemini-3.8-flash:generateContent"),
+            ResponseSpec::json(reply("Warm colours won.")),
+        ),
+    ])
+    .await;
+    let output = command(folder.path(), &server)
+        .args([
+            "--json",
+            "swarm",
+            "--batch",
+            "--wait",
+            "-t",
+            "creative",
+            "A warm colour?",
+            "A cool colour?",
+        ])
+        .output()
+        .unwrap();
+    // One item failed in the batch: the run fails, the other result stays.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let json: Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    assert_eq!(
+        (json["completed"].as_u64(), json["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(json["results"][0]["result"], "Red.");
+    assert_eq!(json["results"][1]["status"], "error");
+    assert_eq!(json["consolidated_summary"], "Warm colours won.");
+    server.assert_clean();
+}
