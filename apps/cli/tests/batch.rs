@@ -226,3 +226,64 @@ async fn with_wait_the_job_is_collected_and_consolidated_live_in_one_go() {
     assert_eq!(json["consolidated_summary"], "Warm colours won.");
     server.assert_clean();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn map_reduce_maps_as_a_batch_job_and_reduces_live() {
+    let folder = tempfile::tempdir().unwrap();
+    let done = operation(
+        "BATCH_STATE_SUCCEEDED",
+        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": [
+            {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
+            {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
+        ]}}}),
+    );
+    let server = serve(vec![
+        Interaction::new(
+            RequestSpec::post(CREATE),
+            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
+        ),
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
+        Interaction::new(
+            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")),
+            ResponseSpec::json(reply("Oslo is colder than Lima.")),
+        ),
+    ])
+    .await;
+    let submitted = command(folder.path(), &server)
+        .args([
+            "--json",
+            "map-reduce",
+            "--batch",
+            "-t",
+            "creative",
+            "--items",
+            "Oslo",
+            "Lima",
+            "--map-template",
+            "Describe the climate of {item}.",
+            "--reduce",
+            "Compare them.",
+        ])
+        .output()
+        .unwrap();
+    assert!(submitted.status.success(), "{}", stderr_of(&submitted));
+    let id = serde_json::from_str::<Value>(&stdout_of(&submitted)).unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = server.requests()[0].body.clone().unwrap();
+    assert_eq!(
+        body["batch"]["inputConfig"]["requests"]["requests"][1]["request"]["contents"][0]["parts"]
+            [0]["text"],
+        "Describe the climate of Lima."
+    );
+    let resumed = command(folder.path(), &server)
+        .args(["--json", "resume", &id])
+        .output()
+        .unwrap();
+    assert!(resumed.status.success(), "{}", stderr_of(&resumed));
+    let json: Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
+    assert_eq!(json["result"], "Oslo is colder than Lima.");
+    assert_eq!(json["map"][1]["fork"]["result"], "Lima is mild.");
+    server.assert_clean();
+}

@@ -1,7 +1,8 @@
-//! `agent-fork swarm --batch`: the swarm's forks as one Gemini Batch API
-//! job (half price, results within a day), journalled so a run survives
-//! restarts and is never paid for twice (`planner::batch`), then the live
-//! consolidation. `runs cancel` cancels a run's job.
+//! `agent-fork swarm --batch` and `map-reduce --batch`: the forks as one
+//! Gemini Batch API job (half price, results within a day), journalled so
+//! a run survives restarts and is never paid for twice (`planner::batch`),
+//! then the live consolidation (or reduce). `runs cancel` cancels a run's
+//! job.
 //!
 //! Each task becomes the request its fork would send on its first turn
 //! (`Forker::batch_request`); an agent that needs a tool loop is refused
@@ -11,10 +12,11 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
-use agent_core::{ForkId, ForkResult, Swarm, SwarmOptions, batch_fork_result};
+use agent_core::{ForkId, ForkRequest, ForkResult, Forker, Swarm, SwarmOptions, batch_fork_result};
 use anyhow::Result;
 use planner::WorkflowStatus;
 use planner::batch::{self, BatchOptions, Waited};
@@ -23,6 +25,7 @@ use serde::Serialize;
 
 use crate::commands::common;
 use crate::commands::swarm::{self, SwarmArgs};
+use crate::commands::workflow::MapReduceArgs;
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
@@ -100,6 +103,156 @@ impl TaskTable {
     }
 }
 
+/// What a batch job run by [`run_job`] needs from its command.
+struct Job<'a> {
+    output: &'a Output,
+    recorder: &'a Arc<RunRecorder>,
+    forker: &'a Forker,
+    model: String,
+    /// The fork request of a task (profile, context, turn limit).
+    fork_request: &'a dyn Fn(String) -> ForkRequest,
+    /// Wait for the job (else return once it is submitted).
+    wait: bool,
+    /// `swarm` or `map-reduce`, for messages.
+    command: &'static str,
+}
+
+/// How [`run_job`] ended.
+enum JobEnd {
+    /// Every item was handed over.
+    Collected,
+    /// Submitted without waiting, or detached: the run stays resumable.
+    Returned(Exit),
+}
+
+/// Submits (or adopts, or attaches to) the run's job, waits when asked,
+/// and hands every item's fork result to `on_result` (items in `earlier`
+/// excepted), journalling each.
+async fn run_job(
+    job: &Job<'_>,
+    tasks: &mut TaskTable,
+    earlier: &BTreeMap<usize, ForkResult>,
+    mut on_result: impl FnMut(usize, ForkResult),
+) -> Result<JobEnd> {
+    let Job {
+        output,
+        recorder,
+        forker,
+        ..
+    } = *job;
+    // Every item is the same kind of request: refuse before anything is sent.
+    forker
+        .batch_request(&(job.fork_request)(String::new()))
+        .map_err(|refusal| Failure::usage(refusal.to_string()))?;
+    let client = forker.client().clone();
+    let key = journal_key()?;
+    let record = planner::read_journal(&recorder.dir().join("journal.jsonl"), &key)
+        .ok()
+        .and_then(|contents| contents.batch());
+    let attaching = record.as_ref().is_some_and(|record| record.name.is_some());
+    let options = BatchOptions::new(job.model.clone(), format!("agent-fork-{}", recorder.id()));
+    let input = recorder.dir().join(batch::BATCH_INPUT_FILE);
+    let total = tasks.len();
+    let name = {
+        let requests = tasks.iter().filter_map(|(index, task)| {
+            let request = forker.batch_request(&(job.fork_request)(task)).ok()?;
+            Some((index, request))
+        });
+        batch::submit_or_adopt(
+            &client,
+            recorder.journal(),
+            &options,
+            record.as_ref(),
+            &input,
+            || requests,
+        )
+        .await
+        .map_err(batch_failure)?
+    };
+    if !job.wait && !attaching {
+        if output.json() {
+            output.json_value(&SubmittedJson {
+                run_id: recorder.id().to_string(),
+                batch: name.to_string(),
+                requests: total,
+                state: "submitted",
+            })?;
+        } else {
+            output.line(&format!("Submitted {total} tasks as batch job {name}."));
+        }
+        output.error_line(&format!(
+            "the job runs on Gemini's side (usually within 24 h, at half price); see it with `agent-fork runs show {id}`, collect it with `agent-fork resume {id}`",
+            id = recorder.id()
+        ));
+        return Ok(JobEnd::Returned(Exit::Success));
+    }
+    let cancel = common::cancel_on_ctrl_c(
+        "detaching: the batch job keeps running on Gemini's side (Ctrl-C again quits at once)",
+    );
+    let mut last_line = String::new();
+    let waited = batch::wait(
+        &client,
+        recorder.journal(),
+        &name,
+        &options.poll,
+        &cancel,
+        |operation| {
+            let line = batch::progress_line(operation);
+            if line != last_line {
+                output.error_line(&strip_controls_line(&line));
+                last_line = line;
+            }
+        },
+    )
+    .await
+    .map_err(batch_failure)?;
+    let operation = match waited {
+        Waited::Ended(operation) => operation,
+        Waited::Detached => {
+            output.error_line(&format!(
+                "detached: batch job {name} keeps running; attach with `agent-fork resume {id}`, cancel it with `agent-fork runs cancel {id}`",
+                id = recorder.id()
+            ));
+            return Ok(JobEnd::Returned(Exit::Interrupted));
+        }
+    };
+    if let Some(error) = &operation.error {
+        output.error_line(&strip_controls_line(&format!(
+            "batch job {name} of {} ended {}: {error}",
+            job.command,
+            operation.state().word()
+        )));
+    }
+    let mut task_error = None;
+    batch::collect(
+        &client,
+        &operation,
+        total,
+        &|index| earlier.contains_key(&index),
+        |index, reply| {
+            let task = match tasks.get(index) {
+                Ok(task) => task,
+                Err(error) => {
+                    task_error.get_or_insert(error);
+                    return;
+                }
+            };
+            let result = batch_fork_result(&(job.fork_request)(task), ForkId::generate(), reply);
+            recorder.item(index, &result);
+            on_result(index, result);
+        },
+    )
+    .await
+    .map_err(batch_failure)?;
+    if let Err(error) = batch::mark_collected(recorder.journal(), &operation) {
+        output.error_line(&format!("warning: {error}"));
+    }
+    if let Some(error) = task_error {
+        return Err(Failure::usage(format!("could not read the tasks: {error}")).into());
+    }
+    Ok(JobEnd::Collected)
+}
+
 /// Runs (or, resumed, continues) a swarm as a batch job.
 pub(crate) async fn execute_swarm(
     args: &SwarmArgs,
@@ -137,103 +290,17 @@ pub(crate) async fn execute_swarm(
     options.keep_results = sink.is_none();
     options.previous_results = earlier.clone().into_iter().collect();
     let swarm_run = Swarm::new(&wiring.forker, options);
-    // Every item is the same kind of request: refuse before anything is sent.
-    wiring
-        .forker
-        .batch_request(&swarm_run.fork_request(String::new()))
-        .map_err(|refusal| Failure::usage(refusal.to_string()))?;
-
-    let client = wiring.session.client.clone();
-    let key = journal_key()?;
-    let record = planner::read_journal(&recorder.dir().join("journal.jsonl"), &key)
-        .ok()
-        .and_then(|contents| contents.batch());
-    let batch_options = BatchOptions::new(
-        profile.model.clone(),
-        format!("agent-fork-{}", recorder.id()),
-    );
-    let input = recorder.dir().join(batch::BATCH_INPUT_FILE);
-    let forker = &wiring.forker;
-    let name = {
-        let requests = tasks.iter().filter_map(|(index, task)| {
-            let request = forker.batch_request(&swarm_run.fork_request(task)).ok()?;
-            Some((index, request))
-        });
-        let requests: Box<dyn Iterator<Item = _>> = Box::new(requests);
-        batch::submit_or_adopt(
-            &client,
-            recorder.journal(),
-            &batch_options,
-            record.as_ref(),
-            &input,
-            || requests,
-        )
-        .await
-        .map_err(batch_failure)?
+    let fork_request = |task: String| swarm_run.fork_request(task);
+    let job = Job {
+        output,
+        recorder,
+        forker: &wiring.forker,
+        model: profile.model.clone(),
+        fork_request: &fork_request,
+        wait: args.wait || args.resuming,
+        command: "swarm",
     };
-    if !args.wait && !args.resuming {
-        let session = wiring.close().await;
-        if let Some(notice) = session.finish("swarm").await? {
-            output.error_line(&notice);
-        }
-        if output.json() {
-            output.json_value(&SubmittedJson {
-                run_id: recorder.id().to_string(),
-                batch: name.to_string(),
-                requests: total,
-                state: "submitted",
-            })?;
-        } else {
-            output.line(&format!("Submitted {total} tasks as batch job {name}."));
-        }
-        output.error_line(&format!(
-            "the job runs on Gemini's side (usually within 24 h, at half price); see it with `agent-fork runs show {id}`, collect it with `agent-fork resume {id}`",
-            id = recorder.id()
-        ));
-        return Ok(Exit::Success);
-    }
-
-    let cancel = common::cancel_on_ctrl_c(
-        "detaching: the batch job keeps running on Gemini's side (Ctrl-C again quits at once)",
-    );
-    let mut last_line = String::new();
-    let waited = batch::wait(
-        &client,
-        recorder.journal(),
-        &name,
-        &batch_options.poll,
-        &cancel,
-        |operation| {
-            let line = batch::progress_line(operation);
-            if line != last_line {
-                output.error_line(&strip_controls_line(&line));
-                last_line = line;
-            }
-        },
-    )
-    .await
-    .map_err(batch_failure)?;
-    let operation = match waited {
-        Waited::Ended(operation) => operation,
-        Waited::Detached => {
-            let session = wiring.close().await;
-            let _ = session.finish("swarm").await;
-            output.error_line(&format!(
-                "detached: batch job {name} keeps running; attach with `agent-fork resume {id}`, cancel it with `agent-fork runs cancel {id}`",
-                id = recorder.id()
-            ));
-            return Ok(Exit::Interrupted);
-        }
-    };
-    if let Some(error) = &operation.error {
-        output.error_line(&strip_controls_line(&format!(
-            "batch job {name} ended {}: {error}",
-            operation.state().word()
-        )));
-    }
-    let mut collector = swarm_run.collector();
     let mut write_error = None;
-    let mut task_error = None;
     if let Some(file) = &mut sink {
         for (index, result) in &earlier {
             if let Err(error) = swarm::write_result_line(file, *index, result) {
@@ -241,38 +308,29 @@ pub(crate) async fn execute_swarm(
             }
         }
     }
-    batch::collect(
-        &client,
-        &operation,
-        total,
-        &|index| earlier.contains_key(&index),
-        |index, reply| {
-            let task = match tasks.get(index) {
-                Ok(task) => task,
-                Err(error) => {
-                    task_error.get_or_insert(error);
-                    return;
+    let mut collector = swarm_run.collector();
+    let end = run_job(&job, &mut tasks, &earlier, |index, result| {
+        collector.add(index, result, 0, Some(total), &mut |index, result| {
+            if let Some(file) = &mut sink {
+                if let Err(error) = swarm::write_result_line(file, index, result) {
+                    write_error.get_or_insert(error);
                 }
-            };
-            let request = swarm_run.fork_request(task);
-            let result = batch_fork_result(&request, ForkId::generate(), reply);
-            recorder.item(index, &result);
-            collector.add(index, result, 0, Some(total), &mut |index, result| {
-                if let Some(file) = &mut sink {
-                    if let Err(error) = swarm::write_result_line(file, index, result) {
-                        write_error.get_or_insert(error);
-                    }
-                }
-            });
-        },
-    )
-    .await
-    .map_err(batch_failure)?;
-    if let Err(error) = batch::mark_collected(recorder.journal(), &operation) {
-        output.error_line(&format!("warning: {error}"));
-    }
-    if let Some(error) = task_error {
-        return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
+            }
+        });
+    })
+    .await;
+    let end = match end {
+        Ok(end) => end,
+        Err(error) => {
+            let _ = wiring.close().await.finish("swarm").await;
+            return Err(error);
+        }
+    };
+    if let JobEnd::Returned(exit) = end {
+        if let Some(notice) = wiring.close().await.finish("swarm").await? {
+            output.error_line(&notice);
+        }
+        return Ok(exit);
     }
     if let Some(file) = &mut sink {
         file.flush()?;
@@ -280,7 +338,9 @@ pub(crate) async fn execute_swarm(
     if let Some(error) = write_error {
         return Err(Failure::usage(format!("could not write the results file: {error}")).into());
     }
-    let outcome = collector.finish(&cancel).await;
+    let outcome = collector
+        .finish(&tokio_util::sync::CancellationToken::new())
+        .await;
     let reporter = wiring.reporter.clone();
     let session = wiring.close().await;
     let json = swarm::swarm_json(args, recorder, &outcome, reporter.elapsed());
@@ -313,6 +373,62 @@ pub(crate) async fn execute_swarm(
         output,
     )
     .await
+}
+
+/// The map phase of `map-reduce --batch`: every item's map task as one
+/// batch job. `Continue` holds every item's result (earlier ones included)
+/// for the live reduce; `Break` is the exit when the command returned
+/// before the job ended (submitted without --wait, or detached).
+pub(crate) async fn map_phase(
+    args: &MapReduceArgs,
+    context: &Context<'_>,
+    recorder: &Arc<RunRecorder>,
+    earlier: BTreeMap<usize, ForkResult>,
+    resuming: bool,
+) -> Result<ControlFlow<Exit, BTreeMap<usize, ForkResult>>> {
+    let output = context.output;
+    let profile = context.profile(&args.agent_type, false, false)?;
+    let session =
+        Session::open(context.traffic, context.settings.requests_per_minute.value).await?;
+    let forker = Forker::new(session.client.clone());
+    let template = args.map_template.clone();
+    let fork_request = |task: String| ForkRequest {
+        max_turns: context.settings.max_turns.value,
+        ..ForkRequest::new(task, profile.clone())
+    };
+    let mut tasks = TaskTable {
+        given: args
+            .items
+            .iter()
+            .map(|item| template.replace("{item}", item))
+            .collect(),
+        file: None,
+    };
+    let job = Job {
+        output,
+        recorder,
+        forker: &forker,
+        model: profile.model.clone(),
+        fork_request: &fork_request,
+        wait: args.wait || resuming,
+        command: "map-reduce",
+    };
+    let mut mapped = earlier.clone();
+    let end = run_job(&job, &mut tasks, &earlier, |index, result| {
+        mapped.insert(index, result);
+    })
+    .await;
+    // The reduce opens its own session.
+    let notice = session.finish("map-reduce").await;
+    match end? {
+        JobEnd::Returned(exit) => {
+            if let Some(notice) = notice? {
+                output.error_line(&notice);
+            }
+            Ok(ControlFlow::Break(exit))
+        }
+        JobEnd::Collected => Ok(ControlFlow::Continue(mapped)),
+    }
 }
 
 /// A batch step's error as one line: API errors keep their exit code.

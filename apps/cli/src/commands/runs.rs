@@ -408,7 +408,7 @@ impl Resumed<'_> {
             CommandArgs::MapReduce(args) => {
                 let layer = workflow::layer(flags, args.concurrency);
                 let context = Context::resolve(layer, traffic, output)?;
-                workflow::execute_map_reduce(&args, &context, recorder, items).await
+                workflow::execute_map_reduce(&args, &context, recorder, items, true).await
             }
             CommandArgs::Refine(args) => {
                 // The reviewed attempts, in order from the first, up to a gap.
