@@ -195,7 +195,8 @@ impl Client {
                 .authed(self.shared.http.post(&session))
                 .header("X-Goog-Upload-Command", command)
                 .header("X-Goog-Upload-Offset", offset.to_string())
-                .body(Bytes::copy_from_slice(&buffer));
+                // The chunk's memory goes with the request (no copy).
+                .body(buffer.split().freeze());
             let (headers, body) = self.exchange(chunk).await?;
             offset += want as u64;
             let status = headers

@@ -41,6 +41,11 @@ use crate::journal::{BatchRecord, Journal, JournalError, JournalEvent};
 /// well under it (the body also holds the JSON around the requests).
 pub const INLINE_LIMIT_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Upload chunk size: 1 MiB (a multiple of the protocol's 256 KiB), so a
+/// run's memory does not grow by the SDK's 8 MiB chunk (plus its copy in
+/// flight) when its input is large enough to be uploaded.
+pub const UPLOAD_CHUNK_BYTES: usize = 1024 * 1024;
+
 /// The input file's name in the run folder.
 pub const BATCH_INPUT_FILE: &str = "batch-input.jsonl";
 
@@ -62,14 +67,14 @@ pub struct BatchOptions {
 }
 
 impl BatchOptions {
-    /// Defaults: 16 MiB inline limit, 8 MiB chunks, [`PollPolicy::default`],
+    /// Defaults: 16 MiB inline limit, 1 MiB chunks, [`PollPolicy::default`],
     /// 5 create attempts.
     pub fn new(model: impl Into<String>, display_name: impl Into<String>) -> Self {
         Self {
             model: model.into(),
             display_name: display_name.into(),
             inline_limit: INLINE_LIMIT_BYTES,
-            chunk_size: genai_client::UPLOAD_CHUNK_BYTES,
+            chunk_size: UPLOAD_CHUNK_BYTES,
             poll: PollPolicy::default(),
             create_attempts: 5,
         }
