@@ -181,7 +181,7 @@ pub(crate) fn run(bench: &Bench, out: &Path) -> Result<()> {
     let mut md = String::from("# Batch bench\n\n");
     writeln!(
         md,
-        "`cargo xtask bench --only batch` ({} run(s) each), {}: `agent-fork swarm --batch --wait --no-consolidate --type creative --tasks-file … --results-jsonl …` against the fixture server in its own process (each poll of the job answers after {JOB_LATENCY_MS} ms). 1,000 tasks go inline; 100,000 go as an uploaded JSONL file (8 MiB chunks) and come back as a result file.\n",
+        "`cargo xtask bench --only batch` ({} run(s) each), {}: `agent-fork swarm --batch --wait --no-consolidate --type creative --tasks-file … --results-jsonl …` against the fixture server in its own process (each poll of the job answers after {JOB_LATENCY_MS} ms). 1,000 tasks go inline; 100,000 go as an uploaded JSONL file (1 MiB chunks) and come back as a result file.\n",
         bench.runs,
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
     )?;
