@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 const HELP: &str = "cargo xtask <command>
 
   ci                      build, clippy (warnings denied), every test, the recorded-fixture suite
-  test-fixtures [--bless] run every CLI scenario against its cassette and compare with snapshots
+  test-fixtures [--bless] run the CLI scenarios (an insta test) and the example programs
   fixture-server FILE...  serve cassettes on loopback (--port N, --lenient) until Ctrl-C
   bench [--repeat N]      release benchmarks against a loopback Gemini; writes bench/latest.md and .json
                           (--only startup,swarm,rss,plan,stream  --out DIR  --skip-build)
@@ -65,8 +65,9 @@ fn ci() -> Result<()> {
         "-D",
         "warnings",
     ])?;
+    // The CLI scenarios are one of the tests (apps/cli/tests/scenarios.rs).
     cargo(&["test", "--workspace", "--locked"])?;
-    fixtures::run(&[])?;
+    fixtures::examples()?;
     fuzz::run(&[])?;
     say("ci: all green");
     Ok(())

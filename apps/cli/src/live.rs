@@ -99,7 +99,7 @@ impl Reporter {
         match self.output.format() {
             Format::Json => {}
             Format::Jsonl => {
-                self.output.json_line(&crate::json::event(event));
+                self.output.json_line(&crate::json::EventLine::from(event));
             }
             Format::Human => self.draw(event),
         }
@@ -210,8 +210,12 @@ impl Reporter {
                 self.board_update(&mut state, item);
             }
             Format::Jsonl => {
-                let value = serde_json::json!({"event": "step", "step_id": id.as_str(), "name": name, "status": format!("{status:?}").to_lowercase()});
-                self.output.json_line(&value);
+                self.output.json_line(&crate::json::StepEventLine {
+                    event: "step",
+                    step_id: id.as_str(),
+                    name,
+                    status: format!("{status:?}").to_lowercase(),
+                });
             }
             Format::Json => {}
         }

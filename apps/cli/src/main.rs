@@ -68,6 +68,9 @@ fn main() -> ExitCode {
             // Errors can quote a reply or a file: no control sequences.
             let message = render::strip_controls_line(&message);
             output.error_line(&format!("error: {message}"));
+            // Under --json stdout stays one document: the error's, unless
+            // the result was already written (docs/json.md).
+            let _ = output.json_error(&json::CommandError::new(exit, &message));
             exit
         }
     };

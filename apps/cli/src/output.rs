@@ -3,6 +3,8 @@
 //! binary prints.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use render::Theme;
@@ -26,6 +28,8 @@ pub(crate) struct Output {
     format: Format,
     theme: Theme,
     terminal: bool,
+    /// Set once a top-level document went to stdout (shared by clones).
+    document_written: Arc<AtomicBool>,
 }
 
 impl Output {
@@ -34,7 +38,21 @@ impl Output {
             format,
             theme,
             terminal,
+            document_written: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Under `--json`/`--jsonl`, writes the error document for a command
+    /// that failed before it wrote its result document (the rule of
+    /// `docs/json.md`: stdout holds exactly one document). Does nothing
+    /// for people's output or when a result was already written.
+    pub(crate) fn json_error(&self, error: &crate::json::CommandError) -> Result<()> {
+        if !self.json() || self.document_written.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.json_value(&crate::json::ErrorDocument {
+            error: error.clone(),
+        })
     }
 
     /// True for `--json` and `--jsonl`: stdout is for machines.
@@ -57,14 +75,18 @@ impl Output {
         self.terminal && self.format == Format::Human
     }
 
-    /// Writes one JSON document to stdout (pretty for `--json`, one line for `--jsonl`).
-    /// The document is streamed, never held whole; a closed pipe is not an
-    /// error. Strings are escaped for terminals too ([`TerminalSafe`]).
+    /// Writes one top-level JSON document to stdout (pretty for `--json`,
+    /// one line for `--jsonl`), with its `schema_version` first
+    /// ([`crate::json::Document`]). The document is streamed, never held
+    /// whole; a closed pipe is not an error. Strings are escaped for
+    /// terminals too ([`TerminalSafe`]).
     pub(crate) fn json_value(&self, value: &impl Serialize) -> Result<()> {
+        let value = crate::json::Document::new(value);
+        self.document_written.store(true, Ordering::SeqCst);
         let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
         let written = match self.format {
-            Format::Jsonl => write_json(&mut out, value, CompactFormatter),
-            _ => write_json(&mut out, value, PrettyFormatter::new()),
+            Format::Jsonl => write_json(&mut out, &value, CompactFormatter),
+            _ => write_json(&mut out, &value, PrettyFormatter::new()),
         };
         match written {
             Err(error) if !error.is_io() => return Err(error.into()),
@@ -75,7 +97,7 @@ impl Output {
     }
 
     /// Writes one `--jsonl` event line to stdout, escaped like [`Output::json_value`].
-    pub(crate) fn json_line(&self, value: &serde_json::Value) {
+    pub(crate) fn json_line(&self, value: &impl Serialize) {
         let mut line = Vec::with_capacity(256);
         if write_json(&mut line, value, CompactFormatter).is_ok() {
             line.push(b'\n');

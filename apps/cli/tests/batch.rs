@@ -123,8 +123,8 @@ async fn a_batch_swarm_is_submitted_shown_and_collected_on_resume() {
         .unwrap();
     assert!(resumed.status.success(), "{}", stderr_of(&resumed));
     let json: Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
-    assert_eq!(json["total"], 2);
-    assert_eq!(json["completed"], 2);
+    assert_eq!(json["tasks"]["total"], 2);
+    assert_eq!(json["tasks"]["succeeded"], 2);
     assert_eq!(json["results"][0]["result"], "Red.");
     assert_eq!(json["results"][0]["task"], "A warm colour?");
     assert_eq!(json["results"][1]["result"], "Blue.");
@@ -218,11 +218,14 @@ async fn with_wait_the_job_is_collected_and_consolidated_live_in_one_go() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
     let json: Value = serde_json::from_str(&stdout_of(&output)).unwrap();
     assert_eq!(
-        (json["completed"].as_u64(), json["failed"].as_u64()),
+        (
+            json["tasks"]["succeeded"].as_u64(),
+            json["tasks"]["failed"].as_u64()
+        ),
         (Some(1), Some(1))
     );
     assert_eq!(json["results"][0]["result"], "Red.");
-    assert_eq!(json["results"][1]["status"], "error");
+    assert_eq!(json["results"][1]["status"], "failed");
     assert_eq!(json["consolidated_summary"], "Warm colours won.");
     server.assert_clean();
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 mod common;
 use common::{stderr_of, stdout_of};
+use test_support::gemini::Reply;
 
 const FAKE_KEY: &str = "AIzaSyFAKE-test-key-0123456789abcdefghij";
 
@@ -48,12 +49,11 @@ fn corpus(path: &str) -> Option<PathBuf> {
 }
 
 fn reply(text: &str) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 4, "totalTokenCount": 16},
-        "modelVersion": "gemini-3.8-flash",
-        "responseId": "authored-cli-test"
-    })
+    Reply::text(text)
+        .usage(12, 4, 0)
+        .model_version("gemini-3.8-flash")
+        .response_id("authored-cli-test")
+        .json()
 }
 
 fn fork_interaction(task: &str, response: ResponseSpec) -> Interaction {
@@ -70,11 +70,8 @@ fn fork_interaction(task: &str, response: ResponseSpec) -> Interaction {
 }
 
 fn write_cassette(folder: &Path, interactions: Vec<Interaction>) -> PathBuf {
-    let mut cassette = Cassette::authored("cli-test", "built in code by the CLI tests");
-    cassette.interactions = interactions;
-    let path = folder.join("session.json");
-    cassette.save(&path).expect("the cassette is written");
-    path
+    let why = "built in code by the CLI tests";
+    common::save_cassette(folder.join("session.json"), "cli-test", why, interactions)
 }
 
 #[test]
@@ -335,7 +332,7 @@ fn config_shows_the_key_as_set_never_its_value() {
     let text = stdout_of(&output);
     assert!(!text.contains(FAKE_KEY));
     let value: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(value["api_key"]["value"], "set");
+    assert_eq!(value["api_key"]["value"], true);
     std::fs::write(
         folder.path().join("agent-fork.toml"),
         "[defaults]\nconcurrency = 7\n",
@@ -349,11 +346,11 @@ fn config_shows_the_key_as_set_never_its_value() {
     let value: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(
         value["concurrency"],
-        json!({"value": "7", "source": "agent-fork.toml"})
+        json!({"value": 7, "source": "agent-fork.toml"})
     );
     assert_eq!(
         value["max_turns"],
-        json!({"value": "4", "source": "env AGENT_FORK_MAX_TURNS"})
+        json!({"value": 4, "source": "env AGENT_FORK_MAX_TURNS"})
     );
     let output = agent_fork(folder.path())
         .env("AGENT_FORK_CONCURRENCY", "many")

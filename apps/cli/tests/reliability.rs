@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 mod common;
 use common::stderr_of;
+use test_support::gemini::Reply;
 
 /// Not shaped like a Google key, so no pattern-based redaction can hide a leak.
 const SECRET: &str = "fake-key-LEAKCHECK-7f3a9c1e5b2d";
@@ -34,12 +35,11 @@ fn agent_fork(folder: &Path) -> Command {
 }
 
 fn reply(text: &str) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 5, "totalTokenCount": 35},
-        "modelVersion": "gemini-3.8-flash",
-        "responseId": "authored-reliability-reply"
-    })
+    Reply::text(text)
+        .usage(30, 5, 0)
+        .model_version("gemini-3.8-flash")
+        .response_id("authored-reliability-reply")
+        .json()
 }
 
 fn containing(text: &str) -> BodyMatcher {

@@ -13,14 +13,14 @@ use serde_json::{Value, json};
 
 mod common;
 use common::{against, only_journal};
+use test_support::gemini::Reply;
 
 fn reply(text: &str) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 50, "candidatesTokenCount": 5, "totalTokenCount": 55},
-        "modelVersion": "gemini-3.8-flash",
-        "responseId": "authored-resume-test"
-    })
+    Reply::text(text)
+        .usage(50, 5, 0)
+        .model_version("gemini-3.8-flash")
+        .response_id("authored-resume-test")
+        .json()
 }
 
 fn call(model: &str, fields: KeyFields, text: &str, latency_ms: u64) -> Interaction {

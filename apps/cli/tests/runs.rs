@@ -338,12 +338,12 @@ mod interrupt {
         // `resume` without an id picks the interrupted run and completes it.
         let result = resume(dir, &server, &[]);
         assert_eq!(result["run_id"], id.as_str());
-        assert_eq!(result["status"], "success");
+        assert_eq!(result["status"], "succeeded");
         assert_eq!(result["result"], "Aliasing, lifetimes and data races.");
 
         let state = json_of(&run(dir, &["--json", "runs", "show", &id], 0));
         assert_eq!(state["state"], "completed", "{state}");
-        assert_eq!(state["result"]["status"], "success");
+        assert_eq!(state["result"]["status"], "succeeded");
         let journal = journal(dir, &id);
         assert_eq!(
             journal.matches(r#""type":"run_interrupted""#).count(),

@@ -6,6 +6,7 @@
 //! the workspace.
 
 mod common;
+use test_support::gemini::Reply;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,12 +24,10 @@ const TASK: &str = "Name three uses of the borrow checker.";
 const ANSWER: &str = "Aliasing, lifetimes and data races.";
 
 fn streamed(task: &str, latency_ms: u64) -> Interaction {
-    let reply = json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": ANSWER}]}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 120, "candidatesTokenCount": 9, "totalTokenCount": 129},
-        "modelVersion": "gemini-2.5-flash",
-        "responseId": "authored-trust-test"
-    });
+    let reply = Reply::text(ANSWER)
+        .usage(120, 9, 0)
+        .response_id("authored-trust-test")
+        .json();
     let mut interaction = Interaction::new(
         RequestSpec::post("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
             .with_query("alt", "sse")
@@ -550,8 +549,8 @@ async fn tasks_file_dash_reads_the_tasks_from_a_pipe() {
         .unwrap();
     expect(&output, 0);
     let result = json_of(&output);
-    assert_eq!(result["total"], 2, "{result}");
-    assert_eq!(result["completed"], 2, "{result}");
+    assert_eq!(result["tasks"]["total"], 2, "{result}");
+    assert_eq!(result["tasks"]["succeeded"], 2, "{result}");
     assert_eq!(asked(&server, "first task"), 1);
     assert_eq!(asked(&server, "second task"), 1);
 }
@@ -576,7 +575,7 @@ async fn runs_from_a_subfolder_land_with_the_projects_runs_outside_it() {
     };
     let (top, below) = (config(root), config(&deep));
     assert_eq!(top["runs_dir"], below["runs_dir"]);
-    assert_eq!(below["max_turns"]["value"], "3", "{below}");
+    assert_eq!(below["max_turns"]["value"], 3, "{below}");
     assert_eq!(
         Path::new(below["project_file"].as_str().unwrap()),
         root.canonicalize().unwrap().join("agent-fork.toml")

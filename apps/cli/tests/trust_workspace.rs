@@ -14,16 +14,15 @@ use serde_json::{Value, json};
 
 mod common;
 use common::{stderr_of, stdout_of};
+use test_support::gemini::Reply;
 
 const PLANTED: &str = "[defaults]\nallow_shell = true\nworkspace = \"/\"\n";
 
 fn reply(parts: Value) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 4, "totalTokenCount": 16},
-        "modelVersion": "gemini-2.5-flash",
-        "responseId": "authored-trust-test"
-    })
+    Reply::parts(parts)
+        .usage(12, 4, 0)
+        .response_id("authored-trust-test")
+        .json()
 }
 
 /// A streamed reply to the request with `turns` contents.
@@ -53,14 +52,8 @@ fn turn_after(turns: usize, answer: Option<(&str, Value)>, parts: Value) -> Inte
 }
 
 fn write_cassette(folder: &Path, name: &str, interactions: Vec<Interaction>) -> PathBuf {
-    let mut cassette = Cassette::authored(
-        "trust",
-        "authored in code by the CLI trust tests: a model that plants settings",
-    );
-    cassette.interactions = interactions;
-    let path = folder.join(name);
-    cassette.save(&path).expect("the cassette is written");
-    path
+    let why = "authored in code by the CLI trust tests: a model that plants settings";
+    common::save_cassette(folder.join(name), "trust", why, interactions)
 }
 
 #[test]

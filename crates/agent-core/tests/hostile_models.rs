@@ -12,41 +12,28 @@ use agent_core::{
     BuiltinAgent, EventSink, ForkRequest, ForkResult, ForkStatus, Forker, MAX_CALLS_PER_TURN,
     MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES,
 };
-use cassette::{
-    BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
-    ServerOptions,
-};
-use genai_client::{ApiKey, Client, ClientConfig, RetryPolicy, Timeouts};
+use cassette::{FixtureServer, Interaction, RequestSpec, ResponseSpec};
+use genai_client::{ApiKey, Client};
 use serde_json::{Value, json};
+use test_support::gemini::{Reply, call};
 use tokio_util::sync::CancellationToken;
+
+mod support;
 
 const MODEL: &str = "gemini-3.8-flash";
 const SECRET: &str = "the contents of a file outside the workspace";
 
 fn reply(parts: Value) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
-        "modelVersion": MODEL,
-        "responseId": "authored-hostile-reply"
-    })
-}
-
-fn call(name: &str, args: Value) -> Value {
-    json!({"functionCall": {"name": name, "args": args}})
+    Reply::parts(parts)
+        .usage(10, 5, 0)
+        .model_version(MODEL)
+        .response_id("authored-hostile-reply")
+        .json()
 }
 
 /// A reply to the request with `turns` entries in `contents`.
 fn at_turn(turns: usize, body: Value) -> Interaction {
-    Interaction::new(
-        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
-            BodyMatcher::KeyFields(KeyFields {
-                turns: Some(turns),
-                ..KeyFields::default()
-            }),
-        ),
-        ResponseSpec::json(body),
-    )
+    support::at_turn(MODEL, turns, body)
 }
 
 /// A workspace `ws/` beside a folder `outside/` holding a secret, and a
@@ -77,15 +64,8 @@ async fn run_fork(
     interactions: Vec<Interaction>,
     max_turns: u32,
 ) -> (ForkResult, FixtureServer) {
-    let mut cassette = Cassette::authored("hostile", "built in code by the hostile-model tests");
-    cassette.interactions = interactions;
-    let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
-        .await
-        .unwrap();
-    let config = ClientConfig::default()
-        .with_timeouts(Timeouts::none())
-        .with_retry(RetryPolicy::none())
-        .with_base_url(&server.base_url());
+    let server = support::lenient_server("hostile", interactions).await;
+    let config = support::bare_config(&server);
     let workspace = Workspace::open(&site.root, WorkspaceOptions::default()).unwrap();
     let forker = Forker::new(Client::new(config).unwrap()).with_workspace(Arc::new(workspace));
     let request = ForkRequest {
@@ -360,19 +340,15 @@ async fn a_tool_result_that_echoes_the_key_is_redacted_everywhere() {
         call("read_file", json!({"path": ".env"})),
         call("search_files", json!({"pattern": key}))
     ]);
-    let mut cassette = Cassette::authored("echo", "built in code by the hostile-model tests");
-    cassette.interactions = vec![
-        at_turn(1, reply(calls)),
-        at_turn(3, reply(json!([{"text": "done"}]))),
-    ];
-    let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
-        .await
-        .unwrap();
-    let config = ClientConfig::default()
-        .with_timeouts(Timeouts::none())
-        .with_retry(RetryPolicy::none())
-        .with_base_url(&server.base_url())
-        .with_api_key(ApiKey::new(key));
+    let server = support::lenient_server(
+        "echo",
+        vec![
+            at_turn(1, reply(calls)),
+            at_turn(3, reply(json!([{"text": "done"}]))),
+        ],
+    )
+    .await;
+    let config = support::bare_config(&server).with_api_key(ApiKey::new(key));
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = events.clone();
     let workspace = Workspace::open(&site.root, WorkspaceOptions::default()).unwrap();

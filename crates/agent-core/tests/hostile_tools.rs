@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use agent_core::workspace::{ShellAccess, Workspace, WorkspaceOptions};
 use agent_core::{BuiltinAgent, ForkRequest, ForkResult, ForkStatus, Forker};
-use cassette::{
-    BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
-    ServerOptions,
-};
-use genai_client::{Client, ClientConfig, RetryPolicy, Timeouts};
+use cassette::Interaction;
+use genai_client::Client;
 use serde_json::{Value, json};
+use test_support::gemini::{Reply, call};
 use tokio_util::sync::CancellationToken;
+
+mod support;
 
 /// The general agent's default model, which every attack's fork uses.
 fn model() -> String {
@@ -26,50 +26,31 @@ fn model() -> String {
 }
 
 fn reply(parts: Value) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
-        "modelVersion": model(),
-        "responseId": "authored-hostile-tools-reply"
-    })
-}
-
-fn call(name: &str, args: Value) -> Value {
-    json!({"functionCall": {"name": name, "args": args}})
+    Reply::parts(parts)
+        .usage(10, 5, 0)
+        .model_version(&model())
+        .response_id("authored-hostile-tools-reply")
+        .json()
 }
 
 /// A reply to the request with `turns` entries in `contents`.
 fn at_turn(turns: usize, body: Value) -> Interaction {
-    Interaction::new(
-        RequestSpec::post(format!("/v1beta/models/{}:generateContent", model())).with_body(
-            BodyMatcher::KeyFields(KeyFields {
-                turns: Some(turns),
-                ..KeyFields::default()
-            }),
-        ),
-        ResponseSpec::json(body),
-    )
+    support::at_turn(&model(), turns, body)
 }
 
 /// Runs one fork over `workspace` whose model makes `calls` in its first
 /// turn and then stops; returns the function responses it was sent.
 async fn attack(workspace: Workspace, calls: Vec<Value>) -> (ForkResult, Vec<Value>) {
     let count = calls.len();
-    let mut cassette = Cassette::authored(
+    let server = support::lenient_server(
         "hostile-tools",
-        "authored in code by the hostile-tools tests: a model turn that attacks",
-    );
-    cassette.interactions = vec![
-        at_turn(1, reply(Value::Array(calls))),
-        at_turn(3, reply(json!([{"text": "Done."}]))),
-    ];
-    let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
-        .await
-        .unwrap();
-    let config = ClientConfig::default()
-        .with_timeouts(Timeouts::none())
-        .with_retry(RetryPolicy::none())
-        .with_base_url(&server.base_url());
+        vec![
+            at_turn(1, reply(Value::Array(calls))),
+            at_turn(3, reply(json!([{"text": "Done."}]))),
+        ],
+    )
+    .await;
+    let config = support::bare_config(&server);
     let forker = Forker::new(Client::new(config).unwrap()).with_workspace(Arc::new(workspace));
     let request = ForkRequest {
         max_turns: 4,

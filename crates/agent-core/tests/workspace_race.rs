@@ -13,13 +13,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use agent_core::workspace::{Workspace, WorkspaceOptions, test_hooks};
 use agent_core::{BuiltinAgent, ForkRequest, ForkStatus, Forker};
-use cassette::{
-    BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
-    ServerOptions,
-};
-use genai_client::{Client, ClientConfig, RetryPolicy, Timeouts};
+use cassette::Interaction;
+use genai_client::Client;
 use serde_json::{Value, json};
+use test_support::gemini::Reply;
 use tokio_util::sync::CancellationToken;
+
+mod support;
 
 /// The general agent's default model, which the fork uses.
 fn model() -> String {
@@ -28,24 +28,16 @@ fn model() -> String {
 const SECRET: &str = "the secret outside the workspace";
 
 fn reply(parts: Value) -> Value {
-    json!({
-        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
-        "modelVersion": model(),
-        "responseId": "authored-race-reply"
-    })
+    Reply::parts(parts)
+        .usage(10, 5, 0)
+        .model_version(&model())
+        .response_id("authored-race-reply")
+        .json()
 }
 
+/// A reply to the request with `turns` entries in `contents`.
 fn at_turn(turns: usize, body: Value) -> Interaction {
-    Interaction::new(
-        RequestSpec::post(format!("/v1beta/models/{}:generateContent", model())).with_body(
-            BodyMatcher::KeyFields(KeyFields {
-                turns: Some(turns),
-                ..KeyFields::default()
-            }),
-        ),
-        ResponseSpec::json(body),
-    )
+    support::at_turn(&model(), turns, body)
 }
 
 #[tokio::test]
@@ -79,21 +71,15 @@ async fn a_folder_swapped_for_a_link_between_check_and_open_is_not_followed() {
     let calls = json!([
         {"functionCall": {"name": "read_file", "args": {"path": "d/a.txt"}}},
     ]);
-    let mut cassette = Cassette::authored(
+    let server = support::lenient_server(
         "race",
-        "authored in code by the race test: a model reading a file being swapped",
-    );
-    cassette.interactions = vec![
-        at_turn(1, reply(calls)),
-        at_turn(3, reply(json!([{"text": "Done."}]))),
-    ];
-    let server = FixtureServer::start(vec![cassette], ServerOptions::lenient())
-        .await
-        .unwrap();
-    let config = ClientConfig::default()
-        .with_timeouts(Timeouts::none())
-        .with_retry(RetryPolicy::none())
-        .with_base_url(&server.base_url());
+        vec![
+            at_turn(1, reply(calls)),
+            at_turn(3, reply(json!([{"text": "Done."}]))),
+        ],
+    )
+    .await;
+    let config = support::bare_config(&server);
     let workspace = Workspace::open(&root, WorkspaceOptions::default()).unwrap();
     let forker = Forker::new(Client::new(config).unwrap()).with_workspace(Arc::new(workspace));
     let request = ForkRequest {

@@ -11,17 +11,15 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
-use agent_core::{ForkId, ForkRequest, ForkResult, Forker, Swarm, SwarmOptions, batch_fork_result};
+use agent_core::{ForkId, ForkRequest, ForkResult, Forker, Swarm, batch_fork_result};
 use anyhow::Result;
-use planner::WorkflowStatus;
 use planner::batch::{self, BatchOptions, Waited};
 use render::strip_controls_line;
-use serde::Serialize;
 
 use crate::commands::common;
 use crate::commands::swarm::{self, SwarmArgs};
@@ -29,19 +27,11 @@ use crate::commands::workflow::MapReduceArgs;
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
+use crate::json::BatchSubmittedJson;
 use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::{RunRecorder, journal_key};
 use crate::session::{Session, Traffic};
-
-/// What `swarm --batch` prints on stdout when it does not wait.
-#[derive(Serialize)]
-struct SubmittedJson {
-    run_id: String,
-    batch: String,
-    requests: usize,
-    state: &'static str,
-}
 
 /// The tasks of a run by index: the command-line ones in memory, the
 /// tasks file's by byte offset (8 bytes a task, not the task itself).
@@ -127,7 +117,7 @@ enum JobEnd {
 
 /// Submits (or adopts, or attaches to) the run's job, waits when asked,
 /// and hands every item's fork result to `on_result` (items in `earlier`
-/// excepted), journalling each.
+/// excepted), which journals it.
 async fn run_job(
     job: &Job<'_>,
     tasks: &mut TaskTable,
@@ -171,7 +161,7 @@ async fn run_job(
     };
     if !job.wait && !attaching {
         if output.json() {
-            output.json_value(&SubmittedJson {
+            output.json_value(&BatchSubmittedJson {
                 run_id: recorder.id().to_string(),
                 batch: name.to_string(),
                 requests: total,
@@ -238,7 +228,6 @@ async fn run_job(
                 }
             };
             let result = batch_fork_result(&(job.fork_request)(task), ForkId::generate(), reply);
-            recorder.item(index, &result);
             on_result(index, result);
         },
     )
@@ -261,16 +250,7 @@ pub(crate) async fn execute_swarm(
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
     let output = context.output;
-    let profile = context.profile(&args.agent_type, false, false)?;
-    let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
-    common::preflight(
-        [
-            (profile.model.as_str(), profile.thinking),
-            (consolidator.as_str(), consolidator_thinking),
-        ],
-        common::today(),
-        output,
-    )?;
+    let profile = swarm::checked_profile(args, context)?;
     if let (Some(_), Some(sha256)) = (args.file_tasks, &args.tasks_sha256) {
         swarm::check_tasks_copy(&recorder.dir().join(swarm::TASKS_FILE), sha256)?;
     }
@@ -281,41 +261,25 @@ pub(crate) async fn execute_swarm(
     let wiring = context
         .wire(workspace, Scope::Many { title, total })
         .await?;
-    let mut options = SwarmOptions::new(profile.clone());
-    options.max_turns = context.settings.max_turns.value;
-    options.consolidate = !args.no_consolidate;
-    options.consolidation.per_result_cap = args.consolidation_cap.max(1);
-    options.context = args.context.clone();
-    let mut sink = swarm::results_sink(args)?;
-    options.keep_results = sink.is_none();
-    options.previous_results = earlier.clone().into_iter().collect();
+    let mut sink = swarm::ResultsSink::open(args, recorder, &earlier)?;
+    let model = profile.model.clone();
+    let options =
+        swarm::swarm_options(args, context, profile, sink.file.is_none(), earlier.clone());
     let swarm_run = Swarm::new(&wiring.forker, options);
     let fork_request = |task: String| swarm_run.fork_request(task);
     let job = Job {
         output,
         recorder,
         forker: &wiring.forker,
-        model: profile.model.clone(),
+        model,
         fork_request: &fork_request,
         wait: args.wait || args.resuming,
         command: "swarm",
     };
-    let mut write_error = None;
-    if let Some(file) = &mut sink {
-        for (index, result) in &earlier {
-            if let Err(error) = swarm::write_result_line(file, *index, result) {
-                write_error.get_or_insert(error);
-            }
-        }
-    }
     let mut collector = swarm_run.collector();
     let end = run_job(&job, &mut tasks, &earlier, |index, result| {
         collector.add(index, result, 0, Some(total), &mut |index, result| {
-            if let Some(file) = &mut sink {
-                if let Err(error) = swarm::write_result_line(file, index, result) {
-                    write_error.get_or_insert(error);
-                }
-            }
+            sink.record(index, result);
         });
     })
     .await;
@@ -332,38 +296,19 @@ pub(crate) async fn execute_swarm(
         }
         return Ok(exit);
     }
-    if let Some(file) = &mut sink {
-        file.flush()?;
-    }
-    if let Some(error) = write_error {
-        return Err(Failure::usage(format!("could not write the results file: {error}")).into());
-    }
+    let counts = sink.close()?.against(total);
     let outcome = collector
         .finish(&tokio_util::sync::CancellationToken::new())
         .await;
-    let reporter = wiring.reporter.clone();
+    let elapsed = wiring.reporter.elapsed();
     let session = wiring.close().await;
-    let json = swarm::swarm_json(args, recorder, &outcome, reporter.elapsed());
+    let status = swarm::swarm_status(&outcome);
+    let json = swarm::swarm_json(args, recorder, &outcome, status, counts, elapsed);
     if output.json() {
         output.json_value(&json)?;
     } else {
-        output.line(&views::swarm_result(
-            &outcome,
-            reporter.elapsed(),
-            output.theme(),
-        ));
+        output.line(&views::swarm_result(&outcome, elapsed, output.theme()));
     }
-    let consolidation_failed = outcome
-        .consolidated
-        .as_ref()
-        .is_some_and(|result| !result.is_success());
-    let status = if outcome.cancelled {
-        WorkflowStatus::Cancelled
-    } else if outcome.failed > 0 || consolidation_failed {
-        WorkflowStatus::Failed
-    } else {
-        WorkflowStatus::Completed
-    };
     finish(
         recorder,
         Some(session),
@@ -415,6 +360,7 @@ pub(crate) async fn map_phase(
     };
     let mut mapped = earlier.clone();
     let end = run_job(&job, &mut tasks, &earlier, |index, result| {
+        recorder.item(index, &result);
         mapped.insert(index, result);
     })
     .await;

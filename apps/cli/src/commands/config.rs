@@ -1,15 +1,18 @@
 //! `agent-fork config`: the resolved settings and where each came from.
 
 use anyhow::Result;
-use render::{Panel, key_value};
-use serde_json::json;
+use std::path::Path;
+
+use render::{Panel, Theme, key_value};
 
 use crate::commands::common::AgentFlags;
 use crate::exit::Exit;
+use crate::json::{ConfigJson, Setting};
 use crate::output::Output;
 use crate::settings::{Settings, user_config_path};
 
-/// Runs `config`.
+/// Runs `config`: resolves the settings once into [`ConfigJson`], printed
+/// as is under `--json` and drawn as a panel otherwise.
 pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
     let settings = Settings::resolve(flags.layer())?;
     let key = genai_client::ApiKey::from_env().is_some();
@@ -21,143 +24,150 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
         "unset"
     };
     let base_url = genai_client::ClientConfig::from_env().display_base_url();
-    let path =
-        |path: &Option<std::path::PathBuf>| path.as_ref().map(|path| path.display().to_string());
-    let rows: Vec<(&str, String, String)> = vec![
+    let config = config_json(&settings, key, key_source, base_url);
+    if output.json() {
+        output.json_value(&config)?;
+    } else {
+        output.line(&panel(&config, output.theme()));
+    }
+    Ok(Exit::Success)
+}
+
+/// The settings panel: each setting with its source, then where the files are.
+fn panel(config: &ConfigJson, theme: &Theme) -> String {
+    let default = || "(each agent type's default)".to_owned();
+    let shown = |path: &Path| path.display().to_string();
+    let rows: [(&str, String, &str); 11] = [
         (
             "api_key",
-            if key { "set".into() } else { "unset".into() },
-            key_source.into(),
+            if config.api_key.value { "set" } else { "unset" }.into(),
+            &config.api_key.source,
         ),
         (
             "base_url",
-            base_url,
-            if std::env::var_os(genai_client::env::GOOGLE_GEMINI_BASE_URL).is_some() {
+            config.base_url.value.clone(),
+            &config.base_url.source,
+        ),
+        (
+            "model",
+            config.model.value.clone().unwrap_or_else(default),
+            &config.model.source,
+        ),
+        (
+            "thinking",
+            config.thinking.value.clone().unwrap_or_else(default),
+            &config.thinking.source,
+        ),
+        (
+            "workspace",
+            shown(&config.workspace.value),
+            &config.workspace.source,
+        ),
+        (
+            "allow_shell",
+            config.allow_shell.value.to_string(),
+            &config.allow_shell.source,
+        ),
+        (
+            "no_tools",
+            config.no_tools.value.to_string(),
+            &config.no_tools.source,
+        ),
+        (
+            "concurrency",
+            config.concurrency.value.to_string(),
+            &config.concurrency.source,
+        ),
+        (
+            "max_turns",
+            config.max_turns.value.to_string(),
+            &config.max_turns.source,
+        ),
+        (
+            "runs_dir",
+            shown(&config.runs_dir.value),
+            &config.runs_dir.source,
+        ),
+        (
+            "requests_per_minute",
+            config
+                .requests_per_minute
+                .value
+                .map_or_else(|| "unlimited".into(), |value| value.to_string()),
+            &config.requests_per_minute.source,
+        ),
+    ];
+    let mut lines: Vec<String> = rows
+        .iter()
+        .map(|(name, value, source)| key_value(name, &format!("{value}  ({source})"), theme))
+        .collect();
+    lines.push(String::new());
+    lines.push(key_value(
+        "project root",
+        &shown(&config.project_root),
+        theme,
+    ));
+    lines.push(key_value(
+        "project file",
+        &config.project_file.as_deref().map_or_else(
+            || "none (agent-fork.toml at the project root)".into(),
+            shown,
+        ),
+        theme,
+    ));
+    let user = match (&config.user_file, config.user_file_exists) {
+        (Some(file), true) => shown(file),
+        (Some(candidate), false) => format!("none ({})", candidate.display()),
+        (None, _) => "none".into(),
+    };
+    lines.push(key_value("user config", &user, theme));
+    lines.push(key_value(
+        "journal key",
+        &config
+            .journal_key
+            .as_deref()
+            .map_or_else(|| "none (set HOME or XDG_CONFIG_HOME)".into(), shown),
+        theme,
+    ));
+    lines.push(
+        "precedence: flags > environment > project agent-fork.toml > user config > defaults".into(),
+    );
+    Panel::new(lines.join("\n"))
+        .title("⚙ Settings")
+        .render(theme)
+}
+
+/// The typed `--json` document of `config`.
+fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: String) -> ConfigJson {
+    ConfigJson {
+        api_key: Setting {
+            value: key,
+            source: key_source.to_owned(),
+        },
+        base_url: Setting {
+            value: base_url,
+            source: if std::env::var_os(genai_client::env::GOOGLE_GEMINI_BASE_URL).is_some() {
                 "env GOOGLE_GEMINI_BASE_URL".into()
             } else {
                 "default".into()
             },
-        ),
-        (
-            "model",
-            settings
-                .model
-                .value
-                .clone()
-                .unwrap_or_else(|| "(each agent type's default)".into()),
-            settings.model.source.to_string(),
-        ),
-        (
-            "thinking",
-            settings
-                .thinking
-                .value
-                .map_or_else(|| "(each agent type's default)".into(), |v| v.to_string()),
-            settings.thinking.source.to_string(),
-        ),
-        (
-            "workspace",
-            settings.workspace.value.display().to_string(),
-            settings.workspace.source.to_string(),
-        ),
-        (
-            "allow_shell",
-            settings.allow_shell.value.to_string(),
-            settings.allow_shell.source.to_string(),
-        ),
-        (
-            "no_tools",
-            settings.no_tools.value.to_string(),
-            settings.no_tools.source.to_string(),
-        ),
-        (
-            "concurrency",
-            settings.concurrency.value.to_string(),
-            settings.concurrency.source.to_string(),
-        ),
-        (
-            "max_turns",
-            settings.max_turns.value.to_string(),
-            settings.max_turns.source.to_string(),
-        ),
-        (
-            "runs_dir",
-            settings.runs_dir.value.display().to_string(),
-            settings.runs_dir.source.to_string(),
-        ),
-        (
-            "requests_per_minute",
-            settings
-                .requests_per_minute
-                .value
-                .map_or_else(|| "unlimited".into(), |v| v.to_string()),
-            settings.requests_per_minute.source.to_string(),
-        ),
-    ];
-    if output.json() {
-        let mut map = serde_json::Map::new();
-        for (name, value, source) in &rows {
-            map.insert(
-                (*name).to_owned(),
-                json!({"value": value, "source": source}),
-            );
-        }
-        map.insert("project_root".into(), json!(settings.project_root));
-        map.insert("project_file".into(), json!(path(&settings.project_file)));
-        map.insert(
-            "journal_key".into(),
-            json!(crate::run_record::journal_key_path()),
-        );
-        map.insert(
-            "user_file".into(),
-            json!(path(&settings.user_file).or_else(|| path(&user_config_path()))),
-        );
-        map.insert(
-            "user_file_exists".into(),
-            json!(settings.user_file.is_some()),
-        );
-        output.json_value(&serde_json::Value::Object(map))?;
-    } else {
-        let theme = output.theme();
-        let mut lines: Vec<String> = rows
-            .iter()
-            .map(|(name, value, source)| key_value(name, &format!("{value}  ({source})"), theme))
-            .collect();
-        lines.push(String::new());
-        lines.push(key_value(
-            "project root",
-            &settings.project_root.display().to_string(),
-            theme,
-        ));
-        lines.push(key_value(
-            "project file",
-            &path(&settings.project_file)
-                .unwrap_or_else(|| "none (agent-fork.toml at the project root)".into()),
-            theme,
-        ));
-        let user = match (&settings.user_file, user_config_path()) {
-            (Some(file), _) => file.display().to_string(),
-            (None, Some(candidate)) => format!("none ({})", candidate.display()),
-            (None, None) => "none".into(),
-        };
-        lines.push(key_value("user config", &user, theme));
-        lines.push(key_value(
-            "journal key",
-            &crate::run_record::journal_key_path().map_or_else(
-                || "none (set HOME or XDG_CONFIG_HOME)".into(),
-                |path| path.display().to_string(),
-            ),
-            theme,
-        ));
-        lines.push(
-            "precedence: flags > environment > project agent-fork.toml > user config > defaults"
-                .into(),
-        );
-        output.line(
-            &Panel::new(lines.join("\n"))
-                .title("⚙ Settings")
-                .render(theme),
-        );
+        },
+        model: Setting::from(&settings.model),
+        thinking: Setting {
+            value: settings.thinking.value.map(|value| value.to_string()),
+            source: settings.thinking.source.to_string(),
+        },
+        workspace: Setting::from(&settings.workspace),
+        allow_shell: Setting::from(&settings.allow_shell),
+        no_tools: Setting::from(&settings.no_tools),
+        concurrency: Setting::from(&settings.concurrency),
+        max_turns: Setting::from(&settings.max_turns),
+        runs_dir: Setting::from(&settings.runs_dir),
+        requests_per_minute: Setting::from(&settings.requests_per_minute),
+        project_root: settings.project_root.clone(),
+        project_file: settings.project_file.clone(),
+        journal_key: crate::run_record::journal_key_path(),
+        user_file: settings.user_file.clone().or_else(user_config_path),
+        user_file_exists: settings.user_file.is_some(),
     }
-    Ok(Exit::Success)
 }

@@ -39,6 +39,13 @@ pub(crate) async fn run(
     output: &Output,
 ) -> Result<Exit> {
     let theme = output.theme();
+    if output.json() && args.name.as_deref().is_none_or(|name| name == "all") {
+        // stdout under --json is one document (docs/json.md): one example's.
+        return Err(Failure::usage(
+            "the list of examples and `examples all` have no JSON output; name one example (`agent-fork --json examples basic_fork`)",
+        )
+        .into());
+    }
     let Some(name) = args.name.as_deref() else {
         let lines: Vec<String> = SCENARIOS
             .iter()
@@ -109,10 +116,16 @@ async fn run_one(
     }
     let traffic = match traffic {
         Traffic::Live if genai_client::ApiKey::from_env().is_none() => {
-            output.line(&format!(
+            let notice = format!(
                 "No GEMINI_API_KEY set: replaying the bundled session fixtures/sessions/{}.json (authored, not a live recording).",
                 example.name
-            ));
+            );
+            // A notice: under --json, stdout holds only the document.
+            if output.json() {
+                output.error_line(&notice);
+            } else {
+                output.line(&notice);
+            }
             Traffic::Bundled {
                 name: example.name,
                 cassette: example.session,

@@ -8,9 +8,11 @@
 
 use std::path::PathBuf;
 
+use crate::json::{
+    ErrorFact, FunctionCallFact, GroundingFact, InspectReport, SourceFact, ToolPartFact, UsageFact,
+};
 use anyhow::Result;
 use genai_client::{ApiError, RecordedBody, decode_recorded};
-use serde::Serialize;
 
 use render::{Accent, Panel, Theme, key_value};
 
@@ -22,40 +24,6 @@ use crate::output::Output;
 pub(crate) struct InspectArgs {
     /// The file holding a recorded response body (JSON or an SSE stream).
     pub(crate) file: PathBuf,
-}
-
-/// The facts of a body; the `--json` shape (every key always present).
-#[derive(Debug, Serialize)]
-pub(crate) struct InspectReport {
-    kind: &'static str,
-    chunks: usize,
-    text: Option<String>,
-    thoughts: Option<String>,
-    function_calls: Vec<FunctionCallFact>,
-    /// Server-side tool calls (`toolCall` parts: Google Search, URL context...).
-    tool_calls: Vec<ToolPartFact>,
-    /// Their results (`toolResponse` parts).
-    tool_responses: Vec<ToolPartFact>,
-    finish_reason: Option<String>,
-    block_reason: Option<String>,
-    usage: Option<UsageFact>,
-    grounding: Option<GroundingFact>,
-    citations: usize,
-    error: Option<ErrorFact>,
-}
-
-#[derive(Debug, Serialize)]
-struct FunctionCallFact {
-    name: String,
-    args: serde_json::Value,
-}
-
-/// A `toolCall` (its `args`) or `toolResponse` (its `response`) part.
-#[derive(Debug, Serialize)]
-struct ToolPartFact {
-    tool: Option<String>,
-    id: Option<String>,
-    data: Option<serde_json::Value>,
 }
 
 impl ToolPartFact {
@@ -88,36 +56,6 @@ impl ToolPartFact {
         }
         line
     }
-}
-
-#[derive(Debug, Serialize)]
-struct UsageFact {
-    prompt: u64,
-    candidates: u64,
-    thoughts: u64,
-    cached: u64,
-    tool_use: u64,
-    total: u64,
-}
-
-#[derive(Debug, Serialize)]
-struct GroundingFact {
-    queries: Vec<String>,
-    sources: Vec<SourceFact>,
-}
-
-#[derive(Debug, Serialize)]
-struct SourceFact {
-    uri: Option<String>,
-    title: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct ErrorFact {
-    code: u16,
-    status: Option<String>,
-    message: String,
-    retry_delay_s: Option<f64>,
 }
 
 /// Runs `inspect`.

@@ -8,17 +8,16 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use planner::{
-    Orchestrator, Plan, PlanExecuteOptions, PlanRun, StepId, StepOutput, StepStatus, WorkflowError,
-    WorkflowEvent, WorkflowStatus,
+    Orchestrator, Plan, PlanExecuteOptions, StepId, StepOutput, WorkflowError, WorkflowEvent,
+    WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
-use crate::json::{ForkJson, UsageJson};
+use crate::json::{PlanDryRunJson, PlanFailedJson, PlanJson, PlanRunJson, RunStatus};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RunRecorder};
@@ -127,25 +126,9 @@ pub(crate) async fn execute(
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new steps start, running ones are cancelled (Ctrl-C again quits at once)",
     );
-    let options = PlanExecuteOptions {
-        context: args.context.clone(),
-        max_steps: args.max_steps as usize,
-        concurrency: settings.concurrency.value,
-        sequential: args.sequential,
-        retries_per_step: args.retries,
-        dependency_cap: args.dependency_cap.max(100),
-        max_turns: settings.max_turns.value,
-        already_completed: done,
-        ..PlanExecuteOptions::new(goal.clone())
-    };
+    let options = options(args, settings, &goal, done);
     let planned = match plan {
-        Some(plan) => {
-            let valid = orchestrator
-                .validate_plan(&plan, options.max_steps.max(plan.steps.len()))
-                .map_err(|error| Failure::usage(format!("the plan is not usable: {error}")))?;
-            observer(&WorkflowEvent::PlanReady { plan: plan.clone() });
-            Ok((valid, genai_client::Usage::default()))
-        }
+        Some(plan) => given_plan(&orchestrator, &observer, &plan, options.max_steps)?,
         None => {
             let context = options.context.as_deref();
             (orchestrator.make_plan(&goal, context, options.max_steps, &cancel)).await
@@ -162,7 +145,7 @@ pub(crate) async fn execute(
     run.usage += planning_usage;
     let reporter = wiring.reporter.clone();
     let session = wiring.close().await;
-    let json = plan_json(recorder.id().as_str(), &goal, &run, reporter.elapsed());
+    let json = PlanRunJson::new(recorder.id().as_str(), &goal, &run, reporter.elapsed());
     if output.json() {
         output.json_value(&json)?;
     } else {
@@ -174,6 +157,42 @@ pub(crate) async fn execute(
     }
     let outcome = Outcome::of(run.status);
     finish(recorder, Some(session), "plan", outcome, &json, output).await
+}
+
+/// The plan run's options from the flags and settings; steps in `done`
+/// are reused.
+fn options(
+    args: &PlanArgs,
+    settings: &crate::settings::Settings,
+    goal: &str,
+    done: HashMap<StepId, StepOutput>,
+) -> PlanExecuteOptions {
+    PlanExecuteOptions {
+        context: args.context.clone(),
+        max_steps: args.max_steps as usize,
+        concurrency: settings.concurrency.value,
+        sequential: args.sequential,
+        retries_per_step: args.retries,
+        dependency_cap: args.dependency_cap.max(100),
+        max_turns: settings.max_turns.value,
+        already_completed: done,
+        ..PlanExecuteOptions::new(goal.to_owned())
+    }
+}
+
+/// A plan given with `--plan` (or by a resumed run), validated and shown
+/// as ready; it took no planning tokens.
+fn given_plan(
+    orchestrator: &Orchestrator,
+    observer: &planner::WorkflowObserver,
+    plan: &Plan,
+    max_steps: usize,
+) -> Result<Result<(planner::ValidPlan, genai_client::Usage), WorkflowError>> {
+    let valid = orchestrator
+        .validate_plan(plan, max_steps.max(plan.steps.len()))
+        .map_err(|error| Failure::usage(format!("the plan is not usable: {error}")))?;
+    observer(&WorkflowEvent::PlanReady { plan: plan.clone() });
+    Ok(Ok((valid, genai_client::Usage::default())))
 }
 
 /// The panel that opens a plan run (nothing with `--json`).
@@ -261,8 +280,11 @@ async fn planning_failed(
         WorkflowError::Planning(_) => Outcome::failed(Exit::Api),
         _ => Outcome::failed(Exit::WorkFailed),
     };
-    let result =
-        json!({"run_id": recorder.id().as_str(), "status": "failed", "error": error.to_string()});
+    let result = PlanFailedJson {
+        run_id: recorder.id().to_string(),
+        status: RunStatus::Failed,
+        error: error.to_string(),
+    };
     let exit = finish(recorder, Some(session), "plan", outcome, &result, output).await?;
     let message =
         common::model_not_found_line(&error.to_string()).unwrap_or_else(|| error.to_string());
@@ -277,13 +299,15 @@ async fn dry_run(
     output: &Output,
 ) -> Result<Exit> {
     let saved = recorder.dir().join("plan.json");
-    let result = json!({"run_id": recorder.id().as_str(), "plan": valid.plan()});
+    let result = PlanDryRunJson {
+        run_id: recorder.id().to_string(),
+        plan: PlanJson::from(valid.plan()),
+        plan_file: saved.clone(),
+    };
     let outcome = Outcome::of(WorkflowStatus::Completed);
     finish(recorder, Some(session), "plan", outcome, &result, output).await?;
     if output.json() {
-        output.json_value(
-            &json!({"run_id": recorder.id().as_str(), "plan": valid.plan(), "plan_file": saved}),
-        )?;
+        output.json_value(&result)?;
     } else {
         output.line(&format!(
             "Plan saved to {}; edit it and run it with: agent-fork plan --plan {}",
@@ -304,48 +328,4 @@ fn step_id(event: &planner::ScheduleEvent) -> &str {
         | E::StepFailed { id, .. }
         | E::StepSkipped { id, .. } => id.as_str(),
     }
-}
-
-/// The `--json` object of a plan run.
-fn plan_json(
-    run_id: &str,
-    goal: &str,
-    run: &PlanRun,
-    elapsed: std::time::Duration,
-) -> serde_json::Value {
-    let steps: Vec<serde_json::Value> = run
-        .steps
-        .iter()
-        .map(|step| {
-            let (status, result, error) = match &step.status {
-                StepStatus::Completed(output) => ("completed", Some(output.text.clone()), None),
-                StepStatus::Failed(error) => ("failed", None, Some(error.clone())),
-                StepStatus::Skipped(reason) => ("skipped", None, Some(reason.clone())),
-                StepStatus::Cancelled => ("cancelled", None, None),
-            };
-            let plan_step = run.plan.steps.iter().find(|candidate| candidate.id == step.id);
-            json!({
-                "step_id": step.id.as_str(),
-                "name": step.name,
-                "agent_type": plan_step.map(|step| step.agent_type.as_str()),
-                "depends_on": plan_step.map(|step| step.depends_on.iter().map(|id| id.as_str()).collect::<Vec<_>>()),
-                "status": status,
-                "reused": step.reused,
-                "result": result,
-                "error": error,
-                "fork": step.fork.as_ref().map(ForkJson::from),
-            })
-        })
-        .collect();
-    json!({
-        "run_id": run_id,
-        "goal": goal,
-        "status": run.status.as_str(),
-        "analysis": run.plan.analysis,
-        "steps": steps,
-        "final_result": run.consolidation.as_ref().map(|result| result.text.clone()),
-        "consolidation": run.consolidation.as_ref().map(ForkJson::from),
-        "usage": UsageJson::from(&run.usage),
-        "elapsed_ms": crate::json::millis(elapsed),
-    })
 }

@@ -13,16 +13,18 @@ use std::sync::Arc;
 use agent_core::ForkResult;
 use anyhow::Result;
 use planner::{
-    Iteration, JournalError, RunId, RunLock, RunState, list_runs, load_resume_state, read_journal,
-    read_result,
+    Iteration, JournalError, JournalEvent, RunId, RunLock, RunState, list_runs, load_resume_state,
+    read_journal, read_result,
 };
 use render::{Panel, key_value, strip_controls_line};
-use serde_json::json;
 
 use crate::commands::common::AgentFlags;
 use crate::commands::{fork, plan, swarm, workflow};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
+use crate::json::{
+    BatchJobJson, RunListed, RunShowJson, RunStateJson, RunsListJson, UntrustedJson,
+};
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RecordedSettings, RunArgs, RunRecorder, journal_key};
 use crate::session::Traffic;
@@ -80,12 +82,7 @@ fn journal_failure(error: &JournalError) -> anyhow::Error {
 }
 
 fn state_word(state: RunState) -> &'static str {
-    match state {
-        RunState::Unfinished => "unfinished",
-        RunState::Interrupted => "interrupted",
-        RunState::Completed => "completed",
-        RunState::Failed => "failed",
-    }
+    RunStateJson::from(state).as_str()
 }
 
 fn folder_name(dir: &Path) -> String {
@@ -99,127 +96,161 @@ pub(crate) fn runs(command: &RunsCommand, flags: &AgentFlags, output: &Output) -
     let base = Settings::resolve(flags.layer())?.runs_dir.value;
     let key = journal_key()?;
     match command {
-        RunsCommand::List => {
-            let listing = list_runs(&base, &key).map_err(|error| journal_failure(&error))?;
-            if output.json() {
-                let list: Vec<_> = listing
-                    .runs
-                    .iter()
-                    .map(|run| json!({"run_id": run.id.as_str(), "kind": run.kind.to_string(), "created": run.created, "state": state_word(run.state), "summary": run.summary}))
-                    .collect();
-                let untrusted: Vec<_> = listing
-                    .untrusted
-                    .iter()
-                    .map(|run| json!({"dir": run.dir, "state": "untrusted", "reason": run.reason}))
-                    .collect();
-                output.json_value(
-                    &json!({ "runs_dir": base, "runs": list, "untrusted": untrusted }),
-                )?;
-            } else if listing.runs.is_empty() && listing.untrusted.is_empty() {
-                output.line(&format!("No runs in {}.", base.display()));
-            } else {
-                for run in &listing.runs {
-                    output.line(&format!(
-                        "{}  {:<11} {:<24} {}",
-                        run.id,
-                        state_word(run.state),
-                        run.kind.to_string(),
-                        render::humanize::truncate(&strip_controls_line(&run.summary), 60)
-                    ));
-                }
-                for run in &listing.untrusted {
-                    output.line(&format!(
-                        "{}  {:<11} {}",
-                        render::humanize::truncate(&folder_name(&run.dir), 40),
-                        "untrusted",
-                        render::humanize::truncate(&strip_controls_line(&run.reason), 80)
-                    ));
-                }
-            }
-        }
+        RunsCommand::List => list(base, &key, output)?,
+        RunsCommand::Show { id } => show(&base, id, &key, output)?,
         RunsCommand::Cancel { .. } => {
-            // Needs the network: dispatched to `batch::cancel` by main.
+            // Needs the network: main dispatches it to `batch::cancel`.
             return Err(Failure::usage("runs cancel is handled elsewhere").into());
-        }
-        RunsCommand::Show { id } => {
-            let dir = run_dir(&base, id)?;
-            let contents = read_journal(&dir.join("journal.jsonl"), &key)
-                .map_err(|error| journal_failure(&error))?;
-            let state = state_word(contents.state());
-            let meta = contents
-                .meta()
-                .ok_or_else(|| Failure::usage(format!("the journal of {id} has no start event")))?;
-            let (result, result_warning) = match read_result(&dir, &contents) {
-                Ok(result) => (result, None),
-                Err(error) => (None, Some(strip_controls_line(&error.to_string()))),
-            };
-            if output.json() {
-                output.json_value(&json!({
-                    "run_id": meta.id.as_str(), "kind": meta.kind.to_string(), "created": meta.created,
-                    "summary": meta.summary, "state": state, "dir": dir, "events": contents.records.len(),
-                    "warnings": contents.warnings, "truncated_tail": contents.truncated_tail, "result": result,
-                    "batch": contents.batch().map(|batch| batch_json(&batch)),
-                }))?;
-            } else {
-                let theme = output.theme();
-                let clean = |text: &str| strip_controls_line(text);
-                let mut lines = vec![
-                    key_value("Kind", &meta.kind.to_string(), theme),
-                    key_value("Created", &clean(&meta.created), theme),
-                    key_value("State", state, theme),
-                    key_value("Asked", &clean(&meta.summary), theme),
-                    key_value("Folder", &clean(&dir.display().to_string()), theme),
-                    key_value("Events", &contents.records.len().to_string(), theme),
-                ];
-                if let Some(batch) = contents.batch() {
-                    lines.push(key_value("Batch job", &clean(&batch_line(&batch)), theme));
-                }
-                if contents.truncated_tail {
-                    lines.push("The journal ended in a half-written line (ignored).".to_owned());
-                }
-                for warning in contents.warnings.iter().chain(&result_warning) {
-                    lines.push(format!("warning: {}", clean(warning)));
-                }
-                if matches!(
-                    contents.state(),
-                    RunState::Unfinished | RunState::Interrupted
-                ) {
-                    lines.push(format!("Resume with: agent-fork resume {}", meta.id));
-                }
-                output.line(
-                    &Panel::new(lines.join("\n"))
-                        .title(format!("Run {}", meta.id))
-                        .render(theme),
-                );
-                for record in &contents.records {
-                    let event = serde_json::to_value(&record.event).unwrap_or_default();
-                    let kind = event
-                        .get("type")
-                        .and_then(|value| value.as_str())
-                        .unwrap_or("event");
-                    let detail = ["id", "index", "status", "error", "reason"]
-                        .iter()
-                        .filter_map(|key| {
-                            event.get(*key).map(|value| {
-                                format!(
-                                    "{key}={}",
-                                    value
-                                        .as_str()
-                                        .map_or_else(|| value.to_string(), str::to_owned)
-                                )
-                            })
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    output.line(&clean(&format!(
-                        "{:>4}  {}  {kind} {detail}",
-                        record.seq, record.at
-                    )));
-                }
-            }
         }
     }
     Ok(Exit::Success)
+}
+
+/// `runs list`: the trusted runs, then the folders that did not verify.
+fn list(base: PathBuf, key: &planner::JournalKey, output: &Output) -> Result<()> {
+    let listing = list_runs(&base, key).map_err(|error| journal_failure(&error))?;
+    if output.json() {
+        return output.json_value(&RunsListJson {
+            runs: listing.runs.iter().map(RunListed::from).collect(),
+            untrusted: listing.untrusted.iter().map(UntrustedJson::from).collect(),
+            runs_dir: base,
+        });
+    }
+    if listing.runs.is_empty() && listing.untrusted.is_empty() {
+        output.line(&format!("No runs in {}.", base.display()));
+    }
+    for run in &listing.runs {
+        output.line(&format!(
+            "{}  {:<11} {:<24} {}",
+            run.id,
+            state_word(run.state),
+            run.kind.to_string(),
+            render::humanize::truncate(&strip_controls_line(&run.summary), 60)
+        ));
+    }
+    for run in &listing.untrusted {
+        output.line(&format!(
+            "{}  {:<11} {}",
+            render::humanize::truncate(&folder_name(&run.dir), 40),
+            "untrusted",
+            render::humanize::truncate(&strip_controls_line(&run.reason), 80)
+        ));
+    }
+    Ok(())
+}
+
+/// `runs show RUN`: the run's facts, then one line per journal event.
+fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Result<()> {
+    let dir = run_dir(base, id)?;
+    let contents =
+        read_journal(&dir.join("journal.jsonl"), key).map_err(|error| journal_failure(&error))?;
+    let meta = contents
+        .meta()
+        .ok_or_else(|| Failure::usage(format!("the journal of {id} has no start event")))?;
+    let (result, result_warning) = match read_result(&dir, &contents) {
+        Ok(result) => (result, None),
+        Err(error) => (None, Some(strip_controls_line(&error.to_string()))),
+    };
+    if output.json() {
+        return output.json_value(&RunShowJson {
+            run_id: meta.id.to_string(),
+            kind: meta.kind.to_string(),
+            created: meta.created.clone(),
+            summary: meta.summary.clone(),
+            state: contents.state().into(),
+            dir,
+            events: contents.records.len(),
+            warnings: contents.warnings.clone(),
+            truncated_tail: contents.truncated_tail,
+            result,
+            batch: contents.batch().as_ref().map(BatchJobJson::from),
+        });
+    }
+    let theme = output.theme();
+    let clean = |text: &str| strip_controls_line(text);
+    let mut lines = vec![
+        key_value("Kind", &meta.kind.to_string(), theme),
+        key_value("Created", &clean(&meta.created), theme),
+        key_value("State", state_word(contents.state()), theme),
+        key_value("Asked", &clean(&meta.summary), theme),
+        key_value("Folder", &clean(&dir.display().to_string()), theme),
+        key_value("Events", &contents.records.len().to_string(), theme),
+    ];
+    if let Some(batch) = contents.batch() {
+        lines.push(key_value("Batch job", &clean(&batch_line(&batch)), theme));
+    }
+    if contents.truncated_tail {
+        lines.push("The journal ended in a half-written line (ignored).".to_owned());
+    }
+    for warning in contents.warnings.iter().chain(&result_warning) {
+        lines.push(format!("warning: {}", clean(warning)));
+    }
+    if contents.state().is_unfinished() {
+        lines.push(format!("Resume with: agent-fork resume {}", meta.id));
+    }
+    output.line(
+        &Panel::new(lines.join("\n"))
+            .title(format!("Run {}", meta.id))
+            .render(theme),
+    );
+    for record in &contents.records {
+        output.line(&clean(&format!(
+            "{:>4}  {}  {}",
+            record.seq,
+            record.at,
+            event_line(&record.event)
+        )));
+    }
+    Ok(())
+}
+
+/// One journal event as `runs show` lists it: its kind, then the facts
+/// that identify it (`id=`, `index=`, `status=`, `error=`, `reason=`).
+fn event_line(event: &JournalEvent) -> String {
+    use JournalEvent as E;
+    let (kind, facts): (&str, Vec<(&str, String)>) = match event {
+        E::RunStarted { .. } => ("run_started", vec![]),
+        E::RunResumed => ("run_resumed", vec![]),
+        E::PlanReady { .. } => ("plan_ready", vec![]),
+        E::StepStarted { id, .. } => ("step_started", vec![("id", id.to_string())]),
+        E::StepRetrying { id, error, .. } => (
+            "step_retrying",
+            vec![("id", id.to_string()), ("error", error.clone())],
+        ),
+        E::StepCompleted { id, .. } => ("step_completed", vec![("id", id.to_string())]),
+        E::StepFailed { id, error } => (
+            "step_failed",
+            vec![("id", id.to_string()), ("error", error.clone())],
+        ),
+        E::StepSkipped { id, reason } => (
+            "step_skipped",
+            vec![("id", id.to_string()), ("reason", reason.clone())],
+        ),
+        E::ItemCompleted { index, .. } => ("item_completed", vec![("index", index.to_string())]),
+        E::ItemFailed { index, error } => (
+            "item_failed",
+            vec![("index", index.to_string()), ("error", error.clone())],
+        ),
+        E::BatchSubmitting { requests, .. } => {
+            ("batch_submitting", vec![("requests", requests.to_string())])
+        }
+        E::BatchSubmitted { name, adopted } => (
+            "batch_submitted",
+            vec![("name", name.to_string()), ("adopted", adopted.to_string())],
+        ),
+        E::BatchPolled { state, .. } => ("batch_polled", vec![("state", state.word().to_owned())]),
+        E::BatchCollected { state } => {
+            ("batch_collected", vec![("state", state.word().to_owned())])
+        }
+        E::ResultSaved { .. } => ("result_saved", vec![]),
+        E::RunFinished { status } => ("run_finished", vec![("status", status.as_str().to_owned())]),
+        E::RunInterrupted => ("run_interrupted", vec![]),
+    };
+    let facts: Vec<String> = facts
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    format!("{kind} {}", facts.join(" "))
 }
 
 /// A run's batch job in one line, as last journalled: name, state,
@@ -242,22 +273,6 @@ fn batch_line(batch: &planner::BatchRecord) -> String {
         (None, None) => format!("submitted, {} requests", batch.requests),
     };
     format!("{name}: {state}")
-}
-
-/// `runs show --json`'s `batch` object.
-fn batch_json(batch: &planner::BatchRecord) -> serde_json::Value {
-    json!({
-        "name": batch.name.as_ref().map(ToString::to_string),
-        "display_name": batch.display_name,
-        "model": batch.model,
-        "requests": batch.requests,
-        "adopted": batch.adopted,
-        "state": batch.last_seen.as_ref().map(|seen| seen.state.word().to_owned()),
-        "succeeded": batch.last_seen.as_ref().map(|seen| seen.succeeded),
-        "failed": batch.last_seen.as_ref().map(|seen| seen.failed),
-        "seen_at": batch.last_seen.as_ref().map(|seen| seen.at.clone()),
-        "collected": batch.collected.as_ref().map(|state| state.word().to_owned()),
-    })
 }
 
 /// The run `id` names, or the latest unfinished run in `base`.

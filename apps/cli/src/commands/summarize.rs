@@ -2,14 +2,15 @@
 
 use std::path::PathBuf;
 
-use agent_core::{Conversation, Handoff, SummaryOptions, SummaryStyle, TokenCounting, summarize};
+use agent_core::{
+    Conversation, Handoff, Summary, SummaryOptions, SummaryStyle, TokenCounting, summarize,
+};
 use anyhow::Result;
 use render::{Panel, key_value};
-use serde::Serialize;
 
 use crate::commands::common::AgentFlags;
 use crate::exit::{Exit, Failure};
-use crate::json::UsageJson;
+use crate::json::{ArtifactJson, SummaryJson, UsageJson};
 use crate::output::Output;
 use crate::session::{Session, Traffic};
 use crate::settings::Settings;
@@ -44,32 +45,48 @@ fn parse_style(text: &str) -> Result<SummaryStyle, String> {
     text.parse()
 }
 
-#[derive(Serialize)]
-struct SummaryJson<'a> {
-    summary: &'a str,
-    key_decisions: &'a [String],
-    artifacts: Vec<serde_json::Value>,
-    current_task: &'a str,
-    open_questions: &'a [String],
-    original_tokens: u64,
-    summary_tokens: u64,
-    compression_ratio: f64,
-    token_counting: &'static str,
-    style: &'static str,
-    timestamp: &'a str,
-    usage: UsageJson,
-    fork_prompt: Option<String>,
-    warnings: &'a [String],
-}
-
-/// Runs `summarize`.
+/// Runs `summarize`: reads the conversation, summarises it with the
+/// resolved model, and shows the summary.
 pub(crate) async fn run(
     args: &SummarizeArgs,
     flags: &AgentFlags,
     traffic: &Traffic,
     output: &Output,
 ) -> Result<Exit> {
-    let conversation = match (&args.input, args.history.is_empty()) {
+    let conversation = conversation(args)?;
+    let settings = Settings::resolve(flags.layer())?;
+    let options = options(args, &settings);
+    crate::commands::common::preflight(
+        [(options.model.as_str(), options.thinking)],
+        crate::commands::common::today(),
+        output,
+    )?;
+    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
+    let summary = summarize(&session.client, &conversation, &options).await?;
+    let fork_prompt = args
+        .next_request
+        .as_deref()
+        .map(|request| summary.fork_prompt(request));
+    if output.json() {
+        output.json_value(&summary_json(&summary, fork_prompt))?;
+    } else {
+        let handoff = handoff(args, &summary);
+        output.line(&panel(
+            &summary,
+            fork_prompt.as_deref(),
+            handoff.as_deref(),
+            output.theme(),
+        ));
+    }
+    if let Some(notice) = session.finish("summarize").await? {
+        output.error_line(&notice);
+    }
+    Ok(Exit::Success)
+}
+
+/// The conversation of `--input` or `--history`.
+fn conversation(args: &SummarizeArgs) -> Result<Conversation> {
+    Ok(match (&args.input, args.history.is_empty()) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).map_err(|error| {
                 Failure::usage(format!("cannot read --input {}: {error}", path.display()))
@@ -82,8 +99,11 @@ pub(crate) async fn run(
         (None, true) => {
             return Err(Failure::usage("no conversation given: use --input FILE or --history \"user: ...\" \"assistant: ...\"").into());
         }
-    };
-    let settings = Settings::resolve(flags.layer())?;
+    })
+}
+
+/// The summarizer's options: the flags, and the model and thinking settings.
+fn options(args: &SummarizeArgs, settings: &Settings) -> SummaryOptions {
     let mut options = SummaryOptions {
         style: args.style,
         max_tokens: args.max_tokens,
@@ -104,18 +124,12 @@ pub(crate) async fn run(
     if let Some(thinking) = settings.thinking.value {
         options.thinking = Some(thinking);
     }
-    crate::commands::common::preflight(
-        [(options.model.as_str(), options.thinking)],
-        crate::commands::common::today(),
-        output,
-    )?;
-    let session = Session::open(traffic, settings.requests_per_minute.value).await?;
-    let summary = summarize(&session.client, &conversation, &options).await?;
-    let fork_prompt = args
-        .next_request
-        .as_deref()
-        .map(|request| summary.fork_prompt(request));
-    let handoff = args.handoff_to.as_deref().map(|to| {
+    options
+}
+
+/// The YAML hand-off of `--handoff-to`.
+fn handoff(args: &SummarizeArgs, summary: &Summary) -> Option<String> {
+    args.handoff_to.as_deref().map(|to| {
         Handoff {
             fork_id: agent_core::ForkId::generate().to_string(),
             from_agent: "general".to_owned(),
@@ -125,104 +139,99 @@ pub(crate) async fn run(
                 .clone()
                 .unwrap_or_else(|| "continue the work".to_owned()),
         }
-        .to_yaml(&summary)
-    });
+        .to_yaml(summary)
+    })
+}
 
-    if output.json() {
-        output.json_value(&SummaryJson {
-            summary: &summary.summary,
-            key_decisions: &summary.key_decisions,
-            artifacts: summary
-                .artifacts
-                .iter()
-                .map(|artifact| serde_json::json!({"name": artifact.name, "type": artifact.kind, "status": artifact.status}))
-                .collect(),
-            current_task: &summary.current_task,
-            open_questions: &summary.open_questions,
-            original_tokens: summary.original_tokens,
-            summary_tokens: summary.summary_tokens,
-            compression_ratio: summary.compression_ratio,
-            token_counting: match summary.counting {
-                TokenCounting::Estimate => "estimate",
-                TokenCounting::Api => "count_tokens_api",
-            },
-            style: summary.style.as_str(),
-            timestamp: &summary.timestamp,
-            usage: UsageJson::from(&summary.usage),
-            fork_prompt,
-            warnings: &summary.warnings,
-        })?;
-    } else {
-        let theme = output.theme();
-        let mut blocks = vec![
-            Panel::markdown(&summary.summary)
-                .title(format!("📝 Summary ({})", summary.style))
+/// The `--json` document of a summary.
+fn summary_json(summary: &Summary, fork_prompt: Option<String>) -> SummaryJson {
+    SummaryJson {
+        summary: summary.summary.clone(),
+        key_decisions: summary.key_decisions.clone(),
+        artifacts: summary
+            .artifacts
+            .iter()
+            .map(|artifact| ArtifactJson {
+                name: artifact.name.clone(),
+                kind: artifact.kind.clone(),
+                status: artifact.status.clone(),
+            })
+            .collect(),
+        current_task: summary.current_task.clone(),
+        open_questions: summary.open_questions.clone(),
+        original_tokens: summary.original_tokens,
+        summary_tokens: summary.summary_tokens,
+        compression_ratio: summary.compression_ratio,
+        token_counting: match summary.counting {
+            TokenCounting::Estimate => "estimate",
+            TokenCounting::Api => "count_tokens_api",
+        },
+        style: summary.style.as_str(),
+        timestamp: summary.timestamp.clone(),
+        usage: UsageJson::from(&summary.usage),
+        fork_prompt,
+        warnings: summary.warnings.clone(),
+    }
+}
+
+/// A bulleted list in a markdown panel, or nothing for an empty list.
+fn list_panel(title: &str, items: &[String], theme: &render::Theme) -> Option<String> {
+    (!items.is_empty()).then(|| {
+        let list: Vec<String> = items.iter().map(|item| format!("- {item}")).collect();
+        Panel::markdown(list.join("\n")).title(title).render(theme)
+    })
+}
+
+/// The summary for people: the panel, compression, decisions, task,
+/// questions, warnings, the fork-ready prompt and hand-off, usage.
+fn panel(
+    summary: &Summary,
+    fork_prompt: Option<&str>,
+    handoff: Option<&str>,
+    theme: &render::Theme,
+) -> String {
+    let mut blocks = vec![
+        Panel::markdown(&summary.summary)
+            .title(format!("📝 Summary ({})", summary.style))
+            .render(theme),
+    ];
+    blocks.push(key_value(
+        "Compression",
+        &format!(
+            "{}x ({} → {} tokens, {})",
+            summary.compression_ratio,
+            summary.original_tokens,
+            summary.summary_tokens,
+            if matches!(summary.counting, TokenCounting::Api) {
+                "counted"
+            } else {
+                "estimated"
+            }
+        ),
+        theme,
+    ));
+    blocks.extend(list_panel("Key Decisions", &summary.key_decisions, theme));
+    if !summary.current_task.is_empty() {
+        blocks.push(key_value("Current task", &summary.current_task, theme));
+    }
+    blocks.extend(list_panel("Open Questions", &summary.open_questions, theme));
+    for warning in &summary.warnings {
+        blocks.push(format!("warning: {}", render::strip_controls_line(warning)));
+    }
+    if let Some(prompt) = fork_prompt {
+        blocks.push(
+            Panel::new(render::strip_controls(prompt.trim_end()))
+                .title("Fork-ready prompt")
                 .render(theme),
-        ];
-        blocks.push(key_value(
-            "Compression",
-            &format!(
-                "{}x ({} → {} tokens, {})",
-                summary.compression_ratio,
-                summary.original_tokens,
-                summary.summary_tokens,
-                if matches!(summary.counting, TokenCounting::Api) {
-                    "counted"
-                } else {
-                    "estimated"
-                }
-            ),
-            theme,
-        ));
-        if !summary.key_decisions.is_empty() {
-            let list: Vec<String> = summary
-                .key_decisions
-                .iter()
-                .map(|decision| format!("- {decision}"))
-                .collect();
-            blocks.push(
-                Panel::markdown(list.join("\n"))
-                    .title("Key Decisions")
-                    .render(theme),
-            );
-        }
-        if !summary.current_task.is_empty() {
-            blocks.push(key_value("Current task", &summary.current_task, theme));
-        }
-        if !summary.open_questions.is_empty() {
-            let list: Vec<String> = summary
-                .open_questions
-                .iter()
-                .map(|question| format!("- {question}"))
-                .collect();
-            blocks.push(
-                Panel::markdown(list.join("\n"))
-                    .title("Open Questions")
-                    .render(theme),
-            );
-        }
-        for warning in &summary.warnings {
-            blocks.push(format!("warning: {}", render::strip_controls_line(warning)));
-        }
-        if let Some(prompt) = &fork_prompt {
-            blocks.push(
-                Panel::new(render::strip_controls(prompt.trim_end()))
-                    .title("Fork-ready prompt")
-                    .render(theme),
-            );
-        }
-        if let Some(yaml) = &handoff {
-            blocks.push(render::strip_controls(yaml.trim_end()));
-        }
-        blocks.push(views::usage(
-            &summary.usage,
-            std::time::Duration::ZERO,
-            theme,
-        ));
-        output.line(&blocks.join("\n"));
+        );
     }
-    if let Some(notice) = session.finish("summarize").await? {
-        output.error_line(&notice);
+    if let Some(yaml) = handoff {
+        blocks.push(render::strip_controls(yaml.trim_end()));
     }
-    Ok(Exit::Success)
+    blocks.push(views::usage(
+        &summary.usage,
+        std::time::Duration::ZERO,
+        theme,
+    ));
+    blocks.join("\n")
 }

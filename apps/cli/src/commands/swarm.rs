@@ -7,7 +7,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use agent_core::{ForkResult, Swarm, SwarmOptions};
+use agent_core::{AgentProfile, ForkResult, Swarm, SwarmOptions};
 use anyhow::Result;
 use planner::WorkflowStatus;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,9 @@ use crate::commands::common::{self, AgentFlags};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
-use crate::json::{ForkJson, UsageJson};
+use crate::json::{
+    CostJson, Counts, ForkJson, ResultLine, RunStatus, Status, SwarmJson, UsageJson,
+};
 use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RunRecorder};
@@ -90,29 +92,6 @@ pub(crate) struct SwarmArgs {
 /// The run folder's copy of `--tasks-file`: a resume needs neither the
 /// original file nor the list of tasks in the journal.
 pub(crate) const TASKS_FILE: &str = "tasks.txt";
-
-/// One line of `--results-jsonl`: the task's index, then the fork's fields.
-#[derive(Serialize)]
-struct ResultLine {
-    index: usize,
-    #[serde(flatten)]
-    fork: ForkJson,
-}
-
-#[derive(Serialize)]
-pub(crate) struct SwarmJson {
-    run_id: String,
-    swarm_id: String,
-    agent_type: String,
-    total: usize,
-    completed: usize,
-    failed: usize,
-    results: Vec<ForkJson>,
-    consolidated_summary: Option<String>,
-    consolidation: Option<ForkJson>,
-    usage: UsageJson,
-    elapsed_ms: u64,
-}
 
 /// Runs `swarm`: validates the input, opens a run, runs the swarm.
 ///
@@ -340,65 +319,70 @@ pub(crate) async fn execute(
     if args.batch {
         return crate::commands::batch::execute_swarm(args, context, recorder, earlier).await;
     }
-    let (output, settings) = (context.output, &context.settings);
+    let output = context.output;
     let tasks_file = args
         .file_tasks
         .is_some()
         .then(|| recorder.dir().join(TASKS_FILE));
     let total = args.tasks.len() + args.file_tasks.unwrap_or(0);
-    let profile = context.profile(&args.agent_type, false, false)?;
-    let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
-    common::preflight(
-        [
-            (profile.model.as_str(), profile.thinking),
-            (consolidator.as_str(), consolidator_thinking),
-        ],
-        common::today(),
-        output,
-    )?;
+    let profile = checked_profile(args, context)?;
     let workspace = context.workspace(profile.file_tools)?;
     if let (Some(path), Some(sha256)) = (&tasks_file, &args.tasks_sha256) {
         check_tasks_copy(path, sha256)?;
     }
-    let mut sink = results_sink(args)?;
+    let mut sink = ResultsSink::open(args, recorder, &earlier)?;
     let title = format!(
         "🐝 {total} {} agents, {} at once",
-        profile.name, settings.concurrency.value
+        profile.name, context.settings.concurrency.value
     );
     let wiring = context
         .wire(workspace, Scope::Many { title, total })
         .await?;
     let reused: BTreeSet<usize> = earlier.keys().copied().collect();
-    let mut write_error = None;
-    if let Some(file) = &mut sink {
-        // The file holds every result of the run, the reused ones first.
-        for (index, result) in &earlier {
-            if let Err(error) = write_result_line(file, *index, result) {
-                write_error.get_or_insert(error);
-            }
-        }
-    }
-    let mut options = SwarmOptions::new(profile);
-    options.concurrency = settings.concurrency.value;
-    options.max_turns = settings.max_turns.value;
-    options.consolidate = !args.no_consolidate;
-    options.consolidation.per_result_cap = args.consolidation_cap.max(1);
-    options.context = args.context.clone();
-    options.keep_results = sink.is_none();
-    options.previous_results = earlier.into_iter().collect();
+    let options = swarm_options(args, context, profile, sink.file.is_none(), earlier);
     header(&options, total, reused.len(), output);
     let cancel = common::cancel_on_ctrl_c(
         "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
     );
     let swarm = Swarm::new(&wiring.forker, options);
-    // Tasks are read as the swarm pulls them, one line at a time.
     let read_error = OnceLock::new();
     let file_tasks = match &tasks_file {
         Some(path) => Some(open_tasks(path, "the tasks file")?),
         None => None,
     };
-    let remaining = args
-        .tasks
+    let remaining = remaining_tasks(args, file_tasks, &reused, &read_error);
+    let outcome = swarm
+        .run(remaining, Some(total), &cancel, |index, result| {
+            sink.record(index, result);
+        })
+        .await;
+    let counts = sink.close()?.against(total);
+    if let Some(error) = read_error.get() {
+        return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
+    }
+    let elapsed = wiring.reporter.elapsed();
+    let session = wiring.close().await;
+    let status = swarm_status(&outcome);
+    let json = swarm_json(args, recorder, &outcome, status, counts, elapsed);
+    if output.json() {
+        output.json_value(&json)?;
+    } else {
+        output.line(&views::swarm_result(&outcome, elapsed, output.theme()));
+    }
+    let outcome = Outcome::of(status);
+    finish(recorder, Some(session), "swarm", outcome, &json, output).await
+}
+
+/// The tasks not in `reused`, by index: the arguments' first, then the
+/// tasks file's, read as the swarm pulls them, one line at a time (a read
+/// error ends them and is kept in `read_error`).
+fn remaining_tasks<'a>(
+    args: &'a SwarmArgs,
+    file_tasks: Option<BufReader<File>>,
+    reused: &'a BTreeSet<usize>,
+    read_error: &'a OnceLock<io::Error>,
+) -> impl Iterator<Item = (usize, String)> + 'a {
+    args.tasks
         .iter()
         .cloned()
         .chain(
@@ -409,64 +393,118 @@ pub(crate) async fn execute(
                 .filter_map(|line| task_line(&line).map(str::to_owned)),
         )
         .enumerate()
-        .filter(|(index, _)| !reused.contains(index));
-    let outcome = swarm
-        .run(
-            remaining,
-            Some(total),
-            &cancel,
-            |index, result: &ForkResult| {
-                recorder.item(index, result);
-                if let Some(file) = &mut sink {
-                    if let Err(error) = write_result_line(file, index, result) {
-                        write_error.get_or_insert(error);
-                    }
-                }
-            },
-        )
-        .await;
-    if let Some(file) = &mut sink {
-        file.flush()?;
-    }
-    if let Some(error) = write_error {
-        return Err(Failure::usage(format!("could not write the results file: {error}")).into());
-    }
-    if let Some(error) = read_error.get() {
-        return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
-    }
-    let reporter = wiring.reporter.clone();
-    let session = wiring.close().await;
+        .filter(|(index, _)| !reused.contains(index))
+}
 
-    let json = swarm_json(args, recorder, &outcome, reporter.elapsed());
-    if output.json() {
-        output.json_value(&json)?;
-    } else {
-        output.line(&views::swarm_result(
-            &outcome,
-            reporter.elapsed(),
-            output.theme(),
-        ));
+/// The swarm's agent profile, checked with its consolidator's against the
+/// catalog before any call.
+pub(crate) fn checked_profile(args: &SwarmArgs, context: &Context<'_>) -> Result<AgentProfile> {
+    let profile = context.profile(&args.agent_type, false, false)?;
+    let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
+    common::preflight(
+        [
+            (profile.model.as_str(), profile.thinking),
+            (consolidator.as_str(), consolidator_thinking),
+        ],
+        common::today(),
+        context.output,
+    )?;
+    Ok(profile)
+}
+
+/// The swarm's options from the flags and settings; `earlier` results are
+/// handed back to it, not run again.
+pub(crate) fn swarm_options(
+    args: &SwarmArgs,
+    context: &Context<'_>,
+    profile: AgentProfile,
+    keep_results: bool,
+    earlier: BTreeMap<usize, ForkResult>,
+) -> SwarmOptions {
+    let mut options = SwarmOptions::new(profile);
+    options.concurrency = context.settings.concurrency.value;
+    options.max_turns = context.settings.max_turns.value;
+    options.consolidate = !args.no_consolidate;
+    options.consolidation.per_result_cap = args.consolidation_cap.max(1);
+    options.context = args.context.clone();
+    options.keep_results = keep_results;
+    options.previous_results = earlier.into_iter().collect();
+    options
+}
+
+/// Where each finished task goes: the journal, the counts of the `--json`
+/// document, and the `--results-jsonl` file when there is one.
+pub(crate) struct ResultsSink<'a> {
+    recorder: &'a RunRecorder,
+    pub(crate) file: Option<BufWriter<File>>,
+    counts: Counts,
+    write_error: Option<io::Error>,
+}
+
+impl<'a> ResultsSink<'a> {
+    /// Opens the results file (if any) and counts and writes the `earlier`
+    /// results first (the file holds every result of the run).
+    pub(crate) fn open(
+        args: &SwarmArgs,
+        recorder: &'a RunRecorder,
+        earlier: &BTreeMap<usize, ForkResult>,
+    ) -> Result<Self> {
+        let mut sink = Self {
+            recorder,
+            file: results_sink(args)?,
+            counts: Counts::default(),
+            write_error: None,
+        };
+        for (index, result) in earlier {
+            sink.counts.add(Status::from(result.status));
+            sink.write(*index, result);
+        }
+        Ok(sink)
     }
+
+    /// A task finished now.
+    pub(crate) fn record(&mut self, index: usize, result: &ForkResult) {
+        self.recorder.item(index, result);
+        self.counts.add(Status::from(result.status));
+        self.write(index, result);
+    }
+
+    fn write(&mut self, index: usize, result: &ForkResult) {
+        if let Some(file) = &mut self.file {
+            if let Err(error) = write_result_line(file, index, result) {
+                self.write_error.get_or_insert(error);
+            }
+        }
+    }
+
+    /// Flushes the file; the counts, or the first write error.
+    pub(crate) fn close(mut self) -> Result<Counts> {
+        if let Some(file) = &mut self.file {
+            file.flush()?;
+        }
+        if let Some(error) = self.write_error {
+            return Err(
+                Failure::usage(format!("could not write the results file: {error}")).into(),
+            );
+        }
+        Ok(self.counts)
+    }
+}
+
+/// How a swarm ended: cancelled, failed when a task or the consolidation
+/// failed, else completed.
+pub(crate) fn swarm_status(outcome: &agent_core::SwarmOutcome) -> WorkflowStatus {
     let consolidation_failed = outcome
         .consolidated
         .as_ref()
         .is_some_and(|result| !result.is_success());
-    let status = if outcome.cancelled {
+    if outcome.cancelled {
         WorkflowStatus::Cancelled
     } else if outcome.failed > 0 || consolidation_failed {
         WorkflowStatus::Failed
     } else {
         WorkflowStatus::Completed
-    };
-    finish(
-        recorder,
-        Some(session),
-        "swarm",
-        Outcome::of(status),
-        &json,
-        output,
-    )
-    .await
+    }
 }
 
 /// Opens the `--results-jsonl` file: anew for a new run, checked for a
@@ -507,15 +545,16 @@ pub(crate) fn swarm_json(
     args: &SwarmArgs,
     recorder: &RunRecorder,
     outcome: &agent_core::SwarmOutcome,
+    status: WorkflowStatus,
+    tasks: Counts,
     elapsed: std::time::Duration,
 ) -> SwarmJson {
     SwarmJson {
         run_id: recorder.id().to_string(),
         swarm_id: outcome.swarm_id.to_string(),
         agent_type: args.agent_type.clone(),
-        total: outcome.total,
-        completed: outcome.completed,
-        failed: outcome.failed,
+        status: RunStatus::from(status),
+        tasks,
         results: outcome
             .results
             .iter()
@@ -527,7 +566,8 @@ pub(crate) fn swarm_json(
             .map(|result| result.text.clone()),
         consolidation: outcome.consolidated.as_ref().map(ForkJson::from),
         usage: UsageJson::from(&outcome.usage),
-        elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        cost: CostJson::from(&outcome.cost),
+        elapsed_ms: crate::json::millis(elapsed),
     }
 }
 

@@ -7,17 +7,17 @@ use std::sync::Arc;
 use agent_core::ForkResult;
 use anyhow::Result;
 use planner::{
-    Iteration, MapReduceRequest, Orchestrator, RefineRequest, WorkflowError, WorkflowEvent,
+    Iteration, MapReduce, MapReduceRequest, Orchestrator, RefineRequest, Refinement,
+    ResearchThenCode, WorkflowError, WorkflowEvent,
 };
 use render::{Panel, Status, key_value, status_line};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::commands::common::{self, AgentFlags};
 use crate::context::{Context, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
-use crate::json::{ForkJson, UsageJson, millis};
+use crate::json::{MapReduceJson, RefineJson, ResearchThenCodeJson};
 use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RunRecorder};
@@ -218,33 +218,8 @@ pub(crate) async fn execute_research_then_code(
     }
     let elapsed = setup.wiring.reporter.elapsed();
     let session = setup.wiring.close().await;
-    let json = json!({
-        "run_id": recorder.id().as_str(),
-        "status": result.status.as_str(),
-        "research": ForkJson::from(&result.research),
-        "code": result.code.as_ref().map(ForkJson::from),
-        "usage": UsageJson::from(&result.usage),
-        "elapsed_ms": millis(elapsed),
-    });
-    if output.json() {
-        output.json_value(&json)?;
-    } else {
-        output.line(&rule_line("Phase 1: research", theme));
-        output.line(&views::fork_result(
-            &result.research,
-            crate::cli::TURN_LIMIT_HINT,
-            theme,
-        ));
-        if let Some(code) = &result.code {
-            output.line(&rule_line("Phase 2: code", theme));
-            output.line(&views::fork_result(
-                code,
-                crate::cli::TURN_LIMIT_HINT,
-                theme,
-            ));
-        }
-        output.line(&key_value("Workflow Status", result.status.as_str(), theme));
-    }
+    let json = ResearchThenCodeJson::new(recorder.id().as_str(), &result, elapsed);
+    show(output, &json, || research_then_code_view(&result, theme))?;
     finish(
         recorder,
         Some(session),
@@ -397,36 +372,10 @@ pub(crate) async fn execute_map_reduce(
         .map_err(workflow_error)?;
     let elapsed = setup.wiring.reporter.elapsed();
     let session = setup.wiring.close().await;
-    let json = json!({
-        "run_id": recorder.id().as_str(),
-        "status": result.status.as_str(),
-        "map": result.mapped.iter().map(|(index, fork)| json!({"index": index, "item": args.items[*index], "fork": ForkJson::from(fork)})).collect::<Vec<_>>(),
-        "reduce": result.reduced.as_ref().map(ForkJson::from),
-        "result": result.reduced.as_ref().map(|fork| fork.text.clone()),
-        "usage": UsageJson::from(&result.usage),
-        "elapsed_ms": millis(elapsed),
-    });
-    if output.json() {
-        output.json_value(&json)?;
-    } else {
-        for (index, fork) in &result.mapped {
-            let status = views::fork_status(fork.status);
-            output.line(&status_line(
-                status,
-                &format!("{}. {}", index + 1, args.items[*index]),
-                theme,
-            ));
-        }
-        if let Some(reduced) = &result.reduced {
-            output.line(&views::fork_result(
-                reduced,
-                crate::cli::TURN_LIMIT_HINT,
-                theme,
-            ));
-        }
-        output.line(&key_value("Workflow Status", result.status.as_str(), theme));
-        output.line(&views::usage(&result.usage, elapsed, theme));
-    }
+    let json = MapReduceJson::new(recorder.id().as_str(), &args.items, &result, elapsed);
+    show(output, &json, || {
+        map_reduce_view(&args.items, &result, elapsed, theme)
+    })?;
     finish(
         recorder,
         Some(session),
@@ -495,58 +444,8 @@ pub(crate) async fn execute_refine(
     }
     let elapsed = setup.wiring.reporter.elapsed();
     let session = setup.wiring.close().await;
-    let iterations: Vec<serde_json::Value> = result
-        .iterations
-        .iter()
-        .map(|iteration| {
-            json!({
-                "output": ForkJson::from(&iteration.output),
-                "verdict": iteration.verdict.as_ref().map(|verdict| json!({"satisfactory": verdict.satisfactory, "issues": verdict.issues, "summary": verdict.summary})),
-            })
-        })
-        .collect();
-    let json = json!({
-        "run_id": recorder.id().as_str(),
-        "status": result.status.as_str(),
-        "iterations": iterations,
-        "result": result.final_text(),
-        "usage": UsageJson::from(&result.usage),
-        "elapsed_ms": millis(elapsed),
-    });
-    if output.json() {
-        output.json_value(&json)?;
-    } else {
-        for (index, iteration) in result.iterations.iter().enumerate() {
-            let line = match &iteration.verdict {
-                Some(verdict) if verdict.satisfactory => status_line(
-                    Status::Ok,
-                    &format!("attempt {}: satisfactory: {}", index + 1, verdict.summary),
-                    theme,
-                ),
-                Some(verdict) => status_line(
-                    Status::Skipped,
-                    &format!(
-                        "attempt {}: {} ({} issues)",
-                        index + 1,
-                        verdict.summary,
-                        verdict.issues.len()
-                    ),
-                    theme,
-                ),
-                None => status_line(
-                    views::fork_status(iteration.output.status),
-                    &format!("attempt {}: not reviewed", index + 1),
-                    theme,
-                ),
-            };
-            output.line(&line);
-        }
-        if let Some(text) = result.final_text() {
-            output.line(&Panel::markdown(text).title("Final Output").render(theme));
-        }
-        output.line(&key_value("Workflow Status", result.status.as_str(), theme));
-        output.line(&views::usage(&result.usage, elapsed, theme));
-    }
+    let json = RefineJson::new(recorder.id().as_str(), &result, elapsed);
+    show(output, &json, || refine_view(&result, elapsed, theme))?;
     finish(
         recorder,
         Some(session),
@@ -556,4 +455,97 @@ pub(crate) async fn execute_refine(
         output,
     )
     .await
+}
+
+/// Prints the result: `json` under `--json`, else the `view` for people.
+fn show(
+    output: &Output,
+    json: &impl serde::Serialize,
+    view: impl FnOnce() -> String,
+) -> Result<()> {
+    if output.json() {
+        output.json_value(json)
+    } else {
+        output.line(&view());
+        Ok(())
+    }
+}
+
+/// Research-then-code for people: each phase's fork, then the status.
+fn research_then_code_view(result: &ResearchThenCode, theme: &render::Theme) -> String {
+    let mut lines = vec![
+        rule_line("Phase 1: research", theme),
+        views::fork_result(&result.research, crate::cli::TURN_LIMIT_HINT, theme),
+    ];
+    if let Some(code) = &result.code {
+        lines.push(rule_line("Phase 2: code", theme));
+        lines.push(views::fork_result(code, crate::cli::TURN_LIMIT_HINT, theme));
+    }
+    lines.push(key_value("Workflow Status", result.status.as_str(), theme));
+    lines.join("\n")
+}
+
+/// Map-reduce for people: a line per item, the reduction, status and usage.
+fn map_reduce_view(
+    items: &[String],
+    result: &MapReduce,
+    elapsed: std::time::Duration,
+    theme: &render::Theme,
+) -> String {
+    let mut lines: Vec<String> = result
+        .mapped
+        .iter()
+        .map(|(index, fork)| {
+            let status = views::fork_status(fork.status);
+            status_line(status, &format!("{}. {}", index + 1, items[*index]), theme)
+        })
+        .collect();
+    if let Some(reduced) = &result.reduced {
+        lines.push(views::fork_result(
+            reduced,
+            crate::cli::TURN_LIMIT_HINT,
+            theme,
+        ));
+    }
+    lines.push(key_value("Workflow Status", result.status.as_str(), theme));
+    lines.push(views::usage(&result.usage, elapsed, theme));
+    lines.join("\n")
+}
+
+/// Refinement for people: a line per attempt and its verdict, the final
+/// output, status and usage.
+fn refine_view(result: &Refinement, elapsed: std::time::Duration, theme: &render::Theme) -> String {
+    let mut lines: Vec<String> = result
+        .iterations
+        .iter()
+        .enumerate()
+        .map(|(index, iteration)| match &iteration.verdict {
+            Some(verdict) if verdict.satisfactory => status_line(
+                Status::Ok,
+                &format!("attempt {}: satisfactory: {}", index + 1, verdict.summary),
+                theme,
+            ),
+            Some(verdict) => status_line(
+                Status::Skipped,
+                &format!(
+                    "attempt {}: {} ({} issues)",
+                    index + 1,
+                    verdict.summary,
+                    verdict.issues.len()
+                ),
+                theme,
+            ),
+            None => status_line(
+                views::fork_status(iteration.output.status),
+                &format!("attempt {}: not reviewed", index + 1),
+                theme,
+            ),
+        })
+        .collect();
+    if let Some(text) = result.final_text() {
+        lines.push(Panel::markdown(text).title("Final Output").render(theme));
+    }
+    lines.push(key_value("Workflow Status", result.status.as_str(), theme));
+    lines.push(views::usage(&result.usage, elapsed, theme));
+    lines.join("\n")
 }

@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use assert_cmd::cargo::CommandCargoExt;
-use cassette::FixtureServer;
+use cassette::{Cassette, FixtureServer, Interaction};
 
 /// A key for the loopback stand-in; never a real one.
 pub const STAND_IN_KEY: &str = "fake-key-for-the-loopback-stand-in";
@@ -113,4 +113,18 @@ pub fn only_journal(folder: &Path) -> String {
         .and_then(Result::ok)
         .and_then(|entry| std::fs::read_to_string(entry.path().join("journal.jsonl")).ok())
         .unwrap_or_default()
+}
+
+/// Saves an authored cassette `name` (its provenance says `why`) holding
+/// `interactions` at `path`, for `--replay`; returns the path.
+pub fn save_cassette(
+    path: PathBuf,
+    name: &str,
+    why: &str,
+    interactions: Vec<Interaction>,
+) -> PathBuf {
+    let mut cassette = Cassette::authored(name, why);
+    cassette.interactions = interactions;
+    cassette.save(&path).expect("the cassette is written");
+    path
 }

@@ -93,6 +93,36 @@ pub async fn server(name: &str, interactions: Vec<Interaction>) -> FixtureServer
         .expect("the fixture server starts")
 }
 
+/// A reply to `model`'s unary request with `turns` entries in `contents`.
+pub fn at_turn(model: &str, turns: usize, body: Value) -> Interaction {
+    unary(
+        model,
+        BodyMatcher::KeyFields(KeyFields {
+            turns: Some(turns),
+            ..KeyFields::default()
+        }),
+        body,
+    )
+}
+
+/// A lenient fixture server (unused interactions allowed) for an authored
+/// cassette `name`: the hostile-model, hostile-tool and race tests, whose
+/// model may stop early.
+pub async fn lenient_server(name: &str, interactions: Vec<Interaction>) -> FixtureServer {
+    FixtureServer::start(vec![cassette(name, interactions)], ServerOptions::lenient())
+        .await
+        .expect("the fixture server starts")
+}
+
+/// A client configuration for `server` with no timers (paused time) and no
+/// retries: one answer per request.
+pub fn bare_config(server: &FixtureServer) -> ClientConfig {
+    ClientConfig::default()
+        .with_timeouts(Timeouts::none())
+        .with_retry(RetryPolicy::none())
+        .with_base_url(&server.base_url())
+}
+
 /// A client for `server`: no timers (paused time), seeded jitter, 3 attempts.
 pub fn client(server: &FixtureServer) -> Client {
     let config = ClientConfig::default()

@@ -1,35 +1,10 @@
-//! The `--json` and `--jsonl` shapes: stable, documented, snake_case.
-//! Library types are converted here by hand, so a library change cannot
-//! silently change what scripts read.
+//! One fork's result: the shape `fork` prints, and every result inside a
+//! swarm, plan or workflow document (and each `--results-jsonl` line).
 
-use agent_core::{BuiltinRoute, Event, ForkResult};
-use genai_client::Usage;
+use agent_core::{BuiltinRoute, ForkResult, ForkStatus};
 use serde::Serialize;
-use serde_json::{Value, json};
 
-/// Token counts by kind.
-#[derive(Debug, Serialize)]
-pub(crate) struct UsageJson {
-    pub(crate) prompt: u64,
-    pub(crate) output: u64,
-    pub(crate) thinking: u64,
-    pub(crate) cached: u64,
-    pub(crate) tool_use: u64,
-    pub(crate) total: u64,
-}
-
-impl From<&Usage> for UsageJson {
-    fn from(usage: &Usage) -> Self {
-        Self {
-            prompt: usage.prompt,
-            output: usage.candidates,
-            thinking: usage.thoughts,
-            cached: usage.cached,
-            tool_use: usage.tool_use,
-            total: usage.total,
-        }
-    }
-}
+use super::{CostJson, ErrorJson, Status, UsageJson};
 
 /// One fork's result (the original's field names, plus usage and sources).
 #[derive(Debug, Serialize)]
@@ -39,7 +14,11 @@ pub(crate) struct ForkJson {
     pub(crate) fork_id: String,
     pub(crate) agent_type: String,
     pub(crate) task: String,
-    pub(crate) status: &'static str,
+    /// How it ended.
+    pub(crate) status: Status,
+    /// True when the turn limit stopped it with calls still pending
+    /// (its status is then `failed`).
+    pub(crate) turn_limit_reached: bool,
     pub(crate) result: String,
     pub(crate) model_used: String,
     pub(crate) model_version: Option<String>,
@@ -47,6 +26,8 @@ pub(crate) struct ForkJson {
     pub(crate) cached_tokens: u64,
     pub(crate) total_tokens: u64,
     pub(crate) usage: UsageJson,
+    /// What its model calls cost.
+    pub(crate) cost: CostJson,
     pub(crate) turns: usize,
     pub(crate) tools_executed: Vec<String>,
     pub(crate) files_created: Vec<String>,
@@ -88,14 +69,6 @@ fn source_json(source: &genai_client::GroundingSource) -> SourceJson {
     }
 }
 
-/// Why something failed.
-#[derive(Debug, Serialize)]
-pub(crate) struct ErrorJson {
-    pub(crate) kind: String,
-    pub(crate) message: String,
-    pub(crate) http_status: Option<u16>,
-}
-
 impl From<&ForkResult> for ForkJson {
     fn from(result: &ForkResult) -> Self {
         Self {
@@ -103,7 +76,8 @@ impl From<&ForkResult> for ForkJson {
             fork_id: result.fork_id.to_string(),
             agent_type: result.agent_type.clone(),
             task: result.task.clone(),
-            status: result.status.as_str(),
+            status: Status::from(result.status),
+            turn_limit_reached: result.status == ForkStatus::Partial,
             result: result.text.clone(),
             model_used: result.model.clone(),
             model_version: result.model_version.clone(),
@@ -111,6 +85,7 @@ impl From<&ForkResult> for ForkJson {
             cached_tokens: result.usage.cached,
             total_tokens: result.usage.total,
             usage: UsageJson::from(&result.usage),
+            cost: CostJson::from(&result.cost),
             turns: result.turns.len(),
             tools_executed: result.tools_executed.clone(),
             files_created: result.files_created.clone(),
@@ -144,77 +119,4 @@ impl ForkJson {
         self.run_id = Some(run_id.to_owned());
         self
     }
-}
-
-/// One `--jsonl` event line. The match is exhaustive on purpose (see
-/// [`agent_core::Event`]): a new event must be given a line here.
-pub(crate) fn event(event: &Event) -> Value {
-    match event {
-        Event::ForkStarted {
-            fork_id,
-            agent_type,
-            model,
-            task,
-            tools,
-        } => json!({
-            "event": "fork_started", "fork_id": fork_id.as_str(), "agent_type": agent_type,
-            "model": model, "task": task, "tools": tools
-        }),
-        Event::TextDelta { fork_id, text } => {
-            json!({"event": "text_delta", "fork_id": fork_id.as_str(), "text": text})
-        }
-        Event::ToolCall {
-            fork_id,
-            name,
-            args,
-        } => {
-            json!({"event": "tool_call", "fork_id": fork_id.as_str(), "name": name, "args": args})
-        }
-        Event::ToolResult {
-            fork_id,
-            name,
-            ok,
-            error,
-        } => json!({
-            "event": "tool_result", "fork_id": fork_id.as_str(), "name": name, "ok": ok, "error": error
-        }),
-        Event::Retry {
-            fork_id,
-            attempt,
-            delay,
-            reason,
-        } => json!({
-            "event": "retry", "fork_id": fork_id.as_str(), "attempt": attempt,
-            "delay_ms": millis(*delay), "reason": reason
-        }),
-        Event::ForkFinished {
-            fork_id,
-            status,
-            usage,
-            elapsed,
-            error,
-        } => json!({
-            "event": "fork_finished", "fork_id": fork_id.as_str(), "status": status.as_str(),
-            "usage": UsageJson::from(usage),
-            "elapsed_ms": millis(*elapsed), "error": error
-        }),
-        Event::SwarmProgress {
-            swarm_id,
-            done,
-            failed,
-            running,
-            total,
-        } => json!({
-            "event": "swarm_progress", "swarm_id": swarm_id.as_str(), "done": done,
-            "failed": failed, "running": running, "total": total
-        }),
-        Event::ConsolidationStarted { swarm_id, results } => json!({
-            "event": "consolidation_started", "swarm_id": swarm_id.as_str(), "results": results
-        }),
-    }
-}
-
-/// Whole milliseconds, for the `*_ms` fields.
-pub(crate) fn millis(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
