@@ -133,7 +133,11 @@ async fn run_job(
     // Every item is the same kind of request: refuse before anything is sent.
     forker
         .batch_request(&(job.fork_request)(String::new()))
-        .map_err(|refusal| Failure::usage(refusal.to_string()))?;
+        .map_err(|refusal| {
+            Failure::usage(format!(
+                "{refusal} (live: run without --batch; models: --model, `agent-fork models`)"
+            ))
+        })?;
     let client = forker.client().clone();
     let key = journal_key()?;
     let record = planner::read_journal(&recorder.dir().join("journal.jsonl"), &key)

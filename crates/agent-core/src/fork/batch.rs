@@ -18,7 +18,7 @@ use crate::ids::ForkId;
 pub enum BatchRefusal {
     /// The agent works with workspace tools: a multi-turn tool loop.
     #[error(
-        "agent type {agent} uses workspace tools (a multi-turn tool loop), which a batch item cannot have; choose an agent type without file tools, or run without --batch"
+        "agent type {agent} uses workspace tools (a multi-turn tool loop), which a batch item cannot have; choose an agent type without file tools, or run it live"
     )]
     ToolLoop {
         /// The agent type.
@@ -28,7 +28,7 @@ pub enum BatchRefusal {
     /// (Gemini 2.x cannot mix them with function tools), which needs a
     /// second turn.
     #[error(
-        "agent type {agent} on {model} offers {functions} as functions answered by agent-fork (a second turn), which a batch item cannot have; turn search and code execution off, or run without --batch"
+        "agent type {agent} on {model} offers {functions} as functions answered by agent-fork (a second turn), which a batch item cannot have; turn search and code execution off, or run it live"
     )]
     StandInTools {
         /// The agent type.
@@ -40,7 +40,7 @@ pub enum BatchRefusal {
     },
     /// The catalog does not list the model as served by the Batch API.
     #[error(
-        "{model} is not served by the Batch API (per the model catalog: `agent-fork models`); choose another model with --model, or run without --batch"
+        "{model} is not served by the Batch API (per the model catalog); choose another model, or run it live"
     )]
     ModelNotBatchable {
         /// The model.
