@@ -121,6 +121,17 @@ pub(crate) enum Command {
     /// Exit 0 for a response, 3 for an API error body, 2 for a file that
     /// cannot be read or is not a Gemini response.
     Inspect(InspectArgs),
+    /// MCP servers: `agent-fork mcp list` starts each configured server and
+    /// shows whether it starts and its tools.
+    #[command(subcommand)]
+    Mcp(McpCommand),
+}
+
+/// The `mcp` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum McpCommand {
+    /// Each configured server (and each --mcp one): whether it starts, its tools.
+    List,
 }
 
 /// How a user raises a fork's turn limit, for the view of a fork that

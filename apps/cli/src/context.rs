@@ -44,6 +44,11 @@ impl<'a> Context<'a> {
             model: settings.model.value.clone(),
             thinking: settings.thinking.value,
             file_tools: settings.no_tools.value.then_some(false),
+            mcp_servers: (!settings.mcp.is_empty()).then(|| {
+                crate::mcp::selected(&settings)
+                    .map(|configs| configs.into_iter().map(|config| config.name).collect())
+                    .unwrap_or_default()
+            }),
             ..AgentOverrides::default()
         };
         Ok(Self {
@@ -86,15 +91,22 @@ impl<'a> Context<'a> {
     ) -> Result<Wiring> {
         let session = Session::open(self.traffic, self.settings.requests_per_minute.value).await?;
         let reporter = Reporter::new(self.output, scope);
-        let mut forker = Forker::new(session.client.clone()).with_events(reporter.sink());
+        let mut forker = Forker::new(session.client.clone())
+            .with_events(reporter.sink())
+            .with_approvals(crate::approval::gate(self.settings.approval.clone()));
         if let Some(workspace) = &workspace {
             forker = forker.with_workspace(workspace.clone());
+        }
+        let mcp = crate::mcp::start(crate::mcp::selected(&self.settings)?, self.output).await;
+        if let Some(tools) = &mcp {
+            forker = forker.with_external_tools(tools.clone());
         }
         Ok(Wiring {
             session,
             reporter,
             forker,
             workspace,
+            mcp,
         })
     }
 }
@@ -110,6 +122,8 @@ pub(crate) struct Wiring {
     pub(crate) forker: Forker,
     /// The workspace the tools work in, if any.
     pub(crate) workspace: Option<Arc<Workspace>>,
+    /// The run's MCP servers (their processes end when this is dropped).
+    pub(crate) mcp: Option<Arc<mcp_tools::McpTools>>,
 }
 
 impl Wiring {
@@ -120,6 +134,9 @@ impl Wiring {
             workspace.shutdown().await;
         }
         self.reporter.finish();
+        if let Some(tools) = self.mcp.and_then(|tools| Arc::try_unwrap(tools).ok()) {
+            tools.shutdown().await;
+        }
         self.session
     }
 }

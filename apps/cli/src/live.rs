@@ -96,6 +96,17 @@ impl Reporter {
     }
 
     fn handle(&self, event: &Event) {
+        if let Event::ToolApproval {
+            fork_id,
+            name,
+            decision,
+        } = event
+            && !decision.approved
+            && self.output.format() != Format::Jsonl
+        {
+            self.output
+                .error_line(&denial_notice(fork_id.as_str(), name, *decision));
+        }
         match self.output.format() {
             Format::Json => {}
             Format::Jsonl => {
@@ -305,6 +316,26 @@ impl Reporter {
 }
 
 /// Counts the terminal rows streamed text takes, wrapping at `width`.
+/// The stderr line for a tool call the approval gate denied.
+fn denial_notice(fork_id: &str, tool: &str, decision: agent_core::Decision) -> String {
+    use agent_core::DecidedBy;
+    let why = match decision.by {
+        DecidedBy::NoTerminal => {
+            "it needs approval and there is no terminal to ask on; pass --yes to approve such calls"
+        }
+        DecidedBy::Timeout => "the question was not answered in time",
+        DecidedBy::Person => "you said no",
+        DecidedBy::Earlier => "it was denied earlier in this run",
+        DecidedBy::Rule | DecidedBy::PersonAlways | DecidedBy::AssumeYes => {
+            "the approval policy ([approval] in agent-fork.toml) denies it"
+        }
+    };
+    format!(
+        "notice: fork {fork_id}: the call to {} was not run: {why}",
+        render::strip_controls_line(tool)
+    )
+}
+
 fn track_rows(state: &mut State, text: &str, width: usize) {
     let width = width.max(1);
     for (index, piece) in text.split('\n').enumerate() {

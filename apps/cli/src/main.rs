@@ -4,6 +4,7 @@
 //! the library crates, and [`output::Output`] is the one place that prints.
 //! Errors become one line on stderr and an exit code (see [`exit::Exit`]).
 
+mod approval;
 mod cli;
 mod commands;
 mod context;
@@ -11,6 +12,7 @@ mod exit;
 mod finish;
 mod json;
 mod live;
+mod mcp;
 mod output;
 mod run_record;
 mod session;
@@ -23,7 +25,7 @@ use anyhow::Result;
 use clap::Parser;
 use render::{ColorChoice, Theme, resolve_color};
 
-use crate::cli::{Cli, ColorWhen, Command};
+use crate::cli::{Cli, ColorWhen, Command, McpCommand};
 use crate::commands::swarm::SwarmArgs;
 use crate::exit::{Exit, classify};
 use crate::output::{Format, Output};
@@ -112,6 +114,7 @@ fn run(cli: &Cli, output: &Output) -> Result<Exit> {
         match &cli.command {
             Command::Inspect(args) => commands::inspect::run(args, output),
             Command::Config => commands::config::run(&cli.agents, output),
+            Command::Mcp(McpCommand::List) => crate::mcp::list(&cli.agents, output).await,
             Command::Models => commands::models::run(&cli.agents, &traffic, output).await,
             Command::Fork(args) if args.swarm => {
                 let swarm = SwarmArgs {

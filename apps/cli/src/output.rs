@@ -126,6 +126,13 @@ impl Output {
     }
 }
 
+/// Whether a person can be asked a question: stdin and stderr are both a
+/// terminal (the question goes to stderr, the answer comes from stdin).
+pub(crate) fn can_ask() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
 /// Writes a line to stderr for the operator, where no [`Output`] is at hand
 /// (a Ctrl-C handler, arguments that failed to parse).
 pub(crate) fn eprint_line(text: &str) {

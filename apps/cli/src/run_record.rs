@@ -334,12 +334,14 @@ impl RunRecorder {
 
     fn wrap(journal: Journal) -> Arc<RunRecorder> {
         let (id, dir) = (journal.id().clone(), journal.dir().to_path_buf());
-        Arc::new(RunRecorder {
+        let recorder = Arc::new(RunRecorder {
             journal,
             id,
             dir,
             write_error: Mutex::new(None),
-        })
+        });
+        crate::approval::set_current_run(&recorder);
+        recorder
     }
 
     /// The run's id.

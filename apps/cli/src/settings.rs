@@ -86,6 +86,13 @@ pub(crate) struct Layer {
     pub(crate) max_turns: Option<u32>,
     pub(crate) runs_dir: Option<PathBuf>,
     pub(crate) requests_per_minute: Option<u32>,
+    /// Approve every tool call the approval policy would ask about: the
+    /// `--yes` flag only (a settings file cannot approve on its own behalf).
+    #[serde(skip_deserializing)]
+    pub(crate) assume_yes: Option<bool>,
+    /// The MCP servers of this run (`--mcp NAME|FILE`): a flag only.
+    #[serde(skip_deserializing)]
+    pub(crate) mcp: Vec<String>,
 }
 
 /// A settings file: a `[defaults]` table (agent types live beside it in
@@ -96,6 +103,60 @@ struct SettingsFile {
     defaults: Layer,
     #[serde(default)]
     workspace: WorkspaceTable,
+    #[serde(default)]
+    approval: ApprovalTable,
+    #[serde(default)]
+    mcp: McpTable,
+}
+
+/// The `[mcp]` table: `[mcp.servers.NAME]` with `command`, `args`, `env`
+/// (stdio) or `url`, `headers` (streamable HTTP).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct McpTable {
+    #[serde(default)]
+    servers: std::collections::BTreeMap<String, crate::mcp::ServerEntry>,
+}
+
+/// The `[approval]` table: `read`, `write`, `shell`, `mcp` = `allow`, `ask`
+/// or `deny`, and `[approval.tools]` with a rule per tool (`bash`,
+/// `docs__search`) or MCP server (`docs`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalTable {
+    read: Option<agent_core::Rule>,
+    write: Option<agent_core::Rule>,
+    shell: Option<agent_core::Rule>,
+    mcp: Option<agent_core::Rule>,
+    #[serde(default)]
+    tools: std::collections::BTreeMap<String, agent_core::Rule>,
+}
+
+impl ApprovalTable {
+    /// `self` over `below` (the project file over the user's).
+    fn over(self, below: ApprovalTable) -> ApprovalTable {
+        let mut tools = below.tools;
+        tools.extend(self.tools);
+        ApprovalTable {
+            read: self.read.or(below.read),
+            write: self.write.or(below.write),
+            shell: self.shell.or(below.shell),
+            mcp: self.mcp.or(below.mcp),
+            tools,
+        }
+    }
+
+    fn policy(self, assume_yes: bool) -> agent_core::ApprovalPolicy {
+        let default = agent_core::ApprovalPolicy::default();
+        agent_core::ApprovalPolicy {
+            read: self.read.unwrap_or(default.read),
+            write: self.write.unwrap_or(default.write),
+            shell: self.shell.unwrap_or(default.shell),
+            mcp: self.mcp.unwrap_or(default.mcp),
+            tools: self.tools,
+            assume_yes,
+        }
+    }
 }
 
 /// The `[workspace]` table: `protect = ["deploy/", "*.pem"]` adds glob
@@ -128,6 +189,14 @@ pub(crate) struct Settings {
     /// The `[workspace] protect` patterns of the project and user files
     /// (both count: a list only ever adds protection).
     pub(crate) protect: Vec<String>,
+    /// The approval policy (`[approval]` of the project file over the
+    /// user's, defaults otherwise; `--yes` sets `assume_yes`).
+    pub(crate) approval: agent_core::ApprovalPolicy,
+    /// The configured MCP servers (`[mcp.servers.NAME]`, the project file's
+    /// over the user's of the same name).
+    pub(crate) mcp_servers: std::collections::BTreeMap<String, crate::mcp::ServerEntry>,
+    /// The `--mcp` values of this run.
+    pub(crate) mcp: Vec<String>,
 }
 
 impl Settings {
@@ -154,6 +223,9 @@ impl Settings {
         };
         let mut protect = project.workspace.protect;
         protect.extend(user.workspace.protect);
+        let approval = project.approval.over(user.approval);
+        let mut mcp_servers = user.mcp.servers;
+        mcp_servers.extend(project.mcp.servers);
         let (project, user) = (project.defaults, user.defaults);
         let environment = env_layer()?;
         macro_rules! merged {
@@ -189,6 +261,9 @@ impl Settings {
             project_file,
             user_file,
             protect,
+            approval: approval.policy(flags.assume_yes.unwrap_or(false)),
+            mcp_servers,
+            mcp: flags.mcp.clone(),
         })
     }
 }
@@ -341,6 +416,8 @@ fn env_layer() -> Result<Layer> {
         max_turns: number(env::MAX_TURNS)?,
         runs_dir: text(env::RUNS_DIR).map(PathBuf::from),
         requests_per_minute: number(env::REQUESTS_PER_MINUTE)?,
+        assume_yes: None,
+        mcp: Vec::new(),
     })
 }
 

@@ -68,6 +68,7 @@ impl BuiltinAgent {
             file_tools,
             search,
             code_execution: false,
+            mcp_servers: Vec::new(),
         }
     }
 }
@@ -127,6 +128,10 @@ pub struct AgentProfile {
     pub search: bool,
     /// Whether the code-execution tool is on.
     pub code_execution: bool,
+    /// The MCP servers whose tools this agent may use (`mcp = [..]` in a
+    /// custom type, plus the run's `--mcp`); none by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mcp_servers: Vec<String>,
 }
 
 /// Per-call changes to a profile; `None` keeps the profile's value.
@@ -155,6 +160,9 @@ pub struct AgentOverrides {
     pub search: Option<bool>,
     /// Code execution on or off.
     pub code_execution: Option<bool>,
+    /// The run's MCP servers: a profile that lists none gets them all, one
+    /// that lists some keeps those of its list that the run has.
+    pub mcp_servers: Option<Vec<String>>,
 }
 
 impl AgentProfile {
@@ -177,6 +185,13 @@ impl AgentProfile {
         self.file_tools = overrides.file_tools.unwrap_or(self.file_tools);
         self.search = overrides.search.unwrap_or(self.search);
         self.code_execution = overrides.code_execution.unwrap_or(self.code_execution);
+        if let Some(servers) = &overrides.mcp_servers {
+            if self.mcp_servers.is_empty() {
+                self.mcp_servers.clone_from(servers);
+            } else {
+                self.mcp_servers.retain(|server| servers.contains(server));
+            }
+        }
         self
     }
 }
@@ -255,6 +270,9 @@ struct CustomAgent {
     /// Tools: any of `files`, `search`, `code_execution`.
     tools: Option<Vec<ToolName>>,
     search: Option<bool>,
+    /// The MCP servers (`[mcp.servers.NAME]`) this type may use.
+    #[serde(default)]
+    mcp: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -319,7 +337,9 @@ impl AgentCatalog {
                 search: custom.search,
                 ..AgentOverrides::default()
             };
-            catalog.profiles.insert(name, profile.with(&overrides));
+            let mut profile = profile.with(&overrides);
+            profile.mcp_servers = custom.mcp;
+            catalog.profiles.insert(name, profile);
         }
         Ok(catalog)
     }

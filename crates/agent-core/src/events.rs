@@ -52,6 +52,17 @@ pub enum Event {
         /// Its arguments.
         args: Value,
     },
+    /// The approval gate decided a call whose rule was not `allow` (asked a
+    /// person, or denied by the policy). A denied call then ends with a
+    /// failed [`Event::ToolResult`] and never runs.
+    ToolApproval {
+        /// The fork.
+        fork_id: ForkId,
+        /// The tool.
+        name: String,
+        /// The decision.
+        decision: crate::approval::Decision,
+    },
     /// A tool call finished.
     ToolResult {
         /// The fork.

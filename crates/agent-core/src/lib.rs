@@ -10,6 +10,10 @@
 //!   created, grounding sources, the error kind on failure).
 //! - [`workspace`]: the fourteen workspace tools and the sandbox that keeps
 //!   them inside the workspace folder.
+//! - [`Approvals`]: the approval policy every tool call passes before it
+//!   runs (allow, ask a person through an [`Approver`], or deny).
+//! - [`ExternalTools`]: tools from outside the workspace (the MCP servers
+//!   of the `mcp-tools` crate), offered beside the workspace's.
 //! - [`Swarm`]: many forks at once, bounded, with consolidation.
 //! - [`summarize`]: the context summarizer and its hand-off layouts.
 //!
@@ -21,7 +25,9 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod agent;
+mod approval;
 mod events;
+mod external;
 mod fork;
 mod ids;
 mod prompts;
@@ -34,7 +40,12 @@ pub use agent::{
     AgentCatalog, AgentOverrides, AgentProfile, BuiltinAgent, CatalogError, role_default,
     thinking_config,
 };
+pub use approval::{
+    Answer, ApprovalLedger, ApprovalPolicy, ApprovalQuestion, ApprovalRecord, Approvals, Approver,
+    AskFuture, DEFAULT_QUESTION_TIMEOUT, DecidedBy, Decision, Rule, ToolClass, call_digest,
+};
 pub use events::{Event, EventSink};
+pub use external::{ExternalTools, MCP_SEPARATOR, ToolFuture};
 pub use fork::{
     BatchRefusal, BuiltinRoute, ForkError, ForkErrorKind, ForkRequest, ForkResult, ForkStatus,
     ForkStop, Forker, MAX_CALLS_PER_TURN, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES,

@@ -266,6 +266,7 @@ impl<'a> Swarm<'a> {
             file_tools: false,
             search: false,
             code_execution: false,
+            mcp_servers: Vec::new(),
         };
         let request = ForkRequest {
             max_turns: 1,

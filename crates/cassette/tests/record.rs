@@ -57,11 +57,15 @@ async fn exercise(
     key: Option<&str>,
 ) -> (String, String, String) {
     let send = |path: &str, body: Value| {
-        let mut request = client.post(format!("{base}{path}")).json(&body);
+        let mut url = reqwest::Url::parse(&format!("{base}{path}")).expect("a URL");
         if let Some(key) = key {
-            request = request.header("x-goog-api-key", key).query(&[("key", key)]);
+            url.query_pairs_mut().append_pair("key", key);
         }
-        request
+        let request = client.post(url).json(&body);
+        match key {
+            Some(key) => request.header("x-goog-api-key", key),
+            None => request,
+        }
     };
     let unary = send(GENERATE, ask("unary"))
         .send()

@@ -774,3 +774,42 @@ fn run_endings_keep_their_on_disk_values() {
         json!({"type": "run_interrupted"})
     );
 }
+
+#[test]
+fn approval_decisions_are_journalled_and_come_back_for_a_resume() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::create(
+        base.path(),
+        meta("run_approvals", "2026-11-29T23:00:00.000Z", RunKind::Fork),
+        &key(),
+    )
+    .expect("create");
+    let record = agent_core::ApprovalRecord {
+        tool: "bash".into(),
+        call: agent_core::call_digest("bash", &json!({"command": "rm -rf secret-target"})),
+        approved: false,
+        always: false,
+        by: agent_core::DecidedBy::Person,
+    };
+    journal
+        .append(JournalEvent::ToolApproval {
+            record: record.clone(),
+        })
+        .expect("append");
+    journal
+        .append(JournalEvent::RunInterrupted)
+        .expect("append");
+    drop(journal);
+    let text =
+        std::fs::read_to_string(base.path().join("run_approvals/journal.jsonl")).expect("read");
+    let line: serde_json::Value =
+        serde_json::from_str(text.lines().nth(1).expect("line")).expect("json");
+    assert_eq!(line["event"]["type"], "tool_approval");
+    assert_eq!(line["event"]["record"]["by"], "person");
+    assert!(
+        !text.contains("secret-target"),
+        "arguments reached the journal: {text}"
+    );
+    let state = load_resume_state(&base.path().join("run_approvals"), &key()).expect("resume");
+    assert_eq!(state.approvals, [record]);
+}

@@ -42,6 +42,19 @@ pub(crate) struct AgentFlags {
         value_parser = parse_thinking
     )]
     pub(crate) thinking: Option<ThinkingSetting>,
+    /// Approve every tool call the approval policy would ask about (shell
+    /// and MCP tools by default); without it, and without a terminal to ask
+    /// on, such calls are denied.
+    #[arg(long, global = true)]
+    #[serde(default)]
+    pub(crate) yes: bool,
+    /// Offer an MCP server's tools to the agents: a name from
+    /// `[mcp.servers]` in agent-fork.toml, or a JSON file in the common
+    /// `mcpServers` form (all its servers). Repeatable. An agent type that
+    /// lists servers (`mcp = [..]`) gets only those of its list.
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    #[serde(default)]
+    pub(crate) mcp: Vec<String>,
 }
 
 fn parse_thinking(text: &str) -> std::result::Result<ThinkingSetting, String> {
@@ -58,6 +71,8 @@ impl AgentFlags {
             workspace: self.workspace.clone(),
             allow_shell: self.allow_shell.then_some(true),
             no_tools: self.no_tools.then_some(true),
+            assume_yes: self.yes.then_some(true),
+            mcp: self.mcp.clone(),
             ..Layer::default()
         }
     }

@@ -245,6 +245,14 @@ fn event_line(event: &JournalEvent) -> String {
         E::ResultSaved { .. } => ("result_saved", vec![]),
         E::RunFinished { status } => ("run_finished", vec![("status", status.as_str().to_owned())]),
         E::RunInterrupted => ("run_interrupted", vec![]),
+        E::ToolApproval { record } => (
+            "tool_approval",
+            vec![
+                ("tool", record.tool.clone()),
+                ("approved", record.approved.to_string()),
+                ("by", record.by.as_str().to_owned()),
+            ],
+        ),
     };
     let facts: Vec<String> = facts
         .iter()
@@ -333,6 +341,7 @@ pub(crate) async fn resume(
     // The lock first, so nothing changes the run between reading and resuming it.
     let lock = RunLock::acquire(&dir).map_err(|error| journal_failure(&error))?;
     let state = load_resume_state(&dir, &key).map_err(|error| journal_failure(&error))?;
+    crate::approval::set_earlier(state.approvals.clone());
     if matches!(state.state, RunState::Completed) {
         return Err(Failure::usage(format!(
             "run {} already completed; see `agent-fork runs show {}`",

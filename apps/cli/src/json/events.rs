@@ -27,6 +27,15 @@ pub(crate) enum EventLine<'a> {
         name: &'a str,
         args: &'a serde_json::Value,
     },
+    /// The approval gate decided a call whose rule was not `allow`.
+    ToolApproval {
+        fork_id: &'a str,
+        name: &'a str,
+        approved: bool,
+        /// `rule`, `person`, `person_always`, `assume_yes`, `no_terminal`,
+        /// `timeout` or `earlier`.
+        by: &'static str,
+    },
     /// A tool answered.
     ToolResult {
         fork_id: &'a str,
@@ -89,6 +98,16 @@ impl<'a> From<&'a Event> for EventLine<'a> {
                 fork_id: fork_id.as_str(),
                 name,
                 args,
+            },
+            Event::ToolApproval {
+                fork_id,
+                name,
+                decision,
+            } => Self::ToolApproval {
+                fork_id: fork_id.as_str(),
+                name,
+                approved: decision.approved,
+                by: decision.by.as_str(),
             },
             Event::ToolResult {
                 fork_id,

@@ -9,12 +9,14 @@ mod commands;
 mod events;
 mod fork;
 mod inspect;
+mod mcp;
 mod models;
 
 pub(crate) use commands::*;
 pub(crate) use events::{EventLine, StepEventLine};
 pub(crate) use fork::ForkJson;
 pub(crate) use inspect::*;
+pub(crate) use mcp::*;
 pub(crate) use models::*;
 
 use agent_core::ForkStatus;

@@ -67,7 +67,7 @@ impl Forker {
                 model: profile.model.clone(),
             });
         }
-        if profile.file_tools && self.has_workspace() {
+        if (profile.file_tools && self.has_workspace()) || self.external_declared(profile) {
             return Err(BatchRefusal::ToolLoop {
                 agent: profile.name.clone(),
             });

@@ -17,7 +17,9 @@ use super::budget::{self, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES};
 use super::result::{ForkError, ForkResult, ForkStatus, SearchRun, TurnRecord};
 use super::tools::{self, BuiltinRoute, ToolPlan};
 use super::{ForkRequest, MAX_CALLS_PER_TURN};
+use crate::approval::{ApprovalQuestion, Approvals, ToolClass};
 use crate::events::{Event, EventSink};
+use crate::external::ExternalTools;
 use crate::ids::ForkId;
 use crate::prompts;
 use crate::workspace::Workspace;
@@ -42,6 +44,14 @@ pub struct Forker {
     workspace: Option<Arc<Workspace>>,
     events: EventSink,
     budget: Option<Arc<crate::spending::Budget>>,
+    approvals: Option<Arc<Approvals>>,
+    external: Option<Arc<dyn ExternalTools>>,
+}
+
+impl std::fmt::Debug for dyn ExternalTools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExternalTools")
+    }
 }
 
 impl Forker {
@@ -52,7 +62,24 @@ impl Forker {
             workspace: None,
             events: EventSink::none(),
             budget: None,
+            approvals: None,
+            external: None,
         }
+    }
+
+    /// The same forker putting every tool call through `approvals` before
+    /// it runs (share one gate between the forks of a run). Without one,
+    /// every call runs (`ApprovalPolicy::allow_all`).
+    pub fn with_approvals(mut self, approvals: Arc<Approvals>) -> Self {
+        self.approvals = Some(approvals);
+        self
+    }
+
+    /// The same forker offering `tools` (MCP servers' tools) to agents whose
+    /// profile lists their servers.
+    pub fn with_external_tools(mut self, tools: Arc<dyn ExternalTools>) -> Self {
+        self.external = Some(tools);
+        self
     }
 
     /// The same forker charging every model call to `budget` (share one
@@ -99,7 +126,8 @@ impl Forker {
     pub async fn run(&self, request: ForkRequest, cancel: &CancellationToken) -> ForkResult {
         let fork_id = request.fork_id.clone().unwrap_or_else(ForkId::generate);
         let started = Instant::now();
-        let tools_on = request.profile.file_tools && self.workspace.is_some();
+        let tools_on = (request.profile.file_tools && self.workspace.is_some())
+            || self.external_declared(&request.profile);
         self.events.emit(Event::ForkStarted {
             fork_id: fork_id.clone(),
             agent_type: request.profile.name.clone(),
@@ -131,6 +159,9 @@ impl Forker {
             client,
             model: &request.profile.model,
             stand_ins: plan.stand_ins.clone(),
+            agent_type: &request.profile.name,
+            servers: &request.profile.mcp_servers,
+            file_tools: request.profile.file_tools,
         };
         let template = self.request_template(request, plan);
         for turn in 1..=request.max_turns.max(1) {
@@ -204,21 +235,34 @@ impl Forker {
     /// The tools of the fork's requests: the workspace's functions and the
     /// built-in tools asked for, combined as the model's generation allows.
     pub(crate) fn tool_plan(&self, request: &ForkRequest, tools_on: bool) -> ToolPlan {
-        let functions: Vec<FunctionDeclaration> = match (tools_on, &self.workspace) {
-            (true, Some(workspace)) => workspace
+        let profile = &request.profile;
+        let mut functions: Vec<FunctionDeclaration> = match (tools_on, &self.workspace) {
+            (true, Some(workspace)) if profile.file_tools => workspace
                 .declarations()
                 .into_iter()
                 .filter_map(|declaration| serde_json::from_value(declaration).ok())
                 .collect(),
             _ => Vec::new(),
         };
-        let profile = &request.profile;
+        if let Some(external) = &self.external {
+            if !profile.mcp_servers.is_empty() {
+                functions.extend(external.declarations(Some(&profile.mcp_servers)));
+            }
+        }
         tools::plan(
             &profile.model,
             functions,
             profile.search,
             profile.code_execution,
         )
+    }
+
+    /// Whether any external tool is offered to `profile`.
+    pub(crate) fn external_declared(&self, profile: &crate::agent::AgentProfile) -> bool {
+        !profile.mcp_servers.is_empty()
+            && self.external.as_ref().is_some_and(|external| {
+                !external.declarations(Some(&profile.mcp_servers)).is_empty()
+            })
     }
 
     pub(crate) fn request_template(
@@ -324,16 +368,68 @@ impl Forker {
         self.events.emit(Event::ToolCall {
             fork_id: fork_id.clone(),
             name: call.name.clone(),
-            args: shown_args,
+            args: shown_args.clone(),
         });
+        let is_stand_in = context.stand_ins.contains(&call.name.as_str());
+        let external = self
+            .external
+            .as_ref()
+            .filter(|external| !is_stand_in && external.owns(&call.name, Some(context.servers)));
+        let class = match (is_stand_in, external.is_some()) {
+            (true, _) => ToolClass::Read,
+            (false, true) => ToolClass::Mcp,
+            (false, false) => crate::workspace::ToolName::parse(&call.name)
+                .map_or(ToolClass::Read, ToolClass::of_workspace),
+        };
+        // A shell tool of a workspace without shell access is refused by
+        // the workspace itself: nothing to ask about.
+        let cannot_run = class == ToolClass::Shell
+            && self.workspace.as_ref().is_none_or(|workspace| {
+                workspace.shell_access() == crate::workspace::ShellAccess::Disabled
+            });
+        // The one place every call is decided, before anything runs.
+        if let Some(approvals) = self.approvals.as_ref().filter(|_| !cannot_run) {
+            let question = ApprovalQuestion {
+                fork_id: fork_id.clone(),
+                agent_type: context.agent_type.to_owned(),
+                tool: call.name.clone(),
+                class,
+                args: shown_args.clone(),
+            };
+            let asked = approvals.rule_of_call(&call.name, class, &args) != crate::Rule::Allow;
+            let decision = approvals.decide(question, &args).await;
+            if asked {
+                self.events.emit(Event::ToolApproval {
+                    fork_id: fork_id.clone(),
+                    name: call.name.clone(),
+                    decision,
+                });
+            }
+            if !decision.approved {
+                let run = ToolRun::refused(decision.denial_message(&call.name));
+                return self.finish_call(fork_id, call, run);
+            }
+        }
+        if let Some(external) = external {
+            let outcome = external.call(&call.name, &args).await;
+            let run = ToolRun {
+                ok: outcome.ok,
+                value: outcome.value,
+                created: Vec::new(),
+                usage: Usage::default(),
+                search: None,
+            };
+            return self.finish_call(fork_id, call, run);
+        }
         // Only a stand-in this fork declared may start a separate call: a
         // model naming `web_search` uninvited gets the unknown-tool answer.
-        let stand_in = if context.stand_ins.contains(&call.name.as_str()) {
+        let stand_in = if is_stand_in {
             tools::run_stand_in(context.client, context.model, &call.name, &args).await
         } else {
             None
         };
-        let mut run = match (stand_in, &self.workspace) {
+        let workspace = self.workspace.as_ref().filter(|_| context.file_tools);
+        let run = match (stand_in, workspace) {
             (Some(outcome), _) => ToolRun {
                 ok: outcome.ok,
                 value: outcome.value,
@@ -355,7 +451,12 @@ impl Forker {
                 ToolRun::refused("no workspace tools are available in this fork".to_owned())
             }
         };
-        redactor.redact_value(&mut run.value);
+        self.finish_call(fork_id, call, run)
+    }
+
+    /// Redacts a call's result and reports it.
+    fn finish_call(&self, fork_id: &ForkId, call: &FunctionCall, mut run: ToolRun) -> ToolRun {
+        self.client.redactor().redact_value(&mut run.value);
         let error = (!run.ok).then(|| {
             run.value
                 .get("error")
@@ -381,6 +482,12 @@ struct CallContext<'a> {
     model: &'a str,
     /// The stand-in functions this fork declared.
     stand_ins: Vec<&'static str>,
+    /// The fork's agent type, for approval questions.
+    agent_type: &'a str,
+    /// The MCP servers the fork may use.
+    servers: &'a [String],
+    /// Whether the workspace tools were declared to this fork.
+    file_tools: bool,
 }
 
 /// The outcome of one tool call, as the loop needs it.

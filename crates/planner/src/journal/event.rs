@@ -139,6 +139,12 @@ pub enum JournalEvent {
     },
     /// The run was stopped (Ctrl-C, cancellation) before it ended.
     RunInterrupted,
+    /// A tool call whose rule was `ask` was decided: the tool and the
+    /// digest of its arguments (never the arguments).
+    ToolApproval {
+        /// The decision.
+        record: agent_core::ApprovalRecord,
+    },
 }
 
 impl JournalEvent {

@@ -239,6 +239,10 @@ pub struct ResumeState {
     pub completed_items: BTreeMap<usize, serde_json::Value>,
     /// The run's Batch API job, when it has one.
     pub batch: Option<BatchRecord>,
+    /// Approval decisions made by a person (or for want of one), to hand
+    /// back to the gate ([`agent_core::Approvals::with_earlier`]) so a call
+    /// approved before is not asked again and one denied stays denied.
+    pub approvals: Vec<agent_core::ApprovalRecord>,
     /// Damaged journal lines that were skipped.
     pub warnings: Vec<String>,
 }
@@ -460,6 +464,7 @@ pub fn load_resume_state(run_dir: &Path, key: &JournalKey) -> Result<ResumeState
     let mut plan = None;
     let mut completed_steps = HashMap::new();
     let mut completed_items = BTreeMap::new();
+    let mut approvals = Vec::new();
     for record in &contents.records {
         match &record.event {
             JournalEvent::PlanReady { plan: ready } => plan = Some(ready.clone()),
@@ -469,6 +474,7 @@ pub fn load_resume_state(run_dir: &Path, key: &JournalKey) -> Result<ResumeState
             JournalEvent::ItemCompleted { index, result } => {
                 completed_items.insert(*index, result.clone());
             }
+            JournalEvent::ToolApproval { record } => approvals.push(record.clone()),
             _ => {}
         }
     }
@@ -479,6 +485,7 @@ pub fn load_resume_state(run_dir: &Path, key: &JournalKey) -> Result<ResumeState
         completed_steps,
         completed_items,
         batch: contents.batch(),
+        approvals,
         warnings: contents.warnings,
     })
 }

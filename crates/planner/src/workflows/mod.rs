@@ -204,6 +204,7 @@ impl Orchestrator {
             file_tools: false,
             search: false,
             code_execution: false,
+            mcp_servers: Vec::new(),
         }
     }
 

@@ -1,0 +1,167 @@
+//! The CLI's side of the approval gate (agent-core decides every tool call
+//! in its tool loop): the policy from the settings, the terminal question
+//! ([`TerminalApprover`]) and the run journal as the ledger.
+//!
+//! `ask` asks on the terminal only when both stdin and stderr are one;
+//! otherwise (piped, background workers, CI) agent-core denies unless
+//! `--yes`. Questions from parallel forks queue in agent-core: one at a
+//! time, each naming its fork and agent type.
+
+use std::sync::{Arc, Mutex};
+
+use agent_core::{
+    Answer, ApprovalLedger, ApprovalQuestion, ApprovalRecord, Approvals, Approver, AskFuture,
+};
+use planner::JournalEvent;
+
+use crate::output::eprint_line;
+use crate::run_record::RunRecorder;
+
+/// Longest argument value shown in a question, in characters.
+const MAX_SHOWN_VALUE: usize = 200;
+
+/// The run being recorded (the latest one opened: `examples all` runs
+/// several one after another), for the ledger.
+static CURRENT_RUN: Mutex<Option<Arc<RunRecorder>>> = Mutex::new(None);
+/// Decisions of the run being resumed.
+static EARLIER: Mutex<Vec<ApprovalRecord>> = Mutex::new(Vec::new());
+
+/// Remembers the run whose journal keeps this process's decisions.
+pub(crate) fn set_current_run(recorder: &Arc<RunRecorder>) {
+    *CURRENT_RUN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(recorder.clone());
+}
+
+/// Hands the resumed run's decisions to the gate built next.
+pub(crate) fn set_earlier(records: Vec<ApprovalRecord>) {
+    *EARLIER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = records;
+}
+
+/// The gate for a run with `policy`: the terminal when there is one, the
+/// run's journal as the ledger, a resumed run's earlier decisions.
+pub(crate) fn gate(policy: agent_core::ApprovalPolicy) -> Arc<Approvals> {
+    let earlier = std::mem::take(
+        &mut *EARLIER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    let mut approvals = Approvals::new(policy)
+        .with_ledger(Arc::new(JournalLedger))
+        .with_earlier(earlier);
+    if crate::output::can_ask() {
+        approvals = approvals.with_approver(Arc::new(TerminalApprover));
+    }
+    Arc::new(approvals)
+}
+
+/// Journals decisions in the current run.
+struct JournalLedger;
+
+impl ApprovalLedger for JournalLedger {
+    fn record(&self, record: &ApprovalRecord) {
+        let current = CURRENT_RUN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(recorder) = current {
+            recorder.append(JournalEvent::ToolApproval {
+                record: record.clone(),
+            });
+        }
+    }
+}
+
+/// Asks on the terminal: the question on stderr, the answer from stdin.
+pub(crate) struct TerminalApprover;
+
+impl Approver for TerminalApprover {
+    fn ask<'a>(&'a self, question: &'a ApprovalQuestion) -> AskFuture<'a> {
+        let text = question_text(question);
+        Box::pin(async move {
+            eprint_line(&text);
+            let line = tokio::task::spawn_blocking(|| {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).ok().map(|_| line)
+            })
+            .await
+            .ok()
+            .flatten()?;
+            Some(parse_answer(&line))
+        })
+    }
+}
+
+/// `y`/`yes`, `a`/`always`; anything else is no.
+pub(crate) fn parse_answer(line: &str) -> Answer {
+    match line.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Answer::Yes,
+        "a" | "always" => Answer::Always,
+        _ => Answer::No,
+    }
+}
+
+/// The question as shown: fork, agent, tool and its arguments (pretty, long
+/// values cut, control characters stripped: they are the model's text).
+pub(crate) fn question_text(question: &ApprovalQuestion) -> String {
+    let mut args = question.args.clone();
+    cut_long_values(&mut args);
+    let args = serde_json::to_string_pretty(&args).unwrap_or_default();
+    let args = render::strip_controls(&args);
+    let tool = render::strip_controls(&question.tool);
+    let agent = render::strip_controls(&question.agent_type);
+    format!(
+        "Approve {} tool call by fork {} ({agent})?\n  tool: {tool}\n  arguments: {}\n[y]es / [n]o / [a]lways for {tool}: ",
+        question.class.as_str(),
+        question.fork_id.as_str(),
+        args.replace('\n', "\n  "),
+    )
+}
+
+fn cut_long_values(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) if text.chars().count() > MAX_SHOWN_VALUE => {
+            *text = render::humanize::truncate(text, MAX_SHOWN_VALUE);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(cut_long_values),
+        serde_json::Value::Object(map) => map.values_mut().for_each(cut_long_values),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agent_core::{ForkId, ToolClass};
+    use serde_json::json;
+
+    #[test]
+    fn the_question_names_fork_agent_and_tool_and_cleans_the_arguments() {
+        let question = ApprovalQuestion {
+            fork_id: ForkId::generate(),
+            agent_type: "code".into(),
+            tool: "bash".into(),
+            class: ToolClass::Shell,
+            args: json!({"command": format!("echo \u{1b}[2Jhi {}", "x".repeat(500))}),
+        };
+        let text = question_text(&question);
+        assert!(text.contains("tool: bash"), "{text}");
+        assert!(text.contains("(code)"), "{text}");
+        assert!(text.contains(question.fork_id.as_str()), "{text}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "a control character reached the terminal"
+        );
+        assert!(!text.contains(&"x".repeat(300)), "a long value was not cut");
+    }
+
+    #[test]
+    fn answers() {
+        assert_eq!(parse_answer("y\n"), Answer::Yes);
+        assert_eq!(parse_answer(" Always "), Answer::Always);
+        assert_eq!(parse_answer("no"), Answer::No);
+        assert_eq!(parse_answer(""), Answer::No);
+    }
+}
