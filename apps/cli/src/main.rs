@@ -214,6 +214,10 @@ fn run(cli: &Cli, output: &Output) -> Result<Exit> {
             Command::Refine(args) => {
                 commands::workflow::refine(args, &cli.agents, &traffic, output).await
             }
+            Command::Runs(commands::runs::RunsCommand::Cancel { id }) => {
+                let settings = settings::Settings::resolve(cli.agents.layer())?;
+                commands::batch::cancel(id, &settings, &traffic, output).await
+            }
             Command::Runs(command) => commands::runs::runs(command, &cli.agents, output).await,
             Command::Resume(args) => {
                 commands::runs::resume(args, &cli.agents, &traffic, output).await

@@ -356,6 +356,12 @@ impl RunRecorder {
         &self.id
     }
 
+    /// The run's journal, for library code that journals its own events
+    /// (`planner::batch`).
+    pub(crate) fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
     /// The run's folder.
     pub(crate) fn dir(&self) -> &Path {
         &self.dir

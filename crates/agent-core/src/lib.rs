@@ -47,9 +47,10 @@ pub use approval::{
 pub use events::{Event, EventSink};
 pub use external::{ExternalTools, MCP_SEPARATOR, ToolFuture};
 pub use fork::{
-    BuiltinRoute, ForkError, ForkErrorKind, ForkRequest, ForkResult, ForkStatus, ForkStop, Forker,
-    MAX_CALLS_PER_TURN, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES, RUN_CODE_FUNCTION,
-    SearchRun, TurnRecord, WEB_SEARCH_FUNCTION, builtin_route,
+    BatchRefusal, BuiltinRoute, ForkError, ForkErrorKind, ForkRequest, ForkResult, ForkStatus,
+    ForkStop, Forker, MAX_CALLS_PER_TURN, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES,
+    RUN_CODE_FUNCTION, SearchRun, TurnRecord, WEB_SEARCH_FUNCTION, batch_fork_result,
+    builtin_route,
 };
 pub use ids::{ForkId, SwarmId};
 pub use spending::{
@@ -62,4 +63,4 @@ pub use summarizer::{
     SummaryOptions, SummaryStyle, TokenCounting, Turn, estimate_tokens, summarize,
     summarize_within,
 };
-pub use swarm::{ConsolidationOptions, Swarm, SwarmOptions, SwarmOutcome};
+pub use swarm::{ConsolidationOptions, Swarm, SwarmCollector, SwarmOptions, SwarmOutcome};

@@ -174,42 +174,7 @@ impl<'a> Swarm<'a> {
         let stop = cancel.child_token();
         let stop = &stop;
         let mut running = FuturesUnordered::new();
-        let mut excerpts = ExcerptBudget::new(
-            options.consolidation.total_budget,
-            options.consolidation.per_result_cap,
-        );
-        let mut outcome = SwarmOutcome {
-            swarm_id: self.swarm_id.clone(),
-            total: 0,
-            completed: 0,
-            failed: 0,
-            cancelled_forks: 0,
-            results: Vec::new(),
-            consolidated: None,
-            usage: Usage::default(),
-            cost: CostTotal::default(),
-            cancelled: false,
-            budget_exhausted: false,
-            auth_error: None,
-        };
-        for (index, result) in &options.previous_results {
-            outcome.total += 1;
-            // A resumed run reports the whole run: earlier tokens and cost too.
-            outcome.usage += result.usage;
-            outcome.cost += result.cost;
-            if result.status == ForkStatus::Success {
-                outcome.completed += 1;
-                if options.consolidate {
-                    excerpts.offer(*index, &result.task, &result.text);
-                }
-            } else {
-                outcome.failed += 1;
-                outcome.cancelled_forks += usize::from(result.status == ForkStatus::Cancelled);
-            }
-            if options.keep_results {
-                outcome.results.push((*index, result.clone()));
-            }
-        }
+        let mut collector = self.collector();
         loop {
             let budget_left = || {
                 self.forker
@@ -223,57 +188,72 @@ impl<'a> Swarm<'a> {
                 let Some((index, task)) = tasks.next() else {
                     break;
                 };
-                outcome.total += 1;
-                let request = ForkRequest {
-                    context: options.context.clone(),
-                    max_turns: options.max_turns,
-                    ..ForkRequest::new(task, options.profile.clone())
-                };
+                collector.outcome.total += 1;
+                let request = self.fork_request(task);
                 running.push(async move { (index, self.forker.run(request, stop).await) });
-                self.progress(&outcome, running.len(), total);
+                self.progress(&collector.outcome, running.len(), total);
             }
             let Some((index, result)) = running.next().await else {
                 break;
             };
-            outcome.usage += result.usage;
-            outcome.cost += result.cost;
-            if let Some(error) = result.error.as_ref().filter(|error| error.auth) {
-                outcome.auth_error.get_or_insert_with(|| error.clone());
+            collector.outcome.total -= 1;
+            collector.add(index, result, running.len(), total, &mut on_result);
+            if collector.outcome.auth_error.is_some() {
+                // Every later call with this key would be refused too.
                 stop.cancel();
             }
-            if result.status == ForkStatus::Success {
-                outcome.completed += 1;
-                if options.consolidate {
-                    excerpts.offer(index, &result.task, &result.text);
-                }
-            } else {
-                outcome.failed += 1;
-                outcome.cancelled_forks += usize::from(result.status == ForkStatus::Cancelled);
-            }
-            on_result(index, &result);
+        }
+        collector.finish(cancel).await
+    }
+
+    /// The fork request of `task` in this swarm (the agent profile, context
+    /// and turn limit of its options): what a live run sends, and what a
+    /// batch run turns into a batch item.
+    pub fn fork_request(&self, task: String) -> ForkRequest {
+        ForkRequest {
+            context: self.options.context.clone(),
+            max_turns: self.options.max_turns,
+            ..ForkRequest::new(task, self.options.profile.clone())
+        }
+    }
+
+    /// A collector of results made elsewhere (a Batch API job), counted,
+    /// kept and consolidated as [`Swarm::run`] does with its own; the
+    /// options' earlier results are in it already.
+    pub fn collector(&self) -> SwarmCollector<'_, 'a> {
+        let options = &self.options;
+        let mut collector = SwarmCollector {
+            swarm: self,
+            outcome: SwarmOutcome {
+                swarm_id: self.swarm_id.clone(),
+                total: 0,
+                completed: 0,
+                failed: 0,
+                cancelled_forks: 0,
+                results: Vec::new(),
+                consolidated: None,
+                usage: Usage::default(),
+                cost: CostTotal::default(),
+                cancelled: false,
+                budget_exhausted: false,
+                auth_error: None,
+            },
+            excerpts: ExcerptBudget::new(
+                options.consolidation.total_budget,
+                options.consolidation.per_result_cap,
+            ),
+        };
+        for (index, result) in &options.previous_results {
+            collector.outcome.total += 1;
+            // A resumed run reports the whole run: earlier tokens and cost too.
+            collector.outcome.usage += result.usage;
+            collector.outcome.cost += result.cost;
+            collector.count(*index, result);
             if options.keep_results {
-                outcome.results.push((index, result));
+                collector.outcome.results.push((*index, result.clone()));
             }
-            self.progress(&outcome, running.len(), total);
         }
-        outcome.cancelled = cancel.is_cancelled();
-        outcome.budget_exhausted = self
-            .forker
-            .budget()
-            .is_some_and(|budget| budget.is_exhausted());
-        outcome.results.sort_by_key(|(index, _)| *index);
-        if options.consolidate
-            && !outcome.cancelled
-            && !outcome.budget_exhausted
-            && outcome.auth_error.is_none()
-            && outcome.completed > 0
-        {
-            let consolidated = self.consolidate(&excerpts, cancel).await;
-            outcome.usage += consolidated.usage;
-            outcome.cost += consolidated.cost;
-            outcome.consolidated = Some(consolidated);
-        }
-        outcome
+        collector
     }
 
     fn progress(&self, outcome: &SwarmOutcome, running: usize, total: Option<usize>) {
@@ -312,6 +292,93 @@ impl<'a> Swarm<'a> {
             ..ForkRequest::new(prompt, profile)
         };
         self.forker.run(request, cancel).await
+    }
+}
+
+/// Counts, keeps and consolidates a swarm's results: what [`Swarm::run`]
+/// does with the forks it runs, for results that come from elsewhere (a
+/// Batch API job) one at a time.
+pub struct SwarmCollector<'s, 'a> {
+    swarm: &'s Swarm<'a>,
+    outcome: SwarmOutcome,
+    excerpts: ExcerptBudget,
+}
+
+impl std::fmt::Debug for SwarmCollector<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwarmCollector")
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SwarmCollector<'_, '_> {
+    /// Takes one finished result: counted, offered for consolidation,
+    /// handed to `on_result`, kept when the options say so; a progress
+    /// event follows (`running` forks still out, of `total`).
+    pub fn add(
+        &mut self,
+        index: usize,
+        result: ForkResult,
+        running: usize,
+        total: Option<usize>,
+        on_result: &mut impl FnMut(usize, &ForkResult),
+    ) {
+        self.outcome.total += 1;
+        self.outcome.usage += result.usage;
+        self.outcome.cost += result.cost;
+        if let Some(error) = result.error.as_ref().filter(|error| error.auth) {
+            self.outcome.auth_error.get_or_insert_with(|| error.clone());
+        }
+        self.count(index, &result);
+        on_result(index, &result);
+        if self.swarm.options.keep_results {
+            self.outcome.results.push((index, result));
+        }
+        self.swarm.progress(&self.outcome, running, total);
+    }
+
+    /// Results taken so far (earlier ones included).
+    pub fn outcome(&self) -> &SwarmOutcome {
+        &self.outcome
+    }
+
+    fn count(&mut self, index: usize, result: &ForkResult) {
+        if result.status == ForkStatus::Success {
+            self.outcome.completed += 1;
+            if self.swarm.options.consolidate {
+                self.excerpts.offer(index, &result.task, &result.text);
+            }
+        } else {
+            self.outcome.failed += 1;
+            self.outcome.cancelled_forks += usize::from(result.status == ForkStatus::Cancelled);
+        }
+    }
+
+    /// The outcome: results in task order, consolidated (live, one call)
+    /// unless cancelled, stopped by the budget, turned off or nothing
+    /// succeeded.
+    pub async fn finish(self, cancel: &CancellationToken) -> SwarmOutcome {
+        let swarm = self.swarm;
+        let mut outcome = self.outcome;
+        outcome.cancelled = cancel.is_cancelled();
+        outcome.budget_exhausted = swarm
+            .forker
+            .budget()
+            .is_some_and(|budget| budget.is_exhausted());
+        outcome.results.sort_by_key(|(index, _)| *index);
+        if swarm.options.consolidate
+            && !outcome.cancelled
+            && !outcome.budget_exhausted
+            && outcome.auth_error.is_none()
+            && outcome.completed > 0
+        {
+            let consolidated = swarm.consolidate(&self.excerpts, cancel).await;
+            outcome.usage += consolidated.usage;
+            outcome.cost += consolidated.cost;
+            outcome.consolidated = Some(consolidated);
+        }
+        outcome
     }
 }
 

@@ -104,6 +104,11 @@ pub struct RequestSpec {
     /// How the JSON body must look; any body matches when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<BodyMatcher>,
+    /// Request headers that must be present with exactly these values
+    /// (names in lower case; e.g. the resumable upload's
+    /// `x-goog-upload-command`); other headers are ignored.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// The response side of an interaction. In the file exactly one of `json`,
@@ -298,12 +303,20 @@ impl RequestSpec {
             path: path.into(),
             query: BTreeMap::new(),
             body: None,
+            headers: BTreeMap::new(),
         }
     }
 
     /// Requires a query parameter.
     pub fn with_query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.query.insert(key.into(), value.into());
+        self
+    }
+
+    /// Requires a request header (the name is matched in lower case).
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers
+            .insert(name.into().to_ascii_lowercase(), value.into());
         self
     }
 
@@ -338,6 +351,12 @@ impl ResponseSpec {
             body,
             latency_ms: None,
         }
+    }
+
+    /// Adds a response header.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.insert(name.into(), value.into());
+        self
     }
 
     /// Replaces the status code.

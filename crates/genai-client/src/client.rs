@@ -38,17 +38,17 @@ use crate::types::response::{CountTokensResponse, GenerateContentResponse};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     observer: Option<SharedRetryObserver>,
     http_observer: Option<SharedHttpObserver>,
 }
 
-struct Shared {
-    http: reqwest::Client,
-    config: ClientConfig,
+pub(crate) struct Shared {
+    pub(crate) http: reqwest::Client,
+    pub(crate) config: ClientConfig,
     redactor: Redactor,
     /// The base URL without userinfo, for messages.
-    shown_url: String,
+    pub(crate) shown_url: String,
     limiter: RateLimiter,
     jitter: Mutex<fastrand::Rng>,
 }
@@ -348,7 +348,7 @@ impl Client {
         Ok(models)
     }
 
-    async fn get_and_read(
+    pub(crate) async fn get_and_read(
         &self,
         url: &str,
     ) -> Result<(u16, Option<Duration>, bytes::Bytes), Error> {
@@ -397,7 +397,7 @@ impl Client {
     /// stop. With `quota`, each attempt first waits for the model's buckets
     /// (reserving its input tokens), a success settles the reservation with
     /// `prompt_tokens` of the reply, and a 429 teaches the limiter.
-    async fn with_retries<T, F, Fut>(
+    pub(crate) async fn with_retries<T, F, Fut>(
         &self,
         quota: Option<Quota<'_>>,
         prompt_tokens: impl Fn(&T) -> Option<u64>,
@@ -477,7 +477,7 @@ impl Client {
         sent
     }
 
-    async fn post_and_read(
+    pub(crate) async fn post_and_read(
         &self,
         url: &str,
         body: &impl Serialize,
@@ -501,7 +501,10 @@ impl Client {
 
     /// Reads a whole body, stopping with [`Error::TooLarge`] as soon as it
     /// (or its announced `Content-Length`) exceeds the unary limit.
-    async fn read_body(&self, response: reqwest::Response) -> Result<bytes::Bytes, Error> {
+    pub(crate) async fn read_body(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<bytes::Bytes, Error> {
         let limit = self.shared.config.limits.max_body_bytes;
         let too_large = || Error::TooLarge {
             part: ReplyPart::Body,
@@ -525,7 +528,7 @@ impl Client {
         Ok(body.freeze())
     }
 
-    fn transport_error(&self, error: &reqwest::Error) -> Error {
+    pub(crate) fn transport_error(&self, error: &reqwest::Error) -> Error {
         if let (true, Some(after)) = (
             error.is_connect() && error.is_timeout(),
             self.shared.config.timeouts.connect,
@@ -543,7 +546,7 @@ impl Client {
 
     /// Removes every secret (key, extra secrets, base-URL userinfo) from
     /// anything the server or the transport echoed back.
-    fn scrub(&self, error: Error) -> Error {
+    pub(crate) fn scrub(&self, error: Error) -> Error {
         scrub_error(&self.shared.redactor, error)
     }
 }
@@ -635,7 +638,7 @@ pub(crate) fn root_cause(error: &reqwest::Error) -> String {
 
 /// Percent-encodes a query value (page tokens are opaque and may hold `=`
 /// or `+`).
-fn encode_query(value: &str) -> String {
+pub(crate) fn encode_query(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
@@ -648,7 +651,7 @@ fn encode_query(value: &str) -> String {
 }
 
 /// The model and estimated input tokens of a call the limiter admits.
-struct Quota<'a> {
+pub(crate) struct Quota<'a> {
     model: &'a str,
     tokens: u64,
 }

@@ -112,6 +112,9 @@ pub struct Cost {
     pub price_table: NaiveDate,
     /// The long-context rates applied.
     pub long_context: bool,
+    /// Priced as a Batch API call (half the standard rates).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub batch: bool,
 }
 
 /// Why a call has no cost.
@@ -191,7 +194,31 @@ pub fn cost_of_call(
         priced_on: day,
         price_table: catalog::reviewed_on(),
         long_context: long.is_some(),
+        batch: false,
     })
+}
+
+/// Prices one call answered through the Batch API: [`cost_of_call`] at
+/// half the standard rates (the pricing page's batch discount, context-cache
+/// hits included), marked [`Cost::batch`].
+pub fn cost_of_batch_call(
+    usage: &Usage,
+    model_version: Option<&str>,
+    requested: &str,
+    day: NaiveDate,
+) -> Result<Cost, Unpriced> {
+    let mut cost = cost_of_call(usage, model_version, requested, day)?;
+    cost.usd = Usd::from_picodollars(cost.usd.picodollars().div_ceil(2));
+    cost.batch = true;
+    Ok(cost)
+}
+
+/// Whether the catalog says the Batch API serves `model` (unknown models:
+/// no).
+pub fn supports_batch(model: &str) -> bool {
+    catalog::lookup(model.strip_prefix("models/").unwrap_or(model))
+        .price
+        .is_some_and(|price| price.batch)
 }
 
 /// Costs summed over calls: the priced ones, and how many could not be

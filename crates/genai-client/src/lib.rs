@@ -15,6 +15,8 @@
 //!   `GOOGLE_GEMINI_BASE_URL`), timeouts, retries with full-jitter backoff
 //!   that honour the server's `RetryInfo`, and a shared requests-per-minute
 //!   limiter;
+//! - the Batch API and the Files API ([`Client::create_batch`],
+//!   [`Client::upload_file`], [`Client::download_results`], [`Operation`]);
 //! - [`Error`]s a user can act on, which never contain the API key.
 //!
 //! ```
@@ -103,6 +105,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod accumulate;
+mod batch;
 pub mod catalog;
 mod client;
 mod config;
@@ -119,9 +122,10 @@ mod stream;
 mod types;
 
 pub use accumulate::StreamAccumulator;
+pub use batch::{MAX_RESULT_LINE_BYTES, ResultLines, UPLOAD_CHUNK_BYTES};
 pub use client::Client;
 pub use config::{ApiKey, ClientConfig, DEFAULT_BASE_URL, ReplyLimits, Timeouts, env};
-pub use cost::{Cost, CostTotal, Unpriced, Usd, cost_of_call};
+pub use cost::{Cost, CostTotal, Unpriced, Usd, cost_of_batch_call, cost_of_call, supports_batch};
 pub use decode::{RecordedBody, RecordedStream, decode_recorded, decode_response};
 pub use error::{ApiError, Error, ErrorDetail, ErrorKind, ReplyPart, TimeoutPhase, parse_duration};
 pub use http_log::{HttpEvent, HttpObserver, SharedHttpObserver};
@@ -130,6 +134,11 @@ pub use redact::{REDACTED, Redactor, display_url};
 pub use retry::{RetryEvent, RetryObserver, RetryPolicy, SharedRetryObserver};
 pub use sse::{SseDecoder, SseFrame, TruncatedStream};
 pub use stream::ResponseStream;
+pub use types::batch::{
+    BatchMetadata, BatchName, BatchOutput, BatchSpec, BatchState, BatchStats, CreateBatchRequest,
+    File, FileName, InlinedRequest, InlinedRequests, InlinedResponse, InlinedResponses,
+    InputConfig, ListBatchesResponse, Operation, RequestLine, ResultLine, Status, UploadedFile,
+};
 pub use types::content::{
     Blob, CodeExecutionResult, Content, ExecutableCode, FileData, FunctionCall, FunctionResponse,
     Part, PartData, ToolCall, ToolResponse,

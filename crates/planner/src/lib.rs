@@ -22,6 +22,7 @@
 //!
 //! The crate never prints; callers observe events and render them.
 
+pub mod batch;
 mod graph;
 pub mod journal;
 mod parse;
@@ -32,9 +33,9 @@ pub mod workflows;
 
 pub use graph::{PlanTreeRow, ValidPlan};
 pub use journal::{
-    Journal, JournalError, JournalEvent, JournalKey, RunId, RunKind, RunListing, RunLock, RunMeta,
-    RunState, RunSummary, UntrustedRun, latest_unfinished, list_runs, load_resume_state,
-    read_journal, read_result,
+    BatchRecord, BatchSeen, Journal, JournalError, JournalEvent, JournalKey, RunId, RunKind,
+    RunListing, RunLock, RunMeta, RunState, RunSummary, UntrustedRun, latest_unfinished, list_runs,
+    load_resume_state, read_journal, read_result,
 };
 pub use parse::{PlanParseError, parse_plan};
 pub use plan::{Plan, PlanFileError, Step, StepId, plan_response_schema};

@@ -363,6 +363,12 @@ impl RunView {
                 | JournalEvent::ResultSaved { .. }
                 | JournalEvent::ToolApproval { .. }
                 | JournalEvent::Spent { .. }
+                // A batch job's own lines (submitted, polled, collected):
+                // its items arrive as item results like a live swarm's.
+                | JournalEvent::BatchSubmitting { .. }
+                | JournalEvent::BatchSubmitted { .. }
+                | JournalEvent::BatchPolled { .. }
+                | JournalEvent::BatchCollected { .. }
                 | JournalEvent::RunFinished { .. } => {}
             }
         }

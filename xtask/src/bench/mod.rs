@@ -6,6 +6,7 @@
 //! timing is asserted anywhere. A run is refused as a measurement only when
 //! the work itself went wrong (a failed fork, a retried request).
 
+mod batch;
 pub(crate) mod measure;
 mod quota;
 mod report;
@@ -25,7 +26,9 @@ use scenarios::Dag;
 use server::BenchServer;
 
 /// Which parts to run.
-const SECTIONS: [&str; 6] = ["startup", "swarm", "rss", "plan", "stream", "quota"];
+const SECTIONS: [&str; 7] = [
+    "startup", "swarm", "rss", "plan", "stream", "quota", "batch",
+];
 
 struct Options {
     repeat: usize,
@@ -39,7 +42,12 @@ impl Options {
         let mut options = Options {
             repeat: 3,
             skip_build: false,
-            only: SECTIONS.iter().map(|s| (*s).to_owned()).collect(),
+            // The batch section (a 100,000-task job) runs only when asked for.
+            only: SECTIONS
+                .iter()
+                .filter(|s| **s != "batch")
+                .map(|s| (*s).to_owned())
+                .collect(),
             out: None,
         };
         let mut rest = args.iter();
@@ -151,6 +159,14 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         figures: Vec::new(),
         targets: Vec::new(),
     };
+    if options.wants("batch") {
+        // Its own report (bench/batch.md); with --only batch, nothing else.
+        let out = options.out.clone().unwrap_or_else(|| root.join("bench"));
+        batch::run(&bench, &out)?;
+        if options.only.len() == 1 {
+            return Ok(());
+        }
+    }
     if options.wants("startup") {
         bench.startup(&mut report.figures)?;
     }

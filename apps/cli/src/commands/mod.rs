@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what they share.
 
+pub(crate) mod batch;
 pub(crate) mod common;
 pub(crate) mod config;
 pub(crate) mod examples;

@@ -22,7 +22,9 @@ use crate::commands::common::AgentFlags;
 use crate::commands::{fork, plan, report, swarm, workflow};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
-use crate::json::{CostJson, RunListed, RunShowJson, RunStateJson, RunsListJson, UntrustedJson};
+use crate::json::{
+    BatchJobJson, CostJson, RunListed, RunShowJson, RunStateJson, RunsListJson, UntrustedJson,
+};
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RecordedSettings, RunArgs, RunRecorder, journal_key};
 use crate::session::Traffic;
@@ -36,6 +38,12 @@ pub(crate) enum RunsCommand {
     /// Show one run: what it was, where it stands, its journal's events.
     Show {
         /// The run's id (as `runs list` shows it).
+        id: String,
+    },
+    /// Cancel a `swarm --batch` run's job on Gemini's side (answers already
+    /// made are kept; collect them with `agent-fork resume ID`).
+    Cancel {
+        /// The run's id.
         id: String,
     },
     /// Write one self-contained HTML report of a run: its plan as a graph,
@@ -166,6 +174,10 @@ pub(crate) async fn runs(
         RunsCommand::Show { id } => show(&base, id, &key, output)?,
         RunsCommand::Report(args) => return report::report(args, &base, &key, output),
         RunsCommand::Serve(args) => return report::serve(args, base, key, output).await,
+        RunsCommand::Cancel { .. } => {
+            // Needs the network: main dispatches it to `batch::cancel`.
+            return Err(Failure::usage("runs cancel is handled elsewhere").into());
+        }
     }
     Ok(Exit::Success)
 }
@@ -226,6 +238,7 @@ fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Re
             cost: CostJson::from(&contents.spent().0),
             tokens: contents.spent().1,
             result,
+            batch: contents.batch().as_ref().map(BatchJobJson::from),
         });
     }
     let theme = output.theme();
@@ -239,6 +252,9 @@ fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Re
         key_value("Events", &contents.records.len().to_string(), theme),
         key_value("Cost", &spent_line(&contents.spent()), theme),
     ];
+    if let Some(batch) = contents.batch() {
+        lines.push(key_value("Batch job", &clean(&batch_line(&batch)), theme));
+    }
     if contents.truncated_tail {
         lines.push("The journal ended in a half-written line (ignored).".to_owned());
     }
@@ -291,6 +307,17 @@ fn event_line(event: &JournalEvent) -> String {
             "item_failed",
             vec![("index", index.to_string()), ("error", error.clone())],
         ),
+        E::BatchSubmitting { requests, .. } => {
+            ("batch_submitting", vec![("requests", requests.to_string())])
+        }
+        E::BatchSubmitted { name, adopted } => (
+            "batch_submitted",
+            vec![("name", name.to_string()), ("adopted", adopted.to_string())],
+        ),
+        E::BatchPolled { state, .. } => ("batch_polled", vec![("state", state.word().to_owned())]),
+        E::BatchCollected { state } => {
+            ("batch_collected", vec![("state", state.word().to_owned())])
+        }
         E::ResultSaved { .. } => ("result_saved", vec![]),
         E::RunFinished { status } => ("run_finished", vec![("status", status.as_str().to_owned())]),
         E::RunInterrupted => ("run_interrupted", vec![]),
@@ -320,6 +347,28 @@ fn spent_line((cost, tokens): &(genai_client::CostTotal, u64)) -> String {
         "{cost} ({} tokens, all sessions)",
         render::humanize::count(*tokens)
     )
+}
+
+/// A run's batch job in one line, as last journalled: name, state,
+/// counts, when seen.
+fn batch_line(batch: &planner::BatchRecord) -> String {
+    let name = batch.name.as_ref().map_or_else(
+        || "(create sent, answer not journalled)".to_owned(),
+        ToString::to_string,
+    );
+    let state = match (&batch.collected, &batch.last_seen) {
+        (Some(state), _) => format!("{}, collected", state.word()),
+        (None, Some(seen)) => format!(
+            "{} ({} of {} done, {} failed, as of {})",
+            seen.state.word(),
+            seen.succeeded,
+            batch.requests,
+            seen.failed,
+            seen.at
+        ),
+        (None, None) => format!("submitted, {} requests", batch.requests),
+    };
+    format!("{name}: {state}")
 }
 
 /// The run `id` names, or the latest unfinished run in `base`.
@@ -476,7 +525,7 @@ impl Resumed<'_> {
                 let layer = workflow::layer(flags, args.concurrency);
                 let context =
                     Context::resolve(layer, traffic, output)?.with_spent_before(state.spent);
-                workflow::execute_map_reduce(&args, &context, recorder, items).await
+                workflow::execute_map_reduce(&args, &context, recorder, items, true).await
             }
             CommandArgs::Refine(args) => {
                 // The reviewed attempts, in order from the first, up to a gap.

@@ -56,6 +56,19 @@ pub(crate) struct SwarmArgs {
     /// resume rewrites it only if it is still a regular file (not a link).
     #[arg(long, value_name = "FILE")]
     pub(crate) results_jsonl: Option<PathBuf>,
+    /// Send the tasks as one Gemini Batch API job (half price, results
+    /// within a day, durable across restarts) instead of live calls; each
+    /// task is one model call (agents that need a tool loop are refused).
+    /// Without --wait it returns once the job is submitted; collect it with
+    /// `agent-fork resume RUN`.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) batch: bool,
+    /// With --batch: wait for the job (a progress line on stderr; Ctrl-C
+    /// detaches, the job keeps running), then collect and consolidate.
+    #[arg(long, requires = "batch")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) wait: bool,
     /// Cut each result to this many characters in the consolidation prompt.
     #[arg(long, value_name = "CHARS", default_value_t = 2000)]
     pub(crate) consolidation_cap: usize,
@@ -78,7 +91,7 @@ pub(crate) struct SwarmArgs {
 
 /// The run folder's copy of `--tasks-file`: a resume needs neither the
 /// original file nor the list of tasks in the journal.
-const TASKS_FILE: &str = "tasks.txt";
+pub(crate) const TASKS_FILE: &str = "tasks.txt";
 
 /// Runs `swarm`: validates the input, opens a run, runs the swarm.
 ///
@@ -230,7 +243,7 @@ fn hex_of(bytes: &[u8]) -> String {
 }
 
 /// Checks that `tasks.txt` in the run folder is the copy the run made.
-fn check_tasks_copy(path: &Path, expected: &str) -> Result<()> {
+pub(crate) fn check_tasks_copy(path: &Path, expected: &str) -> Result<()> {
     let mismatch = || {
         Failure::usage(format!(
             "{} is not the tasks file this run saved; the run cannot be resumed",
@@ -303,6 +316,9 @@ pub(crate) async fn execute(
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    if args.batch {
+        return crate::commands::batch::execute_swarm(args, context, recorder, earlier).await;
+    }
     let output = context.output;
     let tasks_file = args
         .file_tasks
@@ -434,7 +450,7 @@ fn remaining_tasks<'a>(
 
 /// The swarm's agent profile, checked with its consolidator's against the
 /// catalog before any call.
-fn checked_profile(args: &SwarmArgs, context: &Context<'_>) -> Result<AgentProfile> {
+pub(crate) fn checked_profile(args: &SwarmArgs, context: &Context<'_>) -> Result<AgentProfile> {
     let profile = context.profile(&args.agent_type, false, false)?;
     let (consolidator, consolidator_thinking) = agent_core::role_default("swarm_consolidator");
     common::preflight(
@@ -450,7 +466,7 @@ fn checked_profile(args: &SwarmArgs, context: &Context<'_>) -> Result<AgentProfi
 
 /// The swarm's options from the flags and settings; `earlier` results are
 /// handed back to it, not run again.
-fn swarm_options(
+pub(crate) fn swarm_options(
     args: &SwarmArgs,
     context: &Context<'_>,
     profile: AgentProfile,
@@ -470,9 +486,9 @@ fn swarm_options(
 
 /// Where each finished task goes: the journal, the counts of the `--json`
 /// document, and the `--results-jsonl` file when there is one.
-struct ResultsSink<'a> {
+pub(crate) struct ResultsSink<'a> {
     recorder: &'a RunRecorder,
-    file: Option<BufWriter<File>>,
+    pub(crate) file: Option<BufWriter<File>>,
     counts: Counts,
     write_error: Option<io::Error>,
 }
@@ -480,7 +496,7 @@ struct ResultsSink<'a> {
 impl<'a> ResultsSink<'a> {
     /// Opens the results file (if any) and counts and writes the `earlier`
     /// results first (the file holds every result of the run).
-    fn open(
+    pub(crate) fn open(
         args: &SwarmArgs,
         recorder: &'a RunRecorder,
         earlier: &BTreeMap<usize, ForkResult>,
@@ -499,7 +515,7 @@ impl<'a> ResultsSink<'a> {
     }
 
     /// A task finished now.
-    fn record(&mut self, index: usize, result: &ForkResult) {
+    pub(crate) fn record(&mut self, index: usize, result: &ForkResult) {
         self.recorder.item(index, result);
         self.counts.add(Status::from(result.status));
         self.write(index, result);
@@ -514,7 +530,7 @@ impl<'a> ResultsSink<'a> {
     }
 
     /// Flushes the file; the counts, or the first write error.
-    fn close(mut self) -> Result<Counts> {
+    pub(crate) fn close(mut self) -> Result<Counts> {
         if let Some(file) = &mut self.file {
             file.flush()?;
         }
@@ -529,7 +545,7 @@ impl<'a> ResultsSink<'a> {
 
 /// How a swarm ended: cancelled, stopped by its budget, failed when a task
 /// or the consolidation failed, else completed.
-fn swarm_status(outcome: &agent_core::SwarmOutcome) -> WorkflowStatus {
+pub(crate) fn swarm_status(outcome: &agent_core::SwarmOutcome) -> WorkflowStatus {
     let consolidation_failed = outcome
         .consolidated
         .as_ref()
@@ -547,7 +563,7 @@ fn swarm_status(outcome: &agent_core::SwarmOutcome) -> WorkflowStatus {
 
 /// Opens the `--results-jsonl` file: anew for a new run, checked for a
 /// resumed one.
-fn results_sink(args: &SwarmArgs) -> Result<Option<BufWriter<File>>> {
+pub(crate) fn results_sink(args: &SwarmArgs) -> Result<Option<BufWriter<File>>> {
     Ok(match &args.results_jsonl {
         Some(path) if args.resuming => Some(BufWriter::new(reopen_results(path)?)),
         Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
@@ -576,7 +592,7 @@ fn header(options: &SwarmOptions, total: usize, reused: usize, output: &Output) 
 }
 
 /// The `--json` object of a swarm run.
-fn swarm_json(
+pub(crate) fn swarm_json(
     args: &SwarmArgs,
     recorder: &RunRecorder,
     outcome: &agent_core::SwarmOutcome,
@@ -607,7 +623,11 @@ fn swarm_json(
 }
 
 /// Writes one `--results-jsonl` line.
-fn write_result_line(file: &mut impl Write, index: usize, result: &ForkResult) -> io::Result<()> {
+pub(crate) fn write_result_line(
+    file: &mut impl Write,
+    index: usize,
+    result: &ForkResult,
+) -> io::Result<()> {
     let line = ResultLine {
         index,
         fork: ForkJson::from(result),
@@ -618,12 +638,12 @@ fn write_result_line(file: &mut impl Write, index: usize, result: &ForkResult) -
 
 /// The task on a line of a tasks file: trimmed; `None` for blank lines and
 /// lines starting with `#`.
-fn task_line(line: &str) -> Option<&str> {
+pub(crate) fn task_line(line: &str) -> Option<&str> {
     let task = line.trim();
     (!task.is_empty() && !task.starts_with('#')).then_some(task)
 }
 
-fn open_tasks(path: &Path, what: &str) -> Result<BufReader<File>> {
+pub(crate) fn open_tasks(path: &Path, what: &str) -> Result<BufReader<File>> {
     let file = File::open(path).map_err(|error| {
         Failure::usage(format!("cannot read {what} {}: {error}", path.display()))
     })?;

@@ -67,6 +67,17 @@ pub(crate) struct MapReduceArgs {
     /// Most map agents at once.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub(crate) concurrency: Option<u32>,
+    /// Map as one Gemini Batch API job (half price, within a day), then
+    /// reduce live; each map task is one model call (agents that need a tool
+    /// loop are refused). Without --wait it returns once the job is
+    /// submitted; continue with `agent-fork resume RUN`.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) batch: bool,
+    /// With --batch: wait for the map job, then reduce.
+    #[arg(long, requires = "batch")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) wait: bool,
 }
 
 /// Arguments of `refine`.
@@ -315,7 +326,7 @@ pub(crate) async fn map_reduce(
     let command = CommandArgs::MapReduce(args.clone());
     let recorder = RunRecorder::start(&context.settings, &args.reduce, command, flags)?;
     recorder.delete_if_never_started(
-        execute_map_reduce(&args, &context, &recorder, BTreeMap::new()).await,
+        execute_map_reduce(&args, &context, &recorder, BTreeMap::new(), false).await,
     )
 }
 
@@ -325,7 +336,16 @@ pub(crate) async fn execute_map_reduce(
     context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
+    resuming: bool,
 ) -> Result<Exit> {
+    let earlier = if args.batch {
+        match crate::commands::batch::map_phase(args, context, recorder, earlier, resuming).await? {
+            std::ops::ControlFlow::Continue(mapped) => mapped,
+            std::ops::ControlFlow::Break(exit) => return Ok(exit),
+        }
+    } else {
+        earlier
+    };
     let output = context.output;
     let theme = output.theme();
     header(

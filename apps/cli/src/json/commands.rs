@@ -478,6 +478,64 @@ pub(crate) struct RunShowJson {
     /// The run's `--json` document as it was saved when the run ended
     /// (without `schema_version`), or `null`.
     pub(crate) result: Option<serde_json::Value>,
+    /// The run's Batch API job as last journalled (`swarm --batch`,
+    /// `map-reduce --batch`), or `null`.
+    pub(crate) batch: Option<BatchJobJson>,
+}
+
+/// `swarm --batch` / `map-reduce --batch` without `--wait`: the job was
+/// submitted and the command returned (collect with `agent-fork resume`).
+#[derive(Debug, Serialize)]
+pub(crate) struct BatchSubmittedJson {
+    pub(crate) run_id: String,
+    /// `batches/...`.
+    pub(crate) batch: String,
+    /// Requests in the job.
+    pub(crate) requests: usize,
+    /// Always `submitted`.
+    pub(crate) state: &'static str,
+}
+
+/// A run's Batch API job in `runs show --json`, as the journal last saw it.
+#[derive(Debug, Serialize)]
+pub(crate) struct BatchJobJson {
+    /// `batches/...`; `null` while the create answer is not journalled.
+    pub(crate) name: Option<String>,
+    pub(crate) display_name: String,
+    pub(crate) model: String,
+    pub(crate) requests: usize,
+    /// Found by display name after a lost create answer.
+    pub(crate) adopted: bool,
+    /// The last polled state (`pending`, `running`, `succeeded`, `failed`,
+    /// `cancelled`, `expired`), or `null` before the first poll.
+    pub(crate) state: Option<String>,
+    pub(crate) succeeded: Option<u64>,
+    pub(crate) failed: Option<u64>,
+    /// When the last poll was journalled (RFC 3339).
+    pub(crate) seen_at: Option<String>,
+    /// The state it ended in, once its results were collected.
+    pub(crate) collected: Option<String>,
+}
+
+impl From<&planner::BatchRecord> for BatchJobJson {
+    fn from(batch: &planner::BatchRecord) -> Self {
+        let seen = batch.last_seen.as_ref();
+        Self {
+            name: batch.name.as_ref().map(ToString::to_string),
+            display_name: batch.display_name.clone(),
+            model: batch.model.clone(),
+            requests: batch.requests,
+            adopted: batch.adopted,
+            state: seen.map(|seen| seen.state.word().to_owned()),
+            succeeded: seen.map(|seen| seen.succeeded),
+            failed: seen.map(|seen| seen.failed),
+            seen_at: seen.map(|seen| seen.at.clone()),
+            collected: batch
+                .collected
+                .as_ref()
+                .map(|state| state.word().to_owned()),
+        }
+    }
 }
 
 /// `config --json`: each setting with its typed value and where it came from.

@@ -15,11 +15,13 @@
 //! `web_search` / `run_code` functions backed by a separate one-turn call on
 //! Gemini 2.x, which refuses the mix.
 
+mod batch;
 mod budget;
 mod result;
 mod run;
 mod tools;
 
+pub use batch::{BatchRefusal, batch_fork_result};
 pub use budget::{MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES};
 pub use result::{
     ForkError, ForkErrorKind, ForkResult, ForkStatus, ForkStop, SearchRun, TurnRecord,

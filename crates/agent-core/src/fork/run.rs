@@ -94,6 +94,11 @@ impl Forker {
         self.budget.as_ref()
     }
 
+    /// Whether the forker has a workspace (file tools can run).
+    pub(crate) fn has_workspace(&self) -> bool {
+        self.workspace.is_some()
+    }
+
     /// The same forker with workspace tools over `workspace`.
     pub fn with_workspace(mut self, workspace: Arc<Workspace>) -> Self {
         self.workspace = Some(workspace);
@@ -239,7 +244,7 @@ impl Forker {
 
     /// The tools of the fork's requests: the workspace's functions and the
     /// built-in tools asked for, combined as the model's generation allows.
-    fn tool_plan(&self, request: &ForkRequest, tools_on: bool) -> ToolPlan {
+    pub(crate) fn tool_plan(&self, request: &ForkRequest, tools_on: bool) -> ToolPlan {
         let profile = &request.profile;
         let mut functions: Vec<FunctionDeclaration> = match (tools_on, &self.workspace) {
             (true, Some(workspace)) if profile.file_tools => workspace
@@ -263,14 +268,18 @@ impl Forker {
     }
 
     /// Whether any external tool is offered to `profile`.
-    fn external_declared(&self, profile: &crate::agent::AgentProfile) -> bool {
+    pub(crate) fn external_declared(&self, profile: &crate::agent::AgentProfile) -> bool {
         !profile.mcp_servers.is_empty()
             && self.external.as_ref().is_some_and(|external| {
                 !external.declarations(Some(&profile.mcp_servers)).is_empty()
             })
     }
 
-    fn request_template(&self, request: &ForkRequest, plan: ToolPlan) -> GenerateContentRequest {
+    pub(crate) fn request_template(
+        &self,
+        request: &ForkRequest,
+        plan: ToolPlan,
+    ) -> GenerateContentRequest {
         let profile = &request.profile;
         let instruction = match &request.context {
             Some(context) => prompts::with_context(&profile.instruction, context),
@@ -515,8 +524,10 @@ impl ToolRun {
 }
 
 /// Everything the loop accumulates.
-struct LoopState {
+pub(crate) struct LoopState {
     fork_id: ForkId,
+    /// Priced as a Batch API call.
+    pub(crate) batch: bool,
     events: EventSink,
     task: String,
     agent_type: String,
@@ -534,14 +545,15 @@ struct LoopState {
     sources: Vec<genai_client::GroundingSource>,
     route: Option<BuiltinRoute>,
     searches: Vec<SearchRun>,
-    error: Option<ForkError>,
+    pub(crate) error: Option<ForkError>,
     started_at: String,
 }
 
 impl LoopState {
-    fn new(request: &ForkRequest, fork_id: ForkId, events: EventSink) -> Self {
+    pub(crate) fn new(request: &ForkRequest, fork_id: ForkId, events: EventSink) -> Self {
         Self {
             fork_id,
+            batch: false,
             events,
             task: request.task.clone(),
             agent_type: request.profile.name.clone(),
@@ -565,10 +577,15 @@ impl LoopState {
     }
 
     /// Keeps what one reply brought; returns its function calls.
-    fn record_turn(&mut self, response: &GenerateContentResponse) -> Vec<FunctionCall> {
+    pub(crate) fn record_turn(&mut self, response: &GenerateContentResponse) -> Vec<FunctionCall> {
         let usage = response.usage().unwrap_or_default();
         self.usage += usage;
-        let cost = genai_client::cost_of_call(
+        let price = if self.batch {
+            genai_client::cost_of_batch_call
+        } else {
+            genai_client::cost_of_call
+        };
+        let cost = price(
             &usage,
             response.model_version.as_deref(),
             &self.model,
@@ -673,7 +690,7 @@ impl LoopState {
         });
     }
 
-    fn finish(self, status: ForkStatus, elapsed: Duration) -> ForkResult {
+    pub(crate) fn finish(self, status: ForkStatus, elapsed: Duration) -> ForkResult {
         let result = ForkResult {
             fork_id: self.fork_id,
             agent_type: self.agent_type,

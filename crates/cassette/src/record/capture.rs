@@ -128,6 +128,7 @@ impl Exchange {
                 .request_body
                 .as_ref()
                 .map(|b| BodyMatcher::Exact(redact_value(b, secrets))),
+            headers: BTreeMap::new(),
         };
         let body = match &self.body {
             ResponseBody::Json(value) => ResponseBody::Json(redact_value(value, secrets)),

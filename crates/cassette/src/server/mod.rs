@@ -135,6 +135,9 @@ pub struct ReceivedRequest {
     pub body: Option<Value>,
     /// The body bytes as received.
     pub raw_body: Bytes,
+    /// The headers, names in lower case; `x-goog-api-key` and
+    /// `authorization` are left out.
+    pub headers: BTreeMap<String, String>,
     /// The interaction it matched.
     pub matched: Option<InteractionId>,
     /// The fault it was answered with.
@@ -372,6 +375,14 @@ async fn handle(
         body: serde_json::from_slice(&raw_body).ok(),
         raw_body,
         secrets: crate::record::redact::secrets_in(&parts.headers, parts.uri.query().unwrap_or("")),
+        headers: parts
+            .headers
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "x-goog-api-key" | "authorization"))
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
     };
     let (response, fault, delay) = match shared.decide(incoming) {
         Decision::Unmatched(report) => {

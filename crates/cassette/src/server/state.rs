@@ -34,6 +34,8 @@ pub(crate) struct Incoming {
     pub(crate) body: Option<Value>,
     /// Secrets seen in its headers and query, never shown in reports.
     pub(crate) secrets: Vec<String>,
+    /// Its headers, names in lower case, secrets left out.
+    pub(crate) headers: BTreeMap<String, String>,
 }
 
 /// What to do with a request.
@@ -326,6 +328,10 @@ fn request_matches(spec: &RequestSpec, req: &Incoming) -> bool {
         && spec.path == req.path
         && spec.query.iter().all(|(k, v)| req.query.get(k) == Some(v))
         && spec
+            .headers
+            .iter()
+            .all(|(k, v)| req.headers.get(k) == Some(v))
+        && spec
             .body
             .as_ref()
             .is_none_or(|m| m.matches(req.body.as_ref()))
@@ -367,6 +373,7 @@ fn received(
         query: req.query,
         body: req.body,
         raw_body: req.raw_body,
+        headers: req.headers,
         matched,
         fault,
     }

@@ -189,3 +189,20 @@ fn totals_say_when_they_are_incomplete() {
     assert_eq!((sum.priced_calls, sum.unpriced_calls), (1, 2));
     assert_eq!(sum.price_table, Some(crate::catalog::reviewed_on()));
 }
+
+#[test]
+fn a_batch_call_costs_half_and_says_so() {
+    let used = usage(1_000_000, 0, 0, 1_000_000, 0);
+    let on = day("2026-11-29");
+    let standard = cost_of_call(&used, Some("gemini-2.5-flash-lite"), "", on).unwrap();
+    let batch = cost_of_batch_call(&used, Some("gemini-2.5-flash-lite"), "", on).unwrap();
+    assert!(standard.usd > Usd::ZERO && !standard.batch);
+    assert!(batch.batch);
+    assert_eq!(
+        batch.usd.picodollars(),
+        standard.usd.picodollars().div_ceil(2)
+    );
+    assert!(supports_batch("gemini-2.5-flash-lite"));
+    assert!(supports_batch("models/gemini-2.5-flash-lite"));
+    assert!(!supports_batch("no-such-model-xyz"));
+}

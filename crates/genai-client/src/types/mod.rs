@@ -1,5 +1,6 @@
 //! Typed models of the Gemini v1beta wire.
 
+pub(crate) mod batch;
 pub(crate) mod content;
 pub(crate) mod enums;
 pub(crate) mod models;

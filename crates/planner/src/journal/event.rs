@@ -86,6 +86,43 @@ pub enum JournalEvent {
         /// Why.
         error: String,
     },
+    /// A Batch API job is about to be created for the run's items (its
+    /// input is written): written before the create request, so a crash
+    /// before its answer is noticed and the job found by `display_name`
+    /// rather than paid for twice.
+    BatchSubmitting {
+        /// The job's display name (unique to the run).
+        display_name: String,
+        /// The model.
+        model: String,
+        /// How many requests.
+        requests: usize,
+    },
+    /// The job exists: its name (`batches/...`), journalled as soon as the
+    /// create answer (or the job found after a crash) is seen.
+    BatchSubmitted {
+        /// `batches/...`.
+        name: genai_client::BatchName,
+        /// True when found by display name after a create whose answer was lost.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        adopted: bool,
+    },
+    /// The job's state changed (as seen by a poll).
+    BatchPolled {
+        /// The state's wire name (`BATCH_STATE_*`).
+        state: genai_client::BatchState,
+        /// Requests answered.
+        succeeded: u64,
+        /// Requests failed.
+        failed: u64,
+        /// Requests pending.
+        pending: u64,
+    },
+    /// The job's results were read and journalled as items.
+    BatchCollected {
+        /// The state the job ended in.
+        state: genai_client::BatchState,
+    },
     /// `result.json` was written; its SHA-256 (hex), so a reader can tell
     /// the file is the one this run wrote.
     ResultSaved {

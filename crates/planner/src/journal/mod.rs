@@ -36,8 +36,8 @@ pub use auth::{JournalKey, RunLock};
 pub use event::{JournalEvent, JournalRecord};
 pub use meta::{BadRunId, RunId, RunKind, RunMeta};
 pub use reader::{
-    JournalContents, ResumeState, RunListing, RunState, RunSummary, UntrustedRun,
-    latest_unfinished, list_runs, load_resume_state, read_journal, read_result,
+    BatchRecord, BatchSeen, JournalContents, ResumeState, RunListing, RunState, RunSummary,
+    UntrustedRun, latest_unfinished, list_runs, load_resume_state, read_journal, read_result,
 };
 pub use writer::{GROUP_COMMIT_INTERVAL, Journal, write_json_atomic};
 

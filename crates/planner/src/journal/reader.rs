@@ -88,6 +88,59 @@ impl JournalContents {
         )
     }
 
+    /// The run's Batch API job, from its batch events.
+    pub fn batch(&self) -> Option<BatchRecord> {
+        let mut record: Option<BatchRecord> = None;
+        for entry in &self.records {
+            match &entry.event {
+                JournalEvent::BatchSubmitting {
+                    display_name,
+                    model,
+                    requests,
+                } => {
+                    record = Some(BatchRecord {
+                        display_name: display_name.clone(),
+                        model: model.clone(),
+                        requests: *requests,
+                        name: None,
+                        adopted: false,
+                        last_seen: None,
+                        collected: None,
+                    });
+                }
+                JournalEvent::BatchSubmitted { name, adopted } => {
+                    if let Some(record) = &mut record {
+                        record.name = Some(name.clone());
+                        record.adopted = *adopted;
+                    }
+                }
+                JournalEvent::BatchPolled {
+                    state,
+                    succeeded,
+                    failed,
+                    pending,
+                } => {
+                    if let Some(record) = &mut record {
+                        record.last_seen = Some(BatchSeen {
+                            state: state.clone(),
+                            succeeded: *succeeded,
+                            failed: *failed,
+                            pending: *pending,
+                            at: entry.at.clone(),
+                        });
+                    }
+                }
+                JournalEvent::BatchCollected { state } => {
+                    if let Some(record) = &mut record {
+                        record.collected = Some(state.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        record
+    }
+
     pub(crate) fn meta_or_error(&self, path: &Path) -> Result<&RunMeta, JournalError> {
         self.meta().ok_or_else(|| JournalError::NoStart {
             path: path.to_owned(),
@@ -160,6 +213,41 @@ pub struct RunSummary {
     pub dir: PathBuf,
 }
 
+/// What a run's journal says about its Batch API job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchRecord {
+    /// The job's display name.
+    pub display_name: String,
+    /// The model.
+    pub model: String,
+    /// How many requests.
+    pub requests: usize,
+    /// The job's name, once the create answer (or an adopted job) was seen;
+    /// `None` means a create may or may not have happened.
+    pub name: Option<genai_client::BatchName>,
+    /// The job was found by display name after a lost create answer.
+    pub adopted: bool,
+    /// The last state a poll saw.
+    pub last_seen: Option<BatchSeen>,
+    /// The state the job ended in, once its results were collected.
+    pub collected: Option<genai_client::BatchState>,
+}
+
+/// One poll of a job, as journalled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchSeen {
+    /// Its state.
+    pub state: genai_client::BatchState,
+    /// Requests answered.
+    pub succeeded: u64,
+    /// Requests failed.
+    pub failed: u64,
+    /// Requests pending.
+    pub pending: u64,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
 /// What a stopped run had already achieved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResumeState {
@@ -174,6 +262,8 @@ pub struct ResumeState {
     pub completed_steps: HashMap<StepId, StepOutput>,
     /// Batch items that completed, by position.
     pub completed_items: BTreeMap<usize, serde_json::Value>,
+    /// The run's Batch API job, when it has one.
+    pub batch: Option<BatchRecord>,
     /// Approval decisions made by a person (or for want of one), to hand
     /// back to the gate ([`agent_core::Approvals::with_earlier`]) so a call
     /// approved before is not asked again and one denied stays denied.
@@ -424,6 +514,7 @@ pub fn load_resume_state(run_dir: &Path, key: &JournalKey) -> Result<ResumeState
         completed_steps,
         completed_items,
         spent: contents.spent(),
+        batch: contents.batch(),
         approvals,
         warnings: contents.warnings,
     })

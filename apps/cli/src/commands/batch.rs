@@ -1,0 +1,434 @@
+//! `agent-fork swarm --batch` and `map-reduce --batch`: the forks as one
+//! Gemini Batch API job (half price, results within a day), journalled so
+//! a run survives restarts and is never paid for twice (`planner::batch`),
+//! then the live consolidation (or reduce). `runs cancel` cancels a run's
+//! job.
+//!
+//! Each task becomes the request its fork would send on its first turn
+//! (`Forker::batch_request`); an agent that needs a tool loop is refused
+//! before anything is sent. Results land where a live swarm's do: the run
+//! journal (items), `--results-jsonl`, the swarm view and `--json`.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::Arc;
+
+use agent_core::{ForkId, ForkRequest, ForkResult, Forker, Swarm, batch_fork_result};
+use anyhow::Result;
+use planner::batch::{self, BatchOptions, Waited};
+use render::strip_controls_line;
+
+use crate::commands::common;
+use crate::commands::swarm::{self, SwarmArgs};
+use crate::commands::workflow::MapReduceArgs;
+use crate::context::Context;
+use crate::exit::{Exit, Failure};
+use crate::finish::{Outcome, finish};
+use crate::json::BatchSubmittedJson;
+use crate::live::Scope;
+use crate::output::Output;
+use crate::run_record::{RunRecorder, journal_key};
+use crate::session::{Session, Traffic};
+
+/// The tasks of a run by index: the command-line ones in memory, the
+/// tasks file's by byte offset (8 bytes a task, not the task itself).
+struct TaskTable {
+    given: Vec<String>,
+    file: Option<(File, Vec<u64>)>,
+}
+
+impl TaskTable {
+    fn open(args: &SwarmArgs, dir: &Path) -> Result<Self> {
+        let file = match args.file_tasks {
+            Some(_) => {
+                let path = dir.join(swarm::TASKS_FILE);
+                let mut reader = swarm::open_tasks(&path, "the tasks file")?;
+                let mut offsets = Vec::new();
+                let mut offset = 0u64;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    let read = reader.read_line(&mut line)?;
+                    if read == 0 {
+                        break;
+                    }
+                    if swarm::task_line(&line).is_some() {
+                        offsets.push(offset);
+                    }
+                    offset += read as u64;
+                }
+                Some((reader.into_inner(), offsets))
+            }
+            None => None,
+        };
+        Ok(Self {
+            given: args.tasks.clone(),
+            file,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.given.len() + self.file.as_ref().map_or(0, |(_, offsets)| offsets.len())
+    }
+
+    fn get(&mut self, index: usize) -> Result<String> {
+        if let Some(task) = self.given.get(index) {
+            return Ok(task.clone());
+        }
+        let Some((file, offsets)) = &mut self.file else {
+            anyhow::bail!("no task {index}");
+        };
+        let offset = offsets[index - self.given.len()];
+        file.seek(SeekFrom::Start(offset))?;
+        let mut line = String::new();
+        BufReader::new(Read::by_ref(file)).read_line(&mut line)?;
+        Ok(swarm::task_line(&line).unwrap_or_default().to_owned())
+    }
+
+    fn iter(&mut self) -> impl Iterator<Item = (usize, String)> + '_ {
+        (0..self.len()).map_while(|index| self.get(index).ok().map(|task| (index, task)))
+    }
+}
+
+/// What a batch job run by [`run_job`] needs from its command.
+struct Job<'a> {
+    output: &'a Output,
+    recorder: &'a Arc<RunRecorder>,
+    forker: &'a Forker,
+    model: String,
+    /// The fork request of a task (profile, context, turn limit).
+    fork_request: &'a dyn Fn(String) -> ForkRequest,
+    /// Wait for the job (else return once it is submitted).
+    wait: bool,
+    /// `swarm` or `map-reduce`, for messages.
+    command: &'static str,
+    /// Where the Ctrl-C notice goes (above any live board).
+    reporter: Arc<crate::live::Reporter>,
+}
+
+/// How [`run_job`] ended.
+enum JobEnd {
+    /// Every item was handed over.
+    Collected,
+    /// Submitted without waiting, or detached: the run stays resumable.
+    Returned(Exit),
+}
+
+/// Submits (or adopts, or attaches to) the run's job, waits when asked,
+/// and hands every item's fork result to `on_result` (items in `earlier`
+/// excepted), which journals it.
+async fn run_job(
+    job: &Job<'_>,
+    tasks: &mut TaskTable,
+    earlier: &BTreeMap<usize, ForkResult>,
+    mut on_result: impl FnMut(usize, ForkResult),
+) -> Result<JobEnd> {
+    let Job {
+        output,
+        recorder,
+        forker,
+        ..
+    } = *job;
+    // Every item is the same kind of request: refuse before anything is sent.
+    forker
+        .batch_request(&(job.fork_request)(String::new()))
+        .map_err(|refusal| {
+            Failure::usage(format!(
+                "{refusal} (live: run without --batch; models: --model, `agent-fork models`)"
+            ))
+        })?;
+    let client = forker.client().clone();
+    let key = journal_key()?;
+    let record = planner::read_journal(&recorder.dir().join("journal.jsonl"), &key)
+        .ok()
+        .and_then(|contents| contents.batch());
+    let attaching = record.as_ref().is_some_and(|record| record.name.is_some());
+    let options = BatchOptions::new(job.model.clone(), format!("agent-fork-{}", recorder.id()));
+    let input = recorder.dir().join(batch::BATCH_INPUT_FILE);
+    let total = tasks.len();
+    let name = {
+        let requests = tasks.iter().filter_map(|(index, task)| {
+            let request = forker.batch_request(&(job.fork_request)(task)).ok()?;
+            Some((index, request))
+        });
+        batch::submit_or_adopt(
+            &client,
+            recorder.journal(),
+            &options,
+            record.as_ref(),
+            &input,
+            || requests,
+        )
+        .await
+        .map_err(batch_failure)?
+    };
+    if !job.wait && !attaching {
+        if output.json() {
+            output.json_value(&BatchSubmittedJson {
+                run_id: recorder.id().to_string(),
+                batch: name.to_string(),
+                requests: total,
+                state: "submitted",
+            })?;
+        } else {
+            output.line(&format!("Submitted {total} tasks as batch job {name}."));
+        }
+        output.error_line(&format!(
+            "the job runs on Gemini's side (usually within 24 h, at half price); see it with `agent-fork runs show {id}`, collect it with `agent-fork resume {id}`",
+            id = recorder.id()
+        ));
+        return Ok(JobEnd::Returned(Exit::Success));
+    }
+    let cancel = common::cancel_on_ctrl_c(
+        "detaching: the batch job keeps running on Gemini's side (Ctrl-C again quits at once)",
+        &job.reporter,
+    );
+    let mut last_line = String::new();
+    let waited = batch::wait(
+        &client,
+        recorder.journal(),
+        &name,
+        &options.poll,
+        &cancel,
+        |operation| {
+            let line = batch::progress_line(operation);
+            if line != last_line {
+                output.error_line(&strip_controls_line(&line));
+                last_line = line;
+            }
+        },
+    )
+    .await
+    .map_err(batch_failure)?;
+    let operation = match waited {
+        Waited::Ended(operation) => operation,
+        Waited::Detached => {
+            output.error_line(&format!(
+                "detached: batch job {name} keeps running; attach with `agent-fork resume {id}`, cancel it with `agent-fork runs cancel {id}`",
+                id = recorder.id()
+            ));
+            return Ok(JobEnd::Returned(Exit::Interrupted));
+        }
+    };
+    if let Some(error) = &operation.error {
+        output.error_line(&strip_controls_line(&format!(
+            "batch job {name} of {} ended {}: {error}",
+            job.command,
+            operation.state().word()
+        )));
+    }
+    let mut task_error = None;
+    batch::collect(
+        &client,
+        &operation,
+        total,
+        &|index| earlier.contains_key(&index),
+        |index, reply| {
+            let task = match tasks.get(index) {
+                Ok(task) => task,
+                Err(error) => {
+                    task_error.get_or_insert(error);
+                    return;
+                }
+            };
+            let result = batch_fork_result(&(job.fork_request)(task), ForkId::generate(), reply);
+            on_result(index, result);
+        },
+    )
+    .await
+    .map_err(batch_failure)?;
+    if let Err(error) = batch::mark_collected(recorder.journal(), &operation) {
+        output.error_line(&format!("warning: {error}"));
+    }
+    if let Some(error) = task_error {
+        return Err(Failure::usage(format!("could not read the tasks: {error}")).into());
+    }
+    Ok(JobEnd::Collected)
+}
+
+/// Runs (or, resumed, continues) a swarm as a batch job.
+pub(crate) async fn execute_swarm(
+    args: &SwarmArgs,
+    context: &Context<'_>,
+    recorder: &Arc<RunRecorder>,
+    earlier: BTreeMap<usize, ForkResult>,
+) -> Result<Exit> {
+    let output = context.output;
+    let profile = swarm::checked_profile(args, context)?;
+    if let (Some(_), Some(sha256)) = (args.file_tasks, &args.tasks_sha256) {
+        swarm::check_tasks_copy(&recorder.dir().join(swarm::TASKS_FILE), sha256)?;
+    }
+    let mut tasks = TaskTable::open(args, recorder.dir())?;
+    let total = tasks.len();
+    let workspace = context.workspace(profile.file_tools)?;
+    let title = format!("🐝 {total} {} agents, as one batch job", profile.name);
+    let wiring = context
+        .wire(workspace, Scope::Many { title, total })
+        .await?;
+    let mut sink = swarm::ResultsSink::open(args, recorder, &earlier)?;
+    let model = profile.model.clone();
+    let options =
+        swarm::swarm_options(args, context, profile, sink.file.is_none(), earlier.clone());
+    let swarm_run = Swarm::new(&wiring.forker, options);
+    let fork_request = |task: String| swarm_run.fork_request(task);
+    let job = Job {
+        output,
+        recorder,
+        forker: &wiring.forker,
+        model,
+        fork_request: &fork_request,
+        wait: args.wait || args.resuming,
+        command: "swarm",
+        reporter: wiring.reporter.clone(),
+    };
+    let mut collector = swarm_run.collector();
+    let end = run_job(&job, &mut tasks, &earlier, |index, result| {
+        collector.add(index, result, 0, Some(total), &mut |index, result| {
+            sink.record(index, result);
+        });
+    })
+    .await;
+    let end = match end {
+        Ok(end) => end,
+        Err(error) => {
+            let _ = wiring.close().await.finish("swarm").await;
+            return Err(error);
+        }
+    };
+    if let JobEnd::Returned(exit) = end {
+        if let Some(notice) = wiring.close().await.finish("swarm").await? {
+            output.error_line(&notice);
+        }
+        return Ok(exit);
+    }
+    let counts = sink.close()?.against(total);
+    let outcome = collector
+        .finish(&tokio_util::sync::CancellationToken::new())
+        .await;
+    let elapsed = wiring.reporter.elapsed();
+    let session = wiring.close().await;
+    let status = swarm::swarm_status(&outcome);
+    let json = swarm::swarm_json(args, recorder, &outcome, status, counts, elapsed);
+    if output.json() {
+        output.json_value(&json)?;
+    } else {
+        output.line(&views::swarm_result(
+            &outcome,
+            total,
+            elapsed,
+            output.theme(),
+        ));
+    }
+    finish(
+        recorder,
+        Some(session),
+        "swarm",
+        Outcome::of(status),
+        &json,
+        output,
+    )
+    .await
+}
+
+/// The map phase of `map-reduce --batch`: every item's map task as one
+/// batch job. `Continue` holds every item's result (earlier ones included)
+/// for the live reduce; `Break` is the exit when the command returned
+/// before the job ended (submitted without --wait, or detached).
+pub(crate) async fn map_phase(
+    args: &MapReduceArgs,
+    context: &Context<'_>,
+    recorder: &Arc<RunRecorder>,
+    earlier: BTreeMap<usize, ForkResult>,
+    resuming: bool,
+) -> Result<ControlFlow<Exit, BTreeMap<usize, ForkResult>>> {
+    let output = context.output;
+    let profile = context.profile(&args.agent_type, false, false)?;
+    let session = Session::open(context.traffic, &context.settings)
+        .await?
+        .logged(output);
+    let forker = Forker::new(session.client.clone());
+    let template = args.map_template.clone();
+    let fork_request = |task: String| ForkRequest {
+        max_turns: context.settings.max_turns.value,
+        ..ForkRequest::new(task, profile.clone())
+    };
+    let mut tasks = TaskTable {
+        given: args
+            .items
+            .iter()
+            .map(|item| template.replace("{item}", item))
+            .collect(),
+        file: None,
+    };
+    let job = Job {
+        output,
+        recorder,
+        forker: &forker,
+        model: profile.model.clone(),
+        fork_request: &fork_request,
+        wait: args.wait || resuming,
+        command: "map-reduce",
+        reporter: crate::live::Reporter::new(
+            output,
+            crate::live::Scope::SingleFork {
+                tools: String::new(),
+            },
+        ),
+    };
+    let mut mapped = earlier.clone();
+    let end = run_job(&job, &mut tasks, &earlier, |index, result| {
+        recorder.item(index, &result);
+        mapped.insert(index, result);
+    })
+    .await;
+    // The reduce opens its own session.
+    let notice = session.finish("map-reduce").await;
+    match end? {
+        JobEnd::Returned(exit) => {
+            if let Some(notice) = notice? {
+                output.error_line(&notice);
+            }
+            Ok(ControlFlow::Break(exit))
+        }
+        JobEnd::Collected => Ok(ControlFlow::Continue(mapped)),
+    }
+}
+
+/// A batch step's error as one line: API errors keep their exit code.
+fn batch_failure(error: batch::BatchError) -> anyhow::Error {
+    match error {
+        batch::BatchError::Client(client) => anyhow::Error::new(client),
+        other => Failure::work(strip_controls_line(&other.to_string())).into(),
+    }
+}
+
+/// `agent-fork runs cancel ID`: asks Gemini to cancel the run's batch job.
+pub(crate) async fn cancel(
+    id: &str,
+    settings: &crate::settings::Settings,
+    traffic: &Traffic,
+    output: &Output,
+) -> Result<Exit> {
+    let dir = crate::commands::runs::run_dir(&settings.runs_dir.value, id)?;
+    let key = journal_key()?;
+    let contents = planner::read_journal(&dir.join("journal.jsonl"), &key)
+        .map_err(|error| Failure::usage(strip_controls_line(&error.to_string())))?;
+    let Some(name) = contents.batch().and_then(|record| record.name) else {
+        return Err(Failure::usage(format!(
+            "run {id} has no batch job to cancel (only `swarm --batch` runs have one)"
+        ))
+        .into());
+    };
+    let session = Session::open(traffic, settings).await?;
+    session.client.cancel_batch(&name).await?;
+    if let Some(notice) = session.finish("runs-cancel").await? {
+        output.error_line(&notice);
+    }
+    output.line(&format!(
+        "Asked Gemini to cancel batch job {name}; requests already answered are kept: collect them with `agent-fork resume {id}`."
+    ));
+    Ok(Exit::Success)
+}
