@@ -61,8 +61,10 @@ fn screenshot(name: &str) -> PathBuf {
 
 /// The newest run's report, written by `runs report -o`.
 fn report_of_latest(dir: &Path) -> String {
-    let list = stdout_of(&run(dir, &["runs", "list"], 0));
-    let id = list.split_whitespace().next().unwrap().to_owned();
+    let list = stdout_of(&run(dir, &["runs", "list", "--json"], 0));
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    // Newest first.
+    let id = list["runs"][0]["run_id"].as_str().unwrap().to_owned();
     let path = dir.join("report.html");
     run(
         dir,

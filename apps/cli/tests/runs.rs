@@ -106,7 +106,14 @@ fn runs_list_and_show_describe_a_replayed_run() {
         [id.as_str(), "completed", "workflow:refine"],
         "{line}"
     );
-    assert!(line.ends_with(REFINE_TASK), "{line}");
+    // Then when (date and time), the run's cost, and the task, cut to the
+    // width when it does not fit.
+    assert!(words[5].starts_with('$'), "{line}");
+    let summary = words[6..].join(" ");
+    assert!(
+        REFINE_TASK.starts_with(summary.trim_end_matches('…')),
+        "{line}"
+    );
 
     let list = json_of(&run(dir, &["--json", "runs", "list"], 0));
     let runs = list["runs"].as_array().unwrap();
