@@ -436,6 +436,62 @@ async fn map_reduce_maps_each_item_and_reduces_the_results() {
     ));
 }
 
+/// A resumed map-reduce reports the whole run's usage: the items mapped
+/// before (in an earlier session, or by a Batch API job) count as well.
+#[tokio::test(start_paused = true)]
+async fn a_resumed_map_reduce_counts_the_earlier_items_usage() {
+    let map = |item: &str, answer: &str| {
+        call(
+            "gemini-3.1-pro-preview",
+            contains(&format!("Review {item}.")),
+            reply(answer),
+            0,
+        )
+    };
+    let reduce = || {
+        call(
+            "gemini-3.1-pro-preview",
+            contains("Pick the best fruit."),
+            reply("Apples."),
+            0,
+        )
+    };
+    let request = MapReduceRequest {
+        items: vec!["apples".into(), "pears".into()],
+        map_template: "Review {item}.".into(),
+        reduce_task: "Pick the best fruit.".into(),
+        map_agent_type: "analysis".into(),
+        reduce_agent_type: "analysis".into(),
+        concurrency: 1,
+        reduce_budget: 10_000,
+        already_mapped: Default::default(),
+    };
+    let (whole, _server) = orchestrator(vec![
+        map("apples", "Apples: crisp."),
+        map("pears", "Pears: soft."),
+        reduce(),
+    ])
+    .await;
+    let whole = whole
+        .map_reduce(&request, &CancellationToken::new(), |_, _| {})
+        .await
+        .unwrap();
+    assert!(whole.usage.total > 0);
+
+    let (resumed, server) = orchestrator(vec![map("pears", "Pears: soft."), reduce()]).await;
+    let earlier = MapReduceRequest {
+        already_mapped: [(0, whole.mapped[&0].clone())].into_iter().collect(),
+        ..request
+    };
+    let resumed = resumed
+        .map_reduce(&earlier, &CancellationToken::new(), |_, _| {})
+        .await
+        .unwrap();
+    server.assert_clean();
+    assert_eq!(resumed.status, WorkflowStatus::Completed);
+    assert_eq!(resumed.usage, whole.usage);
+}
+
 /// The first attempt at "Write a haiku." and a review that finds it too long.
 fn a_long_poem_judged_too_long() -> Vec<Interaction> {
     vec![

@@ -101,7 +101,12 @@ impl Orchestrator {
             .await;
         let mut mapped = request.already_mapped.clone();
         mapped.extend(outcome.results);
+        // The whole run's usage: items mapped before (an earlier session, or
+        // a Batch API job) count as well.
         let mut usage = outcome.usage;
+        for earlier in request.already_mapped.values() {
+            usage += earlier.usage;
+        }
         if outcome.cancelled {
             return Ok(MapReduce {
                 mapped,
