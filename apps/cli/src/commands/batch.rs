@@ -124,13 +124,42 @@ async fn run_job(
     job: &Job<'_>,
     tasks: &mut TaskTable,
     earlier: &BTreeMap<usize, ForkResult>,
-    mut on_result: impl FnMut(usize, ForkResult),
+    on_result: impl FnMut(usize, ForkResult),
 ) -> Result<JobEnd> {
+    let submitted = submit(job, tasks).await?;
+    if !job.wait && !submitted.attaching {
+        announce(job, &submitted.name, tasks.len())?;
+        return Ok(JobEnd::Returned(Exit::Success));
+    }
+    let Some(operation) = wait_for(job, &submitted).await? else {
+        return Ok(JobEnd::Returned(Exit::Interrupted));
+    };
+    if let Some(error) = &operation.error {
+        job.output.error_line(&strip_controls_line(&format!(
+            "batch job {} of {} ended {}: {error}",
+            submitted.name,
+            job.command,
+            operation.state().word()
+        )));
+    }
+    collect_items(job, &submitted, &operation, tasks, earlier, on_result).await?;
+    Ok(JobEnd::Collected)
+}
+
+/// The run's job once it exists on Gemini's side.
+struct Submitted {
+    client: genai_client::Client,
+    name: genai_client::BatchName,
+    options: BatchOptions,
+    /// The journal already named the job (a resumed run attaches to it).
+    attaching: bool,
+}
+
+/// Refuses items a batch cannot carry, then submits the run's job (or
+/// adopts the one a lost answer created, or finds the journalled one).
+async fn submit(job: &Job<'_>, tasks: &mut TaskTable) -> Result<Submitted> {
     let Job {
-        output,
-        recorder,
-        forker,
-        ..
+        recorder, forker, ..
     } = *job;
     // Every item is the same kind of request: refuse before anything is sent.
     forker
@@ -148,50 +177,66 @@ async fn run_job(
     let attaching = record.as_ref().is_some_and(|record| record.name.is_some());
     let options = BatchOptions::new(job.model.clone(), format!("agent-fork-{}", recorder.id()));
     let input = recorder.dir().join(batch::BATCH_INPUT_FILE);
-    let total = tasks.len();
-    let name = {
-        let requests = tasks.iter().filter_map(|(index, task)| {
-            let request = forker.batch_request(&(job.fork_request)(task)).ok()?;
-            Some((index, request))
-        });
-        batch::submit_or_adopt(
-            &client,
-            recorder.journal(),
-            &options,
-            record.as_ref(),
-            &input,
-            || requests,
-        )
-        .await
-        .map_err(batch_failure)?
-    };
-    if !job.wait && !attaching {
-        if output.json() {
-            output.json_value(&BatchSubmittedJson {
-                run_id: recorder.id().to_string(),
-                batch: name.to_string(),
-                requests: total,
-                state: "submitted",
-            })?;
-        } else {
-            output.line(&format!("Submitted {total} tasks as batch job {name}."));
-        }
-        output.error_line(&format!(
-            "the job runs on Gemini's side (usually within 24 h, at half price); see it with `agent-fork runs show {id}`, collect it with `agent-fork resume {id}`",
-            id = recorder.id()
-        ));
-        return Ok(JobEnd::Returned(Exit::Success));
+    let requests = tasks.iter().filter_map(|(index, task)| {
+        let request = forker.batch_request(&(job.fork_request)(task)).ok()?;
+        Some((index, request))
+    });
+    let name = batch::submit_or_adopt(
+        &client,
+        recorder.journal(),
+        &options,
+        record.as_ref(),
+        &input,
+        || requests,
+    )
+    .await
+    .map_err(batch_failure)?;
+    Ok(Submitted {
+        client,
+        name,
+        options,
+        attaching,
+    })
+}
+
+/// Says that the job was submitted (its JSON document under `--json`) and
+/// how to see and collect it.
+fn announce(job: &Job<'_>, name: &genai_client::BatchName, total: usize) -> Result<()> {
+    let (output, recorder) = (job.output, job.recorder);
+    if output.json() {
+        output.json_value(&BatchSubmittedJson {
+            run_id: recorder.id().to_string(),
+            batch: name.to_string(),
+            requests: total,
+            state: "submitted",
+        })?;
+    } else {
+        output.line(&format!("Submitted {total} tasks as batch job {name}."));
     }
+    output.error_line(&format!(
+        "the job runs on Gemini's side (usually within 24 h, at half price); see it with `agent-fork runs show {id}`, collect it with `agent-fork resume {id}`",
+        id = recorder.id()
+    ));
+    Ok(())
+}
+
+/// Waits for the job to end, a progress line on stderr when its state or
+/// counts change; `None` when Ctrl-C detached (the job keeps running).
+async fn wait_for(
+    job: &Job<'_>,
+    submitted: &Submitted,
+) -> Result<Option<Box<genai_client::Operation>>> {
+    let (output, recorder) = (job.output, job.recorder);
     let cancel = common::cancel_on_ctrl_c(
         "detaching: the batch job keeps running on Gemini's side (Ctrl-C again quits at once)",
         &job.reporter,
     );
     let mut last_line = String::new();
     let waited = batch::wait(
-        &client,
+        &submitted.client,
         recorder.journal(),
-        &name,
-        &options.poll,
+        &submitted.name,
+        &submitted.options.poll,
         &cancel,
         |operation| {
             let line = batch::progress_line(operation);
@@ -203,28 +248,35 @@ async fn run_job(
     )
     .await
     .map_err(batch_failure)?;
-    let operation = match waited {
-        Waited::Ended(operation) => operation,
+    match waited {
+        Waited::Ended(operation) => Ok(Some(operation)),
         Waited::Detached => {
             output.error_line(&format!(
-                "detached: batch job {name} keeps running; attach with `agent-fork resume {id}`, cancel it with `agent-fork runs cancel {id}`",
+                "detached: batch job {} keeps running; attach with `agent-fork resume {id}`, cancel it with `agent-fork runs cancel {id}`",
+                submitted.name,
                 id = recorder.id()
             ));
-            return Ok(JobEnd::Returned(Exit::Interrupted));
+            Ok(None)
         }
-    };
-    if let Some(error) = &operation.error {
-        output.error_line(&strip_controls_line(&format!(
-            "batch job {name} of {} ended {}: {error}",
-            job.command,
-            operation.state().word()
-        )));
     }
+}
+
+/// Reads the ended job's results and hands each item's fork result to
+/// `on_result` (items in `earlier` excepted); the journal then says the
+/// job was collected.
+async fn collect_items(
+    job: &Job<'_>,
+    submitted: &Submitted,
+    operation: &genai_client::Operation,
+    tasks: &mut TaskTable,
+    earlier: &BTreeMap<usize, ForkResult>,
+    mut on_result: impl FnMut(usize, ForkResult),
+) -> Result<()> {
     let mut task_error = None;
     batch::collect(
-        &client,
-        &operation,
-        total,
+        &submitted.client,
+        operation,
+        tasks.len(),
         &|index| earlier.contains_key(&index),
         |index, reply| {
             let task = match tasks.get(index) {
@@ -240,13 +292,13 @@ async fn run_job(
     )
     .await
     .map_err(batch_failure)?;
-    if let Err(error) = batch::mark_collected(recorder.journal(), &operation) {
-        output.error_line(&format!("warning: {error}"));
+    if let Err(error) = batch::mark_collected(job.recorder.journal(), operation) {
+        job.output.error_line(&format!("warning: {error}"));
     }
     if let Some(error) = task_error {
         return Err(Failure::usage(format!("could not read the tasks: {error}")).into());
     }
-    Ok(JobEnd::Collected)
+    Ok(())
 }
 
 /// Runs (or, resumed, continues) a swarm as a batch job.
@@ -312,16 +364,7 @@ pub(crate) async fn execute_swarm(
     let session = wiring.close().await;
     let status = swarm::swarm_status(&outcome);
     let json = swarm::swarm_json(args, recorder, &outcome, status, counts, elapsed);
-    if output.json() {
-        output.json_value(&json)?;
-    } else {
-        output.line(&views::swarm_result(
-            &outcome,
-            total,
-            elapsed,
-            output.theme(),
-        ));
-    }
+    swarm::show(&outcome, &json, total, elapsed, 0, output)?;
     finish(
         recorder,
         Some(session),

@@ -370,31 +370,56 @@ pub(crate) async fn execute(
     }
     let status = swarm_status(&outcome);
     let json = swarm_json(args, recorder, &outcome, status, counts, elapsed);
+    show(&outcome, &json, total, elapsed, reporter.retries(), output)?;
+    let outcome = end_of(&outcome, status, total, output);
+    finish(recorder, Some(session), "swarm", outcome, &json, output).await
+}
+
+/// The swarm's result: its JSON document, only the answer (`-q`), or the
+/// panel with a line for the retries (`retries` model calls retried).
+pub(crate) fn show(
+    outcome: &agent_core::SwarmOutcome,
+    json: &SwarmJson,
+    total: usize,
+    elapsed: std::time::Duration,
+    retries: u32,
+    output: &Output,
+) -> Result<()> {
     if output.json() {
-        output.json_value(&json)?;
-    } else if output.quiet() {
-        quiet_answer(&outcome, output);
-    } else {
-        output.line(&views::swarm_result(
-            &outcome,
-            total,
-            elapsed,
-            output.theme(),
-        ));
-        let retries = reporter.retries();
-        if retries > 0 {
-            output.notice(&format!(
-                "{retries} model {} retried in this run",
-                if retries == 1 {
-                    "call was"
-                } else {
-                    "calls were"
-                }
-            ));
-        }
+        return output.json_value(json);
     }
-    let outcome = match &outcome.auth_error {
-        // A refused key stopped the swarm at once: an API error (exit 3).
+    if output.quiet() {
+        quiet_answer(outcome, output);
+        return Ok(());
+    }
+    output.line(&views::swarm_result(
+        outcome,
+        total,
+        elapsed,
+        output.theme(),
+    ));
+    if retries > 0 {
+        output.notice(&format!(
+            "{retries} model {} retried in this run",
+            if retries == 1 {
+                "call was"
+            } else {
+                "calls were"
+            }
+        ));
+    }
+    Ok(())
+}
+
+/// How the run ends: a refused key stopped the swarm at once (an API
+/// error, exit 3, said on stderr), else the swarm's status.
+fn end_of(
+    outcome: &agent_core::SwarmOutcome,
+    status: WorkflowStatus,
+    total: usize,
+    output: &Output,
+) -> Outcome {
+    match &outcome.auth_error {
         Some(error) => {
             output.error_line(&format!(
                 "error: Gemini refused the API key, so the swarm stopped at the first refusal ({} of {total} tasks not started): {}",
@@ -404,8 +429,7 @@ pub(crate) async fn execute(
             Outcome::failed(Exit::Api)
         }
         None => Outcome::of(status),
-    };
-    finish(recorder, Some(session), "swarm", outcome, &json, output).await
+    }
 }
 
 /// `-q`: only the answer: the consolidated summary, else each successful
