@@ -113,12 +113,7 @@ pub(crate) async fn execute(
     common::preflight_workflow(catalog, &context.overrides, output)?;
     // A given plan that cannot run is refused before anything is shown.
     if let Some(plan) = &plan {
-        let rules = planner::ValidationRules {
-            known_agent_types: catalog.names().map(str::to_owned).collect(),
-            max_steps: (args.max_steps as usize).max(plan.steps.len()),
-        };
-        planner::validate(plan, &rules)
-            .map_err(|error| Failure::usage(format!("the plan is not usable: {error}")))?;
+        refuse_unusable(plan, args, catalog)?;
     }
     header(args, &goal, plan.is_none(), done.len(), recorder, output);
     let title = "🎯 Plan".to_owned();
@@ -163,14 +158,23 @@ pub(crate) async fn execute(
     if output.json() {
         output.json_value(&json)?;
     } else {
-        output.line(&views::plan_result(
-            &run,
-            reporter.elapsed(),
-            output.theme(),
-        ));
+        let elapsed = reporter.elapsed();
+        output.line(&views::plan_result(&run, elapsed, output.theme()));
     }
     let outcome = Outcome::of(run.status);
     finish(recorder, Some(session), "plan", outcome, &json, output).await
+}
+
+/// Refuses a given plan (`--plan`, or a resumed run's) that fails the
+/// checks a made plan passes.
+fn refuse_unusable(plan: &Plan, args: &PlanArgs, catalog: &agent_core::AgentCatalog) -> Result<()> {
+    let rules = planner::ValidationRules {
+        known_agent_types: catalog.names().map(str::to_owned).collect(),
+        max_steps: (args.max_steps as usize).max(plan.steps.len()),
+    };
+    planner::validate(plan, &rules)
+        .map_err(|error| Failure::usage(format!("the plan is not usable: {error}")))?;
+    Ok(())
 }
 
 /// The plan run's options from the flags and settings; steps in `done`
