@@ -12,7 +12,7 @@
 //! [`Chromium::find`] returns `None` when no Chromium is installed; tests
 //! then skip with a message, and fail under `CI=true` ([`Chromium::require`]).
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -233,6 +233,21 @@ fn answer(mut stream: TcpStream, log: &Mutex<Vec<String>>, page: Option<&str>) {
         return;
     };
     let mut reader = BufReader::new(clone);
+    // A TLS connection (an https:// fetch, the page's or Chromium's own)
+    // names its host only in the ClientHello's server name.
+    if reader
+        .fill_buf()
+        .is_ok_and(|head| head.first() == Some(&0x16))
+    {
+        let host = client_hello(&mut reader)
+            .as_deref()
+            .and_then(server_name)
+            .unwrap_or_default();
+        if let Ok(mut log) = log.lock() {
+            log.push(format!("{host} (tls)"));
+        }
+        return;
+    }
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() || request_line.is_empty() {
         return;
@@ -266,4 +281,79 @@ fn answer(mut stream: TcpStream, log: &Mutex<Vec<String>>, page: Option<&str>) {
         _ => "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned(),
     };
     let _ = stream.write_all(reply.as_bytes());
+}
+
+/// The first TLS record (a ClientHello), read whole when it arrives within
+/// the read timeout.
+fn client_hello(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut header = [0u8; 5];
+    reader.read_exact(&mut header).ok()?;
+    let length = usize::from(u16::from_be_bytes([header[3], header[4]]));
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+/// The `server_name` extension's host name in a ClientHello handshake
+/// message (RFC 8446 4.1.2, RFC 6066 3); `None` for anything else.
+fn server_name(hello: &[u8]) -> Option<String> {
+    // Handshake type 1 (ClientHello), 3-byte length, then version (2) and
+    // random (32).
+    if hello.first() != Some(&1) {
+        return None;
+    }
+    let mut at = 4 + 2 + 32;
+    let session_id = usize::from(*hello.get(at)?);
+    at += 1 + session_id;
+    let suites = usize::from(u16::from_be_bytes([*hello.get(at)?, *hello.get(at + 1)?]));
+    at += 2 + suites;
+    let compression = usize::from(*hello.get(at)?);
+    at += 1 + compression;
+    let extensions = usize::from(u16::from_be_bytes([*hello.get(at)?, *hello.get(at + 1)?]));
+    at += 2;
+    let end = (at + extensions).min(hello.len());
+    while at + 4 <= end {
+        let kind = u16::from_be_bytes([hello[at], hello[at + 1]]);
+        let size = usize::from(u16::from_be_bytes([hello[at + 2], hello[at + 3]]));
+        let data = hello.get(at + 4..at + 4 + size)?;
+        if kind == 0 {
+            // server_name_list: length (2), then name type 0 (host_name),
+            // length (2), the name.
+            let name_len = usize::from(u16::from_be_bytes([*data.get(3)?, *data.get(4)?]));
+            let name = data.get(5..5 + name_len)?;
+            return String::from_utf8(name.to_vec()).ok();
+        }
+        at += 4 + size;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_name;
+
+    /// A ClientHello cut down to what `server_name` reads: no session id,
+    /// one suite, no compression, a server_name extension for example.com.
+    #[test]
+    fn the_server_name_is_read_from_a_client_hello() {
+        let name = b"example.com";
+        let mut extension = vec![0, 0];
+        let list_len = (name.len() + 3) as u16;
+        let ext_len = list_len + 2;
+        extension.extend(ext_len.to_be_bytes());
+        extension.extend(list_len.to_be_bytes());
+        extension.push(0);
+        extension.extend((name.len() as u16).to_be_bytes());
+        extension.extend(name);
+        let mut hello = vec![1, 0, 0, 0, 3, 3];
+        hello.extend([0u8; 32]);
+        hello.push(0);
+        hello.extend([0, 2, 0x13, 0x01]);
+        hello.extend([1, 0]);
+        hello.extend((extension.len() as u16).to_be_bytes());
+        hello.extend(&extension);
+        assert_eq!(server_name(&hello).as_deref(), Some("example.com"));
+        assert_eq!(server_name(&hello[..40]), None);
+        assert_eq!(server_name(&[2, 0, 0]), None);
+    }
 }
