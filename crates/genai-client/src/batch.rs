@@ -115,18 +115,7 @@ impl Client {
         page_size: Option<u32>,
         page_token: Option<&str>,
     ) -> Result<ListBatchesResponse, Error> {
-        let config = &self.shared.config;
-        let mut url = format!("{}/{}/batches", config.base_url, config.api_version);
-        let mut query = Vec::new();
-        if let Some(size) = page_size {
-            query.push(format!("pageSize={size}"));
-        }
-        if let Some(token) = page_token {
-            query.push(format!("pageToken={}", crate::client::encode_query(token)));
-        }
-        if !query.is_empty() {
-            url = format!("{url}?{}", query.join("&"));
-        }
+        let url = self.page_url("batches", page_size, page_token);
         self.with_retries(
             None,
             |_| None,

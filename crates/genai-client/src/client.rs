@@ -300,14 +300,16 @@ impl Client {
         .await
     }
 
-    /// Calls `GET /v1beta/models` for one page.
-    pub async fn list_models_page(
+    /// The URL of one page of a list call on `collection` (`models`,
+    /// `batches`): `pageSize` and `pageToken` when given.
+    pub(crate) fn page_url(
         &self,
+        collection: &str,
         page_size: Option<u32>,
         page_token: Option<&str>,
-    ) -> Result<ListModelsResponse, Error> {
+    ) -> String {
         let config = &self.shared.config;
-        let mut url = format!("{}/{}/models", config.base_url, config.api_version);
+        let mut url = format!("{}/{}/{collection}", config.base_url, config.api_version);
         let mut query = Vec::new();
         if let Some(size) = page_size {
             query.push(format!("pageSize={size}"));
@@ -318,6 +320,16 @@ impl Client {
         if !query.is_empty() {
             url = format!("{url}?{}", query.join("&"));
         }
+        url
+    }
+
+    /// Calls `GET /v1beta/models` for one page.
+    pub async fn list_models_page(
+        &self,
+        page_size: Option<u32>,
+        page_token: Option<&str>,
+    ) -> Result<ListModelsResponse, Error> {
+        let url = self.page_url("models", page_size, page_token);
         self.with_retries(
             None,
             |_| None,
