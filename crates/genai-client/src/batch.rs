@@ -14,6 +14,14 @@
 //! path and query are kept but its scheme and host are replaced with the
 //! configured base URL's (as the SDK does when a base URL is set), so the
 //! API key never goes to a host named by a reply.
+//!
+//! A failed chunk is recovered with the resumable protocol's `query`
+//! command (`X-Goog-Upload-Command: query` on the session URL, answered
+//! with `x-goog-upload-status` and `x-goog-upload-size-received`), then the
+//! chunk is sent again from the byte the session holds. The genai SDKs do
+//! not use `query` (python-genai retries a chunk only while its reply has
+//! no status header); the command and its headers are those of Google's
+//! resumable upload protocol as Google's Firebase Storage client uses it.
 
 use std::time::Duration;
 
@@ -132,8 +140,9 @@ impl Client {
     /// Uploads `size` bytes read from `reader` as a file, with the
     /// resumable protocol: a `start` request (display name, size, MIME
     /// type), then chunks of `chunk_size` bytes (the last one with
-    /// `upload, finalize`), each checked against `x-goog-upload-status`.
-    /// Holds one chunk in memory at a time.
+    /// `upload, finalize`), each checked against `x-goog-upload-status`;
+    /// a chunk that fails is resumed from what the session reports it
+    /// holds (see the module docs). Holds one chunk in memory at a time.
     pub async fn upload_file(
         &self,
         display_name: &str,
@@ -179,37 +188,142 @@ impl Client {
                     message: format!("could not read the file to upload: {error}"),
                 })?;
             let last = offset + want as u64 >= size;
-            let command = if last { "upload, finalize" } else { "upload" };
-            let chunk = self
-                .authed(self.shared.http.post(&session))
-                .header("X-Goog-Upload-Command", command)
-                .header("X-Goog-Upload-Offset", offset.to_string())
-                // The chunk's memory goes with the request (no copy).
-                .body(buffer.split().freeze());
-            let (headers, body) = self.exchange(chunk).await?;
+            // The chunk's memory goes with the request (no copy); a resend
+            // after a failure takes a slice of the same bytes.
+            let chunk = buffer.split().freeze();
+            let sent = self.send_chunk(&session, &chunk, offset, last).await?;
             offset += want as u64;
-            let status = headers
-                .get("x-goog-upload-status")
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or("");
-            match (status, last) {
-                ("final", true) => {
-                    let uploaded: UploadedFile =
-                        serde_json::from_slice(&body).map_err(|error| {
-                            Error::decode(format!("unexpected upload reply ({error})"), &body)
-                        })?;
-                    return Ok(uploaded.file);
-                }
-                ("active", false) => {}
-                (other, _) => {
+            match sent {
+                ChunkSent::Final(file) => return Ok(*file),
+                ChunkSent::Active if !last => {}
+                ChunkSent::Active => {
                     return Err(Error::decode(
                         format!(
-                            "the upload stopped at byte {offset} of {size}: x-goog-upload-status is {other:?}"
+                            "the upload stopped at byte {offset} of {size}: the last chunk was not finalized (x-goog-upload-status is \"active\")"
                         ),
-                        &body,
+                        b"",
                     ));
                 }
             }
+        }
+    }
+
+    /// Sends one chunk (the file's bytes from `offset`), and recovers from
+    /// a failed send the way the resumable protocol allows: it asks the
+    /// session how many bytes it holds (`X-Goog-Upload-Command: query`,
+    /// answered with `x-goog-upload-status` and
+    /// `x-goog-upload-size-received`) and sends the rest of the chunk from
+    /// there, at most [`UPLOAD_RECOVERIES`] times. Only the chunk in memory
+    /// can be sent again (the source is a stream): a session that reports
+    /// fewer bytes than the chunk's start, or more than its end, is an
+    /// error.
+    async fn send_chunk(
+        &self,
+        session: &str,
+        chunk: &Bytes,
+        offset: u64,
+        last: bool,
+    ) -> Result<ChunkSent, Error> {
+        let end = offset + chunk.len() as u64;
+        let mut from = offset;
+        let mut recoveries = 0;
+        let mut wait = UPLOAD_RECOVERY_WAIT;
+        loop {
+            let failure = if from == end && !last {
+                // The session already holds the whole chunk.
+                return Ok(ChunkSent::Active);
+            } else {
+                let command = if last { "upload, finalize" } else { "upload" };
+                let skip = usize::try_from(from - offset).unwrap_or(chunk.len());
+                let request = self
+                    .authed(self.shared.http.post(session))
+                    .header("X-Goog-Upload-Command", command)
+                    .header("X-Goog-Upload-Offset", from.to_string())
+                    .body(chunk.slice(skip..));
+                match self.exchange(request).await {
+                    Ok((headers, body)) => match upload_status(&headers) {
+                        Some(status) => return chunk_sent(status, last, &body, from, end),
+                        None => Error::decode(
+                            "an upload chunk's reply has no x-goog-upload-status header".to_owned(),
+                            &body,
+                        ),
+                    },
+                    Err(error) => error,
+                }
+            };
+            // Ask the session where it stands, retrying the question too.
+            let received = loop {
+                if !failure.is_retryable() || recoveries >= UPLOAD_RECOVERIES {
+                    return Err(failure);
+                }
+                recoveries += 1;
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+                match self.query_upload(session).await {
+                    Ok(Queried::Final(body)) if last => {
+                        return chunk_sent("final", last, &body, from, end);
+                    }
+                    Ok(Queried::Final(_)) => {
+                        return Err(Error::decode(
+                            format!(
+                                "the upload session says it is final, but only {end} bytes were sent"
+                            ),
+                            b"",
+                        ));
+                    }
+                    Ok(Queried::Active(received)) => break received,
+                    Ok(Queried::Other(status)) => {
+                        return Err(Error::decode(
+                            format!(
+                                "the upload stopped at byte {from}: the session's status is {status:?}"
+                            ),
+                            b"",
+                        ));
+                    }
+                    Err(error) if error.is_retryable() => {}
+                    Err(error) => return Err(error),
+                }
+            };
+            if !(offset..=end).contains(&received) {
+                return Err(Error::decode(
+                    format!(
+                        "the upload session holds {received} bytes, outside the chunk being sent (bytes {offset} to {end}); start the upload again"
+                    ),
+                    b"",
+                ));
+            }
+            from = received;
+        }
+    }
+
+    /// `X-Goog-Upload-Command: query` on an upload session.
+    async fn query_upload(&self, session: &str) -> Result<Queried, Error> {
+        let request = self
+            .authed(self.shared.http.post(session))
+            .header("X-Goog-Upload-Command", "query")
+            .header(reqwest::header::CONTENT_LENGTH, "0");
+        let (headers, body) = self.exchange(request).await?;
+        match upload_status(&headers) {
+            Some("active") => {
+                let received = headers
+                    .get("x-goog-upload-size-received")
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.trim().parse::<u64>().ok())
+                    .ok_or_else(|| {
+                        Error::decode(
+                            "an upload query's reply has no x-goog-upload-size-received header"
+                                .to_owned(),
+                            &body,
+                        )
+                    })?;
+                Ok(Queried::Active(received))
+            }
+            Some("final") => Ok(Queried::Final(body)),
+            Some(other) => Ok(Queried::Other(other.to_owned())),
+            None => Err(Error::decode(
+                "an upload query's reply has no x-goog-upload-status header".to_owned(),
+                &body,
+            )),
         }
     }
 
@@ -347,6 +461,62 @@ async fn read_up_to(
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// How many times one chunk's send is recovered (query, then resend).
+const UPLOAD_RECOVERIES: u32 = 4;
+
+/// The first wait before asking a session where it stands (doubling).
+const UPLOAD_RECOVERY_WAIT: Duration = Duration::from_secs(1);
+
+/// A chunk the session took.
+enum ChunkSent {
+    /// More is expected.
+    Active,
+    /// The upload is complete.
+    Final(Box<File>),
+}
+
+/// What a session said when asked where it stands.
+enum Queried {
+    /// It holds this many bytes.
+    Active(u64),
+    /// The upload is complete (the reply's body).
+    Final(Bytes),
+    /// Any other status (e.g. `cancelled`).
+    Other(String),
+}
+
+fn upload_status(headers: &reqwest::header::HeaderMap) -> Option<&str> {
+    headers
+        .get("x-goog-upload-status")
+        .and_then(|value| value.to_str().ok())
+}
+
+/// A chunk's answer: `final` (with the file) after the last chunk,
+/// `active` after any other.
+fn chunk_sent(
+    status: &str,
+    last: bool,
+    body: &[u8],
+    from: u64,
+    end: u64,
+) -> Result<ChunkSent, Error> {
+    match (status, last) {
+        ("final", true) => {
+            let uploaded: UploadedFile = serde_json::from_slice(body).map_err(|error| {
+                Error::decode(format!("unexpected upload reply ({error})"), body)
+            })?;
+            Ok(ChunkSent::Final(Box::new(uploaded.file)))
+        }
+        ("active", _) => Ok(ChunkSent::Active),
+        (other, _) => Err(Error::decode(
+            format!(
+                "the upload stopped at byte {from} (chunk end {end}): x-goog-upload-status is {other:?}"
+            ),
+            body,
+        )),
+    }
 }
 
 fn decode_operation(body: &[u8], what: &str) -> Result<Operation, Error> {

@@ -6,7 +6,8 @@
 //! create that is not retried.
 
 use cassette::{
-    BodyMatcher, Cassette, FixtureServer, Interaction, RequestSpec, ResponseSpec, ServerOptions,
+    BodyMatcher, Cassette, Fault, FaultSpec, FixtureServer, Interaction, RequestSpec, ResponseSpec,
+    ServerOptions,
 };
 use genai_client::{
     ApiKey, BatchName, BatchSpec, BatchState, Client, ClientConfig, CreateBatchRequest, Error,
@@ -378,4 +379,135 @@ async fn a_result_file_is_read_line_by_line() {
         ]
     );
     server.assert_clean();
+}
+
+/// The session's answer to `X-Goog-Upload-Command: query`.
+fn upload_query(received: u64) -> Interaction {
+    Interaction::new(
+        RequestSpec::post("/upload/v1beta/files")
+            .with_query("upload_id", "sess-1")
+            .with_header("x-goog-upload-command", "query"),
+        ResponseSpec::text(200, "")
+            .with_header("x-goog-upload-status", "active")
+            .with_header("x-goog-upload-size-received", received.to_string()),
+    )
+}
+
+/// The upload commands the server saw, with their offsets.
+fn upload_commands(server: &FixtureServer) -> Vec<(String, String, usize)> {
+    server
+        .requests()
+        .iter()
+        .map(|r| {
+            let header = |name: &str| r.headers.get(name).cloned().unwrap_or_default();
+            (
+                header("x-goog-upload-command"),
+                header("x-goog-upload-offset"),
+                r.raw_body.len(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_chunk_is_resumed_from_what_the_session_holds() {
+    let data: Vec<u8> = (0..25u8).map(|i| b'a' + i).collect();
+    let mut interactions = upload_interactions(
+        "http://127.0.0.1:1/upload/v1beta/files?upload_id=sess-1",
+        &[
+            (0, "upload", "active"),
+            (10, "upload", "active"),
+            (20, "upload, finalize", "final"),
+        ],
+        25,
+    );
+    // The second chunk fails once (503): the session still holds 10 bytes,
+    // so the same chunk goes again.
+    interactions[2] = interactions[2]
+        .clone()
+        .with_fault(FaultSpec::once(Fault::Unavailable));
+    interactions.push(upload_query(10));
+    let server = serve(interactions).await;
+    let file = client(&server.base_url())
+        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
+        .await
+        .unwrap();
+    assert_eq!(file.name.unwrap().as_str(), "files/abc123");
+    let seen: Vec<(String, String, usize)> = upload_commands(&server);
+    let seen: Vec<(&str, &str, usize)> = seen
+        .iter()
+        .map(|(c, o, n)| (c.as_str(), o.as_str(), *n))
+        .collect();
+    assert_eq!(
+        seen[1..],
+        [
+            ("upload", "0", 10),
+            ("upload", "10", 10),
+            ("query", "", 0),
+            ("upload", "10", 10),
+            ("upload, finalize", "20", 5),
+        ]
+    );
+    let requests = server.requests();
+    assert_eq!(&requests[4].raw_body[..], &data[10..20]);
+    server.assert_clean();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chunk_cut_mid_way_is_resumed_from_the_byte_the_session_reports() {
+    let data: Vec<u8> = (0..25u8).map(|i| b'a' + i).collect();
+    let mut interactions = upload_interactions(
+        "http://127.0.0.1:1/upload/v1beta/files?upload_id=sess-1",
+        &[
+            (0, "upload", "active"),
+            (10, "upload", "active"),
+            (22, "upload, finalize", "final"),
+        ],
+        25,
+    );
+    // The last chunk's connection is reset; the session got 2 of its bytes.
+    interactions.push(
+        Interaction::new(
+            RequestSpec::post("/upload/v1beta/files")
+                .with_query("upload_id", "sess-1")
+                .with_header("x-goog-upload-command", "upload, finalize")
+                .with_header("x-goog-upload-offset", "20"),
+            ResponseSpec::json(json!({})),
+        )
+        .repeatable()
+        .with_fault(FaultSpec::once(Fault::ResetBeforeResponse)),
+    );
+    interactions.push(upload_query(22));
+    let server = serve(interactions).await;
+    let file = client(&server.base_url())
+        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
+        .await
+        .unwrap();
+    assert_eq!(file.name.unwrap().as_str(), "files/abc123");
+    let requests = server.requests();
+    let last = requests.last().unwrap();
+    assert_eq!(last.headers["x-goog-upload-offset"], "22");
+    assert_eq!(&last.raw_body[..], &data[22..]);
+    assert_eq!(server.stats().total_requests, 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_that_lost_bytes_before_the_chunk_is_an_error() {
+    let data = [b'x'; 25];
+    let mut interactions = upload_interactions(
+        "http://127.0.0.1:1/upload/v1beta/files?upload_id=sess-1",
+        &[(0, "upload", "active"), (10, "upload", "active")],
+        25,
+    );
+    interactions[2] = interactions[2]
+        .clone()
+        .with_fault(FaultSpec::once(Fault::Internal));
+    // It claims fewer bytes than were confirmed: the stream cannot go back.
+    interactions.push(upload_query(4));
+    let server = serve(interactions).await;
+    let error = client(&server.base_url())
+        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("holds 4 bytes"), "{error}");
 }
