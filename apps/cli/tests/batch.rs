@@ -2,8 +2,8 @@
 //! bodies shaped like the Batch API's recorded ones): submit and return
 //! with the run id, `runs show` tells the job, `resume` collects the
 //! results into the same JSON as a live swarm, `runs cancel` cancels the
-//! job, and an agent that needs a tool loop is refused before anything is
-//! sent.
+//! job, Ctrl-C while waiting detaches (and `resume` attaches later), and an
+//! agent that needs a tool loop is refused before anything is sent.
 
 mod common;
 
@@ -289,4 +289,128 @@ async fn map_reduce_maps_as_a_batch_job_and_reduces_live() {
     assert_eq!(json["result"], "Oslo is colder than Lima.");
     assert_eq!(json["map"][1]["fork"]["result"], "Lima is mild.");
     server.assert_clean();
+}
+
+/// Ctrl-C while `--wait` polls a RUNNING job detaches: exit 130, a hint
+/// naming `resume`, no `:cancel` sent, and the journal lets `resume` attach
+/// to the same job later (against a server whose job has now succeeded).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_waiting_detaches_and_resume_attaches_later() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let folder = tempfile::tempdir().unwrap();
+    let running = test_support::batch::operation(
+        "batches/cli1",
+        "agent-fork-x",
+        "BATCH_STATE_RUNNING",
+        &[("requestCount", 2), ("pendingRequestCount", 2)],
+    );
+    let server = serve(vec![
+        Interaction::new(
+            RequestSpec::post(CREATE),
+            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
+        ),
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(running)).repeatable(),
+    ])
+    .await;
+    let mut child = command(folder.path(), &server)
+        .args([
+            "swarm",
+            "--batch",
+            "--wait",
+            "--no-consolidate",
+            "-t",
+            "creative",
+            "A warm colour?",
+            "A cool colour?",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The waiting line: the first poll's progress.
+    let mut seen = Vec::new();
+    loop {
+        let line = lines_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no progress line; stderr so far: {seen:#?}"));
+        let waiting = line.contains("batch running");
+        seen.push(line);
+        if waiting {
+            break;
+        }
+    }
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGINT,
+    )
+    .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    reader.join().unwrap();
+    seen.extend(lines_rx.try_iter());
+    let stderr = seen.join("\n");
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let hint = seen
+        .iter()
+        .find(|line| line.starts_with("detached: batch job batches/cli1 keeps running"))
+        .unwrap_or_else(|| panic!("no detach hint: {stderr}"));
+    let id = hint
+        .split("`agent-fork resume ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("the hint names no run: {hint}"))
+        .to_owned();
+    // The fixture server's counters: nothing but the create and the polls.
+    let stats = server.stats();
+    assert_eq!(
+        stats.requests_per_path.get("/v1beta/batches/cli1:cancel"),
+        None,
+        "a cancel reached the server: {stats:?}"
+    );
+    assert_eq!(stats.unmatched_requests, 0, "{stats:?}");
+    assert_eq!(stats.requests_per_path.get(CREATE), Some(&1));
+    assert_eq!(stats.requests_per_path.len(), 2, "{stats:?}");
+
+    // Later: the job has succeeded; resume attaches (no second create).
+    let done = test_support::batch::succeeded_inline(
+        "batches/cli1",
+        "agent-fork-x",
+        vec![
+            test_support::batch::inline_ok(reply("Red."), Some("0")),
+            test_support::batch::inline_ok(reply("Blue."), Some("1")),
+        ],
+    );
+    let later = serve(vec![Interaction::new(
+        get("/v1beta/batches/cli1"),
+        ResponseSpec::json(done),
+    )])
+    .await;
+    let resumed = command(folder.path(), &later)
+        .args(["--json", "resume", &id])
+        .output()
+        .unwrap();
+    assert!(resumed.status.success(), "{}", stderr_of(&resumed));
+    let json: Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
+    assert_eq!(json["tasks"]["succeeded"], 2);
+    assert_eq!(json["results"][0]["result"], "Red.");
+    assert_eq!(json["results"][1]["result"], "Blue.");
+    later.assert_clean();
 }
