@@ -218,7 +218,9 @@ fn run(cli: &Cli, output: &Output) -> Result<Exit> {
                 let settings = settings::Settings::resolve(cli.agents.layer())?;
                 commands::batch::cancel(id, &settings, &traffic, output).await
             }
-            Command::Runs(command) => commands::runs::runs(command, &cli.agents, output).await,
+            Command::Runs(command) => {
+                commands::runs::runs(command, &cli.agents, &traffic, output).await
+            }
             Command::Resume(args) => {
                 commands::runs::resume(args, &cli.agents, &traffic, output).await
             }

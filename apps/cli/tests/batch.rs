@@ -79,7 +79,8 @@ async fn a_batch_swarm_is_submitted_shown_and_collected_on_resume() {
             RequestSpec::post(CREATE),
             ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
         ),
-        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
+        // Asked by `runs show` (the live state) and by `resume`.
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)).repeatable(),
     ])
     .await;
     let submitted = command(folder.path(), &server)
@@ -116,6 +117,9 @@ async fn a_batch_swarm_is_submitted_shown_and_collected_on_resume() {
     let shown: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
     assert_eq!(shown["batch"]["name"], "batches/cli1");
     assert_eq!(shown["state"], "unfinished");
+    // Not collected yet: the job's state is Gemini's, asked just now.
+    assert_eq!(shown["batch"]["state"], "succeeded");
+    assert_eq!(shown["batch"]["refreshed"], true);
 
     let resumed = command(folder.path(), &server)
         .args(["--json", "resume", &id])
@@ -413,4 +417,102 @@ async fn ctrl_c_while_waiting_detaches_and_resume_attaches_later() {
     assert_eq!(json["results"][0]["result"], "Red.");
     assert_eq!(json["results"][1]["result"], "Blue.");
     later.assert_clean();
+}
+
+/// `runs show` of a batch run not collected yet asks Gemini for the job's
+/// state; when that fails it shows the journalled state and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_show_asks_for_the_live_state_and_falls_back_to_the_journal() {
+    let folder = tempfile::tempdir().unwrap();
+    let running = test_support::batch::operation(
+        "batches/cli1",
+        "agent-fork-x",
+        "BATCH_STATE_RUNNING",
+        &[
+            ("requestCount", 2),
+            ("successfulRequestCount", 1),
+            ("pendingRequestCount", 1),
+        ],
+    );
+    let server = serve(vec![
+        Interaction::new(
+            RequestSpec::post(CREATE),
+            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
+        ),
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(running)).repeatable(),
+    ])
+    .await;
+    let submitted = command(folder.path(), &server)
+        .args([
+            "--json", "swarm", "--batch", "-t", "creative", "One?", "Two?",
+        ])
+        .output()
+        .unwrap();
+    let id = serde_json::from_str::<Value>(&stdout_of(&submitted)).unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let shown = command(folder.path(), &server)
+        .args(["--json", "runs", "show", &id])
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{}", stderr_of(&shown));
+    let json: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
+    let batch = &json["batch"];
+    assert_eq!(
+        (&batch["state"], &batch["succeeded"], &batch["refreshed"]),
+        (&json!("running"), &json!(1), &json!(true)),
+        "{batch}"
+    );
+    assert_eq!(batch["refresh_error"], Value::Null);
+    let text = command(folder.path(), &server)
+        .args(["runs", "show", &id])
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&text)
+            .contains("running (1 of 2 done, 0 failed, 1 pending, just now from Gemini)"),
+        "{}",
+        stdout_of(&text)
+    );
+    assert_eq!(
+        server.stats().requests_per_path.get("/v1beta/batches/cli1"),
+        Some(&2)
+    );
+
+    // Gemini refuses (the job is gone): the journalled state, and why.
+    let gone = serve(vec![Interaction::new(
+        get("/v1beta/batches/cli1"),
+        ResponseSpec::json(json!({"error": {"code": 404, "message": "Batch not found.", "status": "NOT_FOUND"}}))
+            .with_status(404),
+    )
+    .repeatable()])
+    .await;
+    let shown = command(folder.path(), &gone)
+        .args(["--json", "runs", "show", &id])
+        .output()
+        .unwrap();
+    assert!(shown.status.success(), "{}", stderr_of(&shown));
+    let json: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
+    let batch = &json["batch"];
+    assert_eq!(batch["refreshed"], false);
+    assert_eq!(batch["state"], Value::Null, "no poll was journalled");
+    assert!(
+        batch["refresh_error"]
+            .as_str()
+            .unwrap()
+            .contains("NOT_FOUND"),
+        "{batch}"
+    );
+    let text = command(folder.path(), &gone)
+        .args(["runs", "show", &id])
+        .output()
+        .unwrap();
+    let text = stdout_of(&text);
+    assert!(
+        text.contains("batches/cli1: submitted, 2 requests"),
+        "{text}"
+    );
+    assert!(text.contains("could not be refreshed"), "{text}");
 }

@@ -475,3 +475,77 @@ pub(crate) async fn cancel(
     ));
     Ok(Exit::Success)
 }
+
+/// A batch job's state as `runs show` found it.
+pub(crate) enum Live {
+    /// Gemini's answer just now.
+    Now {
+        /// The job.
+        operation: Box<genai_client::Operation>,
+        /// When it was asked (RFC 3339).
+        at: String,
+    },
+    /// Asking failed (offline, no key, an API error): why.
+    Failed(String),
+}
+
+/// How long `runs show` waits for the job's state.
+const LIVE_STATE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The job's state now, for `runs show`: `None` when there is nothing to
+/// ask (no job name journalled, or its results already collected). Only
+/// reads: the journal is not written (a process waiting on the job may be
+/// appending to it).
+pub(crate) async fn live_state(
+    batch: &planner::BatchRecord,
+    settings: &crate::settings::Settings,
+    traffic: &Traffic,
+    output: &Output,
+) -> Option<Live> {
+    let name = batch.name.as_ref().filter(|_| batch.collected.is_none())?;
+    let asked = async {
+        let session = Session::open(traffic, settings).await?;
+        let got = tokio::time::timeout(LIVE_STATE_WAIT, session.client.get_batch(name)).await;
+        if let Ok(Some(notice)) = session.finish("runs-show").await {
+            output.error_line(&notice);
+        }
+        match got {
+            Ok(operation) => Ok(operation?),
+            Err(_) => Err(anyhow::anyhow!(
+                "no answer within {} s",
+                LIVE_STATE_WAIT.as_secs()
+            )),
+        }
+    };
+    Some(match asked.await {
+        Ok(operation) => Live::Now {
+            operation: Box::new(operation),
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        },
+        Err(error) => Live::Failed(strip_controls_line(&error.to_string())),
+    })
+}
+
+/// A batch job in one line as Gemini reports it now.
+pub(crate) fn live_line(
+    batch: &planner::BatchRecord,
+    operation: &genai_client::Operation,
+) -> String {
+    let stats = operation.stats();
+    let total = if stats.request_count > 0 {
+        stats.request_count
+    } else {
+        batch.requests as u64
+    };
+    format!(
+        "{}: {} ({} of {total} done, {} failed, {} pending, just now from Gemini)",
+        batch
+            .name
+            .as_ref()
+            .map_or_else(String::new, ToString::to_string),
+        operation.state().word(),
+        stats.successful_request_count,
+        stats.failed_request_count,
+        stats.pending_request_count
+    )
+}

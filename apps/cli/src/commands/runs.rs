@@ -19,7 +19,7 @@ use planner::{
 use render::{Panel, key_value, strip_controls_line};
 
 use crate::commands::common::AgentFlags;
-use crate::commands::{fork, plan, report, swarm, workflow};
+use crate::commands::{batch, fork, plan, report, swarm, workflow};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::json::{
@@ -165,13 +165,24 @@ fn runs_table(listing: &planner::RunListing, width: usize) -> String {
 pub(crate) async fn runs(
     command: &RunsCommand,
     flags: &AgentFlags,
+    traffic: &Traffic,
     output: &Output,
 ) -> Result<Exit> {
-    let base = Settings::resolve(flags.layer())?.runs_dir.value;
+    let settings = Settings::resolve(flags.layer())?;
+    let base = settings.runs_dir.value.clone();
     let key = journal_key()?;
     match command {
         RunsCommand::List(args) => list(base, args, &key, output)?,
-        RunsCommand::Show { id } => show(&base, id, &key, output)?,
+        RunsCommand::Show { id } => {
+            let dir = run_dir(&base, id)?;
+            let contents = read_journal(&dir.join("journal.jsonl"), &key)
+                .map_err(|error| journal_failure(&error))?;
+            let live = match contents.batch() {
+                Some(batch) => batch::live_state(&batch, &settings, traffic, output).await,
+                None => None,
+            };
+            show(id, dir, &contents, live.as_ref(), output)?;
+        }
         RunsCommand::Report(args) => return report::report(args, &base, &key, output),
         RunsCommand::Serve(args) => return report::serve(args, base, key, output).await,
         RunsCommand::Cancel { .. } => {
@@ -212,15 +223,20 @@ fn list(base: PathBuf, args: &ListArgs, key: &planner::JournalKey, output: &Outp
     Ok(())
 }
 
-/// `runs show RUN`: the run's facts, then one line per journal event.
-fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Result<()> {
-    let dir = run_dir(base, id)?;
-    let contents =
-        read_journal(&dir.join("journal.jsonl"), key).map_err(|error| journal_failure(&error))?;
+/// `runs show RUN`: the run's facts, then one line per journal event. A
+/// batch job not collected yet is shown as `live` found it (see
+/// [`batch::live_state`]).
+fn show(
+    id: &str,
+    dir: PathBuf,
+    contents: &planner::journal::JournalContents,
+    live: Option<&batch::Live>,
+    output: &Output,
+) -> Result<()> {
     let meta = contents
         .meta()
         .ok_or_else(|| Failure::usage(format!("the journal of {id} has no start event")))?;
-    let (result, result_warning) = match read_result(&dir, &contents) {
+    let (result, result_warning) = match read_result(&dir, contents) {
         Ok(result) => (result, None),
         Err(error) => (None, Some(strip_controls_line(&error.to_string()))),
     };
@@ -238,7 +254,10 @@ fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Re
             cost: CostJson::from(&contents.spent().0),
             tokens: contents.spent().1,
             result,
-            batch: contents.batch().as_ref().map(BatchJobJson::from),
+            batch: contents
+                .batch()
+                .as_ref()
+                .map(|batch| BatchJobJson::new(batch, live)),
         });
     }
     let theme = output.theme();
@@ -253,7 +272,17 @@ fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Re
         key_value("Cost", &spent_line(&contents.spent()), theme),
     ];
     if let Some(batch) = contents.batch() {
-        lines.push(key_value("Batch job", &clean(&batch_line(&batch)), theme));
+        let line = match live {
+            Some(batch::Live::Now { operation, .. }) => batch::live_line(&batch, operation),
+            _ => batch_line(&batch),
+        };
+        lines.push(key_value("Batch job", &clean(&line), theme));
+        if let Some(batch::Live::Failed(reason)) = live {
+            lines.push(format!(
+                "warning: the batch job's state could not be refreshed ({}); shown as last journalled",
+                clean(reason)
+            ));
+        }
     }
     if contents.truncated_tail {
         lines.push("The journal ended in a half-written line (ignored).".to_owned());

@@ -496,7 +496,9 @@ pub(crate) struct BatchSubmittedJson {
     pub(crate) state: &'static str,
 }
 
-/// A run's Batch API job in `runs show --json`, as the journal last saw it.
+/// A run's Batch API job in `runs show --json`: as Gemini reports it now
+/// when the job is not collected yet and could be asked (`refreshed`),
+/// else as the journal last saw it.
 #[derive(Debug, Serialize)]
 pub(crate) struct BatchJobJson {
     /// `batches/...`; `null` while the create answer is not journalled.
@@ -515,12 +517,45 @@ pub(crate) struct BatchJobJson {
     pub(crate) seen_at: Option<String>,
     /// The state it ended in, once its results were collected.
     pub(crate) collected: Option<String>,
+    /// `state`, `succeeded`, `failed` and `seen_at` are Gemini's answer
+    /// just now (not the journal's).
+    pub(crate) refreshed: bool,
+    /// Why the job's live state could not be had (the journal's is shown).
+    pub(crate) refresh_error: Option<String>,
+}
+
+impl BatchJobJson {
+    /// The journal's record, with the live state when `live` has one.
+    pub(crate) fn new(
+        batch: &planner::BatchRecord,
+        live: Option<&crate::commands::batch::Live>,
+    ) -> Self {
+        use crate::commands::batch::Live;
+        let mut json = Self::from(batch);
+        match live {
+            Some(Live::Now { operation, at }) => {
+                let stats = operation.stats();
+                json.state = Some(operation.state().word().to_owned());
+                json.succeeded = Some(stats.successful_request_count);
+                json.failed = Some(stats.failed_request_count);
+                json.seen_at = Some(at.clone());
+                json.refreshed = true;
+            }
+            Some(Live::Failed(reason)) => {
+                json.refresh_error = Some(render::strip_controls_line(reason));
+            }
+            None => {}
+        }
+        json
+    }
 }
 
 impl From<&planner::BatchRecord> for BatchJobJson {
     fn from(batch: &planner::BatchRecord) -> Self {
         let seen = batch.last_seen.as_ref();
         Self {
+            refreshed: false,
+            refresh_error: None,
             name: batch.name.as_ref().map(ToString::to_string),
             display_name: batch.display_name.clone(),
             model: batch.model.clone(),
