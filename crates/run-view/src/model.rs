@@ -130,6 +130,37 @@ impl Unit {
     }
 }
 
+/// A run's Gemini Batch API job, from its `batch_*` journal lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchJob {
+    /// The job's display name (ours: `agent-fork-<run id>`).
+    pub display_name: String,
+    /// The model every request went to.
+    pub model: String,
+    /// How many requests the job holds.
+    pub requests: usize,
+    /// `batches/...`; `None` while the create answer is not journalled.
+    pub name: Option<String>,
+    /// Found by display name after a create whose answer was lost.
+    pub adopted: bool,
+    /// The state the last poll saw (or the job ended in, once collected).
+    pub state: Option<genai_client::BatchState>,
+    /// Requests answered, as last polled.
+    pub succeeded: u64,
+    /// Requests failed, as last polled.
+    pub failed: u64,
+    /// Requests pending, as last polled.
+    pub pending: u64,
+    /// When the create request was about to go out.
+    pub submitting: Option<Instant>,
+    /// When the job's name was journalled.
+    pub submitted: Option<Instant>,
+    /// When its state last changed, as polled.
+    pub polled: Option<Instant>,
+    /// When its results were collected.
+    pub collected: Option<Instant>,
+}
+
 /// A run, ready to draw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunView {
@@ -164,6 +195,8 @@ pub struct RunView {
     pub last_seq: Option<u64>,
     /// Damaged lines skipped by the reader.
     pub warnings: Vec<String>,
+    /// The run's Batch API job (`swarm --batch`, `map-reduce --batch`).
+    pub batch_job: Option<BatchJob>,
     /// A batch's tasks as recorded in the run's arguments (`params.tasks`),
     /// with their agent type, so items that failed or never ran still show
     /// what they were.
@@ -249,6 +282,7 @@ impl RunView {
             events: records.len(),
             last_seq: records.last().map(|record| record.seq),
             warnings: warnings.to_vec(),
+            batch_job: None,
             batch: Vec::new(),
             batch_agent: String::new(),
         };
@@ -357,18 +391,60 @@ impl RunView {
                         }
                     }
                 }
+                // A batch job's own lines; its items arrive as item
+                // results like a live swarm's.
+                JournalEvent::BatchSubmitting {
+                    display_name,
+                    model,
+                    requests,
+                } => {
+                    view.batch_job.get_or_insert_with(|| BatchJob {
+                        display_name: display_name.clone(),
+                        model: model.clone(),
+                        requests: *requests,
+                        name: None,
+                        adopted: false,
+                        state: None,
+                        succeeded: 0,
+                        failed: 0,
+                        pending: 0,
+                        submitting: Some(at),
+                        submitted: None,
+                        polled: None,
+                        collected: None,
+                    });
+                }
+                JournalEvent::BatchSubmitted { name, adopted } => {
+                    if let Some(job) = &mut view.batch_job {
+                        job.name = Some(name.to_string());
+                        job.adopted = *adopted;
+                        job.submitted = Some(at);
+                    }
+                }
+                JournalEvent::BatchPolled {
+                    state,
+                    succeeded,
+                    failed,
+                    pending,
+                } => {
+                    if let Some(job) = &mut view.batch_job {
+                        job.state = Some(state.clone());
+                        (job.succeeded, job.failed, job.pending) = (*succeeded, *failed, *pending);
+                        job.polled = Some(at);
+                    }
+                }
+                JournalEvent::BatchCollected { state } => {
+                    if let Some(job) = &mut view.batch_job {
+                        job.state = Some(state.clone());
+                        job.collected = Some(at);
+                    }
+                }
                 // An approval names its tool and a digest of the call, not
                 // the fork that asked; the page does not list them yet.
                 JournalEvent::RunStarted { .. }
                 | JournalEvent::ResultSaved { .. }
                 | JournalEvent::ToolApproval { .. }
                 | JournalEvent::Spent { .. }
-                // A batch job's own lines (submitted, polled, collected):
-                // its items arrive as item results like a live swarm's.
-                | JournalEvent::BatchSubmitting { .. }
-                | JournalEvent::BatchSubmitted { .. }
-                | JournalEvent::BatchPolled { .. }
-                | JournalEvent::BatchCollected { .. }
                 | JournalEvent::RunFinished { .. } => {}
             }
         }

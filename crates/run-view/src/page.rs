@@ -15,7 +15,7 @@ use sha2::Digest as _;
 
 use crate::escape::{escape, safe_href};
 use crate::markdown::markdown_html;
-use crate::model::{AttemptEnd, RunView, Unit, UnitStatus};
+use crate::model::{AttemptEnd, BatchJob, Instant, RunView, Unit, UnitStatus};
 use crate::svg;
 
 const STYLE: &str = include_str!("report.css");
@@ -117,6 +117,9 @@ pub fn run_body(view: &RunView) -> String {
         summary = escape(&view.summary),
     );
     totals(&mut out, view);
+    if let Some(job) = &view.batch_job {
+        batch_job(&mut out, job);
+    }
     settings(&mut out, view);
     if let Some(analysis) = &view.analysis {
         let _ = writeln!(
@@ -233,6 +236,57 @@ fn totals(out: &mut String, view: &RunView) {
          <tr><th>Journal events</th><td>{events}</td></tr></table></section>",
         cost = cost_text(&view.total_cost()),
         events = view.events,
+    );
+}
+
+/// The run's Batch API job: its name, state, counts and times, as the
+/// journal last saw them.
+fn batch_job(out: &mut String, job: &BatchJob) {
+    let time = |at: Option<Instant>| {
+        at.map_or_else(
+            || "-".to_owned(),
+            |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+    };
+    let name = match &job.name {
+        Some(name) if job.adopted => {
+            format!("{name} (found by its display name after a lost create answer)")
+        }
+        Some(name) => name.clone(),
+        None => {
+            "not known yet (the create request was sent; its answer is not journalled)".to_owned()
+        }
+    };
+    let state = match (&job.state, job.collected) {
+        (Some(state), Some(_)) => format!("{}, results collected", state.word()),
+        (Some(state), None) => state.word().to_owned(),
+        (None, Some(_)) => "results collected".to_owned(),
+        (None, None) => "submitted, not polled yet".to_owned(),
+    };
+    let state_class = job.state.as_ref().map_or("pending", |state| state.word());
+    let _ = writeln!(
+        out,
+        "<section id=\"batch-job\"><h2>Batch job</h2><table class=\"kv\">\
+         <tr><th>Job</th><td id=\"batch-name\">{name}</td></tr>\
+         <tr><th>Display name</th><td>{display}</td></tr>\
+         <tr><th>Model</th><td>{model}</td></tr>\
+         <tr><th>State</th><td id=\"batch-state\" class=\"batch-{state_class}\">{state}</td></tr>\
+         <tr><th>Requests</th><td id=\"batch-counts\">{requests} in all: {succeeded} done, {failed} failed, {pending} pending (as last polled)</td></tr>\
+         <tr><th>Submitted</th><td>{submitted}</td></tr>\
+         <tr><th>Last polled</th><td>{polled}</td></tr>\
+         <tr><th>Collected</th><td>{collected}</td></tr></table></section>",
+        name = escape(&name),
+        display = escape(&job.display_name),
+        model = escape(&job.model),
+        state = escape(&state),
+        state_class = escape(state_class),
+        requests = job.requests,
+        succeeded = job.succeeded,
+        failed = job.failed,
+        pending = job.pending,
+        submitted = time(job.submitted.or(job.submitting)),
+        polled = time(job.polled),
+        collected = time(job.collected),
     );
 }
 

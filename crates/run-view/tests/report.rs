@@ -22,6 +22,43 @@ fn failed_swarm_snapshot() {
 }
 
 #[test]
+fn batch_swarm_snapshot() {
+    insta::assert_snapshot!(run_body(&view(common::batch_swarm())));
+}
+
+#[test]
+fn a_batch_run_shows_its_job_and_a_submitted_one_says_it_is_not_polled_yet() {
+    let (records, state) = common::batch_swarm();
+    let html = run_body(&view((records.clone(), state)));
+    assert!(
+        html.contains("<td id=\"batch-name\">batches/k8j2xq</td>"),
+        "{html}"
+    );
+    assert!(html.contains("succeeded, results collected"), "{html}");
+    assert!(
+        html.contains("3 in all: 2 done, 1 failed, 0 pending"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<th>Collected</th><td>2026-11-28T08:49:02Z</td>"),
+        "{html}"
+    );
+    // Cut after the job's name was journalled: submitted, never polled.
+    let html = run_body(&view((
+        records[..3].to_vec(),
+        planner::RunState::Unfinished,
+    )));
+    assert!(html.contains("submitted, not polled yet"), "{html}");
+    assert!(
+        html.contains("<th>Submitted</th><td>2026-11-28T07:49:03Z</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<th>Collected</th><td>-</td>"), "{html}");
+    // A live swarm has no batch section.
+    assert!(!run_body(&view(common::failed_swarm())).contains("batch-job"));
+}
+
+#[test]
 fn interrupted_plan_snapshot() {
     insta::assert_snapshot!(run_body(&view(common::interrupted_plan())));
 }

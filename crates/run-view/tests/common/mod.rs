@@ -277,6 +277,93 @@ pub fn failed_swarm() -> (Vec<JournalRecord>, RunState) {
 }
 
 /// A plan stopped with Ctrl-C while its second step ran.
+/// A `swarm --batch` run: submitted, polled twice, collected (one item
+/// failed in the job), finished.
+pub fn batch_swarm() -> (Vec<JournalRecord>, RunState) {
+    use genai_client::{BatchName, BatchState};
+    let events = vec![
+        (
+            0.0,
+            JournalEvent::RunStarted {
+                meta: meta(
+                    "run_20261128_074902_ba7c",
+                    RunKind::Swarm,
+                    "Three summaries, as one batch job",
+                    "swarm",
+                    None,
+                ),
+            },
+        ),
+        (
+            0.4,
+            JournalEvent::BatchSubmitting {
+                display_name: "agent-fork-run_20261128_074902_ba7c".to_owned(),
+                model: "gemini-2.5-flash".to_owned(),
+                requests: 3,
+            },
+        ),
+        (
+            1.2,
+            JournalEvent::BatchSubmitted {
+                name: BatchName::parse("batches/k8j2xq").unwrap(),
+                adopted: false,
+            },
+        ),
+        (
+            6.2,
+            JournalEvent::BatchPolled {
+                state: BatchState::Running,
+                succeeded: 1,
+                failed: 0,
+                pending: 2,
+            },
+        ),
+        (
+            3600.0,
+            JournalEvent::BatchPolled {
+                state: BatchState::Succeeded,
+                succeeded: 2,
+                failed: 1,
+                pending: 0,
+            },
+        ),
+        (
+            3600.5,
+            JournalEvent::ItemCompleted {
+                index: 0,
+                result: fork(0, "general", "Summarise A", "Summary of A.", &[], &[], &[]),
+            },
+        ),
+        (
+            3600.5,
+            JournalEvent::ItemCompleted {
+                index: 1,
+                result: fork(1, "general", "Summarise B", "Summary of B.", &[], &[], &[]),
+            },
+        ),
+        (
+            3600.5,
+            JournalEvent::ItemFailed {
+                index: 2,
+                error: "Internal error.".to_owned(),
+            },
+        ),
+        (
+            3600.6,
+            JournalEvent::BatchCollected {
+                state: BatchState::Succeeded,
+            },
+        ),
+        (
+            3600.7,
+            JournalEvent::RunFinished {
+                status: WorkflowStatus::Failed,
+            },
+        ),
+    ];
+    (records(events), RunState::Failed)
+}
+
 pub fn interrupted_plan() -> (Vec<JournalRecord>, RunState) {
     let plan = plan(&[
         ("a", "Survey", "research", &[]),
