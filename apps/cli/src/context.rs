@@ -22,6 +22,7 @@ use crate::session::{Session, Traffic};
 use crate::settings::{Layer, Settings};
 
 /// One invocation's resolved flags.
+#[derive(Clone)]
 pub(crate) struct Context<'a> {
     /// The merged settings, each with where it came from.
     pub(crate) settings: Settings,

@@ -516,3 +516,147 @@ async fn runs_show_asks_for_the_live_state_and_falls_back_to_the_journal() {
     );
     assert!(text.contains("could not be refreshed"), "{text}");
 }
+
+/// The cost of one authored reply (12 prompt, 3 output tokens) answered
+/// by `MODEL`: live, and through the Batch API.
+fn reply_costs() -> (u64, u64) {
+    let usage = genai_client::Usage {
+        prompt: 12,
+        candidates: 3,
+        total: 15,
+        ..genai_client::Usage::default()
+    };
+    let today = chrono::Utc::now().date_naive();
+    let live = genai_client::cost_of_call(&usage, Some(MODEL), MODEL, today).unwrap();
+    let batch = genai_client::cost_of_batch_call(&usage, Some(MODEL), MODEL, today).unwrap();
+    (live.usd.picodollars(), batch.usd.picodollars())
+}
+
+/// With a budget, a batch job whose estimate crosses it is refused before
+/// anything is sent: one line, exit 2, no run left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_job_over_the_budget_is_refused_before_submitting() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = serve(vec![]).await;
+    for budget in [["--budget-usd", "0.0001"], ["--budget-tokens", "500"]] {
+        let refused = command(folder.path(), &server)
+            .args([
+                "map-reduce",
+                "--batch",
+                "-t",
+                "creative",
+                "--items",
+                "Oslo",
+                "Lima",
+                "--map-template",
+                "Describe the climate of {item}.",
+                "--reduce",
+                "Compare them.",
+            ])
+            .args(budget)
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&refused);
+        assert_eq!(refused.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("would cross the budget"), "{stderr}");
+        assert!(
+            stderr.contains("its 2 requests are estimated at"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("nothing was submitted"), "{stderr}");
+    }
+    let swarm = command(folder.path(), &server)
+        .args([
+            "swarm",
+            "--batch",
+            "--budget-usd",
+            "0.0001",
+            "-t",
+            "creative",
+            "One?",
+            "Two?",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(swarm.status.code(), Some(2), "{}", stderr_of(&swarm));
+    assert_eq!(server.stats().total_requests, 0);
+    let runs = std::fs::read_dir(common::runs_dir(folder.path()))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(runs, 0, "a refused run leaves no folder");
+}
+
+/// Within the budget, the map job's real cost (at the batch price) is
+/// charged when collected: journalled as its own `spent` line, counted in
+/// the reduce's budget and in the run's cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collected_map_job_is_charged_and_journalled_at_the_batch_price() {
+    let folder = tempfile::tempdir().unwrap();
+    let done = operation(
+        "BATCH_STATE_SUCCEEDED",
+        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": [
+            {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
+            {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
+        ]}}}),
+    );
+    let server = serve(vec![
+        Interaction::new(
+            RequestSpec::post(CREATE),
+            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
+        ),
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
+        Interaction::new(
+            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")),
+            ResponseSpec::json(reply("Oslo is colder than Lima.")),
+        ),
+    ])
+    .await;
+    let output = command(folder.path(), &server)
+        .args([
+            "--json",
+            "map-reduce",
+            "--batch",
+            "--wait",
+            "--budget-usd",
+            "1",
+            "-t",
+            "creative",
+            "--items",
+            "Oslo",
+            "Lima",
+            "--map-template",
+            "Describe the climate of {item}.",
+            "--reduce",
+            "Compare them.",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json: Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let (live, batch) = reply_costs();
+    assert!(batch < live);
+    let whole = 2 * batch + live;
+    assert_eq!(
+        json["cost"]["priced_picodollars"], whole,
+        "{}",
+        json["cost"]
+    );
+    assert_eq!(json["cost"]["priced_calls"], 3);
+    let id = json["run_id"].as_str().unwrap().to_owned();
+    // Two `spent` lines: the map job's (collected), then the reduce's.
+    let journal = common::only_journal(folder.path());
+    assert_eq!(journal.matches("\"spent\"").count(), 2, "{journal}");
+    let shown = command(folder.path(), &server)
+        .args(["--json", "runs", "show", &id])
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
+    assert_eq!(
+        shown["cost"]["priced_picodollars"], whole,
+        "{}",
+        shown["cost"]
+    );
+    assert_eq!(shown["tokens"], 45);
+    server.assert_clean();
+}

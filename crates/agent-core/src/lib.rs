@@ -54,8 +54,8 @@ pub use fork::{
 };
 pub use ids::{ForkId, SwarmId};
 pub use spending::{
-    BUDGET_EXHAUSTED, Budget, BudgetExhausted, BudgetLimits, INPUT_TOO_LARGE, InputTooLarge,
-    MAX_CHARS_PER_TOKEN, Reservation, check_input_limit, estimate_input_tokens,
+    BUDGET_EXHAUSTED, BatchEstimate, Budget, BudgetExhausted, BudgetLimits, INPUT_TOO_LARGE,
+    InputTooLarge, MAX_CHARS_PER_TOKEN, Reservation, check_input_limit, estimate_input_tokens,
     input_tokens_at_least,
 };
 pub use summarizer::{

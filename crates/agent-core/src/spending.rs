@@ -177,27 +177,8 @@ impl Budget {
         model: &str,
         request: &GenerateContentRequest,
     ) -> Result<Reservation, BudgetExhausted> {
-        let bytes = request_bytes(request);
         let mut ledger = self.lock();
-        let input = calibrated(&ledger, bytes);
-        let output = request
-            .generation_config
-            .as_ref()
-            .and_then(|config| config.max_output_tokens)
-            .map(u64::from)
-            .or_else(|| {
-                (ledger.settled_calls > 0).then(|| ledger.output_tokens / ledger.settled_calls)
-            })
-            .unwrap_or(1024);
-        let usage = Usage {
-            prompt: input,
-            candidates: output,
-            total: input + output,
-            ..Usage::default()
-        };
-        let usd = genai_client::cost_of_call(&usage, None, model, chrono::Utc::now().date_naive())
-            .map_or(Usd::ZERO, |cost| cost.usd);
-        let tokens = input + output;
+        let (usd, tokens, bytes) = estimate(&ledger, model, request, genai_client::cost_of_call);
         let over_usd = self
             .limits
             .usd
@@ -264,12 +245,118 @@ impl Budget {
         (usage, cost)
     }
 
+    /// Estimates `requests` to `model` sent as one Batch API job: each the
+    /// reservation [`Budget::reserve`] would make for it as a live call
+    /// (calibrated input, then `maxOutputTokens`, the observed average
+    /// output or 1,024 tokens), priced at the catalog's batch rate.
+    pub fn estimate_batch(
+        &self,
+        model: &str,
+        requests: impl IntoIterator<Item = GenerateContentRequest>,
+    ) -> BatchEstimate {
+        let ledger = self.lock();
+        let mut total = BatchEstimate::default();
+        for request in requests {
+            let (usd, tokens, _) =
+                estimate(&ledger, model, &request, genai_client::cost_of_batch_call);
+            total.requests += 1;
+            total.usd += usd;
+            total.tokens += tokens;
+        }
+        total
+    }
+
+    /// Refuses a Batch API job whose `estimate` would take spent +
+    /// reserved over a limit (nothing is reserved: a job is paid for when
+    /// its results are collected, see [`Budget::charge`]).
+    pub fn admit_batch(&self, estimate: &BatchEstimate) -> Result<(), BudgetExhausted> {
+        let mut ledger = self.lock();
+        let over_usd = self
+            .limits
+            .usd
+            .is_some_and(|limit| ledger.spent.usd + ledger.reserved_usd + estimate.usd > limit);
+        let over_tokens = self.limits.tokens.is_some_and(|limit| {
+            ledger.spent_tokens + ledger.reserved_tokens + estimate.tokens > limit
+        });
+        if over_usd || over_tokens {
+            ledger.exhausted = true;
+            return Err(BudgetExhausted {
+                spent_usd: ledger.spent.usd,
+                spent_tokens: ledger.spent_tokens,
+                in_flight_usd: ledger.reserved_usd,
+                needed_usd: estimate.usd,
+                needed_tokens: estimate.tokens,
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts a call that was made without a reservation (a Batch API
+    /// item, paid for when its results are collected) with its real usage
+    /// and cost (`None`: not priced).
+    pub fn charge(&self, usage: &Usage, cost: Option<&Cost>) {
+        let mut ledger = self.lock();
+        match cost {
+            Some(cost) => ledger.spent.add_call(&Ok(cost.clone())),
+            None => ledger.spent.unpriced_calls += 1,
+        }
+        ledger.spent_tokens += usage.prompt + usage.tool_use + usage.candidates + usage.thoughts;
+        ledger.output_tokens += usage.candidates + usage.thoughts;
+        ledger.settled_calls += 1;
+    }
+
     /// Gives a reservation back (the call failed before any usage).
     pub fn release(&self, reservation: Reservation) {
         let mut ledger = self.lock();
         ledger.reserved_usd = ledger.reserved_usd.saturating_sub(reservation.usd);
         ledger.reserved_tokens = ledger.reserved_tokens.saturating_sub(reservation.tokens);
     }
+}
+
+/// A Batch API job's estimated cost ([`Budget::estimate_batch`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchEstimate {
+    /// How many requests.
+    pub requests: usize,
+    /// Dollars at the batch price (requests the catalog cannot price
+    /// count nothing).
+    pub usd: Usd,
+    /// Tokens, input and output.
+    pub tokens: u64,
+}
+
+/// A call of `request` to `model` as a reservation estimates it: dollars
+/// (by `price`; nothing when it cannot price the model), tokens and the
+/// request's bytes.
+fn estimate(
+    ledger: &Ledger,
+    model: &str,
+    request: &GenerateContentRequest,
+    price: fn(
+        &Usage,
+        Option<&str>,
+        &str,
+        chrono::NaiveDate,
+    ) -> Result<Cost, genai_client::Unpriced>,
+) -> (Usd, u64, u64) {
+    let bytes = request_bytes(request);
+    let input = calibrated(ledger, bytes);
+    let output = request
+        .generation_config
+        .as_ref()
+        .and_then(|config| config.max_output_tokens)
+        .map(u64::from)
+        .or_else(|| (ledger.settled_calls > 0).then(|| ledger.output_tokens / ledger.settled_calls))
+        .unwrap_or(1024);
+    let usage = Usage {
+        prompt: input,
+        candidates: output,
+        total: input + output,
+        ..Usage::default()
+    };
+    let usd = price(&usage, None, model, chrono::Utc::now().date_naive())
+        .map_or(Usd::ZERO, |cost| cost.usd);
+    (usd, input + output, bytes)
 }
 
 /// The request's JSON bytes.
@@ -419,6 +506,44 @@ mod tests {
         budget.release(first);
         budget.release(second);
         assert_eq!(budget.spent(), (Usd::ZERO, 0));
+    }
+
+    #[test]
+    fn a_batch_job_is_estimated_at_half_the_live_price_and_charged_when_collected() {
+        let body = request(1000);
+        let input = estimate_input_tokens(&body);
+        // gemini-2.5-flash-lite: $0.10 in, $0.40 out per 1M; batch: half.
+        let live = input * 100_000 + 1000 * 400_000;
+        let per_item = Usd::from_picodollars(live.div_ceil(2));
+        let budget = Budget::new(BudgetLimits {
+            usd: Some(Usd::from_picodollars(per_item.picodollars() * 3)),
+            tokens: None,
+        });
+        let three = budget.estimate_batch("gemini-2.5-flash-lite", vec![body.clone(); 3]);
+        assert_eq!(three.requests, 3);
+        assert_eq!(three.usd.picodollars(), per_item.picodollars() * 3);
+        assert_eq!(three.tokens, (input + 1000) * 3);
+        assert!(budget.admit_batch(&three).is_ok());
+        let four = budget.estimate_batch("gemini-2.5-flash-lite", vec![body; 4]);
+        let refused = budget.admit_batch(&four).unwrap_err();
+        assert_eq!(refused.needed_usd, four.usd);
+        // Collected: the real usage and cost count against the limit.
+        let usage = Usage {
+            prompt: 10,
+            candidates: 5,
+            total: 15,
+            ..Usage::default()
+        };
+        let cost = genai_client::cost_of_batch_call(
+            &usage,
+            None,
+            "gemini-2.5-flash-lite",
+            chrono::Utc::now().date_naive(),
+        )
+        .unwrap();
+        budget.charge(&usage, Some(&cost));
+        assert_eq!(budget.spent(), (cost.usd, 15));
+        assert!(budget.admit_batch(&three).is_err());
     }
 
     #[test]

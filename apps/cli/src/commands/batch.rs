@@ -24,7 +24,7 @@ use render::strip_controls_line;
 use crate::commands::common;
 use crate::commands::swarm::{self, SwarmArgs};
 use crate::commands::workflow::MapReduceArgs;
-use crate::context::Context;
+use crate::context::{Context, Spending};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::BatchSubmittedJson;
@@ -175,6 +175,10 @@ async fn submit(job: &Job<'_>, tasks: &mut TaskTable) -> Result<Submitted> {
         .ok()
         .and_then(|contents| contents.batch());
     let attaching = record.as_ref().is_some_and(|record| record.name.is_some());
+    if record.is_none() {
+        // Nothing submitted yet: the job must fit the budget first.
+        check_budget(job, tasks)?;
+    }
     let options = BatchOptions::new(job.model.clone(), format!("agent-fork-{}", recorder.id()));
     let input = recorder.dir().join(batch::BATCH_INPUT_FILE);
     let requests = tasks.iter().filter_map(|(index, task)| {
@@ -197,6 +201,51 @@ async fn submit(job: &Job<'_>, tasks: &mut TaskTable) -> Result<Submitted> {
         options,
         attaching,
     })
+}
+
+/// Refuses a job whose estimate would cross the run's budget (with
+/// `--budget-usd`/`--budget-tokens`; without, nothing is estimated): each
+/// request as the reservation its live call would make, at the catalog's
+/// batch price (`Budget::estimate_batch`). A refusal is a usage error
+/// (exit 2): nothing was sent, and a run that had done nothing yet leaves
+/// no folder behind.
+fn check_budget(job: &Job<'_>, tasks: &mut TaskTable) -> Result<()> {
+    let Some(budget) = job
+        .forker
+        .budget()
+        .filter(|budget| !budget.limits().is_unlimited())
+    else {
+        return Ok(());
+    };
+    let requests = tasks
+        .iter()
+        .filter_map(|(_, task)| job.forker.batch_request(&(job.fork_request)(task)).ok());
+    let estimate = budget.estimate_batch(&job.model, requests);
+    if budget.admit_batch(&estimate).is_ok() {
+        return Ok(());
+    }
+    let limits = budget.limits();
+    let mut allowed = Vec::new();
+    if let Some(usd) = limits.usd {
+        allowed.push(format!("--budget-usd {}", usd.dollars()));
+    }
+    if let Some(tokens) = limits.tokens {
+        allowed.push(format!("--budget-tokens {tokens}"));
+    }
+    let (spent_usd, spent_tokens) = budget.spent();
+    let spent = if spent_tokens > 0 {
+        format!(", {spent_usd} and {spent_tokens} tokens already spent")
+    } else {
+        String::new()
+    };
+    Err(Failure::usage(format!(
+        "the batch job would cross the budget ({}{spent}): its {} requests are estimated at {} and {} tokens at the batch price; nothing was submitted: raise the budget or send fewer tasks",
+        allowed.join(", "),
+        estimate.requests,
+        estimate.usd,
+        render::humanize::count(estimate.tokens),
+    ))
+    .into())
 }
 
 /// Says that the job was submitted (its JSON document under `--json`) and
@@ -287,6 +336,12 @@ async fn collect_items(
                 }
             };
             let result = batch_fork_result(&(job.fork_request)(task), ForkId::generate(), reply);
+            // Paid now: the item's real usage at the batch price.
+            if let Some(budget) = job.forker.budget() {
+                for turn in &result.turns {
+                    budget.charge(&turn.usage, turn.cost.as_ref());
+                }
+            }
             on_result(index, result);
         },
     )
@@ -317,7 +372,7 @@ pub(crate) async fn execute_swarm(
     let total = tasks.len();
     let workspace = context.workspace(profile.file_tools)?;
     let title = format!("🐝 {total} {} agents, as one batch job", profile.name);
-    let wiring = context
+    let mut wiring = context
         .wire(workspace, Scope::Many { title, total })
         .await?;
     let mut sink = swarm::ResultsSink::open(args, recorder, &earlier)?;
@@ -356,6 +411,10 @@ pub(crate) async fn execute_swarm(
         }
         return Ok(exit);
     }
+    // The collected items' cost, journalled before the live consolidation.
+    if let Some(spending) = &mut wiring.session.spending {
+        journal_spent(recorder, spending);
+    }
     let counts = sink.close()?.against(total);
     let outcome = collector
         .finish(&tokio_util::sync::CancellationToken::new())
@@ -376,23 +435,42 @@ pub(crate) async fn execute_swarm(
     .await
 }
 
+/// What the map phase of `map-reduce --batch` hands the reduce.
+pub(crate) struct Mapped {
+    /// Every item's result (earlier ones included).
+    pub(crate) results: BTreeMap<usize, ForkResult>,
+    /// What the run spent up to the end of the map phase (earlier
+    /// sessions and the collected job, journalled): the reduce's budget
+    /// starts from it.
+    pub(crate) spent: (genai_client::CostTotal, u64),
+}
+
 /// The map phase of `map-reduce --batch`: every item's map task as one
-/// batch job. `Continue` holds every item's result (earlier ones included)
-/// for the live reduce; `Break` is the exit when the command returned
-/// before the job ended (submitted without --wait, or detached).
+/// batch job, within the run's budget (estimated before submitting,
+/// charged and journalled when collected). `Continue` holds what the live
+/// reduce needs; `Break` is the exit when the command returned before the
+/// job ended (submitted without --wait, or detached).
 pub(crate) async fn map_phase(
     args: &MapReduceArgs,
     context: &Context<'_>,
     recorder: &Arc<RunRecorder>,
     earlier: BTreeMap<usize, ForkResult>,
     resuming: bool,
-) -> Result<ControlFlow<Exit, BTreeMap<usize, ForkResult>>> {
+) -> Result<ControlFlow<Exit, Mapped>> {
     let output = context.output;
     let profile = context.profile(&args.agent_type, false, false)?;
-    let session = Session::open(context.traffic, &context.settings)
+    let mut session = Session::open(context.traffic, &context.settings)
         .await?
         .logged(output);
-    let forker = Forker::new(session.client.clone());
+    let (cost, tokens) = context.spent_before;
+    let budget = Arc::new(
+        agent_core::Budget::new(context.settings.budget_limits()).with_spent(cost, tokens),
+    );
+    session.spending = Some(Spending {
+        budget: budget.clone(),
+        before: context.spent_before,
+    });
+    let forker = Forker::new(session.client.clone()).with_budget(budget.clone());
     let template = args.map_template.clone();
     let fork_request = |task: String| ForkRequest {
         max_turns: context.settings.max_turns.value,
@@ -427,6 +505,9 @@ pub(crate) async fn map_phase(
         mapped.insert(index, result);
     })
     .await;
+    if let (Ok(JobEnd::Collected), Some(spending)) = (&end, &mut session.spending) {
+        journal_spent(recorder, spending);
+    }
     // The reduce opens its own session.
     let notice = session.finish("map-reduce").await;
     match end? {
@@ -436,8 +517,23 @@ pub(crate) async fn map_phase(
             }
             Ok(ControlFlow::Break(exit))
         }
-        JobEnd::Collected => Ok(ControlFlow::Continue(mapped)),
+        JobEnd::Collected => Ok(ControlFlow::Continue(Mapped {
+            results: mapped,
+            spent: (budget.spent_cost(), budget.spent().1),
+        })),
     }
+}
+
+/// Journals what `spending`'s session spent so far (a collected job's
+/// items) as a `spent` line, and counts the session's spending anew from
+/// here, so the run's end does not journal it twice.
+fn journal_spent(recorder: &RunRecorder, spending: &mut Spending) {
+    let (cost, tokens) = spending.this_session();
+    if cost.priced_calls + cost.unpriced_calls == 0 && tokens == 0 {
+        return;
+    }
+    recorder.append(planner::JournalEvent::Spent { cost, tokens });
+    spending.before = (spending.run_cost(), spending.budget.spent().1);
 }
 
 /// A batch step's error as one line: API errors keep their exit code.

@@ -338,13 +338,18 @@ pub(crate) async fn execute_map_reduce(
     earlier: BTreeMap<usize, ForkResult>,
     resuming: bool,
 ) -> Result<Exit> {
-    let earlier = if args.batch {
+    let batched;
+    let (earlier, context) = if args.batch {
         match crate::commands::batch::map_phase(args, context, recorder, earlier, resuming).await? {
-            std::ops::ControlFlow::Continue(mapped) => mapped,
+            // The reduce's budget starts from what the map job cost.
+            std::ops::ControlFlow::Continue(mapped) => {
+                batched = context.clone().with_spent_before(mapped.spent);
+                (mapped.results, &batched)
+            }
             std::ops::ControlFlow::Break(exit) => return Ok(exit),
         }
     } else {
-        earlier
+        (earlier, context)
     };
     let output = context.output;
     let theme = output.theme();
