@@ -101,9 +101,20 @@ impl<'a> Context<'a> {
         workspace: Option<Arc<Workspace>>,
         scope: Scope,
     ) -> Result<Wiring> {
-        let mut session = Session::open(self.traffic, &self.settings)
+        let session = Session::open(self.traffic, &self.settings)
             .await?
             .logged(self.output);
+        self.wire_session(session, workspace, scope).await
+    }
+
+    /// [`Context::wire`] on a session already open (one that an earlier
+    /// phase of the run used, so a recording or replay holds the whole run).
+    pub(crate) async fn wire_session(
+        &self,
+        mut session: Session,
+        workspace: Option<Arc<Workspace>>,
+        scope: Scope,
+    ) -> Result<Wiring> {
         let reporter = Reporter::new(self.output, scope);
         // One budget for every call of the run (forks, planning, reviews,
         // consolidations); without limits it only keeps the run's cost.

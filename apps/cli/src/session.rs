@@ -142,10 +142,11 @@ impl Session {
             }
             Backend::Record { proxy, path } => {
                 let count = proxy.recorded_count();
-                let cassette = proxy.finish(
+                let mut cassette = proxy.finish(
                     command,
                     &format!("recorded by `agent-fork --record` running `{command}`"),
                 );
+                crate::commands::batch::replayable(&mut cassette);
                 proxy.shutdown().await;
                 cassette
                     .save(&path)

@@ -660,3 +660,81 @@ async fn a_collected_map_job_is_charged_and_journalled_at_the_batch_price() {
     assert_eq!(shown["tokens"], 45);
     server.assert_clean();
 }
+
+/// `map-reduce --batch --wait --record` holds the whole run (the map job's
+/// create and poll, then the live reduce) in one cassette, and a new run
+/// replays it end to end with no network: the same results, every
+/// interaction used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_batch_map_reduce_replays_end_to_end() {
+    let folder = tempfile::tempdir().unwrap();
+    let done = test_support::batch::succeeded_inline(
+        "batches/cli1",
+        "agent-fork-x",
+        vec![
+            test_support::batch::inline_ok(reply("Oslo is cold."), Some("0")),
+            test_support::batch::inline_ok(reply("Lima is mild."), Some("1")),
+        ],
+    );
+    let server = serve(vec![
+        Interaction::new(
+            RequestSpec::post(CREATE),
+            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
+        ),
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
+        Interaction::new(
+            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")),
+            ResponseSpec::json(reply("Oslo is colder than Lima.")),
+        ),
+    ])
+    .await;
+    let args = [
+        "--json",
+        "map-reduce",
+        "--batch",
+        "--wait",
+        "-t",
+        "creative",
+        "--items",
+        "Oslo",
+        "Lima",
+        "--map-template",
+        "Describe the climate of {item}.",
+        "--reduce",
+        "Compare them.",
+    ];
+    let recording = folder.path().join("recorded.json");
+    let recorded = command(folder.path(), &server)
+        .arg("--record")
+        .arg(&recording)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(recorded.status.success(), "{}", stderr_of(&recorded));
+    assert!(
+        stderr_of(&recorded).contains("recorded 3 interactions"),
+        "{}",
+        stderr_of(&recorded)
+    );
+    server.assert_clean();
+    let live: Value = serde_json::from_str(&stdout_of(&recorded)).unwrap();
+
+    // Elsewhere, with no key and nothing listening: the recording alone.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let replayed = common::isolated(elsewhere.path())
+        .env("NO_COLOR", "1")
+        .env("AGENT_FORK_MODEL", MODEL)
+        .arg("--replay")
+        .arg(&recording)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(replayed.status.success(), "{}", stderr_of(&replayed));
+    let json: Value = serde_json::from_str(&stdout_of(&replayed)).unwrap();
+    assert_eq!(json["result"], "Oslo is colder than Lima.");
+    assert_eq!(json["map"][0]["fork"]["result"], "Oslo is cold.");
+    assert_eq!(json["map"][1]["fork"]["result"], "Lima is mild.");
+    assert_eq!(json["result"], live["result"]);
+    assert_eq!(json["cost"], live["cost"]);
+    assert_ne!(json["run_id"], live["run_id"]);
+}

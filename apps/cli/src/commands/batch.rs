@@ -443,6 +443,9 @@ pub(crate) struct Mapped {
     /// sessions and the collected job, journalled): the reduce's budget
     /// starts from it.
     pub(crate) spent: (genai_client::CostTotal, u64),
+    /// The map phase's session, still open: the reduce goes on in it, so
+    /// `--record` holds the whole run and `--replay` plays it.
+    pub(crate) session: Session,
 }
 
 /// The map phase of `map-reduce --batch`: every item's map task as one
@@ -505,22 +508,30 @@ pub(crate) async fn map_phase(
         mapped.insert(index, result);
     })
     .await;
-    if let (Ok(JobEnd::Collected), Some(spending)) = (&end, &mut session.spending) {
-        journal_spent(recorder, spending);
-    }
-    // The reduce opens its own session.
-    let notice = session.finish("map-reduce").await;
-    match end? {
+    let end = match end {
+        Ok(end) => end,
+        Err(error) => {
+            let _ = session.finish("map-reduce").await;
+            return Err(error);
+        }
+    };
+    match end {
         JobEnd::Returned(exit) => {
-            if let Some(notice) = notice? {
+            if let Some(notice) = session.finish("map-reduce").await? {
                 output.error_line(&notice);
             }
             Ok(ControlFlow::Break(exit))
         }
-        JobEnd::Collected => Ok(ControlFlow::Continue(Mapped {
-            results: mapped,
-            spent: (budget.spent_cost(), budget.spent().1),
-        })),
+        JobEnd::Collected => {
+            if let Some(spending) = &mut session.spending {
+                journal_spent(recorder, spending);
+            }
+            Ok(ControlFlow::Continue(Mapped {
+                results: mapped,
+                spent: (budget.spent_cost(), budget.spent().1),
+                session,
+            }))
+        }
     }
 }
 
@@ -644,4 +655,35 @@ pub(crate) fn live_line(
         stats.failed_request_count,
         stats.pending_request_count
     )
+}
+
+/// Makes a recorded session replayable by another run: a batch create's
+/// body (and an upload start's) carries the display name of the run that
+/// recorded it (`agent-fork-<run id>`), which a replaying run cannot
+/// repeat, so those bodies are matched as a subset without it (everything
+/// else, the requests included, must still be equal).
+pub(crate) fn replayable(cassette: &mut cassette::Cassette) {
+    for interaction in &mut cassette.interactions {
+        let request = &mut interaction.request;
+        let holder = if request.path.ends_with(":batchGenerateContent") {
+            "/batch"
+        } else if request.path.ends_with("/upload/v1beta/files") && request.method == "POST" {
+            "/file"
+        } else {
+            continue;
+        };
+        let Some(cassette::BodyMatcher::Exact(body)) = &request.body else {
+            continue;
+        };
+        let mut body = body.clone();
+        let Some(fields) = body
+            .pointer_mut(holder)
+            .and_then(serde_json::Value::as_object_mut)
+        else {
+            continue;
+        };
+        if fields.remove("displayName").is_some() {
+            request.body = Some(cassette::BodyMatcher::Subset(body));
+        }
+    }
 }

@@ -111,13 +111,25 @@ struct Setup {
 /// Opens the workspace and the session, and an orchestrator on them whose
 /// phases show as notes under `title`.
 async fn setup(context: &Context<'_>, title: &str) -> Result<Setup> {
+    setup_on(context, title, None).await
+}
+
+/// [`setup`], on `session` when an earlier phase of the run opened one.
+async fn setup_on(
+    context: &Context<'_>,
+    title: &str,
+    session: Option<crate::session::Session>,
+) -> Result<Setup> {
     let workspace = context.workspace(true)?;
     common::preflight_workflow(&context.catalog, &context.overrides, context.output)?;
     let scope = Scope::Many {
         title: title.to_owned(),
         total: 0,
     };
-    let wiring = context.wire(workspace, scope).await?;
+    let wiring = match session {
+        Some(session) => context.wire_session(session, workspace, scope).await?,
+        None => context.wire(workspace, scope).await?,
+    };
     let phases = wiring.reporter.clone();
     let observer: planner::WorkflowObserver = Arc::new(move |event: &WorkflowEvent| {
         if let WorkflowEvent::PhaseStarted { name } = event {
@@ -339,17 +351,18 @@ pub(crate) async fn execute_map_reduce(
     resuming: bool,
 ) -> Result<Exit> {
     let batched;
-    let (earlier, context) = if args.batch {
+    let (earlier, context, session) = if args.batch {
         match crate::commands::batch::map_phase(args, context, recorder, earlier, resuming).await? {
-            // The reduce's budget starts from what the map job cost.
+            // The reduce's budget starts from what the map job cost, and it
+            // goes on in the map job's session (one recording, one replay).
             std::ops::ControlFlow::Continue(mapped) => {
                 batched = context.clone().with_spent_before(mapped.spent);
-                (mapped.results, &batched)
+                (mapped.results, &batched, Some(mapped.session))
             }
             std::ops::ControlFlow::Break(exit) => return Ok(exit),
         }
     } else {
-        (earlier, context)
+        (earlier, context, None)
     };
     let output = context.output;
     let theme = output.theme();
@@ -362,7 +375,7 @@ pub(crate) async fn execute_map_reduce(
             ("Reduce", &args.reduce),
         ],
     );
-    let setup = setup(context, "🗺 Map").await?;
+    let setup = setup_on(context, "🗺 Map", session).await?;
     let settings = &context.settings;
     let request = MapReduceRequest {
         items: args.items.clone(),
