@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use agent_core::{ForkId, ForkRequest, ForkResult, Forker, Swarm, batch_fork_result};
 use anyhow::Result;
-use planner::batch::{self, BatchOptions, Waited};
+use planner::batch::{self, BatchOptions, PollPolicy, Waited};
 use render::strip_controls_line;
 
 use crate::commands::common;
@@ -107,6 +107,9 @@ struct Job<'a> {
     command: &'static str,
     /// Where the Ctrl-C notice goes (above any live board).
     reporter: Arc<crate::live::Reporter>,
+    /// Replaying a cassette: polls follow each other without waiting (the
+    /// recorded answers are already there).
+    replay: bool,
 }
 
 /// How [`run_job`] ended.
@@ -179,7 +182,15 @@ async fn submit(job: &Job<'_>, tasks: &mut TaskTable) -> Result<Submitted> {
         // Nothing submitted yet: the job must fit the budget first.
         check_budget(job, tasks)?;
     }
-    let options = BatchOptions::new(job.model.clone(), format!("agent-fork-{}", recorder.id()));
+    let mut options =
+        BatchOptions::new(job.model.clone(), format!("agent-fork-{}", recorder.id()));
+    if job.replay {
+        options.poll = PollPolicy {
+            first: std::time::Duration::ZERO,
+            factor: 1.0,
+            max: std::time::Duration::ZERO,
+        };
+    }
     let input = recorder.dir().join(batch::BATCH_INPUT_FILE);
     let requests = tasks.iter().filter_map(|(index, task)| {
         let request = forker.batch_request(&(job.fork_request)(task)).ok()?;
@@ -390,6 +401,7 @@ pub(crate) async fn execute_swarm(
         wait: args.wait || args.resuming,
         command: "swarm",
         reporter: wiring.reporter.clone(),
+        replay: is_replay(context.traffic),
     };
     let mut collector = swarm_run.collector();
     let end = run_job(&job, &mut tasks, &earlier, |index, result| {
@@ -501,6 +513,7 @@ pub(crate) async fn map_phase(
                 tools: String::new(),
             },
         ),
+        replay: is_replay(context.traffic),
     };
     let mut mapped = earlier.clone();
     let end = run_job(&job, &mut tasks, &earlier, |index, result| {
@@ -545,6 +558,12 @@ fn journal_spent(recorder: &RunRecorder, spending: &mut Spending) {
     }
     recorder.append(planner::JournalEvent::Spent { cost, tokens });
     spending.before = (spending.run_cost(), spending.budget.spent().1);
+}
+
+/// Whether the traffic is a replayed cassette (`--replay`, a bundled
+/// session).
+fn is_replay(traffic: &Traffic) -> bool {
+    matches!(traffic, Traffic::Replay(_) | Traffic::Bundled { .. })
 }
 
 /// A batch step's error as one line: API errors keep their exit code.
