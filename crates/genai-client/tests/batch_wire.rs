@@ -511,3 +511,45 @@ async fn a_session_that_lost_bytes_before_the_chunk_is_an_error() {
         .unwrap_err();
     assert!(error.to_string().contains("holds 4 bytes"), "{error}");
 }
+
+#[tokio::test]
+async fn an_upload_recorded_through_the_proxy_replays() {
+    let data: Vec<u8> = (0..25u8).map(|i| b'a' + i).collect();
+    let upstream = serve(upload_interactions(
+        "https://uploads.example.invalid/upload/v1beta/files?upload_id=sess-1",
+        &[
+            (0, "upload", "active"),
+            (10, "upload", "active"),
+            (20, "upload, finalize", "final"),
+        ],
+        25,
+    ))
+    .await;
+    let proxy = cassette::RecordingProxy::start(&upstream.base_url())
+        .await
+        .unwrap();
+    let recorded_file = client(&proxy.base_url())
+        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
+        .await
+        .unwrap();
+    upstream.assert_clean();
+    let recorded = proxy.finish("upload", "recorded in a test against a fixture upstream");
+    // The session URL and each chunk's status are kept.
+    assert_eq!(
+        recorded.interactions[0].response.headers["x-goog-upload-url"],
+        "https://uploads.example.invalid/upload/v1beta/files?upload_id=sess-1"
+    );
+    assert_eq!(
+        recorded.interactions[3].response.headers["x-goog-upload-status"],
+        "final"
+    );
+    let replay = FixtureServer::start(vec![recorded], ServerOptions::default())
+        .await
+        .unwrap();
+    let replayed = client(&replay.base_url())
+        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
+        .await
+        .unwrap();
+    assert_eq!(replayed, recorded_file);
+    replay.assert_clean();
+}

@@ -182,8 +182,7 @@ async fn submit(job: &Job<'_>, tasks: &mut TaskTable) -> Result<Submitted> {
         // Nothing submitted yet: the job must fit the budget first.
         check_budget(job, tasks)?;
     }
-    let mut options =
-        BatchOptions::new(job.model.clone(), format!("agent-fork-{}", recorder.id()));
+    let mut options = BatchOptions::new(job.model.clone(), format!("agent-fork-{}", recorder.id()));
     if job.replay {
         options.poll = PollPolicy {
             first: std::time::Duration::ZERO,

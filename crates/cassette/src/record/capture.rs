@@ -33,6 +33,9 @@ pub(super) struct Exchange {
     request_body: Option<Value>,
     status: u16,
     content_type: Option<String>,
+    /// The response's resumable-upload headers (`x-goog-upload-*`), which
+    /// a replayed upload needs (its session URL, its status).
+    upload_headers: Vec<(String, String)>,
     body: ResponseBody,
 }
 
@@ -45,8 +48,18 @@ impl Capture {
         query: Vec<(String, String)>,
         request_body: &Bytes,
         status: u16,
-        content_type: Option<&str>,
+        headers: &reqwest::header::HeaderMap,
     ) -> Self {
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let upload_headers = headers
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("x-goog-upload-"))
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
         let sse = content_type.is_some_and(|t| t.trim_start().starts_with("text/event-stream"));
         let exchange = Exchange {
             seq,
@@ -56,6 +69,7 @@ impl Capture {
             request_body: serde_json::from_slice(request_body).ok(),
             status,
             content_type: content_type.map(str::to_owned),
+            upload_headers,
             body: ResponseBody::Text(String::new()),
         };
         Self {
@@ -148,6 +162,11 @@ impl Exchange {
             response
                 .headers
                 .insert("content-type".to_owned(), redact_str(content_type, secrets));
+        }
+        for (name, value) in &self.upload_headers {
+            response
+                .headers
+                .insert(name.clone(), redact_str(value, secrets));
         }
         Interaction::new(request, response)
     }

@@ -251,10 +251,7 @@ async fn forward(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response
         parse_query(query),
         &body,
         upstream.status().as_u16(),
-        upstream
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
+        upstream.headers(),
     );
     let mut response = Response::builder().status(upstream.status());
     for (name, value) in upstream.headers() {
