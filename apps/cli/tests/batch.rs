@@ -232,6 +232,23 @@ async fn with_wait_the_job_is_collected_and_consolidated_live_in_one_go() {
     assert_eq!(json["results"][1]["status"], "failed");
     assert_eq!(json["consolidated_summary"], "Warm colours won.");
     server.assert_clean();
+    // The run's journalled cost: the answered item at the batch price (its
+    // own `spent` line, written when collected) and the live consolidation.
+    let (live, batch) = reply_costs();
+    let journal = common::only_journal(folder.path());
+    assert_eq!(journal.matches("\"spent\"").count(), 2, "{journal}");
+    let id = json["run_id"].as_str().unwrap();
+    let shown = command(folder.path(), &server)
+        .args(["--json", "runs", "show", id])
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
+    assert_eq!(
+        shown["cost"]["priced_picodollars"],
+        batch + live,
+        "{}",
+        shown["cost"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
