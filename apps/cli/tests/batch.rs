@@ -532,6 +532,24 @@ async fn runs_show_asks_for_the_live_state_and_falls_back_to_the_journal() {
         "{text}"
     );
     assert!(text.contains("could not be refreshed"), "{text}");
+
+    // Offline (nothing listens): one attempt, the journalled state.
+    let offline = command(folder.path(), &server)
+        .env("GOOGLE_GEMINI_BASE_URL", "http://127.0.0.1:1")
+        .args(["--json", "runs", "show", &id])
+        .output()
+        .unwrap();
+    assert!(offline.status.success(), "{}", stderr_of(&offline));
+    let json: Value = serde_json::from_str(&stdout_of(&offline)).unwrap();
+    assert_eq!(json["batch"]["refreshed"], false);
+    assert!(
+        json["batch"]["refresh_error"]
+            .as_str()
+            .unwrap()
+            .contains("could not reach Gemini"),
+        "{}",
+        json["batch"]
+    );
 }
 
 /// The cost of one authored reply (12 prompt, 3 output tokens) answered

@@ -86,6 +86,14 @@ impl Client {
         .await
     }
 
+    /// `GET /v1beta/batches/{id}` in one attempt (no retry), for a status
+    /// display that should answer at once rather than wait out backoffs.
+    pub async fn get_batch_once(&self, name: &BatchName) -> Result<Operation, Error> {
+        let url = self.batch_url(name, "");
+        let body = self.send_large(self.shared.http.get(&url)).await?;
+        decode_operation(&body, "batches.get")
+    }
+
     /// `POST /v1beta/batches/{id}:cancel`. The job keeps the results of
     /// requests already done.
     pub async fn cancel_batch(&self, name: &BatchName) -> Result<(), Error> {

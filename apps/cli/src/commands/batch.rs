@@ -630,7 +630,8 @@ pub(crate) async fn live_state(
     let name = batch.name.as_ref().filter(|_| batch.collected.is_none())?;
     let asked = async {
         let session = Session::open(traffic, settings).await?;
-        let got = tokio::time::timeout(LIVE_STATE_WAIT, session.client.get_batch(name)).await;
+        // One attempt: a status display does not wait out retries.
+        let got = tokio::time::timeout(LIVE_STATE_WAIT, session.client.get_batch_once(name)).await;
         if let Ok(Some(notice)) = session.finish("runs-show").await {
             output.error_line(&notice);
         }
