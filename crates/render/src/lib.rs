@@ -38,6 +38,7 @@
 //! assert!(panel.starts_with("╭─"));
 //! ```
 
+mod columns;
 pub mod humanize;
 mod lines;
 mod markdown;
@@ -47,6 +48,7 @@ mod text;
 mod theme;
 mod tree;
 
+pub use crate::columns::columns;
 pub use crate::lines::{Status, UsageLine, key_value, rule, status_line, usage_line};
 pub use crate::markdown::{MIN_MARKDOWN_WIDTH, markdown};
 pub use crate::panel::Panel;

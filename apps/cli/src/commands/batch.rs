@@ -23,10 +23,10 @@ use render::strip_controls_line;
 
 use crate::commands::swarm::{self, SwarmArgs};
 use crate::commands::workflow::MapReduceArgs;
-use crate::context::Run;
+use crate::context::{Run, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
-use crate::json::BatchSubmittedJson;
+use crate::json::{BatchSubmittedJson, Counts};
 use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::journal_key;
@@ -338,37 +338,44 @@ pub(crate) async fn execute_swarm(
         });
     })
     .await;
-    let end = match end {
-        Ok(end) => end,
+    match end {
+        Ok(JobEnd::Collected) => {}
+        Ok(JobEnd::Returned(exit)) => {
+            if let Some(notice) = wiring.close().await.finish("swarm").await? {
+                output.error_line(&notice);
+            }
+            return Ok(exit);
+        }
         Err(error) => {
             let _ = wiring.close().await.finish("swarm").await;
             return Err(error);
         }
-    };
-    if let JobEnd::Returned(exit) = end {
-        if let Some(notice) = wiring.close().await.finish("swarm").await? {
-            output.error_line(&notice);
-        }
-        return Ok(exit);
     }
     let counts = sink.close()?.against(total);
     let outcome = collector
         .finish(&tokio_util::sync::CancellationToken::new())
         .await;
+    conclude_swarm(args, run, wiring, &outcome, counts, total).await
+}
+
+/// Ends a batch swarm whose results are all in: closes the session, shows
+/// the result (as a live swarm's) and finishes the run.
+async fn conclude_swarm(
+    args: &SwarmArgs,
+    run: &Run<'_>,
+    wiring: Wiring,
+    outcome: &agent_core::SwarmOutcome,
+    counts: Counts,
+    total: usize,
+) -> Result<Exit> {
+    let (recorder, output) = (&run.recorder, run.context.output);
     let elapsed = wiring.reporter.elapsed();
     let session = wiring.close().await;
-    let status = swarm::swarm_status(&outcome);
-    let json = swarm::swarm_json(args, recorder, &outcome, status, counts, elapsed);
-    swarm::show(&outcome, &json, total, elapsed, 0, output)?;
-    finish(
-        recorder,
-        Some(session),
-        "swarm",
-        Outcome::of(status),
-        &json,
-        output,
-    )
-    .await
+    let status = swarm::swarm_status(outcome);
+    let json = swarm::swarm_json(args, recorder, outcome, status, counts, elapsed);
+    swarm::show(outcome, &json, total, elapsed, 0, output)?;
+    let outcome = Outcome::of(status);
+    finish(recorder, Some(session), "swarm", outcome, &json, output).await
 }
 
 /// The map phase of `map-reduce --batch`: every item's map task as one

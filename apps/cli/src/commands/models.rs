@@ -6,7 +6,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use genai_client::catalog::{self, ModelInfo, Provenance};
 use genai_client::{ClientConfig, Model};
-use render::{display_width, humanize};
+use render::humanize;
 
 use crate::commands::common::{self, AgentFlags};
 use crate::exit::Exit;
@@ -132,26 +132,8 @@ fn table(json: &ModelsJson) -> String {
             shutdown,
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|column| {
-            rows.iter()
-                .map(|row| display_width(&row[column]))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (column, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if column + 1 < row.len() {
-                line.push_str(&" ".repeat(widths[column] - display_width(cell) + 2));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let mut out = render::columns(&rows, None);
+    out.push('\n');
     out.push_str(&format!(
         "{} models · source: {} · catalog reviewed {} · days counted from {}",
         json.models.len(),

@@ -13,7 +13,7 @@ use planner::WorkflowStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
-use crate::context::{Context, Run};
+use crate::context::{Context, Run, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::{
@@ -350,7 +350,7 @@ pub(crate) async fn execute(
         None => None,
     };
     let remaining = remaining_tasks(args, file_tasks, &reused, &read_error);
-    let mut outcome = swarm
+    let outcome = swarm
         .run(remaining, Some(total), &cancel, |index, result| {
             sink.record(index, result);
         })
@@ -359,6 +359,20 @@ pub(crate) async fn execute(
     if let Some(error) = read_error.get() {
         return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
     }
+    conclude(args, run, wiring, outcome, counts, total).await
+}
+
+/// Ends a live swarm: closes the session, shows the result with the whole
+/// run's cost and finishes the run.
+async fn conclude(
+    args: &SwarmArgs,
+    run: &Run<'_>,
+    wiring: Wiring,
+    mut outcome: agent_core::SwarmOutcome,
+    counts: Counts,
+    total: usize,
+) -> Result<Exit> {
+    let (recorder, output) = (&run.recorder, run.context.output);
     let reporter = wiring.reporter.clone();
     let elapsed = reporter.elapsed();
     let session = wiring.close().await;
