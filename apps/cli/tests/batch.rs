@@ -290,3 +290,126 @@ async fn map_reduce_maps_as_a_batch_job_and_reduces_live() {
     assert_eq!(json["map"][1]["fork"]["result"], "Lima is mild.");
     server.assert_clean();
 }
+
+/// A `map-reduce --batch --wait` over Oslo and Lima, its output piped.
+#[cfg(unix)]
+fn spawn_map_reduce(folder: &Path, server: &FixtureServer) -> std::process::Child {
+    command(folder, server)
+        .args([
+            "map-reduce",
+            "--batch",
+            "--wait",
+            "-t",
+            "creative",
+            "--items",
+            "Oslo",
+            "Lima",
+            "--map-template",
+            "Describe the climate of {item}.",
+            "--reduce",
+            "Compare them.",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends SIGINT to `child` once `server` has been asked for `path`, and
+/// waits for it to exit.
+#[cfg(unix)]
+async fn interrupt_once_asked(
+    child: std::process::Child,
+    server: &FixtureServer,
+    path: &str,
+) -> std::process::Output {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::time::{Duration, Instant};
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !server.requests().iter().any(|request| request.path == path) {
+        assert!(Instant::now() < deadline, "{path} was never asked");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Ctrl-C while the batch job is waited for detaches: the job keeps
+/// running, the run stays resumable, nothing is reduced.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_waiting_for_the_batch_job_detaches() {
+    let folder = tempfile::tempdir().unwrap();
+    let server = serve(vec![
+        Interaction::new(
+            RequestSpec::post(CREATE),
+            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
+        ),
+        Interaction::new(
+            get("/v1beta/batches/cli1"),
+            ResponseSpec::json(operation("BATCH_STATE_RUNNING", json!({}))),
+        )
+        .repeatable(),
+    ])
+    .await;
+    let child = spawn_map_reduce(folder.path(), &server);
+    let stopped = interrupt_once_asked(child, &server, "/v1beta/batches/cli1").await;
+    let stderr = stderr_of(&stopped);
+    assert!(
+        stderr.contains("detaching: the batch job keeps running"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("detached: batch job batches/cli1 keeps running"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("stopping"), "{stderr}");
+    assert_eq!(stopped.status.code(), Some(130), "{stderr}");
+}
+
+/// Ctrl-C while the live reduce runs stops the reduce (the run's own
+/// notice), not the batch wait that ended before it: the map phase's
+/// "detaching" handler ends with the wait (it once stayed live, and both
+/// notices were shown).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_in_the_reduce_after_a_batch_map_stops_the_reduce() {
+    let folder = tempfile::tempdir().unwrap();
+    let done = operation(
+        "BATCH_STATE_SUCCEEDED",
+        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": [
+            {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
+            {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
+        ]}}}),
+    );
+    let generate = format!("/v1beta/models/{MODEL}:generateContent");
+    // The reduce is answered only after ten minutes: in flight at the SIGINT.
+    let mut reduce = Interaction::new(
+        RequestSpec::post(generate.clone()),
+        ResponseSpec::json(reply("Oslo is colder than Lima.")),
+    );
+    reduce.response.latency_ms = Some(600_000);
+    let server = serve(vec![
+        Interaction::new(
+            RequestSpec::post(CREATE),
+            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
+        ),
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
+        reduce,
+    ])
+    .await;
+    let child = spawn_map_reduce(folder.path(), &server);
+    let stopped = interrupt_once_asked(child, &server, &generate).await;
+    let stderr = stderr_of(&stopped);
+    assert!(!stderr.contains("detaching"), "{stderr}");
+    assert!(
+        stderr.contains("stopping: no new agents start, running ones are cancelled"),
+        "{stderr}"
+    );
+    assert_eq!(stopped.status.code(), Some(130), "{stderr}");
+}

@@ -69,8 +69,11 @@ mod tests {
         let long = "a".repeat(40);
         let table = rows(&[&["ID", &long]]);
         let line = columns(&table, Some(30));
-        assert_eq!(text::display_width(&line), 4 + 20);
+        assert_eq!(text::display_width(&line), 30);
         assert!(line.ends_with('…'), "{line}");
+        // Never cut to fewer than 20 columns.
+        let line = columns(&table, Some(10));
+        assert_eq!(text::display_width(&line), 4 + 20);
         assert_eq!(columns(&table, None), format!("ID  {long}"));
     }
 }

@@ -225,14 +225,15 @@ async fn wait_for(
     submitted: &Submitted,
 ) -> Result<Option<Box<genai_client::Operation>>> {
     let (output, recorder) = (job.output, &job.run.recorder);
-    let cancel = job.run.detach_on_ctrl_c(&job.reporter);
+    // Ctrl-C detaches only while the job is waited for.
+    let detach = job.run.detach_on_ctrl_c(&job.reporter);
     let mut last_line = String::new();
     let waited = batch::wait(
         &submitted.client,
         recorder.journal(),
         &submitted.name,
         &submitted.options.poll,
-        &cancel,
+        &detach.token,
         |operation| {
             let line = batch::progress_line(operation);
             if line != last_line {
