@@ -52,6 +52,14 @@ fn run(folder: &Path, args: &[&str], code: i32) -> Output {
 
 /// Replays the refine cassette strictly and returns the run's id.
 fn replayed_refine(folder: &Path) -> String {
+    replayed_refine_document(folder)["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Replays the refine cassette strictly and returns its `--json` document.
+fn replayed_refine_document(folder: &Path) -> Value {
     let refine = cassette("refine.json");
     let output = run(
         folder,
@@ -70,7 +78,7 @@ fn replayed_refine(folder: &Path) -> String {
     let result = json_of(&output);
     assert_eq!(result["status"], "completed");
     assert_eq!(result["result"], HAIKU);
-    result["run_id"].as_str().unwrap().to_owned()
+    result
 }
 
 fn journal(folder: &Path, id: &str) -> String {
@@ -92,7 +100,8 @@ fn runs_list_and_show_describe_a_replayed_run() {
     let empty = json_of(&run(dir, &["--json", "runs", "list"], 0));
     assert_eq!(empty["runs"], Value::Array(Vec::new()));
 
-    let id = replayed_refine(dir);
+    let document = replayed_refine_document(dir);
+    let id = document["run_id"].as_str().unwrap().to_owned();
 
     // runs list: a header, then one line per run with id, state, kind,
     // when and what was asked.
@@ -172,7 +181,13 @@ fn runs_list_and_show_describe_a_replayed_run() {
         "{}",
         show["dir"]
     );
-    // The saved result is the run's --json output.
+    // The saved result is the run's --json output, schema_version and all,
+    // in the run folder's result.json too.
+    assert_eq!(show["result"], document, "{show}");
+    assert_eq!(show["result"]["schema_version"], 1, "{show}");
+    let saved = common::run_folder(dir, &id).join("result.json");
+    let saved: Value = serde_json::from_slice(&std::fs::read(saved).unwrap()).unwrap();
+    assert_eq!(saved, document);
     assert_eq!(show["result"]["run_id"], id.as_str());
     assert_eq!(show["result"]["status"], "completed");
     assert_eq!(show["result"]["result"], HAIKU);

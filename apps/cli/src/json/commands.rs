@@ -476,7 +476,8 @@ pub(crate) struct RunShowJson {
     /// The tokens it used, all its sessions together.
     pub(crate) tokens: u64,
     /// The run's `--json` document as it was saved when the run ended
-    /// (without `schema_version`), or `null`.
+    /// (its `schema_version` first; a run that ended before saved
+    /// documents carried one has none), or `null`.
     pub(crate) result: Option<serde_json::Value>,
     /// The run's Batch API job as last journalled (`swarm --batch`,
     /// `map-reduce --batch`), or `null`.
