@@ -10,19 +10,16 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use cassette::{Cassette, FixtureServer, Interaction, RequestSpec, ResponseSpec, ServerOptions};
-use common::{against, stderr_of, stdout_of};
+use cassette::{FixtureServer, Interaction, RequestSpec, ResponseSpec, ServerOptions};
+use common::{stderr_of, stdout_of};
 use serde_json::{Value, json};
 
 const MODEL: &str = "gemini-2.5-flash-lite";
 const CREATE: &str = "/v1beta/models/gemini-2.5-flash-lite:batchGenerateContent";
 
 async fn serve(interactions: Vec<Interaction>) -> FixtureServer {
-    let mut stand_in = Cassette::authored("batch_cli", "authored Batch API stand-in");
-    stand_in.interactions = interactions;
-    FixtureServer::start(vec![stand_in], ServerOptions::default())
-        .await
-        .unwrap()
+    let about = "authored Batch API stand-in";
+    common::stand_in("batch_cli", about, interactions, ServerOptions::default()).await
 }
 
 fn operation(state: &str, extra: Value) -> Value {
@@ -45,6 +42,25 @@ fn operation(state: &str, extra: Value) -> Value {
     op
 }
 
+/// The ended job: succeeded, with these inlined responses.
+fn succeeded(responses: Value) -> Value {
+    operation(
+        "BATCH_STATE_SUCCEEDED",
+        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": responses}}}),
+    )
+}
+
+/// The job created (pending), then found ended as `done` by its first poll.
+fn created_then(done: Value) -> Vec<Interaction> {
+    vec![
+        Interaction::new(
+            RequestSpec::post(CREATE),
+            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
+        ),
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
+    ]
+}
+
 fn reply(text: &str) -> Value {
     json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3, "totalTokenCount": 15},
@@ -52,9 +68,7 @@ fn reply(text: &str) -> Value {
 }
 
 fn command(folder: &Path, server: &FixtureServer) -> Command {
-    let mut command = against(folder, server);
-    command.env("AGENT_FORK_MODEL", MODEL).env("COLUMNS", "100");
-    command
+    common::against_as(folder, server, MODEL)
 }
 
 fn get(path: &str) -> RequestSpec {
@@ -66,22 +80,12 @@ fn get(path: &str) -> RequestSpec {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_swarm_is_submitted_shown_and_collected_on_resume() {
     let folder = tempfile::tempdir().unwrap();
-    let done = operation(
-        "BATCH_STATE_SUCCEEDED",
-        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": [
-            // Keys echoed out of order.
-            {"response": reply("Blue."), "metadata": {"key": "1"}},
-            {"response": reply("Red."), "metadata": {"key": "0"}}
-        ]}}}),
-    );
-    let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
-        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
-    ])
-    .await;
+    let done = succeeded(json!([
+        // Keys echoed out of order.
+        {"response": reply("Blue."), "metadata": {"key": "1"}},
+        {"response": reply("Red."), "metadata": {"key": "0"}}
+    ]));
+    let server = serve(created_then(done)).await;
     let submitted = command(folder.path(), &server)
         .args([
             "--json",
@@ -181,26 +185,17 @@ async fn an_agent_with_a_tool_loop_is_refused_before_anything_is_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_wait_the_job_is_collected_and_consolidated_live_in_one_go() {
     let folder = tempfile::tempdir().unwrap();
-    let done = operation(
-        "BATCH_STATE_SUCCEEDED",
-        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": [
-            // No keys echoed: matched by position.
-            {"response": reply("Red.")},
-            {"error": {"code": 13, "message": "Internal error."}}
-        ]}}}),
-    );
-    let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
-        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
-        Interaction::new(
-            RequestSpec::post("/v1beta/models/gemini-3.8-flash:generateContent"),
-            ResponseSpec::json(reply("Warm colours won.")),
-        ),
-    ])
-    .await;
+    let done = succeeded(json!([
+        // No keys echoed: matched by position.
+        {"response": reply("Red.")},
+        {"error": {"code": 13, "message": "Internal error."}}
+    ]));
+    let mut interactions = created_then(done);
+    interactions.push(Interaction::new(
+        RequestSpec::post("/v1beta/models/gemini-3.8-flash:generateContent"),
+        ResponseSpec::json(reply("Warm colours won.")),
+    ));
+    let server = serve(interactions).await;
     let output = command(folder.path(), &server)
         .args([
             "--json",
@@ -233,25 +228,16 @@ async fn with_wait_the_job_is_collected_and_consolidated_live_in_one_go() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn map_reduce_maps_as_a_batch_job_and_reduces_live() {
     let folder = tempfile::tempdir().unwrap();
-    let done = operation(
-        "BATCH_STATE_SUCCEEDED",
-        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": [
-            {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
-            {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
-        ]}}}),
-    );
-    let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
-        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
-        Interaction::new(
-            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")),
-            ResponseSpec::json(reply("Oslo is colder than Lima.")),
-        ),
-    ])
-    .await;
+    let done = succeeded(json!([
+        {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
+        {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
+    ]));
+    let mut interactions = created_then(done);
+    interactions.push(Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")),
+        ResponseSpec::json(reply("Oslo is colder than Lima.")),
+    ));
+    let server = serve(interactions).await;
     let submitted = command(folder.path(), &server)
         .args([
             "--json",
@@ -380,13 +366,10 @@ async fn ctrl_c_while_waiting_for_the_batch_job_detaches() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_in_the_reduce_after_a_batch_map_stops_the_reduce() {
     let folder = tempfile::tempdir().unwrap();
-    let done = operation(
-        "BATCH_STATE_SUCCEEDED",
-        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": [
-            {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
-            {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
-        ]}}}),
-    );
+    let done = succeeded(json!([
+        {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
+        {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
+    ]));
     let generate = format!("/v1beta/models/{MODEL}:generateContent");
     // The reduce is answered only after ten minutes: in flight at the SIGINT.
     let mut reduce = Interaction::new(
@@ -394,15 +377,7 @@ async fn ctrl_c_in_the_reduce_after_a_batch_map_stops_the_reduce() {
         ResponseSpec::json(reply("Oslo is colder than Lima.")),
     );
     reduce.response.latency_ms = Some(600_000);
-    let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
-        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
-        reduce,
-    ])
-    .await;
+    let server = serve([created_then(done), vec![reduce]].concat()).await;
     let child = spawn_map_reduce(folder.path(), &server);
     let stopped = interrupt_once_asked(child, &server, &generate).await;
     let stderr = stderr_of(&stopped);

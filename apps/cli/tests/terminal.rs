@@ -11,13 +11,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use cassette::{
-    BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
-    ServerOptions, SseEvent,
+    BodyMatcher, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec, ServerOptions,
+    SseEvent,
 };
 use serde_json::{Value, json};
 
 mod common;
-use common::{against, stderr_of, stdout_of};
+use common::{stderr_of, stdout_of};
 
 const MODEL: &str = "gemini-2.5-flash";
 const ANSWER: &str = "Ownership moves; borrowing lends.";
@@ -97,18 +97,13 @@ fn unavailable(task: &str) -> Interaction {
 }
 
 async fn serve(interactions: Vec<Interaction>) -> FixtureServer {
-    let mut stand_in = Cassette::authored("terminal", "stand-in for Gemini in the terminal tests");
-    stand_in.interactions = interactions;
-    FixtureServer::start(vec![stand_in], ServerOptions::lenient())
-        .await
-        .unwrap()
+    let about = "stand-in for Gemini in the terminal tests";
+    common::stand_in("terminal", about, interactions, ServerOptions::lenient()).await
 }
 
 fn live(folder: &Path, server: &FixtureServer) -> Command {
-    let mut command = against(folder, server);
+    let mut command = common::against_as(folder, server, MODEL);
     command
-        .env("COLUMNS", "100")
-        .env("AGENT_FORK_MODEL", MODEL)
         // A fixed day: no lifecycle warning that depends on when the test runs.
         .env("AGENT_FORK_TODAY", "2026-06-01")
         .arg("--no-tools");

@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use assert_cmd::cargo::CommandCargoExt;
-use cassette::{Cassette, FixtureServer, Interaction};
+use cassette::{Cassette, FixtureServer, Interaction, ServerOptions};
 
 /// A key for the loopback stand-in; never a real one.
 pub const STAND_IN_KEY: &str = "fake-key-for-the-loopback-stand-in";
@@ -63,6 +63,27 @@ pub fn against(folder: &Path, server: &FixtureServer) -> Command {
         .env("GEMINI_API_KEY", STAND_IN_KEY)
         .env("GOOGLE_GEMINI_BASE_URL", server.base_url());
     command
+}
+
+/// [`against`], 100 columns wide, with `model` as every agent's model (the
+/// one the stand-in answers as).
+pub fn against_as(folder: &Path, server: &FixtureServer, model: &str) -> Command {
+    let mut command = against(folder, server);
+    command.env("COLUMNS", "100").env("AGENT_FORK_MODEL", model);
+    command
+}
+
+/// A loopback stand-in for Gemini serving `interactions`, as the authored
+/// cassette `name` (`about` says what it stands in for).
+pub async fn stand_in(
+    name: &str,
+    about: &str,
+    interactions: Vec<Interaction>,
+    options: ServerOptions,
+) -> FixtureServer {
+    let mut cassette = Cassette::authored(name, about);
+    cassette.interactions = interactions;
+    FixtureServer::start(vec![cassette], options).await.unwrap()
 }
 
 /// Standard output as text.
