@@ -91,9 +91,7 @@ fn goal_of(args: &PlanArgs, plan: Option<&Plan>) -> Result<String> {
 
 /// The settings layer of `plan`'s flags.
 pub(crate) fn layer(args: &PlanArgs, flags: &AgentFlags) -> Layer {
-    let mut layer = flags.layer();
-    layer.concurrency = args.concurrency.map(|n| n as usize);
-    layer
+    flags.layer_with_concurrency(args.concurrency)
 }
 
 /// Plans (unless `plan` is given) and runs; steps in `done` are reused.

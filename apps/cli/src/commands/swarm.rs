@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use agent_core::{AgentProfile, ForkResult, Swarm, SwarmOptions};
 use anyhow::Result;
 use planner::WorkflowStatus;
+use planner::journal::HashingWriter;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
@@ -193,7 +194,7 @@ fn copy_tasks(path: &Path, runs: &Path) -> Result<TasksCopy> {
             .and_then(|()| out.write_all(b"\n"))
             .map_err(|error| Failure::usage(format!("cannot copy the tasks: {error}")))?;
     }
-    let sha256 = out
+    let (_, sha256) = out
         .finish()
         .map_err(|error| Failure::usage(format!("cannot copy the tasks: {error}")))?;
     Ok(TasksCopy {
@@ -201,46 +202,6 @@ fn copy_tasks(path: &Path, runs: &Path) -> Result<TasksCopy> {
         count,
         sha256,
     })
-}
-
-/// A writer that hashes what it writes (SHA-256).
-struct HashingWriter<W> {
-    inner: W,
-    hasher: sha2::Sha256,
-}
-
-impl<W: Write> HashingWriter<W> {
-    fn new(inner: W) -> Self {
-        use sha2::Digest as _;
-        Self {
-            inner,
-            hasher: sha2::Sha256::new(),
-        }
-    }
-
-    /// Flushes and returns the hash of everything written, as hex.
-    fn finish(mut self) -> io::Result<String> {
-        use sha2::Digest as _;
-        self.inner.flush()?;
-        Ok(hex_of(&self.hasher.finalize()))
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        use sha2::Digest as _;
-        let written = self.inner.write(buf)?;
-        self.hasher.update(&buf[..written]);
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Checks that `tasks.txt` in the run folder is the copy the run made.
@@ -258,7 +219,7 @@ pub(crate) fn check_tasks_copy(path: &Path, expected: &str) -> Result<()> {
     let mut hashing = HashingWriter::new(io::sink());
     io::copy(&mut File::open(path).map_err(|_| mismatch())?, &mut hashing)
         .map_err(|_| mismatch())?;
-    if hashing.finish().map_err(|_| mismatch())? == expected {
+    if hashing.finish().map_err(|_| mismatch())?.1 == expected {
         Ok(())
     } else {
         Err(mismatch().into())
@@ -304,9 +265,7 @@ fn reopen_results(path: &Path) -> Result<File> {
 
 /// The settings layer of `swarm`'s flags.
 pub(crate) fn layer(args: &SwarmArgs, flags: &AgentFlags) -> Layer {
-    let mut layer = flags.layer();
-    layer.concurrency = args.concurrency.map(|n| n as usize);
-    layer
+    flags.layer_with_concurrency(args.concurrency)
 }
 
 /// Runs the swarm's tasks that `earlier` (results of an interrupted run, by

@@ -140,9 +140,7 @@ async fn setup(context: &Context<'_>, title: &str) -> Result<Setup> {
 
 /// The settings layer of a workflow's flags (`concurrency`: map-reduce's).
 pub(crate) fn layer(flags: &AgentFlags, concurrency: Option<u32>) -> Layer {
-    let mut layer = flags.layer();
-    layer.concurrency = concurrency.map(|n| n as usize);
-    layer
+    flags.layer_with_concurrency(concurrency)
 }
 
 /// The panel that opens a workflow's human output (nothing with `--json`).
