@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures_util::{StreamExt, stream};
 use genai_client::{
     Client, Content, CostTotal, FunctionCall, FunctionDeclaration, GenerateContentRequest,
-    GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator, ToolCall,
-    ToolType, Usage,
+    GenerateContentResponse, GenerationConfig, Part, Role, StreamAccumulator, ToolCall, ToolType,
+    Usage,
 };
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -137,7 +137,7 @@ impl Forker {
         });
         let client = self
             .client
-            .with_retry_observer(retry_events(&self.events, &fork_id));
+            .with_retry_observer(self.events.retry_observer(fork_id.clone()));
         let plan = self.tool_plan(&request, tools_on);
         let mut run = LoopState::new(&request, fork_id, self.events.clone());
         run.route = plan.route;
@@ -728,23 +728,6 @@ fn push_non_empty(list: &mut Vec<String>, text: String) {
     if !text.trim().is_empty() {
         list.push(text);
     }
-}
-
-/// A retry observer that turns client retries into fork events.
-pub(crate) fn retry_events(
-    events: &EventSink,
-    fork_id: &ForkId,
-) -> genai_client::SharedRetryObserver {
-    let (events, fork_id) = (events.clone(), fork_id.clone());
-    Arc::new(move |retry: &RetryEvent| {
-        events.emit(Event::Retry {
-            fork_id: fork_id.clone(),
-            attempt: retry.attempt,
-            max_attempts: retry.max_attempts,
-            delay: retry.delay,
-            reason: retry.reason.clone(),
-        });
-    })
 }
 
 /// The kept facts of a client error.

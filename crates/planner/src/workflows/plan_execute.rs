@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use agent_core::{Event, ForkId, ForkRequest, ForkResult, ForkStatus};
+use agent_core::{ForkId, ForkRequest, ForkResult, ForkStatus};
 use genai_client::{Content, CostTotal, Role, Usage};
 use tokio_util::sync::CancellationToken;
 
@@ -324,17 +324,9 @@ impl Orchestrator {
 
     /// A retry observer reporting under a pseudo fork id such as `planner`.
     pub(super) fn retry_observer(&self, name: &str) -> genai_client::SharedRetryObserver {
-        let events = self.forker.events().clone();
-        let fork_id = ForkId::from_string(name);
-        Arc::new(move |retry: &genai_client::RetryEvent| {
-            events.emit(Event::Retry {
-                fork_id: fork_id.clone(),
-                attempt: retry.attempt,
-                max_attempts: retry.max_attempts,
-                delay: retry.delay,
-                reason: retry.reason.clone(),
-            });
-        })
+        self.forker
+            .events()
+            .retry_observer(ForkId::from_string(name))
     }
 }
 
