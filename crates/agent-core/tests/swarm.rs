@@ -6,7 +6,9 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use agent_core::{BuiltinAgent, ConsolidationOptions, ForkStatus, Forker, Swarm, SwarmOptions};
+use agent_core::{
+    BuiltinAgent, ConsolidationOptions, ForkStatus, Forker, Swarm, SwarmOptions, SwarmOutcome,
+};
 use cassette::{FixtureServer, Interaction, RequestSpec, ResponseSpec, ServerOptions};
 use serde_json::json;
 use support::*;
@@ -16,6 +18,27 @@ const MODEL: &str = "gemini-3.8-flash";
 
 fn creative() -> SwarmOptions {
     SwarmOptions::new(BuiltinAgent::Creative.profile())
+}
+
+/// [`creative`] with `concurrency` forks at once and no consolidation.
+fn unconsolidated(concurrency: usize) -> SwarmOptions {
+    SwarmOptions {
+        concurrency,
+        consolidate: false,
+        ..creative()
+    }
+}
+
+/// Runs `count` tasks, all the swarm has, with nothing cancelled or watched.
+async fn run_all(forker: &Forker, options: SwarmOptions, count: usize) -> SwarmOutcome {
+    Swarm::new(forker, options)
+        .run(
+            tasks(count),
+            Some(count),
+            &CancellationToken::new(),
+            |_, _| {},
+        )
+        .await
 }
 
 fn task_text(index: usize) -> String {
@@ -40,11 +63,7 @@ fn tasks(count: usize) -> Vec<(usize, String)> {
 async fn concurrency_reaches_and_never_exceeds_the_limit() {
     let server = server("bounded", (0..12).map(slow_reply).collect()).await;
     let forker = Forker::new(client(&server));
-    let options = SwarmOptions {
-        concurrency: 4,
-        consolidate: false,
-        ..creative()
-    };
+    let options = unconsolidated(4);
     let finished = Arc::new(Mutex::new(Vec::new()));
     let outcome = Swarm::new(&forker, options)
         .run(
@@ -74,14 +93,8 @@ async fn a_failing_fork_fails_alone() {
     );
     let server = server("one-fails", interactions).await;
     let forker = Forker::new(client(&server));
-    let options = SwarmOptions {
-        concurrency: 5,
-        consolidate: false,
-        ..creative()
-    };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(5), Some(5), &CancellationToken::new(), |_, _| {})
-        .await;
+    let options = unconsolidated(5);
+    let outcome = run_all(&forker, options, 5).await;
     server.assert_clean();
     assert_eq!((outcome.completed, outcome.failed), (4, 1));
     let statuses: Vec<ForkStatus> = outcome
@@ -121,9 +134,7 @@ async fn a_refused_key_stops_the_swarm_at_the_first_request() {
         concurrency: 1,
         ..creative()
     };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(6), Some(6), &CancellationToken::new(), |_, _| {})
-        .await;
+    let outcome = run_all(&forker, options, 6).await;
     assert_eq!(
         server.requests().len(),
         1,
@@ -145,14 +156,8 @@ async fn a_refused_key_cancels_the_running_forks() {
     interactions[0] = wrong_key(0);
     let server = server("wrong-key-running", interactions).await;
     let forker = Forker::new(client(&server));
-    let options = SwarmOptions {
-        concurrency: 3,
-        consolidate: false,
-        ..creative()
-    };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(6), Some(6), &CancellationToken::new(), |_, _| {})
-        .await;
+    let options = unconsolidated(3);
+    let outcome = run_all(&forker, options, 6).await;
     assert_eq!(server.requests().len(), 3, "only the first wave went out");
     assert!(outcome.auth_error.is_some());
     let statuses: Vec<ForkStatus> = outcome.results.iter().map(|(_, r)| r.status).collect();
@@ -193,9 +198,7 @@ async fn consolidation_gets_capped_results_and_says_so() {
         },
         ..creative()
     };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(3), Some(3), &CancellationToken::new(), |_, _| {})
-        .await;
+    let outcome = run_all(&forker, options, 3).await;
     server.assert_clean();
     let consolidated = outcome.consolidated.expect("consolidation ran");
     assert_eq!(consolidated.text, "All three agree.");
@@ -260,14 +263,8 @@ async fn cost_is_summed_per_fork_and_per_swarm_and_unpriced_calls_are_counted() 
     );
     let server = server("cost", interactions).await;
     let forker = Forker::new(client(&server));
-    let options = SwarmOptions {
-        concurrency: 3,
-        consolidate: false,
-        ..creative()
-    };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(3), Some(3), &CancellationToken::new(), |_, _| {})
-        .await;
+    let options = unconsolidated(3);
+    let outcome = run_all(&forker, options, 3).await;
     server.assert_clean();
     // text_reply: gemini-2.5-flash, prompt 100, candidates 20, thoughts 30.
     let per_call = genai_client::cost_of_call(
@@ -323,9 +320,7 @@ async fn a_budget_stops_new_calls_lets_in_flight_ones_finish_and_is_not_overrun(
         concurrency: 4,
         ..creative()
     };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(12), Some(12), &CancellationToken::new(), |_, _| {})
-        .await;
+    let outcome = run_all(&forker, options, 12).await;
     assert!(outcome.budget_exhausted);
     assert!(!outcome.cancelled);
     let refused = outcome
