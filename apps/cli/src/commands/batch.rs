@@ -40,7 +40,12 @@ struct TaskTable {
 }
 
 impl TaskTable {
+    /// The run's tasks: the command line's, then those of the run folder's
+    /// copy of the tasks file (refused unless it is the copy the run made).
     fn open(args: &SwarmArgs, dir: &Path) -> Result<Self> {
+        if let (Some(_), Some(sha256)) = (args.file_tasks, &args.tasks_sha256) {
+            swarm::check_tasks_copy(&dir.join(swarm::TASKS_FILE), sha256)?;
+        }
         let file = match args.file_tasks {
             Some(_) => {
                 let path = dir.join(swarm::TASKS_FILE);
@@ -67,6 +72,18 @@ impl TaskTable {
             given: args.tasks.clone(),
             file,
         })
+    }
+
+    /// The map tasks of `map-reduce --batch`: the template, once per item.
+    fn map_tasks(args: &MapReduceArgs) -> Self {
+        Self {
+            given: args
+                .items
+                .iter()
+                .map(|item| args.map_template.replace("{item}", item))
+                .collect(),
+            file: None,
+        }
     }
 
     fn len(&self) -> usize {
@@ -306,9 +323,6 @@ pub(crate) async fn execute_swarm(
     let (context, recorder) = (run.context, &run.recorder);
     let output = context.output;
     let profile = swarm::checked_profile(args, context)?;
-    if let (Some(_), Some(sha256)) = (args.file_tasks, &args.tasks_sha256) {
-        swarm::check_tasks_copy(&recorder.dir().join(swarm::TASKS_FILE), sha256)?;
-    }
     let mut tasks = TaskTable::open(args, recorder.dir())?;
     let total = tasks.len();
     let workspace = context.workspace(profile.file_tools)?;
@@ -396,19 +410,11 @@ pub(crate) async fn map_phase(
         .await?
         .logged(output);
     let forker = Forker::new(session.client.clone());
-    let template = args.map_template.clone();
     let fork_request = |task: String| ForkRequest {
         max_turns: context.settings.max_turns.value,
         ..ForkRequest::new(task, profile.clone())
     };
-    let mut tasks = TaskTable {
-        given: args
-            .items
-            .iter()
-            .map(|item| template.replace("{item}", item))
-            .collect(),
-        file: None,
-    };
+    let mut tasks = TaskTable::map_tasks(args);
     let job = Job {
         output,
         run,
