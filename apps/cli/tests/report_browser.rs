@@ -13,36 +13,16 @@
 #![allow(clippy::print_stderr, reason = "a skipped test says why")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use test_support::browser::{Chromium, Loaded};
 
 mod common;
-use common::{stderr_of, stdout_of};
-
-fn agent_fork(folder: &Path) -> Command {
-    let mut command = common::isolated(folder);
-    command.env("NO_COLOR", "1").env("COLUMNS", "100");
-    command
-}
+use common::{run, stdout_of};
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(path)
-}
-
-fn run(folder: &Path, args: &[&str], code: i32) -> Output {
-    let output = agent_fork(folder).args(args).output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "agent-fork {}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        stdout_of(&output),
-        stderr_of(&output)
-    );
-    output
 }
 
 fn browser(test: &str) -> Option<Chromium> {

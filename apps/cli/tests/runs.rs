@@ -12,18 +12,11 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod common;
-use common::{stderr_of, stdout_of};
+use common::{plain as agent_fork, run, stderr_of, stdout_of};
 
 const REFINE_TASK: &str = "Write a haiku about Rust";
 const REFINE_CRITERIA: &str = "5-7-5 syllables, mentions the borrow checker";
 const HAIKU: &str = "The borrow checker\nguards each reference I lend:\nno data races.";
-
-/// The binary in `folder`, with no key, no colour and no user config.
-fn agent_fork(folder: &Path) -> Command {
-    let mut command = common::isolated(folder);
-    command.env("NO_COLOR", "1").env("COLUMNS", "100");
-    command
-}
 
 fn cassette(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -34,20 +27,6 @@ fn cassette(name: &str) -> PathBuf {
 fn json_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout_of(output)))
-}
-
-/// Runs `args` in `folder` and returns the output, after checking the exit code.
-fn run(folder: &Path, args: &[&str], code: i32) -> Output {
-    let output = agent_fork(folder).args(args).output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "agent-fork {}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        stdout_of(&output),
-        stderr_of(&output)
-    );
-    output
 }
 
 /// Replays the refine cassette strictly and returns the run's id.

@@ -65,6 +65,29 @@ pub fn against(folder: &Path, server: &FixtureServer) -> Command {
     command
 }
 
+/// [`isolated`], without colour, 100 columns wide.
+pub fn plain(folder: &Path) -> Command {
+    let mut command = isolated(folder);
+    command.env("NO_COLOR", "1").env("COLUMNS", "100");
+    command
+}
+
+/// Runs the binary ([`plain`]) in `folder` with `args` and returns its
+/// output, after checking its exit code (its output is shown when it is
+/// not `code`).
+pub fn run(folder: &Path, args: &[&str], code: i32) -> Output {
+    let output = plain(folder).args(args).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "agent-fork {}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    output
+}
+
 /// [`against`], 100 columns wide, with `model` as every agent's model (the
 /// one the stand-in answers as).
 pub fn against_as(folder: &Path, server: &FixtureServer, model: &str) -> Command {
