@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod common;
-use common::{plain as agent_fork, run, stderr_of, stdout_of};
+use common::{json_of, plain as agent_fork, run, stderr_of, stdout_of};
 
 const REFINE_TASK: &str = "Write a haiku about Rust";
 const REFINE_CRITERIA: &str = "5-7-5 syllables, mentions the borrow checker";
@@ -22,11 +22,6 @@ fn cassette(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/cassettes")
         .join(name)
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout_of(output)))
 }
 
 /// Replays the refine cassette strictly and returns the run's id.

@@ -17,7 +17,7 @@ use cassette::{
 use serde_json::{Value, json};
 
 mod common;
-use common::{stderr_of, stdout_of};
+use common::{expect, json_of, stderr_of, stdout_of};
 
 const MODEL: &str = "gemini-2.5-flash";
 const ANSWER: &str = "Ownership moves; borrowing lends.";
@@ -114,21 +114,6 @@ async fn run(mut command: Command) -> Output {
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()
-}
-
-fn expect(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout_of(output),
-        stderr_of(output)
-    );
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", stdout_of(output)))
 }
 
 fn tasks(count: usize) -> Vec<String> {
@@ -324,16 +309,9 @@ fn completions_man_page_and_version() {
 /// the raw bytes.
 #[cfg(target_os = "linux")]
 fn on_a_terminal(mut command: Command, columns: u16, rows: u16) -> (Output, String, String) {
-    use std::io::Read as _;
     use std::process::Stdio;
 
-    let size = nix::pty::Winsize {
-        ws_row: rows,
-        ws_col: columns,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    let pty = common::pty(columns, rows);
     command
         .env("COLUMNS", columns.to_string())
         .env_remove("LINES")
@@ -341,18 +319,7 @@ fn on_a_terminal(mut command: Command, columns: u16, rows: u16) -> (Output, Stri
         .stderr(Stdio::piped());
     let child = command.spawn().unwrap();
     drop(command);
-    let mut master = std::fs::File::from(pty.master);
-    let reader = std::thread::spawn(move || {
-        let mut shown = Vec::new();
-        let mut buffer = [0; 4096];
-        while let Ok(read) = master.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            shown.extend_from_slice(&buffer[..read]);
-        }
-        shown
-    });
+    let reader = common::read_terminal(std::fs::File::from(pty.master));
     let output = child.wait_with_output().unwrap();
     let bytes = reader.join().unwrap();
     let mut parser = vt100::Parser::new(rows, columns, 1_000);

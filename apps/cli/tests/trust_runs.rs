@@ -17,7 +17,7 @@ use cassette::{
     BodyMatcher, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec, ServerOptions,
     SseEvent,
 };
-use common::{runs_dir, stderr_of, stdout_of};
+use common::{expect, json_of, runs_dir, stderr_of, stdout_of};
 use serde_json::{Value, json};
 
 const TASK: &str = "Name three uses of the borrow checker.";
@@ -81,21 +81,6 @@ fn finish(mut command: Command) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.wait_with_output().unwrap()
-}
-
-fn expect(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout_of(output),
-        stderr_of(output)
-    );
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout_of(output)))
 }
 
 /// How many requests the server got for `task`.

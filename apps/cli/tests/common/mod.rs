@@ -65,6 +65,24 @@ pub fn against(folder: &Path, server: &FixtureServer) -> Command {
     command
 }
 
+/// Fails unless `output` is of a process that exited with `code` (its
+/// output shown otherwise).
+pub fn expect(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout_of(output),
+        stderr_of(output)
+    );
+}
+
+/// Standard output as one JSON document.
+pub fn json_of(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", stdout_of(output)))
+}
+
 /// [`isolated`], without colour, 100 columns wide.
 pub fn plain(folder: &Path) -> Command {
     let mut command = isolated(folder);
@@ -171,4 +189,35 @@ pub fn save_cassette(
     cassette.interactions = interactions;
     cassette.save(&path).expect("the cassette is written");
     path
+}
+
+/// A pseudo-terminal `columns` wide and `rows` high.
+#[cfg(target_os = "linux")]
+pub fn pty(columns: u16, rows: u16) -> nix::pty::OpenptyResult {
+    let size = nix::pty::Winsize {
+        ws_row: rows,
+        ws_col: columns,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    nix::pty::openpty(Some(&size), None).unwrap()
+}
+
+/// A thread reading everything the terminal whose `master` side this is
+/// shows, until the last holder of its other side (the child) has exited
+/// (the read then ends with EIO).
+#[cfg(target_os = "linux")]
+pub fn read_terminal(mut master: std::fs::File) -> std::thread::JoinHandle<Vec<u8>> {
+    use std::io::Read as _;
+    std::thread::spawn(move || {
+        let mut shown = Vec::new();
+        let mut buffer = [0; 4096];
+        while let Ok(read) = master.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            shown.extend_from_slice(&buffer[..read]);
+        }
+        shown
+    })
 }
