@@ -177,10 +177,9 @@ async fn scenario(
             thinking,
             tools: _,
         } => {
+            // The example's thinking setting, unless it has none.
             let mut flags = flags.clone();
-            if thinking.is_some() {
-                flags.thinking = thinking;
-            }
+            flags.thinking = thinking.or(flags.thinking);
             let args = fork(agent.name(), task);
             crate::commands::fork::run(&args, &flags, traffic, output).await
         }

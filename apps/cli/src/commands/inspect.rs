@@ -187,6 +187,15 @@ impl InspectReport {
         for answer in &self.tool_responses {
             fact("Tool response", &answer.line());
         }
+        facts.extend(self.grounding_and_usage(theme));
+        facts
+    }
+
+    /// The search queries and sources, the tokens, the citations and the
+    /// error, as `Key: value` lines.
+    fn grounding_and_usage(&self, theme: &Theme) -> Vec<String> {
+        let mut facts = Vec::new();
+        let mut fact = |key: &str, value: &str| facts.push(key_value(key, value, theme));
         if let Some(grounding) = &self.grounding {
             for query in &grounding.queries {
                 fact("Search query", query);

@@ -286,8 +286,18 @@ fn facts(
 /// One journal event as `runs show` lists it: its kind, then the facts
 /// that identify it (`id=`, `index=`, `status=`, `error=`, `reason=`).
 fn event_line(event: &JournalEvent) -> String {
+    let (kind, facts) = event_facts(event);
+    let facts: Vec<String> = facts
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    format!("{kind} {}", facts.join(" "))
+}
+
+/// A journal event's kind and the facts `runs show` lists for it.
+fn event_facts(event: &JournalEvent) -> (&'static str, Vec<(&'static str, String)>) {
     use JournalEvent as E;
-    let (kind, facts): (&str, Vec<(&str, String)>) = match event {
+    match event {
         E::RunStarted { .. } => ("run_started", vec![]),
         E::RunResumed => ("run_resumed", vec![]),
         E::PlanReady { .. } => ("plan_ready", vec![]),
@@ -336,12 +346,7 @@ fn event_line(event: &JournalEvent) -> String {
                 ("by", record.by.as_str().to_owned()),
             ],
         ),
-    };
-    let facts: Vec<String> = facts
-        .iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect();
-    format!("{kind} {}", facts.join(" "))
+    }
 }
 
 /// `$0.0123 (4,096 tokens, all sessions)`.
