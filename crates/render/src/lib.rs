@@ -5,7 +5,7 @@
 //!
 //! How agent-fork looks in a terminal: the rounded [`Panel`] around a fork,
 //! a swarm or a model's answer; [`markdown()`] for answers; the plan
-//! [`tree()`]; one-line renderers ([`status_line`], [`key_value`], [`rule`],
+//! [`tree()`]; plain aligned [`columns()`]; one-line renderers ([`status_line`], [`key_value`], [`rule`],
 //! [`usage_line`]); a live [`ProgressBoard`] and its plain, line-per-event
 //! counterparts ([`plain_event_line`], [`retry_line`]); and the
 //! [`humanize`] helpers for counts and durations.
