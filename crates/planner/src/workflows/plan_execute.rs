@@ -259,11 +259,9 @@ impl Orchestrator {
         let status = match report.status {
             ScheduleStatus::Cancelled => WorkflowStatus::Cancelled,
             ScheduleStatus::Failed => WorkflowStatus::Failed,
-            ScheduleStatus::Completed => match &consolidation {
-                Some(result) if result.status == ForkStatus::Success => WorkflowStatus::Completed,
-                Some(result) if result.status == ForkStatus::Cancelled => WorkflowStatus::Cancelled,
-                _ => WorkflowStatus::Failed,
-            },
+            ScheduleStatus::Completed => consolidation
+                .as_ref()
+                .map_or(WorkflowStatus::Failed, |result| result.status.into()),
         }
         .or_budget_exhausted(&self.forker);
         PlanRun {
