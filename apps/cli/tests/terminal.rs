@@ -324,6 +324,79 @@ fn completions_man_page_and_version() {
     assert!(stdout_of(&help).contains("Global options:"));
 }
 
+/// A command's help offers only the global flags that act on it:
+/// `config --help` has no --replay, --jsonl, -q, -v, --yes or --mcp (it
+/// listed every global flag before), `models --help` no agent flags. The
+/// hidden flags still parse, and `--help` still means help in every
+/// command the table changes (moving a flag in a built clap command broke
+/// its lookup: `runs list --help` was read as `--budget-usd`).
+#[test]
+fn help_offers_only_the_global_flags_a_command_uses() {
+    let folder = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| {
+        let output = common::isolated(folder.path())
+            .env("COLUMNS", "100")
+            .args(["--color", "never"])
+            .args(args)
+            .output()
+            .unwrap();
+        expect(&output, 0);
+        stdout_of(&output)
+    };
+    let config = help(&["config", "--help"]);
+    for absent in [
+        "--replay",
+        "--record",
+        "--jsonl",
+        "--quiet",
+        "--verbose",
+        "--yes",
+        "--mcp",
+    ] {
+        assert!(!config.contains(absent), "{absent} offered:\n{config}");
+    }
+    for present in [
+        "--json",
+        "--color",
+        "--model",
+        "--workspace",
+        "--budget-usd",
+    ] {
+        assert!(config.contains(present), "{present} missing:\n{config}");
+    }
+    insta::assert_snapshot!("config_help", config);
+    let models = help(&["models", "--help"]);
+    for absent in ["--workspace", "--model", "--thinking", "--mcp", "--jsonl"] {
+        assert!(!models.contains(absent), "{absent} offered:\n{models}");
+    }
+    insta::assert_snapshot!("models_help", models);
+    for command in [
+        &["inspect", "--help"][..],
+        &["completions", "--help"],
+        &["man", "--help"],
+        &["runs", "list", "--help"],
+        &["runs", "show", "--help"],
+        &["mcp", "list", "--help"],
+        &["examples", "--help"],
+    ] {
+        let text = help(command);
+        assert!(
+            text.starts_with(char::is_alphabetic) && text.contains("Usage: agent-fork"),
+            "{command:?}:\n{text}"
+        );
+    }
+    assert!(!help(&["inspect", "--help"]).contains("--workspace"));
+    assert!(!help(&["man", "--help"]).contains("--json"));
+    assert!(!help(&["examples", "--help"]).contains("--workspace"));
+    assert!(help(&["fork", "--help"]).contains("--replay"));
+    // Hidden is not refused: a script that passes one keeps working.
+    let hidden = common::isolated(folder.path())
+        .args(["-q", "config", "--jsonl"])
+        .output()
+        .unwrap();
+    expect(&hidden, 0);
+}
+
 /// What a terminal of `columns` x `rows` shows after `command` ran with
 /// its stdout on a pty: the screen (cursor moves and erases applied) and
 /// the raw bytes.
