@@ -40,6 +40,10 @@ pub(crate) struct Session {
     /// ([`crate::context::Context::wire`]); journalled by
     /// [`crate::finish::finish`].
     pub(crate) spending: Option<crate::context::Spending>,
+    /// Model calls retried in this session (counted by the run's reporter,
+    /// handed over by [`crate::context::Wiring::close`]); said by
+    /// [`crate::finish::finish`].
+    pub(crate) retries: u32,
 }
 
 enum Backend {
@@ -100,6 +104,7 @@ impl Session {
             client,
             backend,
             spending: None,
+            retries: 0,
         })
     }
 

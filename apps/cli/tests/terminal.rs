@@ -204,6 +204,104 @@ async fn retries_and_headings_go_to_stderr_and_name_the_task() {
         retry.contains("Explain ownership.: retrying in") && retry.contains("(attempt 2/5): 503"),
         "{retry}"
     );
+    assert!(
+        stderr.contains("\n1 model call was retried in this run\n"),
+        "{stderr}"
+    );
+}
+
+/// The commands that run workflows, each replaying its cassette with the
+/// first request answered 503 once: the summary says the run's retries
+/// (only the swarm's did before), on stderr; under --json stdout stays the
+/// one document.
+#[test]
+fn every_run_sums_its_retries_in_its_summary() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "fixtures/sessions/orchestrator.json",
+            &[
+                "plan",
+                "--goal",
+                "Design a simple user authentication system for a web API",
+                "--context",
+                "Using Python with FastAPI framework",
+                "--max-steps",
+                "4",
+            ],
+        ),
+        (
+            "fixtures/sessions/research_then_code.json",
+            &[
+                "research-then-code",
+                "--research",
+                "What is the recommended way to implement rate limiting in FastAPI applications?",
+                "--task",
+                "Implement a rate limiting middleware for a FastAPI application, following the approach the research recommends.",
+            ],
+        ),
+        (
+            "tests/cassettes/map_reduce.json",
+            &[
+                "map-reduce",
+                "--items",
+                "SQL injection",
+                "cross-site request forgery",
+                "broken object level authorization",
+                "--map-template",
+                "Explain {item} in a web API in two sentences, then name the one defence that matters most.",
+                "--reduce",
+                "Combine the explanations into a short security checklist for a FastAPI service, most important first.",
+            ],
+        ),
+        (
+            "tests/cassettes/refine.json",
+            &[
+                "refine",
+                "--task",
+                "Write a haiku about Rust",
+                "--criteria",
+                "5-7-5 syllables, mentions the borrow checker",
+            ],
+        ),
+    ];
+    let folder = tempfile::tempdir().unwrap();
+    for (path, args) in cases {
+        let mut cassette = Cassette::load(repo.join(path)).unwrap();
+        cassette.interactions[0].fault = Some(cassette::FaultSpec {
+            fault: cassette::Fault::Unavailable,
+            times: 1,
+        });
+        let faulty = folder.path().join("faulty.json");
+        cassette.save(&faulty).unwrap();
+        for json in [false, true] {
+            let mut command = common::isolated(folder.path());
+            command
+                .env("AGENT_FORK_TODAY", "2026-06-01")
+                .arg("--replay")
+                .arg(&faulty);
+            if json {
+                command.arg("--json");
+            }
+            let output = command.args(args).output().unwrap();
+            expect(&output, 0);
+            let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+            assert!(
+                stderr.contains("(attempt 2/5): 503"),
+                "{path}: no retry line:\n{stderr}"
+            );
+            let summary = "1 model call was retried in this run";
+            assert!(!stdout.contains(summary), "{path}: {stdout}");
+            if json {
+                json_of(&output);
+            } else {
+                assert!(
+                    stderr.lines().any(|line| line == summary),
+                    "{path}: no summary line:\n{stderr}"
+                );
+            }
+        }
+    }
 }
 
 /// A fork refused by Gemini: exit 3, stdout without the error, stderr with

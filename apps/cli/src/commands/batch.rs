@@ -364,7 +364,7 @@ pub(crate) async fn execute_swarm(
     let session = wiring.close().await;
     let status = swarm::swarm_status(&outcome);
     let json = swarm::swarm_json(args, recorder, &outcome, status, counts, elapsed);
-    swarm::show(&outcome, &json, total, elapsed, 0, output)?;
+    swarm::show(&outcome, &json, total, elapsed, output)?;
     finish(
         recorder,
         Some(session),
