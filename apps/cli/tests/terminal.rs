@@ -871,29 +871,6 @@ fn on_a_live_terminal(
     (status.code(), parser.screen().contents(), bytes)
 }
 
-/// While Gemini is silent the board's clock still ticks (the old board
-/// stood at `0/3 00:00.0` until an event came).
-#[cfg(target_os = "linux")]
-#[tokio::test(flavor = "multi_thread")]
-async fn the_board_clock_ticks_while_gemini_is_silent() {
-    let server = serve(tasks(2).iter().map(|t| slow_unary(t, 3_000)).collect()).await;
-    let folder = tempfile::tempdir().unwrap();
-    let mut command = live(folder.path(), &server);
-    command.args(["swarm", "--no-consolidate"]).args(tasks(2));
-    let (code, _, bytes) =
-        tokio::task::spawn_blocking(move || on_a_live_terminal(command, 100, |_| true, |_| {}))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(0));
-    let text = String::from_utf8_lossy(&bytes);
-    let clocks: std::collections::BTreeSet<&str> = regex::Regex::new(r"0/2  00:0\d\.\d")
-        .unwrap()
-        .find_iter(&text)
-        .map(|found| found.as_str())
-        .collect();
-    assert!(clocks.len() >= 6, "the clock did not tick: {clocks:?}");
-}
-
 /// Ctrl-C during a swarm on a terminal: the `stopping:` notice stays on
 /// screen and no piece of the board is left behind (the old redraw wiped
 /// the notice and left the board's first row).
