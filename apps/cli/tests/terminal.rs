@@ -540,12 +540,24 @@ fn on_a_terminal(mut command: Command, columns: u16, rows: u16) -> (Output, Stri
 
 /// Run-dependent bits (ids, times, the clock) replaced for snapshots.
 fn scrub(text: &str) -> String {
-    let rules = [
+    scrub_with(
+        text,
+        &[(r"\d+(\.\d+)? (ms|s)\b", "T"), (r"\d\d:\d\d\.\d", "CLOCK")],
+    )
+}
+
+/// Only the run's ids replaced, for a screen drawn on a fixed clock
+/// (`AGENT_FORK_FIXED_CLOCK`), whose times are the same in every run.
+fn scrub_ids(text: &str) -> String {
+    scrub_with(text, &[])
+}
+
+fn scrub_with(text: &str, more: &[(&str, &str)]) -> String {
+    let ids = [
         (r"fork_\d{6}_\d{3}_[a-z0-9]{4}", "fork_ID"),
         (r"run_\d{8}_\d{6}_[a-z0-9]{4}", "run_ID"),
-        (r"\d+(\.\d+)? (ms|s)\b", "T"),
-        (r"\d\d:\d\d\.\d", "CLOCK"),
     ];
+    let rules = ids.iter().chain(more);
     let mut text = text
         .lines()
         .map(str::trim_end)
@@ -554,7 +566,7 @@ fn scrub(text: &str) -> String {
     for (pattern, with) in rules {
         text = regex::Regex::new(pattern)
             .unwrap()
-            .replace_all(&text, with)
+            .replace_all(&text, *with)
             .into_owned();
     }
     text.trim_end().to_owned()
@@ -871,38 +883,93 @@ fn on_a_live_terminal(
     (status.code(), parser.screen().contents(), bytes)
 }
 
-/// Ctrl-C during a swarm on a terminal: the `stopping:` notice stays on
-/// screen and no piece of the board is left behind (the old redraw wiped
+/// The screen a terminal of `columns` x 40 shows for `bytes`.
+fn screen_of(bytes: &[u8], columns: u16) -> String {
+    let mut parser = vt100::Parser::new(40, columns, 1_000);
+    parser.process(bytes);
+    parser.screen().contents()
+}
+
+/// Ctrl-C during a swarm on a terminal, at 80 and 200 columns: while the
+/// three tasks wait, the board shows them running (snapshot, on a fixed
+/// clock); after Ctrl-C the `stopping:` notice stays on screen above the
+/// result and no piece of the board is left behind (the old redraw wiped
 /// the notice and left the board's first row).
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_keeps_the_notice_and_leaves_no_board_behind() {
-    let server = serve(tasks(3).iter().map(|t| slow_unary(t, 20_000)).collect()).await;
-    let folder = tempfile::tempdir().unwrap();
-    let mut command = live(folder.path(), &server);
-    command.args(["swarm", "--no-consolidate"]).args(tasks(3));
-    let (code, screen, _) = tokio::task::spawn_blocking(move || {
-        on_a_live_terminal(
-            command,
-            100,
-            |bytes| String::from_utf8_lossy(bytes).contains("3 running"),
-            |pid| {
-                use nix::sys::signal::{Signal, kill};
-                let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
-                kill(pid, Signal::SIGINT).unwrap();
-            },
-        )
-    })
-    .await
-    .unwrap();
-    assert_eq!(code, Some(130), "{screen}");
-    assert!(
-        screen.contains("stopping: no new agents start, running ones are cancelled"),
-        "{screen}"
-    );
-    assert!(
-        !screen.contains("agents, 5 at once") && !screen.contains("0 done"),
-        "a piece of the board stayed:\n{screen}"
-    );
-    assert!(screen.contains("Cancelled: 3"), "{screen}");
+    for columns in [80_u16, 200] {
+        let server = serve(tasks(3).iter().map(|t| slow_unary(t, 20_000)).collect()).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["swarm", "--no-consolidate"])
+            .args(tasks(3));
+        let (code, running, screen) = tokio::task::spawn_blocking(move || {
+            let mut running = String::new();
+            let (code, screen, _) = on_a_live_terminal(
+                command,
+                columns,
+                |bytes| {
+                    // The whole frame is on screen: its last row is drawn last.
+                    let screen = screen_of(bytes, columns);
+                    let whole = screen.contains("3 running") && screen.contains("Task number 3.");
+                    if whole {
+                        running = screen;
+                    }
+                    whole
+                },
+                |pid| {
+                    use nix::sys::signal::{Signal, kill};
+                    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+                    kill(pid, Signal::SIGINT).unwrap();
+                },
+            );
+            (code, running, screen)
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(130), "{screen}");
+        assert!(running.contains("00:12.3"), "{running}");
+        insta::assert_snapshot!(format!("swarm_running_{columns}"), scrub_ids(&running));
+        assert!(
+            screen.contains("stopping: no new agents start, running ones are cancelled"),
+            "{screen}"
+        );
+        assert!(
+            !screen.contains("agents, 5 at once") && !screen.contains("0 done"),
+            "a piece of the board stayed:\n{screen}"
+        );
+        assert!(screen.contains("Cancelled: 3"), "{screen}");
+        insta::assert_snapshot!(format!("swarm_interrupted_{columns}"), scrub_ids(&screen));
+    }
+}
+
+/// A swarm that finishes on a terminal, at 80 and 200 columns: the board
+/// gives way to the result (snapshot, on a fixed clock).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_finished_swarm_replaces_its_board_with_the_result() {
+    for columns in [80_u16, 200] {
+        let server = serve(tasks(3).iter().map(|t| slow_unary(t, 0)).collect()).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["swarm", "--concurrency", "1", "--no-consolidate"])
+            .args(tasks(3));
+        let (code, screen, _) = tokio::task::spawn_blocking(move || {
+            on_a_live_terminal(command, columns, |_| true, |_| {})
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(0), "{screen}");
+        assert!(screen.contains("Succeeded: 3/3"), "{screen}");
+        assert!(
+            !screen.contains("0 done"),
+            "a piece of the board stayed:\n{screen}"
+        );
+        insta::assert_snapshot!(format!("swarm_finished_{columns}"), scrub_ids(&screen));
+    }
 }
