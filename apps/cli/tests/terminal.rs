@@ -973,3 +973,52 @@ async fn a_finished_swarm_replaces_its_board_with_the_result() {
         insta::assert_snapshot!(format!("swarm_finished_{columns}"), scrub_ids(&screen));
     }
 }
+
+/// Before a fork's first token, the terminal shows a waiting line under
+/// the fork's header (snapshot at 80 and 200 columns, on a fixed clock);
+/// Ctrl-C while waiting removes it and leaves the header whole.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fork_shows_a_waiting_line_before_its_first_token() {
+    let task = "Explain ownership.";
+    for columns in [80_u16, 200] {
+        let mut slow = streamed(task, &[ANSWER]);
+        if let cassette::ResponseBody::Sse(events) = &mut slow.response.body {
+            // Gemini silent for longer than the test takes: Ctrl-C ends it.
+            events[0].delay_ms = 60_000;
+        }
+        let server = serve(vec![slow]).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["fork", task]);
+        let (code, waiting, screen) = tokio::task::spawn_blocking(move || {
+            let mut waiting = String::new();
+            let (code, screen, _) = on_a_live_terminal(
+                command,
+                columns,
+                |bytes| {
+                    let screen = screen_of(bytes, columns);
+                    let shown = screen.contains("waiting for the answer… 00:00.0");
+                    if shown {
+                        waiting = screen;
+                    }
+                    shown
+                },
+                |pid| {
+                    use nix::sys::signal::{Signal, kill};
+                    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+                    kill(pid, Signal::SIGINT).unwrap();
+                },
+            );
+            (code, waiting, screen)
+        })
+        .await
+        .unwrap();
+        insta::assert_snapshot!(format!("fork_waiting_{columns}"), scrub_ids(&waiting));
+        assert_eq!(code, Some(130), "{screen}");
+        assert!(!screen.contains("waiting for the answer"), "{screen}");
+        assert!(screen.lines().any(|line| line.starts_with('╰')), "{screen}");
+    }
+}
