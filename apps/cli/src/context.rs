@@ -201,12 +201,15 @@ pub(crate) struct Wiring {
 impl Wiring {
     /// Stops the workspace's processes and the progress display, and hands
     /// back the session for [`crate::finish::finish`].
-    pub(crate) async fn close(mut self) -> Session {
+    pub(crate) async fn close(self) -> Session {
         if let Some(workspace) = &self.workspace {
             workspace.shutdown().await;
         }
         self.reporter.finish();
-        self.session.retries = self.reporter.retries();
+        self.session.retried.store(
+            self.reporter.retries(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if let Some(tools) = self.mcp.and_then(|tools| Arc::try_unwrap(tools).ok()) {
             tools.shutdown().await;
         }

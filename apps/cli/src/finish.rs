@@ -76,7 +76,7 @@ pub(crate) async fn finish(
     let spending = session
         .as_ref()
         .and_then(|session| session.spending.clone());
-    let retries = session.as_ref().map_or(0, |session| session.retries);
+    let retries = session.as_ref().map_or(0, Session::retries);
     if let Some(line) = retries_line(retries)
         && !output.json()
     {

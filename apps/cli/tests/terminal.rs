@@ -336,6 +336,66 @@ async fn a_failed_fork_tells_its_error_on_stderr_and_json_stays_json() {
     }
 }
 
+/// summarize and models call Gemini without a run: a retried call is told
+/// on stderr (whose, attempt 2/5) and counted after the result (both were
+/// silent before).
+#[test]
+fn summarize_and_models_tell_their_retries() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let conversation = repo.join("fixtures/conversations/todo_api.json");
+    let cases: [(&str, &str, Vec<&str>); 2] = [
+        (
+            "fixtures/sessions/summarizer.json",
+            "summarizer",
+            vec![
+                "summarize",
+                "--input",
+                conversation.to_str().unwrap(),
+                "--style",
+                "detailed",
+                "--next-request",
+                "Add JWT authentication to the API.",
+            ],
+        ),
+        ("tests/cassettes/models_list.json", "models", vec!["models"]),
+    ];
+    let folder = tempfile::tempdir().unwrap();
+    for (path, who, args) in cases {
+        let mut cassette = Cassette::load(repo.join(path)).unwrap();
+        cassette.interactions[0].fault = Some(cassette::FaultSpec {
+            fault: cassette::Fault::Unavailable,
+            times: 1,
+        });
+        let faulty = folder.path().join("faulty.json");
+        cassette.save(&faulty).unwrap();
+        let output = common::isolated(folder.path())
+            .env("AGENT_FORK_TODAY", "2026-06-01")
+            .arg("--replay")
+            .arg(&faulty)
+            .args(&args)
+            .output()
+            .unwrap();
+        expect(&output, 0);
+        let stderr = stderr_of(&output);
+        let retry = stderr
+            .lines()
+            .find(|line| line.contains("retrying in"))
+            .unwrap_or_else(|| panic!("{path}: no retry line:\n{stderr}"));
+        assert!(
+            retry.contains(&format!("↻ {who}: retrying in"))
+                && retry.contains("(attempt 2/5): 503"),
+            "{retry}"
+        );
+        assert!(
+            stderr
+                .lines()
+                .any(|line| line == "1 model call was retried in this run"),
+            "{path}:\n{stderr}"
+        );
+        assert!(!stdout_of(&output).contains("retr"), "{path}");
+    }
+}
+
 /// `-q`: stdout holds the answer and nothing else.
 #[tokio::test(flavor = "multi_thread")]
 async fn quiet_prints_only_the_answer() {
