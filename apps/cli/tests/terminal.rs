@@ -1082,3 +1082,64 @@ async fn a_fork_shows_a_waiting_line_before_its_first_token() {
         assert!(screen.lines().any(|line| line.starts_with('╰')), "{screen}");
     }
 }
+
+/// An interrupted 40-task swarm, five at once: Ctrl-C once the five first
+/// requests reached the stand-in (its counter, no clock). The five running
+/// are cancelled and the 35 others never started, counted apart against
+/// the real total, in the summary and in --json (the issue saw
+/// `Completed: 20/25`, `Failed: 5` and `total: 16`).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_swarm_counts_cancelled_and_not_started_apart() {
+    for json in [false, true] {
+        let server = serve(tasks(40).iter().map(|t| slow_unary(t, 60_000)).collect()).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        if json {
+            command.arg("--json");
+        }
+        command
+            .args(["swarm", "--no-consolidate", "--concurrency", "5"])
+            .args(tasks(40))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while server.requests().len() < 5 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the requests never came"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        expect(&output, 130);
+        assert_eq!(server.requests().len(), 5, "no task started after Ctrl-C");
+        if json {
+            let value = json_of(&output);
+            let counts = &value["tasks"];
+            assert_eq!(
+                (
+                    &counts["total"],
+                    &counts["succeeded"],
+                    &counts["failed"],
+                    &counts["cancelled"],
+                    &counts["not_started"]
+                ),
+                (&json!(40), &json!(0), &json!(0), &json!(5), &json!(35)),
+                "{value}"
+            );
+            assert_eq!(value["status"], "cancelled", "{value}");
+        } else {
+            let stdout = stdout_of(&output);
+            for line in ["Succeeded: 0/40", "Cancelled: 5", "Not started: 35"] {
+                assert!(stdout.lines().any(|l| l == line), "{line}:\n{stdout}");
+            }
+            assert!(!stdout.contains("Failed"), "{stdout}");
+        }
+    }
+}
