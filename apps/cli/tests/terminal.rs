@@ -1143,3 +1143,126 @@ async fn an_interrupted_swarm_counts_cancelled_and_not_started_apart() {
         }
     }
 }
+
+/// The runs' summaries and their own cassettes (authored), replayed.
+fn replay_of(folder: &Path, cassette: &Cassette) -> Command {
+    let path = folder.join("changed.json");
+    cassette.save(&path).unwrap();
+    let mut command = common::isolated(folder);
+    command
+        .env("AGENT_FORK_TODAY", "2026-06-01")
+        .arg("--replay")
+        .arg(path);
+    command
+}
+
+/// refine whose reviewer answers prose instead of the verdict JSON: the
+/// attempt is shown failed with the reason (the issue saw a green
+/// `✓ attempt 1: not reviewed`, then `failed` with no reason), exit 1 and
+/// the hint to resume.
+#[test]
+fn refine_says_why_a_review_failed() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut cassette = Cassette::load(repo.join("tests/cassettes/refine.json")).unwrap();
+    cassette.interactions.truncate(2);
+    let cassette::ResponseBody::Json(review) = &mut cassette.interactions[1].response.body else {
+        panic!("the review is a JSON reply");
+    };
+    review["candidates"][0]["content"]["parts"][0]["text"] = json!("Looks great to me!");
+    let folder = tempfile::tempdir().unwrap();
+    let output = replay_of(folder.path(), &cassette)
+        .args([
+            "refine",
+            "--task",
+            "Write a haiku about Rust",
+            "--criteria",
+            "5-7-5 syllables, mentions the borrow checker",
+        ])
+        .output()
+        .unwrap();
+    expect(&output, 1);
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("✗ attempt 1: done, but the review failed: the reviewer's verdict is not the expected JSON"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not reviewed"), "{stdout}");
+    assert!(
+        stderr_of(&output).contains("agent-fork resume run_"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+/// summarize times its call: the stand-in holds the reply 300 ms, and the
+/// summary's usage line shows at least that (the issue saw `0 ms`).
+#[test]
+fn summarize_reports_the_time_its_call_took() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut cassette = Cassette::load(repo.join("fixtures/sessions/summarizer.json")).unwrap();
+    for interaction in &mut cassette.interactions {
+        interaction.response.latency_ms = Some(300);
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let conversation = repo.join("fixtures/conversations/todo_api.json");
+    let output = replay_of(folder.path(), &cassette)
+        .env("COLUMNS", "200")
+        .args(["summarize", "--input"])
+        .arg(conversation)
+        .args([
+            "--style",
+            "detailed",
+            "--next-request",
+            "Add JWT authentication to the API.",
+        ])
+        .output()
+        .unwrap();
+    expect(&output, 0);
+    let stdout = stdout_of(&output);
+    let usage = stdout
+        .lines()
+        .find(|line| line.starts_with("tokens: "))
+        .unwrap_or_else(|| panic!("no usage line:\n{stdout}"));
+    let time = regex::Regex::new(r"· (\d+(?:\.\d+)?) (ms|s)$")
+        .unwrap()
+        .captures(usage)
+        .unwrap_or_else(|| panic!("no time: {usage}"));
+    let value: f64 = time[1].parse().unwrap();
+    let ms = if &time[2] == "s" {
+        value * 1_000.0
+    } else {
+        value
+    };
+    assert!(ms >= 300.0, "{usage}");
+}
+
+/// A swarm with a failed task ends failed (exit 1) and says how to run
+/// again only what failed (the issue saw no hint).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_swarm_says_how_to_resume() {
+    let bad_request = |task: &str| {
+        Interaction::new(
+            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent"))
+                .with_body(matcher(task)),
+            ResponseSpec::json(json!({"error": {"code": 400, "message": "Invalid value at 'contents'.", "status": "INVALID_ARGUMENT"}}))
+                .with_status(400),
+        )
+    };
+    let all = tasks(2);
+    let server = serve(vec![slow_unary(&all[0], 0), bad_request(&all[1])]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = live(folder.path(), &server);
+    command.args(["swarm", "--no-consolidate"]).args(&all);
+    let output = run(command).await;
+    expect(&output, 1);
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("`agent-fork resume run_") && stderr.contains("runs only what failed"),
+        "{stderr}"
+    );
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("Succeeded: 1/2") && stdout.contains("Failed: 1"),
+        "{stdout}"
+    );
+}
