@@ -1266,3 +1266,59 @@ async fn a_failed_swarm_says_how_to_resume() {
         "{stdout}"
     );
 }
+
+/// A resumed swarm reports the whole run's tokens: three tasks one at a
+/// time, Ctrl-C while the second waits (the first done), then `resume`
+/// runs the second and third; the footer and --json count all three
+/// tasks' tokens (the issue saw `tokens: 0 … 0 total` after a resume).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_swarm_reports_the_whole_runs_tokens() {
+    let all = tasks(3);
+    for json in [false, true] {
+        let server = serve(vec![
+            slow_unary(&all[0], 0),
+            slow_unary(&all[1], 60_000),
+            slow_unary(&all[1], 0),
+            slow_unary(&all[2], 0),
+        ])
+        .await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .args(["swarm", "--no-consolidate", "--concurrency", "1"])
+            .args(&all)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while server.requests().len() < 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the requests never came"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let first = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        expect(&first, 130);
+        let mut resume = live(folder.path(), &server);
+        if json {
+            resume.arg("--json");
+        }
+        resume.arg("resume");
+        let output = run(resume).await;
+        expect(&output, 0);
+        assert_eq!(server.requests().len(), 4, "the first task ran once");
+        if json {
+            let value = json_of(&output);
+            assert_eq!(value["usage"]["total"], 81, "{value}");
+        } else {
+            let stdout = stdout_of(&output);
+            assert!(stdout.contains("81 total"), "{stdout}");
+        }
+    }
+}
