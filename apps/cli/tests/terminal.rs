@@ -1322,3 +1322,28 @@ async fn a_resumed_swarm_reports_the_whole_runs_tokens() {
         }
     }
 }
+
+/// A fork Gemini refuses, on a terminal (stdout and stderr on one pty, 80
+/// and 200 columns, a fixed clock): the waiting line is gone, the header
+/// whole, and the error is one line in words under the result.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_fork_on_a_terminal() {
+    let task = "Explain ownership.";
+    for columns in [80_u16, 200] {
+        let server = serve(vec![wrong_key(task, true)]).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["fork", task]);
+        let (code, screen, _) = tokio::task::spawn_blocking(move || {
+            on_a_live_terminal(command, columns, |_| true, |_| {})
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(3), "{screen}");
+        assert!(!screen.contains("waiting for the answer"), "{screen}");
+        insta::assert_snapshot!(format!("fork_failed_{columns}"), scrub(&screen));
+    }
+}
