@@ -401,6 +401,14 @@ impl Reporter {
         }
     }
 
+    /// Tells the board how many items to expect (a plan's steps, known
+    /// once the plan is made), so it never shows `1/1` with steps to come.
+    pub(crate) fn expect(&self, total: usize) {
+        if let Some(board) = &mut self.state().board {
+            board.set_total(total);
+        }
+    }
+
     /// Prints a line with the progress (stderr when piped). The text may
     /// quote the model (a plan's error), so it is cleaned.
     pub(crate) fn note(&self, text: &str) {

@@ -931,7 +931,13 @@ fn on_a_live_terminal(
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !until(&bytes.lock().unwrap()) {
-        assert!(std::time::Instant::now() < deadline, "never got there");
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "never got there; the terminal showed:\n{}",
+                String::from_utf8_lossy(&bytes.lock().unwrap())
+            );
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     then(child.id());
@@ -1345,5 +1351,84 @@ async fn a_failed_fork_on_a_terminal() {
         assert_eq!(code, Some(3), "{screen}");
         assert!(!screen.contains("waiting for the answer"), "{screen}");
         insta::assert_snapshot!(format!("fork_failed_{columns}"), scrub(&screen));
+    }
+}
+
+/// A unary reply for a plan step whose task starts with `task`.
+fn slow_step(task: &str, latency_ms: u64) -> Interaction {
+    let mut interaction = slow_unary(task, latency_ms);
+    interaction.request.body = Some(BodyMatcher::KeyFields(KeyFields {
+        last_user_text_contains: Some(task.to_owned()),
+        ..KeyFields::default()
+    }));
+    interaction
+}
+
+/// A plan on a terminal (80 and 200 columns, a fixed clock): the step
+/// board counts the plan's steps from the start and shows the second step
+/// running while it waits (snapshot); then Ctrl-C: the notice stays, the
+/// board goes, the result says what was done.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_on_a_terminal_running_and_interrupted() {
+    let plan = json!({"analysis": "Two steps.", "steps": [
+        {"step_id": "s1", "name": "First", "agent_type": "creative", "task": "Do the first thing.", "depends_on": []},
+        {"step_id": "s2", "name": "Slow", "agent_type": "creative", "task": "Do the slow thing.", "depends_on": ["s1"]}
+    ]});
+    let planning = Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
+            BodyMatcher::KeyFields(KeyFields {
+                system_contains: Some("You plan work for a team of specialised AI agents".into()),
+                ..KeyFields::default()
+            }),
+        ),
+        ResponseSpec::json(reply(&plan.to_string())),
+    );
+    for columns in [80_u16, 200] {
+        let server = serve(vec![
+            planning.clone(),
+            slow_step("Do the first thing.", 0),
+            slow_step("Do the slow thing.", 60_000),
+        ])
+        .await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["plan", "--goal", "Do two things."]);
+        let (code, running, screen, bytes) = tokio::task::spawn_blocking(move || {
+            let mut running = String::new();
+            let (code, screen, bytes) = on_a_live_terminal(
+                command,
+                columns,
+                |bytes| {
+                    let screen = screen_of(bytes, columns);
+                    let whole =
+                        screen.contains("1 running") && screen.contains("s2 Slow\n  ✓ s1 First");
+                    if whole {
+                        running = screen;
+                    }
+                    whole
+                },
+                |pid| {
+                    use nix::sys::signal::{Signal, kill};
+                    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+                    kill(pid, Signal::SIGINT).unwrap();
+                },
+            );
+            (code, running, screen, bytes)
+        })
+        .await
+        .unwrap();
+        // The board knows the plan's two steps from the start (it counted
+        // the steps it had seen: 0/1, then 1/1 with a step to come).
+        let shown = String::from_utf8_lossy(&bytes);
+        assert!(
+            shown.contains("0/2") && !shown.contains("0/1") && !shown.contains("1/1"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("plan_running_{columns}"), scrub_ids(&running));
+        assert_eq!(code, Some(130), "{screen}");
+        insta::assert_snapshot!(format!("plan_interrupted_{columns}"), scrub_ids(&screen));
     }
 }
