@@ -1432,3 +1432,68 @@ async fn a_plan_on_a_terminal_running_and_interrupted() {
         insta::assert_snapshot!(format!("plan_interrupted_{columns}"), scrub_ids(&screen));
     }
 }
+
+/// map-reduce and research-then-code on a terminal: the board counts the
+/// forks the run will make from the start (three items and the reduce:
+/// 0/4; research and code: 0/2). It counted the forks it had seen, so a
+/// phase showed 0/1, 1/1, 3/3 with work still to come.
+#[cfg(target_os = "linux")]
+#[test]
+fn workflow_boards_count_their_forks_from_the_start() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let map_reduce = repo.join("tests/cassettes/map_reduce.json");
+    let research = repo.join("fixtures/sessions/research_then_code.json");
+    let cases: [(&Path, &[&str], &str, &[&str]); 2] = [
+        (
+            &map_reduce,
+            &[
+                "map-reduce",
+                "--concurrency",
+                "1",
+                "--items",
+                "SQL injection",
+                "cross-site request forgery",
+                "broken object level authorization",
+                "--map-template",
+                "Explain {item} in a web API in two sentences, then name the one defence that matters most.",
+                "--reduce",
+                "Combine the explanations into a short security checklist for a FastAPI service, most important first.",
+            ],
+            "0/4",
+            &["0/1", "1/1", "0/2", "2/2", "0/3", "3/3"],
+        ),
+        (
+            &research,
+            &[
+                "research-then-code",
+                "--research",
+                "What is the recommended way to implement rate limiting in FastAPI applications?",
+                "--task",
+                "Implement a rate limiting middleware for a FastAPI application, following the approach the research recommends.",
+            ],
+            "0/2",
+            &["0/1", "1/1"],
+        ),
+    ];
+    for (cassette, args, expected, never) in cases {
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = common::isolated(folder.path());
+        command
+            .env("AGENT_FORK_TODAY", "2026-06-01")
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .env("NO_COLOR", "1")
+            .arg("--replay")
+            .arg(cassette)
+            .args(args);
+        let (code, screen, bytes) = on_a_live_terminal(command, 100, |_| true, |_| {});
+        assert_eq!(code, Some(0), "{screen}");
+        let shown = String::from_utf8_lossy(&bytes);
+        assert!(shown.contains(&format!("{expected}  00:12.3")), "{shown}");
+        for count in never {
+            assert!(
+                !shown.contains(&format!("{count}  00:12.3")),
+                "{count}: {shown}"
+            );
+        }
+    }
+}

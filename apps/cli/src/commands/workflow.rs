@@ -196,6 +196,11 @@ pub(crate) async fn execute_research_then_code(
         &[("Research", &args.research), ("Task", &args.task)],
     );
     let setup = setup(context, "📚→💻 Research Then Code").await?;
+    // The research fork (unless an earlier session did it), then the code one.
+    setup
+        .wiring
+        .reporter
+        .expect(1 + usize::from(!earlier.contains_key(&0)));
     let cancel = common::cancel_on_ctrl_c(
         "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
         &setup.wiring.reporter,
@@ -358,6 +363,9 @@ pub(crate) async fn execute_map_reduce(
         ],
     );
     let setup = setup(context, "🗺 Map").await?;
+    // The forks this session runs: the items not mapped before, the reduce.
+    let to_map = args.items.len().saturating_sub(earlier.len());
+    setup.wiring.reporter.expect(to_map + 1);
     let settings = &context.settings;
     let request = MapReduceRequest {
         items: args.items.clone(),
