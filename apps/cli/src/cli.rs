@@ -102,6 +102,13 @@ pub(crate) const GLOBAL_FLAGS_USED: &[(&[&str], &[&str])] = &[
     (&["man"], &[]),
     (&["runs", "list"], &["json", "quiet", "color"]),
     (&["runs", "show"], &["json", "quiet", "color"]),
+    (&["runs", "report"], &["json", "color"]),
+    (&["runs", "serve"], &["json", "color"]),
+    // runs cancel asks Gemini to cancel a batch job.
+    (
+        &["runs", "cancel"],
+        &["json", "verbose", "color", "replay", "record"],
+    ),
     (&["mcp", "list"], &["json", "color", "mcp"]),
     // examples runs its agents in a folder of its own (no --workspace).
     (

@@ -465,13 +465,22 @@ pub(crate) async fn cancel(
         ))
         .into());
     };
-    let session = Session::open(traffic, settings).await?;
+    let session = Session::open(traffic, settings).await?.logged(output);
     session.client.cancel_batch(&name).await?;
     if let Some(notice) = session.finish("runs-cancel").await? {
         output.error_line(&notice);
     }
-    output.line(&format!(
-        "Asked Gemini to cancel batch job {name}; requests already answered are kept: collect them with `agent-fork resume {id}`."
-    ));
+    if output.json() {
+        // stdout under --json is the document alone (docs/json.md).
+        output.json_value(&crate::json::BatchCancelJson {
+            run_id: id.to_owned(),
+            batch: name.to_string(),
+            state: "cancel_requested",
+        })?;
+    } else {
+        output.line(&format!(
+            "Asked Gemini to cancel batch job {name}; requests already answered are kept: collect them with `agent-fork resume {id}`."
+        ));
+    }
     Ok(Exit::Success)
 }
