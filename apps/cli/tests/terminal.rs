@@ -1242,18 +1242,20 @@ fn summarize_reports_the_time_its_call_took() {
     assert!(ms >= 300.0, "{usage}");
 }
 
+/// Gemini's 400 to a unary call for `task` (not retried).
+fn bad_request(task: &str) -> Interaction {
+    Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent"))
+            .with_body(matcher(task)),
+        ResponseSpec::json(json!({"error": {"code": 400, "message": "Invalid value at 'contents'.", "status": "INVALID_ARGUMENT"}}))
+            .with_status(400),
+    )
+}
+
 /// A swarm with a failed task ends failed (exit 1) and says how to run
 /// again only what failed (the issue saw no hint).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_swarm_says_how_to_resume() {
-    let bad_request = |task: &str| {
-        Interaction::new(
-            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent"))
-                .with_body(matcher(task)),
-            ResponseSpec::json(json!({"error": {"code": 400, "message": "Invalid value at 'contents'.", "status": "INVALID_ARGUMENT"}}))
-                .with_status(400),
-        )
-    };
     let all = tasks(2);
     let server = serve(vec![slow_unary(&all[0], 0), bad_request(&all[1])]).await;
     let folder = tempfile::tempdir().unwrap();
@@ -1495,5 +1497,39 @@ fn workflow_boards_count_their_forks_from_the_start() {
                 "{count}: {shown}"
             );
         }
+    }
+}
+
+/// A swarm with a failed task on a terminal (80 and 200 columns, a fixed
+/// clock): the board gives way to the result, the failed task marked with
+/// its reason, then the hint on how to run it again.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_swarm_on_a_terminal() {
+    let all = tasks(3);
+    for columns in [80_u16, 200] {
+        let server = serve(vec![
+            slow_unary(&all[0], 0),
+            bad_request(&all[1]),
+            slow_unary(&all[2], 0),
+        ])
+        .await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["swarm", "--concurrency", "1", "--no-consolidate"])
+            .args(&all);
+        let (code, screen, _) = tokio::task::spawn_blocking(move || {
+            on_a_live_terminal(command, columns, |_| true, |_| {})
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(1), "{screen}");
+        assert!(
+            !screen.contains("0 done"),
+            "a piece of the board stayed:\n{screen}"
+        );
+        insta::assert_snapshot!(format!("swarm_failing_{columns}"), scrub_ids(&screen));
     }
 }
