@@ -408,6 +408,10 @@ impl Wiring {
             workspace.shutdown().await;
         }
         self.reporter.finish();
+        self.session.retried.store(
+            self.reporter.retries(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if let Some(tools) = self.mcp.and_then(|tools| Arc::try_unwrap(tools).ok()) {
             tools.shutdown().await;
         }

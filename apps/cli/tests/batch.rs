@@ -144,10 +144,14 @@ async fn runs_cancel_cancels_the_job() {
             RequestSpec::post(CREATE),
             ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
         ),
-        Interaction::new(
-            RequestSpec::post("/v1beta/batches/cli1:cancel"),
-            ResponseSpec::json(json!({})),
-        ),
+        Interaction {
+            // Asked twice: once for people, once under --json.
+            repeatable: true,
+            ..Interaction::new(
+                RequestSpec::post("/v1beta/batches/cli1:cancel"),
+                ResponseSpec::json(json!({})),
+            )
+        },
     ])
     .await;
     let submitted = command(folder.path(), &server)
@@ -167,6 +171,17 @@ async fn runs_cancel_cancels_the_job() {
     assert!(cancelled.status.success(), "{}", stderr_of(&cancelled));
     assert!(stdout_of(&cancelled).contains("batches/cli1"));
     server.assert_clean();
+    // Under --json stdout is the document alone (it was the sentence).
+    let again = command(folder.path(), &server)
+        .args(["--json", "runs", "cancel", &id])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    let document: Value = serde_json::from_str(&stdout_of(&again))
+        .unwrap_or_else(|error| panic!("{error}: {}", stdout_of(&again)));
+    assert_eq!(document["run_id"], id.as_str());
+    assert_eq!(document["batch"], "batches/cli1");
+    assert_eq!(document["state"], "cancel_requested");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

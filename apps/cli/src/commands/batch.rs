@@ -388,9 +388,16 @@ async fn conclude_swarm(
     let session = wiring.close().await;
     let status = swarm::swarm_status(outcome);
     let json = swarm::swarm_json(args, recorder, outcome, status, counts, elapsed);
-    swarm::show(outcome, &json, total, elapsed, 0, output)?;
-    let outcome = Outcome::of(status);
-    finish(recorder, Some(session), "swarm", outcome, &json, output).await
+    swarm::show(outcome, &json, total, elapsed, output)?;
+    finish(
+        recorder,
+        Some(session),
+        "swarm",
+        Outcome::of(status),
+        &json,
+        output,
+    )
+    .await
 }
 
 /// The map phase of `map-reduce --batch`: every item's map task as one
@@ -474,13 +481,22 @@ pub(crate) async fn cancel(
         ))
         .into());
     };
-    let session = Session::open(traffic, settings).await?;
+    let session = Session::open(traffic, settings).await?.logged(output);
     session.client.cancel_batch(&name).await?;
     if let Some(notice) = session.finish("runs-cancel").await? {
         output.error_line(&notice);
     }
-    output.line(&format!(
-        "Asked Gemini to cancel batch job {name}; requests already answered are kept: collect them with `agent-fork resume {id}`."
-    ));
+    if output.json() {
+        // stdout under --json is the document alone (docs/json.md).
+        output.json_value(&crate::json::BatchCancelJson {
+            run_id: id.to_owned(),
+            batch: name.to_string(),
+            state: "cancel_requested",
+        })?;
+    } else {
+        output.line(&format!(
+            "Asked Gemini to cancel batch job {name}; requests already answered are kept: collect them with `agent-fork resume {id}`."
+        ));
+    }
     Ok(Exit::Success)
 }

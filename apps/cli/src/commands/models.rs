@@ -63,6 +63,7 @@ pub(crate) async fn run(flags: &AgentFlags, traffic: &Traffic, output: &Output) 
     let keyless = matches!(traffic, Traffic::Live)
         && config.api_key.is_none()
         && config.targets_public_endpoint();
+    let mut retries = 0;
     let (source, rows) = if keyless {
         output.error_line(
             "no API key: showing the model catalog only; set GEMINI_API_KEY to see the models your key can use",
@@ -73,8 +74,12 @@ pub(crate) async fn run(flags: &AgentFlags, traffic: &Traffic, output: &Output) 
             .collect();
         ("catalog", rows)
     } else {
-        let session = Session::open(traffic, &settings).await?.logged(output);
+        let session = Session::open(traffic, &settings)
+            .await?
+            .logged(output)
+            .retries_told("models", output);
         let models = session.client.list_models(Some(PAGE_SIZE)).await?;
+        retries = session.retries();
         if let Some(notice) = session.finish("models").await? {
             output.error_line(&notice);
         }
@@ -95,6 +100,9 @@ pub(crate) async fn run(flags: &AgentFlags, traffic: &Traffic, output: &Output) 
         output.json_value(&json)?;
     } else {
         output.line(&table(&json));
+        if let Some(line) = crate::finish::retries_line(retries) {
+            output.notice(&line);
+        }
     }
     Ok(Exit::Success)
 }

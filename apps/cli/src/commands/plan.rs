@@ -259,6 +259,7 @@ fn observer(
     Arc::new(move |event: &WorkflowEvent| match event {
         WorkflowEvent::PlanReady { plan } => {
             recorder.plan(plan);
+            reporter.expect(plan.steps.len());
             if let Ok(mut names) = names.lock() {
                 names.extend(
                     plan.steps

@@ -62,7 +62,10 @@ pub(crate) async fn run(
         crate::commands::common::today(),
         output,
     )?;
-    let session = Session::open(traffic, &settings).await?.logged(output);
+    let session = Session::open(traffic, &settings)
+        .await?
+        .logged(output)
+        .retries_told("summarizer", output);
     let started = std::time::Instant::now();
     // The calls are priced (and held to --budget-usd / --budget-tokens).
     let budget = agent_core::Budget::new(settings.budget_limits());
@@ -96,6 +99,11 @@ pub(crate) async fn run(
             &cost,
             output.theme(),
         ));
+    }
+    if let Some(line) = crate::finish::retries_line(session.retries())
+        && !output.json()
+    {
+        output.notice(&line);
     }
     if let Some(notice) = session.finish("summarize").await? {
         output.error_line(&notice);

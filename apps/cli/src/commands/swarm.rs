@@ -341,19 +341,18 @@ async fn conclude(
     }
     let status = swarm_status(&outcome);
     let json = swarm_json(args, recorder, &outcome, status, counts, elapsed);
-    show(&outcome, &json, total, elapsed, reporter.retries(), output)?;
+    show(&outcome, &json, total, elapsed, output)?;
     let outcome = end_of(&outcome, status, total, output);
     finish(recorder, Some(session), "swarm", outcome, &json, output).await
 }
 
 /// The swarm's result: its JSON document, only the answer (`-q`), or the
-/// panel with a line for the retries (`retries` model calls retried).
+/// panel (the retries are said by [`finish`], as for every run).
 pub(crate) fn show(
     outcome: &agent_core::SwarmOutcome,
     json: &SwarmJson,
     total: usize,
     elapsed: std::time::Duration,
-    retries: u32,
     output: &Output,
 ) -> Result<()> {
     if output.json() {
@@ -369,16 +368,6 @@ pub(crate) fn show(
         elapsed,
         output.theme(),
     ));
-    if retries > 0 {
-        output.notice(&format!(
-            "{retries} model {} retried in this run",
-            if retries == 1 {
-                "call was"
-            } else {
-                "calls were"
-            }
-        ));
-    }
     Ok(())
 }
 

@@ -195,6 +195,11 @@ pub(crate) async fn execute_research_then_code(
         &[("Research", &args.research), ("Task", &args.task)],
     );
     let setup = setup(context, "📚→💻 Research Then Code").await?;
+    // The research fork (unless an earlier session did it), then the code one.
+    setup
+        .wiring
+        .reporter
+        .expect(1 + usize::from(!earlier.contains_key(&0)));
     let cancel = run.cancel(&setup.wiring.reporter);
     let result = setup
         .orchestrator
@@ -352,6 +357,9 @@ pub(crate) async fn execute_map_reduce(
         ],
     );
     let setup = setup(context, "🗺 Map").await?;
+    // The forks this session runs: the items not mapped before, the reduce.
+    let to_map = args.items.len().saturating_sub(earlier.len());
+    setup.wiring.reporter.expect(to_map + 1);
     let settings = &context.settings;
     let request = MapReduceRequest {
         items: args.items.clone(),

@@ -497,6 +497,16 @@ pub(crate) struct BatchSubmittedJson {
     pub(crate) state: &'static str,
 }
 
+/// `runs cancel RUN`: Gemini was asked to cancel the run's job.
+#[derive(Debug, Serialize)]
+pub(crate) struct BatchCancelJson {
+    pub(crate) run_id: String,
+    /// `batches/...`.
+    pub(crate) batch: String,
+    /// Always `cancel_requested` (the job's own state follows on Gemini's side).
+    pub(crate) state: &'static str,
+}
+
 /// A run's Batch API job in `runs show --json`, as the journal last saw it.
 #[derive(Debug, Serialize)]
 pub(crate) struct BatchJobJson {
