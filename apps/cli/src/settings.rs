@@ -94,7 +94,8 @@ pub(crate) struct Layer {
     /// Most tokens a run may use (all its sessions together).
     pub(crate) budget_tokens: Option<u64>,
     /// Requests a model with no known limit gets in its first minute
-    /// before 429s teach its quota (off when unset).
+    /// before 429s teach its quota (`DEFAULT_CAUTIOUS_START` when unset,
+    /// 0 turns it off).
     pub(crate) cautious_start: Option<u32>,
     /// Approve every tool call the approval policy would ask about: the
     /// `--yes` flag only (a settings file cannot approve on its own behalf).
@@ -194,8 +195,8 @@ pub(crate) struct Settings {
     pub(crate) budget_usd: Setting<Option<f64>>,
     /// The run's token limit (checked: positive).
     pub(crate) budget_tokens: Setting<Option<u64>>,
-    /// The limiter's cautious start (first-minute requests), when on.
-    pub(crate) cautious_start: Setting<Option<u32>>,
+    /// The limiter's cautious start (first-minute requests; 0 = off).
+    pub(crate) cautious_start: Setting<u32>,
     /// The project's root folder (see the module docs).
     pub(crate) project_root: PathBuf,
     /// The project file, when the project root holds `agent-fork.toml`.
@@ -286,7 +287,8 @@ impl Settings {
             requests_per_minute: merged!(requests_per_minute, env::REQUESTS_PER_MINUTE),
             budget_usd: checked_budget_usd(merged!(budget_usd, env::BUDGET_USD))?,
             budget_tokens: checked_budget_tokens(merged!(budget_tokens, env::BUDGET_TOKENS))?,
-            cautious_start: merged!(cautious_start, env::CAUTIOUS_START),
+            cautious_start: merged!(cautious_start, env::CAUTIOUS_START)
+                .or(genai_client::DEFAULT_CAUTIOUS_START),
             project_root,
             project_file,
             user_file,

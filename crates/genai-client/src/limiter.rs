@@ -12,11 +12,12 @@
 //! at that rate (the server's own number). On any other 429 the model waits
 //! as `RetryInfo` says and its admitted rate is cut (multiplicative
 //! decrease, ×0.7, once per episode of 429s); each success adds 1 % back
-//! (additive increase). An optional cautious start
-//! (`ClientConfig::cautious_start`) admits a model with no known limit
-//! slowly at first (N requests in its first minute, 1.1 more per success)
-//! until a 429 teaches the limit, so a swarm far above its quota does not
-//! open with a burst that can only be refused. A per-day violation parks the model
+//! (additive increase). A cautious start (`ClientConfig::cautious_start`,
+//! on by default) admits a model with no known limit slowly at first (N
+//! requests in its first minute, 1.1 more per reply that is not a 429, cut
+//! like the rate by a 429 without a limit) until a 429's `quotaValue`
+//! teaches the limit, so a swarm far above its quota does not open with a
+//! burst that can only be refused. A per-day violation parks the model
 //! until midnight Pacific; a `quotaValue` of 0 (no quota on this tier) fails
 //! every later call to the model at once.
 
@@ -29,7 +30,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::error::{ApiError, Error};
+use crate::error::Error;
 
 /// What a quota limits, read from its `quotaId`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -311,10 +312,23 @@ struct ModelState {
     cautious: Option<Cautious>,
 }
 
+impl ModelState {
+    /// One more call came back without a 429: a cautious start's
+    /// allowance grows.
+    fn grow_cautious(&mut self) {
+        if let Some(cautious) = &mut self.cautious {
+            cautious.answered += 1;
+            cautious.admitted.per_minute =
+                cautious.start + CAUTIOUS_GROWTH * cautious.answered as f64;
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Cautious {
     start: f64,
-    successes: u64,
+    /// Calls that came back without a 429.
+    answered: u64,
     admitted: Bucket,
 }
 
@@ -379,7 +393,7 @@ impl RateLimiter {
                     })
                     .map(|start| Cautious {
                         start: f64::from(start.max(1)),
-                        successes: 0,
+                        answered: 0,
                         admitted: Bucket::new(f64::from(start.max(1))),
                     }),
             });
@@ -468,11 +482,7 @@ impl RateLimiter {
                 );
             }
             state.scale = (state.scale + INCREASE).min(1.0);
-            if let Some(cautious) = &mut state.cautious {
-                cautious.successes += 1;
-                cautious.admitted.per_minute =
-                    cautious.start + CAUTIOUS_GROWTH * cautious.successes as f64;
-            }
+            state.grow_cautious();
         });
         self.changed.notify_waiters();
     }
@@ -481,10 +491,14 @@ impl RateLimiter {
     /// with at once (a daily quota spent, no quota on the tier), or `None`
     /// when the retry policy should decide.
     pub(crate) fn on_error(&self, model: &str, error: &Error) -> Option<Error> {
-        let api: &ApiError = error.api()?;
-        if api.code != 429 {
+        let Some(api) = error.api().filter(|api| api.code == 429) else {
+            // Not a quota answer (a 400, a 500, a dropped connection): it
+            // says nothing of the quota, so a cautious start grows as after
+            // a success instead of holding a failing model to its start.
+            self.with_model(model, ModelState::grow_cautious);
+            self.changed.notify_waiters();
             return None;
-        }
+        };
         let now = Instant::now();
         let violations = api.quota_violations();
         let delay = api.retry_delay();
@@ -546,6 +560,13 @@ impl RateLimiter {
             // admitted at that rate, not cut below it.
             if !learned && state.hold_until.is_none_or(|held| held <= now) {
                 state.scale = (state.scale * DECREASE).max(MIN_SCALE);
+                // With no limit known yet (a 429 without `quotaValue`), the
+                // rate to cut is the cautious start's allowance.
+                if let Some(cautious) = &mut state.cautious {
+                    cautious.answered = (cautious.answered as f64 * DECREASE) as u64;
+                    cautious.admitted.per_minute =
+                        cautious.start + CAUTIOUS_GROWTH * cautious.answered as f64;
+                }
             }
             if let Some(delay) = delay {
                 let until = now + delay;

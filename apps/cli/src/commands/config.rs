@@ -98,10 +98,10 @@ fn panel(config: &ConfigJson, theme: &Theme) -> String {
         ),
         (
             "cautious_start",
-            config
-                .cautious_start
-                .value
-                .map_or_else(|| "off".into(), |start| format!("{start} requests")),
+            match config.cautious_start.value {
+                0 => "off".into(),
+                start => format!("{start} requests"),
+            },
             &config.cautious_start.source,
         ),
         (
@@ -189,7 +189,7 @@ fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: Strin
         runs_dir: Setting::from(&settings.runs_dir),
         requests_per_minute: Setting::from(&settings.requests_per_minute),
         cautious_start: Setting {
-            value: settings.cautious_start.value.filter(|start| *start > 0),
+            value: Some(settings.cautious_start.value).filter(|start| *start > 0),
             source: settings.cautious_start.source.to_string(),
         },
         budget_usd: Setting::from(&settings.budget_usd),
