@@ -98,10 +98,10 @@ fn panel(config: &ConfigJson, theme: &Theme) -> String {
         ),
         (
             "cautious_start",
-            match config.cautious_start.value {
-                0 => "off".into(),
-                start => format!("{start} requests"),
-            },
+            config
+                .cautious_start
+                .value
+                .map_or_else(|| "off".into(), |start| format!("{start} requests")),
             &config.cautious_start.source,
         ),
         (
