@@ -153,6 +153,13 @@ impl Budget {
         (ledger.spent.usd, ledger.spent_tokens)
     }
 
+    /// Dollars and tokens reserved by calls in flight (admitted, not yet
+    /// settled or released).
+    pub fn reserved(&self) -> (Usd, u64) {
+        let ledger = self.lock();
+        (ledger.reserved_usd, ledger.reserved_tokens)
+    }
+
     /// The cost of every settled call, with how many could not be priced.
     pub fn spent_cost(&self) -> CostTotal {
         self.lock().spent
