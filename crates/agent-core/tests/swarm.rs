@@ -352,6 +352,106 @@ async fn a_budget_stops_new_calls_lets_in_flight_ones_finish_and_is_not_overrun(
     assert_eq!(spent, outcome.cost.usd);
 }
 
+/// The budget is never overrun beyond the work in flight, even when every
+/// call costs far more than its reservation (each reply thinks 3,000
+/// tokens; the first reservations expect 1,024 of output): after the last
+/// call the budget admitted, what is spent is at most the limit plus what
+/// the calls then in flight cost. The order of admissions and ends is read
+/// from the forker's events (each fork makes one call, reserved as it
+/// starts).
+#[tokio::test(start_paused = true)]
+async fn a_budget_is_overrun_by_no_more_than_the_calls_in_flight_at_its_last_admission() {
+    let interactions = (0..12)
+        .map(|index| {
+            let mut interaction = unary(
+                MODEL,
+                task(&task_text(index)),
+                test_support::gemini::Reply::text(&format!("Answer {index}."))
+                    .usage(100, 20, 3_000)
+                    .json(),
+            );
+            interaction.response.latency_ms = Some(1_000 + 100 * u64::try_from(index).unwrap());
+            Interaction::repeatable(interaction)
+        })
+        .collect();
+    let server = server("overrun", interactions).await;
+    let limit = 10_000;
+    let budget = Arc::new(agent_core::Budget::new(agent_core::BudgetLimits {
+        usd: None,
+        tokens: Some(limit),
+    }));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let events = {
+        let log = log.clone();
+        agent_core::EventSink::new(move |event| match event {
+            agent_core::Event::ForkStarted { fork_id, .. } => {
+                log.lock().unwrap().push((true, fork_id));
+            }
+            agent_core::Event::ForkFinished { fork_id, .. } => {
+                log.lock().unwrap().push((false, fork_id));
+            }
+            _ => {}
+        })
+    };
+    let forker = Forker::new(client(&server))
+        .with_budget(budget.clone())
+        .with_events(events);
+    let options = SwarmOptions {
+        concurrency: 4,
+        consolidate: false,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(12), Some(12), &CancellationToken::new(), |_, _| {})
+        .await;
+    assert!(outcome.budget_exhausted);
+    let results: Vec<&agent_core::ForkResult> =
+        outcome.results.iter().map(|(_, result)| result).collect();
+    let admitted = |id: &agent_core::ForkId| {
+        results.iter().any(|result| {
+            &result.fork_id == id
+                && result
+                    .error
+                    .as_ref()
+                    .is_none_or(|error| error.kind != agent_core::BUDGET_EXHAUSTED)
+        })
+    };
+    let log = log.lock().unwrap().clone();
+    let last_admission = log
+        .iter()
+        .rposition(|(started, id)| *started && admitted(id))
+        .expect("some call was admitted");
+    // In flight then: admitted before (or at) it, finished after it.
+    let in_flight: Vec<&agent_core::ForkId> = log[..=last_admission]
+        .iter()
+        .filter(|(started, id)| *started && admitted(id))
+        .map(|(_, id)| id)
+        .filter(|id| {
+            log[last_admission + 1..]
+                .iter()
+                .any(|(started, other)| !started && other == *id)
+        })
+        .collect();
+    let in_flight_tokens: u64 = results
+        .iter()
+        .filter(|result| in_flight.contains(&&result.fork_id))
+        .map(|result| result.usage.total)
+        .sum();
+    let (_, spent) = budget.spent();
+    assert_eq!(spent, outcome.usage.total, "every call was charged");
+    assert_eq!(server.stats().total_requests as usize, outcome.completed);
+    assert!(
+        spent > limit,
+        "the calls cost more than reserved, so the limit is overrun ({spent} of {limit})"
+    );
+    assert!(
+        spent <= limit + in_flight_tokens,
+        "spent {spent}: more than {limit} plus the {in_flight_tokens} tokens of the {} calls in flight at the last admission",
+        in_flight.len()
+    );
+    assert_eq!(budget.reserved(), (genai_client::Usd::ZERO, 0));
+}
+
 /// A resumed swarm reports the whole run's tokens: the earlier results'
 /// usage is counted with the new ones (it used to report only the new
 /// calls, `0 total` when nothing was left to run).
