@@ -6,7 +6,9 @@
 //! (its estimated input tokens are reserved and reconciled with the reply's
 //! `promptTokenCount`). Capacities come from the `requests_per_minute` /
 //! `input_tokens_per_minute` settings, or are learned from a 429's
-//! `QuotaFailure.quotaValue`. Each bucket is a log of the last minute's
+//! `QuotaFailure.quotaValue` (a learned bucket starts from this client's
+//! own admissions of the last minute, at their times, so it frees when the
+//! server's minute does). Each bucket is a log of the last minute's
 //! admissions, so no sliding minute admits more than the limit and a freed
 //! minute is usable at once. A limit learned from `quotaValue` is admitted
 //! at that rate (the server's own number). On any other 429 the model waits
@@ -310,9 +312,56 @@ struct ModelState {
     unavailable: Option<QuotaStop>,
     /// The cautious start's allowance, until a limit is known.
     cautious: Option<Cautious>,
+    /// While a limit is unknown: the last minute's admissions (when,
+    /// requests, input tokens; a settled call's token correction counts no
+    /// request), so a limit learned from a 429 starts from what this
+    /// client really sent in the server's window.
+    recent: VecDeque<(Instant, f64, f64)>,
 }
 
 impl ModelState {
+    /// Keeps an admission (or a correction) in `recent` while either limit
+    /// is unknown, and drops what is older than a minute.
+    fn remember(&mut self, now: Instant, requests: f64, tokens: f64) {
+        if self.requests.is_some() && self.tokens.is_some() {
+            self.recent.clear();
+            return;
+        }
+        while self
+            .recent
+            .front()
+            .is_some_and(|(at, _, _)| now.saturating_duration_since(*at) >= MINUTE)
+        {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((now, requests, tokens));
+    }
+
+    /// A bucket for a limit just learned from a 429: what this client sent
+    /// in the last minute, at the times it sent it (so the minute frees
+    /// when the server's does, not a minute from now), and, when that is
+    /// less than the limit (others share the quota), the rest as used now:
+    /// the server just said the minute is spent.
+    fn learned_bucket(&self, now: Instant, limit: f64, kind: QuotaKind) -> Bucket {
+        let mut bucket = Bucket::new(limit);
+        for (at, requests, tokens) in &self.recent {
+            if now.saturating_duration_since(*at) < MINUTE {
+                let amount = match kind {
+                    QuotaKind::InputTokensPerMinute => *tokens,
+                    _ => *requests,
+                };
+                if amount != 0.0 {
+                    bucket.take(*at, amount);
+                }
+            }
+        }
+        let used = bucket.used();
+        if used < limit {
+            bucket.take(now, limit - used);
+        }
+        bucket
+    }
+
     /// One more call came back without a 429: a cautious start's
     /// allowance grows.
     fn grow_cautious(&mut self) {
@@ -385,6 +434,7 @@ impl RateLimiter {
                 hold_until: None,
                 parked: None,
                 unavailable: None,
+                recent: VecDeque::new(),
                 cautious: settings
                     .cautious_start
                     .filter(|_| {
@@ -452,6 +502,7 @@ impl RateLimiter {
                 if let Some(cautious) = &mut state.cautious {
                     cautious.admitted.take(now, 1.0);
                 }
+                state.remember(now, 1.0, need);
                 Ok(None)
             })?;
             match wait {
@@ -475,11 +526,12 @@ impl RateLimiter {
     /// little.
     pub(crate) fn settle(&self, model: &str, admission: Admission, prompt_tokens: Option<u64>) {
         self.with_model(model, |state| {
-            if let (Some(bucket), Some(actual)) = (&mut state.tokens, prompt_tokens) {
-                bucket.take(
-                    Instant::now(),
-                    actual as f64 - admission.reserved_tokens as f64,
-                );
+            if let Some(actual) = prompt_tokens {
+                let correction = actual as f64 - admission.reserved_tokens as f64;
+                match &mut state.tokens {
+                    Some(bucket) => bucket.take(Instant::now(), correction),
+                    None => state.remember(Instant::now(), 0.0, correction),
+                }
             }
             state.scale = (state.scale + INCREASE).min(1.0);
             state.grow_cautious();
@@ -534,20 +586,25 @@ impl RateLimiter {
                 let Some(limit) = violation.value else {
                     continue;
                 };
-                let slot = match violation.kind {
-                    QuotaKind::RequestsPerMinute => &mut state.requests,
-                    QuotaKind::InputTokensPerMinute => &mut state.tokens,
+                let known = match violation.kind {
+                    QuotaKind::RequestsPerMinute => &state.requests,
+                    QuotaKind::InputTokensPerMinute => &state.tokens,
                     _ => continue,
                 };
-                match slot {
-                    Some(bucket) => bucket.per_minute = bucket.per_minute.min(limit as f64),
-                    None => {
-                        let mut bucket = Bucket::new(limit as f64);
-                        // The server just said the minute is spent.
-                        bucket.take(now, limit as f64);
+                let learned_bucket = known
+                    .is_none()
+                    .then(|| state.learned_bucket(now, limit as f64, violation.kind));
+                let slot = match violation.kind {
+                    QuotaKind::RequestsPerMinute => &mut state.requests,
+                    _ => &mut state.tokens,
+                };
+                match (slot.as_mut(), learned_bucket) {
+                    (Some(bucket), _) => bucket.per_minute = bucket.per_minute.min(limit as f64),
+                    (None, Some(bucket)) => {
                         *slot = Some(bucket);
                         learned = true;
                     }
+                    (None, None) => {}
                 }
             }
             if learned {

@@ -70,6 +70,8 @@ pub(crate) struct QuotaFigure {
     tasks: usize,
     concurrency: usize,
     limit: Limit,
+    /// How long the server takes to answer, virtual seconds.
+    latency_seconds: f64,
     virtual_seconds: f64,
     ideal_seconds: f64,
     goodput: f64,
@@ -231,10 +233,11 @@ async fn scenario(
     (scheduling, configured, cautious_start): (bool, bool, Option<u32>),
     tasks: usize,
     concurrency: usize,
+    latency: Duration,
 ) -> Result<QuotaFigure> {
     let (base_url, window, server) = start_server(Setup {
         limit,
-        latency: Duration::ZERO,
+        latency,
         varied_output: false,
     })
     .await?;
@@ -295,7 +298,8 @@ async fn scenario(
     // passes, so the last of N minutes' worth of work starts at (⌈N⌉ − 1)
     // minutes. (A continuous N − 1 cannot be met: no minute holds more
     // than the limit.)
-    let ideal_seconds = ((ideal_minutes.ceil() - 1.0).max(0.0)) * 60.0;
+    // The last answer then takes the server's latency.
+    let ideal_seconds = ((ideal_minutes.ceil() - 1.0).max(0.0)) * 60.0 + latency.as_secs_f64();
     Ok(QuotaFigure {
         scenario: match limit {
             Limit::Rpm(_) => "rpm".into(),
@@ -307,6 +311,7 @@ async fn scenario(
         tasks,
         concurrency,
         limit,
+        latency_seconds: latency.as_secs_f64(),
         virtual_seconds: elapsed,
         ideal_seconds,
         goodput: if elapsed > 0.0 {
@@ -493,17 +498,20 @@ async fn budget_scenario(
 pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
     let mut figures = Vec::new();
     for limit in [Limit::Rpm(100), Limit::Tpm(100_000)] {
-        for mode in [
-            (true, false, Some(CAUTIOUS_START)),
-            (true, false, None),
-            (true, true, None),
-            (false, false, None),
+        for (mode, latency) in [
+            ((true, false, Some(CAUTIOUS_START)), 0),
+            ((true, false, None), 0),
+            ((true, true, None), 0),
+            ((false, false, None), 0),
+            ((true, false, Some(CAUTIOUS_START)), 2),
+            ((true, false, None), 2),
         ] {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .start_paused(true)
                 .build()?;
-            figures.push(runtime.block_on(scenario(limit, mode, tasks, 200))?);
+            let latency = Duration::from_secs(latency);
+            figures.push(runtime.block_on(scenario(limit, mode, tasks, 200, latency))?);
         }
     }
     let budget = {
@@ -522,7 +530,7 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
         }))?,
     )?;
     let mut md = String::from(
-        "# Quota benchmark (virtual time)\n\nA swarm far above its quota (concurrency 200) against a quota-enforcing loopback server (sliding minute, real-shaped 429s). Targets: goodput ≥ 0.95 of the quota-limited ideal, 429s ≤ 2 % of requests, 0 tasks lost. The ideal is the best any client can do under a sliding-minute limit: a whole minute's quota at once, one more for each minute that passes, so N minutes' worth of work ends at (⌈N⌉ − 1) minutes (a continuous N − 1 cannot be met, since no minute may hold more than the limit). The server answers at once (no latency), so the retries-only client, which waits exactly as RetryInfo says, keeps pace while sending 2.7× the requests. The default client starts cautiously (8 requests in a model's first minute, 1.1 more per reply that is not a 429, until the first 429's quotaValue gives the limit), which keeps the 429s to at most the start plus a tenth of the limit. With the cautious start off (`cautious_start = 0`, `ClientConfig::with_cautious_start(None)`) the limit is still learned from the first 429, but the 429s are the first burst of 200 concurrent calls sent before it was known; it is the choice for a swarm well within its quota that should not pay the ramp (a few round trips). Every figure is in virtual time (paused tokio clock), so the CPU this machine shares with other builds does not change them.\n\n| limit | scheduling | tasks | virtual s | ideal s | goodput | requests | 429 share | lost |\n|---|---|---|---|---|---|---|---|---|\n",
+        "# Quota benchmark (virtual time)\n\nA swarm far above its quota (concurrency 200) against a quota-enforcing loopback server (sliding minute, real-shaped 429s). Targets: goodput ≥ 0.95 of the quota-limited ideal, 429s ≤ 2 % of requests, 0 tasks lost. The ideal is the best any client can do under a sliding-minute limit: a whole minute's quota at once, one more for each minute that passes, so N minutes' worth of work ends at (⌈N⌉ − 1) minutes (a continuous N − 1 cannot be met, since no minute may hold more than the limit). In the first rows the server answers at once (no latency), so the retries-only client, which waits exactly as RetryInfo says, keeps pace while sending 2.7× the requests; the rows with 2 s answers show what the cautious start's ramp costs when a round trip takes time (the ideal adds one answer's latency). The default client starts cautiously (8 requests in a model's first minute, 1.1 more per reply that is not a 429, until the first 429's quotaValue gives the limit), which keeps the 429s to at most the start plus a tenth of the limit. With the cautious start off (`cautious_start = 0`, `ClientConfig::with_cautious_start(None)`) the limit is still learned from the first 429, but the 429s are the first burst of 200 concurrent calls sent before it was known; it is the choice for a swarm well within its quota that should not pay the ramp (a few round trips). Every figure is in virtual time (paused tokio clock), so the CPU this machine shares with other builds does not change them.\n\n| limit | scheduling | answer latency | tasks | virtual s | ideal s | goodput | requests | 429 share | lost |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for f in &figures {
         let limit = match f.limit {
@@ -530,7 +538,7 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
             Limit::Tpm(n) => format!("{n} TPM"),
         };
         md.push_str(&format!(
-            "| {limit} | {} | {} | {:.1} | {:.1} | {:.3} | {} | {:.1} % | {} |\n",
+            "| {limit} | {} | {:.0} s | {} | {:.1} | {:.1} | {:.3} | {} | {:.1} % | {} |\n",
             match (f.scheduling, f.configured, f.cautious_start) {
                 (true, false, Some(start)) => {
                     format!("on (default): limit learned, cautious start ({start})")
@@ -539,6 +547,7 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
                 (true, true, _) => "on, limit set".to_owned(),
                 _ => "off (retries only)".to_owned(),
             },
+            f.latency_seconds,
             f.tasks,
             f.virtual_seconds,
             f.ideal_seconds,

@@ -248,3 +248,26 @@ async fn a_cautious_start_grows_on_any_answer_but_a_429_and_a_bare_429_cuts_it()
     assert!(limiter.on_error("m", &bare_429()).is_none());
     assert!((allowance(&limiter) - (2.0 + 1.1 * 7.0)).abs() < 1e-9);
 }
+
+/// A limit learned from a 429 starts from what the client sent in the last
+/// minute, at the times it sent it: the minute frees when the server's
+/// does. (It used to count the whole limit as used at the 429, so the
+/// next call waited a full minute from then: 90 s here instead of 60 s.)
+#[tokio::test(start_paused = true)]
+async fn a_learned_limit_frees_when_the_clients_own_requests_leave_the_minute() {
+    let limiter = RateLimiter::new(QuotaSettings {
+        cautious_start: Some(2),
+        ..QuotaSettings::default()
+    });
+    let begin = Instant::now();
+    let first = limiter.acquire("m", 0).await.unwrap();
+    let _second = limiter.acquire("m", 0).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    limiter.settle("m", first, None);
+    let _third = limiter.acquire("m", 0).await.unwrap();
+    // The third is refused: the limit is 3 a minute and the server counts
+    // the first two, sent 30 s ago.
+    assert!(limiter.on_error("m", &rpm_429(3)).is_none());
+    limiter.acquire("m", 0).await.unwrap();
+    assert_eq!(Instant::now() - begin, Duration::from_secs(60));
+}
