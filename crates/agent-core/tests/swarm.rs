@@ -488,3 +488,62 @@ async fn a_resumed_swarm_counts_the_earlier_tokens() {
     assert_eq!(resumed.usage.total, earlier.usage.total + new);
     assert_eq!((resumed.total, resumed.completed), (2, 2));
 }
+
+/// A spent daily quota stops the swarm sending to the model: the first
+/// fork's 429 (a per-day `QuotaFailure`) parks the model, every later fork
+/// fails at once without a request, and each says when the day resets and
+/// that the run can be resumed then (the run ends failed, which resumes).
+#[tokio::test(start_paused = true)]
+async fn a_spent_daily_quota_stops_sending_and_says_when_it_resets() {
+    let daily = ResponseSpec::json(json!({"error": {
+        "code": 429,
+        "message": "You exceeded your current quota, please check your plan and billing details.\nPlease retry in 20s.",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                "quotaDimensions": {"location": "global", "model": MODEL},
+                "quotaValue": "250"
+            }]},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "20s"}
+        ]
+    }}))
+    .with_status(429);
+    let first = Interaction::new(
+        RequestSpec::post(generate_path(MODEL)).with_body(task(&task_text(0))),
+        daily,
+    );
+    let server = server("daily-quota", vec![first]).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        concurrency: 1,
+        consolidate: false,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(4), Some(4), &CancellationToken::new(), |_, _| {})
+        .await;
+    server.assert_clean();
+    assert_eq!(
+        server.stats().total_requests,
+        1,
+        "nothing sent after the 429"
+    );
+    assert_eq!((outcome.completed, outcome.failed), (0, 4));
+    for (_, result) in &outcome.results {
+        assert_eq!(result.status, ForkStatus::Error);
+        let error = result.error.as_ref().expect("an error");
+        assert_eq!(
+            error.kind,
+            agent_core::ForkErrorKind::Client(genai_client::ErrorKind::Quota)
+        );
+        assert!(
+            error.message.contains("daily quota of")
+                && error.message.contains("midnight Pacific")
+                && error.message.contains("resume the run after that"),
+            "{}",
+            error.message
+        );
+    }
+}
