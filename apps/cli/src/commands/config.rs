@@ -37,7 +37,7 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
 fn panel(config: &ConfigJson, theme: &Theme) -> String {
     let default = || "(each agent type's default)".to_owned();
     let shown = |path: &Path| path.display().to_string();
-    let rows: [(&str, String, &str); 14] = [
+    let rows: [(&str, String, &str); 15] = [
         (
             "api_key",
             if config.api_key.value { "set" } else { "unset" }.into(),
@@ -95,6 +95,14 @@ fn panel(config: &ConfigJson, theme: &Theme) -> String {
                 .value
                 .map_or_else(|| "unlimited".into(), |value| value.to_string()),
             &config.requests_per_minute.source,
+        ),
+        (
+            "input_tokens_per_minute",
+            config
+                .input_tokens_per_minute
+                .value
+                .map_or_else(|| "unlimited".into(), |value| value.to_string()),
+            &config.input_tokens_per_minute.source,
         ),
         (
             "cautious_start",
@@ -188,6 +196,7 @@ fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: Strin
         max_turns: Setting::from(&settings.max_turns),
         runs_dir: Setting::from(&settings.runs_dir),
         requests_per_minute: Setting::from(&settings.requests_per_minute),
+        input_tokens_per_minute: Setting::from(&settings.input_tokens_per_minute),
         cautious_start: Setting {
             value: Some(settings.cautious_start.value).filter(|start| *start > 0),
             source: settings.cautious_start.source.to_string(),
