@@ -57,10 +57,7 @@ impl BudgetLimits {
 }
 
 /// Why a call was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "budget exhausted: spent {spent_usd} and {spent_tokens} tokens, {in_flight_usd} reserved by calls in flight; the next call needs about {needed_usd} and {needed_tokens} tokens"
-)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetExhausted {
     /// Spent so far (settled calls).
     pub spent_usd: Usd,
@@ -72,7 +69,34 @@ pub struct BudgetExhausted {
     pub needed_usd: Usd,
     /// The refused call's token estimate.
     pub needed_tokens: u64,
+    /// Set when the budget has a dollar limit and the catalog has no price
+    /// for the call's model: the call could not be weighed against the
+    /// limit, so it was refused rather than let through unpriced (a dollar
+    /// budget it cannot see would never stop the run).
+    pub unpriced_model: Option<String>,
 }
+
+impl std::fmt::Display for BudgetExhausted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.unpriced_model {
+            Some(model) => write!(
+                f,
+                "budget exhausted: a dollar budget cannot be kept for {model}, which the model catalog has no price for, so the call was not sent; use a token budget instead, or a priced model"
+            ),
+            None => write!(
+                f,
+                "budget exhausted: spent {} and {} tokens, {} reserved by calls in flight; the next call needs about {} and {} tokens",
+                self.spent_usd,
+                self.spent_tokens,
+                self.in_flight_usd,
+                self.needed_usd,
+                self.needed_tokens
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BudgetExhausted {}
 
 /// What one admitted call holds until it is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,8 +232,11 @@ impl Budget {
             total: input + output,
             ..Usage::default()
         };
-        let usd = genai_client::cost_of_call(&usage, None, model, chrono::Utc::now().date_naive())
-            .map_or(Usd::ZERO, |cost| cost.usd);
+        let priced =
+            genai_client::cost_of_call(&usage, None, model, chrono::Utc::now().date_naive()).ok();
+        let usd = priced.as_ref().map_or(Usd::ZERO, |cost| cost.usd);
+        let unpriced_model =
+            (self.limits.usd.is_some() && priced.is_none()).then(|| model.to_owned());
         let tokens = input + output;
         let over_usd = self
             .limits
@@ -219,7 +246,7 @@ impl Budget {
             .limits
             .tokens
             .is_some_and(|limit| ledger.spent_tokens + ledger.reserved_tokens + tokens > limit);
-        if over_usd || over_tokens {
+        if over_usd || over_tokens || unpriced_model.is_some() {
             ledger.exhausted = true;
             return Err(BudgetExhausted {
                 spent_usd: ledger.spent.usd,
@@ -227,6 +254,7 @@ impl Budget {
                 in_flight_usd: ledger.reserved_usd,
                 needed_usd: usd,
                 needed_tokens: tokens,
+                unpriced_model,
             });
         }
         ledger.reserved_usd += usd;
@@ -461,6 +489,39 @@ mod tests {
             "an unpriced call makes the total unknown"
         );
         assert!(!budget.is_exhausted());
+    }
+
+    /// A dollar budget refuses a call it cannot price (it would let every
+    /// such call through uncounted); a token budget, or none, sends it.
+    #[test]
+    fn a_dollar_budget_refuses_a_model_the_catalog_cannot_price() {
+        let body = request(100);
+        let model = "someone-elses-model-1";
+        assert!(
+            genai_client::cost_of_call(
+                &Usage::default(),
+                None,
+                model,
+                chrono::Utc::now().date_naive()
+            )
+            .is_err(),
+            "the catalog prices {model}"
+        );
+        let dollars = Budget::new(BudgetLimits {
+            usd: Some(Usd::from_dollars(100.0)),
+            tokens: None,
+        });
+        let refused = dollars.reserve(model, &body).unwrap_err();
+        assert_eq!(refused.unpriced_model.as_deref(), Some(model));
+        assert!(refused.to_string().contains("no price"), "{refused}");
+        assert!(dollars.is_exhausted());
+        assert!(dollars.reserve("gemini-2.5-flash-lite", &body).is_ok());
+        let tokens = Budget::new(BudgetLimits {
+            usd: None,
+            tokens: Some(1_000_000),
+        });
+        assert!(tokens.reserve(model, &body).is_ok());
+        assert!(Budget::unlimited().reserve(model, &body).is_ok());
     }
 
     #[test]
