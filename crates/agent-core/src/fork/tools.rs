@@ -21,10 +21,10 @@ use genai_client::{
     Client, Content, Cost, FunctionDeclaration, GenerateContentRequest, GroundingSource, PartData,
     Tool, ToolConfig, Unpriced, Usage,
 };
-
-use crate::spending::{Budget, BudgetExhausted, Reservation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+use crate::spending::{Budget, BudgetExhausted, Reservation};
 
 /// Longest question or task a stand-in function passes on, in characters
 /// (the arguments come from the model and are not trusted).
