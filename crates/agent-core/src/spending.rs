@@ -13,7 +13,8 @@
 //! used: it would add a round trip (with its own quota) before every call,
 //! where the run's first reply calibrates the estimate for free. The output is the call's
 //! `maxOutputTokens`, else the average output (candidates and thoughts)
-//! observed so far, else 1,024 tokens. A call whose reservation would
+//! the same model gave so far in the run, else the run's average over all
+//! models, else 1,024 tokens. A call whose reservation would
 //! cross the budget is not started; calls already in flight finish, and
 //! each reservation is settled with the reply's real usage and cost. So the
 //! budget is overrun by at most what the in-flight calls cost beyond their
@@ -105,6 +106,8 @@ pub struct Reservation {
     usd: Usd,
     tokens: u64,
     request_bytes: u64,
+    /// The model called (as a key of `Ledger::outputs`).
+    model: u64,
 }
 
 impl Reservation {
@@ -127,6 +130,8 @@ struct Ledger {
     reserved_tokens: u64,
     output_tokens: u64,
     settled_calls: u64,
+    /// Output tokens and settled calls per model (by `model_key`).
+    outputs: std::collections::HashMap<u64, (u64, u64)>,
     /// Request bytes and prompt tokens of settled calls (the calibration).
     request_bytes: u64,
     prompt_tokens: u64,
@@ -223,6 +228,10 @@ impl Budget {
             .and_then(|config| config.max_output_tokens)
             .map(u64::from)
             .or_else(|| {
+                let (tokens, calls) = ledger.outputs.get(&model_key(model)).copied()?;
+                (calls > 0).then(|| tokens / calls)
+            })
+            .or_else(|| {
                 (ledger.settled_calls > 0).then(|| ledger.output_tokens / ledger.settled_calls)
             })
             .unwrap_or(1024);
@@ -263,6 +272,7 @@ impl Budget {
             usd,
             tokens,
             request_bytes: bytes,
+            model: model_key(model),
         })
     }
 
@@ -279,6 +289,9 @@ impl Budget {
         ledger.spent_tokens += usage.prompt + usage.tool_use + usage.candidates + usage.thoughts;
         ledger.output_tokens += usage.candidates + usage.thoughts;
         ledger.settled_calls += 1;
+        let model = ledger.outputs.entry(reservation.model).or_default();
+        model.0 += usage.candidates + usage.thoughts;
+        model.1 += 1;
         if usage.prompt > 0 {
             ledger.request_bytes += reservation.request_bytes;
             ledger.prompt_tokens += usage.prompt + usage.tool_use;
@@ -311,6 +324,17 @@ impl Budget {
         ledger.reserved_usd = ledger.reserved_usd.saturating_sub(reservation.usd);
         ledger.reserved_tokens = ledger.reserved_tokens.saturating_sub(reservation.tokens);
     }
+}
+
+/// A model's key in the ledger (a hash keeps `Reservation` `Copy`).
+fn model_key(model: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    model
+        .strip_prefix("models/")
+        .unwrap_or(model)
+        .hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The request's JSON bytes.
@@ -489,6 +513,35 @@ mod tests {
             "an unpriced call makes the total unknown"
         );
         assert!(!budget.is_exhausted());
+    }
+
+    /// The output estimate is the same model's average: a run whose
+    /// planner (a Pro model) writes long answers and whose forks (Flash)
+    /// write short ones reserves each by its own model. (It used to use one
+    /// average over every model.)
+    #[test]
+    fn the_output_estimate_is_the_same_models_average() {
+        let body = GenerateContentRequest {
+            contents: vec![Content::user("x".repeat(400))],
+            ..GenerateContentRequest::default()
+        };
+        let input = estimate_input_tokens(&body);
+        let budget = Budget::unlimited();
+        let answered = |output: u64| Usage {
+            prompt: input,
+            candidates: output,
+            total: input + output,
+            ..Usage::default()
+        };
+        let long = budget.reserve("gemini-2.5-pro", &body).unwrap();
+        budget.settle(long, &answered(3_000), None);
+        let short = budget.reserve("gemini-2.5-flash", &body).unwrap();
+        // No Flash call settled yet: the run's average (3,000) stands in.
+        assert_eq!(short.tokens(), input + 3_000);
+        budget.settle(short, &answered(100), None);
+        let calibrated = |model| budget.reserve(model, &body).unwrap().tokens();
+        assert_eq!(calibrated("gemini-2.5-flash"), input + 100);
+        assert_eq!(calibrated("models/gemini-2.5-pro"), input + 3_000);
     }
 
     /// A dollar budget refuses a call it cannot price (it would let every
