@@ -381,10 +381,15 @@ async fn a_budget_is_overrun_by_no_more_than_the_calls_in_flight_at_its_last_adm
         tokens: Some(limit),
     }));
     let log = Arc::new(Mutex::new(Vec::new()));
+    // What was spent and reserved as each fork started (before its own
+    // reservation).
+    let committed = Arc::new(Mutex::new(Vec::new()));
     let events = {
-        let log = log.clone();
+        let (log, committed, budget) = (log.clone(), committed.clone(), budget.clone());
         agent_core::EventSink::new(move |event| match event {
             agent_core::Event::ForkStarted { fork_id, .. } => {
+                let held = budget.spent().1 + budget.reserved().1;
+                committed.lock().unwrap().push((fork_id.clone(), held));
                 log.lock().unwrap().push((true, fork_id));
             }
             agent_core::Event::ForkFinished { fork_id, .. } => {
@@ -416,6 +421,16 @@ async fn a_budget_is_overrun_by_no_more_than_the_calls_in_flight_at_its_last_adm
                     .is_none_or(|error| error.kind != agent_core::BUDGET_EXHAUSTED)
         })
     };
+    // Every call was admitted only while what was spent and reserved left
+    // room for it: the in-flight reservations count against the limit.
+    for (id, held) in committed.lock().unwrap().iter() {
+        if admitted(id) {
+            assert!(
+                *held < limit,
+                "a call was admitted with {held} of {limit} spent or reserved"
+            );
+        }
+    }
     let log = log.lock().unwrap().clone();
     let last_admission = log
         .iter()
