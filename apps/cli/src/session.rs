@@ -68,7 +68,8 @@ impl Session {
     ) -> Result<Session> {
         let mut config = ClientConfig::from_env()
             .with_requests_per_minute(settings.requests_per_minute.value)
-            .with_cautious_start(settings.cautious_start.value.filter(|start| *start > 0));
+            .with_input_tokens_per_minute(settings.input_tokens_per_minute.value)
+            .with_cautious_start(Some(settings.cautious_start.value).filter(|start| *start > 0));
         let backend = match traffic {
             Traffic::Live => {
                 require_key(&config)?;

@@ -347,6 +347,121 @@ async fn a_budget_stops_new_calls_lets_in_flight_ones_finish_and_is_not_overrun(
     assert_eq!(spent, outcome.cost.usd);
 }
 
+/// The budget is never overrun beyond the work in flight, even when every
+/// call costs far more than its reservation (each reply thinks 3,000
+/// tokens; the first reservations expect 1,024 of output): after the last
+/// call the budget admitted, what is spent is at most the limit plus what
+/// the calls then in flight cost. The order of admissions and ends is read
+/// from the forker's events (each fork makes one call, reserved as it
+/// starts).
+#[tokio::test(start_paused = true)]
+async fn a_budget_is_overrun_by_no_more_than_the_calls_in_flight_at_its_last_admission() {
+    let interactions = (0..12)
+        .map(|index| {
+            let mut interaction = unary(
+                MODEL,
+                task(&task_text(index)),
+                test_support::gemini::Reply::text(&format!("Answer {index}."))
+                    .usage(100, 20, 3_000)
+                    .json(),
+            );
+            interaction.response.latency_ms = Some(1_000 + 100 * u64::try_from(index).unwrap());
+            Interaction::repeatable(interaction)
+        })
+        .collect();
+    let server = server("overrun", interactions).await;
+    let limit = 10_000;
+    let budget = Arc::new(agent_core::Budget::new(agent_core::BudgetLimits {
+        usd: None,
+        tokens: Some(limit),
+    }));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    // What was spent and reserved as each fork started (before its own
+    // reservation).
+    let committed = Arc::new(Mutex::new(Vec::new()));
+    let events = {
+        let (log, committed, budget) = (log.clone(), committed.clone(), budget.clone());
+        agent_core::EventSink::new(move |event| match event {
+            agent_core::Event::ForkStarted { fork_id, .. } => {
+                let held = budget.spent().1 + budget.reserved().1;
+                committed.lock().unwrap().push((fork_id.clone(), held));
+                log.lock().unwrap().push((true, fork_id));
+            }
+            agent_core::Event::ForkFinished { fork_id, .. } => {
+                log.lock().unwrap().push((false, fork_id));
+            }
+            _ => {}
+        })
+    };
+    let forker = Forker::new(client(&server))
+        .with_budget(budget.clone())
+        .with_events(events);
+    let options = SwarmOptions {
+        concurrency: 4,
+        consolidate: false,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(12), Some(12), &CancellationToken::new(), |_, _| {})
+        .await;
+    assert!(outcome.budget_exhausted);
+    let results: Vec<&agent_core::ForkResult> =
+        outcome.results.iter().map(|(_, result)| result).collect();
+    let admitted = |id: &agent_core::ForkId| {
+        results.iter().any(|result| {
+            &result.fork_id == id
+                && result
+                    .error
+                    .as_ref()
+                    .is_none_or(|error| error.kind != agent_core::BUDGET_EXHAUSTED)
+        })
+    };
+    // Every call was admitted only while what was spent and reserved left
+    // room for it: the in-flight reservations count against the limit.
+    for (id, held) in committed.lock().unwrap().iter() {
+        if admitted(id) {
+            assert!(
+                *held < limit,
+                "a call was admitted with {held} of {limit} spent or reserved"
+            );
+        }
+    }
+    let log = log.lock().unwrap().clone();
+    let last_admission = log
+        .iter()
+        .rposition(|(started, id)| *started && admitted(id))
+        .expect("some call was admitted");
+    // In flight then: admitted before (or at) it, finished after it.
+    let in_flight: Vec<&agent_core::ForkId> = log[..=last_admission]
+        .iter()
+        .filter(|(started, id)| *started && admitted(id))
+        .map(|(_, id)| id)
+        .filter(|id| {
+            log[last_admission + 1..]
+                .iter()
+                .any(|(started, other)| !started && other == *id)
+        })
+        .collect();
+    let in_flight_tokens: u64 = results
+        .iter()
+        .filter(|result| in_flight.contains(&&result.fork_id))
+        .map(|result| result.usage.total)
+        .sum();
+    let (_, spent) = budget.spent();
+    assert_eq!(spent, outcome.usage.total, "every call was charged");
+    assert_eq!(server.stats().total_requests as usize, outcome.completed);
+    assert!(
+        spent > limit,
+        "the calls cost more than reserved, so the limit is overrun ({spent} of {limit})"
+    );
+    assert!(
+        spent <= limit + in_flight_tokens,
+        "spent {spent}: more than {limit} plus the {in_flight_tokens} tokens of the {} calls in flight at the last admission",
+        in_flight.len()
+    );
+    assert_eq!(budget.reserved(), (genai_client::Usd::ZERO, 0));
+}
+
 /// A resumed swarm reports the whole run's tokens: the earlier results'
 /// usage is counted with the new ones (it used to report only the new
 /// calls, `0 total` when nothing was left to run).
@@ -382,4 +497,63 @@ async fn a_resumed_swarm_counts_the_earlier_tokens() {
     let new = resumed.results[1].1.usage.total;
     assert_eq!(resumed.usage.total, earlier.usage.total + new);
     assert_eq!((resumed.total, resumed.completed), (2, 2));
+}
+
+/// A spent daily quota stops the swarm sending to the model: the first
+/// fork's 429 (a per-day `QuotaFailure`) parks the model, every later fork
+/// fails at once without a request, and each says when the day resets and
+/// that the run can be resumed then (the run ends failed, which resumes).
+#[tokio::test(start_paused = true)]
+async fn a_spent_daily_quota_stops_sending_and_says_when_it_resets() {
+    let daily = ResponseSpec::json(json!({"error": {
+        "code": 429,
+        "message": "You exceeded your current quota, please check your plan and billing details.\nPlease retry in 20s.",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                "quotaDimensions": {"location": "global", "model": MODEL},
+                "quotaValue": "250"
+            }]},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "20s"}
+        ]
+    }}))
+    .with_status(429);
+    let first = Interaction::new(
+        RequestSpec::post(generate_path(MODEL)).with_body(task(&task_text(0))),
+        daily,
+    );
+    let server = server("daily-quota", vec![first]).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        concurrency: 1,
+        consolidate: false,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(4), Some(4), &CancellationToken::new(), |_, _| {})
+        .await;
+    server.assert_clean();
+    assert_eq!(
+        server.stats().total_requests,
+        1,
+        "nothing sent after the 429"
+    );
+    assert_eq!((outcome.completed, outcome.failed), (0, 4));
+    for (_, result) in &outcome.results {
+        assert_eq!(result.status, ForkStatus::Error);
+        let error = result.error.as_ref().expect("an error");
+        assert_eq!(
+            error.kind,
+            agent_core::ForkErrorKind::Client(genai_client::ErrorKind::Quota)
+        );
+        assert!(
+            error.message.contains("daily quota of")
+                && error.message.contains("midnight Pacific")
+                && error.message.contains("resume the run after that"),
+            "{}",
+            error.message
+        );
+    }
 }

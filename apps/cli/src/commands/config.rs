@@ -50,7 +50,7 @@ fn panel(config: &ConfigJson, theme: &Theme) -> String {
 }
 
 /// Each setting as (name, value shown, source).
-fn setting_rows(config: &ConfigJson) -> [(&'static str, String, &str); 14] {
+fn setting_rows(config: &ConfigJson) -> [(&'static str, String, &str); 15] {
     let default = || "(each agent type's default)".to_owned();
     let unlimited = || "unlimited".to_owned();
     [
@@ -73,6 +73,11 @@ fn setting_rows(config: &ConfigJson) -> [(&'static str, String, &str); 14] {
         row("requests_per_minute", &config.requests_per_minute, |rpm| {
             rpm.map_or_else(unlimited, |value| value.to_string())
         }),
+        row(
+            "input_tokens_per_minute",
+            &config.input_tokens_per_minute,
+            |tpm| tpm.map_or_else(unlimited, |value| value.to_string()),
+        ),
         row("cautious_start", &config.cautious_start, |start| {
             start.map_or_else(|| "off".into(), |start| format!("{start} requests"))
         }),
@@ -149,8 +154,9 @@ fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: Strin
         max_turns: Setting::from(&settings.max_turns),
         runs_dir: Setting::from(&settings.runs_dir),
         requests_per_minute: Setting::from(&settings.requests_per_minute),
+        input_tokens_per_minute: Setting::from(&settings.input_tokens_per_minute),
         cautious_start: Setting {
-            value: settings.cautious_start.value.filter(|start| *start > 0),
+            value: Some(settings.cautious_start.value).filter(|start| *start > 0),
             source: settings.cautious_start.source.to_string(),
         },
         budget_usd: Setting::from(&settings.budget_usd),

@@ -566,6 +566,8 @@ pub(crate) struct ConfigJson {
     pub(crate) runs_dir: Setting<PathBuf>,
     /// `null`: unlimited.
     pub(crate) requests_per_minute: Setting<Option<u32>>,
+    /// `null`: unlimited.
+    pub(crate) input_tokens_per_minute: Setting<Option<u64>>,
     /// Requests in a model's first minute before its quota is known;
     /// `null`: off.
     pub(crate) cautious_start: Setting<Option<u32>>,
