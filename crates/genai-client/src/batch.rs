@@ -29,7 +29,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::client::{Client, within};
+use crate::client::{Client, api_error, decode_reply, retry_after, within};
 use crate::error::{ApiError, Error, ReplyPart, TimeoutPhase};
 use crate::types::batch::{
     BatchName, CreateBatchRequest, File, FileName, ListBatchesResponse, Operation, ResultLine,
@@ -66,7 +66,7 @@ impl Client {
         );
         let result = async {
             let (_, _, body) = self.post_and_read(&url, request).await?;
-            decode_operation(&body, "batches.create")
+            decode_reply(&body, "batches.create")
         }
         .await;
         result.map_err(|error| self.scrub(error))
@@ -80,7 +80,7 @@ impl Client {
             |_| None,
             || async {
                 let body = self.send_large(self.shared.http.get(&url)).await?;
-                decode_operation(&body, "batches.get")
+                decode_reply(&body, "batches.get")
             },
         )
         .await
@@ -91,7 +91,7 @@ impl Client {
     pub async fn get_batch_once(&self, name: &BatchName) -> Result<Operation, Error> {
         let url = self.batch_url(name, "");
         let body = self.send_large(self.shared.http.get(&url)).await?;
-        decode_operation(&body, "batches.get")
+        decode_reply(&body, "batches.get")
     }
 
     /// `POST /v1beta/batches/{id}:cancel`. The job keeps the results of
@@ -137,9 +137,7 @@ impl Client {
             |_| None,
             || async {
                 let body = self.send_large(self.shared.http.get(&url)).await?;
-                serde_json::from_slice(&body).map_err(|error| {
-                    Error::decode(format!("unexpected batches.list reply ({error})"), &body)
-                })
+                decode_reply(&body, "batches.list")
             },
         )
         .await
@@ -408,16 +406,10 @@ impl Client {
                 .map_err(|error| self.transport_error(&error))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let retry_after = headers
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let body = read_up_to(self, response, MAX_OPERATION_BYTES).await?;
+            let retry_after = retry_after(&headers);
+            let body = self.read_up_to(response, MAX_OPERATION_BYTES).await?;
             if !(200..300).contains(&status) {
-                let mut api = ApiError::from_body(status, &body);
-                api.retry_after = retry_after;
-                return Err(Error::Api(Box::new(api)));
+                return Err(api_error(status, &body, retry_after));
             }
             Ok((headers, body))
         };
@@ -442,33 +434,6 @@ impl Client {
         rebased.set_query(parsed.query());
         Ok(rebased.to_string())
     }
-}
-
-async fn read_up_to(
-    client: &Client,
-    response: reqwest::Response,
-    limit: u64,
-) -> Result<Bytes, Error> {
-    let too_large = || Error::TooLarge {
-        part: ReplyPart::Body,
-        limit,
-    };
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit)
-    {
-        return Err(too_large());
-    }
-    let mut body = BytesMut::new();
-    let mut chunks = response.bytes_stream();
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|error| client.transport_error(&error))?;
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// How many times one chunk's send is recovered (query, then resend).
@@ -512,9 +477,7 @@ fn chunk_sent(
 ) -> Result<ChunkSent, Error> {
     match (status, last) {
         ("final", true) => {
-            let uploaded: UploadedFile = serde_json::from_slice(body).map_err(|error| {
-                Error::decode(format!("unexpected upload reply ({error})"), body)
-            })?;
+            let uploaded: UploadedFile = decode_reply(body, "upload")?;
             Ok(ChunkSent::Final(Box::new(uploaded.file)))
         }
         ("active", _) => Ok(ChunkSent::Active),
@@ -525,11 +488,6 @@ fn chunk_sent(
             body,
         )),
     }
-}
-
-fn decode_operation(body: &[u8], what: &str) -> Result<Operation, Error> {
-    serde_json::from_slice(body)
-        .map_err(|error| Error::decode(format!("unexpected {what} reply ({error})"), body))
 }
 
 /// The lines of a result file, decoded one at a time as the body arrives

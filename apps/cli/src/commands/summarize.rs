@@ -62,21 +62,16 @@ pub(crate) async fn run(
         crate::commands::common::today(),
         output,
     )?;
-    let session = Session::open(traffic, &settings).await?.logged(output);
+    let session = Session::open(traffic, &settings)
+        .await?
+        .logged(output)
+        .retries_told("summarizer", output);
     let started = std::time::Instant::now();
     // The calls are priced (and held to --budget-usd / --budget-tokens).
     let budget = agent_core::Budget::new(settings.budget_limits());
     let summary = summarize_within(&session.client, &conversation, &options, Some(&budget))
         .await
-        .map_err(|error| match error {
-            agent_core::SummarizeError::InputTooLarge(_) => {
-                anyhow::Error::from(Failure::usage(error.to_string()))
-            }
-            agent_core::SummarizeError::BudgetExhausted(_) => {
-                anyhow::Error::from(Failure::work(error.to_string()))
-            }
-            other => other.into(),
-        })?;
+        .map_err(summarize_failure)?;
     let elapsed = started.elapsed();
     let cost = budget.spent_cost();
     let fork_prompt = args
@@ -105,10 +100,29 @@ pub(crate) async fn run(
             output.theme(),
         ));
     }
+    if let Some(line) = crate::finish::retries_line(session.retries())
+        && !output.json()
+    {
+        output.notice(&line);
+    }
     if let Some(notice) = session.finish("summarize").await? {
         output.error_line(&notice);
     }
     Ok(Exit::Success)
+}
+
+/// A failed summary as the CLI's failure: an input over the model's limit
+/// is a usage error (exit 2), a spent budget a failed run (exit 1).
+fn summarize_failure(error: agent_core::SummarizeError) -> anyhow::Error {
+    match error {
+        agent_core::SummarizeError::InputTooLarge(_) => {
+            anyhow::Error::from(Failure::usage(error.to_string()))
+        }
+        agent_core::SummarizeError::BudgetExhausted(_) => {
+            anyhow::Error::from(Failure::work(error.to_string()))
+        }
+        other => other.into(),
+    }
 }
 
 /// The conversation of `--input` or `--history`.
