@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use cassette::{
-    BodyMatcher, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec, ServerOptions,
-    SseEvent,
+    BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
+    ServerOptions, SseEvent,
 };
 use serde_json::{Value, json};
 
