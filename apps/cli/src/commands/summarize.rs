@@ -100,11 +100,7 @@ pub(crate) async fn run(
             output.theme(),
         ));
     }
-    if let Some(line) = crate::finish::retries_line(session.retries())
-        && !output.json()
-    {
-        output.notice(&line);
-    }
+    crate::finish::say_retries(session.retries(), output);
     if let Some(notice) = session.finish("summarize").await? {
         output.error_line(&notice);
     }
