@@ -78,8 +78,26 @@ pub(crate) async fn run(
         .next_request
         .as_deref()
         .map(|request| summary.fork_prompt(request));
+    show(args, &summary, fork_prompt, elapsed, &cost, output)?;
+    crate::finish::say_retries(session.retries(), output);
+    if let Some(notice) = session.finish("summarize").await? {
+        output.error_line(&notice);
+    }
+    Ok(Exit::Success)
+}
+
+/// Shows the summary: its JSON document, the summary alone under `-q`, or
+/// the panel (with the warnings on stderr).
+fn show(
+    args: &SummarizeArgs,
+    summary: &Summary,
+    fork_prompt: Option<String>,
+    elapsed: std::time::Duration,
+    cost: &CostTotal,
+    output: &Output,
+) -> Result<()> {
     if output.json() {
-        output.json_value(&summary_json(&summary, &cost, fork_prompt))?;
+        output.json_value(&summary_json(summary, cost, fork_prompt))?;
     } else if output.quiet() {
         output.line(&render::strip_controls(summary.summary.trim_end()));
     } else {
@@ -90,21 +108,17 @@ pub(crate) async fn run(
                 render::strip_controls_line(warning)
             ));
         }
-        let handoff = handoff(args, &summary);
+        let handoff = handoff(args, summary);
         output.line(&panel(
-            &summary,
+            summary,
             fork_prompt.as_deref(),
             handoff.as_deref(),
             elapsed,
-            &cost,
+            cost,
             output.theme(),
         ));
     }
-    crate::finish::say_retries(session.retries(), output);
-    if let Some(notice) = session.finish("summarize").await? {
-        output.error_line(&notice);
-    }
-    Ok(Exit::Success)
+    Ok(())
 }
 
 /// A failed summary as the CLI's failure: an input over the model's limit
