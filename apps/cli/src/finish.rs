@@ -76,12 +76,7 @@ pub(crate) async fn finish(
     let spending = session
         .as_ref()
         .and_then(|session| session.spending.clone());
-    let retries = session.as_ref().map_or(0, Session::retries);
-    if let Some(line) = retries_line(retries)
-        && !output.json()
-    {
-        output.notice(&line);
-    }
+    say_retries(session.as_ref().map_or(0, Session::retries), output);
     if let Some(spending) = &spending {
         let (cost, tokens) = spending.this_session();
         recorder.append(planner::JournalEvent::Spent { cost, tokens });
@@ -107,9 +102,19 @@ pub(crate) async fn finish(
     Ok(outcome.exit())
 }
 
+/// Says on stderr, after a result for people (not under `--json`,
+/// `--jsonl` or `-q`), how many model calls were retried, when any was.
+pub(crate) fn say_retries(retries: u32, output: &Output) {
+    if let Some(line) = retries_line(retries)
+        && !output.json()
+    {
+        output.notice(&line);
+    }
+}
+
 /// The summary's line for a run whose model calls were retried `retries`
 /// times in all (none when no call was).
-pub(crate) fn retries_line(retries: u32) -> Option<String> {
+fn retries_line(retries: u32) -> Option<String> {
     (retries > 0).then(|| {
         let calls = if retries == 1 {
             "call was"

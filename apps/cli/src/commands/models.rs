@@ -100,9 +100,7 @@ pub(crate) async fn run(flags: &AgentFlags, traffic: &Traffic, output: &Output) 
         output.json_value(&json)?;
     } else {
         output.line(&table(&json));
-        if let Some(line) = crate::finish::retries_line(retries) {
-            output.notice(&line);
-        }
+        crate::finish::say_retries(retries, output);
     }
     Ok(Exit::Success)
 }

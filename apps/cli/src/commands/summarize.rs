@@ -79,11 +79,7 @@ pub(crate) async fn run(
         .as_deref()
         .map(|request| summary.fork_prompt(request));
     show(args, &summary, fork_prompt, elapsed, &cost, output)?;
-    if let Some(line) = crate::finish::retries_line(session.retries())
-        && !output.json()
-    {
-        output.notice(&line);
-    }
+    crate::finish::say_retries(session.retries(), output);
     if let Some(notice) = session.finish("summarize").await? {
         output.error_line(&notice);
     }
