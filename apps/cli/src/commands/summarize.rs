@@ -72,14 +72,40 @@ pub(crate) async fn run(
     let summary = summarize_within(&session.client, &conversation, &options, Some(&budget))
         .await
         .map_err(summarize_failure)?;
-    let elapsed = started.elapsed();
-    let cost = budget.spent_cost();
+    show(
+        args,
+        &summary,
+        &budget.spent_cost(),
+        started.elapsed(),
+        output,
+    )?;
+    if let Some(line) = crate::finish::retries_line(session.retries())
+        && !output.json()
+    {
+        output.notice(&line);
+    }
+    if let Some(notice) = session.finish("summarize").await? {
+        output.error_line(&notice);
+    }
+    Ok(Exit::Success)
+}
+
+/// Shows the summary: its JSON document, only its text (`-q`), or its
+/// warnings on stderr and the panel (with the fork prompt for
+/// `--next-request` and the hand-off for `--handoff-to`).
+fn show(
+    args: &SummarizeArgs,
+    summary: &Summary,
+    cost: &genai_client::CostTotal,
+    elapsed: std::time::Duration,
+    output: &Output,
+) -> Result<()> {
     let fork_prompt = args
         .next_request
         .as_deref()
         .map(|request| summary.fork_prompt(request));
     if output.json() {
-        output.json_value(&summary_json(&summary, &cost, fork_prompt))?;
+        output.json_value(&summary_json(summary, cost, fork_prompt))?;
     } else if output.quiet() {
         output.line(&render::strip_controls(summary.summary.trim_end()));
     } else {
@@ -90,25 +116,17 @@ pub(crate) async fn run(
                 render::strip_controls_line(warning)
             ));
         }
-        let handoff = handoff(args, &summary);
+        let handoff = handoff(args, summary);
         output.line(&panel(
-            &summary,
+            summary,
             fork_prompt.as_deref(),
             handoff.as_deref(),
             elapsed,
-            &cost,
+            cost,
             output.theme(),
         ));
     }
-    if let Some(line) = crate::finish::retries_line(session.retries())
-        && !output.json()
-    {
-        output.notice(&line);
-    }
-    if let Some(notice) = session.finish("summarize").await? {
-        output.error_line(&notice);
-    }
-    Ok(Exit::Success)
+    Ok(())
 }
 
 /// A failed summary as the CLI's failure: an input over the model's limit
