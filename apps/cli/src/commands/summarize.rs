@@ -104,6 +104,28 @@ fn show(
         .next_request
         .as_deref()
         .map(|request| summary.fork_prompt(request));
+    show(args, &summary, fork_prompt, elapsed, &cost, output)?;
+    if let Some(line) = crate::finish::retries_line(session.retries())
+        && !output.json()
+    {
+        output.notice(&line);
+    }
+    if let Some(notice) = session.finish("summarize").await? {
+        output.error_line(&notice);
+    }
+    Ok(Exit::Success)
+}
+
+/// Shows the summary: its JSON document, the summary alone under `-q`, or
+/// the panel (with the warnings on stderr).
+fn show(
+    args: &SummarizeArgs,
+    summary: &Summary,
+    fork_prompt: Option<String>,
+    elapsed: std::time::Duration,
+    cost: &CostTotal,
+    output: &Output,
+) -> Result<()> {
     if output.json() {
         output.json_value(&summary_json(summary, cost, fork_prompt))?;
     } else if output.quiet() {
