@@ -72,34 +72,8 @@ pub(crate) async fn run(
     let summary = summarize_within(&session.client, &conversation, &options, Some(&budget))
         .await
         .map_err(summarize_failure)?;
-    show(
-        args,
-        &summary,
-        &budget.spent_cost(),
-        started.elapsed(),
-        output,
-    )?;
-    if let Some(line) = crate::finish::retries_line(session.retries())
-        && !output.json()
-    {
-        output.notice(&line);
-    }
-    if let Some(notice) = session.finish("summarize").await? {
-        output.error_line(&notice);
-    }
-    Ok(Exit::Success)
-}
-
-/// Shows the summary: its JSON document, only its text (`-q`), or its
-/// warnings on stderr and the panel (with the fork prompt for
-/// `--next-request` and the hand-off for `--handoff-to`).
-fn show(
-    args: &SummarizeArgs,
-    summary: &Summary,
-    cost: &genai_client::CostTotal,
-    elapsed: std::time::Duration,
-    output: &Output,
-) -> Result<()> {
+    let elapsed = started.elapsed();
+    let cost = budget.spent_cost();
     let fork_prompt = args
         .next_request
         .as_deref()
