@@ -387,17 +387,7 @@ async fn map_and_reduce(
     // The forks this session runs: the items not mapped before, the reduce.
     let to_map = args.items.len().saturating_sub(earlier.len());
     setup.wiring.reporter.expect(to_map + 1);
-    let settings = &context.settings;
-    let request = MapReduceRequest {
-        items: args.items.clone(),
-        map_template: args.map_template.clone(),
-        reduce_task: args.reduce.clone(),
-        map_agent_type: args.agent_type.clone(),
-        reduce_agent_type: "analysis".to_owned(),
-        concurrency: settings.concurrency.value,
-        reduce_budget: 400_000,
-        already_mapped: earlier,
-    };
+    let request = map_reduce_request(args, context.settings.concurrency.value, earlier);
     let cancel = run.cancel(&setup.wiring.reporter);
     let result = setup
         .orchestrator
@@ -416,6 +406,25 @@ async fn map_and_reduce(
         map_reduce_view(&args.items, &result, cost, elapsed, theme)
     };
     conclude(run, setup.wiring, "map-reduce", result.status, json, view).await
+}
+
+/// The library's map-reduce request for `args`, `concurrency` maps at
+/// once, reusing the items mapped `earlier`.
+fn map_reduce_request(
+    args: &MapReduceArgs,
+    concurrency: usize,
+    earlier: BTreeMap<usize, ForkResult>,
+) -> MapReduceRequest {
+    MapReduceRequest {
+        items: args.items.clone(),
+        map_template: args.map_template.clone(),
+        reduce_task: args.reduce.clone(),
+        map_agent_type: args.agent_type.clone(),
+        reduce_agent_type: "analysis".to_owned(),
+        concurrency,
+        reduce_budget: 400_000,
+        already_mapped: earlier,
+    }
 }
 
 /// Runs `refine`.
