@@ -416,6 +416,25 @@ fn examples_json_is_only_json() {
     assert_eq!(json_of(&all)["error"]["kind"], "usage");
 }
 
+/// A replayed example is a demonstration: its run is not added to the
+/// project's runs (the old code listed it in `runs list`).
+#[test]
+fn an_example_replay_stays_out_of_the_projects_runs() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("agent-fork.toml"), "").unwrap();
+    let example = common::isolated(folder.path())
+        .args(["examples", "basic_fork", "--json"])
+        .output()
+        .unwrap();
+    expect(&example, 0);
+    let runs = common::isolated(folder.path())
+        .args(["runs", "list", "--json"])
+        .output()
+        .unwrap();
+    expect(&runs, 0);
+    assert_eq!(json_of(&runs)["runs"], json!([]), "{}", stdout_of(&runs));
+}
+
 #[test]
 fn completions_man_page_and_version() {
     let folder = tempfile::tempdir().unwrap();

@@ -68,6 +68,11 @@ pub(crate) struct AgentFlags {
     #[arg(long, global = true, value_name = "TOKENS", value_parser = clap::value_parser!(u64).range(1..))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) budget_tokens: Option<u64>,
+    /// Where this invocation's runs are kept instead of the project's runs
+    /// folder: set only by `examples` for its replays, never by a flag.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub(crate) runs_dir: Option<PathBuf>,
 }
 
 /// A `--budget-usd` value: a positive, finite number of dollars.
@@ -103,6 +108,7 @@ impl AgentFlags {
             mcp: self.mcp.clone(),
             budget_usd: self.budget_usd,
             budget_tokens: self.budget_tokens,
+            runs_dir: self.runs_dir.clone(),
             ..Layer::default()
         }
     }

@@ -159,6 +159,12 @@ async fn run_one(
     let folder = tempfile::tempdir()?;
     let mut flags = flags.clone();
     flags.workspace = Some(folder.path().to_path_buf());
+    // A replay is a demonstration, not the project's work: its run is kept
+    // out of the project's runs (and goes with the temporary folder).
+    let runs = tempfile::tempdir()?;
+    if matches!(traffic, Traffic::Bundled { .. } | Traffic::Replay(_)) {
+        flags.runs_dir = Some(runs.path().to_path_buf());
+    }
     scenario(example.work, &flags, &traffic, output, folder.path()).await
 }
 
