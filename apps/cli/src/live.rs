@@ -170,6 +170,23 @@ impl Reporter {
             self.output
                 .error_line(&denial_notice(fork_id.as_str(), name, *decision));
         }
+        if let Event::ToolServerFailed {
+            fork_id,
+            name,
+            server,
+            kind,
+            message,
+        } = event
+            && self.output.format() != Format::Jsonl
+        {
+            self.output.error_line(&server_failure_notice(
+                fork_id.as_str(),
+                name,
+                server,
+                *kind,
+                message,
+            ));
+        }
         match self.output.format() {
             Format::Json => {
                 // stdout holds only the document; a retry is still told on stderr.
@@ -542,6 +559,27 @@ fn denial_notice(fork_id: &str, tool: &str, decision: agent_core::Decision) -> S
         "notice: fork {fork_id}: the call to {} was not run: {why}",
         render::strip_controls_line(tool)
     )
+}
+
+/// `warning: MCP server 'docs' crashed during docs__search (fork ..): ..;
+/// the agent was told and goes on`.
+fn server_failure_notice(
+    fork_id: &str,
+    tool: &str,
+    server: &str,
+    kind: agent_core::ServerFailureKind,
+    message: &str,
+) -> String {
+    use agent_core::ServerFailureKind as K;
+    let what = match kind {
+        K::TimedOut => "timed out",
+        K::Disconnected => "crashed or disconnected",
+        K::BadReply => "answered with something that is not a result",
+        K::NotRunning => "is not running",
+    };
+    render::strip_controls_line(&format!(
+        "warning: MCP server '{server}' {what} during {tool} (fork {fork_id}): {message}; the agent was told and goes on"
+    ))
 }
 
 fn track_rows(state: &mut State, text: &str, width: usize) {
