@@ -34,7 +34,9 @@ fn text_result(text: &str, is_error: bool) -> Value {
     json!({"content": [{"type": "text", "text": text}], "isError": is_error})
 }
 
-fn main() {
+/// Serves MCP on stdin/stdout until stdin ends (also run by the CLI's
+/// tests, which include this file as a module).
+pub(crate) fn main() {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
     for line in stdin.lock().lines() {
