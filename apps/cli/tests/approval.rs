@@ -153,3 +153,185 @@ fn on_a_terminal_no_denies_the_call() {
     assert!(shown.contains("tool: bash"), "{shown}");
     assert!(!ran(dir.path()), "a refused command ran: {shown}");
 }
+
+// ------------------------------------------------------------ resume
+
+const APPROVED: &str = "touch approved-before.txt";
+const DENIED: &str = "touch denied-before.txt";
+
+/// The model asks for `APPROVED`, then (after its result) `DENIED`, then
+/// either fails (`fails`: a 400, so the run stops failed after both
+/// decisions) or finishes.
+fn two_calls(folder: &Path, name: &str, fails: bool) -> PathBuf {
+    let last = if fails {
+        Interaction::new(
+            RequestSpec::post(format!("/v1beta/models/{MODEL}:streamGenerateContent"))
+                .with_query("alt", "sse")
+                .with_body(BodyMatcher::KeyFields(KeyFields {
+                    turns: Some(5),
+                    ..KeyFields::default()
+                })),
+            ResponseSpec::json(
+                json!({"error": {"code": 400, "message": "Authored failure.",
+                                                "status": "INVALID_ARGUMENT"}}),
+            )
+            .with_status(400),
+        )
+    } else {
+        turn(5, json!([{"text": "finished"}]))
+    };
+    common::save_cassette(
+        folder.join(name),
+        "approval-resume",
+        "authored in code by the CLI approval tests: two shell calls, then a failure or an answer",
+        vec![
+            turn(
+                1,
+                json!([{"functionCall": {"name": "bash", "args": {"command": APPROVED}}}]),
+            ),
+            turn(
+                3,
+                json!([{"functionCall": {"name": "bash", "args": {"command": DENIED}}}]),
+            ),
+            last,
+        ],
+    )
+}
+
+/// A run whose operator, on a terminal, approved `APPROVED` and refused
+/// `DENIED`, and which then failed; its id. `approved-before.txt` is
+/// removed again, so a resume that runs the call makes it anew.
+#[cfg(target_os = "linux")]
+fn a_failed_run_with_one_approval_and_one_denial(folder: &Path) -> String {
+    use std::io::{Read as _, Write as _};
+    use std::process::Stdio;
+
+    let cassette = two_calls(folder, "first.json", true);
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let mut command = common::isolated(folder);
+    command
+        .env("COLUMNS", "100")
+        .arg("--replay")
+        .arg(cassette)
+        .args(["--allow-shell", "--color", "never"])
+        .args(["fork", "--model", MODEL, "Make the files."]);
+    let slave = std::fs::File::from(pty.slave);
+    command
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave))
+        .stdout(Stdio::piped());
+    let child = command.spawn().unwrap();
+    drop(command);
+    let mut master = std::fs::File::from(pty.master);
+    // Two lines wait in the terminal; each question reads one.
+    master.write_all(b"y\nn\n").unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut shown = Vec::new();
+        let mut buffer = [0; 4096];
+        while let Ok(read) = master.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            shown.extend_from_slice(&buffer[..read]);
+        }
+        String::from_utf8_lossy(&shown).into_owned()
+    });
+    let output = child.wait_with_output().unwrap();
+    let shown = reader.join().unwrap();
+    assert_ne!(
+        output.status.code(),
+        Some(0),
+        "the run was to fail: {shown}"
+    );
+    assert_eq!(shown.matches("[y]es / [n]o").count(), 2, "{shown}");
+    assert!(folder.join("approved-before.txt").exists(), "{shown}");
+    assert!(!folder.join("denied-before.txt").exists(), "{shown}");
+    let journal = common::only_journal(folder);
+    assert_eq!(journal.matches("\"tool_approval\"").count(), 2, "{journal}");
+    std::fs::remove_file(folder.join("approved-before.txt")).unwrap();
+    let runs: Vec<_> = std::fs::read_dir(common::runs_dir(folder))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs[0].clone()
+}
+
+/// `agent-fork [extra] resume RUN` piped (no terminal), the model now
+/// finishing after the same two calls.
+#[cfg(target_os = "linux")]
+fn resume(folder: &Path, run: &str, extra: &[&str]) -> std::process::Output {
+    let cassette = two_calls(folder, "second.json", false);
+    common::isolated(folder)
+        .env("COLUMNS", "100")
+        .arg("--replay")
+        .arg(cassette)
+        .args(["--allow-shell", "--color", "never"])
+        .args(extra)
+        .args(["resume", "--model", MODEL, run])
+        .output()
+        .unwrap()
+}
+
+/// Without a terminal and without --yes, only the journalled approval
+/// can let the call run: `ask` would deny it (no_terminal).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_resume_runs_the_call_approved_before_without_asking() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = a_failed_run_with_one_approval_and_one_denial(dir.path());
+    let output = resume(dir.path(), &run, &[]);
+    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("finished"), "{stdout}");
+    assert!(
+        dir.path().join("approved-before.txt").exists(),
+        "the approved call did not run on resume: {stderr}"
+    );
+    assert!(!dir.path().join("denied-before.txt").exists(), "{stderr}");
+    assert!(!stderr.contains("[y]es / [n]o"), "asked again: {stderr}");
+    assert!(!stderr.contains("no terminal"), "{stderr}");
+    assert!(
+        stderr.contains("was not run: it was denied earlier in this run"),
+        "{stderr}"
+    );
+    // No new decisions: the journal's two were used.
+    let journal = common::only_journal(dir.path());
+    assert_eq!(journal.matches("\"tool_approval\"").count(), 2, "{journal}");
+}
+
+/// With --yes, every new `ask` would be approved: only the journalled
+/// denial keeps the refused call from running.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_resume_with_yes_keeps_the_call_denied_before_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = a_failed_run_with_one_approval_and_one_denial(dir.path());
+    let output = resume(dir.path(), &run, &["--yes"]);
+    let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(dir.path().join("approved-before.txt").exists(), "{stderr}");
+    assert!(
+        !dir.path().join("denied-before.txt").exists(),
+        "a call denied before ran on resume"
+    );
+    assert!(stderr.contains("denied earlier in this run"), "{stderr}");
+}
+
+#[test]
+fn a_question_timeout_of_zero_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("agent-fork.toml"),
+        "[approval]\nquestion_timeout_secs = 0\n",
+    )
+    .unwrap();
+    let output = fork(dir.path(), &[]).output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("question_timeout_secs = 0 (from agent-fork.toml)"),
+        "{stderr}"
+    );
+    assert!(!ran(dir.path()));
+}
