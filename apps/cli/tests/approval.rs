@@ -335,3 +335,128 @@ fn a_question_timeout_of_zero_is_refused_in_one_line() {
     );
     assert!(!ran(dir.path()));
 }
+
+// ------------------------------------------------------------ swarm
+
+/// A swarm of two forks on a terminal, both asking for a shell call at
+/// once: two questions, one after the other, each naming its own fork
+/// (the forks of the swarm's results), and both calls run on `y`.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_swarms_forks_ask_on_the_one_terminal_each_question_naming_its_fork() {
+    use std::io::{Read as _, Write as _};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let fork_turn = |task: &str, command: &str| {
+        Interaction::new(
+            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
+                BodyMatcher::KeyFields(KeyFields {
+                    last_user_text: Some(task.to_owned()),
+                    ..KeyFields::default()
+                }),
+            ),
+            ResponseSpec::json(reply(
+                json!([{"functionCall": {"name": "bash", "args": {"command": command}}}]),
+            )),
+        )
+    };
+    let done = || {
+        Interaction::new(
+            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
+                BodyMatcher::KeyFields(KeyFields {
+                    turns: Some(3),
+                    ..KeyFields::default()
+                }),
+            ),
+            ResponseSpec::json(reply(json!([{"text": "finished"}]))),
+        )
+    };
+    let cassette = common::save_cassette(
+        dir.path().join("swarm.json"),
+        "approval-swarm",
+        "authored in code by the CLI approval tests: two forks that each ask for bash",
+        vec![
+            fork_turn("First task.", "touch first.txt"),
+            fork_turn("Second task.", "touch second.txt"),
+            done(),
+            done(),
+        ],
+    );
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let mut command = common::isolated(dir.path());
+    command
+        .env("COLUMNS", "100")
+        .arg("--replay")
+        .arg(cassette)
+        .args(["--allow-shell", "--color", "never", "--json"])
+        .args([
+            "--model",
+            MODEL,
+            "swarm",
+            "--no-consolidate",
+            "--concurrency",
+            "2",
+        ])
+        .args(["First task.", "Second task."]);
+    let slave = std::fs::File::from(pty.slave);
+    command
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave))
+        .stdout(Stdio::piped());
+    let child = command.spawn().unwrap();
+    drop(command);
+    let mut master = std::fs::File::from(pty.master);
+    master.write_all(b"y\ny\n").unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut shown = Vec::new();
+        let mut buffer = [0; 4096];
+        while let Ok(read) = master.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            shown.extend_from_slice(&buffer[..read]);
+        }
+        String::from_utf8_lossy(&shown).into_owned()
+    });
+    let output = child.wait_with_output().unwrap();
+    let shown = reader.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    let document: Value = serde_json::from_slice(&output.stdout).expect("the swarm's document");
+    let forks: Vec<&str> = document["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| result["fork_id"].as_str().expect("a fork id"))
+        .collect();
+    assert_eq!(forks.len(), 2, "{document}");
+    // Two questions, in turn: each names one of the forks, not the same one.
+    let questions: Vec<&str> = shown
+        .split("Approve shell tool call by fork ")
+        .skip(1)
+        .collect();
+    assert_eq!(questions.len(), 2, "{shown}");
+    let asked: Vec<&str> = questions
+        .iter()
+        .map(|question| question.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_ne!(asked[0], asked[1], "{shown}");
+    for fork in &asked {
+        assert!(
+            forks.contains(fork),
+            "{fork} is not a fork of the swarm: {shown}"
+        );
+    }
+    // Each question is whole before the next begins: its own command and
+    // the choices, and no other question inside it.
+    for question in &questions {
+        let own = question.split("[y]es / [n]o").next().unwrap();
+        assert_eq!(
+            usize::from(own.contains("first.txt")) + usize::from(own.contains("second.txt")),
+            1,
+            "{shown}"
+        );
+    }
+    assert!(dir.path().join("first.txt").exists(), "{shown}");
+    assert!(dir.path().join("second.txt").exists(), "{shown}");
+}
