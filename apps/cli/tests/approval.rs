@@ -90,6 +90,65 @@ fn piped_the_shell_call_is_denied_and_never_runs() {
     );
 }
 
+/// The denial of a piped run is in its report: `runs show` (text and
+/// --json) and the HTML of `runs report`, with fork, agent, who and when.
+#[test]
+fn the_decision_is_listed_by_runs_show_and_runs_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = fork(dir.path(), &[]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let run = only_run(dir.path());
+    let show = common::isolated(dir.path())
+        .args(["--color", "never", "runs", "show", &run])
+        .output()
+        .unwrap();
+    let text = stdout_of(&show);
+    assert!(text.contains("Approvals (1):"), "{text}");
+    let line = text
+        .lines()
+        .find(|line| line.contains("bash  denied by no_terminal"))
+        .unwrap_or_else(|| panic!("no approval line: {text}"));
+    assert!(
+        line.contains("(general)") && line.contains("fork_"),
+        "{line}"
+    );
+    let show = common::isolated(dir.path())
+        .args(["--json", "runs", "show", &run])
+        .output()
+        .unwrap();
+    let document: Value = serde_json::from_slice(&show.stdout).expect("runs show --json");
+    let approval = &document["approvals"][0];
+    assert_eq!(approval["tool"], "bash");
+    assert_eq!(approval["approved"], false);
+    assert_eq!(approval["by"], "no_terminal");
+    assert_eq!(approval["agent_type"], "general");
+    assert!(approval["fork_id"].as_str().unwrap().starts_with("fork_"));
+    assert!(approval["at"].as_str().unwrap().ends_with('Z'));
+    let page = dir.path().join("report.html");
+    let report = common::isolated(dir.path())
+        .args(["runs", "report", &run, "-o"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(0), "{}", stderr_of(&report));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("<section id=\"approvals\">"),
+        "no approvals section"
+    );
+    assert!(html.contains("<td>bash</td><td>denied</td><td>no one to ask (denied)</td>"));
+}
+
+/// The id of the only run made in `folder`.
+fn only_run(folder: &Path) -> String {
+    let runs: Vec<_> = std::fs::read_dir(common::runs_dir(folder))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs[0].clone()
+}
+
 #[test]
 fn piped_with_yes_the_shell_call_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -249,12 +308,7 @@ fn a_failed_run_with_one_approval_and_one_denial(folder: &Path) -> String {
     let journal = common::only_journal(folder);
     assert_eq!(journal.matches("\"tool_approval\"").count(), 2, "{journal}");
     std::fs::remove_file(folder.join("approved-before.txt")).unwrap();
-    let runs: Vec<_> = std::fs::read_dir(common::runs_dir(folder))
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs[0].clone()
+    only_run(folder)
 }
 
 /// `agent-fork [extra] resume RUN` piped (no terminal), the model now
