@@ -394,6 +394,59 @@ fn stdio_a_crash_under_jsonl_is_a_tool_server_failed_line() {
 
 // ---------------------------------------------------------------- harness
 
+/// What of libtest's command line this harness honours: name filters
+/// (`--exact`), `--skip NAME` and `--list`; other flags are accepted and
+/// ignored, with the value of those that take one.
+#[derive(Default)]
+struct Arguments {
+    filters: Vec<String>,
+    skip: Vec<String>,
+    exact: bool,
+    list: bool,
+}
+
+impl Arguments {
+    fn read() -> Self {
+        const WITH_VALUE: [&str; 8] = [
+            "--test-threads",
+            "--skip",
+            "--format",
+            "--color",
+            "--logfile",
+            "--report-time",
+            "--shuffle-seed",
+            "-Z",
+        ];
+        let mut parsed = Self::default();
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--exact" => parsed.exact = true,
+                "--list" => parsed.list = true,
+                "--skip" => parsed.skip.extend(args.next()),
+                flag if WITH_VALUE.contains(&flag) => {
+                    args.next();
+                }
+                flag if flag.starts_with('-') => {}
+                _ => parsed.filters.push(arg),
+            }
+        }
+        parsed
+    }
+
+    fn runs(&self, name: &str) -> bool {
+        let matches = |filter: &String| {
+            if self.exact {
+                name == filter
+            } else {
+                name.contains(filter.as_str())
+            }
+        };
+        (self.filters.is_empty() || self.filters.iter().any(matches))
+            && !self.skip.iter().any(|skip| name.contains(skip.as_str()))
+    }
+}
+
 fn main() {
     if std::env::var_os(SERVE_STDIO).is_some() {
         stdio_server::main();
@@ -417,16 +470,14 @@ fn main() {
             stdio_a_crash_under_jsonl_is_a_tool_server_failed_line,
         ),
     ];
-    // `cargo test -- NAME` runs the tests whose name contains NAME; flags
-    // (`--nocapture` and the like) are accepted and ignored.
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with('-'))
-        .collect();
-    let chosen: Vec<_> = tests
-        .iter()
-        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())))
-        .collect();
+    let args = Arguments::read();
+    if args.list {
+        for (name, _) in &tests {
+            println!("{name}: test");
+        }
+        return;
+    }
+    let chosen: Vec<_> = tests.iter().filter(|(name, _)| args.runs(name)).collect();
     println!("\nrunning {} tests", chosen.len());
     let mut failed = Vec::new();
     for (name, test) in &chosen {
