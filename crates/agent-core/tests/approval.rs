@@ -360,6 +360,40 @@ async fn decisions_are_kept_and_a_resume_neither_asks_again_nor_undoes_a_denial(
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_rules_denial_is_kept_with_its_fork_but_not_carried_into_a_resume() {
+    let ledger = Arc::new(Ledger::default());
+    let approvals = Approvals::new(policy(Rule::Deny)).with_ledger(ledger.clone());
+    let first = run(vec![write("a.txt")], approvals).await;
+    assert!(!first.exists("a.txt"));
+    let records = ledger.0.lock().unwrap().clone();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        (records[0].approved, records[0].by),
+        (false, DecidedBy::Rule)
+    );
+    assert_eq!(records[0].fork_id.as_ref(), Some(&first.result.fork_id));
+    assert_eq!(records[0].agent_type.as_deref(), Some("general"));
+    // Resumed under a policy that now asks, with a person saying yes: the
+    // old rule does not decide for the new one.
+    let approver = Scripted::new(vec![Some(Answer::Yes)]);
+    let approvals = Approvals::new(policy(Rule::Ask))
+        .with_approver(approver.clone())
+        .with_earlier(records);
+    let second = run(vec![write("a.txt")], approvals).await;
+    assert_eq!(approver.asked(), ["create_file"]);
+    assert!(second.exists("a.txt"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_allowed_call_is_not_kept() {
+    let ledger = Arc::new(Ledger::default());
+    let approvals = Approvals::new(policy(Rule::Allow)).with_ledger(ledger.clone());
+    let run = run(vec![write("a.txt")], approvals).await;
+    assert!(run.exists("a.txt"));
+    assert!(ledger.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_batch_is_judged_by_its_strictest_task() {
     let policy = ApprovalPolicy {
         shell: Rule::Deny,
