@@ -329,7 +329,9 @@ impl McpTools {
 
     async fn run(&self, name: &str, args: &Value) -> ExternalOutcome {
         let Some(offered) = self.offered.get(name) else {
-            return failed(format!("unknown MCP tool '{name}'")).into();
+            return self
+                .finish(failed(format!("unknown MCP tool '{name}'")))
+                .into();
         };
         let server = offered.server.as_str();
         let Some(connected) = self.connected.get(server) else {
@@ -339,7 +341,10 @@ impl McpTools {
         let arguments = match args {
             Value::Object(map) => Some(map.clone()),
             Value::Null => None,
-            _ => return failed("the arguments must be a JSON object".to_owned()).into(),
+            _ => {
+                let outcome = failed("the arguments must be a JSON object".to_owned());
+                return self.finish(outcome).into();
+            }
         };
         let mut params = CallToolRequestParams::new(offered.tool.clone());
         params.arguments = arguments;
