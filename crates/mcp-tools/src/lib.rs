@@ -361,6 +361,12 @@ impl McpTools {
                 );
                 self.server_failed(server, ServerFailureKind::TimedOut, message)
             }
+            // The server answered the call with a JSON-RPC error (an unknown
+            // tool, arguments it refuses): an answer, not a failure of it.
+            Ok(Err(ServiceError::McpError(error))) => {
+                let message = format!("the MCP server '{server}' refused the call: {error}");
+                self.finish(failed(message)).into()
+            }
             Ok(Err(error)) => {
                 let kind = match &error {
                     ServiceError::TransportClosed

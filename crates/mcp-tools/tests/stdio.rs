@@ -113,6 +113,13 @@ async fn results_map_and_failures_are_contained() {
     let mapped = tools.call("test__find_page_v2", &json!({})).await.outcome;
     assert_eq!(mapped.value["result"], "found");
 
+    // A JSON-RPC error is the server's answer, not its failure.
+    let refused = tools.call("test__refuse", &json!({})).await;
+    assert!(!refused.outcome.ok);
+    assert_eq!(refused.failure, None, "{:?}", refused.failure);
+    let error = refused.outcome.value["error"].as_str().unwrap();
+    assert!(error.contains("refused the call"), "{error}");
+
     let hang_call = tools.call("test__hang", &json!({})).await;
     let failure = hang_call
         .failure
@@ -161,6 +168,7 @@ async fn results_map_and_failures_are_contained() {
             "huge",
             "leak",
             "find page/v2",
+            "refuse",
             "hang",
             "garbage",
             "crash"
