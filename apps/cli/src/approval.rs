@@ -101,6 +101,9 @@ impl Approver for TerminalApprover {
     fn ask<'a>(&'a self, question: &'a ApprovalQuestion) -> AskFuture<'a> {
         let text = question_text(question);
         Box::pin(async move {
+            // The live board would redraw over the question: it is erased
+            // and held until the answer (or the timeout) ends this future.
+            let _paused = crate::live::pause_display();
             eprint_line(&text);
             let line = tokio::task::spawn_blocking(|| {
                 let mut line = String::new();

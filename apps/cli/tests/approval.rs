@@ -514,3 +514,118 @@ fn a_swarms_forks_ask_on_the_one_terminal_each_question_naming_its_fork() {
     assert!(dir.path().join("first.txt").exists(), "{shown}");
     assert!(dir.path().join("second.txt").exists(), "{shown}");
 }
+
+/// On a live display (stdout, stderr and stdin one terminal), a question
+/// stays whole on screen while the swarm's board would keep ticking: the
+/// board is taken off until the answer. (Before, the board's next redraw
+/// wrote over the question: its prompt line was gone.)
+#[cfg(target_os = "linux")]
+#[test]
+fn a_question_stays_on_screen_while_the_live_board_ticks() {
+    use std::io::{Read as _, Write as _};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let cassette = common::save_cassette(
+        dir.path().join("live.json"),
+        "approval-live",
+        "authored in code by the CLI approval tests: a swarm fork that asks for bash",
+        vec![
+            Interaction::new(
+                RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
+                    BodyMatcher::KeyFields(KeyFields {
+                        turns: Some(1),
+                        ..KeyFields::default()
+                    }),
+                ),
+                ResponseSpec::json(reply(
+                    json!([{"functionCall": {"name": "bash", "args": {"command": COMMAND}}}]),
+                )),
+            ),
+            Interaction::new(
+                RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
+                    BodyMatcher::KeyFields(KeyFields {
+                        turns: Some(3),
+                        ..KeyFields::default()
+                    }),
+                ),
+                ResponseSpec::json(reply(json!([{"text": "finished"}]))),
+            ),
+        ],
+    );
+    let (columns, rows) = (100, 40);
+    let size = nix::pty::Winsize {
+        ws_row: rows,
+        ws_col: columns,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    let slave = std::fs::File::from(pty.slave);
+    let mut command = common::isolated(dir.path());
+    command
+        .env("COLUMNS", columns.to_string())
+        .env_remove("LINES")
+        .arg("--replay")
+        .arg(cassette)
+        .args(["--allow-shell", "--color", "never"])
+        .args([
+            "--model",
+            MODEL,
+            "swarm",
+            "--no-consolidate",
+            "Make the file.",
+        ])
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave);
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let mut master = std::fs::File::from(pty.master);
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let reader = std::thread::spawn({
+        let shown = shown.clone();
+        let mut master = master.try_clone().unwrap();
+        move || {
+            let mut buffer = [0; 4096];
+            while let Ok(read) = master.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                shown.lock().unwrap().extend_from_slice(&buffer[..read]);
+            }
+        }
+    });
+    let screen = |bytes: &[u8]| {
+        let mut parser = vt100::Parser::new(rows, columns, 0);
+        parser.process(bytes);
+        parser.screen().contents()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !String::from_utf8_lossy(&shown.lock().unwrap()).contains("[y]es / [n]o") {
+        assert!(Instant::now() < deadline, "no question came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Ten ticks of the board's clock while the question waits.
+    std::thread::sleep(Duration::from_secs(1));
+    let during = screen(&shown.lock().unwrap());
+    master.write_all(b"y\n").unwrap();
+    let status = child.wait().unwrap();
+    drop(master);
+    let _ = reader;
+    let after = screen(&shown.lock().unwrap());
+    assert!(status.success(), "{after}");
+    assert!(
+        during.contains("tool: bash"),
+        "the question left the screen:\n{during}"
+    );
+    assert!(during.contains(COMMAND), "{during}");
+    assert!(
+        during.contains("[y]es / [n]o / [a]lways for bash"),
+        "the question left the screen:\n{during}"
+    );
+    // The board was taken off while the question waited, not drawn over it.
+    assert!(!during.contains("1 running"), "{during}");
+    assert!(ran(dir.path()), "{after}");
+}
