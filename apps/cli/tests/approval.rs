@@ -515,13 +515,14 @@ fn a_swarms_forks_ask_on_the_one_terminal_each_question_naming_its_fork() {
     assert!(dir.path().join("second.txt").exists(), "{shown}");
 }
 
-/// On a live display (stdout, stderr and stdin one terminal), a question
-/// stays whole on screen while the swarm's board would keep ticking: the
-/// board is taken off until the answer. (Before, the board's next redraw
-/// wrote over the question: its prompt line was gone.)
+/// What a terminal (one pty for stdin, stdout and stderr) shows while an
+/// approval question of `args` (replaying `interactions`) has waited ten
+/// ticks of the live display, and after it was answered `y`.
 #[cfg(target_os = "linux")]
-#[test]
-fn a_question_stays_on_screen_while_the_live_board_ticks() {
+fn question_on_a_live_display(
+    interactions: Vec<Interaction>,
+    args: &[&str],
+) -> (tempfile::TempDir, String, String) {
     use std::io::{Read as _, Write as _};
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
@@ -530,29 +531,8 @@ fn a_question_stays_on_screen_while_the_live_board_ticks() {
     let cassette = common::save_cassette(
         dir.path().join("live.json"),
         "approval-live",
-        "authored in code by the CLI approval tests: a swarm fork that asks for bash",
-        vec![
-            Interaction::new(
-                RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
-                    BodyMatcher::KeyFields(KeyFields {
-                        turns: Some(1),
-                        ..KeyFields::default()
-                    }),
-                ),
-                ResponseSpec::json(reply(
-                    json!([{"functionCall": {"name": "bash", "args": {"command": COMMAND}}}]),
-                )),
-            ),
-            Interaction::new(
-                RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
-                    BodyMatcher::KeyFields(KeyFields {
-                        turns: Some(3),
-                        ..KeyFields::default()
-                    }),
-                ),
-                ResponseSpec::json(reply(json!([{"text": "finished"}]))),
-            ),
-        ],
+        "authored in code by the CLI approval tests: a fork that asks for bash",
+        interactions,
     );
     let (columns, rows) = (100, 40);
     let size = nix::pty::Winsize {
@@ -569,14 +549,8 @@ fn a_question_stays_on_screen_while_the_live_board_ticks() {
         .env_remove("LINES")
         .arg("--replay")
         .arg(cassette)
-        .args(["--allow-shell", "--color", "never"])
-        .args([
-            "--model",
-            MODEL,
-            "swarm",
-            "--no-consolidate",
-            "Make the file.",
-        ])
+        .args(["--allow-shell", "--color", "never", "--model", MODEL])
+        .args(args)
         .stdin(slave.try_clone().unwrap())
         .stdout(slave.try_clone().unwrap())
         .stderr(slave);
@@ -607,13 +581,13 @@ fn a_question_stays_on_screen_while_the_live_board_ticks() {
         assert!(Instant::now() < deadline, "no question came");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Ten ticks of the board's clock while the question waits.
+    // Ten ticks of the live display's clock while the question waits.
     std::thread::sleep(Duration::from_secs(1));
     let during = screen(&shown.lock().unwrap());
     master.write_all(b"y\n").unwrap();
     let status = child.wait().unwrap();
     drop(master);
-    let _ = reader;
+    drop(reader);
     let after = screen(&shown.lock().unwrap());
     assert!(status.success(), "{after}");
     assert!(
@@ -625,7 +599,55 @@ fn a_question_stays_on_screen_while_the_live_board_ticks() {
         during.contains("[y]es / [n]o / [a]lways for bash"),
         "the question left the screen:\n{during}"
     );
-    // The board was taken off while the question waited, not drawn over it.
-    assert!(!during.contains("1 running"), "{during}");
-    assert!(ran(dir.path()), "{after}");
+    (dir, during, after)
+}
+
+/// A swarm's board would keep ticking: it is taken off while the question
+/// waits. (Before, its next redraw wrote over the question: the prompt
+/// line was gone.)
+#[cfg(target_os = "linux")]
+#[test]
+fn a_question_stays_on_screen_while_the_live_board_ticks() {
+    let unary = |turns: usize, parts: Value| {
+        Interaction::new(
+            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
+                BodyMatcher::KeyFields(KeyFields {
+                    turns: Some(turns),
+                    ..KeyFields::default()
+                }),
+            ),
+            ResponseSpec::json(reply(parts)),
+        )
+    };
+    let interactions = vec![
+        unary(
+            1,
+            json!([{"functionCall": {"name": "bash", "args": {"command": COMMAND}}}]),
+        ),
+        unary(3, json!([{"text": "finished"}])),
+    ];
+    let args = ["swarm", "--no-consolidate", "Make the file."];
+    let (dir, during, _) = question_on_a_live_display(interactions, &args);
+    assert!(
+        !during.contains("1 running"),
+        "the board was drawn:\n{during}"
+    );
+    assert!(ran(dir.path()));
+}
+
+/// A single fork's waiting line would tick on the prompt's row: it is
+/// taken off while the question waits.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_question_stays_on_screen_while_a_single_fork_waits() {
+    let interactions = vec![
+        turn(
+            1,
+            json!([{"functionCall": {"name": "bash", "args": {"command": COMMAND}}}]),
+        ),
+        turn(3, json!([{"text": "finished"}])),
+    ];
+    let (dir, during, _) = question_on_a_live_display(interactions, &["fork", "Make the file."]);
+    assert!(!during.contains("waiting for the answer"), "{during}");
+    assert!(ran(dir.path()));
 }
