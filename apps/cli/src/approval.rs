@@ -7,7 +7,7 @@
 //! `--yes`. Questions from parallel forks queue in agent-core: one at a
 //! time, each naming its fork and agent type.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use agent_core::{
@@ -105,16 +105,32 @@ impl Approver for TerminalApprover {
             // and held until the answer (or the timeout) ends this future.
             let _paused = crate::live::pause_display();
             eprint_line(&text);
-            let line = tokio::task::spawn_blocking(|| {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line).ok().map(|_| line)
-            })
-            .await
-            .ok()
-            .flatten()?;
+            // The end of input: no one is there to answer.
+            let line = typed_lines().lock().await.recv().await?;
             Some(parse_answer(&line))
         })
     }
+}
+
+/// The lines typed on the terminal, read by one thread for the whole
+/// process (started by the first question): a question that timed out
+/// leaves no reader of its own behind to swallow the answer meant for the
+/// next one.
+fn typed_lines() -> &'static tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>> {
+    static LINES: OnceLock<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>>> =
+        OnceLock::new();
+    LINES.get_or_init(|| {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::sync::Mutex::new(receiver)
+    })
 }
 
 /// `y`/`yes`, `a`/`always`; anything else is no.

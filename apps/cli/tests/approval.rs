@@ -651,3 +651,90 @@ fn a_question_stays_on_screen_while_a_single_fork_waits() {
     assert!(!during.contains("waiting for the answer"), "{during}");
     assert!(ran(dir.path()));
 }
+
+/// A question left unanswered is denied after `question_timeout_secs`, and
+/// the line typed for the next question answers that one (before, the
+/// timed-out question's reader stayed and took it).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_timed_out_question_denies_and_the_next_question_gets_the_next_answer() {
+    use std::io::{Read as _, Write as _};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("agent-fork.toml"),
+        "[approval]\nquestion_timeout_secs = 1\n",
+    )
+    .unwrap();
+    let cassette = two_calls(dir.path(), "timeout.json", false);
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = std::fs::File::from(pty.slave);
+    let mut command = common::isolated(dir.path());
+    command
+        .env("COLUMNS", "100")
+        .arg("--replay")
+        .arg(cassette)
+        .args(["--allow-shell", "--color", "never"])
+        .args(["fork", "--model", MODEL, "Make the files."])
+        .stdin(slave.try_clone().unwrap())
+        .stderr(slave)
+        .stdout(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let mut master = std::fs::File::from(pty.master);
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let reader = std::thread::spawn({
+        let shown = shown.clone();
+        let mut master = master.try_clone().unwrap();
+        move || {
+            let mut buffer = [0; 4096];
+            while let Ok(read) = master.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                shown.lock().unwrap().extend_from_slice(&buffer[..read]);
+            }
+        }
+    });
+    // The first question is left to time out; the second is answered.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while String::from_utf8_lossy(&shown.lock().unwrap())
+        .matches("[y]es / [n]o")
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "no second question came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    master.write_all(b"y\n").unwrap();
+    // Before, the timed-out question's reader (a blocking task) also kept
+    // the process from ever ending: it is bounded here.
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!(
+                "the run did not end: {}",
+                String::from_utf8_lossy(&shown.lock().unwrap())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    drop(master);
+    drop(reader);
+    let shown = String::from_utf8_lossy(&shown.lock().unwrap()).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("the question was not answered in time"),
+        "{shown}"
+    );
+    assert!(!dir.path().join("approved-before.txt").exists(), "{shown}");
+    assert!(
+        dir.path().join("denied-before.txt").exists(),
+        "the second question did not get its answer: {shown}"
+    );
+    let journal = common::only_journal(dir.path());
+    assert!(journal.contains("\"timeout\""), "{journal}");
+}
