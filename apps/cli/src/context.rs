@@ -7,17 +7,25 @@
 //! then opens what a run needs ([`Context::workspace`], [`Context::wire`]),
 //! so no command resolves settings twice or wires the forker, reporter,
 //! workspace and session by hand.
+//!
+//! A command that records a run opens it from the context
+//! ([`Context::open_run`], or [`Context::reopen_run`] when resuming): the
+//! [`Run`] holds the context, the run's recorder and its Ctrl-C token
+//! ([`Run::cancel`]), whose notice is the run's command's, so no command
+//! installs a Ctrl-C handler or carries its recorder by hand.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use agent_core::workspace::Workspace;
 use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, Budget, Forker};
 use anyhow::Result;
 use genai_client::CostTotal;
+use tokio_util::sync::CancellationToken;
 
-use crate::commands::common;
+use crate::commands::common::{self, AgentFlags};
 use crate::live::{Reporter, Scope};
 use crate::output::Output;
+use crate::run_record::{CommandArgs, RunRecorder};
 use crate::session::{Session, Traffic};
 use crate::settings::{Layer, Settings};
 
@@ -69,6 +77,24 @@ impl<'a> Context<'a> {
     pub(crate) fn with_spent_before(mut self, spent: (CostTotal, u64)) -> Self {
         self.spent_before = spent;
         self
+    }
+
+    /// Starts a new run of `command` (journalled with `summary` and
+    /// `flags`) in the settings' runs folder.
+    pub(crate) fn open_run(
+        &self,
+        summary: &str,
+        command: CommandArgs,
+        flags: &AgentFlags,
+    ) -> Result<Run<'_>> {
+        let notice = ctrl_c_notice(&command);
+        let recorder = RunRecorder::start(&self.settings, summary, command, flags)?;
+        Ok(Run::new(self, recorder, notice))
+    }
+
+    /// Goes on with a stopped run of `command`, reopened as `recorder`.
+    pub(crate) fn reopen_run(&self, recorder: Arc<RunRecorder>, command: &CommandArgs) -> Run<'_> {
+        Run::new(self, recorder, ctrl_c_notice(command))
     }
 
     /// The profile of `agent_type` with the overrides, plus the command's
@@ -131,6 +157,112 @@ impl<'a> Context<'a> {
             mcp,
         })
     }
+}
+
+/// One recorded run of a command: the invocation's context, the run's
+/// journal and its Ctrl-C token.
+pub(crate) struct Run<'a> {
+    /// The invocation's resolved flags.
+    pub(crate) context: &'a Context<'a>,
+    /// The run's journal and folder.
+    pub(crate) recorder: Arc<RunRecorder>,
+    /// What Ctrl-C says it does to this run.
+    notice: &'static str,
+    /// Cancelled by the first Ctrl-C; made (and its handler installed) by
+    /// the first [`Run::cancel`].
+    cancel: OnceLock<CancellationToken>,
+}
+
+impl<'a> Run<'a> {
+    fn new(context: &'a Context<'a>, recorder: Arc<RunRecorder>, notice: &'static str) -> Self {
+        Self {
+            context,
+            recorder,
+            notice,
+            cancel: OnceLock::new(),
+        }
+    }
+
+    /// The run's cancel token: the first Ctrl-C cancels it and shows the
+    /// run's notice through `reporter`; a second one quits at once (exit
+    /// 130). The handler is installed by the first call; later calls hand
+    /// back the same token.
+    pub(crate) fn cancel(&self, reporter: &Arc<Reporter>) -> CancellationToken {
+        self.cancel
+            .get_or_init(|| cancel_on_ctrl_c(self.notice, reporter))
+            .clone()
+    }
+
+    /// A token for waiting on the run's batch job: the first Ctrl-C
+    /// detaches (the job keeps running on Gemini's side) rather than stops.
+    /// Each call installs a handler of its own, apart from [`Run::cancel`]'s.
+    pub(crate) fn detach_on_ctrl_c(&self, reporter: &Arc<Reporter>) -> CancellationToken {
+        cancel_on_ctrl_c(
+            "detaching: the batch job keeps running on Gemini's side (Ctrl-C again quits at once)",
+            reporter,
+        )
+    }
+}
+
+/// What the first Ctrl-C says it does to a run of `command`.
+fn ctrl_c_notice(command: &CommandArgs) -> &'static str {
+    match command {
+        CommandArgs::Fork(_) => {
+            "stopping: the fork is cancelled and what it did is kept (Ctrl-C again quits at once)"
+        }
+        CommandArgs::Swarm(_) | CommandArgs::MapReduce(_) => {
+            "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)"
+        }
+        CommandArgs::Plan(_) => {
+            "stopping: no new steps start, running ones are cancelled (Ctrl-C again quits at once)"
+        }
+        CommandArgs::ResearchThenCode(_) | CommandArgs::Refine(_) => {
+            "stopping: the running agent is cancelled (Ctrl-C again quits at once)"
+        }
+    }
+}
+
+/// A token cancelled by the first Ctrl-C, which also shows `notice`; a
+/// second Ctrl-C exits at once (130).
+///
+/// On Unix the SIGINT handler is in place when this returns (not only once
+/// the spawned task first runs), so a Ctrl-C that arrives while the first
+/// request is going out is never the default "die at once".
+///
+/// The notice goes through `reporter`, above its live board.
+fn cancel_on_ctrl_c(notice: &'static str, reporter: &Arc<Reporter>) -> CancellationToken {
+    let reporter = reporter.clone();
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
+            return cancel;
+        };
+        tokio::spawn(async move {
+            if interrupts.recv().await.is_none() {
+                return;
+            }
+            token.cancel();
+            reporter.interrupted(notice);
+            if interrupts.recv().await.is_some() {
+                std::process::exit(130);
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        token.cancel();
+        reporter.interrupted(notice);
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
+    });
+    cancel
 }
 
 /// What a run spends: its budget (shared by every call) and what earlier

@@ -21,16 +21,15 @@ use anyhow::Result;
 use planner::batch::{self, BatchOptions, Waited};
 use render::strip_controls_line;
 
-use crate::commands::common;
 use crate::commands::swarm::{self, SwarmArgs};
 use crate::commands::workflow::MapReduceArgs;
-use crate::context::Context;
+use crate::context::Run;
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::BatchSubmittedJson;
 use crate::live::Scope;
 use crate::output::Output;
-use crate::run_record::{RunRecorder, journal_key};
+use crate::run_record::journal_key;
 use crate::session::{Session, Traffic};
 
 /// The tasks of a run by index: the command-line ones in memory, the
@@ -96,7 +95,7 @@ impl TaskTable {
 /// What a batch job run by [`run_job`] needs from its command.
 struct Job<'a> {
     output: &'a Output,
-    recorder: &'a Arc<RunRecorder>,
+    run: &'a Run<'a>,
     forker: &'a Forker,
     model: String,
     /// The fork request of a task (profile, context, turn limit).
@@ -158,9 +157,8 @@ struct Submitted {
 /// Refuses items a batch cannot carry, then submits the run's job (or
 /// adopts the one a lost answer created, or finds the journalled one).
 async fn submit(job: &Job<'_>, tasks: &mut TaskTable) -> Result<Submitted> {
-    let Job {
-        recorder, forker, ..
-    } = *job;
+    let Job { run, forker, .. } = *job;
+    let recorder = &run.recorder;
     // Every item is the same kind of request: refuse before anything is sent.
     forker
         .batch_request(&(job.fork_request)(String::new()))
@@ -202,7 +200,7 @@ async fn submit(job: &Job<'_>, tasks: &mut TaskTable) -> Result<Submitted> {
 /// Says that the job was submitted (its JSON document under `--json`) and
 /// how to see and collect it.
 fn announce(job: &Job<'_>, name: &genai_client::BatchName, total: usize) -> Result<()> {
-    let (output, recorder) = (job.output, job.recorder);
+    let (output, recorder) = (job.output, &job.run.recorder);
     if output.json() {
         output.json_value(&BatchSubmittedJson {
             run_id: recorder.id().to_string(),
@@ -226,11 +224,8 @@ async fn wait_for(
     job: &Job<'_>,
     submitted: &Submitted,
 ) -> Result<Option<Box<genai_client::Operation>>> {
-    let (output, recorder) = (job.output, job.recorder);
-    let cancel = common::cancel_on_ctrl_c(
-        "detaching: the batch job keeps running on Gemini's side (Ctrl-C again quits at once)",
-        &job.reporter,
-    );
+    let (output, recorder) = (job.output, &job.run.recorder);
+    let cancel = job.run.detach_on_ctrl_c(&job.reporter);
     let mut last_line = String::new();
     let waited = batch::wait(
         &submitted.client,
@@ -292,7 +287,7 @@ async fn collect_items(
     )
     .await
     .map_err(batch_failure)?;
-    if let Err(error) = batch::mark_collected(job.recorder.journal(), operation) {
+    if let Err(error) = batch::mark_collected(job.run.recorder.journal(), operation) {
         job.output.error_line(&format!("warning: {error}"));
     }
     if let Some(error) = task_error {
@@ -304,10 +299,10 @@ async fn collect_items(
 /// Runs (or, resumed, continues) a swarm as a batch job.
 pub(crate) async fn execute_swarm(
     args: &SwarmArgs,
-    context: &Context<'_>,
-    recorder: &Arc<RunRecorder>,
+    run: &Run<'_>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    let (context, recorder) = (run.context, &run.recorder);
     let output = context.output;
     let profile = swarm::checked_profile(args, context)?;
     if let (Some(_), Some(sha256)) = (args.file_tasks, &args.tasks_sha256) {
@@ -328,7 +323,7 @@ pub(crate) async fn execute_swarm(
     let fork_request = |task: String| swarm_run.fork_request(task);
     let job = Job {
         output,
-        recorder,
+        run,
         forker: &wiring.forker,
         model,
         fork_request: &fork_request,
@@ -382,11 +377,11 @@ pub(crate) async fn execute_swarm(
 /// before the job ended (submitted without --wait, or detached).
 pub(crate) async fn map_phase(
     args: &MapReduceArgs,
-    context: &Context<'_>,
-    recorder: &Arc<RunRecorder>,
+    run: &Run<'_>,
     earlier: BTreeMap<usize, ForkResult>,
     resuming: bool,
 ) -> Result<ControlFlow<Exit, BTreeMap<usize, ForkResult>>> {
+    let (context, recorder) = (run.context, &run.recorder);
     let output = context.output;
     let profile = context.profile(&args.agent_type, false, false)?;
     let session = Session::open(context.traffic, &context.settings)
@@ -408,7 +403,7 @@ pub(crate) async fn map_phase(
     };
     let job = Job {
         output,
-        recorder,
+        run,
         forker: &forker,
         model: profile.model.clone(),
         fork_request: &fork_request,

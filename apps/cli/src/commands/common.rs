@@ -8,7 +8,6 @@ use agent_core::workspace::{ProtectedPaths, ShellAccess, Workspace, WorkspaceOpt
 use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, BuiltinRoute};
 use anyhow::Result;
 use genai_client::catalog::{self, ThinkingSetting, ThinkingSettingError};
-use tokio_util::sync::CancellationToken;
 
 use crate::exit::Failure;
 use crate::output::Output;
@@ -261,52 +260,6 @@ pub(crate) fn non_empty(task: &str, what: &str) -> Result<String> {
         );
     }
     Ok(trimmed.to_owned())
-}
-
-/// Ctrl-C: the first press cancels (work stops and what is done is kept),
-/// the second exits at once with code 130.
-///
-/// On Unix the SIGINT handler is in place when this returns (not only once
-/// the spawned task first runs), so a Ctrl-C that arrives while the first
-/// request is going out is never the default "die at once".
-///
-/// The notice goes through `reporter`, above its live board.
-pub(crate) fn cancel_on_ctrl_c(
-    notice: &'static str,
-    reporter: &Arc<crate::live::Reporter>,
-) -> CancellationToken {
-    let reporter = reporter.clone();
-    let cancel = CancellationToken::new();
-    let token = cancel.clone();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
-            return cancel;
-        };
-        tokio::spawn(async move {
-            if interrupts.recv().await.is_none() {
-                return;
-            }
-            token.cancel();
-            reporter.interrupted(notice);
-            if interrupts.recv().await.is_some() {
-                std::process::exit(130);
-            }
-        });
-    }
-    #[cfg(not(unix))]
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
-            return;
-        }
-        token.cancel();
-        reporter.interrupted(notice);
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(130);
-        }
-    });
-    cancel
 }
 
 /// Today's date for lifecycle warnings: `AGENT_FORK_TODAY` (YYYY-MM-DD, for

@@ -2,14 +2,13 @@
 //! the tool loop. The answer streams as it arrives on a terminal.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use agent_core::{ForkId, ForkRequest, ForkResult, ForkStatus};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
-use crate::context::Context;
+use crate::context::{Context, Run};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::ForkJson;
@@ -97,8 +96,9 @@ pub(crate) async fn run(
     args.context = common::context(args.context.as_deref(), args.context_file.as_deref())?;
     args.context_file = None;
     let command = CommandArgs::Fork(args.clone());
-    let recorder = RunRecorder::start(&context.settings, &task, command, flags)?;
-    recorder.delete_if_never_started(execute(&args, &context, &recorder, None).await)
+    let run = context.open_run(&task, command, flags)?;
+    run.recorder
+        .delete_if_never_started(execute(&args, &run, None).await)
 }
 
 /// The settings layer of `fork`'s flags.
@@ -111,10 +111,10 @@ pub(crate) fn layer(args: &ForkArgs, flags: &AgentFlags) -> Layer {
 /// Forks (or, resuming, shows the result an earlier run already has).
 pub(crate) async fn execute(
     args: &ForkArgs,
-    context: &Context<'_>,
-    recorder: &Arc<RunRecorder>,
+    run: &Run<'_>,
     earlier: Option<ForkResult>,
 ) -> Result<Exit> {
+    let (context, recorder) = (run.context, &run.recorder);
     let output = context.output;
     let task = args
         .task_text
@@ -141,10 +141,7 @@ pub(crate) async fn execute(
             if let Some(summary) = summary {
                 request = request.with_context(summary);
             }
-            let cancel = common::cancel_on_ctrl_c(
-                "stopping: the fork is cancelled and what it did is kept (Ctrl-C again quits at once)",
-                &wiring.reporter,
-            );
+            let cancel = run.cancel(&wiring.reporter);
             let result = wiring.forker.run(request, &cancel).await;
             let reporter = wiring.reporter.clone();
             let session = wiring.close().await;

@@ -14,7 +14,7 @@ use planner::{
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
-use crate::context::Context;
+use crate::context::{Context, Run};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::{PlanDryRunJson, PlanFailedJson, PlanJson, PlanRunJson, RunStatus};
@@ -72,9 +72,9 @@ pub(crate) async fn run(
     let goal = goal_of(args, plan.as_ref())?;
     let context = Context::resolve(layer(args, flags), traffic, output)?;
     let command = CommandArgs::Plan(args.clone());
-    let recorder = RunRecorder::start(&context.settings, &goal, command, flags)?;
-    let result = execute(args, &context, &recorder, plan, HashMap::new()).await;
-    recorder.delete_if_never_started(result)
+    let run = context.open_run(&goal, command, flags)?;
+    let result = execute(args, &run, plan, HashMap::new()).await;
+    run.recorder.delete_if_never_started(result)
 }
 
 fn goal_of(args: &PlanArgs, plan: Option<&Plan>) -> Result<String> {
@@ -99,11 +99,11 @@ pub(crate) fn layer(args: &PlanArgs, flags: &AgentFlags) -> Layer {
 /// Plans (unless `plan` is given) and runs; steps in `done` are reused.
 pub(crate) async fn execute(
     args: &PlanArgs,
-    context: &Context<'_>,
-    recorder: &Arc<RunRecorder>,
+    run: &Run<'_>,
     plan: Option<Plan>,
     done: HashMap<StepId, StepOutput>,
 ) -> Result<Exit> {
+    let (context, recorder) = (run.context, &run.recorder);
     let (output, settings, catalog) = (context.output, &context.settings, &context.catalog);
     let goal = goal_of(args, plan.as_ref())?;
     let needs_tools = catalog
@@ -127,10 +127,7 @@ pub(crate) async fn execute(
         context.overrides.clone(),
     )
     .with_observer(observer.clone());
-    let cancel = common::cancel_on_ctrl_c(
-        "stopping: no new steps start, running ones are cancelled (Ctrl-C again quits at once)",
-        &wiring.reporter,
-    );
+    let cancel = run.cancel(&wiring.reporter);
     let options = options(args, settings, &goal, done);
     let planned = match plan {
         Some(plan) => given_plan(&orchestrator, &observer, &plan, options.max_steps)?,

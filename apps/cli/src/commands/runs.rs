@@ -540,6 +540,8 @@ impl Resumed<'_> {
             recorder,
             state,
         } = *self;
+        // The run goes on as `command`, with its Ctrl-C notice.
+        let resumed_as = command.clone();
         let items: BTreeMap<usize, ForkResult> = state
             .completed_items
             .iter()
@@ -556,31 +558,36 @@ impl Resumed<'_> {
                 let earlier = items.get(&0).cloned();
                 let context = Context::resolve(fork::layer(&args, flags), traffic, output)?
                     .with_spent_before(state.spent);
-                fork::execute(&args, &context, recorder, earlier).await
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                fork::execute(&args, &run, earlier).await
             }
             CommandArgs::Swarm(mut args) => {
                 args.resuming = true;
                 let context = Context::resolve(swarm::layer(&args, flags), traffic, output)?
                     .with_spent_before(state.spent);
-                swarm::execute(&args, &context, recorder, items).await
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                swarm::execute(&args, &run, items).await
             }
             CommandArgs::Plan(mut args) => {
                 args.plan_file = None;
                 let (plan, done) = (state.plan.clone(), state.completed_steps.clone());
                 let context = Context::resolve(plan::layer(&args, flags), traffic, output)?
                     .with_spent_before(state.spent);
-                plan::execute(&args, &context, recorder, plan, done).await
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                plan::execute(&args, &run, plan, done).await
             }
             CommandArgs::ResearchThenCode(args) => {
                 let context = Context::resolve(workflow::layer(flags, None), traffic, output)?
                     .with_spent_before(state.spent);
-                workflow::execute_research_then_code(&args, &context, recorder, items).await
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                workflow::execute_research_then_code(&args, &run, items).await
             }
             CommandArgs::MapReduce(args) => {
                 let layer = workflow::layer(flags, args.concurrency);
                 let context =
                     Context::resolve(layer, traffic, output)?.with_spent_before(state.spent);
-                workflow::execute_map_reduce(&args, &context, recorder, items, true).await
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                workflow::execute_map_reduce(&args, &run, items, true).await
             }
             CommandArgs::Refine(args) => {
                 // The reviewed attempts, in order from the first, up to a gap.
@@ -592,7 +599,8 @@ impl Resumed<'_> {
                     .collect();
                 let context = Context::resolve(workflow::layer(flags, None), traffic, output)?
                     .with_spent_before(state.spent);
-                workflow::execute_refine(&args, &context, recorder, previous).await
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                workflow::execute_refine(&args, &run, previous).await
             }
         }
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use agent_core::{AgentProfile, ForkResult, Swarm, SwarmOptions};
 use anyhow::Result;
@@ -13,7 +13,7 @@ use planner::WorkflowStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
-use crate::context::Context;
+use crate::context::{Context, Run};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::{
@@ -135,7 +135,8 @@ pub(crate) async fn run(
     }
     let summary = format!("{total} {} tasks", args.agent_type);
     let command = CommandArgs::Swarm(args.clone());
-    let recorder = RunRecorder::start(&context.settings, &summary, command, flags)?;
+    let run = context.open_run(&summary, command, flags)?;
+    let recorder = &run.recorder;
     let copied = match copy {
         Some(copy) => copy
             .file
@@ -147,7 +148,7 @@ pub(crate) async fn run(
         None => Ok(()),
     };
     let result = match copied {
-        Ok(()) => execute(&args, &context, &recorder, BTreeMap::new()).await,
+        Ok(()) => execute(&args, &run, BTreeMap::new()).await,
         Err(error) => Err(error),
     };
     recorder.delete_if_never_started(result)
@@ -312,13 +313,13 @@ pub(crate) fn layer(args: &SwarmArgs, flags: &AgentFlags) -> Layer {
 /// task index) does not already hold, and consolidates them all.
 pub(crate) async fn execute(
     args: &SwarmArgs,
-    context: &Context<'_>,
-    recorder: &Arc<RunRecorder>,
+    run: &Run<'_>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
     if args.batch {
-        return crate::commands::batch::execute_swarm(args, context, recorder, earlier).await;
+        return crate::commands::batch::execute_swarm(args, run, earlier).await;
     }
+    let (context, recorder) = (run.context, &run.recorder);
     let output = context.output;
     let tasks_file = args
         .file_tasks
@@ -341,10 +342,7 @@ pub(crate) async fn execute(
     let reused: BTreeSet<usize> = earlier.keys().copied().collect();
     let options = swarm_options(args, context, profile, sink.file.is_none(), earlier);
     header(&options, total, reused.len(), output);
-    let cancel = common::cancel_on_ctrl_c(
-        "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
-        &wiring.reporter,
-    );
+    let cancel = run.cancel(&wiring.reporter);
     let swarm = Swarm::new(&wiring.forker, options);
     let read_error = OnceLock::new();
     let file_tasks = match &tasks_file {

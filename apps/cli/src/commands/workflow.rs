@@ -14,13 +14,13 @@ use render::{Panel, Status, key_value, status_line};
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
-use crate::context::{Context, Spending, Wiring};
+use crate::context::{Context, Run, Spending, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::{CostJson, MapReduceJson, RefineJson, ResearchThenCodeJson};
 use crate::live::Scope;
 use crate::output::Output;
-use crate::run_record::{CommandArgs, RunRecorder};
+use crate::run_record::CommandArgs;
 use crate::session::Traffic;
 use crate::settings::Layer;
 
@@ -175,19 +175,18 @@ pub(crate) async fn research_then_code(
     common::non_empty(&args.task, "--task")?;
     let context = Context::resolve(layer(flags, None), traffic, output)?;
     let command = CommandArgs::ResearchThenCode(args.clone());
-    let recorder = RunRecorder::start(&context.settings, &args.task, command, flags)?;
-    recorder.delete_if_never_started(
-        execute_research_then_code(args, &context, &recorder, BTreeMap::new()).await,
-    )
+    let run = context.open_run(&args.task, command, flags)?;
+    run.recorder
+        .delete_if_never_started(execute_research_then_code(args, &run, BTreeMap::new()).await)
 }
 
 /// Runs research-then-code, reusing a research result from an earlier run.
 pub(crate) async fn execute_research_then_code(
     args: &ResearchThenCodeArgs,
-    context: &Context<'_>,
-    recorder: &Arc<RunRecorder>,
+    run: &Run<'_>,
     earlier: BTreeMap<usize, ForkResult>,
 ) -> Result<Exit> {
+    let (context, recorder) = (run.context, &run.recorder);
     let output = context.output;
     let theme = output.theme();
     header(
@@ -196,10 +195,7 @@ pub(crate) async fn execute_research_then_code(
         &[("Research", &args.research), ("Task", &args.task)],
     );
     let setup = setup(context, "📚→💻 Research Then Code").await?;
-    let cancel = common::cancel_on_ctrl_c(
-        "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
-        &setup.wiring.reporter,
-    );
+    let cancel = run.cancel(&setup.wiring.reporter);
     let result = setup
         .orchestrator
         .research_then_code(
@@ -324,22 +320,21 @@ pub(crate) async fn map_reduce(
     args.items_file = None;
     args.items_glob = None;
     let command = CommandArgs::MapReduce(args.clone());
-    let recorder = RunRecorder::start(&context.settings, &args.reduce, command, flags)?;
-    recorder.delete_if_never_started(
-        execute_map_reduce(&args, &context, &recorder, BTreeMap::new(), false).await,
-    )
+    let run = context.open_run(&args.reduce, command, flags)?;
+    run.recorder
+        .delete_if_never_started(execute_map_reduce(&args, &run, BTreeMap::new(), false).await)
 }
 
 /// Runs map-reduce, reusing map results of an earlier run.
 pub(crate) async fn execute_map_reduce(
     args: &MapReduceArgs,
-    context: &Context<'_>,
-    recorder: &Arc<RunRecorder>,
+    run: &Run<'_>,
     earlier: BTreeMap<usize, ForkResult>,
     resuming: bool,
 ) -> Result<Exit> {
+    let (context, recorder) = (run.context, &run.recorder);
     let earlier = if args.batch {
-        match crate::commands::batch::map_phase(args, context, recorder, earlier, resuming).await? {
+        match crate::commands::batch::map_phase(args, run, earlier, resuming).await? {
             std::ops::ControlFlow::Continue(mapped) => mapped,
             std::ops::ControlFlow::Break(exit) => return Ok(exit),
         }
@@ -369,10 +364,7 @@ pub(crate) async fn execute_map_reduce(
         reduce_budget: 400_000,
         already_mapped: earlier,
     };
-    let cancel = common::cancel_on_ctrl_c(
-        "stopping: no new agents start, running ones are cancelled (Ctrl-C again quits at once)",
-        &setup.wiring.reporter,
-    );
+    let cancel = run.cancel(&setup.wiring.reporter);
     let result = setup
         .orchestrator
         .map_reduce(&request, &cancel, |index, fork| recorder.item(index, fork))
@@ -410,17 +402,18 @@ pub(crate) async fn refine(
     common::non_empty(&args.criteria, "--criteria")?;
     let context = Context::resolve(layer(flags, None), traffic, output)?;
     let command = CommandArgs::Refine(args.clone());
-    let recorder = RunRecorder::start(&context.settings, &args.task, command, flags)?;
-    recorder.delete_if_never_started(execute_refine(args, &context, &recorder, Vec::new()).await)
+    let run = context.open_run(&args.task, command, flags)?;
+    run.recorder
+        .delete_if_never_started(execute_refine(args, &run, Vec::new()).await)
 }
 
 /// Runs refine, going on from the reviewed attempts of an earlier run.
 pub(crate) async fn execute_refine(
     args: &RefineArgs,
-    context: &Context<'_>,
-    recorder: &Arc<RunRecorder>,
+    run: &Run<'_>,
     previous: Vec<Iteration>,
 ) -> Result<Exit> {
+    let (context, recorder) = (run.context, &run.recorder);
     let output = context.output;
     let theme = output.theme();
     header(
@@ -438,10 +431,7 @@ pub(crate) async fn execute_refine(
             args.agent_type.clone(),
         )
     };
-    let cancel = common::cancel_on_ctrl_c(
-        "stopping: the running agent is cancelled (Ctrl-C again quits at once)",
-        &setup.wiring.reporter,
-    );
+    let cancel = run.cancel(&setup.wiring.reporter);
     // Each attempt is journalled with its verdict as soon as it has one.
     let result = setup
         .orchestrator
