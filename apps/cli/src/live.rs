@@ -189,7 +189,8 @@ impl Reporter {
         for (text, to) in std::mem::take(&mut state.held) {
             self.print(&mut state, &text, to);
         }
-        if self.output.live() {
+        // After `finish` (the display is gone) nothing is drawn again.
+        if self.output.live() && !self.ticker.is_cancelled() {
             if state.frame_rows == 0 {
                 self.redraw_board(&mut state);
             }
