@@ -36,14 +36,7 @@ async fn main() -> anyhow::Result<()> {
         &humanize::count(result.thinking_tokens()),
         &demo.theme,
     ));
-    for file in &result.files_created {
-        let written = std::fs::read_to_string(demo.workspace().join(file))?;
-        demo.show(&key_value(
-            "Wrote",
-            &format!("{file} ({} lines)", written.lines().count()),
-            &demo.theme,
-        ));
-    }
+    demo.show_written(&result)?;
     demo.show(&views::fork_result(
         &result,
         common::TURN_LIMIT_HINT,

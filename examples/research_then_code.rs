@@ -56,14 +56,7 @@ async fn main() -> anyhow::Result<()> {
     ));
     if let Some(code) = &outcome.code {
         demo.show(&rule("Code", &demo.theme));
-        for file in &code.files_created {
-            let written = std::fs::read_to_string(demo.workspace().join(file))?;
-            demo.show(&key_value(
-                "Wrote",
-                &format!("{file} ({} lines)", written.lines().count()),
-                &demo.theme,
-            ));
-        }
+        demo.show_written(code)?;
         demo.show(&views::fork_result(
             code,
             common::TURN_LIMIT_HINT,

@@ -63,6 +63,20 @@ impl Demo {
         say(text);
     }
 
+    /// Prints a line for each file `result`'s fork wrote in the workspace,
+    /// with its length in lines.
+    pub(crate) fn show_written(&self, result: &agent_core::ForkResult) -> Result<()> {
+        for file in &result.files_created {
+            let written = std::fs::read_to_string(self.workspace().join(file))?;
+            self.show(&render::key_value(
+                "Wrote",
+                &format!("{file} ({} lines)", written.lines().count()),
+                &self.theme,
+            ));
+        }
+        Ok(())
+    }
+
     /// A forker on the example's client whose file tools act in
     /// [`Demo::workspace`].
     pub(crate) fn forker(&self) -> Result<agent_core::Forker> {

@@ -9,7 +9,9 @@
 //! - `anyhow` is a dependency of apps and xtask only;
 //! - only the CLI's output module writes to stdout or stderr;
 //! - no library crate names one of the CLI's flags in its code, since a
-//!   library for other teams speaks in its own terms.
+//!   library for other teams speaks in its own terms;
+//! - no function in the CLI's commands (`apps/cli/src/commands/`) is longer
+//!   than [`MAX_COMMAND_FN_LINES`] lines: a command is a few named steps.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -276,6 +278,112 @@ fn library_crates_do_not_speak_in_cli_flags() {
                     }
                 }
             }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The most lines a function in `apps/cli/src/commands/` may have, from
+/// its `fn` line to its closing brace (doc comments and attributes not
+/// counted).
+const MAX_COMMAND_FN_LINES: usize = 60;
+
+/// Functions in `apps/cli/src/commands/` allowed to be longer, as
+/// (file, function, why). Keep it empty: split a long function into named
+/// steps instead.
+const LONG_COMMAND_FNS: &[(&str, &str, &str)] = &[];
+
+/// The functions of `text` (rustfmt-formatted Rust) as (name, first line,
+/// length in lines): a function runs from its `fn` line to the first line
+/// that is its indentation followed by `}`. Declarations without a body
+/// are left out, and so are `#[cfg(test)]` modules.
+fn function_lengths(text: &str) -> Vec<(String, usize, usize)> {
+    let start = Regex::new(
+        r"^(\s*)(?:pub(?:\([^)]*\))?\s+)?(?:const\s+)?(?:async\s+)?(?:unsafe\s+)?fn\s+(\w+)",
+    )
+    .expect("regex");
+    let lines: Vec<&str> = text
+        .lines()
+        .take_while(|line| line.trim() != "#[cfg(test)]")
+        .collect();
+    let mut found = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let Some(captures) = start.captures(line) else {
+            continue;
+        };
+        let closing = format!("{}}}", &captures[1]);
+        let (mut length, mut opened) = (None, false);
+        for (offset, next) in lines[index..].iter().enumerate() {
+            let next = next.trim_end();
+            if *next == closing || (offset == 0 && next.ends_with('}')) {
+                length = Some(offset + 1);
+                break;
+            }
+            opened |= next.contains('{');
+            if !opened && next.ends_with(';') {
+                break; // a declaration without a body
+            }
+        }
+        if let Some(length) = length {
+            found.push((captures[2].to_owned(), index + 1, length));
+        }
+    }
+    found
+}
+
+#[test]
+fn function_lengths_count_from_fn_to_its_closing_brace() {
+    let mut text = String::from("/// Doc.\npub(crate) async fn long(\n    a: u8,\n) -> u8 {\n");
+    text.push_str(&"    let _ = a;\n".repeat(60));
+    text.push_str("    a\n}\n\nfn short() {}\n\nimpl X {\n    fn inner(&self) {\n        use std::io;\n        if true {\n        }\n    }\n}\n");
+    text.push_str("trait T {\n    fn declared(&self)\n        -> u8;\n}\n");
+    text.push_str("#[cfg(test)]\nmod tests {\n    fn ignored() {\n    }\n}\n");
+    let lengths = function_lengths(&text);
+    assert_eq!(
+        lengths,
+        vec![
+            ("long".to_owned(), 2, 65),
+            ("short".to_owned(), 68, 1),
+            ("inner".to_owned(), 71, 5),
+        ]
+    );
+}
+
+#[test]
+fn command_functions_are_short() {
+    let root = metadata().workspace_root;
+    let commands = root.join("apps/cli/src/commands");
+    let mut problems = Vec::new();
+    let mut allowed_seen = BTreeSet::new();
+    let files = sources(&commands);
+    assert!(!files.is_empty(), "no sources under {}", commands.display());
+    for (path, text) in files {
+        let file = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        for (name, line, length) in function_lengths(&text) {
+            if length <= MAX_COMMAND_FN_LINES {
+                continue;
+            }
+            let allowed = LONG_COMMAND_FNS
+                .iter()
+                .any(|(allowed_file, function, _)| *allowed_file == file && *function == name);
+            if allowed {
+                allowed_seen.insert((file.clone(), name));
+                continue;
+            }
+            problems.push(format!(
+                "apps/cli/src/commands/{file}:{line}: fn {name} is {length} lines (at most {MAX_COMMAND_FN_LINES}): split it into named steps"
+            ));
+        }
+    }
+    for (file, function, _) in LONG_COMMAND_FNS {
+        if !allowed_seen.contains(&((*file).to_owned(), (*function).to_owned())) {
+            problems.push(format!(
+                "LONG_COMMAND_FNS lists {file}::{function}, which is no longer long: remove it"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -72,6 +72,110 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+/// The global flags that act on each command whose help should not offer
+/// the others (a path of subcommand names, then the ids of the flags it
+/// uses). Commands not listed use every global flag. [`command`] hides the
+/// rest from their help and completions; they still parse, and do nothing.
+pub(crate) const GLOBAL_FLAGS_USED: &[(&[&str], &[&str])] = &[
+    // config shows the settings: the flags that set one show as its source.
+    (
+        &["config"],
+        &[
+            "json",
+            "color",
+            "workspace",
+            "no_tools",
+            "allow_shell",
+            "model",
+            "thinking",
+            "budget_usd",
+            "budget_tokens",
+        ],
+    ),
+    // models calls ListModels (or replays it): no agent runs.
+    (
+        &["models"],
+        &["json", "verbose", "color", "replay", "record"],
+    ),
+    (&["inspect"], &["json", "color"]),
+    (&["completions"], &[]),
+    (&["man"], &[]),
+    (&["runs", "list"], &["json", "quiet", "color"]),
+    (&["runs", "show"], &["json", "quiet", "color"]),
+    (&["runs", "report"], &["json", "color"]),
+    (&["runs", "serve"], &["json", "color"]),
+    // runs cancel asks Gemini to cancel a batch job.
+    (
+        &["runs", "cancel"],
+        &["json", "verbose", "color", "replay", "record"],
+    ),
+    (&["mcp", "list"], &["json", "color", "mcp"]),
+    // examples runs its agents in a folder of its own (no --workspace).
+    (
+        &["examples"],
+        &[
+            "json",
+            "jsonl",
+            "quiet",
+            "verbose",
+            "color",
+            "replay",
+            "record",
+            "no_tools",
+            "allow_shell",
+            "model",
+            "thinking",
+            "yes",
+            "mcp",
+            "budget_usd",
+            "budget_tokens",
+        ],
+    ),
+];
+
+/// The command line's definition as parsed, completed and documented: the
+/// derive's, built (global flags copied into every subcommand), with each
+/// command of [`GLOBAL_FLAGS_USED`] offering only the global flags it uses.
+/// `color` is set before the build, which copies it into every subcommand.
+pub(crate) fn command(color: clap::ColorChoice) -> clap::Command {
+    use clap::CommandFactory as _;
+    let mut command = Cli::command().color(color);
+    command.build();
+    let globals: Vec<String> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .map(|arg| arg.get_id().to_string())
+        .collect();
+    for (path, used) in GLOBAL_FLAGS_USED {
+        let unused: Vec<&str> = globals
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !used.contains(id))
+            .collect();
+        hide_in(&mut command, path, &unused);
+    }
+    command
+}
+
+/// Hides the flags `ids` in `command`'s subcommand at `path`, in place:
+/// clap's `mut_arg` and `mut_subcommand` move what they change to the end
+/// of its list, which on a built command leaves the flags' lookup pointing
+/// at the wrong arguments (`--help` parsed as another flag).
+fn hide_in(command: &mut clap::Command, path: &[&str], ids: &[&str]) {
+    let Some((first, rest)) = path.split_first() else {
+        let whole = std::mem::take(command);
+        *command = whole.mut_args(|arg| {
+            let hidden = ids.contains(&arg.get_id().as_str()) || arg.is_hide_set();
+            arg.hide(hidden)
+        });
+        return;
+    };
+    let sub = command
+        .find_subcommand_mut(first)
+        .unwrap_or_else(|| panic!("GLOBAL_FLAGS_USED names no command `{first}`"));
+    hide_in(sub, rest, ids);
+}
+
 /// The help heading of the flags every command takes.
 pub(crate) const GLOBAL: &str = "Global options";
 
@@ -163,3 +267,26 @@ pub(crate) enum McpCommand {
 /// How a user raises a fork's turn limit, for the view of a fork that
 /// stopped there (views speak in library terms; the flag is named here).
 pub(crate) const TURN_LIMIT_HINT: &str = "raise --max-turns to let it finish";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every flag the table names is a global flag (a misspelt id would
+    /// hide the flag it meant to keep), and every command it names exists
+    /// (`command` panics otherwise).
+    #[test]
+    fn the_table_names_real_global_flags_and_commands() {
+        let command = command(clap::ColorChoice::Never);
+        let globals: Vec<String> = command
+            .get_arguments()
+            .filter(|arg| arg.is_global_set())
+            .map(|arg| arg.get_id().to_string())
+            .collect();
+        for (path, used) in GLOBAL_FLAGS_USED {
+            for id in *used {
+                assert!(globals.iter().any(|global| global == id), "{path:?}: {id}");
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@
 //! ([`Run::cancel`]), whose notice is the run's command's, so no command
 //! installs a Ctrl-C handler or carries its recorder by hand.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use agent_core::workspace::Workspace;
 use agent_core::{AgentCatalog, AgentOverrides, AgentProfile, Budget, Forker};
@@ -168,10 +168,29 @@ pub(crate) struct Run<'a> {
     pub(crate) recorder: Arc<RunRecorder>,
     /// What Ctrl-C says it does to this run.
     notice: &'static str,
-    /// Cancelled by the first Ctrl-C; made (and its handler installed) by
-    /// the first [`Run::cancel`].
-    cancel: OnceLock<CancellationToken>,
+    /// Cancelled by a Ctrl-C that stops the run ([`Run::cancel`]).
+    cancel: CancellationToken,
+    /// What a Ctrl-C does now: stop the run, or detach a batch wait.
+    phase: Arc<Mutex<Phase>>,
+    /// Set once the run's one Ctrl-C handler is installed.
+    handler: OnceLock<()>,
 }
+
+/// The run's phase, as its Ctrl-C handler reads it.
+#[derive(Default)]
+struct Phase {
+    /// Where the Ctrl-C notice goes (above any live board).
+    reporter: Option<Arc<Reporter>>,
+    /// The reporter is the one given to [`Run::cancel`] (it stays).
+    reporter_is_the_runs: bool,
+    /// While a batch job is waited for: the wait's token, which a Ctrl-C
+    /// cancels (detaching) instead of the run's.
+    waiting: Option<CancellationToken>,
+}
+
+/// What the first Ctrl-C says while a batch job is waited for.
+const DETACH_NOTICE: &str =
+    "detaching: the batch job keeps running on Gemini's side (Ctrl-C again quits at once)";
 
 impl<'a> Run<'a> {
     fn new(context: &'a Context<'a>, recorder: Arc<RunRecorder>, notice: &'static str) -> Self {
@@ -179,28 +198,66 @@ impl<'a> Run<'a> {
             context,
             recorder,
             notice,
-            cancel: OnceLock::new(),
+            cancel: CancellationToken::new(),
+            phase: Arc::default(),
+            handler: OnceLock::new(),
         }
     }
 
     /// The run's cancel token: the first Ctrl-C cancels it and shows the
-    /// run's notice through `reporter`; a second one quits at once (exit
-    /// 130). The handler is installed by the first call; later calls hand
-    /// back the same token.
+    /// run's notice through `reporter` (the first call's); a second one
+    /// quits at once (exit 130). The handler is installed by the first call
+    /// (or by [`Run::detach_on_ctrl_c`]); every call hands back the same token.
     pub(crate) fn cancel(&self, reporter: &Arc<Reporter>) -> CancellationToken {
-        self.cancel
-            .get_or_init(|| cancel_on_ctrl_c(self.notice, reporter))
-            .clone()
+        {
+            let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+            if !phase.reporter_is_the_runs {
+                phase.reporter = Some(reporter.clone());
+                phase.reporter_is_the_runs = true;
+            }
+        }
+        self.install_handler();
+        self.cancel.clone()
     }
 
-    /// A token for waiting on the run's batch job: the first Ctrl-C
-    /// detaches (the job keeps running on Gemini's side) rather than stops.
-    /// Each call installs a handler of its own, apart from [`Run::cancel`]'s.
-    pub(crate) fn detach_on_ctrl_c(&self, reporter: &Arc<Reporter>) -> CancellationToken {
-        cancel_on_ctrl_c(
-            "detaching: the batch job keeps running on Gemini's side (Ctrl-C again quits at once)",
-            reporter,
-        )
+    /// A token for waiting on the run's batch job: while the returned
+    /// [`Detach`] lives, the first Ctrl-C detaches (cancels its token; the
+    /// job keeps running on Gemini's side) rather than stops the run. Once
+    /// it is dropped, Ctrl-C stops the run again, with the run's notice.
+    pub(crate) fn detach_on_ctrl_c(&self, reporter: &Arc<Reporter>) -> Detach {
+        let token = CancellationToken::new();
+        {
+            let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+            if !phase.reporter_is_the_runs {
+                phase.reporter = Some(reporter.clone());
+            }
+            phase.waiting = Some(token.clone());
+        }
+        self.install_handler();
+        Detach {
+            token,
+            phase: self.phase.clone(),
+        }
+    }
+
+    fn install_handler(&self) {
+        self.handler
+            .get_or_init(|| on_ctrl_c(self.cancel.clone(), self.notice, self.phase.clone()));
+    }
+}
+
+/// The Ctrl-C token of a batch wait ([`Run::detach_on_ctrl_c`]); dropped,
+/// Ctrl-C no longer detaches.
+pub(crate) struct Detach {
+    /// Cancelled by a Ctrl-C during the wait.
+    pub(crate) token: CancellationToken,
+    phase: Arc<Mutex<Phase>>,
+}
+
+impl Drop for Detach {
+    fn drop(&mut self) {
+        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        phase.waiting = None;
     }
 }
 
@@ -222,30 +279,45 @@ fn ctrl_c_notice(command: &CommandArgs) -> &'static str {
     }
 }
 
-/// A token cancelled by the first Ctrl-C, which also shows `notice`; a
+/// Installs the run's Ctrl-C handler: the first Ctrl-C detaches the batch
+/// wait `phase` holds, if any, or else cancels `run` and shows `notice`; a
 /// second Ctrl-C exits at once (130).
 ///
 /// On Unix the SIGINT handler is in place when this returns (not only once
 /// the spawned task first runs), so a Ctrl-C that arrives while the first
 /// request is going out is never the default "die at once".
 ///
-/// The notice goes through `reporter`, above its live board.
-fn cancel_on_ctrl_c(notice: &'static str, reporter: &Arc<Reporter>) -> CancellationToken {
-    let reporter = reporter.clone();
-    let cancel = CancellationToken::new();
-    let token = cancel.clone();
+/// The notice goes through the phase's reporter, above its live board.
+fn on_ctrl_c(run: CancellationToken, notice: &'static str, phase: Arc<Mutex<Phase>>) {
+    let first = move || {
+        let (reporter, notice) = {
+            let mut phase = phase.lock().unwrap_or_else(PoisonError::into_inner);
+            match phase.waiting.take() {
+                Some(wait) => {
+                    wait.cancel();
+                    (phase.reporter.clone(), DETACH_NOTICE)
+                }
+                None => {
+                    run.cancel();
+                    (phase.reporter.clone(), notice)
+                }
+            }
+        };
+        if let Some(reporter) = reporter {
+            reporter.interrupted(notice);
+        }
+    };
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
-            return cancel;
+            return;
         };
         tokio::spawn(async move {
             if interrupts.recv().await.is_none() {
                 return;
             }
-            token.cancel();
-            reporter.interrupted(notice);
+            first();
             if interrupts.recv().await.is_some() {
                 std::process::exit(130);
             }
@@ -256,13 +328,11 @@ fn cancel_on_ctrl_c(notice: &'static str, reporter: &Arc<Reporter>) -> Cancellat
         if tokio::signal::ctrl_c().await.is_err() {
             return;
         }
-        token.cancel();
-        reporter.interrupted(notice);
+        first();
         if tokio::signal::ctrl_c().await.is_ok() {
             std::process::exit(130);
         }
     });
-    cancel
 }
 
 /// What a run spends: its budget (shared by every call) and what earlier
@@ -338,6 +408,10 @@ impl Wiring {
             workspace.shutdown().await;
         }
         self.reporter.finish();
+        self.session.retried.store(
+            self.reporter.retries(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if let Some(tools) = self.mcp.and_then(|tools| Arc::try_unwrap(tools).ok()) {
             tools.shutdown().await;
         }

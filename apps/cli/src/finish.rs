@@ -54,7 +54,8 @@ impl Outcome {
     }
 }
 
-/// Ends a run: journals what this session spent, saves `result` and the
+/// Ends a run: says how many model calls were retried (people's output,
+/// when any was), journals what this session spent, saves `result` and the
 /// outcome in the journal (a warning on stderr when the journal could not
 /// be fully written), ends `session` (`command` names a recorded cassette),
 /// prints the resume hint for a cancelled, failed or budget-stopped run,
@@ -75,6 +76,12 @@ pub(crate) async fn finish(
     let spending = session
         .as_ref()
         .and_then(|session| session.spending.clone());
+    let retries = session.as_ref().map_or(0, Session::retries);
+    if let Some(line) = retries_line(retries)
+        && !output.json()
+    {
+        output.notice(&line);
+    }
     if let Some(spending) = &spending {
         let (cost, tokens) = spending.this_session();
         recorder.append(planner::JournalEvent::Spent { cost, tokens });
@@ -98,4 +105,17 @@ pub(crate) async fn finish(
         WorkflowStatus::Completed => {}
     }
     Ok(outcome.exit())
+}
+
+/// The summary's line for a run whose model calls were retried `retries`
+/// times in all (none when no call was).
+pub(crate) fn retries_line(retries: u32) -> Option<String> {
+    (retries > 0).then(|| {
+        let calls = if retries == 1 {
+            "call was"
+        } else {
+            "calls were"
+        };
+        format!("{retries} model {calls} retried in this run")
+    })
 }

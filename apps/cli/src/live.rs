@@ -42,11 +42,43 @@ pub(crate) enum Scope {
 /// How often a live display redraws its clock and spinners.
 const TICK: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// What the live display's clock reads: the run's elapsed time on tokio's
+/// clock (virtual when a test pauses it), or one fixed reading.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Clock {
+    /// Time since this instant, on tokio's clock.
+    Since(Instant),
+    /// Always this reading (snapshots of the screen).
+    Fixed(std::time::Duration),
+}
+
+impl Clock {
+    /// The clock of a run starting now: tokio's, unless
+    /// `AGENT_FORK_FIXED_CLOCK` holds a reading in seconds (for
+    /// reproducible screens, like `AGENT_FORK_TODAY` for dates).
+    pub(crate) fn start() -> Self {
+        std::env::var("AGENT_FORK_FIXED_CLOCK")
+            .ok()
+            .and_then(|seconds| seconds.parse::<f64>().ok())
+            .and_then(|seconds| std::time::Duration::try_from_secs_f64(seconds).ok())
+            .map_or_else(|| Self::Since(Instant::now()), Self::Fixed)
+    }
+
+    /// The reading now.
+    pub(crate) fn elapsed(&self) -> std::time::Duration {
+        match self {
+            Self::Since(start) => start.elapsed(),
+            Self::Fixed(reading) => *reading,
+        }
+    }
+}
+
 /// Turns events into output. Shared by every thread that emits events.
 pub(crate) struct Reporter {
     output: Output,
     scope: Scope,
-    started: Instant,
+    /// The display's clock: the board's, the waiting line's, step times.
+    clock: Clock,
     state: Mutex<State>,
     /// Stops the live display's clock.
     ticker: CancellationToken,
@@ -130,6 +162,13 @@ impl Drop for DisplayPaused {
 
 impl Reporter {
     pub(crate) fn new(output: &Output, scope: Scope) -> Arc<Reporter> {
+        Self::with_clock(output, scope, Clock::start())
+    }
+
+    /// A reporter whose display reads `clock`. Its ticker redraws every
+    /// [`TICK`] of tokio's clock, so in paused time it ticks as the test
+    /// advances time.
+    pub(crate) fn with_clock(output: &Output, scope: Scope, clock: Clock) -> Arc<Reporter> {
         let board = match &scope {
             Scope::Many { title, total } | Scope::Steps { title, total } => {
                 Some(ProgressBoard::new(title.clone(), *total))
@@ -139,7 +178,7 @@ impl Reporter {
         let reporter = Arc::new(Reporter {
             output: output.clone(),
             scope,
-            started: Instant::now(),
+            clock,
             state: Mutex::new(State {
                 board,
                 ..State::default()
@@ -448,7 +487,7 @@ impl Reporter {
         match self.output.format() {
             Format::Human => {
                 let mut state = self.state();
-                let now = self.started.elapsed();
+                let now = self.clock.elapsed();
                 let mut item = ProgressItem::new(id.as_str(), name, status);
                 if status.is_finished() {
                     if let Some(began) = state.step_started.get(id.as_str()) {
@@ -475,6 +514,14 @@ impl Reporter {
                 });
             }
             Format::Json => {}
+        }
+    }
+
+    /// Tells the board how many items to expect (a plan's steps, known
+    /// once the plan is made), so it never shows `1/1` with steps to come.
+    pub(crate) fn expect(&self, total: usize) {
+        if let Some(board) = &mut self.state().board {
+            board.set_total(total);
         }
     }
 
@@ -510,7 +557,7 @@ impl Reporter {
     fn board_update(&self, state: &mut State, item: ProgressItem) {
         let theme = self.output.theme();
         if !self.output.live() && !self.output.quiet() {
-            let at = self.started.elapsed();
+            let at = self.clock.elapsed();
             self.output.error_line(&plain_event_line(at, &item, theme));
         }
         if let Some(board) = &mut state.board {
@@ -526,7 +573,7 @@ impl Reporter {
     /// Draws the board below the cursor (the previous frame already erased).
     fn redraw_board(&self, state: &mut State) {
         if let Some(board) = &state.board {
-            let frame = board.frame(self.started.elapsed(), self.output.theme());
+            let frame = board.frame(self.clock.elapsed(), self.output.theme());
             self.output.raw(&format!("{frame}\n"));
             state.frame_rows = frame_height(&frame);
         }
@@ -535,7 +582,7 @@ impl Reporter {
     /// Shows the waiting line (live single fork) until the answer starts.
     fn start_waiting(&self, state: &mut State) {
         if self.output.live() && state.streamed_column == 0 {
-            state.waiting = Some(self.started.elapsed());
+            state.waiting = Some(self.clock.elapsed());
             if !state.paused {
                 self.show_waiting(state);
             }
@@ -546,7 +593,7 @@ impl Reporter {
         let Some(since) = state.waiting else {
             return;
         };
-        let now = self.started.elapsed();
+        let now = self.clock.elapsed();
         let text = format!(
             "{} waiting for the answer… {}",
             render::spinner(now),
@@ -635,7 +682,7 @@ impl Reporter {
 
     /// Time since the reporter was made (the run's wall time).
     pub(crate) fn elapsed(&self) -> std::time::Duration {
-        self.started.elapsed()
+        self.clock.elapsed()
     }
 }
 
@@ -708,4 +755,106 @@ fn terminal_rows() -> usize {
         .map(|(_, height)| usize::from(height.0))
         .or_else(|| std::env::var("LINES").ok()?.parse().ok())
         .unwrap_or(24)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use agent_core::ForkId;
+    use render::Theme;
+
+    use super::*;
+
+    fn live_output(width: usize) -> (Output, Arc<Mutex<Vec<u8>>>) {
+        Output::captured(Format::Human, Theme::new(false, width), true)
+    }
+
+    fn started(id: &str, task: &str) -> Event {
+        Event::ForkStarted {
+            fork_id: ForkId::from_string(id),
+            agent_type: "general".into(),
+            model: "gemini-2.5-flash".into(),
+            task: task.into(),
+            tools: false,
+        }
+    }
+
+    fn text(buffer: &Mutex<Vec<u8>>) -> String {
+        String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
+    }
+
+    /// The clock readings `pattern` finds in `text`, each once, in order.
+    fn readings(text: &str, pattern: &str) -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for found in regex::Regex::new(pattern).unwrap().find_iter(text) {
+            if !seen.iter().any(|reading| reading == found.as_str()) {
+                seen.push(found.as_str().to_owned());
+            }
+        }
+        seen
+    }
+
+    /// While no event comes, the board's clock still moves: in paused
+    /// (virtual) time, 3 s of silence redraw the board every 100 ms with
+    /// each tenth of a second from 00:00.0 to 00:03.0 (the old board
+    /// redrew only on events and stood at 00:00.0).
+    #[tokio::test(start_paused = true)]
+    async fn the_board_clock_ticks_while_nothing_happens() {
+        let (output, buffer) = live_output(100);
+        let reporter = Reporter::with_clock(
+            &output,
+            Scope::Many {
+                title: "Swarm".into(),
+                total: 2,
+            },
+            Clock::Since(Instant::now()),
+        );
+        reporter.handle(&started("fork_1", "Task number 1."));
+        reporter.handle(&started("fork_2", "Task number 2."));
+        tokio::time::sleep(Duration::from_millis(3_050)).await;
+        reporter.finish();
+        let expected: Vec<String> = (0..=30)
+            .map(|tenth| format!("0/2  00:0{}.{}", tenth / 10, tenth % 10))
+            .collect();
+        assert_eq!(readings(&text(&buffer), r"0/2  \d\d:\d\d\.\d"), expected);
+    }
+
+    /// The waiting line before a fork's first token counts up on the same
+    /// clock, and goes when the answer starts.
+    #[tokio::test(start_paused = true)]
+    async fn the_waiting_line_counts_until_the_answer_starts() {
+        let (output, buffer) = live_output(100);
+        let reporter = Reporter::with_clock(
+            &output,
+            Scope::SingleFork {
+                tools: "no tools".into(),
+            },
+            Clock::Since(Instant::now()),
+        );
+        reporter.handle(&started("fork_1", "Explain ownership."));
+        tokio::time::sleep(Duration::from_millis(1_050)).await;
+        reporter.handle(&Event::TextDelta {
+            fork_id: ForkId::from_string("fork_1"),
+            text: "Ownership moves.".into(),
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let shown = text(&buffer);
+        let expected: Vec<String> = (0..=10)
+            .map(|tenth| format!("waiting for the answer… 00:0{}.{}", tenth / 10, tenth % 10))
+            .collect();
+        assert_eq!(
+            readings(&shown, r"waiting for the answer… \d\d:\d\d\.\d"),
+            expected
+        );
+        let mut screen = vt100::Parser::new(40, 100, 0);
+        screen.process(shown.replace('\n', "\r\n").as_bytes());
+        let screen = screen.screen().contents();
+        assert!(
+            screen.contains("Ownership moves.") && !screen.contains("waiting for"),
+            "{screen}"
+        );
+        reporter.finish();
+    }
 }

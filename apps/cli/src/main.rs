@@ -55,7 +55,6 @@ pub(crate) const LONG_VERSION: &str = concat!(
 /// The command line's definition, with colour in help and errors as
 /// `--color` (or NO_COLOR) asks, before the arguments are parsed.
 fn command() -> clap::Command {
-    use clap::CommandFactory as _;
     let args: Vec<String> = std::env::args().collect();
     let mut asked = None;
     for (index, arg) in args.iter().enumerate() {
@@ -76,7 +75,7 @@ fn command() -> clap::Command {
         }
         _ => clap::ColorChoice::Auto,
     };
-    Cli::command().color(choice)
+    cli::command(choice)
 }
 
 fn main() -> ExitCode {

@@ -62,6 +62,10 @@ pub(crate) struct Output {
     verbosity: Verbosity,
     /// Set once a top-level document went to stdout (shared by clones).
     document_written: Arc<AtomicBool>,
+    /// Tests: what would go to stdout and stderr, in one buffer as a
+    /// terminal shows both ([`Output::captured`]).
+    #[cfg(test)]
+    captured: Option<Arc<std::sync::Mutex<Vec<u8>>>>,
 }
 
 impl Output {
@@ -72,6 +76,42 @@ impl Output {
             terminal,
             verbosity: Verbosity::Normal,
             document_written: Arc::new(AtomicBool::new(false)),
+            #[cfg(test)]
+            captured: None,
+        }
+    }
+
+    /// Tests: an output whose lines and raw text (stdout and stderr alike)
+    /// go to the returned buffer instead of the process's streams.
+    #[cfg(test)]
+    pub(crate) fn captured(
+        format: Format,
+        theme: Theme,
+        terminal: bool,
+    ) -> (Self, Arc<std::sync::Mutex<Vec<u8>>>) {
+        let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut output = Self::new(format, theme, terminal);
+        output.captured = Some(buffer.clone());
+        (output, buffer)
+    }
+
+    /// Writes `bytes` to stderr (`to_stderr`) or stdout, flushed. A closed
+    /// pipe is not an error.
+    fn emit(&self, to_stderr: bool, bytes: &[u8]) {
+        #[cfg(test)]
+        if let Some(buffer) = &self.captured {
+            buffer
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .extend_from_slice(bytes);
+            return;
+        }
+        if to_stderr {
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(bytes).and_then(|()| stderr.flush());
+        } else {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
         }
     }
 
@@ -196,21 +236,17 @@ impl Output {
 
     /// Writes text and a newline to stdout. A closed pipe is not an error.
     pub(crate) fn line(&self, text: &str) {
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{text}");
+        self.emit(false, format!("{text}\n").as_bytes());
     }
 
     /// Writes text to stdout as is, and flushes (live streaming).
     pub(crate) fn raw(&self, text: &str) {
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
+        self.emit(false, text.as_bytes());
     }
 
     /// Writes one line to stderr (errors and notices).
     pub(crate) fn error_line(&self, text: &str) {
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "{text}");
+        self.emit(true, format!("{text}\n").as_bytes());
     }
 }
 

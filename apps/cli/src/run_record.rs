@@ -430,11 +430,13 @@ impl RunRecorder {
         }
     }
 
-    /// Ends the run: the final result is written to `result.json`, then the
-    /// last event, and waits until the whole journal is on disk. An
-    /// interrupted run stays resumable.
+    /// Ends the run: the final result is written to `result.json` as the
+    /// command's `--json` document (its `schema_version` first, so a reader
+    /// knows the shape), then the last event, and waits until the whole
+    /// journal is on disk. An interrupted run stays resumable.
     pub(crate) fn finish(&self, status: WorkflowStatus, result: &impl Serialize) -> Option<String> {
-        if let Err(error) = self.journal.save_result(result) {
+        let document = crate::json::Document::new(result);
+        if let Err(error) = self.journal.save_result(&document) {
             self.remember(Err(error.to_string()));
         }
         self.append(JournalEvent::ending(status));

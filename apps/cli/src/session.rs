@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use cassette::{Cassette, FixtureServer, RecordingProxy, ServerOptions};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use genai_client::{Client, ClientConfig, HttpEvent};
 
@@ -40,6 +41,10 @@ pub(crate) struct Session {
     /// ([`crate::context::Context::wire`]); journalled by
     /// [`crate::finish::finish`].
     pub(crate) spending: Option<crate::context::Spending>,
+    /// Model calls retried in this session: counted by the run's reporter
+    /// (handed over by [`crate::context::Wiring::close`]) or by
+    /// [`Session::retries_told`]; said by [`crate::finish::finish`].
+    pub(crate) retried: Arc<AtomicU32>,
 }
 
 enum Backend {
@@ -63,7 +68,8 @@ impl Session {
     ) -> Result<Session> {
         let mut config = ClientConfig::from_env()
             .with_requests_per_minute(settings.requests_per_minute.value)
-            .with_cautious_start(settings.cautious_start.value.filter(|start| *start > 0));
+            .with_input_tokens_per_minute(settings.input_tokens_per_minute.value)
+            .with_cautious_start(Some(settings.cautious_start.value).filter(|start| *start > 0));
         let backend = match traffic {
             Traffic::Live => {
                 require_key(&config)?;
@@ -100,6 +106,7 @@ impl Session {
             client,
             backend,
             spending: None,
+            retried: Arc::new(AtomicU32::new(0)),
         })
     }
 
@@ -115,6 +122,36 @@ impl Session {
         let observer = move |event: &HttpEvent| log_http(event, verbosity, &output);
         self.client = self.client.with_http_observer(Arc::new(observer));
         self
+    }
+
+    /// Tells each retried call on stderr as `who`'s (`↻ summarizer:
+    /// retrying in … (attempt 2/5): 503 …`, not under `-q`) and counts it,
+    /// for a command that calls Gemini without a run's reporter.
+    pub(crate) fn retries_told(mut self, who: &str, output: &Output) -> Session {
+        let output = output.clone();
+        let retried = self.retried.clone();
+        let who = who.to_owned();
+        let observer = move |retry: &genai_client::RetryEvent| {
+            retried.fetch_add(1, Ordering::Relaxed);
+            if !output.quiet() {
+                let line = render::retry_line_for(
+                    &who,
+                    retry.attempt + 1,
+                    retry.max_attempts,
+                    retry.delay,
+                    &retry.reason,
+                    output.theme(),
+                );
+                output.error_line(&format!("  {line}"));
+            }
+        };
+        self.client = self.client.with_retry_observer(Arc::new(observer));
+        self
+    }
+
+    /// Model calls retried in this session so far.
+    pub(crate) fn retries(&self) -> u32 {
+        self.retried.load(Ordering::Relaxed)
     }
 
     /// Ends the session: a replay must have used its cassette exactly; a

@@ -37,6 +37,7 @@ pub(crate) mod env {
     pub(crate) const MAX_TURNS: &str = "AGENT_FORK_MAX_TURNS";
     pub(crate) const RUNS_DIR: &str = "AGENT_FORK_RUNS_DIR";
     pub(crate) const REQUESTS_PER_MINUTE: &str = "AGENT_FORK_REQUESTS_PER_MINUTE";
+    pub(crate) const INPUT_TOKENS_PER_MINUTE: &str = "AGENT_FORK_INPUT_TOKENS_PER_MINUTE";
     pub(crate) const CONFIG: &str = "AGENT_FORK_CONFIG";
     pub(crate) const BUDGET_USD: &str = "AGENT_FORK_BUDGET_USD";
     pub(crate) const BUDGET_TOKENS: &str = "AGENT_FORK_BUDGET_TOKENS";
@@ -89,12 +90,15 @@ pub(crate) struct Layer {
     pub(crate) max_turns: Option<u32>,
     pub(crate) runs_dir: Option<PathBuf>,
     pub(crate) requests_per_minute: Option<u32>,
+    /// A model's input tokens per minute (429 quota bodies can lower it).
+    pub(crate) input_tokens_per_minute: Option<u64>,
     /// Most dollars a run may spend (all its sessions together).
     pub(crate) budget_usd: Option<f64>,
     /// Most tokens a run may use (all its sessions together).
     pub(crate) budget_tokens: Option<u64>,
     /// Requests a model with no known limit gets in its first minute
-    /// before 429s teach its quota (off when unset).
+    /// before 429s teach its quota (`DEFAULT_CAUTIOUS_START` when unset,
+    /// 0 turns it off).
     pub(crate) cautious_start: Option<u32>,
     /// Approve every tool call the approval policy would ask about: the
     /// `--yes` flag only (a settings file cannot approve on its own behalf).
@@ -209,12 +213,14 @@ pub(crate) struct Settings {
     pub(crate) max_turns: Setting<u32>,
     pub(crate) runs_dir: Setting<PathBuf>,
     pub(crate) requests_per_minute: Setting<Option<u32>>,
+    /// The per-model input-token limit per minute, when set.
+    pub(crate) input_tokens_per_minute: Setting<Option<u64>>,
     /// The run's spending limit in dollars (checked: positive and finite).
     pub(crate) budget_usd: Setting<Option<f64>>,
     /// The run's token limit (checked: positive).
     pub(crate) budget_tokens: Setting<Option<u64>>,
-    /// The limiter's cautious start (first-minute requests), when on.
-    pub(crate) cautious_start: Setting<Option<u32>>,
+    /// The limiter's cautious start (first-minute requests; 0 = off).
+    pub(crate) cautious_start: Setting<u32>,
     /// The project's root folder (see the module docs).
     pub(crate) project_root: PathBuf,
     /// The project file, when the project root holds `agent-fork.toml`.
@@ -312,9 +318,11 @@ impl Settings {
                 },
             },
             requests_per_minute: merged!(requests_per_minute, env::REQUESTS_PER_MINUTE),
+            input_tokens_per_minute: merged!(input_tokens_per_minute, env::INPUT_TOKENS_PER_MINUTE),
             budget_usd: checked_budget_usd(merged!(budget_usd, env::BUDGET_USD))?,
             budget_tokens: checked_budget_tokens(merged!(budget_tokens, env::BUDGET_TOKENS))?,
-            cautious_start: merged!(cautious_start, env::CAUTIOUS_START),
+            cautious_start: merged!(cautious_start, env::CAUTIOUS_START)
+                .or(genai_client::DEFAULT_CAUTIOUS_START),
             project_root,
             project_file,
             user_file,
@@ -517,6 +525,7 @@ fn env_layer() -> Result<Layer> {
         max_turns: ranged(env::MAX_TURNS, 1, 200)?,
         runs_dir: text(env::RUNS_DIR).map(PathBuf::from),
         requests_per_minute: ranged(env::REQUESTS_PER_MINUTE, 1, u32::MAX)?,
+        input_tokens_per_minute: ranged(env::INPUT_TOKENS_PER_MINUTE, 1, u64::MAX)?,
         budget_usd: number(env::BUDGET_USD)?,
         budget_tokens: number(env::BUDGET_TOKENS)?,
         cautious_start: number(env::CAUTIOUS_START)?,

@@ -160,7 +160,7 @@ fn piped_with_yes_the_shell_call_runs() {
 /// On a terminal: the question shows, and the answer typed decides.
 #[cfg(target_os = "linux")]
 fn on_a_terminal(answer: &str) -> (tempfile::TempDir, String) {
-    use std::io::{Read as _, Write as _};
+    use std::io::Write as _;
     use std::process::Stdio;
 
     let dir = tempfile::tempdir().unwrap();
@@ -176,19 +176,9 @@ fn on_a_terminal(answer: &str) -> (tempfile::TempDir, String) {
     let mut master = std::fs::File::from(pty.master);
     // The line waits in the terminal until the question reads it.
     master.write_all(answer.as_bytes()).unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut shown = Vec::new();
-        let mut buffer = [0; 4096];
-        while let Ok(read) = master.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            shown.extend_from_slice(&buffer[..read]);
-        }
-        String::from_utf8_lossy(&shown).into_owned()
-    });
+    let reader = common::read_terminal(master);
     let output = child.wait_with_output().unwrap();
-    let shown = reader.join().unwrap();
+    let shown = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
     assert_eq!(output.status.code(), Some(0), "{shown}");
     (dir, shown)
 }

@@ -208,3 +208,45 @@ fn bad_budgets_are_refused_in_one_line() {
     assert!(shown.contains("$2"), "{shown}");
     assert!(shown.contains("50000"), "{shown}");
 }
+
+/// The quota settings: the cautious start is on by default (8) and 0 turns
+/// it off; `input_tokens_per_minute` is read from the project file and the
+/// environment like `requests_per_minute`, and a zero is refused.
+#[test]
+fn quota_settings_are_read_and_shown() {
+    let folder = tempfile::tempdir().unwrap();
+    let config = |command: &mut std::process::Command| {
+        let out = command.args(["--json", "config"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let shown = config(&mut isolated(folder.path()));
+    assert_eq!(
+        shown["cautious_start"],
+        serde_json::json!({"value": 8, "source": "default"})
+    );
+    assert_eq!(
+        shown["input_tokens_per_minute"]["value"],
+        serde_json::Value::Null
+    );
+    std::fs::write(
+        folder.path().join("agent-fork.toml"),
+        "[defaults]\ninput_tokens_per_minute = 250000\ncautious_start = 0\n",
+    )
+    .unwrap();
+    let shown = config(&mut isolated(folder.path()));
+    assert_eq!(
+        shown["input_tokens_per_minute"],
+        serde_json::json!({"value": 250000, "source": "agent-fork.toml"})
+    );
+    assert_eq!(shown["cautious_start"]["value"], serde_json::Value::Null);
+    let shown = config(isolated(folder.path()).env("AGENT_FORK_INPUT_TOKENS_PER_MINUTE", "40000"));
+    assert_eq!(shown["input_tokens_per_minute"]["value"], 40000);
+    let out = isolated(folder.path())
+        .env("AGENT_FORK_INPUT_TOKENS_PER_MINUTE", "0")
+        .arg("config")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("AGENT_FORK_INPUT_TOKENS_PER_MINUTE"));
+}

@@ -13,36 +13,16 @@
 #![allow(clippy::print_stderr, reason = "a skipped test says why")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use test_support::browser::{Chromium, Loaded};
 
 mod common;
-use common::{stderr_of, stdout_of};
-
-fn agent_fork(folder: &Path) -> Command {
-    let mut command = common::isolated(folder);
-    command.env("NO_COLOR", "1").env("COLUMNS", "100");
-    command
-}
+use common::{run, stdout_of};
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(path)
-}
-
-fn run(folder: &Path, args: &[&str], code: i32) -> Output {
-    let output = agent_fork(folder).args(args).output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "agent-fork {}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        stdout_of(&output),
-        stderr_of(&output)
-    );
-    output
 }
 
 fn browser(test: &str) -> Option<Chromium> {
@@ -75,29 +55,8 @@ fn report_of_latest(dir: &Path) -> String {
 }
 
 fn assert_clean(name: &str, loaded: &Loaded) {
-    assert!(!loaded.dom.is_empty(), "{name}: Chromium gave no DOM");
-    assert!(
-        loaded.console.is_empty(),
-        "{name}: console: {:#?}",
-        loaded.console
-    );
-    assert!(
-        loaded.foreign_requests.is_empty(),
-        "{name}: requests beyond the page: {:?}",
-        loaded.foreign_requests
-    );
-    assert!(
-        !loaded.dom.contains("data-pwned"),
-        "{name}: a planted payload ran"
-    );
-    for tag in loaded.dom.split("<a ").skip(1) {
-        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
-        let href = tag.split("href=\"").nth(1).unwrap_or("");
-        assert!(
-            href.starts_with('#') || href.starts_with("https://") || href.starts_with("http://"),
-            "{name}: a link to {href:?}"
-        );
-    }
+    loaded.assert_clean(name);
+    loaded.assert_links_safe(name);
 }
 
 #[test]

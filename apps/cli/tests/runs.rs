@@ -12,18 +12,11 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod common;
-use common::{stderr_of, stdout_of};
+use common::{json_of, plain as agent_fork, run, stderr_of, stdout_of};
 
 const REFINE_TASK: &str = "Write a haiku about Rust";
 const REFINE_CRITERIA: &str = "5-7-5 syllables, mentions the borrow checker";
 const HAIKU: &str = "The borrow checker\nguards each reference I lend:\nno data races.";
-
-/// The binary in `folder`, with no key, no colour and no user config.
-fn agent_fork(folder: &Path) -> Command {
-    let mut command = common::isolated(folder);
-    command.env("NO_COLOR", "1").env("COLUMNS", "100");
-    command
-}
 
 fn cassette(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,27 +24,16 @@ fn cassette(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout_of(output)))
-}
-
-/// Runs `args` in `folder` and returns the output, after checking the exit code.
-fn run(folder: &Path, args: &[&str], code: i32) -> Output {
-    let output = agent_fork(folder).args(args).output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "agent-fork {}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        stdout_of(&output),
-        stderr_of(&output)
-    );
-    output
-}
-
 /// Replays the refine cassette strictly and returns the run's id.
 fn replayed_refine(folder: &Path) -> String {
+    replayed_refine_document(folder)["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Replays the refine cassette strictly and returns its `--json` document.
+fn replayed_refine_document(folder: &Path) -> Value {
     let refine = cassette("refine.json");
     let output = run(
         folder,
@@ -70,7 +52,7 @@ fn replayed_refine(folder: &Path) -> String {
     let result = json_of(&output);
     assert_eq!(result["status"], "completed");
     assert_eq!(result["result"], HAIKU);
-    result["run_id"].as_str().unwrap().to_owned()
+    result
 }
 
 fn journal(folder: &Path, id: &str) -> String {
@@ -92,7 +74,8 @@ fn runs_list_and_show_describe_a_replayed_run() {
     let empty = json_of(&run(dir, &["--json", "runs", "list"], 0));
     assert_eq!(empty["runs"], Value::Array(Vec::new()));
 
-    let id = replayed_refine(dir);
+    let document = replayed_refine_document(dir);
+    let id = document["run_id"].as_str().unwrap().to_owned();
 
     // runs list: a header, then one line per run with id, state, kind,
     // when and what was asked.
@@ -172,7 +155,13 @@ fn runs_list_and_show_describe_a_replayed_run() {
         "{}",
         show["dir"]
     );
-    // The saved result is the run's --json output.
+    // The saved result is the run's --json output, schema_version and all,
+    // in the run folder's result.json too.
+    assert_eq!(show["result"], document, "{show}");
+    assert_eq!(show["result"]["schema_version"], 1, "{show}");
+    let saved = common::run_folder(dir, &id).join("result.json");
+    let saved: Value = serde_json::from_slice(&std::fs::read(saved).unwrap()).unwrap();
+    assert_eq!(saved, document);
     assert_eq!(show["result"]["run_id"], id.as_str());
     assert_eq!(show["result"]["status"], "completed");
     assert_eq!(show["result"]["result"], HAIKU);

@@ -17,7 +17,7 @@ use cassette::{
 use serde_json::{Value, json};
 
 mod common;
-use common::{against, stderr_of, stdout_of};
+use common::{expect, json_of, stderr_of, stdout_of};
 
 const MODEL: &str = "gemini-2.5-flash";
 const ANSWER: &str = "Ownership moves; borrowing lends.";
@@ -97,18 +97,13 @@ fn unavailable(task: &str) -> Interaction {
 }
 
 async fn serve(interactions: Vec<Interaction>) -> FixtureServer {
-    let mut stand_in = Cassette::authored("terminal", "stand-in for Gemini in the terminal tests");
-    stand_in.interactions = interactions;
-    FixtureServer::start(vec![stand_in], ServerOptions::lenient())
-        .await
-        .unwrap()
+    let about = "stand-in for Gemini in the terminal tests";
+    common::stand_in("terminal", about, interactions, ServerOptions::lenient()).await
 }
 
 fn live(folder: &Path, server: &FixtureServer) -> Command {
-    let mut command = against(folder, server);
+    let mut command = common::against_as(folder, server, MODEL);
     command
-        .env("COLUMNS", "100")
-        .env("AGENT_FORK_MODEL", MODEL)
         // A fixed day: no lifecycle warning that depends on when the test runs.
         .env("AGENT_FORK_TODAY", "2026-06-01")
         .arg("--no-tools");
@@ -119,21 +114,6 @@ async fn run(mut command: Command) -> Output {
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()
-}
-
-fn expect(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout_of(output),
-        stderr_of(output)
-    );
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", stdout_of(output)))
 }
 
 fn tasks(count: usize) -> Vec<String> {
@@ -204,6 +184,104 @@ async fn retries_and_headings_go_to_stderr_and_name_the_task() {
         retry.contains("Explain ownership.: retrying in") && retry.contains("(attempt 2/5): 503"),
         "{retry}"
     );
+    assert!(
+        stderr.contains("\n1 model call was retried in this run\n"),
+        "{stderr}"
+    );
+}
+
+/// The commands that run workflows, each replaying its cassette with the
+/// first request answered 503 once: the summary says the run's retries
+/// (only the swarm's did before), on stderr; under --json stdout stays the
+/// one document.
+#[test]
+fn every_run_sums_its_retries_in_its_summary() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "fixtures/sessions/orchestrator.json",
+            &[
+                "plan",
+                "--goal",
+                "Design a simple user authentication system for a web API",
+                "--context",
+                "Using Python with FastAPI framework",
+                "--max-steps",
+                "4",
+            ],
+        ),
+        (
+            "fixtures/sessions/research_then_code.json",
+            &[
+                "research-then-code",
+                "--research",
+                "What is the recommended way to implement rate limiting in FastAPI applications?",
+                "--task",
+                "Implement a rate limiting middleware for a FastAPI application, following the approach the research recommends.",
+            ],
+        ),
+        (
+            "tests/cassettes/map_reduce.json",
+            &[
+                "map-reduce",
+                "--items",
+                "SQL injection",
+                "cross-site request forgery",
+                "broken object level authorization",
+                "--map-template",
+                "Explain {item} in a web API in two sentences, then name the one defence that matters most.",
+                "--reduce",
+                "Combine the explanations into a short security checklist for a FastAPI service, most important first.",
+            ],
+        ),
+        (
+            "tests/cassettes/refine.json",
+            &[
+                "refine",
+                "--task",
+                "Write a haiku about Rust",
+                "--criteria",
+                "5-7-5 syllables, mentions the borrow checker",
+            ],
+        ),
+    ];
+    let folder = tempfile::tempdir().unwrap();
+    for (path, args) in cases {
+        let mut cassette = Cassette::load(repo.join(path)).unwrap();
+        cassette.interactions[0].fault = Some(cassette::FaultSpec {
+            fault: cassette::Fault::Unavailable,
+            times: 1,
+        });
+        let faulty = folder.path().join("faulty.json");
+        cassette.save(&faulty).unwrap();
+        for json in [false, true] {
+            let mut command = common::isolated(folder.path());
+            command
+                .env("AGENT_FORK_TODAY", "2026-06-01")
+                .arg("--replay")
+                .arg(&faulty);
+            if json {
+                command.arg("--json");
+            }
+            let output = command.args(args).output().unwrap();
+            expect(&output, 0);
+            let (stdout, stderr) = (stdout_of(&output), stderr_of(&output));
+            assert!(
+                stderr.contains("(attempt 2/5): 503"),
+                "{path}: no retry line:\n{stderr}"
+            );
+            let summary = "1 model call was retried in this run";
+            assert!(!stdout.contains(summary), "{path}: {stdout}");
+            if json {
+                json_of(&output);
+            } else {
+                assert!(
+                    stderr.lines().any(|line| line == summary),
+                    "{path}: no summary line:\n{stderr}"
+                );
+            }
+        }
+    }
 }
 
 /// A fork refused by Gemini: exit 3, stdout without the error, stderr with
@@ -235,6 +313,66 @@ async fn a_failed_fork_tells_its_error_on_stderr_and_json_stays_json() {
         if json {
             assert_eq!(json_of(&output)["status"], "failed");
         }
+    }
+}
+
+/// summarize and models call Gemini without a run: a retried call is told
+/// on stderr (whose, attempt 2/5) and counted after the result (both were
+/// silent before).
+#[test]
+fn summarize_and_models_tell_their_retries() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let conversation = repo.join("fixtures/conversations/todo_api.json");
+    let cases: [(&str, &str, Vec<&str>); 2] = [
+        (
+            "fixtures/sessions/summarizer.json",
+            "summarizer",
+            vec![
+                "summarize",
+                "--input",
+                conversation.to_str().unwrap(),
+                "--style",
+                "detailed",
+                "--next-request",
+                "Add JWT authentication to the API.",
+            ],
+        ),
+        ("tests/cassettes/models_list.json", "models", vec!["models"]),
+    ];
+    let folder = tempfile::tempdir().unwrap();
+    for (path, who, args) in cases {
+        let mut cassette = Cassette::load(repo.join(path)).unwrap();
+        cassette.interactions[0].fault = Some(cassette::FaultSpec {
+            fault: cassette::Fault::Unavailable,
+            times: 1,
+        });
+        let faulty = folder.path().join("faulty.json");
+        cassette.save(&faulty).unwrap();
+        let output = common::isolated(folder.path())
+            .env("AGENT_FORK_TODAY", "2026-06-01")
+            .arg("--replay")
+            .arg(&faulty)
+            .args(&args)
+            .output()
+            .unwrap();
+        expect(&output, 0);
+        let stderr = stderr_of(&output);
+        let retry = stderr
+            .lines()
+            .find(|line| line.contains("retrying in"))
+            .unwrap_or_else(|| panic!("{path}: no retry line:\n{stderr}"));
+        assert!(
+            retry.contains(&format!("↻ {who}: retrying in"))
+                && retry.contains("(attempt 2/5): 503"),
+            "{retry}"
+        );
+        assert!(
+            stderr
+                .lines()
+                .any(|line| line == "1 model call was retried in this run"),
+            "{path}:\n{stderr}"
+        );
+        assert!(!stdout_of(&output).contains("retr"), "{path}");
     }
 }
 
@@ -324,21 +462,87 @@ fn completions_man_page_and_version() {
     assert!(stdout_of(&help).contains("Global options:"));
 }
 
+/// A command's help offers only the global flags that act on it:
+/// `config --help` has no --replay, --jsonl, -q, -v, --yes or --mcp (it
+/// listed every global flag before), `models --help` no agent flags. The
+/// hidden flags still parse, and `--help` still means help in every
+/// command the table changes (moving a flag in a built clap command broke
+/// its lookup: `runs list --help` was read as `--budget-usd`).
+#[test]
+fn help_offers_only_the_global_flags_a_command_uses() {
+    let folder = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| {
+        let output = common::isolated(folder.path())
+            .env("COLUMNS", "100")
+            .args(["--color", "never"])
+            .args(args)
+            .output()
+            .unwrap();
+        expect(&output, 0);
+        stdout_of(&output)
+    };
+    let config = help(&["config", "--help"]);
+    for absent in [
+        "--replay",
+        "--record",
+        "--jsonl",
+        "--quiet",
+        "--verbose",
+        "--yes",
+        "--mcp",
+    ] {
+        assert!(!config.contains(absent), "{absent} offered:\n{config}");
+    }
+    for present in [
+        "--json",
+        "--color",
+        "--model",
+        "--workspace",
+        "--budget-usd",
+    ] {
+        assert!(config.contains(present), "{present} missing:\n{config}");
+    }
+    insta::assert_snapshot!("config_help", config);
+    let models = help(&["models", "--help"]);
+    for absent in ["--workspace", "--model", "--thinking", "--mcp", "--jsonl"] {
+        assert!(!models.contains(absent), "{absent} offered:\n{models}");
+    }
+    insta::assert_snapshot!("models_help", models);
+    for command in [
+        &["inspect", "--help"][..],
+        &["completions", "--help"],
+        &["man", "--help"],
+        &["runs", "list", "--help"],
+        &["runs", "show", "--help"],
+        &["mcp", "list", "--help"],
+        &["examples", "--help"],
+    ] {
+        let text = help(command);
+        assert!(
+            text.starts_with(char::is_alphabetic) && text.contains("Usage: agent-fork"),
+            "{command:?}:\n{text}"
+        );
+    }
+    assert!(!help(&["inspect", "--help"]).contains("--workspace"));
+    assert!(!help(&["man", "--help"]).contains("--json"));
+    assert!(!help(&["examples", "--help"]).contains("--workspace"));
+    assert!(help(&["fork", "--help"]).contains("--replay"));
+    // Hidden is not refused: a script that passes one keeps working.
+    let hidden = common::isolated(folder.path())
+        .args(["-q", "config", "--jsonl"])
+        .output()
+        .unwrap();
+    expect(&hidden, 0);
+}
+
 /// What a terminal of `columns` x `rows` shows after `command` ran with
 /// its stdout on a pty: the screen (cursor moves and erases applied) and
 /// the raw bytes.
 #[cfg(target_os = "linux")]
 fn on_a_terminal(mut command: Command, columns: u16, rows: u16) -> (Output, String, String) {
-    use std::io::Read as _;
     use std::process::Stdio;
 
-    let size = nix::pty::Winsize {
-        ws_row: rows,
-        ws_col: columns,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    let pty = common::pty(columns, rows);
     command
         .env("COLUMNS", columns.to_string())
         .env_remove("LINES")
@@ -346,18 +550,7 @@ fn on_a_terminal(mut command: Command, columns: u16, rows: u16) -> (Output, Stri
         .stderr(Stdio::piped());
     let child = command.spawn().unwrap();
     drop(command);
-    let mut master = std::fs::File::from(pty.master);
-    let reader = std::thread::spawn(move || {
-        let mut shown = Vec::new();
-        let mut buffer = [0; 4096];
-        while let Ok(read) = master.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            shown.extend_from_slice(&buffer[..read]);
-        }
-        shown
-    });
+    let reader = common::read_terminal(std::fs::File::from(pty.master));
     let output = child.wait_with_output().unwrap();
     let bytes = reader.join().unwrap();
     let mut parser = vt100::Parser::new(rows, columns, 1_000);
@@ -369,12 +562,24 @@ fn on_a_terminal(mut command: Command, columns: u16, rows: u16) -> (Output, Stri
 
 /// Run-dependent bits (ids, times, the clock) replaced for snapshots.
 fn scrub(text: &str) -> String {
-    let rules = [
+    scrub_with(
+        text,
+        &[(r"\d+(\.\d+)? (ms|s)\b", "T"), (r"\d\d:\d\d\.\d", "CLOCK")],
+    )
+}
+
+/// Only the run's ids replaced, for a screen drawn on a fixed clock
+/// (`AGENT_FORK_FIXED_CLOCK`), whose times are the same in every run.
+fn scrub_ids(text: &str) -> String {
+    scrub_with(text, &[])
+}
+
+fn scrub_with(text: &str, more: &[(&str, &str)]) -> String {
+    let ids = [
         (r"fork_\d{6}_\d{3}_[a-z0-9]{4}", "fork_ID"),
         (r"run_\d{8}_\d{6}_[a-z0-9]{4}", "run_ID"),
-        (r"\d+(\.\d+)? (ms|s)\b", "T"),
-        (r"\d\d:\d\d\.\d", "CLOCK"),
     ];
+    let rules = ids.iter().chain(more);
     let mut text = text
         .lines()
         .map(str::trim_end)
@@ -383,7 +588,7 @@ fn scrub(text: &str) -> String {
     for (pattern, with) in rules {
         text = regex::Regex::new(pattern)
             .unwrap()
-            .replace_all(&text, with)
+            .replace_all(&text, *with)
             .into_owned();
     }
     text.trim_end().to_owned()
@@ -688,7 +893,13 @@ fn on_a_live_terminal(
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !until(&bytes.lock().unwrap()) {
-        assert!(std::time::Instant::now() < deadline, "never got there");
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "never got there; the terminal showed:\n{}",
+                String::from_utf8_lossy(&bytes.lock().unwrap())
+            );
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     then(child.id());
@@ -700,61 +911,587 @@ fn on_a_live_terminal(
     (status.code(), parser.screen().contents(), bytes)
 }
 
-/// While Gemini is silent the board's clock still ticks (the old board
-/// stood at `0/3 00:00.0` until an event came).
-#[cfg(target_os = "linux")]
-#[tokio::test(flavor = "multi_thread")]
-async fn the_board_clock_ticks_while_gemini_is_silent() {
-    let server = serve(tasks(2).iter().map(|t| slow_unary(t, 3_000)).collect()).await;
-    let folder = tempfile::tempdir().unwrap();
-    let mut command = live(folder.path(), &server);
-    command.args(["swarm", "--no-consolidate"]).args(tasks(2));
-    let (code, _, bytes) =
-        tokio::task::spawn_blocking(move || on_a_live_terminal(command, 100, |_| true, |_| {}))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(0));
-    let text = String::from_utf8_lossy(&bytes);
-    let clocks: std::collections::BTreeSet<&str> = regex::Regex::new(r"0/2  00:0\d\.\d")
-        .unwrap()
-        .find_iter(&text)
-        .map(|found| found.as_str())
-        .collect();
-    assert!(clocks.len() >= 6, "the clock did not tick: {clocks:?}");
+/// The screen a terminal of `columns` x 40 shows for `bytes`.
+fn screen_of(bytes: &[u8], columns: u16) -> String {
+    let mut parser = vt100::Parser::new(40, columns, 1_000);
+    parser.process(bytes);
+    parser.screen().contents()
 }
 
-/// Ctrl-C during a swarm on a terminal: the `stopping:` notice stays on
-/// screen and no piece of the board is left behind (the old redraw wiped
+/// Ctrl-C during a swarm on a terminal, at 80 and 200 columns: while the
+/// three tasks wait, the board shows them running (snapshot, on a fixed
+/// clock); after Ctrl-C the `stopping:` notice stays on screen above the
+/// result and no piece of the board is left behind (the old redraw wiped
 /// the notice and left the board's first row).
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_keeps_the_notice_and_leaves_no_board_behind() {
-    let server = serve(tasks(3).iter().map(|t| slow_unary(t, 20_000)).collect()).await;
+    for columns in [80_u16, 200] {
+        let server = serve(tasks(3).iter().map(|t| slow_unary(t, 20_000)).collect()).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["swarm", "--no-consolidate"])
+            .args(tasks(3));
+        let (code, running, screen) = tokio::task::spawn_blocking(move || {
+            let mut running = String::new();
+            let (code, screen, _) = on_a_live_terminal(
+                command,
+                columns,
+                |bytes| {
+                    // The whole frame is on screen: its last row is drawn last.
+                    let screen = screen_of(bytes, columns);
+                    let whole = screen.contains("3 running") && screen.contains("Task number 3.");
+                    if whole {
+                        running = screen;
+                    }
+                    whole
+                },
+                |pid| {
+                    use nix::sys::signal::{Signal, kill};
+                    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+                    kill(pid, Signal::SIGINT).unwrap();
+                },
+            );
+            (code, running, screen)
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(130), "{screen}");
+        assert!(running.contains("00:12.3"), "{running}");
+        insta::assert_snapshot!(format!("swarm_running_{columns}"), scrub_ids(&running));
+        assert!(
+            screen.contains("stopping: no new agents start, running ones are cancelled"),
+            "{screen}"
+        );
+        assert!(
+            !screen.contains("agents, 5 at once") && !screen.contains("0 done"),
+            "a piece of the board stayed:\n{screen}"
+        );
+        assert!(screen.contains("Cancelled: 3"), "{screen}");
+        insta::assert_snapshot!(format!("swarm_interrupted_{columns}"), scrub_ids(&screen));
+    }
+}
+
+/// A swarm that finishes on a terminal, at 80 and 200 columns: the board
+/// gives way to the result (snapshot, on a fixed clock).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_finished_swarm_replaces_its_board_with_the_result() {
+    for columns in [80_u16, 200] {
+        let server = serve(tasks(3).iter().map(|t| slow_unary(t, 0)).collect()).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["swarm", "--concurrency", "1", "--no-consolidate"])
+            .args(tasks(3));
+        let (code, screen, _) = tokio::task::spawn_blocking(move || {
+            on_a_live_terminal(command, columns, |_| true, |_| {})
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(0), "{screen}");
+        assert!(screen.contains("Succeeded: 3/3"), "{screen}");
+        assert!(
+            !screen.contains("0 done"),
+            "a piece of the board stayed:\n{screen}"
+        );
+        insta::assert_snapshot!(format!("swarm_finished_{columns}"), scrub_ids(&screen));
+    }
+}
+
+/// Before a fork's first token, the terminal shows a waiting line under
+/// the fork's header (snapshot at 80 and 200 columns, on a fixed clock);
+/// Ctrl-C while waiting removes it and leaves the header whole.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fork_shows_a_waiting_line_before_its_first_token() {
+    let task = "Explain ownership.";
+    for columns in [80_u16, 200] {
+        let mut slow = streamed(task, &[ANSWER]);
+        if let cassette::ResponseBody::Sse(events) = &mut slow.response.body {
+            // Gemini silent for longer than the test takes: Ctrl-C ends it.
+            events[0].delay_ms = 60_000;
+        }
+        let server = serve(vec![slow]).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["fork", task]);
+        let (code, waiting, screen) = tokio::task::spawn_blocking(move || {
+            let mut waiting = String::new();
+            let (code, screen, _) = on_a_live_terminal(
+                command,
+                columns,
+                |bytes| {
+                    let screen = screen_of(bytes, columns);
+                    let shown = screen.contains("waiting for the answer… 00:00.0");
+                    if shown {
+                        waiting = screen;
+                    }
+                    shown
+                },
+                |pid| {
+                    use nix::sys::signal::{Signal, kill};
+                    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+                    kill(pid, Signal::SIGINT).unwrap();
+                },
+            );
+            (code, waiting, screen)
+        })
+        .await
+        .unwrap();
+        insta::assert_snapshot!(format!("fork_waiting_{columns}"), scrub_ids(&waiting));
+        assert_eq!(code, Some(130), "{screen}");
+        assert!(!screen.contains("waiting for the answer"), "{screen}");
+        assert!(screen.lines().any(|line| line.starts_with('╰')), "{screen}");
+    }
+}
+
+/// An interrupted 40-task swarm, five at once: Ctrl-C once the five first
+/// requests reached the stand-in (its counter, no clock). The five running
+/// are cancelled and the 35 others never started, counted apart against
+/// the real total, in the summary and in --json (the issue saw
+/// `Completed: 20/25`, `Failed: 5` and `total: 16`).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_swarm_counts_cancelled_and_not_started_apart() {
+    for json in [false, true] {
+        let server = serve(tasks(40).iter().map(|t| slow_unary(t, 60_000)).collect()).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        if json {
+            command.arg("--json");
+        }
+        command
+            .args(["swarm", "--no-consolidate", "--concurrency", "5"])
+            .args(tasks(40))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while server.requests().len() < 5 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the requests never came"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        expect(&output, 130);
+        assert_eq!(server.requests().len(), 5, "no task started after Ctrl-C");
+        if json {
+            let value = json_of(&output);
+            let counts = &value["tasks"];
+            assert_eq!(
+                (
+                    &counts["total"],
+                    &counts["succeeded"],
+                    &counts["failed"],
+                    &counts["cancelled"],
+                    &counts["not_started"]
+                ),
+                (&json!(40), &json!(0), &json!(0), &json!(5), &json!(35)),
+                "{value}"
+            );
+            assert_eq!(value["status"], "cancelled", "{value}");
+        } else {
+            let stdout = stdout_of(&output);
+            for line in ["Succeeded: 0/40", "Cancelled: 5", "Not started: 35"] {
+                assert!(stdout.lines().any(|l| l == line), "{line}:\n{stdout}");
+            }
+            assert!(!stdout.contains("Failed"), "{stdout}");
+        }
+    }
+}
+
+/// The runs' summaries and their own cassettes (authored), replayed.
+fn replay_of(folder: &Path, cassette: &Cassette) -> Command {
+    let path = folder.join("changed.json");
+    cassette.save(&path).unwrap();
+    let mut command = common::isolated(folder);
+    command
+        .env("AGENT_FORK_TODAY", "2026-06-01")
+        .arg("--replay")
+        .arg(path);
+    command
+}
+
+/// refine whose reviewer answers prose instead of the verdict JSON: the
+/// attempt is shown failed with the reason (the issue saw a green
+/// `✓ attempt 1: not reviewed`, then `failed` with no reason), exit 1 and
+/// the hint to resume.
+#[test]
+fn refine_says_why_a_review_failed() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut cassette = Cassette::load(repo.join("tests/cassettes/refine.json")).unwrap();
+    cassette.interactions.truncate(2);
+    let cassette::ResponseBody::Json(review) = &mut cassette.interactions[1].response.body else {
+        panic!("the review is a JSON reply");
+    };
+    review["candidates"][0]["content"]["parts"][0]["text"] = json!("Looks great to me!");
+    let folder = tempfile::tempdir().unwrap();
+    let output = replay_of(folder.path(), &cassette)
+        .args([
+            "refine",
+            "--task",
+            "Write a haiku about Rust",
+            "--criteria",
+            "5-7-5 syllables, mentions the borrow checker",
+        ])
+        .output()
+        .unwrap();
+    expect(&output, 1);
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("✗ attempt 1: done, but the review failed: the reviewer's verdict is not the expected JSON"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not reviewed"), "{stdout}");
+    assert!(
+        stderr_of(&output).contains("agent-fork resume run_"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+/// summarize times its call: the stand-in holds the reply 300 ms, and the
+/// summary's usage line shows at least that (the issue saw `0 ms`).
+#[test]
+fn summarize_reports_the_time_its_call_took() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut cassette = Cassette::load(repo.join("fixtures/sessions/summarizer.json")).unwrap();
+    for interaction in &mut cassette.interactions {
+        interaction.response.latency_ms = Some(300);
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let conversation = repo.join("fixtures/conversations/todo_api.json");
+    let output = replay_of(folder.path(), &cassette)
+        .env("COLUMNS", "200")
+        .args(["summarize", "--input"])
+        .arg(conversation)
+        .args([
+            "--style",
+            "detailed",
+            "--next-request",
+            "Add JWT authentication to the API.",
+        ])
+        .output()
+        .unwrap();
+    expect(&output, 0);
+    let stdout = stdout_of(&output);
+    let usage = stdout
+        .lines()
+        .find(|line| line.starts_with("tokens: "))
+        .unwrap_or_else(|| panic!("no usage line:\n{stdout}"));
+    let time = regex::Regex::new(r"· (\d+(?:\.\d+)?) (ms|s)$")
+        .unwrap()
+        .captures(usage)
+        .unwrap_or_else(|| panic!("no time: {usage}"));
+    let value: f64 = time[1].parse().unwrap();
+    let ms = if &time[2] == "s" {
+        value * 1_000.0
+    } else {
+        value
+    };
+    assert!(ms >= 300.0, "{usage}");
+}
+
+/// Gemini's 400 to a unary call for `task` (not retried).
+fn bad_request(task: &str) -> Interaction {
+    Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent"))
+            .with_body(matcher(task)),
+        ResponseSpec::json(json!({"error": {"code": 400, "message": "Invalid value at 'contents'.", "status": "INVALID_ARGUMENT"}}))
+            .with_status(400),
+    )
+}
+
+/// A swarm with a failed task ends failed (exit 1) and says how to run
+/// again only what failed (the issue saw no hint).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_swarm_says_how_to_resume() {
+    let all = tasks(2);
+    let server = serve(vec![slow_unary(&all[0], 0), bad_request(&all[1])]).await;
     let folder = tempfile::tempdir().unwrap();
     let mut command = live(folder.path(), &server);
-    command.args(["swarm", "--no-consolidate"]).args(tasks(3));
-    let (code, screen, _) = tokio::task::spawn_blocking(move || {
-        on_a_live_terminal(
-            command,
-            100,
-            |bytes| String::from_utf8_lossy(bytes).contains("3 running"),
-            |pid| {
-                use nix::sys::signal::{Signal, kill};
-                let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
-                kill(pid, Signal::SIGINT).unwrap();
-            },
-        )
-    })
-    .await
-    .unwrap();
-    assert_eq!(code, Some(130), "{screen}");
+    command.args(["swarm", "--no-consolidate"]).args(&all);
+    let output = run(command).await;
+    expect(&output, 1);
+    let stderr = stderr_of(&output);
     assert!(
-        screen.contains("stopping: no new agents start, running ones are cancelled"),
-        "{screen}"
+        stderr.contains("`agent-fork resume run_") && stderr.contains("runs only what failed"),
+        "{stderr}"
     );
+    let stdout = stdout_of(&output);
     assert!(
-        !screen.contains("agents, 5 at once") && !screen.contains("0 done"),
-        "a piece of the board stayed:\n{screen}"
+        stdout.contains("Succeeded: 1/2") && stdout.contains("Failed: 1"),
+        "{stdout}"
     );
-    assert!(screen.contains("Cancelled: 3"), "{screen}");
+}
+
+/// A resumed swarm reports the whole run's tokens: three tasks one at a
+/// time, Ctrl-C while the second waits (the first done), then `resume`
+/// runs the second and third; the footer and --json count all three
+/// tasks' tokens (the issue saw `tokens: 0 … 0 total` after a resume).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_swarm_reports_the_whole_runs_tokens() {
+    let all = tasks(3);
+    for json in [false, true] {
+        let server = serve(vec![
+            slow_unary(&all[0], 0),
+            slow_unary(&all[1], 60_000),
+            slow_unary(&all[1], 0),
+            slow_unary(&all[2], 0),
+        ])
+        .await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .args(["swarm", "--no-consolidate", "--concurrency", "1"])
+            .args(&all)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while server.requests().len() < 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the requests never came"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let first = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        expect(&first, 130);
+        let mut resume = live(folder.path(), &server);
+        if json {
+            resume.arg("--json");
+        }
+        resume.arg("resume");
+        let output = run(resume).await;
+        expect(&output, 0);
+        assert_eq!(server.requests().len(), 4, "the first task ran once");
+        if json {
+            let value = json_of(&output);
+            assert_eq!(value["usage"]["total"], 81, "{value}");
+        } else {
+            let stdout = stdout_of(&output);
+            assert!(stdout.contains("81 total"), "{stdout}");
+        }
+    }
+}
+
+/// A fork Gemini refuses, on a terminal (stdout and stderr on one pty, 80
+/// and 200 columns, a fixed clock): the waiting line is gone, the header
+/// whole, and the error is one line in words under the result.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_fork_on_a_terminal() {
+    let task = "Explain ownership.";
+    for columns in [80_u16, 200] {
+        let server = serve(vec![wrong_key(task, true)]).await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["fork", task]);
+        let (code, screen, _) = tokio::task::spawn_blocking(move || {
+            on_a_live_terminal(command, columns, |_| true, |_| {})
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(3), "{screen}");
+        assert!(!screen.contains("waiting for the answer"), "{screen}");
+        insta::assert_snapshot!(format!("fork_failed_{columns}"), scrub(&screen));
+    }
+}
+
+/// A unary reply for a plan step whose task starts with `task`.
+fn slow_step(task: &str, latency_ms: u64) -> Interaction {
+    let mut interaction = slow_unary(task, latency_ms);
+    interaction.request.body = Some(BodyMatcher::KeyFields(KeyFields {
+        last_user_text_contains: Some(task.to_owned()),
+        ..KeyFields::default()
+    }));
+    interaction
+}
+
+/// A plan on a terminal (80 and 200 columns, a fixed clock): the step
+/// board counts the plan's steps from the start and shows the second step
+/// running while it waits (snapshot); then Ctrl-C: the notice stays, the
+/// board goes, the result says what was done.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_on_a_terminal_running_and_interrupted() {
+    let plan = json!({"analysis": "Two steps.", "steps": [
+        {"step_id": "s1", "name": "First", "agent_type": "creative", "task": "Do the first thing.", "depends_on": []},
+        {"step_id": "s2", "name": "Slow", "agent_type": "creative", "task": "Do the slow thing.", "depends_on": ["s1"]}
+    ]});
+    let planning = Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")).with_body(
+            BodyMatcher::KeyFields(KeyFields {
+                system_contains: Some("You plan work for a team of specialised AI agents".into()),
+                ..KeyFields::default()
+            }),
+        ),
+        ResponseSpec::json(reply(&plan.to_string())),
+    );
+    for columns in [80_u16, 200] {
+        let server = serve(vec![
+            planning.clone(),
+            slow_step("Do the first thing.", 0),
+            slow_step("Do the slow thing.", 60_000),
+        ])
+        .await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["plan", "--goal", "Do two things."]);
+        let (code, running, screen, bytes) = tokio::task::spawn_blocking(move || {
+            let mut running = String::new();
+            let (code, screen, bytes) = on_a_live_terminal(
+                command,
+                columns,
+                |bytes| {
+                    let screen = screen_of(bytes, columns);
+                    let whole =
+                        screen.contains("1 running") && screen.contains("s2 Slow\n  ✓ s1 First");
+                    if whole {
+                        running = screen;
+                    }
+                    whole
+                },
+                |pid| {
+                    use nix::sys::signal::{Signal, kill};
+                    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+                    kill(pid, Signal::SIGINT).unwrap();
+                },
+            );
+            (code, running, screen, bytes)
+        })
+        .await
+        .unwrap();
+        // The board knows the plan's two steps from the start (it counted
+        // the steps it had seen: 0/1, then 1/1 with a step to come).
+        let shown = String::from_utf8_lossy(&bytes);
+        assert!(
+            shown.contains("0/2") && !shown.contains("0/1") && !shown.contains("1/1"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("plan_running_{columns}"), scrub_ids(&running));
+        assert_eq!(code, Some(130), "{screen}");
+        insta::assert_snapshot!(format!("plan_interrupted_{columns}"), scrub_ids(&screen));
+    }
+}
+
+/// map-reduce and research-then-code on a terminal: the board counts the
+/// forks the run will make from the start (three items and the reduce:
+/// 0/4; research and code: 0/2). It counted the forks it had seen, so a
+/// phase showed 0/1, 1/1, 3/3 with work still to come.
+#[cfg(target_os = "linux")]
+#[test]
+fn workflow_boards_count_their_forks_from_the_start() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let map_reduce = repo.join("tests/cassettes/map_reduce.json");
+    let research = repo.join("fixtures/sessions/research_then_code.json");
+    let cases: [(&Path, &[&str], &str, &[&str]); 2] = [
+        (
+            &map_reduce,
+            &[
+                "map-reduce",
+                "--concurrency",
+                "1",
+                "--items",
+                "SQL injection",
+                "cross-site request forgery",
+                "broken object level authorization",
+                "--map-template",
+                "Explain {item} in a web API in two sentences, then name the one defence that matters most.",
+                "--reduce",
+                "Combine the explanations into a short security checklist for a FastAPI service, most important first.",
+            ],
+            "0/4",
+            &["0/1", "1/1", "0/2", "2/2", "0/3", "3/3"],
+        ),
+        (
+            &research,
+            &[
+                "research-then-code",
+                "--research",
+                "What is the recommended way to implement rate limiting in FastAPI applications?",
+                "--task",
+                "Implement a rate limiting middleware for a FastAPI application, following the approach the research recommends.",
+            ],
+            "0/2",
+            &["0/1", "1/1"],
+        ),
+    ];
+    for (cassette, args, expected, never) in cases {
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = common::isolated(folder.path());
+        command
+            .env("AGENT_FORK_TODAY", "2026-06-01")
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .env("NO_COLOR", "1")
+            .arg("--replay")
+            .arg(cassette)
+            .args(args);
+        let (code, screen, bytes) = on_a_live_terminal(command, 100, |_| true, |_| {});
+        assert_eq!(code, Some(0), "{screen}");
+        let shown = String::from_utf8_lossy(&bytes);
+        assert!(shown.contains(&format!("{expected}  00:12.3")), "{shown}");
+        for count in never {
+            assert!(
+                !shown.contains(&format!("{count}  00:12.3")),
+                "{count}: {shown}"
+            );
+        }
+    }
+}
+
+/// A swarm with a failed task on a terminal (80 and 200 columns, a fixed
+/// clock): the board gives way to the result, the failed task marked with
+/// its reason, then the hint on how to run it again.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_swarm_on_a_terminal() {
+    let all = tasks(3);
+    for columns in [80_u16, 200] {
+        let server = serve(vec![
+            slow_unary(&all[0], 0),
+            bad_request(&all[1]),
+            slow_unary(&all[2], 0),
+        ])
+        .await;
+        let folder = tempfile::tempdir().unwrap();
+        let mut command = live(folder.path(), &server);
+        command
+            .env("AGENT_FORK_FIXED_CLOCK", "12.3")
+            .args(["swarm", "--concurrency", "1", "--no-consolidate"])
+            .args(&all);
+        let (code, screen, _) = tokio::task::spawn_blocking(move || {
+            on_a_live_terminal(command, columns, |_| true, |_| {})
+        })
+        .await
+        .unwrap();
+        assert_eq!(code, Some(1), "{screen}");
+        assert!(
+            !screen.contains("0 done"),
+            "a piece of the board stayed:\n{screen}"
+        );
+        insta::assert_snapshot!(format!("swarm_failing_{columns}"), scrub_ids(&screen));
+    }
 }

@@ -14,10 +14,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use cassette::{
-    BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
-    ServerOptions, SseEvent,
+    BodyMatcher, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec, ServerOptions,
+    SseEvent,
 };
-use common::{against, runs_dir, stderr_of, stdout_of};
+use common::{expect, json_of, runs_dir, stderr_of, stdout_of};
 use serde_json::{Value, json};
 
 const TASK: &str = "Name three uses of the borrow checker.";
@@ -55,20 +55,13 @@ fn denied(task: &str) -> Interaction {
 }
 
 async fn serve(interactions: Vec<Interaction>) -> FixtureServer {
-    let mut stand_in = Cassette::authored("trust", "stand-in for Gemini in the trust tests");
-    stand_in.interactions = interactions;
-    FixtureServer::start(vec![stand_in], ServerOptions::default())
-        .await
-        .unwrap()
+    let about = "stand-in for Gemini in the trust tests";
+    common::stand_in("trust", about, interactions, ServerOptions::default()).await
 }
 
 fn live(folder: &Path, server: &FixtureServer) -> Command {
-    let mut command = against(folder, server);
     // The stand-in answers as gemini-2.5-flash, whatever the default model.
-    command
-        .env("COLUMNS", "100")
-        .env("AGENT_FORK_MODEL", "gemini-2.5-flash");
-    command
+    common::against_as(folder, server, "gemini-2.5-flash")
 }
 
 /// Runs `command`; fails (instead of hanging) if it has not ended after a
@@ -88,21 +81,6 @@ fn finish(mut command: Command) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.wait_with_output().unwrap()
-}
-
-fn expect(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout_of(output),
-        stderr_of(output)
-    );
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout_of(output)))
 }
 
 /// How many requests the server got for `task`.

@@ -153,39 +153,20 @@ fn json_output_escapes_c1_controls() {
 #[cfg(target_os = "linux")]
 #[test]
 fn model_escape_sequences_never_reach_a_live_terminal() {
-    use std::io::Read as _;
     use std::process::Stdio;
 
     let dir = tempfile::tempdir().unwrap();
     let cassette = write_cassette(dir.path());
-    let size = nix::pty::Winsize {
-        ws_row: 40,
-        ws_col: 100,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    let pty = common::pty(100, 40);
     let mut command = fork(dir.path(), &cassette, &["--color", "always"]);
     command
         .stdout(Stdio::from(pty.slave))
         .stderr(Stdio::piped());
     let child = command.spawn().unwrap();
     drop(command);
-    let mut master = std::fs::File::from(pty.master);
-    let reader = std::thread::spawn(move || {
-        let mut shown = Vec::new();
-        let mut buffer = [0; 4096];
-        // EIO once the child (the last holder of the slave) has exited.
-        while let Ok(read) = master.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            shown.extend_from_slice(&buffer[..read]);
-        }
-        String::from_utf8_lossy(&shown).into_owned()
-    });
+    let reader = common::read_terminal(std::fs::File::from(pty.master));
     let output = child.wait_with_output().unwrap();
-    let shown = reader.join().unwrap();
+    let shown = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
     assert_eq!(
         output.status.code(),
         Some(0),

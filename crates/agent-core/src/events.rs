@@ -166,6 +166,22 @@ impl std::fmt::Debug for EventSink {
 }
 
 impl EventSink {
+    /// A retry observer for the client that turns its retries into
+    /// [`Event::Retry`] events of `fork_id` (a fork, or a pseudo fork such
+    /// as a planner's `planner`).
+    pub fn retry_observer(&self, fork_id: ForkId) -> genai_client::SharedRetryObserver {
+        let events = self.clone();
+        Arc::new(move |retry: &genai_client::RetryEvent| {
+            events.emit(Event::Retry {
+                fork_id: fork_id.clone(),
+                attempt: retry.attempt,
+                max_attempts: retry.max_attempts,
+                delay: retry.delay,
+                reason: retry.reason.clone(),
+            });
+        })
+    }
+
     /// A sink calling `handler` for each event.
     pub fn new(handler: impl Fn(Event) + Send + Sync + 'static) -> Self {
         Self {

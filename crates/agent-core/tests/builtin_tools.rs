@@ -402,6 +402,152 @@ async fn gemini25_searches_through_a_separate_grounded_call() {
     assert_eq!(bodies[1]["tools"], json!([{"googleSearch": {}}]));
 }
 
+/// A 2.5 fork that searches once through the separate grounded call and
+/// then answers: three calls, each with `usage(300, 20, thoughts)`.
+fn one_search(thoughts: u64) -> Vec<cassette::Interaction> {
+    let search_call =
+        json!({"functionCall": {"name": "web_search", "args": {"question": QUESTION}}});
+    vec![
+        unary(
+            "gemini-2.5-flash",
+            task(TASK),
+            reply(json!([search_call]), usage(300, 20, thoughts)),
+        ),
+        unary(
+            "gemini-2.5-flash",
+            BodyMatcher::Subset(json!({"tools": [{"googleSearch": {}}]})),
+            reply(
+                json!([{"text": "The current stable release is Rust 1.91.1."}]),
+                usage(300, 20, thoughts),
+            ),
+        ),
+        unary(
+            "gemini-2.5-flash",
+            responses(&["web_search"]),
+            reply(json!([{"text": "Rust 1.91.1."}]), usage(300, 20, thoughts)),
+        ),
+    ]
+}
+
+/// The separate call behind `web_search` is a model call like any other:
+/// reserved and settled against the run's budget, and in the fork's cost.
+/// (Before, only its tokens were counted: the budget saw two calls and the
+/// fork's cost two priced calls.)
+#[tokio::test(start_paused = true)]
+async fn a_stand_in_call_is_charged_to_the_budget_and_the_fork_cost() {
+    let server = server("gemini25-search-charged", one_search(40)).await;
+    let (forker, _folder) = forker(&server);
+    let budget = Arc::new(agent_core::Budget::unlimited());
+    let forker = forker.with_budget(budget.clone());
+    let result = forker
+        .run(
+            request("gemini-2.5-flash", true, false),
+            &CancellationToken::new(),
+        )
+        .await;
+    server.assert_clean();
+    assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
+    assert_eq!(server.requests().len(), 3);
+    let per_call = genai_client::cost_of_call(
+        &genai_client::Usage {
+            prompt: 300,
+            candidates: 20,
+            thoughts: 40,
+            total: 360,
+            ..genai_client::Usage::default()
+        },
+        Some("gemini-2.5-flash"),
+        "gemini-2.5-flash",
+        chrono::Utc::now().date_naive(),
+    )
+    .expect("2.5 Flash is priced")
+    .usd;
+    assert!(per_call > genai_client::Usd::ZERO);
+    assert_eq!(
+        (result.cost.priced_calls, result.cost.unpriced_calls),
+        (3, 0)
+    );
+    assert_eq!(result.cost.usd, per_call + per_call + per_call);
+    assert_eq!(result.usage.total, 3 * 360);
+    assert_eq!(budget.spent(), (result.cost.usd, 3 * 360));
+    assert_eq!(budget.spent_cost(), result.cost);
+    // The turns keep the fork's own calls; the separate call is the fork's.
+    assert_eq!(result.turns.len(), 2);
+}
+
+/// A budget that cannot cover the separate call stops the fork before it
+/// is sent, as a refused turn does (`budget_exhausted`). The first turn
+/// thought far more than its reservation (an in-flight overrun): what it
+/// spent leaves no room for the search.
+#[tokio::test(start_paused = true)]
+async fn a_stand_in_call_the_budget_cannot_cover_is_not_sent() {
+    let mut interactions = one_search(100_000);
+    interactions.truncate(1);
+    let server = server("gemini25-search-refused", interactions).await;
+    let (forker, _folder) = forker(&server);
+    let budget = Arc::new(agent_core::Budget::new(agent_core::BudgetLimits {
+        usd: None,
+        tokens: Some(50_000),
+    }));
+    let forker = forker.with_budget(budget.clone());
+    let result = forker
+        .run(
+            request("gemini-2.5-flash", true, false),
+            &CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(server.requests().len(), 1, "the grounded call was not sent");
+    server.assert_clean();
+    assert_eq!(result.status, ForkStatus::Cancelled);
+    let error = result.error.expect("the refusal is the fork's error");
+    assert_eq!(error.kind, agent_core::BUDGET_EXHAUSTED);
+    assert!(
+        error.message.contains("budget exhausted"),
+        "{}",
+        error.message
+    );
+    assert!(budget.is_exhausted());
+    assert_eq!(budget.spent().1, 100_320);
+    assert_eq!(result.cost.priced_calls, 1);
+}
+
+/// A fork cancelled while its separate call is in flight gives the call's
+/// reservation back: nothing stays reserved for a call that never settles.
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_stand_in_call_gives_its_reservation_back() {
+    let mut interactions = one_search(40);
+    interactions.truncate(2);
+    let slow =
+        interactions
+            .pop()
+            .expect("the grounded call")
+            .with_fault(cassette::FaultSpec::once(cassette::Fault::Latency {
+                delay: std::time::Duration::from_secs(30),
+            }));
+    interactions.push(slow);
+    let server = lenient_server("gemini25-search-cancelled", interactions).await;
+    let (forker, _folder) = forker(&server);
+    let budget = Arc::new(agent_core::Budget::unlimited());
+    let forker = forker.with_budget(budget.clone());
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        stop.cancel();
+    });
+    let result = forker
+        .run(request("gemini-2.5-flash", true, false), &cancel)
+        .await;
+    assert_eq!(result.status, ForkStatus::Cancelled);
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "the grounded call was in flight"
+    );
+    assert_eq!(budget.reserved(), (genai_client::Usd::ZERO, 0));
+    assert_eq!(budget.spent().1, 360, "only the first turn settled");
+}
+
 #[tokio::test(start_paused = true)]
 async fn gemini25_runs_code_through_a_separate_call() {
     let code_call = json!({"functionCall": {"name": "run_code", "args": {"task": "Sum the integers 1 to 100."}}});
@@ -459,6 +605,8 @@ async fn gemini25_runs_code_through_a_separate_call() {
     assert_eq!(result.status, ForkStatus::Success, "{:?}", result.error);
     assert_eq!(result.builtin_route, Some(BuiltinRoute::SeparateCall));
     assert!(result.searches.is_empty());
+    // Three calls priced: two turns and the code-execution call.
+    assert_eq!(result.cost.priced_calls, 3);
 }
 
 #[tokio::test(start_paused = true)]

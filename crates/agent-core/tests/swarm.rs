@@ -6,7 +6,9 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use agent_core::{BuiltinAgent, ConsolidationOptions, ForkStatus, Forker, Swarm, SwarmOptions};
+use agent_core::{
+    BuiltinAgent, ConsolidationOptions, ForkStatus, Forker, Swarm, SwarmOptions, SwarmOutcome,
+};
 use cassette::{FixtureServer, Interaction, RequestSpec, ResponseSpec, ServerOptions};
 use serde_json::json;
 use support::*;
@@ -16,6 +18,27 @@ const MODEL: &str = "gemini-3.8-flash";
 
 fn creative() -> SwarmOptions {
     SwarmOptions::new(BuiltinAgent::Creative.profile())
+}
+
+/// [`creative`] with `concurrency` forks at once and no consolidation.
+fn unconsolidated(concurrency: usize) -> SwarmOptions {
+    SwarmOptions {
+        concurrency,
+        consolidate: false,
+        ..creative()
+    }
+}
+
+/// Runs `count` tasks, all the swarm has, with nothing cancelled or watched.
+async fn run_all(forker: &Forker, options: SwarmOptions, count: usize) -> SwarmOutcome {
+    Swarm::new(forker, options)
+        .run(
+            tasks(count),
+            Some(count),
+            &CancellationToken::new(),
+            |_, _| {},
+        )
+        .await
 }
 
 fn task_text(index: usize) -> String {
@@ -40,11 +63,7 @@ fn tasks(count: usize) -> Vec<(usize, String)> {
 async fn concurrency_reaches_and_never_exceeds_the_limit() {
     let server = server("bounded", (0..12).map(slow_reply).collect()).await;
     let forker = Forker::new(client(&server));
-    let options = SwarmOptions {
-        concurrency: 4,
-        consolidate: false,
-        ..creative()
-    };
+    let options = unconsolidated(4);
     let finished = Arc::new(Mutex::new(Vec::new()));
     let outcome = Swarm::new(&forker, options)
         .run(
@@ -74,14 +93,8 @@ async fn a_failing_fork_fails_alone() {
     );
     let server = server("one-fails", interactions).await;
     let forker = Forker::new(client(&server));
-    let options = SwarmOptions {
-        concurrency: 5,
-        consolidate: false,
-        ..creative()
-    };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(5), Some(5), &CancellationToken::new(), |_, _| {})
-        .await;
+    let options = unconsolidated(5);
+    let outcome = run_all(&forker, options, 5).await;
     server.assert_clean();
     assert_eq!((outcome.completed, outcome.failed), (4, 1));
     let statuses: Vec<ForkStatus> = outcome
@@ -121,9 +134,7 @@ async fn a_refused_key_stops_the_swarm_at_the_first_request() {
         concurrency: 1,
         ..creative()
     };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(6), Some(6), &CancellationToken::new(), |_, _| {})
-        .await;
+    let outcome = run_all(&forker, options, 6).await;
     assert_eq!(
         server.requests().len(),
         1,
@@ -145,14 +156,8 @@ async fn a_refused_key_cancels_the_running_forks() {
     interactions[0] = wrong_key(0);
     let server = server("wrong-key-running", interactions).await;
     let forker = Forker::new(client(&server));
-    let options = SwarmOptions {
-        concurrency: 3,
-        consolidate: false,
-        ..creative()
-    };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(6), Some(6), &CancellationToken::new(), |_, _| {})
-        .await;
+    let options = unconsolidated(3);
+    let outcome = run_all(&forker, options, 6).await;
     assert_eq!(server.requests().len(), 3, "only the first wave went out");
     assert!(outcome.auth_error.is_some());
     let statuses: Vec<ForkStatus> = outcome.results.iter().map(|(_, r)| r.status).collect();
@@ -193,9 +198,7 @@ async fn consolidation_gets_capped_results_and_says_so() {
         },
         ..creative()
     };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(3), Some(3), &CancellationToken::new(), |_, _| {})
-        .await;
+    let outcome = run_all(&forker, options, 3).await;
     server.assert_clean();
     let consolidated = outcome.consolidated.expect("consolidation ran");
     assert_eq!(consolidated.text, "All three agree.");
@@ -260,14 +263,8 @@ async fn cost_is_summed_per_fork_and_per_swarm_and_unpriced_calls_are_counted() 
     );
     let server = server("cost", interactions).await;
     let forker = Forker::new(client(&server));
-    let options = SwarmOptions {
-        concurrency: 3,
-        consolidate: false,
-        ..creative()
-    };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(3), Some(3), &CancellationToken::new(), |_, _| {})
-        .await;
+    let options = unconsolidated(3);
+    let outcome = run_all(&forker, options, 3).await;
     server.assert_clean();
     // text_reply: gemini-2.5-flash, prompt 100, candidates 20, thoughts 30.
     let per_call = genai_client::cost_of_call(
@@ -323,9 +320,7 @@ async fn a_budget_stops_new_calls_lets_in_flight_ones_finish_and_is_not_overrun(
         concurrency: 4,
         ..creative()
     };
-    let outcome = Swarm::new(&forker, options)
-        .run(tasks(12), Some(12), &CancellationToken::new(), |_, _| {})
-        .await;
+    let outcome = run_all(&forker, options, 12).await;
     assert!(outcome.budget_exhausted);
     assert!(!outcome.cancelled);
     let refused = outcome
@@ -350,6 +345,121 @@ async fn a_budget_stops_new_calls_lets_in_flight_ones_finish_and_is_not_overrun(
     let (spent, _) = budget.spent();
     assert!(spent <= limit, "spent {spent} of {limit}");
     assert_eq!(spent, outcome.cost.usd);
+}
+
+/// The budget is never overrun beyond the work in flight, even when every
+/// call costs far more than its reservation (each reply thinks 3,000
+/// tokens; the first reservations expect 1,024 of output): after the last
+/// call the budget admitted, what is spent is at most the limit plus what
+/// the calls then in flight cost. The order of admissions and ends is read
+/// from the forker's events (each fork makes one call, reserved as it
+/// starts).
+#[tokio::test(start_paused = true)]
+async fn a_budget_is_overrun_by_no_more_than_the_calls_in_flight_at_its_last_admission() {
+    let interactions = (0..12)
+        .map(|index| {
+            let mut interaction = unary(
+                MODEL,
+                task(&task_text(index)),
+                test_support::gemini::Reply::text(&format!("Answer {index}."))
+                    .usage(100, 20, 3_000)
+                    .json(),
+            );
+            interaction.response.latency_ms = Some(1_000 + 100 * u64::try_from(index).unwrap());
+            Interaction::repeatable(interaction)
+        })
+        .collect();
+    let server = server("overrun", interactions).await;
+    let limit = 10_000;
+    let budget = Arc::new(agent_core::Budget::new(agent_core::BudgetLimits {
+        usd: None,
+        tokens: Some(limit),
+    }));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    // What was spent and reserved as each fork started (before its own
+    // reservation).
+    let committed = Arc::new(Mutex::new(Vec::new()));
+    let events = {
+        let (log, committed, budget) = (log.clone(), committed.clone(), budget.clone());
+        agent_core::EventSink::new(move |event| match event {
+            agent_core::Event::ForkStarted { fork_id, .. } => {
+                let held = budget.spent().1 + budget.reserved().1;
+                committed.lock().unwrap().push((fork_id.clone(), held));
+                log.lock().unwrap().push((true, fork_id));
+            }
+            agent_core::Event::ForkFinished { fork_id, .. } => {
+                log.lock().unwrap().push((false, fork_id));
+            }
+            _ => {}
+        })
+    };
+    let forker = Forker::new(client(&server))
+        .with_budget(budget.clone())
+        .with_events(events);
+    let options = SwarmOptions {
+        concurrency: 4,
+        consolidate: false,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(12), Some(12), &CancellationToken::new(), |_, _| {})
+        .await;
+    assert!(outcome.budget_exhausted);
+    let results: Vec<&agent_core::ForkResult> =
+        outcome.results.iter().map(|(_, result)| result).collect();
+    let admitted = |id: &agent_core::ForkId| {
+        results.iter().any(|result| {
+            &result.fork_id == id
+                && result
+                    .error
+                    .as_ref()
+                    .is_none_or(|error| error.kind != agent_core::BUDGET_EXHAUSTED)
+        })
+    };
+    // Every call was admitted only while what was spent and reserved left
+    // room for it: the in-flight reservations count against the limit.
+    for (id, held) in committed.lock().unwrap().iter() {
+        if admitted(id) {
+            assert!(
+                *held < limit,
+                "a call was admitted with {held} of {limit} spent or reserved"
+            );
+        }
+    }
+    let log = log.lock().unwrap().clone();
+    let last_admission = log
+        .iter()
+        .rposition(|(started, id)| *started && admitted(id))
+        .expect("some call was admitted");
+    // In flight then: admitted before (or at) it, finished after it.
+    let in_flight: Vec<&agent_core::ForkId> = log[..=last_admission]
+        .iter()
+        .filter(|(started, id)| *started && admitted(id))
+        .map(|(_, id)| id)
+        .filter(|id| {
+            log[last_admission + 1..]
+                .iter()
+                .any(|(started, other)| !started && other == *id)
+        })
+        .collect();
+    let in_flight_tokens: u64 = results
+        .iter()
+        .filter(|result| in_flight.contains(&&result.fork_id))
+        .map(|result| result.usage.total)
+        .sum();
+    let (_, spent) = budget.spent();
+    assert_eq!(spent, outcome.usage.total, "every call was charged");
+    assert_eq!(server.stats().total_requests as usize, outcome.completed);
+    assert!(
+        spent > limit,
+        "the calls cost more than reserved, so the limit is overrun ({spent} of {limit})"
+    );
+    assert!(
+        spent <= limit + in_flight_tokens,
+        "spent {spent}: more than {limit} plus the {in_flight_tokens} tokens of the {} calls in flight at the last admission",
+        in_flight.len()
+    );
+    assert_eq!(budget.reserved(), (genai_client::Usd::ZERO, 0));
 }
 
 /// A resumed swarm reports the whole run's tokens: the earlier results'
@@ -387,4 +497,63 @@ async fn a_resumed_swarm_counts_the_earlier_tokens() {
     let new = resumed.results[1].1.usage.total;
     assert_eq!(resumed.usage.total, earlier.usage.total + new);
     assert_eq!((resumed.total, resumed.completed), (2, 2));
+}
+
+/// A spent daily quota stops the swarm sending to the model: the first
+/// fork's 429 (a per-day `QuotaFailure`) parks the model, every later fork
+/// fails at once without a request, and each says when the day resets and
+/// that the run can be resumed then (the run ends failed, which resumes).
+#[tokio::test(start_paused = true)]
+async fn a_spent_daily_quota_stops_sending_and_says_when_it_resets() {
+    let daily = ResponseSpec::json(json!({"error": {
+        "code": 429,
+        "message": "You exceeded your current quota, please check your plan and billing details.\nPlease retry in 20s.",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                "quotaDimensions": {"location": "global", "model": MODEL},
+                "quotaValue": "250"
+            }]},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "20s"}
+        ]
+    }}))
+    .with_status(429);
+    let first = Interaction::new(
+        RequestSpec::post(generate_path(MODEL)).with_body(task(&task_text(0))),
+        daily,
+    );
+    let server = server("daily-quota", vec![first]).await;
+    let forker = Forker::new(client(&server));
+    let options = SwarmOptions {
+        concurrency: 1,
+        consolidate: false,
+        ..creative()
+    };
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks(4), Some(4), &CancellationToken::new(), |_, _| {})
+        .await;
+    server.assert_clean();
+    assert_eq!(
+        server.stats().total_requests,
+        1,
+        "nothing sent after the 429"
+    );
+    assert_eq!((outcome.completed, outcome.failed), (0, 4));
+    for (_, result) in &outcome.results {
+        assert_eq!(result.status, ForkStatus::Error);
+        let error = result.error.as_ref().expect("an error");
+        assert_eq!(
+            error.kind,
+            agent_core::ForkErrorKind::Client(genai_client::ErrorKind::Quota)
+        );
+        assert!(
+            error.message.contains("daily quota of")
+                && error.message.contains("midnight Pacific")
+                && error.message.contains("resume the run after that"),
+            "{}",
+            error.message
+        );
+    }
 }

@@ -15,13 +15,11 @@
 //! configured base URL's (as the SDK does when a base URL is set), so the
 //! API key never goes to a host named by a reply.
 
-use std::time::Duration;
-
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::client::{Client, within};
+use crate::client::{Client, api_error, decode_reply, retry_after, within};
 use crate::error::{ApiError, Error, ReplyPart, TimeoutPhase};
 use crate::types::batch::{
     BatchName, CreateBatchRequest, File, FileName, ListBatchesResponse, Operation, ResultLine,
@@ -58,7 +56,7 @@ impl Client {
         );
         let result = async {
             let (_, _, body) = self.post_and_read(&url, request).await?;
-            decode_operation(&body, "batches.create")
+            decode_reply(&body, "batches.create")
         }
         .await;
         result.map_err(|error| self.scrub(error))
@@ -72,7 +70,7 @@ impl Client {
             |_| None,
             || async {
                 let body = self.send_large(self.shared.http.get(&url)).await?;
-                decode_operation(&body, "batches.get")
+                decode_reply(&body, "batches.get")
             },
         )
         .await
@@ -121,9 +119,7 @@ impl Client {
             |_| None,
             || async {
                 let body = self.send_large(self.shared.http.get(&url)).await?;
-                serde_json::from_slice(&body).map_err(|error| {
-                    Error::decode(format!("unexpected batches.list reply ({error})"), &body)
-                })
+                decode_reply(&body, "batches.list")
             },
         )
         .await
@@ -194,10 +190,7 @@ impl Client {
                 .unwrap_or("");
             match (status, last) {
                 ("final", true) => {
-                    let uploaded: UploadedFile =
-                        serde_json::from_slice(&body).map_err(|error| {
-                            Error::decode(format!("unexpected upload reply ({error})"), &body)
-                        })?;
+                    let uploaded: UploadedFile = decode_reply(&body, "upload")?;
                     return Ok(uploaded.file);
                 }
                 ("active", false) => {}
@@ -286,16 +279,10 @@ impl Client {
                 .map_err(|error| self.transport_error(&error))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let retry_after = headers
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let body = read_up_to(self, response, MAX_OPERATION_BYTES).await?;
+            let retry_after = retry_after(&headers);
+            let body = self.read_up_to(response, MAX_OPERATION_BYTES).await?;
             if !(200..300).contains(&status) {
-                let mut api = ApiError::from_body(status, &body);
-                api.retry_after = retry_after;
-                return Err(Error::Api(Box::new(api)));
+                return Err(api_error(status, &body, retry_after));
             }
             Ok((headers, body))
         };
@@ -320,38 +307,6 @@ impl Client {
         rebased.set_query(parsed.query());
         Ok(rebased.to_string())
     }
-}
-
-async fn read_up_to(
-    client: &Client,
-    response: reqwest::Response,
-    limit: u64,
-) -> Result<Bytes, Error> {
-    let too_large = || Error::TooLarge {
-        part: ReplyPart::Body,
-        limit,
-    };
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit)
-    {
-        return Err(too_large());
-    }
-    let mut body = BytesMut::new();
-    let mut chunks = response.bytes_stream();
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|error| client.transport_error(&error))?;
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-fn decode_operation(body: &[u8], what: &str) -> Result<Operation, Error> {
-    serde_json::from_slice(body)
-        .map_err(|error| Error::decode(format!("unexpected {what} reply ({error})"), body))
 }
 
 /// The lines of a result file, decoded one at a time as the body arrives

@@ -256,11 +256,9 @@ impl Client {
                 let response = self.post(&url, request).await?;
                 let status = response.status().as_u16();
                 if !(200..300).contains(&status) {
-                    let retry_after = retry_after(&response);
+                    let retry_after = retry_after(response.headers());
                     let body = self.read_body(response).await?;
-                    let mut api = ApiError::from_body(status, &body);
-                    api.retry_after = retry_after;
-                    return Err(self.scrub(Error::Api(Box::new(api))));
+                    return Err(self.scrub(api_error(status, &body, retry_after)));
                 }
                 let config = &self.shared.config;
                 let mut stream = ResponseStream::new(
@@ -288,13 +286,9 @@ impl Client {
             None,
             |_| None,
             || async {
-                let (status, _, body) = self.post_and_read(&url, request).await?;
-                if !(200..300).contains(&status) {
-                    return Err(Error::Api(Box::new(ApiError::from_body(status, &body))));
-                }
-                serde_json::from_slice(&body).map_err(|error| {
-                    Error::decode(format!("unexpected countTokens reply ({error})"), &body)
-                })
+                // A status other than 2xx is already an API error.
+                let (_, _, body) = self.post_and_read(&url, request).await?;
+                decode_reply(&body, "countTokens")
             },
         )
         .await
@@ -335,9 +329,7 @@ impl Client {
             |_| None,
             || async {
                 let (_, _, body) = self.get_and_read(&url).await?;
-                serde_json::from_slice(&body).map_err(|error| {
-                    Error::decode(format!("unexpected models.list reply ({error})"), &body)
-                })
+                decode_reply(&body, "models.list")
             },
         )
         .await
@@ -364,7 +356,7 @@ impl Client {
         &self,
         url: &str,
     ) -> Result<(u16, Option<Duration>, bytes::Bytes), Error> {
-        let call = async {
+        self.read_reply(async {
             let mut request = self.shared.http.get(url);
             if let Some(key) = &self.shared.config.api_key {
                 request = request.header("x-goog-api-key", key.expose());
@@ -375,18 +367,28 @@ impl Client {
                 .await
                 .map_err(|error| self.transport_error(&error));
             self.log_response("GET", url, sent, response.as_ref());
-            let response = response?;
+            response
+        })
+        .await
+    }
+
+    /// Sends (`send`), then reads the whole reply, all within the request
+    /// timeout; a status other than 2xx is the API error its body tells.
+    async fn read_reply(
+        &self,
+        send: impl Future<Output = Result<reqwest::Response, Error>>,
+    ) -> Result<(u16, Option<Duration>, bytes::Bytes), Error> {
+        let call = async {
+            let response = send.await?;
             let status = response.status().as_u16();
-            let retry_after = retry_after(&response);
+            let retry_after = retry_after(response.headers());
             let body = self.read_body(response).await?;
             Ok::<_, Error>((status, retry_after, body))
         };
         let limit = self.shared.config.timeouts.request;
         let (status, retry_after, body) = within(limit, TimeoutPhase::Request, call).await??;
         if !(200..300).contains(&status) {
-            let mut api = ApiError::from_body(status, &body);
-            api.retry_after = retry_after;
-            return Err(Error::Api(Box::new(api)));
+            return Err(api_error(status, &body, retry_after));
         }
         Ok((status, retry_after, body))
     }
@@ -494,21 +496,7 @@ impl Client {
         url: &str,
         body: &impl Serialize,
     ) -> Result<(u16, Option<Duration>, bytes::Bytes), Error> {
-        let call = async {
-            let response = self.post(url, body).await?;
-            let status = response.status().as_u16();
-            let retry_after = retry_after(&response);
-            let body = self.read_body(response).await?;
-            Ok::<_, Error>((status, retry_after, body))
-        };
-        let limit = self.shared.config.timeouts.request;
-        let (status, retry_after, body) = within(limit, TimeoutPhase::Request, call).await??;
-        if !(200..300).contains(&status) {
-            let mut api = ApiError::from_body(status, &body);
-            api.retry_after = retry_after;
-            return Err(Error::Api(Box::new(api)));
-        }
-        Ok((status, retry_after, body))
+        self.read_reply(self.post(url, body)).await
     }
 
     /// Reads a whole body, stopping with [`Error::TooLarge`] as soon as it
@@ -517,7 +505,17 @@ impl Client {
         &self,
         response: reqwest::Response,
     ) -> Result<bytes::Bytes, Error> {
-        let limit = self.shared.config.limits.max_body_bytes;
+        self.read_up_to(response, self.shared.config.limits.max_body_bytes)
+            .await
+    }
+
+    /// Reads a whole body, stopping with [`Error::TooLarge`] as soon as it
+    /// (or its announced `Content-Length`) exceeds `limit` bytes.
+    pub(crate) async fn read_up_to(
+        &self,
+        response: reqwest::Response,
+        limit: u64,
+    ) -> Result<bytes::Bytes, Error> {
         let too_large = || Error::TooLarge {
             part: ReplyPart::Body,
             limit,
@@ -628,13 +626,27 @@ pub(crate) fn check_blocked(response: &GenerateContentResponse) -> Result<(), Er
 }
 
 /// The `Retry-After` header in seconds, when present.
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let value = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// A reply with a status other than 2xx as the API error its body tells,
+/// with the server's `Retry-After`.
+pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> Error {
+    let mut api = ApiError::from_body(status, body);
+    api.retry_after = retry_after;
+    Error::Api(Box::new(api))
+}
+
+/// A reply's body decoded as `T`; another shape is [`Error::Decode`] naming
+/// the call (`what`, e.g. `models.list`).
+pub(crate) fn decode_reply<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, Error> {
+    serde_json::from_slice(body)
+        .map_err(|error| Error::decode(format!("unexpected {what} reply ({error})"), body))
 }
 
 /// The innermost cause of a reqwest error, e.g. "Connection refused".

@@ -8,6 +8,10 @@ use crate::retry::RetryPolicy;
 /// The public Gemini endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 
+/// The cautious start's first-minute allowance when nothing else is set
+/// (see [`ClientConfig::cautious_start`]).
+pub const DEFAULT_CAUTIOUS_START: u32 = 8;
+
 /// Environment variables the client reads.
 pub mod env {
     /// The API key (preferred).
@@ -185,11 +189,16 @@ pub struct ClientConfig {
     /// A cautious start for models whose limits are not known yet (no
     /// setting, no 429 taught them): admit at most this many requests in
     /// the model's first minute, and 1.1 more for every success, until a
-    /// 429's `quotaValue` says the real limit. Off (`None`) by default: it
-    /// keeps a swarm far above its quota from sending a first burst of
-    /// requests that can only be refused (429s at most the start plus a
-    /// tenth of the limit), at the price of a ramp of a few round trips for
-    /// a swarm well within its quota. Needs `quota_scheduling`.
+    /// 429's `quotaValue` says the real limit. On by default
+    /// ([`DEFAULT_CAUTIOUS_START`]); `None` turns it off. It keeps a swarm
+    /// far above its quota from opening with a burst of requests that can
+    /// only be refused (the 429s are at most the start plus a tenth of the
+    /// limit, instead of everything beyond the limit in the first burst),
+    /// at the price of a ramp for a swarm well within its quota: the
+    /// requests in flight grow from the start by a tenth of each round
+    /// trip's successes plus the start. A configured limit
+    /// (`requests_per_minute`, `input_tokens_per_minute`) turns it off.
+    /// Needs `quota_scheduling`.
     pub cautious_start: Option<u32>,
     /// Further secrets to scrub from errors and to hand to callers through
     /// [`Client::redactor`](crate::Client::redactor), though not sent: e.g.
@@ -227,7 +236,7 @@ impl Default for ClientConfig {
             requests_per_minute: None,
             input_tokens_per_minute: None,
             quota_scheduling: true,
-            cautious_start: None,
+            cautious_start: Some(DEFAULT_CAUTIOUS_START),
             extra_secrets: Vec::new(),
         }
     }

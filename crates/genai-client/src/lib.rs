@@ -124,7 +124,9 @@ mod types;
 pub use accumulate::StreamAccumulator;
 pub use batch::{MAX_RESULT_LINE_BYTES, ResultLines, UPLOAD_CHUNK_BYTES};
 pub use client::Client;
-pub use config::{ApiKey, ClientConfig, DEFAULT_BASE_URL, ReplyLimits, Timeouts, env};
+pub use config::{
+    ApiKey, ClientConfig, DEFAULT_BASE_URL, DEFAULT_CAUTIOUS_START, ReplyLimits, Timeouts, env,
+};
 pub use cost::{Cost, CostTotal, Unpriced, Usd, cost_of_batch_call, cost_of_call, supports_batch};
 pub use decode::{RecordedBody, RecordedStream, decode_recorded, decode_response};
 pub use error::{ApiError, Error, ErrorDetail, ErrorKind, ReplyPart, TimeoutPhase, parse_duration};

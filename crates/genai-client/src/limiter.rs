@@ -6,17 +6,20 @@
 //! (its estimated input tokens are reserved and reconciled with the reply's
 //! `promptTokenCount`). Capacities come from the `requests_per_minute` /
 //! `input_tokens_per_minute` settings, or are learned from a 429's
-//! `QuotaFailure.quotaValue`. Each bucket is a log of the last minute's
+//! `QuotaFailure.quotaValue` (a learned bucket starts from this client's
+//! own admissions of the last minute, at their times, so it frees when the
+//! server's minute does). Each bucket is a log of the last minute's
 //! admissions, so no sliding minute admits more than the limit and a freed
 //! minute is usable at once. A limit learned from `quotaValue` is admitted
 //! at that rate (the server's own number). On any other 429 the model waits
 //! as `RetryInfo` says and its admitted rate is cut (multiplicative
 //! decrease, ×0.7, once per episode of 429s); each success adds 1 % back
-//! (additive increase). An optional cautious start
-//! (`ClientConfig::cautious_start`) admits a model with no known limit
-//! slowly at first (N requests in its first minute, 1.1 more per success)
-//! until a 429 teaches the limit, so a swarm far above its quota does not
-//! open with a burst that can only be refused. A per-day violation parks the model
+//! (additive increase). A cautious start (`ClientConfig::cautious_start`,
+//! on by default) admits a model with no known limit slowly at first (N
+//! requests in its first minute, 1.1 more per reply that is not a 429, cut
+//! like the rate by a 429 without a limit) until a 429's `quotaValue`
+//! teaches the limit, so a swarm far above its quota does not open with a
+//! burst that can only be refused. A per-day violation parks the model
 //! until midnight Pacific; a `quotaValue` of 0 (no quota on this tier) fails
 //! every later call to the model at once.
 
@@ -29,7 +32,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::error::{ApiError, Error};
+use crate::error::Error;
 
 /// What a quota limits, read from its `quotaId`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -309,12 +312,72 @@ struct ModelState {
     unavailable: Option<QuotaStop>,
     /// The cautious start's allowance, until a limit is known.
     cautious: Option<Cautious>,
+    /// While a limit is unknown: the last minute's admissions (when,
+    /// requests, input tokens; a settled call's token correction counts no
+    /// request), so a limit learned from a 429 starts from what this
+    /// client really sent in the server's window.
+    recent: VecDeque<(Instant, f64, f64)>,
+}
+
+impl ModelState {
+    /// Keeps an admission (or a correction) in `recent` while either limit
+    /// is unknown, and drops what is older than a minute.
+    fn remember(&mut self, now: Instant, requests: f64, tokens: f64) {
+        if self.requests.is_some() && self.tokens.is_some() {
+            self.recent.clear();
+            return;
+        }
+        while self
+            .recent
+            .front()
+            .is_some_and(|(at, _, _)| now.saturating_duration_since(*at) >= MINUTE)
+        {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((now, requests, tokens));
+    }
+
+    /// A bucket for a limit just learned from a 429: what this client sent
+    /// in the last minute, at the times it sent it (so the minute frees
+    /// when the server's does, not a minute from now), and, when that is
+    /// less than the limit (others share the quota), the rest as used now:
+    /// the server just said the minute is spent.
+    fn learned_bucket(&self, now: Instant, limit: f64, kind: QuotaKind) -> Bucket {
+        let mut bucket = Bucket::new(limit);
+        for (at, requests, tokens) in &self.recent {
+            if now.saturating_duration_since(*at) < MINUTE {
+                let amount = match kind {
+                    QuotaKind::InputTokensPerMinute => *tokens,
+                    _ => *requests,
+                };
+                if amount != 0.0 {
+                    bucket.take(*at, amount);
+                }
+            }
+        }
+        let used = bucket.used();
+        if used < limit {
+            bucket.take(now, limit - used);
+        }
+        bucket
+    }
+
+    /// One more call came back without a 429: a cautious start's
+    /// allowance grows.
+    fn grow_cautious(&mut self) {
+        if let Some(cautious) = &mut self.cautious {
+            cautious.answered += 1;
+            cautious.admitted.per_minute =
+                cautious.start + CAUTIOUS_GROWTH * cautious.answered as f64;
+        }
+    }
 }
 
 #[derive(Debug)]
 struct Cautious {
     start: f64,
-    successes: u64,
+    /// Calls that came back without a 429.
+    answered: u64,
     admitted: Bucket,
 }
 
@@ -371,6 +434,7 @@ impl RateLimiter {
                 hold_until: None,
                 parked: None,
                 unavailable: None,
+                recent: VecDeque::new(),
                 cautious: settings
                     .cautious_start
                     .filter(|_| {
@@ -379,7 +443,7 @@ impl RateLimiter {
                     })
                     .map(|start| Cautious {
                         start: f64::from(start.max(1)),
-                        successes: 0,
+                        answered: 0,
                         admitted: Bucket::new(f64::from(start.max(1))),
                     }),
             });
@@ -438,6 +502,7 @@ impl RateLimiter {
                 if let Some(cautious) = &mut state.cautious {
                     cautious.admitted.take(now, 1.0);
                 }
+                state.remember(now, 1.0, need);
                 Ok(None)
             })?;
             match wait {
@@ -461,18 +526,15 @@ impl RateLimiter {
     /// little.
     pub(crate) fn settle(&self, model: &str, admission: Admission, prompt_tokens: Option<u64>) {
         self.with_model(model, |state| {
-            if let (Some(bucket), Some(actual)) = (&mut state.tokens, prompt_tokens) {
-                bucket.take(
-                    Instant::now(),
-                    actual as f64 - admission.reserved_tokens as f64,
-                );
+            if let Some(actual) = prompt_tokens {
+                let correction = actual as f64 - admission.reserved_tokens as f64;
+                match &mut state.tokens {
+                    Some(bucket) => bucket.take(Instant::now(), correction),
+                    None => state.remember(Instant::now(), 0.0, correction),
+                }
             }
             state.scale = (state.scale + INCREASE).min(1.0);
-            if let Some(cautious) = &mut state.cautious {
-                cautious.successes += 1;
-                cautious.admitted.per_minute =
-                    cautious.start + CAUTIOUS_GROWTH * cautious.successes as f64;
-            }
+            state.grow_cautious();
         });
         self.changed.notify_waiters();
     }
@@ -481,10 +543,14 @@ impl RateLimiter {
     /// with at once (a daily quota spent, no quota on the tier), or `None`
     /// when the retry policy should decide.
     pub(crate) fn on_error(&self, model: &str, error: &Error) -> Option<Error> {
-        let api: &ApiError = error.api()?;
-        if api.code != 429 {
+        let Some(api) = error.api().filter(|api| api.code == 429) else {
+            // Not a quota answer (a 400, a 500, a dropped connection): it
+            // says nothing of the quota, so a cautious start grows as after
+            // a success instead of holding a failing model to its start.
+            self.with_model(model, ModelState::grow_cautious);
+            self.changed.notify_waiters();
             return None;
-        }
+        };
         let now = Instant::now();
         let violations = api.quota_violations();
         let delay = api.retry_delay();
@@ -520,20 +586,25 @@ impl RateLimiter {
                 let Some(limit) = violation.value else {
                     continue;
                 };
-                let slot = match violation.kind {
-                    QuotaKind::RequestsPerMinute => &mut state.requests,
-                    QuotaKind::InputTokensPerMinute => &mut state.tokens,
+                let known = match violation.kind {
+                    QuotaKind::RequestsPerMinute => &state.requests,
+                    QuotaKind::InputTokensPerMinute => &state.tokens,
                     _ => continue,
                 };
-                match slot {
-                    Some(bucket) => bucket.per_minute = bucket.per_minute.min(limit as f64),
-                    None => {
-                        let mut bucket = Bucket::new(limit as f64);
-                        // The server just said the minute is spent.
-                        bucket.take(now, limit as f64);
+                let learned_bucket = known
+                    .is_none()
+                    .then(|| state.learned_bucket(now, limit as f64, violation.kind));
+                let slot = match violation.kind {
+                    QuotaKind::RequestsPerMinute => &mut state.requests,
+                    _ => &mut state.tokens,
+                };
+                match (slot.as_mut(), learned_bucket) {
+                    (Some(bucket), _) => bucket.per_minute = bucket.per_minute.min(limit as f64),
+                    (None, Some(bucket)) => {
                         *slot = Some(bucket);
                         learned = true;
                     }
+                    (None, None) => {}
                 }
             }
             if learned {
@@ -546,6 +617,13 @@ impl RateLimiter {
             // admitted at that rate, not cut below it.
             if !learned && state.hold_until.is_none_or(|held| held <= now) {
                 state.scale = (state.scale * DECREASE).max(MIN_SCALE);
+                // With no limit known yet (a 429 without `quotaValue`), the
+                // rate to cut is the cautious start's allowance.
+                if let Some(cautious) = &mut state.cautious {
+                    cautious.answered = (cautious.answered as f64 * DECREASE) as u64;
+                    cautious.admitted.per_minute =
+                        cautious.start + CAUTIOUS_GROWTH * cautious.answered as f64;
+                }
             }
             if let Some(delay) = delay {
                 let until = now + delay;

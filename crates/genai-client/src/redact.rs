@@ -48,7 +48,7 @@ impl Redactor {
             redactor.add(userinfo);
             if let Some((_, password)) = userinfo.split_once(':') {
                 redactor.add(password);
-                if let Ok(decoded) = percent_decode(password) {
+                if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
                     redactor.add(&decoded);
                 }
             }
@@ -150,19 +150,24 @@ pub fn display_url(url: &str) -> String {
     }
 }
 
-fn percent_decode(text: &str) -> Result<String, ()> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3).ok_or(())?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_percent_encoded_password_is_redacted_decoded_too() {
+        let config =
+            ClientConfig::default().with_base_url("https://me:p%40ss%2Fword@proxy.example/");
+        let redactor = Redactor::for_config(&config);
+        assert_eq!(
+            redactor.redact("echoed p@ss/word and p%40ss%2Fword"),
+            "echoed [REDACTED] and [REDACTED]"
+        );
+        // An escape that is not one stays as written (nothing else to add).
+        let config = ClientConfig::default().with_base_url("https://me:bad%zzpass@proxy.example/");
+        assert_eq!(
+            Redactor::for_config(&config).redact("bad%zzpass"),
+            "[REDACTED]"
+        );
     }
-    String::from_utf8(out).map_err(|_| ())
 }

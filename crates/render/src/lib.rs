@@ -5,7 +5,7 @@
 //!
 //! How agent-fork looks in a terminal: the rounded [`Panel`] around a fork,
 //! a swarm or a model's answer; [`markdown()`] for answers; the plan
-//! [`tree()`]; one-line renderers ([`status_line`], [`key_value`], [`rule`],
+//! [`tree()`]; plain aligned [`columns()`]; one-line renderers ([`status_line`], [`key_value`], [`rule`],
 //! [`usage_line`]); a live [`ProgressBoard`] and its plain, line-per-event
 //! counterparts ([`plain_event_line`], [`retry_line`]); and the
 //! [`humanize`] helpers for counts and durations.
@@ -38,6 +38,7 @@
 //! assert!(panel.starts_with("╭─"));
 //! ```
 
+mod columns;
 pub mod humanize;
 mod lines;
 mod markdown;
@@ -47,6 +48,7 @@ mod text;
 mod theme;
 mod tree;
 
+pub use crate::columns::columns;
 pub use crate::lines::{Status, UsageLine, key_value, rule, status_line, usage_line};
 pub use crate::markdown::{MIN_MARKDOWN_WIDTH, markdown};
 pub use crate::panel::Panel;

@@ -124,6 +124,12 @@ impl ProgressBoard {
         }
     }
 
+    /// Expects `total` items from now on (a plan's steps, known only once
+    /// the plan is made); more items than that still raise it.
+    pub fn set_total(&mut self, total: usize) {
+        self.total = total;
+    }
+
     /// Records the latest state of an item, replacing any earlier state
     /// with the same id; the item becomes the most recently updated.
     ///
@@ -434,6 +440,20 @@ mod tests {
             (1, 1, 1, 2)
         );
         assert_eq!(counts.total, 5);
+    }
+
+    #[test]
+    fn a_total_set_later_counts_the_items_not_seen_yet_as_pending() {
+        let mut board = ProgressBoard::new("Plan", 0);
+        board.set_total(3);
+        board.update(ProgressItem::new("s1", "First", Status::Ok));
+        let counts = board.counts();
+        assert_eq!((counts.done, counts.pending, counts.total), (1, 2, 3));
+        assert!(
+            board
+                .frame(Duration::ZERO, &Theme::plain(80))
+                .contains("1/3")
+        );
     }
 
     #[test]

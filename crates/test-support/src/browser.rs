@@ -37,6 +37,44 @@ pub struct Loaded {
     pub foreign_requests: Vec<String>,
 }
 
+impl Loaded {
+    /// Fails the test `name` unless the page loaded cleanly: a DOM, no
+    /// console message, no request beyond the page, and no planted payload
+    /// ran (the hostile fixtures' scripts set `data-pwned`).
+    pub fn assert_clean(&self, name: &str) {
+        assert!(!self.dom.is_empty(), "{name}: Chromium gave no DOM");
+        assert!(
+            self.console.is_empty(),
+            "{name}: console messages: {:#?}",
+            self.console
+        );
+        assert!(
+            self.foreign_requests.is_empty(),
+            "{name}: requests beyond the page: {:?}",
+            self.foreign_requests
+        );
+        assert!(
+            !self.dom.contains("data-pwned"),
+            "{name}: a planted payload ran"
+        );
+    }
+
+    /// Fails the test `name` unless every link in the DOM goes to the page
+    /// itself (`#...`) or to http(s).
+    pub fn assert_links_safe(&self, name: &str) {
+        for tag in self.dom.split("<a ").skip(1) {
+            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+            let href = tag.split("href=\"").nth(1).unwrap_or("");
+            assert!(
+                href.starts_with('#')
+                    || href.starts_with("https://")
+                    || href.starts_with("http://"),
+                "{name}: a link to {href:?}"
+            );
+        }
+    }
+}
+
 impl Chromium {
     /// Chromium from `CHROMIUM`, else `chromium` or `chromium-browser` on
     /// the `PATH`.

@@ -25,8 +25,10 @@ use tokio::time::Instant;
 
 const MODEL: &str = "gemini-2.5-flash";
 const SIZES: [usize; 4] = [50, 200, 800, 3_000];
-/// The cautious start's first-minute allowance in its scenario.
-const CAUTIOUS_START: u32 = 8;
+/// The budget scenario's limit, in dollars (about 40 % of the swarm's cost).
+const BUDGET_USD: f64 = 1.0;
+/// The cautious start's first-minute allowance (the client's default).
+const CAUTIOUS_START: u32 = genai_client::DEFAULT_CAUTIOUS_START;
 
 /// Which limit binds.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -41,6 +43,19 @@ struct Window {
     seen: VecDeque<(Instant, u64)>,
     requests: u64,
     rejected: u64,
+    /// What the answered requests cost, priced as Gemini would bill them.
+    billed: genai_client::Usd,
+}
+
+/// How the server answers.
+#[derive(Debug, Clone, Copy)]
+struct Setup {
+    limit: Limit,
+    /// How long each answer takes.
+    latency: Duration,
+    /// Answers of varied length (40 to 1,539 output tokens, by the prompt's
+    /// size) instead of one token.
+    varied_output: bool,
 }
 
 /// One scenario's figures.
@@ -55,6 +70,8 @@ pub(crate) struct QuotaFigure {
     tasks: usize,
     concurrency: usize,
     limit: Limit,
+    /// How long the server takes to answer, virtual seconds.
+    latency_seconds: f64,
     virtual_seconds: f64,
     ideal_seconds: f64,
     goodput: f64,
@@ -119,7 +136,8 @@ fn admit(window: &mut Window, limit: Limit, tokens: u64) -> Result<(), Duration>
     Ok(())
 }
 
-async fn serve(mut socket: TcpStream, window: Arc<Mutex<Window>>, limit: Limit) {
+async fn serve(mut socket: TcpStream, window: Arc<Mutex<Window>>, setup: Setup) {
+    let limit = setup.limit;
     let mut buffer = Vec::new();
     loop {
         let head_end = loop {
@@ -147,18 +165,42 @@ async fn serve(mut socket: TcpStream, window: Arc<Mutex<Window>>, limit: Limit) 
         }
         let tokens = (length as u64).div_ceil(4);
         buffer.drain(..head_end + length);
+        let output = if setup.varied_output {
+            40 + (tokens * 37) % 1_500
+        } else {
+            1
+        };
         let verdict = {
             let mut window = window.lock().unwrap_or_else(|p| p.into_inner());
-            admit(&mut window, limit, tokens)
+            let verdict = admit(&mut window, limit, tokens);
+            if verdict.is_ok() {
+                let usage = genai_client::Usage {
+                    prompt: tokens,
+                    candidates: output,
+                    total: tokens + output,
+                    ..genai_client::Usage::default()
+                };
+                window.billed += genai_client::cost_of_call(
+                    &usage,
+                    Some(MODEL),
+                    MODEL,
+                    chrono::Utc::now().date_naive(),
+                )
+                .map_or(genai_client::Usd::ZERO, |cost| cost.usd);
+            }
+            verdict
         };
         let (status, body) = match verdict {
             Ok(()) => (200, serde_json::json!({
                 "candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP"}],
-                "usageMetadata": {"promptTokenCount": tokens, "candidatesTokenCount": 1, "totalTokenCount": tokens + 1},
+                "usageMetadata": {"promptTokenCount": tokens, "candidatesTokenCount": output, "totalTokenCount": tokens + output},
                 "modelVersion": MODEL
             }).to_string()),
             Err(retry) => (429, body_429(limit, retry)),
         };
+        if !setup.latency.is_zero() {
+            tokio::time::sleep(setup.latency).await;
+        }
         let reply = format!(
             "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
@@ -169,21 +211,36 @@ async fn serve(mut socket: TcpStream, window: Arc<Mutex<Window>>, limit: Limit) 
     }
 }
 
-async fn scenario(
-    limit: Limit,
-    (scheduling, configured, cautious_start): (bool, bool, Option<u32>),
-    tasks: usize,
-    concurrency: usize,
-) -> Result<QuotaFigure> {
+/// Starts the quota-enforcing server: its base URL, its counters and the
+/// task to abort at the end.
+async fn start_server(
+    setup: Setup,
+) -> Result<(String, Arc<Mutex<Window>>, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let window = Arc::new(Mutex::new(Window::default()));
     let server_window = window.clone();
     let server = tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(serve(socket, server_window.clone(), limit));
+            tokio::spawn(serve(socket, server_window.clone(), setup));
         }
     });
+    Ok((base_url, window, server))
+}
+
+async fn scenario(
+    limit: Limit,
+    (scheduling, configured, cautious_start): (bool, bool, Option<u32>),
+    tasks: usize,
+    concurrency: usize,
+    latency: Duration,
+) -> Result<QuotaFigure> {
+    let (base_url, window, server) = start_server(Setup {
+        limit,
+        latency,
+        varied_output: false,
+    })
+    .await?;
     let config = genai_client::ClientConfig::default()
         .with_timeouts(genai_client::Timeouts::none())
         .with_retry(genai_client::RetryPolicy {
@@ -241,7 +298,8 @@ async fn scenario(
     // passes, so the last of N minutes' worth of work starts at (⌈N⌉ − 1)
     // minutes. (A continuous N − 1 cannot be met: no minute holds more
     // than the limit.)
-    let ideal_seconds = ((ideal_minutes.ceil() - 1.0).max(0.0)) * 60.0;
+    // The last answer then takes the server's latency.
+    let ideal_seconds = ((ideal_minutes.ceil() - 1.0).max(0.0)) * 60.0 + latency.as_secs_f64();
     Ok(QuotaFigure {
         scenario: match limit {
             Limit::Rpm(_) => "rpm".into(),
@@ -253,6 +311,7 @@ async fn scenario(
         tasks,
         concurrency,
         limit,
+        latency_seconds: latency.as_secs_f64(),
         virtual_seconds: elapsed,
         ideal_seconds,
         goodput: if elapsed > 0.0 {
@@ -266,30 +325,212 @@ async fn scenario(
     })
 }
 
+/// The budget scenario's figures.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct BudgetFigure {
+    tasks: usize,
+    concurrency: usize,
+    limit: Limit,
+    /// Each answer's latency, virtual seconds.
+    latency_seconds: f64,
+    budget_usd: f64,
+    /// What the budget says was spent (its settled calls).
+    spent_usd: f64,
+    /// What the server's answers cost (priced as billed).
+    billed_usd: f64,
+    /// Forks whose call was answered.
+    completed: usize,
+    /// Forks whose call the budget refused.
+    refused: usize,
+    /// Tasks never started (left for a resumed run).
+    not_started: usize,
+    /// Calls in flight when the budget admitted its last call, and what
+    /// they cost.
+    in_flight_at_last_admission: usize,
+    in_flight_usd: f64,
+    /// Billed beyond the budget.
+    overrun_usd: f64,
+    /// Billed beyond the budget plus the in-flight calls' cost (must be 0).
+    overrun_beyond_in_flight_usd: f64,
+    requests: u64,
+    share_429: f64,
+    virtual_seconds: f64,
+}
+
+/// A swarm with a dollar budget (the library's `Budget`, what
+/// `--budget-usd` gives a run) against the quota server: mixed prompt
+/// sizes, answers of varied length and a latency, so reservations differ
+/// from the real cost and calls are in flight when the budget stops.
+async fn budget_scenario(
+    tasks: usize,
+    concurrency: usize,
+    budget_usd: f64,
+) -> Result<BudgetFigure> {
+    let setup = Setup {
+        limit: Limit::Rpm(100),
+        latency: Duration::from_secs(2),
+        varied_output: true,
+    };
+    let (base_url, window, server) = start_server(setup).await?;
+    let config = genai_client::ClientConfig::default()
+        .with_timeouts(genai_client::Timeouts::none())
+        .with_retry(genai_client::RetryPolicy {
+            jitter_seed: Some(11),
+            max_attempts: 8,
+            ..genai_client::RetryPolicy::default()
+        })
+        .with_base_url(&base_url);
+    let client = genai_client::Client::new(config)?;
+    let limit = genai_client::Usd::from_dollars(budget_usd);
+    let budget = Arc::new(agent_core::Budget::new(agent_core::BudgetLimits {
+        usd: Some(limit),
+        tokens: None,
+    }));
+    // The order of fork starts (each fork's one call is reserved as it
+    // starts) and ends.
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let events = {
+        let log = log.clone();
+        agent_core::EventSink::new(move |event| {
+            let entry = match event {
+                agent_core::Event::ForkStarted { fork_id, .. } => (true, fork_id),
+                agent_core::Event::ForkFinished { fork_id, .. } => (false, fork_id),
+                _ => return,
+            };
+            log.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+        })
+    };
+    let forker = agent_core::Forker::new(client)
+        .with_budget(budget.clone())
+        .with_events(events);
+    let mut profile = agent_core::BuiltinAgent::General.profile();
+    profile.model = MODEL.to_owned();
+    profile.thinking = None;
+    profile.search = false;
+    profile.code_execution = false;
+    let options = agent_core::SwarmOptions {
+        concurrency,
+        max_turns: 1,
+        consolidate: false,
+        ..agent_core::SwarmOptions::new(profile)
+    };
+    let work = (0..tasks).map(|index| {
+        let size = SIZES[(index * 7 + 3) % SIZES.len()];
+        (index, format!("task {index}: {}", "x".repeat(size * 4)))
+    });
+    let begin = Instant::now();
+    let outcome = agent_core::Swarm::new(&forker, options)
+        .run(
+            work,
+            Some(tasks),
+            &tokio_util::sync::CancellationToken::new(),
+            |_, _| {},
+        )
+        .await;
+    let elapsed = begin.elapsed().as_secs_f64();
+    server.abort();
+    let refused_by_budget = |result: &agent_core::ForkResult| {
+        result
+            .error
+            .as_ref()
+            .is_some_and(|error| error.kind == agent_core::BUDGET_EXHAUSTED)
+    };
+    let admitted: std::collections::HashMap<&agent_core::ForkId, &agent_core::ForkResult> = outcome
+        .results
+        .iter()
+        .map(|(_, result)| result)
+        .filter(|result| !refused_by_budget(result))
+        .map(|result| (&result.fork_id, result))
+        .collect();
+    let log = log.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let last = log
+        .iter()
+        .rposition(|(started, id)| *started && admitted.contains_key(id));
+    let in_flight: Vec<&agent_core::ForkResult> = match last {
+        Some(last) => log[..=last]
+            .iter()
+            .filter(|(started, _)| *started)
+            .filter_map(|(_, id)| admitted.get(id).copied())
+            .filter(|result| {
+                log[last + 1..]
+                    .iter()
+                    .any(|(started, id)| !started && *id == result.fork_id)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let in_flight_usd: genai_client::Usd = in_flight.iter().map(|result| result.cost.usd).sum();
+    let (requests, rejected, billed) = {
+        let window = window.lock().unwrap_or_else(|p| p.into_inner());
+        (window.requests, window.rejected, window.billed)
+    };
+    let dollars = |usd: genai_client::Usd| usd.picodollars() as f64 / 1e12;
+    let overrun = billed.picodollars().saturating_sub(limit.picodollars());
+    let beyond = billed
+        .picodollars()
+        .saturating_sub(limit.picodollars() + in_flight_usd.picodollars());
+    Ok(BudgetFigure {
+        tasks,
+        concurrency,
+        limit: setup.limit,
+        latency_seconds: setup.latency.as_secs_f64(),
+        budget_usd,
+        spent_usd: dollars(budget.spent().0),
+        billed_usd: dollars(billed),
+        completed: outcome.completed,
+        refused: outcome
+            .results
+            .iter()
+            .filter(|(_, result)| refused_by_budget(result))
+            .count(),
+        not_started: tasks - outcome.results.len(),
+        in_flight_at_last_admission: in_flight.len(),
+        in_flight_usd: dollars(in_flight_usd),
+        overrun_usd: overrun as f64 / 1e12,
+        overrun_beyond_in_flight_usd: beyond as f64 / 1e12,
+        requests,
+        share_429: rejected as f64 / requests.max(1) as f64,
+        virtual_seconds: elapsed,
+    })
+}
+
 /// Runs every scenario and writes `quota.md` and `quota.json` to `out`.
 pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
     let mut figures = Vec::new();
     for limit in [Limit::Rpm(100), Limit::Tpm(100_000)] {
-        for mode in [
-            (true, false, None),
-            (true, false, Some(CAUTIOUS_START)),
-            (true, true, None),
-            (false, false, None),
+        for (mode, latency) in [
+            ((true, false, Some(CAUTIOUS_START)), 0),
+            ((true, false, None), 0),
+            ((true, true, None), 0),
+            ((false, false, None), 0),
+            ((true, false, Some(CAUTIOUS_START)), 2),
+            ((true, false, None), 2),
         ] {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .start_paused(true)
                 .build()?;
-            figures.push(runtime.block_on(scenario(limit, mode, tasks, 200))?);
+            let latency = Duration::from_secs(latency);
+            figures.push(runtime.block_on(scenario(limit, mode, tasks, 200, latency))?);
         }
     }
+    let budget = {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()?;
+        runtime.block_on(budget_scenario(tasks, 200, BUDGET_USD))?
+    };
     std::fs::create_dir_all(out)?;
     std::fs::write(
         out.join("quota.json"),
-        serde_json::to_string_pretty(&figures)?,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "quota": figures,
+            "budget": budget,
+        }))?,
     )?;
     let mut md = String::from(
-        "# Quota benchmark (virtual time)\n\nA swarm far above its quota (concurrency 200) against a quota-enforcing loopback server (sliding minute, real-shaped 429s). Targets: goodput ≥ 0.95 of the quota-limited ideal, 429s ≤ 2 % of requests, 0 tasks lost. The ideal is the best any client can do under a sliding-minute limit: a whole minute's quota at once, one more for each minute that passes, so N minutes' worth of work ends at (⌈N⌉ − 1) minutes (a continuous N − 1 cannot be met, since no minute may hold more than the limit). The server answers at once (no latency), so the retries-only client, which waits exactly as RetryInfo says, keeps pace while sending 2.7× the requests. With the limit learned and nothing else, the 429s are the first burst of 200 concurrent calls sent before any limit was known; a cautious start (8 requests in the first minute, 1.1 more per success, until the first 429's quotaValue gives the limit) keeps that burst to at most the start plus a tenth of the limit. It is off by default (`ClientConfig::with_cautious_start`): a swarm well within its quota would pay a ramp of a few round trips for it. Every figure is in virtual time (paused tokio clock), so the CPU this machine shares with other builds does not change them.\n\n| limit | scheduling | tasks | virtual s | ideal s | goodput | requests | 429 share | lost |\n|---|---|---|---|---|---|---|---|---|\n",
+        "# Quota benchmark (virtual time)\n\nA swarm far above its quota (concurrency 200) against a quota-enforcing loopback server (sliding minute, real-shaped 429s). Targets: goodput ≥ 0.95 of the quota-limited ideal, 429s ≤ 2 % of requests, 0 tasks lost. The ideal is the best any client can do under a sliding-minute limit: a whole minute's quota at once, one more for each minute that passes, so N minutes' worth of work ends at (⌈N⌉ − 1) minutes (a continuous N − 1 cannot be met, since no minute may hold more than the limit). In the first rows the server answers at once (no latency), so the retries-only client, which waits exactly as RetryInfo says, keeps pace while sending 2.7× the requests; the rows with 2 s answers show what the cautious start's ramp costs when a round trip takes time (the ideal adds one answer's latency). The default client starts cautiously (8 requests in a model's first minute, 1.1 more per reply that is not a 429, until the first 429's quotaValue gives the limit), which keeps the 429s to at most the start plus a tenth of the limit; the learned limit starts from the client's own requests of the last minute at the times it sent them, so its minute frees when the server's does. With the cautious start off (`cautious_start = 0`, `ClientConfig::with_cautious_start(None)`) the limit is still learned from the first 429, but the 429s are the first burst of 200 concurrent calls sent before it was known; it is the choice for a swarm well within its quota that should not pay the ramp (a few round trips). Every figure is in virtual time (paused tokio clock), so the CPU this machine shares with other builds does not change them.\n\n| limit | scheduling | answer latency | tasks | virtual s | ideal s | goodput | requests | 429 share | lost |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for f in &figures {
         let limit = match f.limit {
@@ -297,15 +538,16 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
             Limit::Tpm(n) => format!("{n} TPM"),
         };
         md.push_str(&format!(
-            "| {limit} | {} | {} | {:.1} | {:.1} | {:.3} | {} | {:.1} % | {} |\n",
+            "| {limit} | {} | {:.0} s | {} | {:.1} | {:.1} | {:.3} | {} | {:.1} % | {} |\n",
             match (f.scheduling, f.configured, f.cautious_start) {
-                (true, false, None) => "on, limit learned from 429s".to_owned(),
                 (true, false, Some(start)) => {
-                    format!("on, limit learned, cautious start ({start})")
+                    format!("on (default): limit learned, cautious start ({start})")
                 }
+                (true, false, None) => "on, limit learned, cautious start off".to_owned(),
                 (true, true, _) => "on, limit set".to_owned(),
                 _ => "off (retries only)".to_owned(),
             },
+            f.latency_seconds,
             f.tasks,
             f.virtual_seconds,
             f.ideal_seconds,
@@ -315,6 +557,29 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
             f.lost
         ));
     }
+    md.push_str(&format!(
+        "\n## Budget\n\nThe same swarm ({} tasks of mixed prompt sizes, concurrency {}, {} RPM, default client) with a ${:.2} budget (the library's `Budget`, what `--budget-usd` gives a run). Here the server takes {:.0} s to answer and answers of varied length (40 to 1,539 output tokens), so a reservation (calibrated input, the average output so far) differs from what the call costs, and many calls are in flight when the budget stops. \"Billed\" is what the server's answers cost at the catalog's prices; \"in flight\" is the calls the budget had admitted and not yet settled when it admitted its last one. The budget may be overrun only by what those calls cost beyond their reservations: the overrun beyond them must be 0.\n\n| budget | spent (budget) | billed (server) | completed | refused | not started | in flight at last admission | their cost | overrun | overrun beyond in flight | requests | 429 share | virtual s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n| ${:.2} | ${:.4} | ${:.4} | {} | {} | {} | {} | ${:.4} | ${:.4} | ${:.4} | {} | {:.1} % | {:.1} |\n",
+        budget.tasks,
+        budget.concurrency,
+        match budget.limit {
+            Limit::Rpm(n) | Limit::Tpm(n) => n,
+        },
+        budget.budget_usd,
+        budget.latency_seconds,
+        budget.budget_usd,
+        budget.spent_usd,
+        budget.billed_usd,
+        budget.completed,
+        budget.refused,
+        budget.not_started,
+        budget.in_flight_at_last_admission,
+        budget.in_flight_usd,
+        budget.overrun_usd,
+        budget.overrun_beyond_in_flight_usd,
+        budget.requests,
+        budget.share_429 * 100.0,
+        budget.virtual_seconds,
+    ));
     std::fs::write(out.join("quota.md"), &md)?;
     crate::say(&md);
     Ok(figures)

@@ -23,10 +23,10 @@ use render::strip_controls_line;
 
 use crate::commands::swarm::{self, SwarmArgs};
 use crate::commands::workflow::MapReduceArgs;
-use crate::context::Run;
+use crate::context::{Run, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
-use crate::json::BatchSubmittedJson;
+use crate::json::{BatchSubmittedJson, Counts};
 use crate::live::Scope;
 use crate::output::Output;
 use crate::run_record::journal_key;
@@ -40,7 +40,12 @@ struct TaskTable {
 }
 
 impl TaskTable {
+    /// The run's tasks: the command line's, then those of the run folder's
+    /// copy of the tasks file (refused unless it is the copy the run made).
     fn open(args: &SwarmArgs, dir: &Path) -> Result<Self> {
+        if let (Some(_), Some(sha256)) = (args.file_tasks, &args.tasks_sha256) {
+            swarm::check_tasks_copy(&dir.join(swarm::TASKS_FILE), sha256)?;
+        }
         let file = match args.file_tasks {
             Some(_) => {
                 let path = dir.join(swarm::TASKS_FILE);
@@ -67,6 +72,18 @@ impl TaskTable {
             given: args.tasks.clone(),
             file,
         })
+    }
+
+    /// The map tasks of `map-reduce --batch`: the template, once per item.
+    fn map_tasks(args: &MapReduceArgs) -> Self {
+        Self {
+            given: args
+                .items
+                .iter()
+                .map(|item| args.map_template.replace("{item}", item))
+                .collect(),
+            file: None,
+        }
     }
 
     fn len(&self) -> usize {
@@ -225,14 +242,15 @@ async fn wait_for(
     submitted: &Submitted,
 ) -> Result<Option<Box<genai_client::Operation>>> {
     let (output, recorder) = (job.output, &job.run.recorder);
-    let cancel = job.run.detach_on_ctrl_c(&job.reporter);
+    // Ctrl-C detaches only while the job is waited for.
+    let detach = job.run.detach_on_ctrl_c(&job.reporter);
     let mut last_line = String::new();
     let waited = batch::wait(
         &submitted.client,
         recorder.journal(),
         &submitted.name,
         &submitted.options.poll,
-        &cancel,
+        &detach.token,
         |operation| {
             let line = batch::progress_line(operation);
             if line != last_line {
@@ -305,9 +323,6 @@ pub(crate) async fn execute_swarm(
     let (context, recorder) = (run.context, &run.recorder);
     let output = context.output;
     let profile = swarm::checked_profile(args, context)?;
-    if let (Some(_), Some(sha256)) = (args.file_tasks, &args.tasks_sha256) {
-        swarm::check_tasks_copy(&recorder.dir().join(swarm::TASKS_FILE), sha256)?;
-    }
     let mut tasks = TaskTable::open(args, recorder.dir())?;
     let total = tasks.len();
     let workspace = context.workspace(profile.file_tools)?;
@@ -338,28 +353,42 @@ pub(crate) async fn execute_swarm(
         });
     })
     .await;
-    let end = match end {
-        Ok(end) => end,
+    match end {
+        Ok(JobEnd::Collected) => {}
+        Ok(JobEnd::Returned(exit)) => {
+            if let Some(notice) = wiring.close().await.finish("swarm").await? {
+                output.error_line(&notice);
+            }
+            return Ok(exit);
+        }
         Err(error) => {
             let _ = wiring.close().await.finish("swarm").await;
             return Err(error);
         }
-    };
-    if let JobEnd::Returned(exit) = end {
-        if let Some(notice) = wiring.close().await.finish("swarm").await? {
-            output.error_line(&notice);
-        }
-        return Ok(exit);
     }
     let counts = sink.close()?.against(total);
     let outcome = collector
         .finish(&tokio_util::sync::CancellationToken::new())
         .await;
+    conclude_swarm(args, run, wiring, &outcome, counts, total).await
+}
+
+/// Ends a batch swarm whose results are all in: closes the session, shows
+/// the result (as a live swarm's) and finishes the run.
+async fn conclude_swarm(
+    args: &SwarmArgs,
+    run: &Run<'_>,
+    wiring: Wiring,
+    outcome: &agent_core::SwarmOutcome,
+    counts: Counts,
+    total: usize,
+) -> Result<Exit> {
+    let (recorder, output) = (&run.recorder, run.context.output);
     let elapsed = wiring.reporter.elapsed();
     let session = wiring.close().await;
-    let status = swarm::swarm_status(&outcome);
-    let json = swarm::swarm_json(args, recorder, &outcome, status, counts, elapsed);
-    swarm::show(&outcome, &json, total, elapsed, 0, output)?;
+    let status = swarm::swarm_status(outcome);
+    let json = swarm::swarm_json(args, recorder, outcome, status, counts, elapsed);
+    swarm::show(outcome, &json, total, elapsed, output)?;
     finish(
         recorder,
         Some(session),
@@ -388,19 +417,11 @@ pub(crate) async fn map_phase(
         .await?
         .logged(output);
     let forker = Forker::new(session.client.clone());
-    let template = args.map_template.clone();
     let fork_request = |task: String| ForkRequest {
         max_turns: context.settings.max_turns.value,
         ..ForkRequest::new(task, profile.clone())
     };
-    let mut tasks = TaskTable {
-        given: args
-            .items
-            .iter()
-            .map(|item| template.replace("{item}", item))
-            .collect(),
-        file: None,
-    };
+    let mut tasks = TaskTable::map_tasks(args);
     let job = Job {
         output,
         run,
@@ -460,13 +481,22 @@ pub(crate) async fn cancel(
         ))
         .into());
     };
-    let session = Session::open(traffic, settings).await?;
+    let session = Session::open(traffic, settings).await?.logged(output);
     session.client.cancel_batch(&name).await?;
     if let Some(notice) = session.finish("runs-cancel").await? {
         output.error_line(&notice);
     }
-    output.line(&format!(
-        "Asked Gemini to cancel batch job {name}; requests already answered are kept: collect them with `agent-fork resume {id}`."
-    ));
+    if output.json() {
+        // stdout under --json is the document alone (docs/json.md).
+        output.json_value(&crate::json::BatchCancelJson {
+            run_id: id.to_owned(),
+            batch: name.to_string(),
+            state: "cancel_requested",
+        })?;
+    } else {
+        output.line(&format!(
+            "Asked Gemini to cancel batch job {name}; requests already answered are kept: collect them with `agent-fork resume {id}`."
+        ));
+    }
     Ok(Exit::Success)
 }

@@ -84,6 +84,13 @@ fn parse_thinking(text: &str) -> std::result::Result<ThinkingSetting, String> {
 }
 
 impl AgentFlags {
+    /// The flags' layer of the settings, with a command's `--concurrency`.
+    pub(crate) fn layer_with_concurrency(&self, concurrency: Option<u32>) -> Layer {
+        let mut layer = self.layer();
+        layer.concurrency = concurrency.map(|n| n as usize);
+        layer
+    }
+
     /// The flags' layer of the settings.
     pub(crate) fn layer(&self) -> Layer {
         Layer {

@@ -35,130 +35,96 @@ pub(crate) fn run(flags: &AgentFlags, output: &Output) -> Result<Exit> {
 
 /// The settings panel: each setting with its source, then where the files are.
 fn panel(config: &ConfigJson, theme: &Theme) -> String {
-    let default = || "(each agent type's default)".to_owned();
-    let shown = |path: &Path| path.display().to_string();
-    let rows: [(&str, String, &str); 14] = [
-        (
-            "api_key",
-            if config.api_key.value { "set" } else { "unset" }.into(),
-            &config.api_key.source,
-        ),
-        (
-            "base_url",
-            config.base_url.value.clone(),
-            &config.base_url.source,
-        ),
-        (
-            "model",
-            config.model.value.clone().unwrap_or_else(default),
-            &config.model.source,
-        ),
-        (
-            "thinking",
-            config.thinking.value.clone().unwrap_or_else(default),
-            &config.thinking.source,
-        ),
-        (
-            "workspace",
-            shown(&config.workspace.value),
-            &config.workspace.source,
-        ),
-        (
-            "allow_shell",
-            config.allow_shell.value.to_string(),
-            &config.allow_shell.source,
-        ),
-        (
-            "no_tools",
-            config.no_tools.value.to_string(),
-            &config.no_tools.source,
-        ),
-        (
-            "concurrency",
-            config.concurrency.value.to_string(),
-            &config.concurrency.source,
-        ),
-        (
-            "max_turns",
-            config.max_turns.value.to_string(),
-            &config.max_turns.source,
-        ),
-        (
-            "runs_dir",
-            shown(&config.runs_dir.value),
-            &config.runs_dir.source,
-        ),
-        (
-            "requests_per_minute",
-            config
-                .requests_per_minute
-                .value
-                .map_or_else(|| "unlimited".into(), |value| value.to_string()),
-            &config.requests_per_minute.source,
-        ),
-        (
-            "cautious_start",
-            config
-                .cautious_start
-                .value
-                .map_or_else(|| "off".into(), |start| format!("{start} requests")),
-            &config.cautious_start.source,
-        ),
-        (
-            "budget_usd",
-            config
-                .budget_usd
-                .value
-                .map_or_else(|| "unlimited".into(), |usd| format!("${usd}")),
-            &config.budget_usd.source,
-        ),
-        (
-            "budget_tokens",
-            config
-                .budget_tokens
-                .value
-                .map_or_else(|| "unlimited".into(), |tokens| tokens.to_string()),
-            &config.budget_tokens.source,
-        ),
-    ];
-    let mut lines: Vec<String> = rows
+    let mut lines: Vec<String> = setting_rows(config)
         .iter()
         .map(|(name, value, source)| key_value(name, &format!("{value}  ({source})"), theme))
         .collect();
     lines.push(String::new());
-    lines.push(key_value(
-        "project root",
-        &shown(&config.project_root),
-        theme,
-    ));
-    lines.push(key_value(
-        "project file",
-        &config.project_file.as_deref().map_or_else(
-            || "none (agent-fork.toml at the project root)".into(),
-            shown,
-        ),
-        theme,
-    ));
-    let user = match (&config.user_file, config.user_file_exists) {
-        (Some(file), true) => shown(file),
-        (Some(candidate), false) => format!("none ({})", candidate.display()),
-        (None, _) => "none".into(),
-    };
-    lines.push(key_value("user config", &user, theme));
-    lines.push(key_value(
-        "journal key",
-        &config
-            .journal_key
-            .as_deref()
-            .map_or_else(|| "none (set HOME or XDG_CONFIG_HOME)".into(), shown),
-        theme,
-    ));
+    lines.extend(file_lines(config, theme));
     lines.push(
         "precedence: flags > environment > project agent-fork.toml > user config > defaults".into(),
     );
     Panel::new(lines.join("\n"))
         .title("⚙ Settings")
         .render(theme)
+}
+
+/// Each setting as (name, value shown, source).
+fn setting_rows(config: &ConfigJson) -> [(&'static str, String, &str); 15] {
+    let default = || "(each agent type's default)".to_owned();
+    let unlimited = || "unlimited".to_owned();
+    [
+        row("api_key", &config.api_key, |set| {
+            if *set { "set" } else { "unset" }.into()
+        }),
+        row("base_url", &config.base_url, Clone::clone),
+        row("model", &config.model, |model| {
+            model.clone().unwrap_or_else(default)
+        }),
+        row("thinking", &config.thinking, |thinking| {
+            thinking.clone().unwrap_or_else(default)
+        }),
+        row("workspace", &config.workspace, |path| shown(path)),
+        row("allow_shell", &config.allow_shell, ToString::to_string),
+        row("no_tools", &config.no_tools, ToString::to_string),
+        row("concurrency", &config.concurrency, ToString::to_string),
+        row("max_turns", &config.max_turns, ToString::to_string),
+        row("runs_dir", &config.runs_dir, |path| shown(path)),
+        row("requests_per_minute", &config.requests_per_minute, |rpm| {
+            rpm.map_or_else(unlimited, |value| value.to_string())
+        }),
+        row(
+            "input_tokens_per_minute",
+            &config.input_tokens_per_minute,
+            |tpm| tpm.map_or_else(unlimited, |value| value.to_string()),
+        ),
+        row("cautious_start", &config.cautious_start, |start| {
+            start.map_or_else(|| "off".into(), |start| format!("{start} requests"))
+        }),
+        row("budget_usd", &config.budget_usd, |usd| {
+            usd.map_or_else(unlimited, |usd| format!("${usd}"))
+        }),
+        row("budget_tokens", &config.budget_tokens, |tokens| {
+            tokens.map_or_else(unlimited, |tokens| tokens.to_string())
+        }),
+    ]
+}
+
+/// A setting's row: its `name`, its value as `show` writes it, its source.
+fn row<'a, T>(
+    name: &'static str,
+    setting: &'a Setting<T>,
+    show: impl FnOnce(&T) -> String,
+) -> (&'static str, String, &'a str) {
+    (name, show(&setting.value), &setting.source)
+}
+
+/// A path as the panel shows it.
+fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Where the project, its file, the user config and the journal key are.
+fn file_lines(config: &ConfigJson, theme: &Theme) -> Vec<String> {
+    let project_file = config.project_file.as_deref().map_or_else(
+        || "none (agent-fork.toml at the project root)".into(),
+        shown,
+    );
+    let user = match (&config.user_file, config.user_file_exists) {
+        (Some(file), true) => shown(file),
+        (Some(candidate), false) => format!("none ({})", candidate.display()),
+        (None, _) => "none".into(),
+    };
+    let journal_key = config
+        .journal_key
+        .as_deref()
+        .map_or_else(|| "none (set HOME or XDG_CONFIG_HOME)".into(), shown);
+    vec![
+        key_value("project root", &shown(&config.project_root), theme),
+        key_value("project file", &project_file, theme),
+        key_value("user config", &user, theme),
+        key_value("journal key", &journal_key, theme),
+    ]
 }
 
 /// The typed `--json` document of `config`.
@@ -188,8 +154,9 @@ fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: Strin
         max_turns: Setting::from(&settings.max_turns),
         runs_dir: Setting::from(&settings.runs_dir),
         requests_per_minute: Setting::from(&settings.requests_per_minute),
+        input_tokens_per_minute: Setting::from(&settings.input_tokens_per_minute),
         cautious_start: Setting {
-            value: settings.cautious_start.value.filter(|start| *start > 0),
+            value: Some(settings.cautious_start.value).filter(|start| *start > 0),
             source: settings.cautious_start.source.to_string(),
         },
         budget_usd: Setting::from(&settings.budget_usd),

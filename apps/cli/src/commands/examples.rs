@@ -7,8 +7,9 @@
 //! it they replay the bundled recorded sessions (compiled into the binary)
 //! and say so in one line.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use agent_core::SummaryStyle;
 use agent_fork_examples::{SCENARIOS, Scenario, Work};
 use anyhow::Result;
 use render::{Panel, Status, rule, status_line};
@@ -38,7 +39,6 @@ pub(crate) async fn run(
     traffic: &Traffic,
     output: &Output,
 ) -> Result<Exit> {
-    let theme = output.theme();
     if output.json() && args.name.as_deref().is_none_or(|name| name == "all") {
         // stdout under --json is one document (docs/json.md): one example's.
         return Err(Failure::usage(
@@ -47,55 +47,11 @@ pub(crate) async fn run(
         .into());
     }
     let Some(name) = args.name.as_deref() else {
-        let lines: Vec<String> = SCENARIOS
-            .iter()
-            .map(|example| format!("  • {:<19} {}", example.name, example.about))
-            .collect();
-        output.line(&format!(
-            "Available examples:\n{}\n  • all                 run every example in turn\n\nUsage: agent-fork examples <NAME|all>",
-            lines.join("\n")
-        ));
+        output.line(&list());
         return Ok(Exit::Success);
     };
     if name == "all" {
-        let mut failed = Vec::new();
-        for example in &SCENARIOS {
-            frame(output, &rule(&format!("Running: {}", example.name), theme));
-            let exit = match run_one(example, flags, traffic, output).await {
-                Ok(exit) => exit,
-                Err(error) => {
-                    let (exit, message) = classify(&error);
-                    output.error_line(&format!("error: {message}"));
-                    exit
-                }
-            };
-            if exit == Exit::Success {
-                frame(output, &status_line(Status::Ok, example.name, theme));
-            } else {
-                frame(
-                    output,
-                    &status_line(
-                        Status::Failed,
-                        &format!("{} (exit {})", example.name, exit.code()),
-                        theme,
-                    ),
-                );
-                failed.push(example.name);
-            }
-        }
-        let passed = SCENARIOS.len() - failed.len();
-        frame(
-            output,
-            &rule(
-                &format!("{passed}/{} examples succeeded", SCENARIOS.len()),
-                theme,
-            ),
-        );
-        return Ok(if failed.is_empty() {
-            Exit::Success
-        } else {
-            Exit::WorkFailed
-        });
+        return run_all(flags, traffic, output).await;
     }
     let example = SCENARIOS
         .iter()
@@ -108,6 +64,62 @@ pub(crate) async fn run(
             ))
         })?;
     run_one(example, flags, traffic, output).await
+}
+
+/// The examples, one line each, and how to run one.
+fn list() -> String {
+    let lines: Vec<String> = SCENARIOS
+        .iter()
+        .map(|example| format!("  • {:<19} {}", example.name, example.about))
+        .collect();
+    format!(
+        "Available examples:\n{}\n  • all                 run every example in turn\n\nUsage: agent-fork examples <NAME|all>",
+        lines.join("\n")
+    )
+}
+
+/// `examples all`: every example in turn, each framed by a rule and its
+/// verdict, then how many succeeded; exit 1 when one did not.
+async fn run_all(flags: &AgentFlags, traffic: &Traffic, output: &Output) -> Result<Exit> {
+    let theme = output.theme();
+    let mut failed = Vec::new();
+    for example in &SCENARIOS {
+        frame(output, &rule(&format!("Running: {}", example.name), theme));
+        let exit = match run_one(example, flags, traffic, output).await {
+            Ok(exit) => exit,
+            Err(error) => {
+                let (exit, message) = classify(&error);
+                output.error_line(&format!("error: {message}"));
+                exit
+            }
+        };
+        if exit == Exit::Success {
+            frame(output, &status_line(Status::Ok, example.name, theme));
+        } else {
+            frame(
+                output,
+                &status_line(
+                    Status::Failed,
+                    &format!("{} (exit {})", example.name, exit.code()),
+                    theme,
+                ),
+            );
+            failed.push(example.name);
+        }
+    }
+    let passed = SCENARIOS.len() - failed.len();
+    frame(
+        output,
+        &rule(
+            &format!("{passed}/{} examples succeeded", SCENARIOS.len()),
+            theme,
+        ),
+    );
+    Ok(if failed.is_empty() {
+        Exit::Success
+    } else {
+        Exit::WorkFailed
+    })
 }
 
 /// A line that frames the examples' results (a rule, a verdict): on stdout
@@ -165,10 +177,9 @@ async fn scenario(
             thinking,
             tools: _,
         } => {
+            // The example's thinking setting, unless it has none.
             let mut flags = flags.clone();
-            if thinking.is_some() {
-                flags.thinking = thinking;
-            }
+            flags.thinking = thinking.or(flags.thinking);
             let args = fork(agent.name(), task);
             crate::commands::fork::run(&args, &flags, traffic, output).await
         }
@@ -178,13 +189,7 @@ async fn scenario(
             concurrency,
             consolidation_cap,
         } => {
-            let args = SwarmArgs {
-                tasks: tasks.iter().map(|task| (*task).to_owned()).collect(),
-                agent_type: agent.name().to_owned(),
-                concurrency: Some(concurrency),
-                consolidation_cap,
-                ..SwarmArgs::default()
-            };
+            let args = swarm_args(agent.name(), tasks, concurrency, consolidation_cap);
             crate::commands::swarm::run(&args, flags, traffic, output).await
         }
         Work::Summarize {
@@ -195,15 +200,7 @@ async fn scenario(
         } => {
             let input = folder.join("todo_api.json");
             std::fs::write(&input, conversation)?;
-            let args = SummarizeArgs {
-                input: Some(input),
-                history: Vec::new(),
-                style,
-                max_tokens,
-                next_request: Some(next_request.to_owned()),
-                handoff_to: None,
-                count_tokens: false,
-            };
+            let args = summarize_args(input, style, max_tokens, next_request);
             crate::commands::summarize::run(&args, flags, traffic, output).await
         }
         Work::Plan {
@@ -211,13 +208,7 @@ async fn scenario(
             context,
             max_steps,
         } => {
-            let args = PlanArgs {
-                goal: Some(goal.to_owned()),
-                context: Some(context.to_owned()),
-                max_steps,
-                dependency_cap: planner::DEFAULT_CONTEXT_CAP,
-                ..PlanArgs::default()
-            };
+            let args = plan_args(goal, context, max_steps);
             crate::commands::plan::run(&args, flags, traffic, output).await
         }
         Work::ResearchThenCode { research, task } => {
@@ -231,6 +222,52 @@ async fn scenario(
     }
 }
 
+/// The arguments of a swarm example.
+fn swarm_args(
+    agent_type: &str,
+    tasks: &[&str],
+    concurrency: u32,
+    consolidation_cap: usize,
+) -> SwarmArgs {
+    SwarmArgs {
+        tasks: tasks.iter().map(|task| (*task).to_owned()).collect(),
+        agent_type: agent_type.to_owned(),
+        concurrency: Some(concurrency),
+        consolidation_cap,
+        ..SwarmArgs::default()
+    }
+}
+
+/// The arguments of a summarize example: the conversation in `input`.
+fn summarize_args(
+    input: PathBuf,
+    style: SummaryStyle,
+    max_tokens: u32,
+    next_request: &str,
+) -> SummarizeArgs {
+    SummarizeArgs {
+        input: Some(input),
+        history: Vec::new(),
+        style,
+        max_tokens,
+        next_request: Some(next_request.to_owned()),
+        handoff_to: None,
+        count_tokens: false,
+    }
+}
+
+/// The arguments of a plan example.
+fn plan_args(goal: &str, context: &str, max_steps: u32) -> PlanArgs {
+    PlanArgs {
+        goal: Some(goal.to_owned()),
+        context: Some(context.to_owned()),
+        max_steps,
+        dependency_cap: planner::DEFAULT_CONTEXT_CAP,
+        ..PlanArgs::default()
+    }
+}
+
+/// The arguments of a fork example.
 fn fork(agent_type: &str, task: &str) -> ForkArgs {
     ForkArgs {
         task_text: Some(task.to_owned()),

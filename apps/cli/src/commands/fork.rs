@@ -150,6 +150,21 @@ pub(crate) async fn execute(
         }
     };
     let json = show(&result, recorder, answer_kept, output)?;
+    finish(
+        recorder,
+        session,
+        "fork",
+        outcome_of(&result),
+        &json,
+        output,
+    )
+    .await
+}
+
+/// How a fork's run ends: its status (a refused budget ends it
+/// `budget_exhausted`) and the exit code if it failed (an API error is 3,
+/// an input refused before sending is 2).
+fn outcome_of(result: &ForkResult) -> Outcome {
     let kind = result.error.as_ref().map(|error| error.kind);
     let api_error = kind.is_some_and(|kind| {
         kind.client()
@@ -159,7 +174,7 @@ pub(crate) async fn execute(
         Some(agent_core::BUDGET_EXHAUSTED) => planner::WorkflowStatus::BudgetExhausted,
         _ => result.status.into(),
     };
-    let outcome = Outcome {
+    Outcome {
         status,
         failed_exit: match kind {
             // Refused before sending: the input, not Gemini, was wrong.
@@ -167,8 +182,7 @@ pub(crate) async fn execute(
             _ if result.status == ForkStatus::Error && api_error => Exit::Api,
             _ => Exit::WorkFailed,
         },
-    };
-    finish(recorder, session, "fork", outcome, &json, output).await
+    }
 }
 
 /// Shows the fork's result, and what the catalog knows of a model Gemini

@@ -12,7 +12,7 @@ use crate::json::{
     ErrorFact, FunctionCallFact, GroundingFact, InspectReport, SourceFact, ToolPartFact, UsageFact,
 };
 use anyhow::Result;
-use genai_client::{ApiError, RecordedBody, decode_recorded};
+use genai_client::{ApiError, GenerateContentResponse, RecordedBody, decode_recorded};
 
 use render::{Accent, Panel, Theme, key_value};
 
@@ -108,70 +108,14 @@ impl InspectReport {
         };
         let response = body.response();
         let non_empty = |text: String| (!text.is_empty()).then_some(text);
-        let grounding = response.and_then(|response| {
-            let queries: Vec<String> = response
-                .grounding_queries()
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            let sources: Vec<SourceFact> = response
-                .grounding_sources()
-                .into_iter()
-                .map(|source| SourceFact {
-                    uri: source.uri,
-                    title: source.title,
-                })
-                .collect();
-            (!queries.is_empty() || !sources.is_empty())
-                .then_some(GroundingFact { queries, sources })
-        });
         InspectReport {
             kind,
             chunks,
             text: response.and_then(|response| non_empty(response.text())),
             thoughts: response.and_then(|response| non_empty(response.thought_text())),
-            function_calls: response
-                .map(|response| {
-                    response
-                        .function_calls()
-                        .into_iter()
-                        .map(|call| FunctionCallFact {
-                            name: call.name.clone(),
-                            args: call.args_or_empty(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            tool_calls: response
-                .map(|response| {
-                    response
-                        .tool_calls()
-                        .into_iter()
-                        .map(|call| {
-                            ToolPartFact::new(
-                                call.tool_type.as_ref(),
-                                call.id.as_ref(),
-                                call.args.as_ref(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            tool_responses: response
-                .map(|response| {
-                    response
-                        .tool_responses()
-                        .into_iter()
-                        .map(|answer| {
-                            ToolPartFact::new(
-                                answer.tool_type.as_ref(),
-                                answer.id.as_ref(),
-                                answer.response.as_ref(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            function_calls: response.map(function_calls).unwrap_or_default(),
+            tool_calls: response.map(tool_calls).unwrap_or_default(),
+            tool_responses: response.map(tool_responses).unwrap_or_default(),
             finish_reason: response
                 .and_then(|r| r.finish_reason())
                 .map(ToString::to_string),
@@ -181,21 +125,8 @@ impl InspectReport {
             block_message: response
                 .and_then(|r| r.prompt_feedback.as_ref())
                 .and_then(|feedback| feedback.block_reason_message.clone()),
-            usage: body
-                .usage_metadata()
-                .filter(|usage| usage.has_counts())
-                .map(|metadata| {
-                    let usage = genai_client::Usage::from(&metadata);
-                    UsageFact {
-                        prompt: usage.prompt,
-                        candidates: usage.candidates,
-                        thoughts: usage.thoughts,
-                        cached: usage.cached,
-                        tool_use: usage.tool_use,
-                        total: usage.total,
-                    }
-                }),
-            grounding,
+            usage: usage_fact(body),
+            grounding: response.and_then(grounding_fact),
             citations: response
                 .map(|response| response.citations().len())
                 .unwrap_or(0),
@@ -204,6 +135,28 @@ impl InspectReport {
     }
 
     fn human(&self, file: &str, theme: &Theme) -> String {
+        let facts = self.facts(theme);
+        let mut blocks = vec![
+            Panel::new(facts.join("\n"))
+                .title(format!("🔎 {file}"))
+                .render(theme),
+        ];
+        if let Some(thoughts) = &self.thoughts {
+            blocks.push(
+                Panel::markdown(thoughts)
+                    .title("Thoughts")
+                    .accent(Accent::Dim)
+                    .render(theme),
+            );
+        }
+        if let Some(text) = &self.text {
+            blocks.push(Panel::markdown(text).title("Text").render(theme));
+        }
+        blocks.join("\n")
+    }
+
+    /// The report's facts as `Key: value` lines (`Kind` first).
+    fn facts(&self, theme: &Theme) -> Vec<String> {
         let kind = match self.kind {
             "stream" => format!("stream of {} chunks", self.chunks),
             other => other.to_owned(),
@@ -234,31 +187,27 @@ impl InspectReport {
         for answer in &self.tool_responses {
             fact("Tool response", &answer.line());
         }
+        facts.extend(self.grounding_and_usage(theme));
+        facts
+    }
+
+    /// The search queries and sources, the tokens, the citations and the
+    /// error, as `Key: value` lines.
+    fn grounding_and_usage(&self, theme: &Theme) -> Vec<String> {
+        let mut facts = Vec::new();
+        let mut fact = |key: &str, value: &str| facts.push(key_value(key, value, theme));
         if let Some(grounding) = &self.grounding {
             for query in &grounding.queries {
                 fact("Search query", query);
             }
             for source in &grounding.sources {
                 let title = source.title.as_deref().unwrap_or("(untitled)");
-                fact(
-                    "Source",
-                    &format!("{title} {}", source.uri.as_deref().unwrap_or_default()),
-                );
+                let uri = source.uri.as_deref().unwrap_or_default();
+                fact("Source", &format!("{title} {uri}"));
             }
         }
         if let Some(usage) = &self.usage {
-            fact(
-                "Tokens",
-                &format!(
-                    "{} prompt · {} output · {} thinking · {} cached · {} tool use · {} total",
-                    usage.prompt,
-                    usage.candidates,
-                    usage.thoughts,
-                    usage.cached,
-                    usage.tool_use,
-                    usage.total
-                ),
-            );
+            fact("Tokens", &tokens_line(usage));
         }
         if self.citations > 0 {
             fact("Citations", &self.citations.to_string());
@@ -273,24 +222,93 @@ impl InspectReport {
                 fact("Retry after", &format!("{delay} s"));
             }
         }
-        let mut blocks = vec![
-            Panel::new(facts.join("\n"))
-                .title(format!("🔎 {file}"))
-                .render(theme),
-        ];
-        if let Some(thoughts) = &self.thoughts {
-            blocks.push(
-                Panel::markdown(thoughts)
-                    .title("Thoughts")
-                    .accent(Accent::Dim)
-                    .render(theme),
-            );
-        }
-        if let Some(text) = &self.text {
-            blocks.push(Panel::markdown(text).title("Text").render(theme));
-        }
-        blocks.join("\n")
+        facts
     }
+}
+
+/// `12 prompt · 3 output · 0 thinking · 0 cached · 0 tool use · 15 total`.
+fn tokens_line(usage: &UsageFact) -> String {
+    format!(
+        "{} prompt · {} output · {} thinking · {} cached · {} tool use · {} total",
+        usage.prompt, usage.candidates, usage.thoughts, usage.cached, usage.tool_use, usage.total
+    )
+}
+
+/// The reply's function calls.
+fn function_calls(response: &GenerateContentResponse) -> Vec<FunctionCallFact> {
+    response
+        .function_calls()
+        .into_iter()
+        .map(|call| FunctionCallFact {
+            name: call.name.clone(),
+            args: call.args_or_empty(),
+        })
+        .collect()
+}
+
+/// The built-in tools' calls in the reply (server-side tool invocations).
+fn tool_calls(response: &GenerateContentResponse) -> Vec<ToolPartFact> {
+    response
+        .tool_calls()
+        .into_iter()
+        .map(|call| {
+            ToolPartFact::new(
+                call.tool_type.as_ref(),
+                call.id.as_ref(),
+                call.args.as_ref(),
+            )
+        })
+        .collect()
+}
+
+/// The built-in tools' answers in the reply.
+fn tool_responses(response: &GenerateContentResponse) -> Vec<ToolPartFact> {
+    response
+        .tool_responses()
+        .into_iter()
+        .map(|answer| {
+            ToolPartFact::new(
+                answer.tool_type.as_ref(),
+                answer.id.as_ref(),
+                answer.response.as_ref(),
+            )
+        })
+        .collect()
+}
+
+/// The body's token counts, when it has any.
+fn usage_fact(body: &RecordedBody) -> Option<UsageFact> {
+    body.usage_metadata()
+        .filter(|usage| usage.has_counts())
+        .map(|metadata| {
+            let usage = genai_client::Usage::from(&metadata);
+            UsageFact {
+                prompt: usage.prompt,
+                candidates: usage.candidates,
+                thoughts: usage.thoughts,
+                cached: usage.cached,
+                tool_use: usage.tool_use,
+                total: usage.total,
+            }
+        })
+}
+
+/// The searches the reply was grounded in and their sources, if any.
+fn grounding_fact(response: &GenerateContentResponse) -> Option<GroundingFact> {
+    let queries: Vec<String> = response
+        .grounding_queries()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let sources: Vec<SourceFact> = response
+        .grounding_sources()
+        .into_iter()
+        .map(|source| SourceFact {
+            uri: source.uri,
+            title: source.title,
+        })
+        .collect();
+    (!queries.is_empty() || !sources.is_empty()).then_some(GroundingFact { queries, sources })
 }
 
 impl From<&ApiError> for ErrorFact {

@@ -6,7 +6,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use genai_client::catalog::{self, ModelInfo, Provenance};
 use genai_client::{ClientConfig, Model};
-use render::{display_width, humanize};
+use render::humanize;
 
 use crate::commands::common::{self, AgentFlags};
 use crate::exit::Exit;
@@ -63,6 +63,7 @@ pub(crate) async fn run(flags: &AgentFlags, traffic: &Traffic, output: &Output) 
     let keyless = matches!(traffic, Traffic::Live)
         && config.api_key.is_none()
         && config.targets_public_endpoint();
+    let mut retries = 0;
     let (source, rows) = if keyless {
         output.error_line(
             "no API key: showing the model catalog only; set GEMINI_API_KEY to see the models your key can use",
@@ -73,8 +74,12 @@ pub(crate) async fn run(flags: &AgentFlags, traffic: &Traffic, output: &Output) 
             .collect();
         ("catalog", rows)
     } else {
-        let session = Session::open(traffic, &settings).await?.logged(output);
+        let session = Session::open(traffic, &settings)
+            .await?
+            .logged(output)
+            .retries_told("models", output);
         let models = session.client.list_models(Some(PAGE_SIZE)).await?;
+        retries = session.retries();
         if let Some(notice) = session.finish("models").await? {
             output.error_line(&notice);
         }
@@ -95,6 +100,9 @@ pub(crate) async fn run(flags: &AgentFlags, traffic: &Traffic, output: &Output) 
         output.json_value(&json)?;
     } else {
         output.line(&table(&json));
+        if let Some(line) = crate::finish::retries_line(retries) {
+            output.notice(&line);
+        }
     }
     Ok(Exit::Success)
 }
@@ -132,26 +140,8 @@ fn table(json: &ModelsJson) -> String {
             shutdown,
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|column| {
-            rows.iter()
-                .map(|row| display_width(&row[column]))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (column, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if column + 1 < row.len() {
-                line.push_str(&" ".repeat(widths[column] - display_width(cell) + 2));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let mut out = render::columns(&rows, None);
+    out.push('\n');
     out.push_str(&format!(
         "{} models · source: {} · catalog reviewed {} · days counted from {}",
         json.models.len(),

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use planner::{
-    Orchestrator, Plan, PlanExecuteOptions, StepId, StepOutput, WorkflowError, WorkflowEvent,
-    WorkflowStatus,
+    Orchestrator, Plan, PlanExecuteOptions, PlanRun, StepId, StepOutput, WorkflowError,
+    WorkflowEvent, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
-use crate::context::{Context, Run};
+use crate::context::{Context, Run, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::{PlanDryRunJson, PlanFailedJson, PlanJson, PlanRunJson, RunStatus};
@@ -91,9 +91,7 @@ fn goal_of(args: &PlanArgs, plan: Option<&Plan>) -> Result<String> {
 
 /// The settings layer of `plan`'s flags.
 pub(crate) fn layer(args: &PlanArgs, flags: &AgentFlags) -> Layer {
-    let mut layer = flags.layer();
-    layer.concurrency = args.concurrency.map(|n| n as usize);
-    layer
+    flags.layer_with_concurrency(args.concurrency)
 }
 
 /// Plans (unless `plan` is given) and runs; steps in `done` are reused.
@@ -143,22 +141,34 @@ pub(crate) async fn execute(
     if args.dry_run {
         return dry_run(&valid, recorder, wiring.session, output).await;
     }
-    let mut run = orchestrator.run_plan(&valid, &options, &cancel).await;
-    run.usage += planning_usage;
+    let mut plan_run = orchestrator.run_plan(&valid, &options, &cancel).await;
+    plan_run.usage += planning_usage;
+    conclude(run, wiring, plan_run, &goal).await
+}
+
+/// Ends a plan that ran: closes the session, shows the result with the
+/// whole run's cost (planning, every session's steps, consolidation) and
+/// finishes the run.
+async fn conclude(
+    run: &Run<'_>,
+    wiring: Wiring,
+    mut plan_run: PlanRun,
+    goal: &str,
+) -> Result<Exit> {
+    let (recorder, output) = (&run.recorder, run.context.output);
     let reporter = wiring.reporter.clone();
     let session = wiring.close().await;
-    // The whole run's cost: planning, every session's steps, consolidation.
     if let Some(spending) = &session.spending {
-        run.cost = spending.run_cost();
+        plan_run.cost = spending.run_cost();
     }
-    let json = PlanRunJson::new(recorder.id().as_str(), &goal, &run, reporter.elapsed());
+    let json = PlanRunJson::new(recorder.id().as_str(), goal, &plan_run, reporter.elapsed());
     if output.json() {
         output.json_value(&json)?;
     } else {
         let elapsed = reporter.elapsed();
-        output.line(&views::plan_result(&run, elapsed, output.theme()));
+        output.line(&views::plan_result(&plan_run, elapsed, output.theme()));
     }
-    let outcome = Outcome::of(run.status);
+    let outcome = Outcome::of(plan_run.status);
     finish(recorder, Some(session), "plan", outcome, &json, output).await
 }
 
@@ -249,6 +259,7 @@ fn observer(
     Arc::new(move |event: &WorkflowEvent| match event {
         WorkflowEvent::PlanReady { plan } => {
             recorder.plan(plan);
+            reporter.expect(plan.steps.len());
             if let Ok(mut names) = names.lock() {
                 names.extend(
                     plan.steps

@@ -29,7 +29,7 @@ use crate::json::{
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RecordedSettings, RunArgs, RunRecorder, journal_key};
 use crate::session::Traffic;
-use crate::settings::Settings;
+use crate::settings::{Layer, Settings};
 
 /// `runs` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -140,26 +140,7 @@ fn runs_table(listing: &planner::RunListing, width: usize) -> String {
             strip_controls_line(&run.reason),
         ]);
     }
-    let mut widths = [0; 6];
-    for row in &rows {
-        for (column, cell) in row.iter().enumerate().take(5) {
-            widths[column] = widths[column].max(render::display_width(cell));
-        }
-    }
-    let used: usize = widths[..5].iter().map(|width| width + 2).sum();
-    let room = width.saturating_sub(used).max(20);
-    rows.iter()
-        .map(|row| {
-            let mut line = String::new();
-            for (column, cell) in row.iter().enumerate().take(5) {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(widths[column] - render::display_width(cell) + 2));
-            }
-            line.push_str(&render::humanize::truncate(&row[5], room));
-            line.trim_end().to_owned()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    render::columns(&rows, Some(width))
 }
 
 /// Runs `runs list` / `runs show` / `runs report` / `runs serve`.
@@ -226,24 +207,66 @@ fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Re
         Err(error) => (None, Some(strip_controls_line(&error.to_string()))),
     };
     if output.json() {
-        return output.json_value(&RunShowJson {
-            run_id: meta.id.to_string(),
-            kind: meta.kind.to_string(),
-            created: meta.created.clone(),
-            summary: meta.summary.clone(),
-            state: contents.state().into(),
-            dir,
-            events: contents.records.len(),
-            warnings: contents.warnings.clone(),
-            truncated_tail: contents.truncated_tail,
-            cost: CostJson::from(&contents.spent().0),
-            tokens: contents.spent().1,
-            result,
-            batch: contents.batch().as_ref().map(BatchJobJson::from),
-            approvals: approvals_of(&contents.records),
-        });
+        return output.json_value(&show_json(meta, &contents, dir, result));
     }
     let theme = output.theme();
+    output.line(
+        &Panel::new(facts(meta, &contents, &dir, result_warning, theme).join("\n"))
+            .title(format!("Run {}", meta.id))
+            .render(theme),
+    );
+    let approvals = approvals_of(&contents.records);
+    if !approvals.is_empty() {
+        // Tool names and ids come from the journal: each line cleaned.
+        let table = approvals_table(&approvals);
+        let lines: Vec<String> = table.lines().map(strip_controls_line).collect();
+        output.line(&lines.join("\n"));
+    }
+    for record in &contents.records {
+        output.line(&strip_controls_line(&format!(
+            "{:>4}  {}  {}",
+            record.seq,
+            record.at,
+            event_line(&record.event)
+        )));
+    }
+    Ok(())
+}
+
+/// `runs show --json`: the run's facts and its result document.
+fn show_json(
+    meta: &planner::RunMeta,
+    contents: &planner::journal::JournalContents,
+    dir: PathBuf,
+    result: Option<serde_json::Value>,
+) -> RunShowJson {
+    RunShowJson {
+        run_id: meta.id.to_string(),
+        kind: meta.kind.to_string(),
+        created: meta.created.clone(),
+        summary: meta.summary.clone(),
+        state: contents.state().into(),
+        dir,
+        events: contents.records.len(),
+        warnings: contents.warnings.clone(),
+        truncated_tail: contents.truncated_tail,
+        cost: CostJson::from(&contents.spent().0),
+        tokens: contents.spent().1,
+        result,
+        batch: contents.batch().as_ref().map(BatchJobJson::from),
+        approvals: approvals_of(&contents.records),
+    }
+}
+
+/// The lines of `runs show`'s panel: the run's facts, its warnings (and
+/// `result_warning`, why its result could not be read) and how to resume it.
+fn facts(
+    meta: &planner::RunMeta,
+    contents: &planner::journal::JournalContents,
+    dir: &Path,
+    result_warning: Option<String>,
+    theme: &render::Theme,
+) -> Vec<String> {
     let clean = |text: &str| strip_controls_line(text);
     let mut lines = vec![
         key_value("Kind", &meta.kind.to_string(), theme),
@@ -266,34 +289,24 @@ fn show(base: &Path, id: &str, key: &planner::JournalKey, output: &Output) -> Re
     if contents.state().is_unfinished() {
         lines.push(format!("Resume with: agent-fork resume {}", meta.id));
     }
-    output.line(
-        &Panel::new(lines.join("\n"))
-            .title(format!("Run {}", meta.id))
-            .render(theme),
-    );
-    let approvals = approvals_of(&contents.records);
-    if !approvals.is_empty() {
-        // Tool names and ids come from the journal: each line cleaned.
-        let table = approvals_table(&approvals);
-        let lines: Vec<String> = table.lines().map(clean).collect();
-        output.line(&lines.join("\n"));
-    }
-    for record in &contents.records {
-        output.line(&clean(&format!(
-            "{:>4}  {}  {}",
-            record.seq,
-            record.at,
-            event_line(&record.event)
-        )));
-    }
-    Ok(())
+    lines
 }
 
 /// One journal event as `runs show` lists it: its kind, then the facts
 /// that identify it (`id=`, `index=`, `status=`, `error=`, `reason=`).
 fn event_line(event: &JournalEvent) -> String {
+    let (kind, facts) = event_facts(event);
+    let facts: Vec<String> = facts
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    format!("{kind} {}", facts.join(" "))
+}
+
+/// A journal event's kind and the facts `runs show` lists for it.
+fn event_facts(event: &JournalEvent) -> (&'static str, Vec<(&'static str, String)>) {
     use JournalEvent as E;
-    let (kind, facts): (&str, Vec<(&str, String)>) = match event {
+    match event {
         E::RunStarted { .. } => ("run_started", vec![]),
         E::RunResumed => ("run_resumed", vec![]),
         E::PlanReady { .. } => ("plan_ready", vec![]),
@@ -349,12 +362,7 @@ fn event_line(event: &JournalEvent) -> String {
                 ("by", record.by.as_str().to_owned()),
             ],
         ),
-    };
-    let facts: Vec<String> = facts
-        .iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect();
-    format!("{kind} {}", facts.join(" "))
+    }
 }
 
 /// The run's journalled approval decisions, in order.
@@ -528,21 +536,65 @@ struct Resumed<'a> {
     state: &'a planner::journal::ResumeState,
 }
 
-impl Resumed<'_> {
+impl<'a> Resumed<'a> {
     /// Continues the run's command where it stopped, reusing its finished
     /// work. The match is exhaustive: a new command that opens runs must be
     /// given a way to continue here.
     async fn continue_with(&self, command: CommandArgs) -> Result<Exit> {
-        let Self {
-            flags,
-            traffic,
-            output,
-            recorder,
-            state,
-        } = *self;
+        let (flags, recorder) = (self.flags, self.recorder);
         // The run goes on as `command`, with its Ctrl-C notice.
         let resumed_as = command.clone();
-        let items: BTreeMap<usize, ForkResult> = state
+        match command {
+            CommandArgs::Fork(mut args) => {
+                // The context was journalled as text when the run started.
+                args.context_file = None;
+                let earlier = self.completed_forks().remove(&0);
+                let context = self.context(fork::layer(&args, flags))?;
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                fork::execute(&args, &run, earlier).await
+            }
+            CommandArgs::Swarm(mut args) => {
+                args.resuming = true;
+                let context = self.context(swarm::layer(&args, flags))?;
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                swarm::execute(&args, &run, self.completed_forks()).await
+            }
+            CommandArgs::Plan(mut args) => {
+                args.plan_file = None;
+                let (plan, done) = (self.state.plan.clone(), self.state.completed_steps.clone());
+                let context = self.context(plan::layer(&args, flags))?;
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                plan::execute(&args, &run, plan, done).await
+            }
+            CommandArgs::ResearchThenCode(args) => {
+                let context = self.context(workflow::layer(flags, None))?;
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                workflow::execute_research_then_code(&args, &run, self.completed_forks()).await
+            }
+            CommandArgs::MapReduce(args) => {
+                let context = self.context(workflow::layer(flags, args.concurrency))?;
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                let items = self.completed_forks();
+                workflow::execute_map_reduce(&args, &run, items, true).await
+            }
+            CommandArgs::Refine(args) => {
+                let context = self.context(workflow::layer(flags, None))?;
+                let run = context.reopen_run(recorder.clone(), &resumed_as);
+                workflow::execute_refine(&args, &run, self.reviewed_attempts()).await
+            }
+        }
+    }
+
+    /// The run's context, resolved from `layer`, counting what the run
+    /// spent before.
+    fn context(&self, layer: Layer) -> Result<Context<'a>> {
+        let context = Context::resolve(layer, self.traffic, self.output)?;
+        Ok(context.with_spent_before(self.state.spent))
+    }
+
+    /// The journalled items that are fork results, by index.
+    fn completed_forks(&self) -> BTreeMap<usize, ForkResult> {
+        self.state
             .completed_items
             .iter()
             .filter_map(|(index, value)| {
@@ -550,59 +602,17 @@ impl Resumed<'_> {
                     .ok()
                     .map(|result| (*index, result))
             })
-            .collect();
-        match command {
-            CommandArgs::Fork(mut args) => {
-                // The context was journalled as text when the run started.
-                args.context_file = None;
-                let earlier = items.get(&0).cloned();
-                let context = Context::resolve(fork::layer(&args, flags), traffic, output)?
-                    .with_spent_before(state.spent);
-                let run = context.reopen_run(recorder.clone(), &resumed_as);
-                fork::execute(&args, &run, earlier).await
-            }
-            CommandArgs::Swarm(mut args) => {
-                args.resuming = true;
-                let context = Context::resolve(swarm::layer(&args, flags), traffic, output)?
-                    .with_spent_before(state.spent);
-                let run = context.reopen_run(recorder.clone(), &resumed_as);
-                swarm::execute(&args, &run, items).await
-            }
-            CommandArgs::Plan(mut args) => {
-                args.plan_file = None;
-                let (plan, done) = (state.plan.clone(), state.completed_steps.clone());
-                let context = Context::resolve(plan::layer(&args, flags), traffic, output)?
-                    .with_spent_before(state.spent);
-                let run = context.reopen_run(recorder.clone(), &resumed_as);
-                plan::execute(&args, &run, plan, done).await
-            }
-            CommandArgs::ResearchThenCode(args) => {
-                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?
-                    .with_spent_before(state.spent);
-                let run = context.reopen_run(recorder.clone(), &resumed_as);
-                workflow::execute_research_then_code(&args, &run, items).await
-            }
-            CommandArgs::MapReduce(args) => {
-                let layer = workflow::layer(flags, args.concurrency);
-                let context =
-                    Context::resolve(layer, traffic, output)?.with_spent_before(state.spent);
-                let run = context.reopen_run(recorder.clone(), &resumed_as);
-                workflow::execute_map_reduce(&args, &run, items, true).await
-            }
-            CommandArgs::Refine(args) => {
-                // The reviewed attempts, in order from the first, up to a gap.
-                let previous = (0..)
-                    .map_while(|index| {
-                        let value = state.completed_items.get(&index)?;
-                        serde_json::from_value::<Iteration>(value.clone()).ok()
-                    })
-                    .collect();
-                let context = Context::resolve(workflow::layer(flags, None), traffic, output)?
-                    .with_spent_before(state.spent);
-                let run = context.reopen_run(recorder.clone(), &resumed_as);
-                workflow::execute_refine(&args, &run, previous).await
-            }
-        }
+            .collect()
+    }
+
+    /// A refine run's reviewed attempts, in order from the first, up to a gap.
+    fn reviewed_attempts(&self) -> Vec<Iteration> {
+        (0..)
+            .map_while(|index| {
+                let value = self.state.completed_items.get(&index)?;
+                serde_json::from_value::<Iteration>(value.clone()).ok()
+            })
+            .collect()
     }
 }
 

@@ -62,29 +62,46 @@ pub(crate) async fn run(
         crate::commands::common::today(),
         output,
     )?;
-    let session = Session::open(traffic, &settings).await?.logged(output);
+    let session = Session::open(traffic, &settings)
+        .await?
+        .logged(output)
+        .retries_told("summarizer", output);
     let started = std::time::Instant::now();
     // The calls are priced (and held to --budget-usd / --budget-tokens).
     let budget = agent_core::Budget::new(settings.budget_limits());
     let summary = summarize_within(&session.client, &conversation, &options, Some(&budget))
         .await
-        .map_err(|error| match error {
-            agent_core::SummarizeError::InputTooLarge(_) => {
-                anyhow::Error::from(Failure::usage(error.to_string()))
-            }
-            agent_core::SummarizeError::BudgetExhausted(_) => {
-                anyhow::Error::from(Failure::work(error.to_string()))
-            }
-            other => other.into(),
-        })?;
+        .map_err(summarize_failure)?;
     let elapsed = started.elapsed();
     let cost = budget.spent_cost();
     let fork_prompt = args
         .next_request
         .as_deref()
         .map(|request| summary.fork_prompt(request));
+    show(args, &summary, fork_prompt, elapsed, &cost, output)?;
+    if let Some(line) = crate::finish::retries_line(session.retries())
+        && !output.json()
+    {
+        output.notice(&line);
+    }
+    if let Some(notice) = session.finish("summarize").await? {
+        output.error_line(&notice);
+    }
+    Ok(Exit::Success)
+}
+
+/// Shows the summary: its JSON document, the summary alone under `-q`, or
+/// the panel (with the warnings on stderr).
+fn show(
+    args: &SummarizeArgs,
+    summary: &Summary,
+    fork_prompt: Option<String>,
+    elapsed: std::time::Duration,
+    cost: &CostTotal,
+    output: &Output,
+) -> Result<()> {
     if output.json() {
-        output.json_value(&summary_json(&summary, &cost, fork_prompt))?;
+        output.json_value(&summary_json(summary, cost, fork_prompt))?;
     } else if output.quiet() {
         output.line(&render::strip_controls(summary.summary.trim_end()));
     } else {
@@ -95,20 +112,31 @@ pub(crate) async fn run(
                 render::strip_controls_line(warning)
             ));
         }
-        let handoff = handoff(args, &summary);
+        let handoff = handoff(args, summary);
         output.line(&panel(
-            &summary,
+            summary,
             fork_prompt.as_deref(),
             handoff.as_deref(),
             elapsed,
-            &cost,
+            cost,
             output.theme(),
         ));
     }
-    if let Some(notice) = session.finish("summarize").await? {
-        output.error_line(&notice);
+    Ok(())
+}
+
+/// A failed summary as the CLI's failure: an input over the model's limit
+/// is a usage error (exit 2), a spent budget a failed run (exit 1).
+fn summarize_failure(error: agent_core::SummarizeError) -> anyhow::Error {
+    match error {
+        agent_core::SummarizeError::InputTooLarge(_) => {
+            anyhow::Error::from(Failure::usage(error.to_string()))
+        }
+        agent_core::SummarizeError::BudgetExhausted(_) => {
+            anyhow::Error::from(Failure::work(error.to_string()))
+        }
+        other => other.into(),
     }
-    Ok(Exit::Success)
 }
 
 /// The conversation of `--input` or `--history`.

@@ -10,10 +10,11 @@ use std::sync::OnceLock;
 use agent_core::{AgentProfile, ForkResult, Swarm, SwarmOptions};
 use anyhow::Result;
 use planner::WorkflowStatus;
+use planner::journal::HashingWriter;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::common::{self, AgentFlags};
-use crate::context::{Context, Run};
+use crate::context::{Context, Run, Wiring};
 use crate::exit::{Exit, Failure};
 use crate::finish::{Outcome, finish};
 use crate::json::{
@@ -193,7 +194,7 @@ fn copy_tasks(path: &Path, runs: &Path) -> Result<TasksCopy> {
             .and_then(|()| out.write_all(b"\n"))
             .map_err(|error| Failure::usage(format!("cannot copy the tasks: {error}")))?;
     }
-    let sha256 = out
+    let (_, sha256) = out
         .finish()
         .map_err(|error| Failure::usage(format!("cannot copy the tasks: {error}")))?;
     Ok(TasksCopy {
@@ -201,46 +202,6 @@ fn copy_tasks(path: &Path, runs: &Path) -> Result<TasksCopy> {
         count,
         sha256,
     })
-}
-
-/// A writer that hashes what it writes (SHA-256).
-struct HashingWriter<W> {
-    inner: W,
-    hasher: sha2::Sha256,
-}
-
-impl<W: Write> HashingWriter<W> {
-    fn new(inner: W) -> Self {
-        use sha2::Digest as _;
-        Self {
-            inner,
-            hasher: sha2::Sha256::new(),
-        }
-    }
-
-    /// Flushes and returns the hash of everything written, as hex.
-    fn finish(mut self) -> io::Result<String> {
-        use sha2::Digest as _;
-        self.inner.flush()?;
-        Ok(hex_of(&self.hasher.finalize()))
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        use sha2::Digest as _;
-        let written = self.inner.write(buf)?;
-        self.hasher.update(&buf[..written]);
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Checks that `tasks.txt` in the run folder is the copy the run made.
@@ -258,7 +219,7 @@ pub(crate) fn check_tasks_copy(path: &Path, expected: &str) -> Result<()> {
     let mut hashing = HashingWriter::new(io::sink());
     io::copy(&mut File::open(path).map_err(|_| mismatch())?, &mut hashing)
         .map_err(|_| mismatch())?;
-    if hashing.finish().map_err(|_| mismatch())? == expected {
+    if hashing.finish().map_err(|_| mismatch())?.1 == expected {
         Ok(())
     } else {
         Err(mismatch().into())
@@ -304,9 +265,7 @@ fn reopen_results(path: &Path) -> Result<File> {
 
 /// The settings layer of `swarm`'s flags.
 pub(crate) fn layer(args: &SwarmArgs, flags: &AgentFlags) -> Layer {
-    let mut layer = flags.layer();
-    layer.concurrency = args.concurrency.map(|n| n as usize);
-    layer
+    flags.layer_with_concurrency(args.concurrency)
 }
 
 /// Runs the swarm's tasks that `earlier` (results of an interrupted run, by
@@ -350,7 +309,7 @@ pub(crate) async fn execute(
         None => None,
     };
     let remaining = remaining_tasks(args, file_tasks, &reused, &read_error);
-    let mut outcome = swarm
+    let outcome = swarm
         .run(remaining, Some(total), &cancel, |index, result| {
             sink.record(index, result);
         })
@@ -359,6 +318,20 @@ pub(crate) async fn execute(
     if let Some(error) = read_error.get() {
         return Err(Failure::usage(format!("could not read the tasks file: {error}")).into());
     }
+    conclude(args, run, wiring, outcome, counts, total).await
+}
+
+/// Ends a live swarm: closes the session, shows the result with the whole
+/// run's cost and finishes the run.
+async fn conclude(
+    args: &SwarmArgs,
+    run: &Run<'_>,
+    wiring: Wiring,
+    mut outcome: agent_core::SwarmOutcome,
+    counts: Counts,
+    total: usize,
+) -> Result<Exit> {
+    let (recorder, output) = (&run.recorder, run.context.output);
     let reporter = wiring.reporter.clone();
     let elapsed = reporter.elapsed();
     let session = wiring.close().await;
@@ -368,19 +341,18 @@ pub(crate) async fn execute(
     }
     let status = swarm_status(&outcome);
     let json = swarm_json(args, recorder, &outcome, status, counts, elapsed);
-    show(&outcome, &json, total, elapsed, reporter.retries(), output)?;
+    show(&outcome, &json, total, elapsed, output)?;
     let outcome = end_of(&outcome, status, total, output);
     finish(recorder, Some(session), "swarm", outcome, &json, output).await
 }
 
 /// The swarm's result: its JSON document, only the answer (`-q`), or the
-/// panel with a line for the retries (`retries` model calls retried).
+/// panel (the retries are said by [`finish`], as for every run).
 pub(crate) fn show(
     outcome: &agent_core::SwarmOutcome,
     json: &SwarmJson,
     total: usize,
     elapsed: std::time::Duration,
-    retries: u32,
     output: &Output,
 ) -> Result<()> {
     if output.json() {
@@ -396,16 +368,6 @@ pub(crate) fn show(
         elapsed,
         output.theme(),
     ));
-    if retries > 0 {
-        output.notice(&format!(
-            "{retries} model {} retried in this run",
-            if retries == 1 {
-                "call was"
-            } else {
-                "calls were"
-            }
-        ));
-    }
     Ok(())
 }
 

@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use agent_core::ForkResult;
 use anyhow::Result;
+use genai_client::CostTotal;
 use planner::{
     Iteration, MapReduce, MapReduceRequest, Orchestrator, RefineRequest, Refinement,
-    ResearchThenCode, WorkflowError, WorkflowEvent,
+    ResearchThenCode, WorkflowError, WorkflowEvent, WorkflowStatus,
 };
 use render::{Panel, Status, key_value, status_line};
 use serde::{Deserialize, Serialize};
@@ -138,9 +140,7 @@ async fn setup(context: &Context<'_>, title: &str) -> Result<Setup> {
 
 /// The settings layer of a workflow's flags (`concurrency`: map-reduce's).
 pub(crate) fn layer(flags: &AgentFlags, concurrency: Option<u32>) -> Layer {
-    let mut layer = flags.layer();
-    layer.concurrency = concurrency.map(|n| n as usize);
-    layer
+    flags.layer_with_concurrency(concurrency)
 }
 
 /// The panel that opens a workflow's human output (nothing with `--json`).
@@ -195,6 +195,11 @@ pub(crate) async fn execute_research_then_code(
         &[("Research", &args.research), ("Task", &args.task)],
     );
     let setup = setup(context, "📚→💻 Research Then Code").await?;
+    // The research fork (unless an earlier session did it), then the code one.
+    setup
+        .wiring
+        .reporter
+        .expect(1 + usize::from(!earlier.contains_key(&0)));
     let cancel = run.cancel(&setup.wiring.reporter);
     let result = setup
         .orchestrator
@@ -213,25 +218,18 @@ pub(crate) async fn execute_research_then_code(
     if let Some(code) = &result.code {
         recorder.item(1, code);
     }
-    let elapsed = setup.wiring.reporter.elapsed();
-    let session = setup.wiring.close().await;
-    let cost = run_cost(&session);
-    let mut json = ResearchThenCodeJson::new(recorder.id().as_str(), &result, elapsed);
-    if let Some(cost) = &cost {
-        json.cost = CostJson::from(cost);
-    }
-    show(output, &json, || {
-        research_then_code_view(&result, cost.as_ref(), elapsed, theme)
-    })?;
-    finish(
-        recorder,
-        Some(session),
-        "research-then-code",
-        Outcome::of(result.status),
-        &json,
-        output,
-    )
-    .await
+    let id = recorder.id().as_str();
+    let json = |cost: Option<&CostTotal>, elapsed| {
+        let mut json = ResearchThenCodeJson::new(id, &result, elapsed);
+        if let Some(cost) = cost {
+            json.cost = CostJson::from(cost);
+        }
+        json
+    };
+    let view =
+        |cost: Option<&CostTotal>, elapsed| research_then_code_view(&result, cost, elapsed, theme);
+    let status = result.status;
+    conclude(run, setup.wiring, "research-then-code", status, json, view).await
 }
 
 fn rule_line(title: &str, theme: &render::Theme) -> String {
@@ -261,35 +259,7 @@ fn gather_items(args: &MapReduceArgs, workspace: &std::path::Path) -> Result<Vec
         );
     }
     if let Some(pattern) = &args.items_glob {
-        let matcher = globset::Glob::new(pattern)
-            .map_err(|error| {
-                Failure::usage(format!(
-                    "--items-glob {pattern} is not a valid glob: {error}"
-                ))
-            })?
-            .compile_matcher();
-        let mut found: Vec<String> = ignore::WalkBuilder::new(workspace)
-            .build()
-            .filter_map(Result::ok)
-            .filter(|entry| entry.file_type().is_some_and(|kind| kind.is_file()))
-            .filter_map(|entry| {
-                entry
-                    .path()
-                    .strip_prefix(workspace)
-                    .ok()
-                    .map(|path| path.to_string_lossy().into_owned())
-            })
-            .filter(|path| matcher.is_match(path))
-            .collect();
-        found.sort();
-        if found.is_empty() {
-            return Err(Failure::usage(format!(
-                "--items-glob {pattern} matches no file under {}",
-                workspace.display()
-            ))
-            .into());
-        }
-        items.extend(found);
+        items.extend(glob_items(pattern, workspace)?);
     }
     if items.is_empty() {
         return Err(Failure::usage(
@@ -298,6 +268,40 @@ fn gather_items(args: &MapReduceArgs, workspace: &std::path::Path) -> Result<Vec
         .into());
     }
     Ok(items)
+}
+
+/// The files under `workspace` that match `--items-glob`, as paths from
+/// it, sorted; none is a usage error.
+fn glob_items(pattern: &str, workspace: &std::path::Path) -> Result<Vec<String>> {
+    let matcher = globset::Glob::new(pattern)
+        .map_err(|error| {
+            Failure::usage(format!(
+                "--items-glob {pattern} is not a valid glob: {error}"
+            ))
+        })?
+        .compile_matcher();
+    let mut found: Vec<String> = ignore::WalkBuilder::new(workspace)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_some_and(|kind| kind.is_file()))
+        .filter_map(|entry| {
+            entry
+                .path()
+                .strip_prefix(workspace)
+                .ok()
+                .map(|path| path.to_string_lossy().into_owned())
+        })
+        .filter(|path| matcher.is_match(path))
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        return Err(Failure::usage(format!(
+            "--items-glob {pattern} matches no file under {}",
+            workspace.display()
+        ))
+        .into());
+    }
+    Ok(found)
 }
 
 /// Runs `map-reduce`.
@@ -353,6 +357,9 @@ pub(crate) async fn execute_map_reduce(
         ],
     );
     let setup = setup(context, "🗺 Map").await?;
+    // The forks this session runs: the items not mapped before, the reduce.
+    let to_map = args.items.len().saturating_sub(earlier.len());
+    setup.wiring.reporter.expect(to_map + 1);
     let settings = &context.settings;
     let request = MapReduceRequest {
         items: args.items.clone(),
@@ -370,25 +377,18 @@ pub(crate) async fn execute_map_reduce(
         .map_reduce(&request, &cancel, |index, fork| recorder.item(index, fork))
         .await
         .map_err(workflow_error)?;
-    let elapsed = setup.wiring.reporter.elapsed();
-    let session = setup.wiring.close().await;
-    let cost = run_cost(&session);
-    let mut json = MapReduceJson::new(recorder.id().as_str(), &args.items, &result, elapsed);
-    if let Some(cost) = &cost {
-        json.cost = CostJson::from(cost);
-    }
-    show(output, &json, || {
-        map_reduce_view(&args.items, &result, cost.as_ref(), elapsed, theme)
-    })?;
-    finish(
-        recorder,
-        Some(session),
-        "map-reduce",
-        Outcome::of(result.status),
-        &json,
-        output,
-    )
-    .await
+    let id = recorder.id().as_str();
+    let json = |cost: Option<&CostTotal>, elapsed| {
+        let mut json = MapReduceJson::new(id, &args.items, &result, elapsed);
+        if let Some(cost) = cost {
+            json.cost = CostJson::from(cost);
+        }
+        json
+    };
+    let view = |cost: Option<&CostTotal>, elapsed| {
+        map_reduce_view(&args.items, &result, cost, elapsed, theme)
+    };
+    conclude(run, setup.wiring, "map-reduce", result.status, json, view).await
 }
 
 /// Runs `refine`.
@@ -445,46 +445,38 @@ pub(crate) async fn execute_refine(
             recorder.item(result.iterations.len() - 1, &last.output);
         }
     }
-    let elapsed = setup.wiring.reporter.elapsed();
-    let session = setup.wiring.close().await;
-    let cost = run_cost(&session);
-    let json = RefineJson::new(
-        recorder.id().as_str(),
-        &result,
-        &cost.unwrap_or_default(),
-        elapsed,
-    );
-    show(output, &json, || {
-        refine_view(&result, cost.as_ref(), elapsed, theme)
-    })?;
-    finish(
-        recorder,
-        Some(session),
-        "refine",
-        Outcome::of(result.status),
-        &json,
-        output,
-    )
-    .await
+    let id = recorder.id().as_str();
+    let json = |cost: Option<&CostTotal>, elapsed| {
+        RefineJson::new(id, &result, &cost.cloned().unwrap_or_default(), elapsed)
+    };
+    let view = |cost: Option<&CostTotal>, elapsed| refine_view(&result, cost, elapsed, theme);
+    conclude(run, setup.wiring, "refine", result.status, json, view).await
 }
 
-/// The whole run's cost (every session's calls), from the session's budget.
-fn run_cost(session: &crate::session::Session) -> Option<genai_client::CostTotal> {
-    session.spending.as_ref().map(Spending::run_cost)
-}
-
-/// Prints the result: `json` under `--json`, else the `view` for people.
-fn show(
-    output: &Output,
-    json: &impl serde::Serialize,
-    view: impl FnOnce() -> String,
-) -> Result<()> {
+/// Ends a workflow: closes its session, shows the result with the whole
+/// run's cost (every session's calls, from the session's budget): under
+/// `--json` the document `json` makes, else the `view` for people; then
+/// finishes the run with the workflow's status.
+async fn conclude<J: Serialize>(
+    run: &Run<'_>,
+    wiring: Wiring,
+    command: &str,
+    status: WorkflowStatus,
+    json: impl FnOnce(Option<&CostTotal>, Duration) -> J,
+    view: impl FnOnce(Option<&CostTotal>, Duration) -> String,
+) -> Result<Exit> {
+    let (recorder, output) = (&run.recorder, run.context.output);
+    let elapsed = wiring.reporter.elapsed();
+    let session = wiring.close().await;
+    let cost = session.spending.as_ref().map(Spending::run_cost);
+    let json = json(cost.as_ref(), elapsed);
     if output.json() {
-        output.json_value(json)
+        output.json_value(&json)?;
     } else {
-        output.line(&view());
-        Ok(())
+        output.line(&view(cost.as_ref(), elapsed));
     }
+    let outcome = Outcome::of(status);
+    finish(recorder, Some(session), command, outcome, &json, output).await
 }
 
 /// Research-then-code for people: each phase's fork, then the status.
@@ -547,52 +539,7 @@ fn refine_view(
         .iterations
         .iter()
         .enumerate()
-        .map(|(index, iteration)| match &iteration.verdict {
-            Some(verdict) if verdict.satisfactory => status_line(
-                Status::Ok,
-                &format!("attempt {}: satisfactory: {}", index + 1, verdict.summary),
-                theme,
-            ),
-            Some(verdict) => status_line(
-                Status::Skipped,
-                &format!(
-                    "attempt {}: {} ({} issues)",
-                    index + 1,
-                    verdict.summary,
-                    verdict.issues.len()
-                ),
-                theme,
-            ),
-            None => match (&iteration.review_error, &iteration.output.error) {
-                (Some(error), _) => status_line(
-                    Status::Failed,
-                    &format!(
-                        "attempt {}: done, but the review failed: {}",
-                        index + 1,
-                        render::strip_controls_line(error)
-                    ),
-                    theme,
-                ),
-                (None, Some(error)) => status_line(
-                    views::fork_status(iteration.output.status),
-                    &format!(
-                        "attempt {}: {}",
-                        index + 1,
-                        render::strip_controls_line(&error.message)
-                    ),
-                    theme,
-                ),
-                (None, None) => status_line(
-                    views::fork_status(iteration.output.status),
-                    &format!(
-                        "attempt {}: not reviewed ({})",
-                        index + 1,
-                        iteration.output.status.as_str()
-                    ),
-                    theme,
-                ),
-            },
-        })
+        .map(|(index, iteration)| attempt_line(index + 1, iteration, theme))
         .collect();
     if let Some(text) = result.final_text() {
         lines.push(Panel::markdown(text).title("Final Output").render(theme));
@@ -600,4 +547,51 @@ fn refine_view(
     lines.push(key_value("Workflow Status", result.status.as_str(), theme));
     lines.push(views::usage(&result.usage, cost, elapsed, theme));
     lines.join("\n")
+}
+
+/// One refine attempt (`number`, from 1) as a status line: its verdict, or
+/// why it has none.
+fn attempt_line(number: usize, iteration: &Iteration, theme: &render::Theme) -> String {
+    match &iteration.verdict {
+        Some(verdict) if verdict.satisfactory => status_line(
+            Status::Ok,
+            &format!("attempt {number}: satisfactory: {}", verdict.summary),
+            theme,
+        ),
+        Some(verdict) => status_line(
+            Status::Skipped,
+            &format!(
+                "attempt {number}: {} ({} issues)",
+                verdict.summary,
+                verdict.issues.len()
+            ),
+            theme,
+        ),
+        None => match (&iteration.review_error, &iteration.output.error) {
+            (Some(error), _) => status_line(
+                Status::Failed,
+                &format!(
+                    "attempt {number}: done, but the review failed: {}",
+                    render::strip_controls_line(error)
+                ),
+                theme,
+            ),
+            (None, Some(error)) => status_line(
+                views::fork_status(iteration.output.status),
+                &format!(
+                    "attempt {number}: {}",
+                    render::strip_controls_line(&error.message)
+                ),
+                theme,
+            ),
+            (None, None) => status_line(
+                views::fork_status(iteration.output.status),
+                &format!(
+                    "attempt {number}: not reviewed ({})",
+                    iteration.output.status.as_str()
+                ),
+                theme,
+            ),
+        },
+    }
 }

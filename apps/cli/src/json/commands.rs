@@ -476,7 +476,8 @@ pub(crate) struct RunShowJson {
     /// The tokens it used, all its sessions together.
     pub(crate) tokens: u64,
     /// The run's `--json` document as it was saved when the run ended
-    /// (without `schema_version`), or `null`.
+    /// (its `schema_version` first; a run that ended before saved
+    /// documents carried one has none), or `null`.
     pub(crate) result: Option<serde_json::Value>,
     /// The run's Batch API job as last journalled (`swarm --batch`,
     /// `map-reduce --batch`), or `null`.
@@ -512,6 +513,16 @@ pub(crate) struct BatchSubmittedJson {
     /// Requests in the job.
     pub(crate) requests: usize,
     /// Always `submitted`.
+    pub(crate) state: &'static str,
+}
+
+/// `runs cancel RUN`: Gemini was asked to cancel the run's job.
+#[derive(Debug, Serialize)]
+pub(crate) struct BatchCancelJson {
+    pub(crate) run_id: String,
+    /// `batches/...`.
+    pub(crate) batch: String,
+    /// Always `cancel_requested` (the job's own state follows on Gemini's side).
     pub(crate) state: &'static str,
 }
 
@@ -574,6 +585,8 @@ pub(crate) struct ConfigJson {
     pub(crate) runs_dir: Setting<PathBuf>,
     /// `null`: unlimited.
     pub(crate) requests_per_minute: Setting<Option<u32>>,
+    /// `null`: unlimited.
+    pub(crate) input_tokens_per_minute: Setting<Option<u64>>,
     /// Requests in a model's first minute before its quota is known;
     /// `null`: off.
     pub(crate) cautious_start: Setting<Option<u32>>,

@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use assert_cmd::cargo::CommandCargoExt;
-use cassette::{Cassette, FixtureServer, Interaction};
+use cassette::{Cassette, FixtureServer, Interaction, ServerOptions};
 
 /// A key for the loopback stand-in; never a real one.
 pub const STAND_IN_KEY: &str = "fake-key-for-the-loopback-stand-in";
@@ -63,6 +63,68 @@ pub fn against(folder: &Path, server: &FixtureServer) -> Command {
         .env("GEMINI_API_KEY", STAND_IN_KEY)
         .env("GOOGLE_GEMINI_BASE_URL", server.base_url());
     command
+}
+
+/// Fails unless `output` is of a process that exited with `code` (its
+/// output shown otherwise).
+pub fn expect(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout_of(output),
+        stderr_of(output)
+    );
+}
+
+/// Standard output as one JSON document.
+pub fn json_of(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", stdout_of(output)))
+}
+
+/// [`isolated`], without colour, 100 columns wide.
+pub fn plain(folder: &Path) -> Command {
+    let mut command = isolated(folder);
+    command.env("NO_COLOR", "1").env("COLUMNS", "100");
+    command
+}
+
+/// Runs the binary ([`plain`]) in `folder` with `args` and returns its
+/// output, after checking its exit code (its output is shown when it is
+/// not `code`).
+pub fn run(folder: &Path, args: &[&str], code: i32) -> Output {
+    let output = plain(folder).args(args).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "agent-fork {}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    output
+}
+
+/// [`against`], 100 columns wide, with `model` as every agent's model (the
+/// one the stand-in answers as).
+pub fn against_as(folder: &Path, server: &FixtureServer, model: &str) -> Command {
+    let mut command = against(folder, server);
+    command.env("COLUMNS", "100").env("AGENT_FORK_MODEL", model);
+    command
+}
+
+/// A loopback stand-in for Gemini serving `interactions`, as the authored
+/// cassette `name` (`about` says what it stands in for).
+pub async fn stand_in(
+    name: &str,
+    about: &str,
+    interactions: Vec<Interaction>,
+    options: ServerOptions,
+) -> FixtureServer {
+    let mut cassette = Cassette::authored(name, about);
+    cassette.interactions = interactions;
+    FixtureServer::start(vec![cassette], options).await.unwrap()
 }
 
 /// Standard output as text.
@@ -127,4 +189,35 @@ pub fn save_cassette(
     cassette.interactions = interactions;
     cassette.save(&path).expect("the cassette is written");
     path
+}
+
+/// A pseudo-terminal `columns` wide and `rows` high.
+#[cfg(target_os = "linux")]
+pub fn pty(columns: u16, rows: u16) -> nix::pty::OpenptyResult {
+    let size = nix::pty::Winsize {
+        ws_row: rows,
+        ws_col: columns,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    nix::pty::openpty(Some(&size), None).unwrap()
+}
+
+/// A thread reading everything the terminal whose `master` side this is
+/// shows, until the last holder of its other side (the child) has exited
+/// (the read then ends with EIO).
+#[cfg(target_os = "linux")]
+pub fn read_terminal(mut master: std::fs::File) -> std::thread::JoinHandle<Vec<u8>> {
+    use std::io::Read as _;
+    std::thread::spawn(move || {
+        let mut shown = Vec::new();
+        let mut buffer = [0; 4096];
+        while let Ok(read) = master.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            shown.extend_from_slice(&buffer[..read]);
+        }
+        shown
+    })
 }

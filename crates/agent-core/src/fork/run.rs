@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures_util::{StreamExt, stream};
 use genai_client::{
     Client, Content, CostTotal, FunctionCall, FunctionDeclaration, GenerateContentRequest,
-    GenerateContentResponse, GenerationConfig, Part, RetryEvent, Role, StreamAccumulator, ToolCall,
-    ToolType, Usage,
+    GenerateContentResponse, GenerationConfig, Part, Role, StreamAccumulator, ToolCall, ToolType,
+    Usage,
 };
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -137,7 +137,7 @@ impl Forker {
         });
         let client = self
             .client
-            .with_retry_observer(retry_events(&self.events, &fork_id));
+            .with_retry_observer(self.events.retry_observer(fork_id.clone()));
         let plan = self.tool_plan(&request, tools_on);
         let mut run = LoopState::new(&request, fork_id, self.events.clone());
         run.route = plan.route;
@@ -237,7 +237,17 @@ impl Forker {
                     request.tool_concurrency,
                 ) => results,
             };
-            run.record_tool_results(results);
+            if let Some(refused) = run.record_tool_results(results) {
+                // A stand-in's separate call the budget refused stops the
+                // fork as a refused turn does.
+                run.error = Some(ForkError {
+                    kind: crate::spending::BUDGET_EXHAUSTED,
+                    message: refused.to_string(),
+                    http_status: None,
+                    auth: false,
+                });
+                return ForkStatus::Cancelled;
+            }
         }
         ForkStatus::Partial
     }
@@ -436,14 +446,23 @@ impl Forker {
                 value: outcome.value,
                 created: Vec::new(),
                 usage: Usage::default(),
+                cost: None,
                 search: None,
+                budget_refused: None,
             };
             return self.finish_call(fork_id, call, run);
         }
         // Only a stand-in this fork declared may start a separate call: a
         // model naming `web_search` uninvited gets the unknown-tool answer.
         let stand_in = if is_stand_in {
-            tools::run_stand_in(context.client, context.model, &call.name, &args).await
+            tools::run_stand_in(
+                context.client,
+                context.model,
+                &call.name,
+                &args,
+                self.budget.as_deref(),
+            )
+            .await
         } else {
             None
         };
@@ -454,7 +473,9 @@ impl Forker {
                 value: outcome.value,
                 created: Vec::new(),
                 usage: outcome.usage,
+                cost: outcome.cost,
                 search: outcome.search,
+                budget_refused: outcome.budget_refused,
             },
             (None, Some(workspace)) => {
                 let outcome = workspace.call(&call.name, &args).await;
@@ -463,7 +484,9 @@ impl Forker {
                     value: outcome.value,
                     created: outcome.created,
                     usage: Usage::default(),
+                    cost: None,
                     search: None,
+                    budget_refused: None,
                 }
             }
             (None, None) => {
@@ -516,8 +539,12 @@ struct ToolRun {
     created: Vec<String>,
     /// Tokens a stand-in call spent.
     usage: Usage,
+    /// What a stand-in call cost.
+    cost: Option<Result<genai_client::Cost, genai_client::Unpriced>>,
     /// A stand-in search's queries and sources.
     search: Option<(Vec<String>, Vec<genai_client::GroundingSource>)>,
+    /// The budget refused a stand-in's separate call.
+    budget_refused: Option<crate::spending::BudgetExhausted>,
 }
 
 impl ToolRun {
@@ -527,7 +554,9 @@ impl ToolRun {
             value: json!({ "success": false, "error": message }),
             created: Vec::new(),
             usage: Usage::default(),
+            cost: None,
             search: None,
+            budget_refused: None,
         }
     }
 }
@@ -672,8 +701,14 @@ impl LoopState {
     }
 
     /// Adds a turn's tool results, each cut to fit its share of what is
-    /// left of the request budget (unused shares pass to later results).
-    fn record_tool_results(&mut self, results: Vec<(FunctionCall, ToolRun)>) {
+    /// left of the request budget (unused shares pass to later results),
+    /// and the usage and cost of stand-ins' separate calls. Returns the
+    /// budget's refusal when it refused a stand-in's call.
+    fn record_tool_results(
+        &mut self,
+        results: Vec<(FunctionCall, ToolRun)>,
+    ) -> Option<crate::spending::BudgetExhausted> {
+        let mut refused = None;
         let mut parts = Vec::with_capacity(results.len());
         let mut left = MAX_REQUEST_BYTES.saturating_sub(budget::json_len(&self.contents));
         let count = results.len();
@@ -682,6 +717,10 @@ impl LoopState {
             let value = budget::fit(run.value, share);
             left = left.saturating_sub(budget::json_len(&value));
             self.usage += run.usage;
+            if let Some(cost) = &run.cost {
+                self.cost.add_call(cost);
+            }
+            refused = refused.or(run.budget_refused);
             if let Some((queries, sources)) = run.search {
                 self.record_search(queries, sources, BuiltinRoute::SeparateCall);
             }
@@ -697,6 +736,7 @@ impl LoopState {
             role: Some(Role::User),
             parts,
         });
+        refused
     }
 
     pub(crate) fn finish(self, status: ForkStatus, elapsed: Duration) -> ForkResult {
@@ -737,23 +777,6 @@ fn push_non_empty(list: &mut Vec<String>, text: String) {
     if !text.trim().is_empty() {
         list.push(text);
     }
-}
-
-/// A retry observer that turns client retries into fork events.
-pub(crate) fn retry_events(
-    events: &EventSink,
-    fork_id: &ForkId,
-) -> genai_client::SharedRetryObserver {
-    let (events, fork_id) = (events.clone(), fork_id.clone());
-    Arc::new(move |retry: &RetryEvent| {
-        events.emit(Event::Retry {
-            fork_id: fork_id.clone(),
-            attempt: retry.attempt,
-            max_attempts: retry.max_attempts,
-            delay: retry.delay,
-            reason: retry.reason.clone(),
-        });
-    })
 }
 
 /// The kept facts of a client error.

@@ -18,11 +18,13 @@
 
 use genai_client::catalog::{self, BuiltinToolMixing};
 use genai_client::{
-    Client, Content, FunctionDeclaration, GenerateContentRequest, GroundingSource, PartData, Tool,
-    ToolConfig, Usage,
+    Client, Content, Cost, FunctionDeclaration, GenerateContentRequest, GroundingSource, PartData,
+    Tool, ToolConfig, Unpriced, Usage,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+use crate::spending::{Budget, BudgetExhausted, Reservation};
 
 /// Longest question or task a stand-in function passes on, in characters
 /// (the arguments come from the model and are not trusted).
@@ -198,18 +200,40 @@ pub(crate) struct StandInOutcome {
     pub(crate) value: Value,
     /// Tokens the separate call spent.
     pub(crate) usage: Usage,
+    /// What the separate call cost (`None` when no call was made).
+    pub(crate) cost: Option<Result<Cost, Unpriced>>,
     /// For `web_search`: the queries run and the sources found.
     pub(crate) search: Option<(Vec<String>, Vec<GroundingSource>)>,
+    /// The run's budget refused the separate call (nothing was sent).
+    pub(crate) budget_refused: Option<BudgetExhausted>,
+}
+
+/// A budget reservation given back if the call holding it is dropped
+/// (the fork was cancelled mid-call) before it is settled.
+struct Held<'a> {
+    budget: &'a Budget,
+    reservation: Option<Reservation>,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some(reservation) = self.reservation.take() {
+            self.budget.release(reservation);
+        }
+    }
 }
 
 /// Runs `name` when it is one of the stand-in functions of the
 /// [`BuiltinRoute::SeparateCall`] route: one `generateContent` call to
-/// `model` with only the matching built-in tool. `None` for any other name.
+/// `model` with only the matching built-in tool, reserved against `budget`
+/// before it is sent and settled with its real usage, like every other
+/// model call of the run. `None` for any other name.
 pub(crate) async fn run_stand_in(
     client: &Client,
     model: &str,
     name: &str,
     args: &Value,
+    budget: Option<&Budget>,
 ) -> Option<StandInOutcome> {
     let (tool, field, instruction) = match name {
         WEB_SEARCH_FUNCTION => (Tool::google_search(), "question", SEARCH_INSTRUCTION),
@@ -231,9 +255,24 @@ pub(crate) async fn run_stand_in(
         tools: vec![tool],
         ..GenerateContentRequest::default()
     };
+    let mut held = match budget.map(|budget| (budget, budget.reserve(model, &request))) {
+        Some((_, Err(exhausted))) => {
+            let mut outcome = refused(format!(
+                "the separate {name} call was not made ({exhausted})"
+            ));
+            outcome.budget_refused = Some(exhausted);
+            return Some(outcome);
+        }
+        Some((budget, Ok(reservation))) => Some(Held {
+            budget,
+            reservation: Some(reservation),
+        }),
+        None => None,
+    };
     let response = match client.generate_content(model, &request).await {
         Ok(response) => response,
         Err(error) => {
+            // Dropping `held` gives the reservation back.
             let message = error.to_string();
             return Some(refused(format!(
                 "the separate {name} call failed: {}",
@@ -242,6 +281,18 @@ pub(crate) async fn run_stand_in(
         }
     };
     let usage = response.usage().unwrap_or_default();
+    let cost = genai_client::cost_of_call(
+        &usage,
+        response.model_version.as_deref(),
+        model,
+        chrono::Utc::now().date_naive(),
+    );
+    if let Some(held) = &mut held {
+        if let Some(reservation) = held.reservation.take() {
+            held.budget.settle(reservation, &usage, cost.as_ref().ok());
+        }
+    }
+    let cost = Some(cost);
     let answer = response.text();
     if name == WEB_SEARCH_FUNCTION {
         let queries: Vec<String> = response
@@ -260,7 +311,9 @@ pub(crate) async fn run_stand_in(
             ok: true,
             value,
             usage,
+            cost,
             search: Some((queries, sources)),
+            budget_refused: None,
         });
     }
     let parts = response
@@ -290,7 +343,9 @@ pub(crate) async fn run_stand_in(
         ok: true,
         value: json!({ "success": true, "answer": answer, "runs": runs }),
         usage,
+        cost,
         search: None,
+        budget_refused: None,
     })
 }
 
@@ -299,7 +354,9 @@ fn refused(message: String) -> StandInOutcome {
         ok: false,
         value: json!({ "success": false, "error": message }),
         usage: Usage::default(),
+        cost: None,
         search: None,
+        budget_refused: None,
     }
 }
 

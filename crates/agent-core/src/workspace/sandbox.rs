@@ -85,6 +85,22 @@ pub(crate) enum State {
     Missing { base: PathBuf, missing: Vec<String> },
 }
 
+impl State {
+    /// Where on disk the path is: its real location and the entry itself
+    /// (a link), or where it would be created.
+    fn places(&self) -> Vec<PathBuf> {
+        match self {
+            State::Exists { real, own, .. } => vec![real.clone(), own.clone()],
+            State::BrokenLink { own, .. } => vec![own.clone()],
+            State::Missing { base, missing } => {
+                let mut place = base.clone();
+                place.extend(missing);
+                vec![place]
+            }
+        }
+    }
+}
+
 impl Sandbox {
     /// A sandbox over `root`, which must already be canonical.
     pub(crate) fn new(root: PathBuf, limits: Limits, protection: Protection) -> io::Result<Self> {
@@ -165,15 +181,7 @@ impl Sandbox {
         if hidden.is_empty() {
             return Ok(resolved);
         }
-        let mut places: Vec<PathBuf> = match &resolved.state {
-            State::Exists { real, own, .. } => vec![real.clone(), own.clone()],
-            State::BrokenLink { own, .. } => vec![own.clone()],
-            State::Missing { base, missing } => {
-                let mut place = base.clone();
-                place.extend(missing);
-                vec![place]
-            }
-        };
+        let mut places: Vec<PathBuf> = resolved.state.places();
         places.retain(|place| place.starts_with(&self.root));
         let hides = |place: &PathBuf| hidden.hides(&self.names_below_root(place));
         if hidden.hides(&resolved.parts) || places.iter().any(hides) {
@@ -451,15 +459,7 @@ impl Sandbox {
     /// itself is a protected path.
     pub(crate) fn check_change(&self, resolved: &Resolved) -> Result<(), ToolError> {
         self.check_names(&resolved.rel, &resolved.parts)?;
-        let places: Vec<PathBuf> = match &resolved.state {
-            State::Exists { real, own, .. } => vec![real.clone(), own.clone()],
-            State::BrokenLink { own, .. } => vec![own.clone()],
-            State::Missing { base, missing } => {
-                let mut place = base.clone();
-                place.extend(missing);
-                vec![place]
-            }
-        };
+        let places: Vec<PathBuf> = resolved.state.places();
         for place in places {
             if let Ok(below) = place.strip_prefix(&self.root) {
                 let names: Vec<String> = below

@@ -119,8 +119,8 @@ impl RecordingProxy {
         let mut secrets = Vec::new();
         if let Some(password) = url.password() {
             secrets.push(password.to_owned());
-            if let Ok(decoded) = percent_decode(password) {
-                secrets.push(decoded);
+            if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
+                secrets.push(decoded.into_owned());
             }
             secrets.push(format!("{}:{password}", url.username()));
         }
@@ -286,21 +286,4 @@ async fn forward(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response
     response
         .body(StreamBody::new(stream).boxed_unsync())
         .map_err(io::Error::other)
-}
-
-fn percent_decode(text: &str) -> Result<String, ()> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3).ok_or(())?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| ())
 }

@@ -204,3 +204,70 @@ async fn without_a_cautious_start_nothing_waits_before_a_limit_is_known() {
     }
     assert_eq!(Instant::now() - begin, Duration::ZERO);
 }
+
+/// A 429 without details (no limit to learn), whose message asks for a
+/// second's wait.
+fn bare_429() -> Error {
+    let body = r#"{"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota). Please retry in 1s.", "status": "RESOURCE_EXHAUSTED"}}"#;
+    crate::decode_response(429, body.as_bytes()).unwrap_err()
+}
+
+/// The cautious start's allowance of model `m` this minute.
+fn allowance(limiter: &RateLimiter) -> f64 {
+    limiter.with_model("m", |state| {
+        state
+            .cautious
+            .as_ref()
+            .map_or(f64::INFINITY, |cautious| cautious.admitted.per_minute)
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cautious_start_grows_on_any_answer_but_a_429_and_a_bare_429_cuts_it() {
+    let limiter = RateLimiter::new(QuotaSettings {
+        cautious_start: Some(2),
+        ..QuotaSettings::default()
+    });
+    assert_eq!(allowance(&limiter), 2.0);
+    // A server error says nothing of the quota: the ramp goes on (it used
+    // to stay at the start, holding a failing model to 2 calls a minute).
+    let server_error = crate::decode_response(
+        500,
+        br#"{"error": {"code": 500, "message": "Internal error.", "status": "INTERNAL"}}"#,
+    )
+    .unwrap_err();
+    for _ in 0..10 {
+        assert!(limiter.on_error("m", &server_error).is_none());
+    }
+    assert!((allowance(&limiter) - (2.0 + 11.0)).abs() < 1e-9);
+    // A 429 without a limit cuts what the ramp added (×0.7), and keeps the
+    // cautious start: nothing was learned. A second 429 of the same
+    // episode (within the first's wait) does not cut again.
+    assert!(limiter.on_error("m", &bare_429()).is_none());
+    assert!((allowance(&limiter) - (2.0 + 1.1 * 7.0)).abs() < 1e-9);
+    assert!(limiter.on_error("m", &bare_429()).is_none());
+    assert!((allowance(&limiter) - (2.0 + 1.1 * 7.0)).abs() < 1e-9);
+}
+
+/// A limit learned from a 429 starts from what the client sent in the last
+/// minute, at the times it sent it: the minute frees when the server's
+/// does. (It used to count the whole limit as used at the 429, so the
+/// next call waited a full minute from then: 90 s here instead of 60 s.)
+#[tokio::test(start_paused = true)]
+async fn a_learned_limit_frees_when_the_clients_own_requests_leave_the_minute() {
+    let limiter = RateLimiter::new(QuotaSettings {
+        cautious_start: Some(2),
+        ..QuotaSettings::default()
+    });
+    let begin = Instant::now();
+    let first = limiter.acquire("m", 0).await.unwrap();
+    let _second = limiter.acquire("m", 0).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    limiter.settle("m", first, None);
+    let _third = limiter.acquire("m", 0).await.unwrap();
+    // The third is refused: the limit is 3 a minute and the server counts
+    // the first two, sent 30 s ago.
+    assert!(limiter.on_error("m", &rpm_429(3)).is_none());
+    limiter.acquire("m", 0).await.unwrap();
+    assert_eq!(Instant::now() - begin, Duration::from_secs(60));
+}

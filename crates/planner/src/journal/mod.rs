@@ -39,7 +39,7 @@ pub use reader::{
     BatchRecord, BatchSeen, JournalContents, ResumeState, RunListing, RunState, RunSummary,
     UntrustedRun, latest_unfinished, list_runs, load_resume_state, read_journal, read_result,
 };
-pub use writer::{GROUP_COMMIT_INTERVAL, Journal, write_json_atomic};
+pub use writer::{GROUP_COMMIT_INTERVAL, HashingWriter, Journal, write_json_atomic};
 
 pub(crate) const JOURNAL_FILE: &str = "journal.jsonl";
 pub(crate) const PLAN_FILE: &str = "plan.json";

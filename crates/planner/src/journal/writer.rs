@@ -633,23 +633,23 @@ fn write_json_hashed(path: &Path, value: &impl Serialize) -> Result<String, Jour
         .unwrap_or_default();
     let temp = path.with_file_name(format!(".{name}.tmp"));
     // Streamed: a large result is never held as one string.
-    let mut hasher = Sha256::new();
     let written = File::create(&temp).and_then(|file| {
-        let mut out = io::BufWriter::new(Hashing {
-            inner: file,
-            hasher: &mut hasher,
-        });
+        let mut out = io::BufWriter::new(HashingWriter::new(file));
         serde_json::to_writer_pretty(&mut out, value)
             .map_err(io::Error::from)
             .and_then(|()| out.write_all(b"\n"))
             .and_then(|()| out.into_inner().map_err(io::IntoInnerError::into_error))
-            .and_then(|hashing| hashing.inner.sync_all())
+            .and_then(HashingWriter::finish)
+            .and_then(|(file, sha256)| file.sync_all().map(|()| sha256))
     });
-    if let Err(error) = written {
-        // Best effort: a leftover temporary file is only clutter.
-        let _ = fs::remove_file(&temp);
-        return Err(write_error(error));
-    }
+    let sha256 = match written {
+        Ok(sha256) => sha256,
+        Err(error) => {
+            // Best effort: a leftover temporary file is only clutter.
+            let _ = fs::remove_file(&temp);
+            return Err(write_error(error));
+        }
+    };
     fs::rename(&temp, path).map_err(write_error)?;
     if let Some(parent) = path.parent() {
         // Best effort: not every platform can open a folder to sync it.
@@ -657,16 +657,39 @@ fn write_json_hashed(path: &Path, value: &impl Serialize) -> Result<String, Jour
             let _ = folder.sync_all();
         }
     }
-    Ok(auth::hex(&hasher.finalize()))
+    Ok(sha256)
 }
 
-/// A writer that hashes what passes through it.
-struct Hashing<'a, W> {
+/// A writer that hashes (SHA-256) what passes through it: how a file of a
+/// run folder (`plan.json`, `result.json`, or a caller's own, such as a
+/// copy of its input) gets the hash a run records to know it later.
+pub struct HashingWriter<W> {
     inner: W,
-    hasher: &'a mut Sha256,
+    hasher: Sha256,
 }
 
-impl<W: Write> Write for Hashing<'_, W> {
+impl<W: Write> HashingWriter<W> {
+    /// Hashes what is written to `inner`.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// Flushes, and hands back the inner writer with the SHA-256 (hex) of
+    /// everything written.
+    ///
+    /// # Errors
+    ///
+    /// When the inner writer cannot be flushed.
+    pub fn finish(mut self) -> io::Result<(W, String)> {
+        self.inner.flush()?;
+        Ok((self.inner, auth::hex(&self.hasher.finalize())))
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let written = self.inner.write(buf)?;
         self.hasher.update(&buf[..written]);

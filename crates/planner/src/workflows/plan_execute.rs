@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use agent_core::{Event, ForkId, ForkRequest, ForkResult, ForkStatus};
+use agent_core::{ForkId, ForkRequest, ForkResult, ForkStatus};
 use genai_client::{Content, CostTotal, Role, Usage};
 use tokio_util::sync::CancellationToken;
 
@@ -259,11 +259,9 @@ impl Orchestrator {
         let status = match report.status {
             ScheduleStatus::Cancelled => WorkflowStatus::Cancelled,
             ScheduleStatus::Failed => WorkflowStatus::Failed,
-            ScheduleStatus::Completed => match &consolidation {
-                Some(result) if result.status == ForkStatus::Success => WorkflowStatus::Completed,
-                Some(result) if result.status == ForkStatus::Cancelled => WorkflowStatus::Cancelled,
-                _ => WorkflowStatus::Failed,
-            },
+            ScheduleStatus::Completed => consolidation
+                .as_ref()
+                .map_or(WorkflowStatus::Failed, |result| result.status.into()),
         }
         .or_budget_exhausted(&self.forker);
         PlanRun {
@@ -324,17 +322,9 @@ impl Orchestrator {
 
     /// A retry observer reporting under a pseudo fork id such as `planner`.
     pub(super) fn retry_observer(&self, name: &str) -> genai_client::SharedRetryObserver {
-        let events = self.forker.events().clone();
-        let fork_id = ForkId::from_string(name);
-        Arc::new(move |retry: &genai_client::RetryEvent| {
-            events.emit(Event::Retry {
-                fork_id: fork_id.clone(),
-                attempt: retry.attempt,
-                max_attempts: retry.max_attempts,
-                delay: retry.delay,
-                reason: retry.reason.clone(),
-            });
-        })
+        self.forker
+            .events()
+            .retry_observer(ForkId::from_string(name))
     }
 }
 

@@ -168,11 +168,7 @@ impl Orchestrator {
                 .await;
             refinement.usage += output.usage;
             if output.status != ForkStatus::Success {
-                refinement.status = if output.status == ForkStatus::Cancelled {
-                    WorkflowStatus::Cancelled
-                } else {
-                    WorkflowStatus::Failed
-                };
+                refinement.status = output.status.into();
                 refinement.iterations.push(Iteration {
                     output,
                     verdict: None,

@@ -67,11 +67,7 @@ impl Orchestrator {
             }
         };
         if research.status != ForkStatus::Success {
-            let status = if research.status == ForkStatus::Cancelled {
-                WorkflowStatus::Cancelled
-            } else {
-                WorkflowStatus::Failed
-            };
+            let status = WorkflowStatus::from(research.status);
             return Ok(ResearchThenCode {
                 usage: research.usage,
                 research,
@@ -88,11 +84,7 @@ impl Orchestrator {
         }
         let request = ForkRequest::new(task, self.profile("code")?).with_context(findings);
         let code = self.fork(request, cancel).await;
-        let status = match code.status {
-            ForkStatus::Success => WorkflowStatus::Completed,
-            ForkStatus::Cancelled => WorkflowStatus::Cancelled,
-            _ => WorkflowStatus::Failed,
-        };
+        let status = WorkflowStatus::from(code.status);
         Ok(ResearchThenCode {
             usage: total_usage([&research, &code]),
             research,
