@@ -7,7 +7,8 @@
 //! `--yes`. Questions from parallel forks queue in agent-core: one at a
 //! time, each naming its fork and agent type.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use agent_core::{
     Answer, ApprovalLedger, ApprovalQuestion, ApprovalRecord, Approvals, Approver, AskFuture,
@@ -16,6 +17,7 @@ use planner::JournalEvent;
 
 use crate::output::eprint_line;
 use crate::run_record::RunRecorder;
+use crate::settings::Settings;
 
 /// Longest argument value shown in a question, in characters.
 const MAX_SHOWN_VALUE: usize = 200;
@@ -40,21 +42,39 @@ pub(crate) fn set_earlier(records: Vec<ApprovalRecord>) {
         .unwrap_or_else(std::sync::PoisonError::into_inner) = records;
 }
 
-/// The gate for a run with `policy`: the terminal when there is one, the
-/// run's journal as the ledger, a resumed run's earlier decisions.
-pub(crate) fn gate(policy: agent_core::ApprovalPolicy) -> Arc<Approvals> {
+/// The gate for a run with `settings`' policy and question timeout: the
+/// terminal when there is one, the run's journal as the ledger, a resumed
+/// run's earlier decisions.
+pub(crate) fn gate(settings: &Settings) -> Arc<Approvals> {
     let earlier = std::mem::take(
         &mut *EARLIER
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
-    let mut approvals = Approvals::new(policy)
+    let approver: Option<Arc<dyn Approver>> =
+        crate::output::can_ask().then(|| Arc::new(TerminalApprover) as Arc<dyn Approver>);
+    let approvals = approvals(
+        settings.approval.clone(),
+        settings.question_timeout,
+        approver,
+    );
+    Arc::new(approvals.with_earlier(earlier))
+}
+
+/// A gate with `policy`, giving a person `timeout` to answer `approver`,
+/// journalling in the current run.
+fn approvals(
+    policy: agent_core::ApprovalPolicy,
+    timeout: Duration,
+    approver: Option<Arc<dyn Approver>>,
+) -> Approvals {
+    let approvals = Approvals::new(policy)
         .with_ledger(Arc::new(JournalLedger))
-        .with_earlier(earlier);
-    if crate::output::can_ask() {
-        approvals = approvals.with_approver(Arc::new(TerminalApprover));
+        .with_timeout(timeout);
+    match approver {
+        Some(approver) => approvals.with_approver(approver),
+        None => approvals,
     }
-    Arc::new(approvals)
 }
 
 /// Journals decisions in the current run.
@@ -81,17 +101,36 @@ impl Approver for TerminalApprover {
     fn ask<'a>(&'a self, question: &'a ApprovalQuestion) -> AskFuture<'a> {
         let text = question_text(question);
         Box::pin(async move {
+            // The live board would redraw over the question: it is erased
+            // and held until the answer (or the timeout) ends this future.
+            let _paused = crate::live::pause_display();
             eprint_line(&text);
-            let line = tokio::task::spawn_blocking(|| {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line).ok().map(|_| line)
-            })
-            .await
-            .ok()
-            .flatten()?;
+            // The end of input: no one is there to answer.
+            let line = typed_lines().lock().await.recv().await?;
             Some(parse_answer(&line))
         })
     }
+}
+
+/// The lines typed on the terminal, read by one thread for the whole
+/// process (started by the first question): a question that timed out
+/// leaves no reader of its own behind to swallow the answer meant for the
+/// next one.
+fn typed_lines() -> &'static tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>> {
+    static LINES: OnceLock<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>>> =
+        OnceLock::new();
+    LINES.get_or_init(|| {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::sync::Mutex::new(receiver)
+    })
 }
 
 /// `y`/`yes`, `a`/`always`; anything else is no.
@@ -155,6 +194,16 @@ mod tests {
             "a control character reached the terminal"
         );
         assert!(!text.contains(&"x".repeat(300)), "a long value was not cut");
+    }
+
+    /// The configured timeout reaches the gate (agent-core's approval
+    /// tests show, with paused time, that an unanswered question denies
+    /// after exactly the gate's timeout).
+    #[test]
+    fn the_gate_gives_a_person_the_configured_time() {
+        let policy = agent_core::ApprovalPolicy::default();
+        let gate = approvals(policy, Duration::from_secs(7), None);
+        assert_eq!(gate.question_timeout(), Duration::from_secs(7));
     }
 
     #[test]

@@ -153,7 +153,7 @@ impl<'a> Context<'a> {
         let mut forker = Forker::new(session.client.clone())
             .with_events(reporter.sink())
             .with_budget(budget)
-            .with_approvals(crate::approval::gate(self.settings.approval.clone()));
+            .with_approvals(crate::approval::gate(&self.settings));
         if let Some(workspace) = &workspace {
             forker = forker.with_workspace(workspace.clone());
         }

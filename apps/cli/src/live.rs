@@ -119,6 +119,45 @@ struct State {
     /// The streamed answer was taller than the terminal: it stays on
     /// screen and the result is drawn without it.
     answer_kept: bool,
+    /// An approval question is on screen: the live display is erased and
+    /// neither redrawn nor written to until it is answered.
+    paused: bool,
+    /// Lines that came while paused, printed when the question is answered.
+    held: Vec<(String, To)>,
+}
+
+/// The reporter drawing now (one at a time in a process), so an approval
+/// question can pause its live display ([`pause_display`]).
+static CURRENT: Mutex<Option<std::sync::Weak<Reporter>>> = Mutex::new(None);
+
+/// Pauses the live display for an approval question: the board (or the
+/// waiting line) is erased and stays off, and progress lines are held,
+/// until the returned guard is dropped; then the held lines are printed
+/// and the board is drawn again below the question and its answer. Without
+/// a live display it does nothing.
+pub(crate) fn pause_display() -> DisplayPaused {
+    let current = CURRENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .and_then(std::sync::Weak::upgrade);
+    if let Some(reporter) = &current {
+        reporter.pause();
+    }
+    DisplayPaused { reporter: current }
+}
+
+/// Resumes the live display when dropped (see [`pause_display`]).
+pub(crate) struct DisplayPaused {
+    reporter: Option<Arc<Reporter>>,
+}
+
+impl Drop for DisplayPaused {
+    fn drop(&mut self) {
+        if let Some(reporter) = &self.reporter {
+            reporter.resume();
+        }
+    }
 }
 
 impl Reporter {
@@ -147,7 +186,55 @@ impl Reporter {
             ticker: CancellationToken::new(),
         });
         reporter.start_ticker();
+        *CURRENT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::downgrade(&reporter));
         reporter
+    }
+
+    /// Erases the live display and holds it (an approval question is
+    /// about to be shown).
+    fn pause(&self) {
+        let mut state = self.state();
+        if state.paused {
+            return;
+        }
+        state.paused = true;
+        if !self.output.live() {
+            return;
+        }
+        if state.waiting.is_some() {
+            self.output.raw("\r\u{1b}[K");
+        }
+        if state.frame_rows > 0 {
+            self.output.raw(&redraw(state.frame_rows, ""));
+            state.frame_rows = 0;
+        }
+        if state.streamed_column > 0 {
+            // Streamed text stays; the question starts on a line of its own.
+            self.output.raw("\n");
+            state.streamed_column = 0;
+        }
+        state.streamed_rows = 0;
+    }
+
+    /// Prints what was held and draws the live display again.
+    fn resume(&self) {
+        let mut state = self.state();
+        if !state.paused {
+            return;
+        }
+        state.paused = false;
+        for (text, to) in std::mem::take(&mut state.held) {
+            self.print(&mut state, &text, to);
+        }
+        // After `finish` (the display is gone) nothing is drawn again.
+        if self.output.live() && !self.ticker.is_cancelled() {
+            if state.frame_rows == 0 {
+                self.redraw_board(&mut state);
+            }
+            self.show_waiting(&mut state);
+        }
     }
 
     /// On a live display, redraws the board's clock and spinners (or the
@@ -176,6 +263,9 @@ impl Reporter {
 
     fn tick(&self) {
         let mut state = self.state();
+        if state.paused {
+            return;
+        }
         if state.frame_rows > 0 {
             self.output.raw(&redraw(state.frame_rows, ""));
             state.frame_rows = 0;
@@ -206,8 +296,24 @@ impl Reporter {
             && !decision.approved
             && self.output.format() != Format::Jsonl
         {
-            self.output
-                .error_line(&denial_notice(fork_id.as_str(), name, *decision));
+            self.notice(&denial_notice(fork_id.as_str(), name, *decision));
+        }
+        if let Event::ToolServerFailed {
+            fork_id,
+            name,
+            server,
+            kind,
+            message,
+        } = event
+            && self.output.format() != Format::Jsonl
+        {
+            self.notice(&server_failure_notice(
+                fork_id.as_str(),
+                name,
+                server,
+                *kind,
+                message,
+            ));
         }
         match self.output.format() {
             Format::Json => {
@@ -223,6 +329,16 @@ impl Reporter {
                 }
             }
             Format::Human => self.draw(event),
+        }
+    }
+
+    /// A notice on stderr: above the live board when there is one (so its
+    /// next redraw does not wipe it), held while a question is open.
+    fn notice(&self, line: &str) {
+        if self.output.format() == Format::Human {
+            self.print(&mut self.state(), line, To::Stderr);
+        } else {
+            self.output.error_line(line);
         }
     }
 
@@ -447,7 +563,7 @@ impl Reporter {
         if let Some(board) = &mut state.board {
             board.update(item);
         }
-        if self.output.live() {
+        if self.output.live() && !state.paused {
             self.output.raw(&redraw(state.frame_rows, ""));
             state.frame_rows = 0;
             self.redraw_board(state);
@@ -467,7 +583,9 @@ impl Reporter {
     fn start_waiting(&self, state: &mut State) {
         if self.output.live() && state.streamed_column == 0 {
             state.waiting = Some(self.clock.elapsed());
-            self.show_waiting(state);
+            if !state.paused {
+                self.show_waiting(state);
+            }
         }
     }
 
@@ -498,6 +616,10 @@ impl Reporter {
     /// Prints a line above the live board (or after streamed text).
     fn print(&self, state: &mut State, text: &str, to: To) {
         if self.output.quiet() && to == To::Display {
+            return;
+        }
+        if state.paused {
+            state.held.push((text.to_owned(), to));
             return;
         }
         let live = self.output.live();
@@ -589,6 +711,27 @@ fn denial_notice(fork_id: &str, tool: &str, decision: agent_core::Decision) -> S
         "notice: fork {fork_id}: the call to {} was not run: {why}",
         render::strip_controls_line(tool)
     )
+}
+
+/// `warning: MCP server 'docs' crashed during docs__search (fork ..): ..;
+/// the agent was told and goes on`.
+fn server_failure_notice(
+    fork_id: &str,
+    tool: &str,
+    server: &str,
+    kind: agent_core::ServerFailureKind,
+    message: &str,
+) -> String {
+    use agent_core::ServerFailureKind as K;
+    let what = match kind {
+        K::TimedOut => "timed out",
+        K::Disconnected => "crashed or disconnected",
+        K::BadReply => "answered with something that is not a result",
+        K::NotRunning => "is not running",
+    };
+    render::strip_controls_line(&format!(
+        "warning: MCP server '{server}' {what} during {tool} (fork {fork_id}): {message}; the agent was told and goes on"
+    ))
 }
 
 fn track_rows(state: &mut State, text: &str, width: usize) {

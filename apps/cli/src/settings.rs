@@ -132,6 +132,9 @@ struct McpTable {
     servers: std::collections::BTreeMap<String, crate::mcp::ServerEntry>,
 }
 
+/// Longest `[approval] question_timeout_secs`: a day.
+const MAX_QUESTION_TIMEOUT_SECS: u64 = 86_400;
+
 /// The `[approval]` table: `read`, `write`, `shell`, `mcp` = `allow`, `ask`
 /// or `deny`, and `[approval.tools]` with a rule per tool (`bash`,
 /// `docs__search`) or MCP server (`docs`).
@@ -144,6 +147,9 @@ struct ApprovalTable {
     mcp: Option<agent_core::Rule>,
     #[serde(default)]
     tools: std::collections::BTreeMap<String, agent_core::Rule>,
+    /// Seconds a person gets to answer a question (default 300); no
+    /// answer in time denies the call.
+    question_timeout_secs: Option<u64>,
 }
 
 impl ApprovalTable {
@@ -157,6 +163,19 @@ impl ApprovalTable {
             shell: self.shell.or(below.shell),
             mcp: self.mcp.or(below.mcp),
             tools,
+            question_timeout_secs: self.question_timeout_secs.or(below.question_timeout_secs),
+        }
+    }
+
+    /// The question timeout, checked: 1 second to a day.
+    fn question_timeout(&self, source: Source) -> Result<std::time::Duration> {
+        match self.question_timeout_secs {
+            None => Ok(agent_core::DEFAULT_QUESTION_TIMEOUT),
+            Some(secs @ 1..=MAX_QUESTION_TIMEOUT_SECS) => Ok(std::time::Duration::from_secs(secs)),
+            Some(secs) => Err(Failure::usage(format!(
+                "[approval] question_timeout_secs = {secs} (from {source}) is not a timeout; give seconds from 1 to {MAX_QUESTION_TIMEOUT_SECS}, e.g. question_timeout_secs = 120"
+            ))
+            .into()),
         }
     }
 
@@ -214,6 +233,9 @@ pub(crate) struct Settings {
     /// The approval policy (`[approval]` of the project file over the
     /// user's, defaults otherwise; `--yes` sets `assume_yes`).
     pub(crate) approval: agent_core::ApprovalPolicy,
+    /// How long an approval question waits for its answer (`[approval]
+    /// question_timeout_secs`; 5 minutes by default).
+    pub(crate) question_timeout: std::time::Duration,
     /// The configured MCP servers (`[mcp.servers.NAME]`, the project file's
     /// over the user's of the same name).
     pub(crate) mcp_servers: std::collections::BTreeMap<String, crate::mcp::ServerEntry>,
@@ -256,7 +278,13 @@ impl Settings {
         };
         let mut protect = project.workspace.protect;
         protect.extend(user.workspace.protect);
+        let timeout_source = if project.approval.question_timeout_secs.is_some() {
+            Source::ProjectFile
+        } else {
+            Source::UserFile
+        };
         let approval = project.approval.over(user.approval);
+        let question_timeout = approval.question_timeout(timeout_source)?;
         let mut mcp_servers = user.mcp.servers;
         mcp_servers.extend(project.mcp.servers);
         let (project, user) = (project.defaults, user.defaults);
@@ -300,6 +328,7 @@ impl Settings {
             user_file,
             protect,
             approval: approval.policy(flags.assume_yes.unwrap_or(false)),
+            question_timeout,
             mcp_servers,
             mcp: flags.mcp.clone(),
         })
@@ -556,5 +585,36 @@ fn boolean(name: &'static str) -> Result<Option<bool>> {
         Some(value) if matches!(value.as_str(), "1" | "true" | "yes" | "on") => Ok(Some(true)),
         Some(value) if matches!(value.as_str(), "0" | "false" | "no" | "off") => Ok(Some(false)),
         Some(value) => Err(Failure::usage(format!("{name}={value} is not true or false")).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> ApprovalTable {
+        toml::from_str(text).expect("an [approval] table")
+    }
+
+    #[test]
+    fn the_question_timeout_is_read_checked_and_the_project_wins() {
+        let default = ApprovalTable::default().question_timeout(Source::Default);
+        assert_eq!(default.unwrap(), agent_core::DEFAULT_QUESTION_TIMEOUT);
+        let project = table("question_timeout_secs = 7");
+        let user = table("question_timeout_secs = 60");
+        let merged = project.over(user);
+        assert_eq!(
+            merged.question_timeout(Source::ProjectFile).unwrap(),
+            std::time::Duration::from_secs(7)
+        );
+        for bad in ["question_timeout_secs = 0", "question_timeout_secs = 86401"] {
+            let error = table(bad)
+                .question_timeout(Source::ProjectFile)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("from agent-fork.toml"), "{error}");
+            assert!(error.contains("from 1 to 86400"), "{error}");
+        }
+        assert!(toml::from_str::<ApprovalTable>("question_timeout_secs = -1").is_err());
     }
 }

@@ -15,7 +15,8 @@
 //! Decisions of `ask` calls are tied to the exact tool and arguments (a
 //! SHA-256 of the tool name and its canonical JSON arguments), kept for the
 //! rest of the run and handed to an [`ApprovalLedger`] (the CLI journals
-//! them); a resumed run passes them back ([`Approvals::with_earlier`]) so a
+//! them, with a rule's denials, so a report lists every call not simply
+//! allowed); a resumed run passes them back ([`Approvals::with_earlier`]) so a
 //! call approved before is not asked again and one denied stays denied.
 //! Questions from parallel forks wait for each other: one at a time.
 //!
@@ -305,12 +306,20 @@ impl Decision {
     }
 }
 
-/// One `ask` decision as a ledger (journal) keeps it: the tool, the digest
-/// of its arguments, never the arguments.
+/// One decision as a ledger (journal) keeps it: the tool, the digest of
+/// its arguments (never the arguments), the fork and agent that asked.
+/// Every decision but a rule's `allow` is kept (those are every read).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
     /// The tool.
     pub tool: String,
+    /// The fork whose call it was (absent in journals written before it
+    /// was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork_id: Option<ForkId>,
+    /// That fork's agent type (absent in older journals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_type: Option<String>,
     /// SHA-256 (hex) of the tool name and its canonical JSON arguments.
     pub call: String,
     /// Whether it was approved.
@@ -388,12 +397,22 @@ impl Approvals {
         self
     }
 
-    /// The same gate knowing decisions made before a resume.
+    /// How long a person gets to answer.
+    pub fn question_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The same gate knowing decisions made before a resume. A rule's
+    /// decisions are not carried over: the policy of the resumed run
+    /// decides those again.
     pub fn with_earlier(self, records: impl IntoIterator<Item = ApprovalRecord>) -> Self {
         {
             let mut decided = lock(&self.decided);
             let mut always = lock(&self.always);
-            for record in records {
+            for record in records
+                .into_iter()
+                .filter(|record| record.by != DecidedBy::Rule)
+            {
                 if record.always && record.approved {
                     always.insert(record.tool.clone());
                 }
@@ -423,10 +442,17 @@ impl Approvals {
                 };
             }
             Rule::Deny => {
-                return Decision {
+                let decision = Decision {
                     approved: false,
                     by: DecidedBy::Rule,
                 };
+                self.keep(
+                    &question,
+                    call_digest(&question.tool, args),
+                    decision,
+                    false,
+                );
+                return decision;
             }
             Rule::Ask => {}
         }
@@ -509,16 +535,23 @@ impl Approvals {
         if always {
             lock(&self.always).insert(question.tool.clone());
         }
+        self.keep(&question, call, decision, always);
+        decision
+    }
+
+    /// Hands a decision to the ledger.
+    fn keep(&self, question: &ApprovalQuestion, call: String, decision: Decision, always: bool) {
         if let Some(ledger) = &self.ledger {
             ledger.record(&ApprovalRecord {
-                tool: question.tool,
+                tool: question.tool.clone(),
+                fork_id: Some(question.fork_id.clone()),
+                agent_type: Some(question.agent_type.clone()),
                 call,
                 approved: decision.approved,
                 always,
                 by: decision.by,
             });
         }
-        decision
     }
 }
 

@@ -63,6 +63,22 @@ pub enum Event {
         /// The decision.
         decision: crate::approval::Decision,
     },
+    /// The server behind an external (MCP) tool failed during a call: it
+    /// timed out, its connection ended, it answered garbage, or it was not
+    /// running. The call then ends with a failed [`Event::ToolResult`] and
+    /// the agent goes on.
+    ToolServerFailed {
+        /// The fork.
+        fork_id: ForkId,
+        /// The tool called (`SERVER__tool`).
+        name: String,
+        /// The server.
+        server: String,
+        /// How it failed.
+        kind: crate::external::ServerFailureKind,
+        /// One line, secrets redacted.
+        message: String,
+    },
     /// A tool call finished.
     ToolResult {
         /// The fork.

@@ -45,7 +45,9 @@ pub use approval::{
     AskFuture, DEFAULT_QUESTION_TIMEOUT, DecidedBy, Decision, Rule, ToolClass, call_digest,
 };
 pub use events::{Event, EventSink};
-pub use external::{ExternalTools, MCP_SEPARATOR, ToolFuture};
+pub use external::{
+    ExternalOutcome, ExternalTools, MCP_SEPARATOR, ServerFailure, ServerFailureKind, ToolFuture,
+};
 pub use fork::{
     BatchRefusal, BuiltinRoute, ForkError, ForkErrorKind, ForkRequest, ForkResult, ForkStatus,
     ForkStop, Forker, MAX_CALLS_PER_TURN, MAX_FUNCTION_RESPONSE_BYTES, MAX_REQUEST_BYTES,

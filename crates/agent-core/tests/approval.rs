@@ -15,7 +15,7 @@ use agent_core::workspace::{ShellAccess, Workspace, WorkspaceOptions};
 use agent_core::{
     Answer, ApprovalLedger, ApprovalPolicy, ApprovalQuestion, ApprovalRecord, Approvals, Approver,
     AskFuture, BuiltinAgent, DecidedBy, Event, EventSink, ForkRequest, ForkStatus, Forker, Rule,
-    ToolClass,
+    Swarm, SwarmOptions, ToolClass,
 };
 use serde_json::{Value, json};
 use support::*;
@@ -297,7 +297,15 @@ async fn a_question_that_is_not_answered_in_time_denies() {
     let approvals = Approvals::new(policy(Rule::Ask))
         .with_approver(approver.clone())
         .with_timeout(Duration::from_secs(30));
+    assert_eq!(approvals.question_timeout(), Duration::from_secs(30));
+    let started = tokio::time::Instant::now();
     let run = run(vec![write("a.txt")], approvals).await;
+    // The paused clock moved by the gate's timeout, not the 5-minute default.
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(30) && waited < Duration::from_secs(60),
+        "{waited:?}"
+    );
     assert!(!run.exists("a.txt"));
     assert_eq!(
         run.decisions(),
@@ -349,6 +357,40 @@ async fn decisions_are_kept_and_a_resume_neither_asks_again_nor_undoes_a_denial(
             ("create_file".to_owned(), false, DecidedBy::Earlier)
         ]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rules_denial_is_kept_with_its_fork_but_not_carried_into_a_resume() {
+    let ledger = Arc::new(Ledger::default());
+    let approvals = Approvals::new(policy(Rule::Deny)).with_ledger(ledger.clone());
+    let first = run(vec![write("a.txt")], approvals).await;
+    assert!(!first.exists("a.txt"));
+    let records = ledger.0.lock().unwrap().clone();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        (records[0].approved, records[0].by),
+        (false, DecidedBy::Rule)
+    );
+    assert_eq!(records[0].fork_id.as_ref(), Some(&first.result.fork_id));
+    assert_eq!(records[0].agent_type.as_deref(), Some("general"));
+    // Resumed under a policy that now asks, with a person saying yes: the
+    // old rule does not decide for the new one.
+    let approver = Scripted::new(vec![Some(Answer::Yes)]);
+    let approvals = Approvals::new(policy(Rule::Ask))
+        .with_approver(approver.clone())
+        .with_earlier(records);
+    let second = run(vec![write("a.txt")], approvals).await;
+    assert_eq!(approver.asked(), ["create_file"]);
+    assert!(second.exists("a.txt"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_allowed_call_is_not_kept() {
+    let ledger = Arc::new(Ledger::default());
+    let approvals = Approvals::new(policy(Rule::Allow)).with_ledger(ledger.clone());
+    let run = run(vec![write("a.txt")], approvals).await;
+    assert!(run.exists("a.txt"));
+    assert!(ledger.0.lock().unwrap().is_empty());
 }
 
 #[tokio::test(start_paused = true)]
@@ -406,4 +448,97 @@ fn rules_by_class_server_and_tool() {
     );
     assert_eq!("deny".parse::<Rule>(), Ok(Rule::Deny));
     assert!("maybe".parse::<Rule>().is_err());
+}
+
+/// Answers yes, but holds its first question open until every fork of
+/// the swarm has asked for its call (their `ToolCall` events are out), so
+/// the other questions are certainly waiting while it is open.
+struct HoldsTheFirst {
+    inner: Arc<Scripted>,
+    tool_calls: Arc<Mutex<usize>>,
+    forks: usize,
+}
+
+impl Approver for HoldsTheFirst {
+    fn ask<'a>(&'a self, question: &'a ApprovalQuestion) -> AskFuture<'a> {
+        Box::pin(async move {
+            if self.inner.asked.lock().unwrap().is_empty() {
+                while *self.tool_calls.lock().unwrap() < self.forks {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+            self.inner.ask(question).await
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_swarms_forks_ask_one_at_a_time_each_question_labelled_with_its_fork() {
+    const FORKS: usize = 3;
+    let task_of = |index: usize| format!("Write file number {index}.");
+    let mut interactions = Vec::new();
+    for index in 0..FORKS {
+        let args = json!({"path": format!("file-{index}.txt"), "content": "x"});
+        interactions.push(unary(
+            MODEL,
+            task(&task_of(index)),
+            reply(json!([call("create_file", args)]), usage(100, 10, 0)),
+        ));
+        interactions.push(unary(
+            MODEL,
+            responses(&["create_file"]),
+            reply(json!([{"text": "done"}]), usage(150, 2, 0)),
+        ));
+    }
+    let server = server("swarm-approval", interactions).await;
+    let folder = tempfile::tempdir().expect("a folder");
+    let workspace = Workspace::open(folder.path(), WorkspaceOptions::default()).expect("opens");
+    let tool_calls = Arc::new(Mutex::new(0));
+    let sink = EventSink::new({
+        let tool_calls = tool_calls.clone();
+        move |event| {
+            if let Event::ToolCall { .. } = event {
+                *tool_calls.lock().unwrap() += 1;
+            }
+        }
+    });
+    let scripted = Scripted::new(vec![Some(Answer::Yes); FORKS]);
+    let approver = Arc::new(HoldsTheFirst {
+        inner: scripted.clone(),
+        tool_calls: tool_calls.clone(),
+        forks: FORKS,
+    });
+    // One gate for the whole swarm, as the CLI builds it.
+    let approvals = Approvals::new(policy(Rule::Ask)).with_approver(approver);
+    let forker = Forker::new(client(&server))
+        .with_workspace(Arc::new(workspace))
+        .with_events(sink)
+        .with_approvals(Arc::new(approvals));
+    let options = SwarmOptions {
+        concurrency: FORKS,
+        consolidate: false,
+        ..SwarmOptions::new(BuiltinAgent::General.profile())
+    };
+    let tasks: Vec<(usize, String)> = (0..FORKS).map(|index| (index, task_of(index))).collect();
+    let outcome = Swarm::new(&forker, options)
+        .run(tasks, Some(FORKS), &CancellationToken::new(), |_, _| {})
+        .await;
+    server.assert_clean();
+    assert_eq!(outcome.completed, FORKS);
+    // Every fork asked, all at once, and the questions came one at a time.
+    assert_eq!(scripted.asked().len(), FORKS);
+    assert_eq!(scripted.most_inside.load(Ordering::SeqCst), 1);
+    // Each question names the fork that made the call, with its agent type.
+    let questions = scripted.asked.lock().unwrap().clone();
+    for (index, result) in &outcome.results {
+        let path = format!("file-{index}.txt");
+        let asked: Vec<&ApprovalQuestion> = questions
+            .iter()
+            .filter(|question| question.fork_id == result.fork_id)
+            .collect();
+        assert_eq!(asked.len(), 1, "fork {index} asked {} times", asked.len());
+        assert_eq!(asked[0].args["path"], path.as_str());
+        assert_eq!(asked[0].agent_type, "general");
+        assert!(folder.path().join(&path).exists(), "{path} was not written");
+    }
 }

@@ -33,10 +33,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agent_core::workspace::ToolOutcome;
-use agent_core::{ExternalTools, MCP_SEPARATOR, ToolFuture};
+use agent_core::{
+    ExternalOutcome, ExternalTools, MCP_SEPARATOR, ServerFailure, ServerFailureKind, ToolFuture,
+};
 use genai_client::FunctionDeclaration;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
-use rmcp::service::RunningService;
+use rmcp::service::{RunningService, ServiceError};
 use rmcp::transport::TokioChildProcess;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{RoleClient, ServiceExt};
@@ -325,17 +327,24 @@ impl McpTools {
         }
     }
 
-    async fn run(&self, name: &str, args: &Value) -> ToolOutcome {
+    async fn run(&self, name: &str, args: &Value) -> ExternalOutcome {
         let Some(offered) = self.offered.get(name) else {
-            return failed(format!("unknown MCP tool '{name}'"));
+            return self
+                .finish(failed(format!("unknown MCP tool '{name}'")))
+                .into();
         };
-        let Some(connected) = self.connected.get(&offered.server) else {
-            return failed(format!("MCP server '{}' is not running", offered.server));
+        let server = offered.server.as_str();
+        let Some(connected) = self.connected.get(server) else {
+            let message = format!("MCP server '{server}' is not running");
+            return self.server_failed(server, ServerFailureKind::NotRunning, message);
         };
         let arguments = match args {
             Value::Object(map) => Some(map.clone()),
             Value::Null => None,
-            _ => return failed("the arguments must be a JSON object".to_owned()),
+            _ => {
+                let outcome = failed("the arguments must be a JSON object".to_owned());
+                return self.finish(outcome).into();
+            }
         };
         let mut params = CallToolRequestParams::new(offered.tool.clone());
         params.arguments = arguments;
@@ -344,18 +353,52 @@ impl McpTools {
             connected.client.peer().call_tool(params),
         )
         .await;
-        let outcome = match called {
-            Err(_) => failed(format!(
-                "the MCP tool {name} did not answer within {} s",
-                self.options.call_timeout.as_secs()
-            )),
-            Ok(Err(error)) => failed(format!(
-                "the MCP server '{}' failed: {error}",
-                offered.server
-            )),
-            Ok(Ok(result)) => from_result(result),
-        };
-        self.finish(outcome)
+        match called {
+            Err(_) => {
+                let message = format!(
+                    "the MCP tool {name} did not answer within {} s",
+                    self.options.call_timeout.as_secs()
+                );
+                self.server_failed(server, ServerFailureKind::TimedOut, message)
+            }
+            // The server answered the call with a JSON-RPC error (an unknown
+            // tool, arguments it refuses): an answer, not a failure of it.
+            Ok(Err(ServiceError::McpError(error))) => {
+                let message = format!("the MCP server '{server}' refused the call: {error}");
+                self.finish(failed(message)).into()
+            }
+            Ok(Err(error)) => {
+                let kind = match &error {
+                    ServiceError::TransportClosed
+                    | ServiceError::TransportSend(_)
+                    | ServiceError::Cancelled { .. } => ServerFailureKind::Disconnected,
+                    ServiceError::Timeout { .. } => ServerFailureKind::TimedOut,
+                    _ => ServerFailureKind::BadReply,
+                };
+                let message = format!("the MCP server '{server}' failed: {error}");
+                self.server_failed(server, kind, message)
+            }
+            Ok(Ok(result)) => self.finish(from_result(result)).into(),
+        }
+    }
+
+    /// The outcome of a call whose server failed: an error result for the
+    /// model and the failure for the fork's event, both redacted.
+    fn server_failed(
+        &self,
+        server: &str,
+        kind: ServerFailureKind,
+        message: String,
+    ) -> ExternalOutcome {
+        let message = redact(&message, &self.secrets);
+        ExternalOutcome {
+            outcome: self.finish(failed(message.clone())),
+            failure: Some(ServerFailure {
+                server: server.to_owned(),
+                kind,
+                message,
+            }),
+        }
     }
 
     /// Redacts secrets and cuts the result to size.

@@ -5,10 +5,13 @@
 //! empty), and the server's secret never in a request to the model.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agent_core::{ApprovalPolicy, Approvals, BuiltinAgent, ForkRequest, ForkStatus, Forker, Rule};
+use agent_core::{
+    ApprovalPolicy, Approvals, BuiltinAgent, Event, EventSink, ForkRequest, ForkStatus, Forker,
+    Rule, ServerFailureKind,
+};
 use cassette::{
     BodyMatcher, Cassette, FixtureServer, FunctionResponseMatch, Interaction, KeyFields,
     RequestSpec, ResponseSpec, ServerOptions,
@@ -95,6 +98,26 @@ struct Outcome {
     result: agent_core::ForkResult,
     bodies: Vec<Value>,
     calls: Vec<String>,
+    events: Vec<Event>,
+}
+
+impl Outcome {
+    /// The server failures reported: (tool, server, kind, message).
+    fn server_failures(&self) -> Vec<(String, String, ServerFailureKind, String)> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                Event::ToolServerFailed {
+                    name,
+                    server,
+                    kind,
+                    message,
+                    ..
+                } => Some((name.clone(), server.clone(), *kind, message.clone())),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 async fn fork(calls: &[(&str, Value)], policy: ApprovalPolicy) -> Outcome {
@@ -106,7 +129,13 @@ async fn fork(calls: &[(&str, Value)], policy: ApprovalPolicy) -> Outcome {
     };
     let tools = Arc::new(McpTools::start(vec![config(&log)], options).await);
     let server = fixture(calls).await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = EventSink::new({
+        let events = events.clone();
+        move |event| events.lock().unwrap().push(event)
+    });
     let forker = Forker::new(client(&server))
+        .with_events(sink)
         .with_external_tools(tools)
         .with_approvals(Arc::new(Approvals::new(policy)));
     let mut profile = BuiltinAgent::General.profile();
@@ -125,10 +154,12 @@ async fn fork(calls: &[(&str, Value)], policy: ApprovalPolicy) -> Outcome {
         .lines()
         .map(str::to_owned)
         .collect();
+    let events = events.lock().unwrap().clone();
     Outcome {
         result,
         bodies,
         calls,
+        events,
     }
 }
 
@@ -186,6 +217,36 @@ async fn the_model_calls_mcp_tools_and_failures_come_back_as_error_results() {
         );
     }
     assert_eq!(outcome.calls, ["echo", "fail", "hang", "leak"]);
+    // Only the hung call is the server's failure (a tool's error is not).
+    let failures = outcome.server_failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(
+        (
+            failures[0].0.as_str(),
+            failures[0].1.as_str(),
+            failures[0].2
+        ),
+        ("test__hang", "test", ServerFailureKind::TimedOut)
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_crashes_mid_run_is_an_event_and_the_fork_goes_on() {
+    let calls = [("test__crash", json!({}))];
+    let outcome = fork(&calls, allow_mcp()).await;
+    assert_eq!(outcome.result.status, ForkStatus::Success);
+    assert_eq!(outcome.result.text, "done");
+    assert_eq!(outcome.calls, ["crash"]);
+    let failures = outcome.server_failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let (tool, server, kind, message) = &failures[0];
+    assert_eq!(
+        (tool.as_str(), server.as_str(), *kind),
+        ("test__crash", "test", ServerFailureKind::Disconnected)
+    );
+    assert!(message.contains("'test'"), "{message}");
+    assert!(!message.contains(SECRET), "{message}");
+    assert_eq!(responses(&outcome.bodies)[0]["success"], false);
 }
 
 #[tokio::test]

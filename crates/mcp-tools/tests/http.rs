@@ -141,10 +141,13 @@ async fn tools_over_streamable_http_with_the_configured_headers() {
         .map(|declaration| declaration.name)
         .collect();
     assert_eq!(names, ["remote__echo", "remote__hang"]);
-    let echo = tools.call("remote__echo", &json!({"text": "hi"})).await;
+    let echo = tools
+        .call("remote__echo", &json!({"text": "hi"}))
+        .await
+        .outcome;
     assert!(echo.ok, "{}", echo.value);
     assert_eq!(echo.value["result"], "echo \"hi\"");
-    let hang = tools.call("remote__hang", &json!({})).await;
+    let hang = tools.call("remote__hang", &json!({})).await.outcome;
     assert!(!hang.ok);
     assert!(
         hang.value["error"]

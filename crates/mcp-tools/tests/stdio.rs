@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use agent_core::ExternalTools;
+use agent_core::{ExternalTools, ServerFailureKind};
 use mcp_tools::{McpOptions, McpTools, ServerConfig, Transport};
 use serde_json::json;
 
@@ -80,21 +80,29 @@ async fn results_map_and_failures_are_contained() {
     let log = folder.path().join("calls");
     let tools = McpTools::start(vec![server_config("test", &log)], options()).await;
 
-    let echo = tools.call("test__echo", &json!({"text": "hi"})).await;
+    let echo = tools
+        .call("test__echo", &json!({"text": "hi"}))
+        .await
+        .outcome;
     assert!(echo.ok);
     assert_eq!(echo.value["result"], json!({"echo": "hi"}));
 
-    let fail = tools.call("test__fail", &json!({})).await;
+    let fail_call = tools.call("test__fail", &json!({})).await;
+    assert_eq!(
+        fail_call.failure, None,
+        "a tool's own error is not the server's"
+    );
+    let fail = fail_call.outcome;
     assert!(!fail.ok);
     assert_eq!(fail.value["is_error"], true);
     assert_eq!(fail.value["error"], "it broke");
 
-    let huge = tools.call("test__huge", &json!({})).await;
+    let huge = tools.call("test__huge", &json!({})).await.outcome;
     assert!(huge.ok);
     assert_eq!(huge.value["truncated"], true);
     assert!(huge.value.to_string().len() <= 64 * 1024);
 
-    let leak = tools.call("test__leak", &json!({})).await;
+    let leak = tools.call("test__leak", &json!({})).await.outcome;
     let text = leak.value.to_string();
     assert!(
         !text.contains(SECRET),
@@ -102,10 +110,25 @@ async fn results_map_and_failures_are_contained() {
     );
     assert!(text.contains("[redacted]"));
 
-    let mapped = tools.call("test__find_page_v2", &json!({})).await;
+    let mapped = tools.call("test__find_page_v2", &json!({})).await.outcome;
     assert_eq!(mapped.value["result"], "found");
 
-    let hang = tools.call("test__hang", &json!({})).await;
+    // A JSON-RPC error is the server's answer, not its failure.
+    let refused = tools.call("test__refuse", &json!({})).await;
+    assert!(!refused.outcome.ok);
+    assert_eq!(refused.failure, None, "{:?}", refused.failure);
+    let error = refused.outcome.value["error"].as_str().unwrap();
+    assert!(error.contains("refused the call"), "{error}");
+
+    let hang_call = tools.call("test__hang", &json!({})).await;
+    let failure = hang_call
+        .failure
+        .expect("a hung call is the server's failure");
+    assert_eq!(
+        (failure.server.as_str(), failure.kind),
+        ("test", ServerFailureKind::TimedOut)
+    );
+    let hang = hang_call.outcome;
     assert!(!hang.ok);
     assert!(
         hang.value["error"]
@@ -117,17 +140,23 @@ async fn results_map_and_failures_are_contained() {
     );
 
     let garbage = tools.call("test__garbage", &json!({})).await;
-    assert!(!garbage.ok, "{}", garbage.value);
+    assert!(!garbage.outcome.ok, "{}", garbage.outcome.value);
+    // rmcp skips a line that is not JSON, so the call gets no answer.
+    let failure = garbage.failure.expect("garbage is the server's failure");
+    assert_eq!(failure.kind, ServerFailureKind::TimedOut, "{failure:?}");
 
     let crash = tools.call("test__crash", &json!({})).await;
-    assert!(!crash.ok, "{}", crash.value);
+    assert!(!crash.outcome.ok, "{}", crash.outcome.value);
+    let failure = crash.failure.expect("a crash is the server's failure");
+    assert_eq!(failure.kind, ServerFailureKind::Disconnected, "{failure:?}");
     // After the crash, further calls fail fast with an error, never panic.
     let after = tools.call("test__echo", &json!({"text": "again"})).await;
-    assert!(!after.ok, "{}", after.value);
+    assert!(!after.outcome.ok, "{}", after.outcome.value);
+    assert!(after.failure.is_some());
 
-    let not_object = tools.call("test__echo", &json!([1])).await;
+    let not_object = tools.call("test__echo", &json!([1])).await.outcome;
     assert!(!not_object.ok);
-    let unknown = tools.call("test__nope", &json!({})).await;
+    let unknown = tools.call("test__nope", &json!({})).await.outcome;
     assert!(!unknown.ok);
 
     let seen = calls(&log);
@@ -139,6 +168,7 @@ async fn results_map_and_failures_are_contained() {
             "huge",
             "leak",
             "find page/v2",
+            "refuse",
             "hang",
             "garbage",
             "crash"

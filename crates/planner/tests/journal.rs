@@ -841,6 +841,8 @@ fn approval_decisions_are_journalled_and_come_back_for_a_resume() {
     .expect("create");
     let record = agent_core::ApprovalRecord {
         tool: "bash".into(),
+        fork_id: Some(agent_core::ForkId::from_string("fork_1")),
+        agent_type: Some("code".into()),
         call: agent_core::call_digest("bash", &json!({"command": "rm -rf secret-target"})),
         approved: false,
         always: false,

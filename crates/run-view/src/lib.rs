@@ -37,7 +37,9 @@ mod svg;
 
 pub use crate::escape::{escape, safe_href};
 pub use crate::markdown::markdown_html;
-pub use crate::model::{Attempt, AttemptEnd, BatchJob, Instant, RunView, Unit, UnitStatus};
+pub use crate::model::{
+    ApprovalEntry, Attempt, AttemptEnd, BatchJob, Instant, RunView, Unit, UnitStatus,
+};
 pub use crate::page::{
     IndexEntry, PageMode, content_security_policy, index_html, report_html, run_body, state_word,
 };

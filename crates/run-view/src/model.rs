@@ -202,6 +202,18 @@ pub struct RunView {
     /// what they were.
     batch: Vec<String>,
     batch_agent: String,
+    /// The journalled approval decisions, in journal order (every call a
+    /// person or `--yes` decided, and every call a rule denied).
+    pub approvals: Vec<ApprovalEntry>,
+}
+
+/// One journalled approval decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalEntry {
+    /// When it was journalled, as written (RFC 3339).
+    pub at: String,
+    /// The decision: tool, fork, agent, approved, by whom.
+    pub record: agent_core::ApprovalRecord,
 }
 
 /// Setting names never shown, whatever a future version records.
@@ -285,6 +297,7 @@ impl RunView {
             batch_job: None,
             batch: Vec::new(),
             batch_agent: String::new(),
+            approvals: Vec::new(),
         };
         if let Some(meta) = meta {
             view.read_settings(&meta.args);
@@ -439,11 +452,14 @@ impl RunView {
                         job.collected = Some(at);
                     }
                 }
-                // An approval names its tool and a digest of the call, not
-                // the fork that asked; the page does not list them yet.
+                JournalEvent::ToolApproval { record: approval } => {
+                    view.approvals.push(ApprovalEntry {
+                        at: record.at.clone(),
+                        record: approval.clone(),
+                    });
+                }
                 JournalEvent::RunStarted { .. }
                 | JournalEvent::ResultSaved { .. }
-                | JournalEvent::ToolApproval { .. }
                 | JournalEvent::Spent { .. }
                 | JournalEvent::RunFinished { .. } => {}
             }

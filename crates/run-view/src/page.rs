@@ -157,6 +157,7 @@ pub fn run_body(view: &RunView) -> String {
         unit_section(&mut out, index, unit);
     }
     out.push_str("</section>\n");
+    approvals(&mut out, view);
     if !view.warnings.is_empty() {
         out.push_str("<section id=\"warnings\"><h2>Journal warnings</h2><ul>");
         for warning in &view.warnings {
@@ -304,6 +305,52 @@ fn settings(out: &mut String, view: &RunView) {
         );
     }
     out.push_str("</table></section>\n");
+}
+
+/// The approval decisions: when, fork, agent, tool, allowed or denied, by
+/// whom (in library words: the CLI's flags are not named here). A call the policy simply allowed is not journalled, so not here.
+fn approvals(out: &mut String, view: &RunView) {
+    if view.approvals.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"approvals\"><h2>Approvals</h2>\
+         <p class=\"legend\">Every tool call the approval policy asked about (decided by a person, or approved in advance), and every call it denied.</p>\
+         <div class=\"scroll\"><table class=\"approvals\"><tr><th>When</th><th>Fork</th><th>Agent</th><th>Tool</th><th>Decision</th><th>By</th></tr>",
+    );
+    for entry in &view.approvals {
+        let record = &entry.record;
+        let decision = match (record.approved, record.always) {
+            (true, true) => "allowed (always for this tool)",
+            (true, false) => "allowed",
+            (false, _) => "denied",
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"{class}\"><td>{at}</td><td>{fork}</td><td>{agent}</td><td>{tool}</td><td>{decision}</td><td>{by}</td></tr>",
+            class = if record.approved { "allowed" } else { "denied" },
+            at = escape(&entry.at),
+            fork = escape(record.fork_id.as_ref().map_or("-", |id| id.as_str())),
+            agent = escape(record.agent_type.as_deref().unwrap_or("-")),
+            tool = escape(&record.tool),
+            by = decided_by(record.by),
+        );
+    }
+    out.push_str("</table></div></section>\n");
+}
+
+/// Who decided, in words.
+fn decided_by(by: agent_core::DecidedBy) -> &'static str {
+    use agent_core::DecidedBy as D;
+    match by {
+        D::Rule => "the approval policy",
+        D::Person => "a person",
+        D::PersonAlways => "a person (always)",
+        D::AssumeYes => "approved in advance",
+        D::NoTerminal => "no one to ask (denied)",
+        D::Timeout => "no answer in time",
+        D::Earlier => "an earlier decision",
+    }
 }
 
 fn list(items: &[String]) -> String {

@@ -357,3 +357,37 @@ fn the_tag_checker_catches_a_planted_tag() {
     let result = std::panic::catch_unwind(|| assert_inert("<a href=\"javascript:alert(1)\">x</a>"));
     assert!(result.is_err());
 }
+
+#[test]
+fn approvals_are_listed_with_fork_agent_decision_who_and_when() {
+    let view = view(common::failed_swarm());
+    assert_eq!(view.approvals.len(), 2);
+    let html = run_body(&view);
+    let section = &html[html
+        .find("<section id=\"approvals\">")
+        .expect("an approvals section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(section.contains("<td>2026-11-28T07:49:03.500Z</td><td>fork_000000_001</td><td>general</td><td>docs__search</td><td>allowed</td><td>a person</td>"), "{section}");
+    assert!(section.contains("<td>fork_000000_002</td><td>general</td><td>bash</td><td>denied</td><td>the approval policy</td>"), "{section}");
+}
+
+#[test]
+fn a_run_without_approvals_has_no_approvals_section_and_hostile_tool_names_stay_text() {
+    let html = run_body(&view(common::interrupted_plan()));
+    assert!(!html.contains("id=\"approvals\""));
+    let (mut records, state) = common::failed_swarm();
+    let mut hostile = records[1].clone();
+    hostile.event = common::approval(
+        3,
+        "<img src=x onerror=alert(1)>",
+        false,
+        agent_core::DecidedBy::Person,
+    );
+    records.insert(2, hostile);
+    let html = run_body(&view((records, state)));
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "not escaped"
+    );
+    assert_inert(&html);
+}

@@ -23,7 +23,8 @@ use crate::commands::{batch, fork, plan, report, swarm, workflow};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::json::{
-    BatchJobJson, CostJson, RunListed, RunShowJson, RunStateJson, RunsListJson, UntrustedJson,
+    ApprovalJson, BatchJobJson, CostJson, RunListed, RunShowJson, RunStateJson, RunsListJson,
+    UntrustedJson,
 };
 use crate::output::Output;
 use crate::run_record::{CommandArgs, RecordedSettings, RunArgs, RunRecorder, journal_key};
@@ -230,6 +231,13 @@ fn show(
             .title(format!("Run {}", meta.id))
             .render(theme),
     );
+    let approvals = approvals_of(&contents.records);
+    if !approvals.is_empty() {
+        // Tool names and ids come from the journal: each line cleaned.
+        let table = approvals_table(&approvals);
+        let lines: Vec<String> = table.lines().map(strip_controls_line).collect();
+        output.line(&lines.join("\n"));
+    }
     for record in &contents.records {
         output.line(&strip_controls_line(&format!(
             "{:>4}  {}  {}",
@@ -266,6 +274,7 @@ fn show_json(
             .batch()
             .as_ref()
             .map(|batch| BatchJobJson::new(batch, live)),
+        approvals: approvals_of(&contents.records),
     }
 }
 
@@ -363,11 +372,57 @@ fn event_facts(event: &JournalEvent) -> (&'static str, Vec<(&'static str, String
             "tool_approval",
             vec![
                 ("tool", record.tool.clone()),
+                (
+                    "fork",
+                    record
+                        .fork_id
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), ToString::to_string),
+                ),
                 ("approved", record.approved.to_string()),
                 ("by", record.by.as_str().to_owned()),
             ],
         ),
     }
+}
+
+/// The run's journalled approval decisions, in order.
+fn approvals_of(records: &[planner::journal::JournalRecord]) -> Vec<ApprovalJson> {
+    records
+        .iter()
+        .filter_map(|record| match &record.event {
+            JournalEvent::ToolApproval { record: approval } => Some(ApprovalJson {
+                at: record.at.clone(),
+                tool: approval.tool.clone(),
+                fork_id: approval.fork_id.as_ref().map(ToString::to_string),
+                agent_type: approval.agent_type.clone(),
+                approved: approval.approved,
+                always: approval.always,
+                by: approval.by.as_str(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `Approvals (N):` and one line per decision: when, fork (agent), tool,
+/// allowed or denied, by whom.
+fn approvals_table(approvals: &[ApprovalJson]) -> String {
+    let mut lines = vec![format!("Approvals ({}):", approvals.len())];
+    for approval in approvals {
+        let fork = approval.fork_id.as_deref().unwrap_or("-");
+        let agent = approval.agent_type.as_deref().unwrap_or("-");
+        let decision = match (approval.approved, approval.always) {
+            (true, true) => "allowed (always)",
+            (true, false) => "allowed",
+            (false, _) => "denied",
+        };
+        lines.push(format!(
+            "  {}  {fork} ({agent})  {}  {decision} by {}",
+            approval.at, approval.tool, approval.by
+        ));
+    }
+    lines.join("\n")
 }
 
 /// `$0.0123 (4,096 tokens, all sessions)`.
@@ -600,5 +655,99 @@ impl<'a> Resumed<'a> {
                 serde_json::from_value::<Iteration>(value.clone()).ok()
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(
+        seq: u64,
+        at: &str,
+        approval: agent_core::ApprovalRecord,
+    ) -> planner::journal::JournalRecord {
+        planner::journal::JournalRecord {
+            seq,
+            at: at.to_owned(),
+            event: JournalEvent::ToolApproval { record: approval },
+        }
+    }
+
+    fn decision(
+        fork: Option<&str>,
+        tool: &str,
+        approved: bool,
+        always: bool,
+        by: agent_core::DecidedBy,
+    ) -> agent_core::ApprovalRecord {
+        agent_core::ApprovalRecord {
+            tool: tool.to_owned(),
+            fork_id: fork.map(agent_core::ForkId::from_string),
+            agent_type: fork.map(|_| "code".to_owned()),
+            call: agent_core::call_digest(tool, &serde_json::json!({})),
+            approved,
+            always,
+            by,
+        }
+    }
+
+    #[test]
+    fn approvals_are_listed_with_when_fork_agent_tool_decision_and_who() {
+        use agent_core::DecidedBy as D;
+        let records = vec![
+            planner::journal::JournalRecord {
+                seq: 0,
+                at: "2026-11-30T01:00:00.000Z".to_owned(),
+                event: JournalEvent::RunResumed,
+            },
+            record(
+                1,
+                "2026-11-30T01:00:01.000Z",
+                decision(Some("fork_010000_001_ab12"), "bash", true, false, D::Person),
+            ),
+            record(
+                2,
+                "2026-11-30T01:00:02.000Z",
+                decision(
+                    Some("fork_010000_002_cd34"),
+                    "docs__search",
+                    true,
+                    true,
+                    D::PersonAlways,
+                ),
+            ),
+            record(
+                3,
+                "2026-11-30T01:00:03.000Z",
+                decision(
+                    Some("fork_010000_002_cd34"),
+                    "bash",
+                    false,
+                    false,
+                    D::NoTerminal,
+                ),
+            ),
+            record(
+                4,
+                "2026-11-30T01:00:04.000Z",
+                decision(
+                    Some("fork_010000_003_ef56"),
+                    "git_operations",
+                    false,
+                    false,
+                    D::Rule,
+                ),
+            ),
+            // A journal written before the fork was kept.
+            record(
+                5,
+                "2026-11-30T01:00:05.000Z",
+                decision(None, "bash", true, false, D::AssumeYes),
+            ),
+        ];
+        let approvals = approvals_of(&records);
+        assert_eq!(approvals.len(), 5);
+        insta::assert_snapshot!(approvals_table(&approvals));
     }
 }

@@ -482,6 +482,25 @@ pub(crate) struct RunShowJson {
     /// The run's Batch API job as last journalled (`swarm --batch`,
     /// `map-reduce --batch`), or `null`.
     pub(crate) batch: Option<BatchJobJson>,
+    /// The run's journalled approval decisions, in order.
+    pub(crate) approvals: Vec<ApprovalJson>,
+}
+
+/// One approval decision in `runs show --json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ApprovalJson {
+    /// When it was journalled (RFC 3339).
+    pub(crate) at: String,
+    pub(crate) tool: String,
+    /// The fork whose call it was (`null` in journals from before it was kept).
+    pub(crate) fork_id: Option<String>,
+    pub(crate) agent_type: Option<String>,
+    pub(crate) approved: bool,
+    /// Approved for every later call of the tool in the run.
+    pub(crate) always: bool,
+    /// `rule`, `person`, `person_always`, `assume_yes`, `no_terminal`,
+    /// `timeout` or `earlier`.
+    pub(crate) by: &'static str,
 }
 
 /// `swarm --batch` / `map-reduce --batch` without `--wait`: the job was

@@ -36,6 +36,15 @@ pub(crate) enum EventLine<'a> {
         /// `timeout` or `earlier`.
         by: &'static str,
     },
+    /// The MCP server behind a tool failed during a call.
+    ToolServerFailed {
+        fork_id: &'a str,
+        name: &'a str,
+        server: &'a str,
+        /// `timed_out`, `disconnected`, `bad_reply` or `not_running`.
+        kind: &'static str,
+        message: &'a str,
+    },
     /// A tool answered.
     ToolResult {
         fork_id: &'a str,
@@ -109,6 +118,19 @@ impl<'a> From<&'a Event> for EventLine<'a> {
                 name,
                 approved: decision.approved,
                 by: decision.by.as_str(),
+            },
+            Event::ToolServerFailed {
+                fork_id,
+                name,
+                server,
+                kind,
+                message,
+            } => Self::ToolServerFailed {
+                fork_id: fork_id.as_str(),
+                name,
+                server,
+                kind: kind.as_str(),
+                message,
             },
             Event::ToolResult {
                 fork_id,

@@ -19,7 +19,7 @@ use super::tools::{self, BuiltinRoute, ToolPlan};
 use super::{ForkRequest, MAX_CALLS_PER_TURN};
 use crate::approval::{ApprovalQuestion, Approvals, ToolClass};
 use crate::events::{Event, EventSink};
-use crate::external::ExternalTools;
+use crate::external::{ExternalOutcome, ExternalTools};
 use crate::ids::ForkId;
 use crate::prompts;
 use crate::workspace::Workspace;
@@ -431,7 +431,16 @@ impl Forker {
             }
         }
         if let Some(external) = external {
-            let outcome = external.call(&call.name, &args).await;
+            let ExternalOutcome { outcome, failure } = external.call(&call.name, &args).await;
+            if let Some(failure) = failure {
+                self.events.emit(Event::ToolServerFailed {
+                    fork_id: fork_id.clone(),
+                    name: call.name.clone(),
+                    server: failure.server,
+                    kind: failure.kind,
+                    message: redactor.redact(&failure.message).into_owned(),
+                });
+            }
             let run = ToolRun {
                 ok: outcome.ok,
                 value: outcome.value,

@@ -1,8 +1,9 @@
 //! A small MCP server for mcp-tools' tests (stdio, newline-delimited
 //! JSON-RPC), authored for them: tools that succeed, fail, hang, crash,
-//! return huge output, answer with invalid JSON, and echo a secret from
-//! their environment. Every `tools/call` is appended to the file named by
-//! `MCP_TEST_CALL_LOG` (one tool name a line): the tests' call counter.
+//! return huge output, answer with invalid JSON or a JSON-RPC error, and
+//! echo a secret from their environment. Every `tools/call` is appended to
+//! the file named by `MCP_TEST_CALL_LOG` (one tool name a line): the
+//! tests' call counter.
 //!
 //! Written by hand rather than with rmcp's server side so it can break the
 //! protocol on purpose (a line that is not JSON, an exit mid-call).
@@ -26,7 +27,8 @@ fn tools() -> Value {
         {"name": "huge", "description": "Returns a megabyte of text.", "inputSchema": object(json!({}))},
         {"name": "garbage", "description": "Answers with a line that is not JSON.", "inputSchema": object(json!({}))},
         {"name": "leak", "description": "Returns its SECRET_TOKEN.", "inputSchema": object(json!({}))},
-        {"name": "find page/v2", "description": "A name Gemini would refuse.", "inputSchema": object(json!({}))}
+        {"name": "find page/v2", "description": "A name Gemini would refuse.", "inputSchema": object(json!({}))},
+        {"name": "refuse", "description": "Answers with a JSON-RPC error.", "inputSchema": object(json!({}))}
     ])
 }
 
@@ -34,7 +36,9 @@ fn text_result(text: &str, is_error: bool) -> Value {
     json!({"content": [{"type": "text", "text": text}], "isError": is_error})
 }
 
-fn main() {
+/// Serves MCP on stdin/stdout until stdin ends (also run by the CLI's
+/// tests, which include this file as a module).
+pub(crate) fn main() {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
     for line in stdin.lock().lines() {
@@ -87,6 +91,13 @@ fn main() {
                         false,
                     ),
                     "find page/v2" => text_result("found", false),
+                    "refuse" => {
+                        let error = json!({"jsonrpc": "2.0", "id": id,
+                            "error": {"code": -32602, "message": "invalid params"}});
+                        let _ = writeln!(stdout, "{error}");
+                        let _ = stdout.flush();
+                        continue;
+                    }
                     _ => text_result("no such tool", true),
                 }
             }

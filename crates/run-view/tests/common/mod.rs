@@ -52,6 +52,28 @@ pub fn fork(
     })
 }
 
+/// A journalled approval decision of fork `index` (agent `general`).
+pub fn approval(
+    index: usize,
+    tool: &str,
+    approved: bool,
+    by: agent_core::DecidedBy,
+) -> JournalEvent {
+    JournalEvent::ToolApproval {
+        record: agent_core::ApprovalRecord {
+            tool: tool.to_owned(),
+            fork_id: Some(agent_core::ForkId::from_string(format!(
+                "fork_000000_{index:03}"
+            ))),
+            agent_type: Some("general".to_owned()),
+            call: agent_core::call_digest(tool, &json!({})),
+            approved,
+            always: false,
+            by,
+        },
+    }
+}
+
 fn at(seconds: f64) -> String {
     let ms = (seconds * 1000.0).round() as i64;
     let time = chrono::DateTime::parse_from_rfc3339("2026-11-28T07:49:02.000Z").unwrap()
@@ -244,6 +266,11 @@ pub fn failed_swarm() -> (Vec<JournalRecord>, RunState) {
                 ),
             },
         ),
+        (
+            1.5,
+            approval(1, "docs__search", true, agent_core::DecidedBy::Person),
+        ),
+        (2.0, approval(2, "bash", false, agent_core::DecidedBy::Rule)),
         (
             2.5,
             JournalEvent::ItemFailed {
