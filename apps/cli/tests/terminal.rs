@@ -784,15 +784,18 @@ fn inspect_reads_stdin_and_shows_why_a_prompt_was_blocked() {
 #[test]
 fn runs_list_is_a_table_newest_first_with_a_limit() {
     let folder = tempfile::tempdir().unwrap();
+    let refine = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cassettes/refine.json");
     for _ in 0..3 {
         let output = common::isolated(folder.path())
-            .args(["-q", "examples", "basic_fork"])
+            .args(["-q", "--replay", refine.to_str().unwrap(), "refine"])
+            .args(["--task", "Write a haiku about Rust"])
+            .args(["--criteria", "5-7-5 syllables, mentions the borrow checker"])
             .output()
             .unwrap();
         expect(&output, 0);
     }
     let output = common::isolated(folder.path())
-        .env("COLUMNS", "100")
+        .env("COLUMNS", "104")
         .args(["runs", "list", "--limit", "2"])
         .output()
         .unwrap();
@@ -808,9 +811,32 @@ fn runs_list_is_a_table_newest_first_with_a_limit() {
         .iter()
         .map(|line| line.split_whitespace().next().unwrap())
         .collect();
-    assert!(ids[0] > ids[1], "newest first: {ids:?}");
+    // Newest first: the table's order is the runs' creation times' (to the
+    // millisecond; ids made in the same second do not sort by time).
+    let all = common::isolated(folder.path())
+        .args(["runs", "list", "--json"])
+        .output()
+        .unwrap();
+    let all = json_of(&all);
+    let listed: Vec<(&str, &str)> = all["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| {
+            (
+                run["run_id"].as_str().unwrap(),
+                run["created"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed.len(), 3, "{all}");
     assert!(
-        lines.iter().all(|line| render_width(line) <= 100),
+        listed.windows(2).all(|pair| pair[0].1 >= pair[1].1),
+        "newest first: {listed:?}"
+    );
+    assert_eq!(ids, [listed[0].0, listed[1].0], "{stdout}");
+    assert!(
+        lines.iter().all(|line| render_width(line) <= 104) && lines[1].ends_with('…'),
         "{stdout}"
     );
     assert!(
