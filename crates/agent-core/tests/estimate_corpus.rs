@@ -17,25 +17,7 @@ use genai_client::GenerateContentRequest;
 use serde_json::Value;
 
 fn corpus_root() -> Option<PathBuf> {
-    let root = std::env::var_os("GEMINI_WIRE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/gemini-wire")
-        });
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "estimate_corpus: {} is missing; with CI=true the corpus is required",
-        root.display()
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "estimate_corpus: skipped: {} is missing",
-        root.display()
-    );
-    None
+    test_support::corpus::root_or_skip("estimate_corpus")
 }
 
 /// Every Developer API `generateContent` request of the js-genai replays

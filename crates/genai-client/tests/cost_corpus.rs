@@ -5,31 +5,12 @@
 //! The corpus is `../shared/fixtures/gemini-wire` (or `GEMINI_WIRE_CORPUS`);
 //! when it is missing the test skips, unless `CI=true`.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use genai_client::{GenerateContentResponse, Unpriced, cost_of_call};
 
 fn corpus_root() -> Option<PathBuf> {
-    let root = std::env::var_os("GEMINI_WIRE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/gemini-wire")
-        });
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "cost_corpus: {} is missing; with CI=true the corpus is required",
-        root.display()
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "cost_corpus: skipped: {} is missing",
-        root.display()
-    );
-    None
+    test_support::corpus::root_or_skip("cost_corpus")
 }
 
 /// The first object in `value` that carries `usageMetadata`, as a response.

@@ -8,6 +8,7 @@
 //! - [`batch`]: authored Batch API bodies (Operations, inline results,
 //!   result-file lines, the uploaded `File`);
 //! - [`files`]: file trees written into a test's temporary folder;
+//! - [`corpus`]: where the recorded wire corpus is, or why a suite skips;
 //! - [`browser`]: headless Chromium loading a page, with its DOM, console,
 //!   requests to other hosts and a screenshot.
 //!
@@ -15,6 +16,7 @@
 
 pub mod batch;
 pub mod browser;
+pub mod corpus;
 pub mod files;
 pub mod fuzz;
 pub mod gemini;

@@ -7,11 +7,7 @@
 //! `CI=true`, where a missing corpus fails them.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// The variable that overrides the corpus location.
-pub(crate) const CORPUS_VAR: &str = "GEMINI_WIRE_CORPUS";
 
 /// How a file stores its HTTP responses (the "format" column of SOURCES.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,34 +89,7 @@ pub(crate) struct Corpus {
     pub(crate) files: Vec<CorpusFile>,
 }
 
-/// The corpus folder: `GEMINI_WIRE_CORPUS`, else `../shared/fixtures/gemini-wire`
-/// beside the workspace.
-pub(crate) fn location() -> PathBuf {
-    match std::env::var_os(CORPUS_VAR) {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/gemini-wire"),
-    }
-}
-
-/// The corpus folder, or `None` after saying why the suite skips. Panics
-/// when the folder is missing and `CI=true`.
-fn root_or_skip(suite: &str) -> Option<PathBuf> {
-    let root = location();
-    if root.is_dir() {
-        return Some(std::fs::canonicalize(&root).unwrap_or(root));
-    }
-    let missing = format!("corpus not found at {} (set {CORPUS_VAR})", root.display());
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{suite}: {missing}; with CI=true the corpus is required"
-    );
-    // Said once per test binary, past the harness's capture so it is seen.
-    static SAID: std::sync::Once = std::sync::Once::new();
-    SAID.call_once(|| {
-        let _ = writeln!(std::io::stderr(), "{suite}: skipped: {missing}");
-    });
-    None
-}
+use test_support::corpus::root_or_skip;
 
 /// Every file of the corpus, or `None` when the suite skips.
 pub(crate) fn load_or_skip(suite: &str) -> Option<Corpus> {
