@@ -24,17 +24,13 @@
     reason = "a test harness reports on stdout; the stdio server answers there"
 )]
 
-use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
 use cassette::{
     BodyMatcher, FunctionResponseMatch, Interaction, KeyFields, RequestSpec, ResponseSpec, SseEvent,
 };
-use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
 mod common;
@@ -43,6 +39,10 @@ use common::{stderr_of, stdout_of};
 #[path = "../../../crates/mcp-tools/tests/bin/mcp_test_server.rs"]
 mod stdio_server;
 
+#[path = "../../../crates/mcp-tools/tests/support/http_server.rs"]
+mod http_server;
+use http_server::Counters;
+
 /// Set in the stdio server's environment: this binary then serves MCP.
 const SERVE_STDIO: &str = "AGENT_FORK_TEST_MCP_STDIO";
 const MODEL: &str = "gemini-2.5-flash";
@@ -50,75 +50,6 @@ const TOKEN: &str = "sk-cli-mcp-secret-31";
 const SECRET: &str = "sk-cli-stdio-secret-57";
 
 // ---------------------------------------------------------------- servers
-
-/// The in-process streamable-HTTP server's counters.
-#[derive(Default)]
-struct Counters {
-    calls: AtomicUsize,
-    refused: AtomicUsize,
-}
-
-async fn handle(
-    request: Request<hyper::body::Incoming>,
-    counters: Arc<Counters>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let respond = |status: StatusCode, body: Value| {
-        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-        *response.status_mut() = status;
-        response
-            .headers_mut()
-            .insert("content-type", "application/json".parse().unwrap());
-        Ok(response)
-    };
-    let authorized = request
-        .headers()
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        == Some(&format!("Bearer {TOKEN}"));
-    if !authorized {
-        counters.refused.fetch_add(1, Ordering::SeqCst);
-        return respond(StatusCode::UNAUTHORIZED, json!({"error": "no token"}));
-    }
-    if request.method() != hyper::Method::POST {
-        return respond(StatusCode::METHOD_NOT_ALLOWED, json!({}));
-    }
-    let body = request.into_body().collect().await.unwrap().to_bytes();
-    let message: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let Some(id) = message.get("id").cloned() else {
-        let mut response = Response::new(Full::new(Bytes::new()));
-        *response.status_mut() = StatusCode::ACCEPTED;
-        return Ok(response);
-    };
-    let result = match message["method"].as_str().unwrap_or("") {
-        "initialize" => json!({
-            "protocolVersion": message["params"]["protocolVersion"].clone(),
-            "capabilities": {"tools": {}},
-            "serverInfo": {"name": "cli-http-test-server", "version": "0.1.0"}
-        }),
-        "tools/list" => json!({"tools": [
-            {"name": "echo", "description": "Echoes its text.", "inputSchema": {"type": "object",
-                "properties": {"text": {"type": "string"}}, "required": ["text"]}}
-        ]}),
-        "tools/call" => {
-            counters.calls.fetch_add(1, Ordering::SeqCst);
-            let text = message["params"]["arguments"]["text"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned();
-            json!({"content": [{"type": "text", "text": format!("echo: {text}")}]})
-        }
-        _ => {
-            return respond(
-                StatusCode::OK,
-                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "no"}}),
-            );
-        }
-    };
-    respond(
-        StatusCode::OK,
-        json!({"jsonrpc": "2.0", "id": id, "result": result}),
-    )
-}
 
 /// Starts the streamable-HTTP MCP server on loopback (on a runtime of its
 /// own, for the test's life); its URL and counters.
@@ -129,27 +60,8 @@ fn http_server() -> (String, Arc<Counters>, tokio::runtime::Runtime) {
         .build()
         .unwrap();
     let counters = Arc::new(Counters::default());
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let address = listener.local_addr().unwrap();
-    let served = counters.clone();
-    runtime.spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let counters = served.clone();
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |request| handle(request, counters.clone()));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    (format!("http://{address}/mcp"), counters, runtime)
+    let url = runtime.block_on(http_server::serve(TOKEN, counters.clone()));
+    (url, counters, runtime)
 }
 
 // ---------------------------------------------------------------- the model
