@@ -97,8 +97,8 @@ pub(crate) struct Layer {
     /// Most tokens a run may use (all its sessions together).
     pub(crate) budget_tokens: Option<u64>,
     /// Requests a model with no known limit gets in its first minute
-    /// before 429s teach its quota (`DEFAULT_CAUTIOUS_START` when unset,
-    /// 0 turns it off).
+    /// before 429s teach its quota (off when unset or 0; 8 is the
+    /// recommended allowance).
     pub(crate) cautious_start: Option<u32>,
     /// Approve every tool call the approval policy would ask about: the
     /// `--yes` flag only (a settings file cannot approve on its own behalf).
@@ -321,8 +321,9 @@ impl Settings {
             input_tokens_per_minute: merged!(input_tokens_per_minute, env::INPUT_TOKENS_PER_MINUTE),
             budget_usd: checked_budget_usd(merged!(budget_usd, env::BUDGET_USD))?,
             budget_tokens: checked_budget_tokens(merged!(budget_tokens, env::BUDGET_TOKENS))?,
-            cautious_start: merged!(cautious_start, env::CAUTIOUS_START)
-                .or(genai_client::DEFAULT_CAUTIOUS_START),
+            // Off unless set: its ramp slows every swarm well within its
+            // quota (bench/latest.md), which is the common case.
+            cautious_start: merged!(cautious_start, env::CAUTIOUS_START).or(0),
             project_root,
             project_file,
             user_file,

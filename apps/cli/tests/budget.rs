@@ -209,8 +209,8 @@ fn bad_budgets_are_refused_in_one_line() {
     assert!(shown.contains("50000"), "{shown}");
 }
 
-/// The quota settings: the cautious start is on by default (8) and 0 turns
-/// it off; `input_tokens_per_minute` is read from the project file and the
+/// The quota settings: the cautious start is off by default, a number
+/// turns it on and 0 off; `input_tokens_per_minute` is read from the project file and the
 /// environment like `requests_per_minute`, and a zero is refused.
 #[test]
 fn quota_settings_are_read_and_shown() {
@@ -223,7 +223,7 @@ fn quota_settings_are_read_and_shown() {
     let shown = config(&mut isolated(folder.path()));
     assert_eq!(
         shown["cautious_start"],
-        serde_json::json!({"value": 8, "source": "default"})
+        serde_json::json!({"value": null, "source": "default"})
     );
     assert_eq!(
         shown["input_tokens_per_minute"]["value"],
@@ -231,10 +231,15 @@ fn quota_settings_are_read_and_shown() {
     );
     std::fs::write(
         folder.path().join("agent-fork.toml"),
-        "[defaults]\ninput_tokens_per_minute = 250000\ncautious_start = 0\n",
+        "[defaults]\ninput_tokens_per_minute = 250000\ncautious_start = 8\n",
     )
     .unwrap();
     let shown = config(&mut isolated(folder.path()));
+    assert_eq!(
+        shown["cautious_start"],
+        serde_json::json!({"value": 8, "source": "agent-fork.toml"})
+    );
+    let shown = config(isolated(folder.path()).env("AGENT_FORK_CAUTIOUS_START", "0"));
     assert_eq!(
         shown["input_tokens_per_minute"],
         serde_json::json!({"value": 250000, "source": "agent-fork.toml"})

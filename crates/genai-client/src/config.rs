@@ -8,8 +8,8 @@ use crate::retry::RetryPolicy;
 /// The public Gemini endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 
-/// The cautious start's first-minute allowance when nothing else is set
-/// (see [`ClientConfig::cautious_start`]).
+/// The first-minute allowance recommended when the cautious start is
+/// turned on (see [`ClientConfig::cautious_start`]; off by default).
 pub const DEFAULT_CAUTIOUS_START: u32 = 8;
 
 /// Environment variables the client reads.
@@ -189,8 +189,8 @@ pub struct ClientConfig {
     /// A cautious start for models whose limits are not known yet (no
     /// setting, no 429 taught them): admit at most this many requests in
     /// the model's first minute, and 1.1 more for every success, until a
-    /// 429's `quotaValue` says the real limit. On by default
-    /// ([`DEFAULT_CAUTIOUS_START`]); `None` turns it off. It keeps a swarm
+    /// 429's `quotaValue` says the real limit. Off by default (`None`);
+    /// [`DEFAULT_CAUTIOUS_START`] is the recommended allowance when on. It keeps a swarm
     /// far above its quota from opening with a burst of requests that can
     /// only be refused (the 429s are at most the start plus a tenth of the
     /// limit, instead of everything beyond the limit in the first burst),
@@ -236,7 +236,7 @@ impl Default for ClientConfig {
             requests_per_minute: None,
             input_tokens_per_minute: None,
             quota_scheduling: true,
-            cautious_start: Some(DEFAULT_CAUTIOUS_START),
+            cautious_start: None,
             extra_secrets: Vec::new(),
         }
     }

@@ -144,8 +144,11 @@ impl Bench {
         .collect();
         let (usage, json) = self.agent_fork(&dir, Some(server.url()), &args, &[])?;
         let stats = server.finish()?;
-        if json["completed"].as_u64() != Some(count as u64) {
-            bail!("the batch swarm completed {} of {count}", json["completed"]);
+        if json["tasks"]["succeeded"].as_u64() != Some(count as u64) {
+            bail!(
+                "the batch swarm completed {} of {count}",
+                json["tasks"]["succeeded"]
+            );
         }
         if stats.unmatched_requests != 0 {
             bail!("{} requests matched nothing", stats.unmatched_requests);

@@ -364,7 +364,7 @@ impl Bench {
             .collect();
         let (usage, json) = self.agent_fork(&dir, Some(server.url()), &args, &env)?;
         let stats = server.finish()?;
-        let completed = json["completed"].as_u64().unwrap_or(0);
+        let completed = json["tasks"]["succeeded"].as_u64().unwrap_or(0);
         if completed != tasks as u64 || json["consolidated_summary"].is_null() {
             bail!("the swarm completed {completed} of {tasks} forks or did not consolidate");
         }

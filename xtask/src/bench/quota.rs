@@ -27,7 +27,7 @@ const MODEL: &str = "gemini-2.5-flash";
 const SIZES: [usize; 4] = [50, 200, 800, 3_000];
 /// The budget scenario's limit, in dollars (about 40 % of the swarm's cost).
 const BUDGET_USD: f64 = 1.0;
-/// The cautious start's first-minute allowance (the client's default).
+/// The cautious start's first-minute allowance (the recommended one).
 const CAUTIOUS_START: u32 = genai_client::DEFAULT_CAUTIOUS_START;
 
 /// Which limit binds.
@@ -530,7 +530,7 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
         }))?,
     )?;
     let mut md = String::from(
-        "# Quota benchmark (virtual time)\n\nA swarm far above its quota (concurrency 200) against a quota-enforcing loopback server (sliding minute, real-shaped 429s). Targets: goodput ≥ 0.95 of the quota-limited ideal, 429s ≤ 2 % of requests, 0 tasks lost. The ideal is the best any client can do under a sliding-minute limit: a whole minute's quota at once, one more for each minute that passes, so N minutes' worth of work ends at (⌈N⌉ − 1) minutes (a continuous N − 1 cannot be met, since no minute may hold more than the limit). In the first rows the server answers at once (no latency), so the retries-only client, which waits exactly as RetryInfo says, keeps pace while sending 2.7× the requests; the rows with 2 s answers show what the cautious start's ramp costs when a round trip takes time (the ideal adds one answer's latency). The default client starts cautiously (8 requests in a model's first minute, 1.1 more per reply that is not a 429, until the first 429's quotaValue gives the limit), which keeps the 429s to at most the start plus a tenth of the limit; the learned limit starts from the client's own requests of the last minute at the times it sent them, so its minute frees when the server's does. With the cautious start off (`cautious_start = 0`, `ClientConfig::with_cautious_start(None)`) the limit is still learned from the first 429, but the 429s are the first burst of 200 concurrent calls sent before it was known; it is the choice for a swarm well within its quota that should not pay the ramp (a few round trips). Every figure is in virtual time (paused tokio clock), so the CPU this machine shares with other builds does not change them.\n\n| limit | scheduling | answer latency | tasks | virtual s | ideal s | goodput | requests | 429 share | lost |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "# Quota benchmark (virtual time)\n\nA swarm far above its quota (concurrency 200) against a quota-enforcing loopback server (sliding minute, real-shaped 429s). Targets: goodput ≥ 0.95 of the quota-limited ideal, 429s ≤ 2 % of requests, 0 tasks lost. The ideal is the best any client can do under a sliding-minute limit: a whole minute's quota at once, one more for each minute that passes, so N minutes' worth of work ends at (⌈N⌉ − 1) minutes (a continuous N − 1 cannot be met, since no minute may hold more than the limit). In the first rows the server answers at once (no latency), so the retries-only client, which waits exactly as RetryInfo says, keeps pace while sending 2.7× the requests; the rows with 2 s answers show what the cautious start's ramp costs when a round trip takes time (the ideal adds one answer's latency). With the cautious start on (`cautious_start = 8`: 8 requests in a model's first minute, 1.1 more per reply that is not a 429, until the first 429's quotaValue gives the limit) the 429s stay at most the start plus a tenth of the limit; the learned limit starts from the client's own requests of the last minute at the times it sent them, so its minute frees when the server's does. It is off by default: its ramp slows every swarm well within its quota (a 1,000-task swarm at 200 ms answers fell from 0.97 to 0.37 makespan efficiency in bench/latest.md), which is the common case. Off, the limit is still learned from the first 429, but the 429s are the first burst of 200 concurrent calls sent before it was known. Every figure is in virtual time (paused tokio clock), so the CPU this machine shares with other builds does not change them.\n\n| limit | scheduling | answer latency | tasks | virtual s | ideal s | goodput | requests | 429 share | lost |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for f in &figures {
         let limit = match f.limit {
@@ -541,9 +541,9 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
             "| {limit} | {} | {:.0} s | {} | {:.1} | {:.1} | {:.3} | {} | {:.1} % | {} |\n",
             match (f.scheduling, f.configured, f.cautious_start) {
                 (true, false, Some(start)) => {
-                    format!("on (default): limit learned, cautious start ({start})")
+                    format!("on, limit learned, cautious start ({start})")
                 }
-                (true, false, None) => "on, limit learned, cautious start off".to_owned(),
+                (true, false, None) => "on (default): limit learned, cautious start off".to_owned(),
                 (true, true, _) => "on, limit set".to_owned(),
                 _ => "off (retries only)".to_owned(),
             },
