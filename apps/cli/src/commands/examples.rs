@@ -161,10 +161,9 @@ async fn run_one(
     flags.workspace = Some(folder.path().to_path_buf());
     // A replay is a demonstration, not the project's work: its run is kept
     // out of the project's runs (and goes with the temporary folder).
-    let runs = tempfile::tempdir()?;
-    if matches!(traffic, Traffic::Bundled { .. } | Traffic::Replay(_)) {
-        flags.runs_dir = Some(runs.path().to_path_buf());
-    }
+    let replayed = matches!(traffic, Traffic::Bundled { .. } | Traffic::Replay(_));
+    let runs = replayed.then(tempfile::tempdir).transpose()?;
+    flags.runs_dir = runs.as_ref().map(|runs| runs.path().to_path_buf());
     scenario(example.work, &flags, &traffic, output, folder.path()).await
 }
 
