@@ -14,6 +14,7 @@ mod json;
 mod live;
 mod mcp;
 mod output;
+mod quota_memory;
 mod run_record;
 mod session;
 mod settings;

@@ -13,6 +13,7 @@ use genai_client::{Client, ClientConfig, HttpEvent};
 
 use crate::exit::Failure;
 use crate::output::{Output, Verbosity};
+use crate::quota_memory::{self, QuotaMemory};
 
 /// How to reach Gemini for this invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,13 @@ pub(crate) struct Session {
     /// (handed over by [`crate::context::Wiring::close`]) or by
     /// [`Session::retries_told`]; said by [`crate::finish::finish`].
     pub(crate) retried: Arc<AtomicU32>,
+    /// The quota limits remembered for this endpoint and key (live traffic
+    /// only, unless `remember_limits = false`); what the run learns is
+    /// added at [`Session::finish`].
+    quota_memory: Option<QuotaMemory>,
+    /// Lines to say once on stderr: the remembered limits the run starts
+    /// at, or why the file was ignored.
+    quota_notices: Vec<String>,
 }
 
 enum Backend {
@@ -70,6 +78,14 @@ impl Session {
             .with_requests_per_minute(settings.requests_per_minute.value)
             .with_input_tokens_per_minute(settings.input_tokens_per_minute.value)
             .with_cautious_start(Some(settings.cautious_start.value).filter(|start| *start > 0));
+        // Only live traffic has a quota to remember, measured before a
+        // recording redirects the client to its proxy.
+        let live = matches!(traffic, Traffic::Live | Traffic::Record(_));
+        let (quota_memory, quota_notices) = if live && settings.remember_limits.value {
+            remembered_limits(&mut config)
+        } else {
+            (None, Vec::new())
+        };
         let backend = match traffic {
             Traffic::Live => {
                 require_key(&config)?;
@@ -107,13 +123,22 @@ impl Session {
             backend,
             spending: None,
             retried: Arc::new(AtomicU32::new(0)),
+            quota_memory,
+            quota_notices,
         })
     }
 
     /// The session with its requests logged on stderr as `output` asks:
     /// `-v` one line per request, `-vv` also a debug log of each exchange
-    /// (headers included; the key never, the client redacts it).
+    /// (headers included; the key never, the client redacts it). The
+    /// remembered quota limits the session starts at are said here too
+    /// (not under `-q`).
     pub(crate) fn logged(mut self, output: &Output) -> Session {
+        if !output.quiet() {
+            for line in self.quota_notices.drain(..) {
+                output.error_line(&line);
+            }
+        }
         let verbosity = output.verbosity();
         if verbosity < Verbosity::Requests {
             return self;
@@ -158,8 +183,13 @@ impl Session {
     /// recording is written to its file. Returns a notice line to show.
     pub(crate) async fn finish(self, command: &str) -> Result<Option<String>> {
         let redactor = self.client.redactor().clone();
+        let memory_warning = self.quota_memory.as_ref().and_then(|memory| {
+            memory
+                .save(&self.client.learned_limits(), chrono::Utc::now())
+                .err()
+        });
         match self.backend {
-            Backend::Live => Ok(None),
+            Backend::Live => Ok(memory_warning),
             Backend::Replay { server, path } => {
                 let verdict = server.verify();
                 server.shutdown().await;
@@ -188,10 +218,11 @@ impl Session {
                 cassette
                     .save(&path)
                     .map_err(|error| Failure::usage(error.to_string()))?;
-                Ok(Some(format!(
-                    "recorded {count} interactions into {}",
-                    path.display()
-                )))
+                let recorded = format!("recorded {count} interactions into {}", path.display());
+                Ok(Some(match memory_warning {
+                    Some(warning) => format!("{recorded}\n{warning}"),
+                    None => recorded,
+                }))
             }
         }
     }
@@ -265,6 +296,25 @@ fn log_http(event: &HttpEvent, verbosity: Verbosity, output: &Output) {
         _ => return,
     };
     output.error_line(&render::strip_controls_line(&line));
+}
+
+/// The quota limits remembered for `config`'s endpoint and key, given to
+/// it; with the lines to say (the limits, or why the file was ignored).
+fn remembered_limits(config: &mut ClientConfig) -> (Option<QuotaMemory>, Vec<String>) {
+    let Some(path) = quota_memory::default_path() else {
+        return (None, Vec::new());
+    };
+    let endpoint = quota_memory::endpoint_fingerprint(config);
+    let (memory, warning) = QuotaMemory::load(path, endpoint, chrono::Utc::now());
+    let known = memory.known();
+    *config = config
+        .clone()
+        .with_known_limits(known.iter().map(|known| known.limit.clone()).collect());
+    let notices = warning
+        .into_iter()
+        .chain(quota_memory::notice(&known))
+        .collect();
+    (Some(memory), notices)
 }
 
 /// Serves `cassette` on loopback and points `config` at it (no key needed).

@@ -42,6 +42,7 @@ pub(crate) mod env {
     pub(crate) const BUDGET_USD: &str = "AGENT_FORK_BUDGET_USD";
     pub(crate) const BUDGET_TOKENS: &str = "AGENT_FORK_BUDGET_TOKENS";
     pub(crate) const CAUTIOUS_START: &str = "AGENT_FORK_CAUTIOUS_START";
+    pub(crate) const REMEMBER_LIMITS: &str = "AGENT_FORK_REMEMBER_LIMITS";
 }
 
 /// Where a value came from.
@@ -100,6 +101,9 @@ pub(crate) struct Layer {
     /// before 429s teach its quota (off when unset or 0; 8 is the
     /// recommended allowance).
     pub(crate) cautious_start: Option<u32>,
+    /// Keep the per-minute limits 429s taught a live run for the next runs
+    /// against the same endpoint and key (on unless false).
+    pub(crate) remember_limits: Option<bool>,
     /// Approve every tool call the approval policy would ask about: the
     /// `--yes` flag only (a settings file cannot approve on its own behalf).
     #[serde(skip_deserializing)]
@@ -221,6 +225,9 @@ pub(crate) struct Settings {
     pub(crate) budget_tokens: Setting<Option<u64>>,
     /// The limiter's cautious start (first-minute requests; 0 = off).
     pub(crate) cautious_start: Setting<u32>,
+    /// Whether quota limits learned from 429s are remembered for later runs
+    /// ([`crate::quota_memory`]).
+    pub(crate) remember_limits: Setting<bool>,
     /// The project's root folder (see the module docs).
     pub(crate) project_root: PathBuf,
     /// The project file, when the project root holds `agent-fork.toml`.
@@ -324,6 +331,7 @@ impl Settings {
             // Off unless set: its ramp slows every swarm well within its
             // quota (bench/latest.md), which is the common case.
             cautious_start: merged!(cautious_start, env::CAUTIOUS_START).or(0),
+            remember_limits: merged!(remember_limits, env::REMEMBER_LIMITS).or(true),
             project_root,
             project_file,
             user_file,
@@ -530,6 +538,7 @@ fn env_layer() -> Result<Layer> {
         budget_usd: number(env::BUDGET_USD)?,
         budget_tokens: number(env::BUDGET_TOKENS)?,
         cautious_start: number(env::CAUTIOUS_START)?,
+        remember_limits: boolean(env::REMEMBER_LIMITS)?,
         assume_yes: None,
         mcp: Vec::new(),
     })

@@ -225,6 +225,19 @@ fn quota_settings_are_read_and_shown() {
         shown["cautious_start"],
         serde_json::json!({"value": null, "source": "default"})
     );
+    // Learned limits are remembered unless turned off (the tests' harness
+    // turns it off; a user's default is on).
+    let remembered = config(isolated(folder.path()).env_remove("AGENT_FORK_REMEMBER_LIMITS"));
+    assert_eq!(
+        remembered["remember_limits"],
+        serde_json::json!({"value": true, "source": "default"})
+    );
+    assert!(
+        remembered["quota_limits_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("agent-fork/quota-limits.json")
+    );
     assert_eq!(
         shown["input_tokens_per_minute"]["value"],
         serde_json::Value::Null
@@ -254,4 +267,126 @@ fn quota_settings_are_read_and_shown() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("AGENT_FORK_INPUT_TOKENS_PER_MINUTE"));
+}
+
+/// A limit a live run learned from a 429 is remembered for the next live
+/// run against the same endpoint and key: the file (in the per-user data
+/// folder, keyed by a fingerprint, never the key) is written even when the
+/// run is interrupted while it waits for the learned minute, and the next
+/// run says it starts at that limit. `remember_limits = false` neither reads
+/// nor writes it. (Before, every run began unknowing and paid the burst of
+/// 429s again.)
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_learned_from_a_429_is_remembered_for_the_next_live_run() {
+    use cassette::SseEvent;
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::io::BufRead as _;
+    use std::time::{Duration, Instant};
+
+    const MODEL: &str = "gemini-3.8-flash";
+    let stream = || {
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:streamGenerateContent"))
+            .with_query("alt", "sse")
+    };
+    // Authored, modelled on the paid-tier RPM 429 in ../shared/docs
+    // (gemini-facts-2026-11.md §4).
+    let quota_429 = json!({"error": {
+        "code": 429,
+        "message": "You exceeded your current quota. Please retry in 1s.",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                "quotaMetric": "generativelanguage.googleapis.com/generate_requests_per_model",
+                "quotaId": "GenerateRequestsPerMinutePerProjectPerModel",
+                "quotaDimensions": {"location": "global", "model": MODEL},
+                "quotaValue": "150"
+            }]},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}
+        ]
+    }});
+    let mut stand_in = Cassette::authored("quota-memory", "authored: a 429 that teaches a limit");
+    stand_in.interactions = vec![
+        Interaction::new(stream(), ResponseSpec::json(quota_429).with_status(429)),
+        Interaction::new(stream(), ResponseSpec::sse(vec![SseEvent::new(reply("done"))])),
+        Interaction::new(stream(), ResponseSpec::sse(vec![SseEvent::new(reply("done"))])),
+    ];
+    let server = FixtureServer::start(vec![stand_in], ServerOptions::default())
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join(".local/share/agent-fork/quota-limits.json");
+    let run = |remember: &str| {
+        let mut command = against(folder.path(), &server);
+        command
+            .env("HOME", home.path())
+            .env("AGENT_FORK_REMEMBER_LIMITS", remember)
+            .args(["fork", "--model", MODEL, "Say done."]);
+        command
+    };
+
+    // The first run meets the 429, learns 150 a minute, and waits for the
+    // minute the server says is spent; it is interrupted there.
+    let mut child = run("true")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let said = said.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let mut said = said.lock().unwrap();
+                said.push_str(&line);
+                said.push('\n');
+            }
+        })
+    };
+    // The retry line comes after the limiter has read the 429's limit.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !said.lock().unwrap().contains("retrying in") {
+        assert!(Instant::now() < deadline, "no retry: {}", said.lock().unwrap());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    reader.join().unwrap();
+    let stderr = said.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert_eq!(server.stats().total_requests, 1, "{stderr}");
+    let saved = std::fs::read_to_string(&file).expect("the learned limit is remembered");
+    let saved: Value = serde_json::from_str(&saved).unwrap();
+    let limits = saved["limits"].as_array().unwrap();
+    assert_eq!(limits.len(), 1, "{saved}");
+    assert_eq!(limits[0]["model"], MODEL);
+    assert_eq!(limits[0]["quota"], "requests_per_minute");
+    assert_eq!(limits[0]["per_minute"], 150);
+    assert_eq!(limits[0]["endpoint"].as_str().unwrap().len(), 16);
+    assert!(!saved.to_string().contains(common::STAND_IN_KEY));
+
+    // The next run starts at the remembered limit and says so.
+    let out = run("true").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let said = stderr_of(&out);
+    assert!(
+        said.contains(&format!(
+            "quota: starting at limits earlier runs learned from 429s: {MODEL} 150 requests/min"
+        )),
+        "{said}"
+    );
+
+    // Turned off: not read, and the file is left as it was.
+    let before = std::fs::read(&file).unwrap();
+    let out = run("false").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(!stderr_of(&out).contains("quota:"), "{}", stderr_of(&out));
+    assert_eq!(std::fs::read(&file).unwrap(), before);
 }

@@ -96,6 +96,11 @@ impl Client {
                     requests_per_minute: config.requests_per_minute,
                     input_tokens_per_minute: config.input_tokens_per_minute,
                     cautious_start: config.cautious_start.filter(|_| config.quota_scheduling),
+                })
+                .with_known(if config.quota_scheduling {
+                    &config.known_limits
+                } else {
+                    &[]
                 }),
                 config,
                 jitter: Mutex::new(jitter),
@@ -103,6 +108,14 @@ impl Client {
             observer: None,
             http_observer: None,
         })
+    }
+
+    /// The per-minute limits 429s' `quotaValue`s taught this client (and
+    /// its clones) so far, by model: hand them to a later client with
+    /// [`ClientConfig::with_known_limits`] so it starts at the limit
+    /// instead of learning it again from a burst of 429s.
+    pub fn learned_limits(&self) -> Vec<crate::LearnedLimit> {
+        self.shared.limiter.learned()
     }
 
     /// A client configured from the environment (see [`ClientConfig::from_env`]).

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::retry::RetryPolicy;
+use crate::limiter::LearnedLimit;
 
 /// The public Gemini endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -200,6 +201,12 @@ pub struct ClientConfig {
     /// (`requests_per_minute`, `input_tokens_per_minute`) turns it off.
     /// Needs `quota_scheduling`.
     pub cautious_start: Option<u32>,
+    /// Per-model limits known before the first call, such as those an
+    /// earlier client learned from 429s ([`Client::learned_limits`](crate::Client::learned_limits)):
+    /// each model is admitted at the lower of its known limit and the
+    /// setting from its first request, with no cautious start. Empty by
+    /// default. Needs `quota_scheduling`.
+    pub known_limits: Vec<LearnedLimit>,
     /// Further secrets to scrub from errors and to hand to callers through
     /// [`Client::redactor`](crate::Client::redactor), though not sent: e.g.
     /// the user's key while a session is replayed without it.
@@ -219,6 +226,7 @@ impl fmt::Debug for ClientConfig {
             .field("input_tokens_per_minute", &self.input_tokens_per_minute)
             .field("quota_scheduling", &self.quota_scheduling)
             .field("cautious_start", &self.cautious_start)
+            .field("known_limits", &self.known_limits)
             .field("extra_secrets", &self.extra_secrets.len())
             .finish()
     }
@@ -237,6 +245,7 @@ impl Default for ClientConfig {
             input_tokens_per_minute: None,
             quota_scheduling: true,
             cautious_start: None,
+            known_limits: Vec::new(),
             extra_secrets: Vec::new(),
         }
     }
@@ -336,6 +345,13 @@ impl ClientConfig {
     /// [`quota_scheduling`](Self::quota_scheduling)).
     pub fn with_quota_scheduling(mut self, on: bool) -> Self {
         self.quota_scheduling = on;
+        self
+    }
+
+    /// Sets the per-model limits known before the first call (see
+    /// [`known_limits`](Self::known_limits)).
+    pub fn with_known_limits(mut self, limits: Vec<LearnedLimit>) -> Self {
+        self.known_limits = limits;
         self
     }
 

@@ -131,7 +131,9 @@ pub use cost::{Cost, CostTotal, Unpriced, Usd, cost_of_batch_call, cost_of_call,
 pub use decode::{RecordedBody, RecordedStream, decode_recorded, decode_response};
 pub use error::{ApiError, Error, ErrorDetail, ErrorKind, ReplyPart, TimeoutPhase, parse_duration};
 pub use http_log::{HttpEvent, HttpObserver, SharedHttpObserver};
-pub use limiter::{QuotaKind, QuotaStop, QuotaViolation, next_pacific_midnight};
+pub use limiter::{
+    LearnedLimit, PerMinuteQuota, QuotaKind, QuotaStop, QuotaViolation, next_pacific_midnight,
+};
 pub use redact::{REDACTED, Redactor, display_url};
 pub use retry::{RetryEvent, RetryObserver, RetryPolicy, SharedRetryObserver};
 pub use sse::{SseDecoder, SseFrame, TruncatedStream};

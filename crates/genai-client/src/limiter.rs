@@ -15,13 +15,18 @@
 //! as `RetryInfo` says and its admitted rate is cut (multiplicative
 //! decrease, ×0.7, once per episode of 429s); each success adds 1 % back
 //! (additive increase). A cautious start (`ClientConfig::cautious_start`,
-//! on by default) admits a model with no known limit slowly at first (N
+//! off by default) admits a model with no known limit slowly at first (N
 //! requests in its first minute, 1.1 more per reply that is not a 429, cut
 //! like the rate by a 429 without a limit) until a 429's `quotaValue`
 //! teaches the limit, so a swarm far above its quota does not open with a
 //! burst that can only be refused. A per-day violation parks the model
 //! until midnight Pacific; a `quotaValue` of 0 (no quota on this tier) fails
 //! every later call to the model at once.
+//!
+//! The limits a client learned from `quotaValue`s can be read back
+//! ([`Client::learned_limits`](crate::Client::learned_limits)) and handed to
+//! a later client ([`ClientConfig::known_limits`](crate::ClientConfig::known_limits)),
+//! which then admits the model at that rate from its first request.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -29,6 +34,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -73,6 +79,55 @@ impl QuotaKind {
     pub fn is_daily(self) -> bool {
         matches!(self, Self::RequestsPerDay | Self::InputTokensPerDay)
     }
+}
+
+/// A per-minute quota the limiter keeps a bucket for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PerMinuteQuota {
+    /// Requests per minute.
+    RequestsPerMinute,
+    /// Input tokens per minute.
+    InputTokensPerMinute,
+}
+
+impl PerMinuteQuota {
+    /// What it counts, for people: `requests/min` or `input tokens/min`.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Self::RequestsPerMinute => "requests/min",
+            Self::InputTokensPerMinute => "input tokens/min",
+        }
+    }
+}
+
+/// A per-minute limit of one model, taught by a 429's `quotaValue`.
+///
+/// A client reports the limits it learned
+/// ([`Client::learned_limits`](crate::Client::learned_limits)); a later
+/// client given them ([`ClientConfig::with_known_limits`](crate::ClientConfig::with_known_limits))
+/// admits the model at that rate from its first request, instead of
+/// learning it again from a burst of 429s.
+///
+/// ```
+/// use genai_client::{ClientConfig, LearnedLimit, PerMinuteQuota};
+///
+/// let remembered = LearnedLimit {
+///     model: "gemini-3-flash-preview".into(),
+///     quota: PerMinuteQuota::RequestsPerMinute,
+///     per_minute: 1_000,
+/// };
+/// let config = ClientConfig::default().with_known_limits(vec![remembered]);
+/// assert_eq!(config.known_limits.len(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnedLimit {
+    /// The model the limit belongs to (as the client's calls name it).
+    pub model: String,
+    /// Which quota.
+    pub quota: PerMinuteQuota,
+    /// The limit per minute (at least 1).
+    pub per_minute: u64,
 }
 
 /// One `google.rpc.QuotaFailure` violation.
@@ -317,6 +372,8 @@ struct ModelState {
     /// request), so a limit learned from a 429 starts from what this
     /// client really sent in the server's window.
     recent: VecDeque<(Instant, f64, f64)>,
+    /// The limits `quotaValue`s taught this client (requests, tokens).
+    learned: (Option<u64>, Option<u64>),
 }
 
 impl ModelState {
@@ -392,6 +449,9 @@ pub(crate) struct Admission {
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     settings: QuotaSettings,
+    /// Per-model limits known before the first call (an earlier client's
+    /// learned limits): requests and input tokens per minute.
+    known: HashMap<String, (Option<u64>, Option<u64>)>,
     models: Mutex<HashMap<String, ModelState>>,
     /// Woken when a cautious start's allowance grows or ends.
     changed: tokio::sync::Notify,
@@ -401,9 +461,52 @@ impl RateLimiter {
     pub(crate) fn new(settings: QuotaSettings) -> Self {
         Self {
             settings,
+            known: HashMap::new(),
             models: Mutex::new(HashMap::new()),
             changed: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The limiter with `limits` known for their models from the start
+    /// (each bucket at the lower of the setting and the known limit).
+    pub(crate) fn with_known(mut self, limits: &[LearnedLimit]) -> Self {
+        for limit in limits {
+            let entry = self.known.entry(limit.model.clone()).or_default();
+            let slot = match limit.quota {
+                PerMinuteQuota::RequestsPerMinute => &mut entry.0,
+                PerMinuteQuota::InputTokensPerMinute => &mut entry.1,
+            };
+            let value = limit.per_minute.max(1);
+            *slot = Some(slot.map_or(value, |known| known.min(value)));
+        }
+        self
+    }
+
+    /// The per-minute limits `quotaValue`s taught this limiter, by model.
+    pub(crate) fn learned(&self) -> Vec<LearnedLimit> {
+        let models = self
+            .models
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let mut limits: Vec<LearnedLimit> = models
+            .iter()
+            .flat_map(|(model, state)| {
+                let (requests, tokens) = state.learned;
+                [
+                    requests.map(|value| (PerMinuteQuota::RequestsPerMinute, value)),
+                    tokens.map(|value| (PerMinuteQuota::InputTokensPerMinute, value)),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|(quota, per_minute)| LearnedLimit {
+                    model: model.clone(),
+                    quota,
+                    per_minute,
+                })
+            })
+            .collect();
+        limits.sort_by(|a, b| (&a.model, a.quota).cmp(&(&b.model, b.quota)));
+        limits
     }
 
     #[cfg(test)]
@@ -421,26 +524,29 @@ impl RateLimiter {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         let settings = self.settings;
+        let (known_requests, known_tokens) = self.known.get(model).copied().unwrap_or_default();
+        let lower = |setting: Option<u64>, known: Option<u64>| match (setting, known) {
+            (Some(setting), Some(known)) => Some(setting.min(known)),
+            (setting, known) => setting.or(known),
+        };
+        let requests = lower(settings.requests_per_minute.map(u64::from), known_requests);
+        let tokens = lower(settings.input_tokens_per_minute, known_tokens);
         let state = models
             .entry(model.to_owned())
             .or_insert_with(|| ModelState {
-                requests: settings
-                    .requests_per_minute
-                    .map(|limit| Bucket::new(f64::from(limit.max(1)))),
-                tokens: settings
-                    .input_tokens_per_minute
-                    .map(|limit| Bucket::new(limit.max(1) as f64)),
+                requests: requests.map(|limit| Bucket::new(limit.max(1) as f64)),
+                tokens: tokens.map(|limit| Bucket::new(limit.max(1) as f64)),
                 scale: 1.0,
                 hold_until: None,
                 parked: None,
                 unavailable: None,
                 recent: VecDeque::new(),
+                learned: (None, None),
+                // A known limit (set or remembered) makes a cautious start
+                // pointless: the model is admitted at its limit at once.
                 cautious: settings
                     .cautious_start
-                    .filter(|_| {
-                        settings.requests_per_minute.is_none()
-                            && settings.input_tokens_per_minute.is_none()
-                    })
+                    .filter(|_| requests.is_none() && tokens.is_none())
                     .map(|start| Cautious {
                         start: f64::from(start.max(1)),
                         answered: 0,
@@ -586,6 +692,11 @@ impl RateLimiter {
                 let Some(limit) = violation.value else {
                     continue;
                 };
+                match violation.kind {
+                    QuotaKind::RequestsPerMinute => state.learned.0 = Some(limit),
+                    QuotaKind::InputTokensPerMinute => state.learned.1 = Some(limit),
+                    _ => continue,
+                }
                 let known = match violation.kind {
                     QuotaKind::RequestsPerMinute => &state.requests,
                     QuotaKind::InputTokensPerMinute => &state.tokens,

@@ -50,7 +50,7 @@ fn panel(config: &ConfigJson, theme: &Theme) -> String {
 }
 
 /// Each setting as (name, value shown, source).
-fn setting_rows(config: &ConfigJson) -> [(&'static str, String, &str); 15] {
+fn setting_rows(config: &ConfigJson) -> [(&'static str, String, &str); 16] {
     let default = || "(each agent type's default)".to_owned();
     let unlimited = || "unlimited".to_owned();
     [
@@ -81,6 +81,7 @@ fn setting_rows(config: &ConfigJson) -> [(&'static str, String, &str); 15] {
         row("cautious_start", &config.cautious_start, |start| {
             start.map_or_else(|| "off".into(), |start| format!("{start} requests"))
         }),
+        row("remember_limits", &config.remember_limits, ToString::to_string),
         row("budget_usd", &config.budget_usd, |usd| {
             usd.map_or_else(unlimited, |usd| format!("${usd}"))
         }),
@@ -119,11 +120,16 @@ fn file_lines(config: &ConfigJson, theme: &Theme) -> Vec<String> {
         .journal_key
         .as_deref()
         .map_or_else(|| "none (set HOME or XDG_CONFIG_HOME)".into(), shown);
+    let quota_limits = config
+        .quota_limits_file
+        .as_deref()
+        .map_or_else(|| "none (set HOME or XDG_DATA_HOME)".into(), shown);
     vec![
         key_value("project root", &shown(&config.project_root), theme),
         key_value("project file", &project_file, theme),
         key_value("user config", &user, theme),
         key_value("journal key", &journal_key, theme),
+        key_value("quota limits", &quota_limits, theme),
     ]
 }
 
@@ -159,11 +165,13 @@ fn config_json(settings: &Settings, key: bool, key_source: &str, base_url: Strin
             value: Some(settings.cautious_start.value).filter(|start| *start > 0),
             source: settings.cautious_start.source.to_string(),
         },
+        remember_limits: Setting::from(&settings.remember_limits),
         budget_usd: Setting::from(&settings.budget_usd),
         budget_tokens: Setting::from(&settings.budget_tokens),
         project_root: settings.project_root.clone(),
         project_file: settings.project_file.clone(),
         journal_key: crate::run_record::journal_key_path(),
+        quota_limits_file: crate::quota_memory::default_path(),
         user_file: settings.user_file.clone().or_else(user_config_path),
         user_file_exists: settings.user_file.is_some(),
     }

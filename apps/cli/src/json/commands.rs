@@ -625,6 +625,8 @@ pub(crate) struct ConfigJson {
     /// Requests in a model's first minute before its quota is known;
     /// `null`: off.
     pub(crate) cautious_start: Setting<Option<u32>>,
+    /// Whether limits learned from 429s are remembered for later runs.
+    pub(crate) remember_limits: Setting<bool>,
     /// A run's dollar limit; `null`: unlimited.
     pub(crate) budget_usd: Setting<Option<f64>>,
     /// A run's token limit; `null`: unlimited.
@@ -632,6 +634,8 @@ pub(crate) struct ConfigJson {
     pub(crate) project_root: PathBuf,
     pub(crate) project_file: Option<PathBuf>,
     pub(crate) journal_key: Option<PathBuf>,
+    /// Where remembered quota limits are kept; `null` without a home.
+    pub(crate) quota_limits_file: Option<PathBuf>,
     pub(crate) user_file: Option<PathBuf>,
     pub(crate) user_file_exists: bool,
 }

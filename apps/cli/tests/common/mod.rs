@@ -35,8 +35,8 @@ pub fn home() -> &'static Path {
 }
 
 /// The binary in `folder` with no key, no base URL, no runs-folder or
-/// concurrency override, no colour setting, no user config, a home of its
-/// own ([`home`]) and no stdin.
+/// concurrency override, no colour setting, no user config, no remembered
+/// quota limits, a home of its own ([`home`]) and no stdin.
 pub fn isolated(folder: &Path) -> Command {
     let mut command = Command::cargo_bin("agent-fork").expect("the binary is built");
     command
@@ -51,6 +51,9 @@ pub fn isolated(folder: &Path) -> Command {
         .env_remove("AGENT_FORK_CONCURRENCY")
         .env_remove("NO_COLOR")
         .env("AGENT_FORK_CONFIG", "")
+        // One home serves a whole test binary: limits one test's 429s
+        // taught must not slow another test that reuses its port.
+        .env("AGENT_FORK_REMEMBER_LIMITS", "false")
         .stdin(Stdio::null());
     command
 }

@@ -271,3 +271,95 @@ async fn a_learned_limit_frees_when_the_clients_own_requests_leave_the_minute() 
     limiter.acquire("m", 0).await.unwrap();
     assert_eq!(Instant::now() - begin, Duration::from_secs(60));
 }
+
+/// A limit a 429 taught one limiter is reported, and a later limiter given
+/// it admits the model at that rate from its first request: no burst
+/// beyond the limit, no cautious start (which a known limit makes
+/// pointless). Before `known_limits` a new client always began unknowing.
+#[tokio::test(start_paused = true)]
+async fn a_limit_learned_by_one_limiter_is_known_to_the_next_from_its_first_request() {
+    let first = RateLimiter::new(QuotaSettings::default());
+    assert!(first.learned().is_empty());
+    for _ in 0..5 {
+        let _admitted = first.acquire("m", 0).await.unwrap();
+    }
+    assert!(first.on_error("m", &rpm_429(3)).is_none());
+    let learned = first.learned();
+    assert_eq!(
+        learned,
+        vec![LearnedLimit {
+            model: "m".into(),
+            quota: PerMinuteQuota::RequestsPerMinute,
+            per_minute: 3,
+        }]
+    );
+
+    let next = RateLimiter::new(QuotaSettings {
+        cautious_start: Some(1),
+        ..QuotaSettings::default()
+    })
+    .with_known(&learned);
+    let begin = Instant::now();
+    let mut starts = Vec::new();
+    for _ in 0..4 {
+        let _admitted = next.acquire("m", 0).await.unwrap();
+        starts.push(Instant::now() - begin);
+    }
+    let minute = Duration::from_secs(60);
+    // Three at once (the cautious start of 1 would have held the second),
+    // the fourth when the minute frees.
+    assert_eq!(
+        starts,
+        vec![Duration::ZERO, Duration::ZERO, Duration::ZERO, minute]
+    );
+    // Nothing new was learned by the second limiter, and another model
+    // knows nothing of what `m` taught: it starts cautiously.
+    assert!(next.learned().is_empty());
+    let other = next.with_model("other", |state| {
+        (state.requests.is_none(), state.cautious.is_some())
+    });
+    assert_eq!(other, (true, true));
+}
+
+/// A known limit and a setting: the lower one holds, and a 429 teaching a
+/// lower limit lowers it and is reported.
+#[tokio::test(start_paused = true)]
+async fn a_known_limit_meets_the_setting_at_the_lower_and_a_429_lowers_it_again() {
+    let known = [LearnedLimit {
+        model: "m".into(),
+        quota: PerMinuteQuota::InputTokensPerMinute,
+        per_minute: 500,
+    }];
+    let limiter = RateLimiter::new(QuotaSettings {
+        input_tokens_per_minute: Some(2_000),
+        ..QuotaSettings::default()
+    })
+    .with_known(&known);
+    let begin = Instant::now();
+    limiter.acquire("m", 400).await.unwrap();
+    // 400 + 200 crosses the known 500 (not the setting's 2,000).
+    limiter.acquire("m", 200).await.unwrap();
+    assert_eq!(Instant::now() - begin, Duration::from_secs(60));
+    let tpm_429 = {
+        let body = serde_json::json!({"error": {
+            "code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED",
+            "details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                "quotaId": "GenerateContentPaidTierInputTokensPerModelPerMinute",
+                "quotaValue": "300"
+            }]}]
+        }})
+        .to_string();
+        crate::decode_response(429, body.as_bytes()).unwrap_err()
+    };
+    assert!(limiter.on_error("m", &tpm_429).is_none());
+    assert_eq!(
+        limiter.learned(),
+        vec![LearnedLimit {
+            model: "m".into(),
+            quota: PerMinuteQuota::InputTokensPerMinute,
+            per_minute: 300,
+        }]
+    );
+    let bucket = limiter.with_model("m", |state| state.tokens.as_ref().map(|b| b.per_minute));
+    assert_eq!(bucket, Some(300.0));
+}
