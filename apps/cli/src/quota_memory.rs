@@ -12,7 +12,8 @@
 //! a run down (the lower of it and a setting holds, and a 429 still lowers
 //! it), and is read as untrusted data: a file that is too big, malformed or
 //! holds values out of range is ignored with a warning and rewritten.
-//! Replays and recordings' cassettes never read or write it.
+//! The data folder is hidden from the workspace tools. Replays never read
+//! or write it.
 //! `remember_limits = false` turns it off.
 
 use std::path::{Path, PathBuf};
@@ -188,16 +189,9 @@ impl QuotaMemory {
                 limits.push(limit);
             }
         }
-        limits.sort_by(|a, b| b.learned_at.cmp(&a.learned_at));
+        limits.sort_by_key(|limit| std::cmp::Reverse(limit.learned_at));
         limits.truncate(MOST_LIMITS);
-        write(
-            &self.path,
-            &MemoryFile {
-                version: 1,
-                limits,
-            },
-        )
-        .map_err(|error| {
+        write(&self.path, &MemoryFile { version: 1, limits }).map_err(|error| {
             format!(
                 "warning: could not remember the quota limits this run learned in {}: {error}",
                 self.path.display()
@@ -293,7 +287,8 @@ mod tests {
         // Another endpoint (another key or base URL) does not see it.
         let (other, _) = QuotaMemory::load(path.clone(), "fedcba9876543210".into(), now);
         assert!(other.known().is_empty());
-        let (same, _) = QuotaMemory::load(path.clone(), endpoint.clone(), now + Duration::hours(23));
+        let (same, _) =
+            QuotaMemory::load(path.clone(), endpoint.clone(), now + Duration::hours(23));
         assert_eq!(
             same.known(),
             vec![KnownLimit {
@@ -304,13 +299,19 @@ mod tests {
         // A run that learns a new limit for the model replaces it; the
         // other endpoint's limits are kept.
         other.save(&[limit("m", 7)], now).unwrap();
-        same.save(&[limit("m", 80)], now + Duration::hours(1)).unwrap();
-        let (again, _) = QuotaMemory::load(path.clone(), endpoint.clone(), now + Duration::hours(2));
+        same.save(&[limit("m", 80)], now + Duration::hours(1))
+            .unwrap();
+        let (again, _) =
+            QuotaMemory::load(path.clone(), endpoint.clone(), now + Duration::hours(2));
         assert_eq!(again.known()[0].limit, limit("m", 80));
         let (other, _) = QuotaMemory::load(path.clone(), "fedcba9876543210".into(), now);
         assert_eq!(other.known()[0].limit, limit("m", 7));
         // A day after it was learned, it is forgotten.
-        let (later, _) = QuotaMemory::load(path, endpoint, now + Duration::hours(25) + Duration::minutes(1));
+        let (later, _) = QuotaMemory::load(
+            path,
+            endpoint,
+            now + Duration::hours(25) + Duration::minutes(1),
+        );
         assert!(later.known().is_empty());
     }
 
@@ -363,9 +364,18 @@ mod tests {
         let one = endpoint_fingerprint(&config("secret-key-one", "https://a.example"));
         assert_eq!(one.len(), 16);
         assert!(!one.contains("secret"));
-        assert_ne!(one, endpoint_fingerprint(&config("secret-key-two", "https://a.example")));
-        assert_ne!(one, endpoint_fingerprint(&config("secret-key-one", "https://b.example")));
-        assert_eq!(one, endpoint_fingerprint(&config("secret-key-one", "https://a.example")));
+        assert_ne!(
+            one,
+            endpoint_fingerprint(&config("secret-key-two", "https://a.example"))
+        );
+        assert_ne!(
+            one,
+            endpoint_fingerprint(&config("secret-key-one", "https://b.example"))
+        );
+        assert_eq!(
+            one,
+            endpoint_fingerprint(&config("secret-key-one", "https://a.example"))
+        );
     }
 
     #[test]

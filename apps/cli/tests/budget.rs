@@ -309,15 +309,23 @@ async fn a_limit_learned_from_a_429_is_remembered_for_the_next_live_run() {
     let mut stand_in = Cassette::authored("quota-memory", "authored: a 429 that teaches a limit");
     stand_in.interactions = vec![
         Interaction::new(stream(), ResponseSpec::json(quota_429).with_status(429)),
-        Interaction::new(stream(), ResponseSpec::sse(vec![SseEvent::new(reply("done"))])),
-        Interaction::new(stream(), ResponseSpec::sse(vec![SseEvent::new(reply("done"))])),
+        Interaction::new(
+            stream(),
+            ResponseSpec::sse(vec![SseEvent::new(reply("done"))]),
+        ),
+        Interaction::new(
+            stream(),
+            ResponseSpec::sse(vec![SseEvent::new(reply("done"))]),
+        ),
     ];
     let server = FixtureServer::start(vec![stand_in], ServerOptions::default())
         .await
         .unwrap();
     let folder = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
-    let file = home.path().join(".local/share/agent-fork/quota-limits.json");
+    let file = home
+        .path()
+        .join(".local/share/agent-fork/quota-limits.json");
     let run = |remember: &str| {
         let mut command = against(folder.path(), &server);
         command
@@ -350,7 +358,11 @@ async fn a_limit_learned_from_a_429_is_remembered_for_the_next_live_run() {
     // The retry line comes after the limiter has read the 429's limit.
     let deadline = Instant::now() + Duration::from_secs(120);
     while !said.lock().unwrap().contains("retrying in") {
-        assert!(Instant::now() < deadline, "no retry: {}", said.lock().unwrap());
+        assert!(
+            Instant::now() < deadline,
+            "no retry: {}",
+            said.lock().unwrap()
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::retry::RetryPolicy;
 use crate::limiter::LearnedLimit;
+use crate::retry::RetryPolicy;
 
 /// The public Gemini endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";

@@ -58,10 +58,40 @@ struct Setup {
     varied_output: bool,
 }
 
+/// How the client of a scenario knows (or learns) the quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Mode {
+    /// The default client: the limit is learned from the first 429s.
+    Learned,
+    /// The default client, started with the limits an earlier run of the
+    /// same scenario learned (what `remember_limits` gives the CLI).
+    Remembered,
+    /// Learned, with the cautious start on.
+    Cautious,
+    /// The limit given as a setting.
+    Set,
+    /// Quota scheduling off: retries only.
+    RetriesOnly,
+}
+
+impl Mode {
+    fn label(self) -> String {
+        match self {
+            Self::Learned => "on (default): limit learned, cautious start off".into(),
+            Self::Remembered => "on (default): limit remembered from an earlier run".into(),
+            Self::Cautious => format!("on, limit learned, cautious start ({CAUTIOUS_START})"),
+            Self::Set => "on, limit set".into(),
+            Self::RetriesOnly => "off (retries only)".into(),
+        }
+    }
+}
+
 /// One scenario's figures.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct QuotaFigure {
     scenario: String,
+    mode: Mode,
     scheduling: bool,
     /// The limit given as a setting (else learned from the first 429s).
     configured: bool,
@@ -228,13 +258,18 @@ async fn start_server(
     Ok((base_url, window, server))
 }
 
+/// Runs one scenario; returns its figures and the limits its client
+/// learned.
 async fn scenario(
     limit: Limit,
-    (scheduling, configured, cautious_start): (bool, bool, Option<u32>),
+    (mode, known): (Mode, &[genai_client::LearnedLimit]),
     tasks: usize,
     concurrency: usize,
     latency: Duration,
-) -> Result<QuotaFigure> {
+) -> Result<(QuotaFigure, Vec<genai_client::LearnedLimit>)> {
+    let scheduling = mode != Mode::RetriesOnly;
+    let configured = mode == Mode::Set;
+    let cautious_start = (mode == Mode::Cautious).then_some(CAUTIOUS_START);
     let (base_url, window, server) = start_server(Setup {
         limit,
         latency,
@@ -258,6 +293,7 @@ async fn scenario(
             (true, Limit::Tpm(tpm)) => Some(tpm),
             _ => None,
         })
+        .with_known_limits(known.to_vec())
         .with_base_url(&base_url);
     let client = genai_client::Client::new(config)?;
     let gate = Arc::new(tokio::sync::Semaphore::new(concurrency));
@@ -300,11 +336,12 @@ async fn scenario(
     // than the limit.)
     // The last answer then takes the server's latency.
     let ideal_seconds = ((ideal_minutes.ceil() - 1.0).max(0.0)) * 60.0 + latency.as_secs_f64();
-    Ok(QuotaFigure {
+    let figure = QuotaFigure {
         scenario: match limit {
             Limit::Rpm(_) => "rpm".into(),
             Limit::Tpm(_) => "tpm".into(),
         },
+        mode,
         scheduling,
         configured,
         cautious_start,
@@ -322,7 +359,8 @@ async fn scenario(
         requests,
         share_429: rejected as f64 / requests.max(1) as f64,
         lost,
-    })
+    };
+    Ok((figure, client.learned_limits()))
 }
 
 /// The budget scenario's figures.
@@ -498,20 +536,35 @@ async fn budget_scenario(
 pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
     let mut figures = Vec::new();
     for limit in [Limit::Rpm(100), Limit::Tpm(100_000)] {
+        // What the last `Learned` run taught, for the `Remembered` run
+        // after it (a new client and a new server minute, as a later run).
+        let mut learned = Vec::new();
         for (mode, latency) in [
-            ((true, false, Some(CAUTIOUS_START)), 0),
-            ((true, false, None), 0),
-            ((true, true, None), 0),
-            ((false, false, None), 0),
-            ((true, false, Some(CAUTIOUS_START)), 2),
-            ((true, false, None), 2),
+            (Mode::Learned, 0),
+            (Mode::Remembered, 0),
+            (Mode::Cautious, 0),
+            (Mode::Set, 0),
+            (Mode::RetriesOnly, 0),
+            (Mode::Learned, 2),
+            (Mode::Remembered, 2),
+            (Mode::Cautious, 2),
         ] {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .start_paused(true)
                 .build()?;
             let latency = Duration::from_secs(latency);
-            figures.push(runtime.block_on(scenario(limit, mode, tasks, 200, latency))?);
+            let known = if mode == Mode::Remembered {
+                learned.clone()
+            } else {
+                Vec::new()
+            };
+            let (figure, taught) =
+                runtime.block_on(scenario(limit, (mode, &known), tasks, 200, latency))?;
+            if mode == Mode::Learned {
+                learned = taught;
+            }
+            figures.push(figure);
         }
     }
     let budget = {
@@ -530,7 +583,7 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
         }))?,
     )?;
     let mut md = String::from(
-        "# Quota benchmark (virtual time)\n\nA swarm far above its quota (concurrency 200) against a quota-enforcing loopback server (sliding minute, real-shaped 429s). Targets: goodput ≥ 0.95 of the quota-limited ideal, 429s ≤ 2 % of requests, 0 tasks lost. The ideal is the best any client can do under a sliding-minute limit: a whole minute's quota at once, one more for each minute that passes, so N minutes' worth of work ends at (⌈N⌉ − 1) minutes (a continuous N − 1 cannot be met, since no minute may hold more than the limit). In the first rows the server answers at once (no latency), so the retries-only client, which waits exactly as RetryInfo says, keeps pace while sending 2.7× the requests; the rows with 2 s answers show what the cautious start's ramp costs when a round trip takes time (the ideal adds one answer's latency). With the cautious start on (`cautious_start = 8`: 8 requests in a model's first minute, 1.1 more per reply that is not a 429, until the first 429's quotaValue gives the limit) the 429s stay at most the start plus a tenth of the limit; the learned limit starts from the client's own requests of the last minute at the times it sent them, so its minute frees when the server's does. It is off by default: its ramp slows every swarm well within its quota (a 1,000-task swarm at 200 ms answers fell from 0.97 to 0.37 makespan efficiency in bench/latest.md), which is the common case. Off, the limit is still learned from the first 429, but the 429s are the first burst of 200 concurrent calls sent before it was known. Every figure is in virtual time (paused tokio clock), so the CPU this machine shares with other builds does not change them.\n\n| limit | scheduling | answer latency | tasks | virtual s | ideal s | goodput | requests | 429 share | lost |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "# Quota benchmark (virtual time)\n\nA swarm far above its quota (concurrency 200) against a quota-enforcing loopback server (sliding minute, real-shaped 429s). Targets: goodput ≥ 0.95 of the quota-limited ideal, 429s ≤ 2 % of requests, 0 tasks lost. The ideal is the best any client can do under a sliding-minute limit: a whole minute's quota at once, one more for each minute that passes, so N minutes' worth of work ends at (⌈N⌉ − 1) minutes (a continuous N − 1 cannot be met, since no minute may hold more than the limit); with answers that take time it adds one answer's latency.\n\nRows, per limit: the default client meeting the quota for the first time learns the limit from the first 429's `quotaValue`, so its 429s are the first burst of 200 concurrent calls sent before the limit was known (about 100 of some 1,100 requests); nothing is lost and goodput is unchanged, since a 429 is not billed and the client waits exactly as RetryInfo says. The next run remembers what the first learned (the CLI keeps learned limits for 24 h per endpoint and key, `remember_limits`; here a new client and a new server minute are given the first run's `Client::learned_limits`): it starts at the limit and meets every target with no 429 at all. The cautious start (`cautious_start = 8`: 8 requests in a model's first minute, 1.1 more per reply that is not a 429, until a 429 gives the limit) keeps even the first meeting under 2 %, but its ramp slows every swarm well within its quota (a 1,000-task swarm at 200 ms answers fell from 0.97 to 0.37 makespan efficiency in bench/latest.md), so it is opt-in. No client that knows nothing of a limit can do both: Gemini tells a limit only in a 429, and any first burst larger than the limit is refused. With a limit set, no 429 either; with scheduling off (retries only) the swarm sends 2.7× the requests. Every figure is in virtual time (paused tokio clock), so the CPU this machine shares with other builds does not change them.\n\n| limit | scheduling | answer latency | tasks | virtual s | ideal s | goodput | requests | 429 share | lost |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for f in &figures {
         let limit = match f.limit {
@@ -539,14 +592,7 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
         };
         md.push_str(&format!(
             "| {limit} | {} | {:.0} s | {} | {:.1} | {:.1} | {:.3} | {} | {:.1} % | {} |\n",
-            match (f.scheduling, f.configured, f.cautious_start) {
-                (true, false, Some(start)) => {
-                    format!("on, limit learned, cautious start ({start})")
-                }
-                (true, false, None) => "on (default): limit learned, cautious start off".to_owned(),
-                (true, true, _) => "on, limit set".to_owned(),
-                _ => "off (retries only)".to_owned(),
-            },
+            f.mode.label(),
             f.latency_seconds,
             f.tasks,
             f.virtual_seconds,

@@ -81,7 +81,11 @@ fn setting_rows(config: &ConfigJson) -> [(&'static str, String, &str); 16] {
         row("cautious_start", &config.cautious_start, |start| {
             start.map_or_else(|| "off".into(), |start| format!("{start} requests"))
         }),
-        row("remember_limits", &config.remember_limits, ToString::to_string),
+        row(
+            "remember_limits",
+            &config.remember_limits,
+            ToString::to_string,
+        ),
         row("budget_usd", &config.budget_usd, |usd| {
             usd.map_or_else(unlimited, |usd| format!("${usd}"))
         }),
