@@ -129,7 +129,8 @@ impl<'a> Context<'a> {
     ) -> Result<Wiring> {
         let session = Session::open(self.traffic, &self.settings)
             .await?
-            .logged(self.output);
+            .logged(self.output)
+            .quota_told(self.output);
         self.wire_session(session, workspace, scope).await
     }
 

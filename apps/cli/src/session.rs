@@ -130,15 +130,8 @@ impl Session {
 
     /// The session with its requests logged on stderr as `output` asks:
     /// `-v` one line per request, `-vv` also a debug log of each exchange
-    /// (headers included; the key never, the client redacts it). The
-    /// remembered quota limits the session starts at are said here too
-    /// (not under `-q`).
+    /// (headers included; the key never, the client redacts it).
     pub(crate) fn logged(mut self, output: &Output) -> Session {
-        if !output.quiet() {
-            for line in self.quota_notices.drain(..) {
-                output.error_line(&line);
-            }
-        }
         let verbosity = output.verbosity();
         if verbosity < Verbosity::Requests {
             return self;
@@ -146,6 +139,18 @@ impl Session {
         let output = output.clone();
         let observer = move |event: &HttpEvent| log_http(event, verbosity, &output);
         self.client = self.client.with_http_observer(Arc::new(observer));
+        self
+    }
+
+    /// Says on stderr (not under `-q`) the remembered quota limits the
+    /// session starts at, or why the file of them was ignored: for the
+    /// commands whose model calls the limiter admits.
+    pub(crate) fn quota_told(mut self, output: &Output) -> Session {
+        if !output.quiet() {
+            for line in self.quota_notices.drain(..) {
+                output.error_line(&line);
+            }
+        }
         self
     }
 

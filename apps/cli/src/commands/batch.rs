@@ -559,7 +559,8 @@ async fn map_session(
 ) -> Result<(Session, Arc<agent_core::Budget>)> {
     let mut session = Session::open(context.traffic, &context.settings)
         .await?
-        .logged(context.output);
+        .logged(context.output)
+        .quota_told(context.output);
     let (cost, tokens) = context.spent_before;
     let budget = Arc::new(
         agent_core::Budget::new(context.settings.budget_limits()).with_spent(cost, tokens),

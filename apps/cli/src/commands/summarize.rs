@@ -65,6 +65,7 @@ pub(crate) async fn run(
     let session = Session::open(traffic, &settings)
         .await?
         .logged(output)
+        .quota_told(output)
         .retries_told("summarizer", output);
     let started = std::time::Instant::now();
     // The calls are priced (and held to --budget-usd / --budget-tokens).
