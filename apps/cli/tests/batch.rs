@@ -22,43 +22,66 @@ async fn serve(interactions: Vec<Interaction>) -> FixtureServer {
     common::stand_in("batch_cli", about, interactions, ServerOptions::default()).await
 }
 
-fn operation(state: &str, extra: Value) -> Value {
-    let mut op = json!({
-        "name": "batches/cli1",
-        "metadata": {
-            "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
-            "model": "models/gemini-2.5-flash-lite",
-            "displayName": "agent-fork-x",
-            "batchStats": {"requestCount": "2", "pendingRequestCount": "2"},
-            "state": state,
-            "name": "batches/cli1"
-        }
-    });
-    if let Value::Object(extra) = extra {
-        for (key, value) in extra {
-            op[key] = value;
-        }
-    }
-    op
+/// The job `batches/cli1` in `state`, with these `stats`.
+fn job(state: &str, stats: &[(&str, u64)]) -> Value {
+    test_support::batch::operation("batches/cli1", "agent-fork-x", state, stats)
 }
 
-/// The ended job: succeeded, with these inlined responses.
+/// The ended job: succeeded, with these inlined responses (each
+/// `{"response"|"error", "metadata"?}`).
 fn succeeded(responses: Value) -> Value {
-    operation(
-        "BATCH_STATE_SUCCEEDED",
-        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": responses}}}),
+    let responses = responses.as_array().cloned().unwrap_or_default();
+    test_support::batch::succeeded_inline("batches/cli1", "agent-fork-x", responses)
+}
+
+/// The job's create, answered pending.
+fn create() -> Interaction {
+    Interaction::new(
+        RequestSpec::post(CREATE),
+        ResponseSpec::json(job(
+            "BATCH_STATE_PENDING",
+            &[("requestCount", 2), ("pendingRequestCount", 2)],
+        )),
     )
 }
 
 /// The job created (pending), then found ended as `done` by its first poll.
 fn created_then(done: Value) -> Vec<Interaction> {
     vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
+        create(),
         Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
     ]
+}
+
+/// The job created (pending), then found running with `stats` by every poll.
+fn created_then_running(stats: &[(&str, u64)]) -> Vec<Interaction> {
+    let running = job("BATCH_STATE_RUNNING", stats);
+    vec![
+        create(),
+        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(running)).repeatable(),
+    ]
+}
+
+/// A map job over Oslo and Lima created, found succeeded, and its reduce
+/// answered live.
+fn oslo_and_lima_mapped_then_reduced() -> Vec<Interaction> {
+    let mut interactions = created_then(succeeded(json!([
+        {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
+        {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
+    ])));
+    interactions.push(Interaction::new(
+        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")),
+        ResponseSpec::json(reply("Oslo is colder than Lima.")),
+    ));
+    interactions
+}
+
+/// The run id a submitting command printed under `--json`.
+fn run_id_of(output: &std::process::Output) -> String {
+    common::json_of(output)["run_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no run_id: {}", stdout_of(output)))
+        .to_owned()
 }
 
 fn reply(text: &str) -> Value {
@@ -104,7 +127,7 @@ async fn a_batch_swarm_is_submitted_shown_and_collected_on_resume() {
         .output()
         .unwrap();
     assert!(submitted.status.success(), "{}", stderr_of(&submitted));
-    let answer: Value = serde_json::from_str(&stdout_of(&submitted)).unwrap();
+    let answer: Value = common::json_of(&submitted);
     assert_eq!(answer["batch"], "batches/cli1");
     assert_eq!(answer["requests"], 2);
     let id = answer["run_id"].as_str().unwrap().to_owned();
@@ -121,7 +144,7 @@ async fn a_batch_swarm_is_submitted_shown_and_collected_on_resume() {
         .args(["--json", "runs", "show", &id])
         .output()
         .unwrap();
-    let shown: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
+    let shown: Value = common::json_of(&shown);
     assert_eq!(shown["batch"]["name"], "batches/cli1");
     assert_eq!(shown["state"], "unfinished");
     // Not collected yet: the job's state is Gemini's, asked just now.
@@ -133,7 +156,7 @@ async fn a_batch_swarm_is_submitted_shown_and_collected_on_resume() {
         .output()
         .unwrap();
     assert!(resumed.status.success(), "{}", stderr_of(&resumed));
-    let json: Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
+    let json: Value = common::json_of(&resumed);
     assert_eq!(json["tasks"]["total"], 2);
     assert_eq!(json["tasks"]["succeeded"], 2);
     assert_eq!(json["results"][0]["result"], "Red.");
@@ -147,10 +170,7 @@ async fn a_batch_swarm_is_submitted_shown_and_collected_on_resume() {
 async fn runs_cancel_cancels_the_job() {
     let folder = tempfile::tempdir().unwrap();
     let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
+        create(),
         Interaction {
             // Asked twice: once for people, once under --json.
             repeatable: true,
@@ -167,10 +187,7 @@ async fn runs_cancel_cancels_the_job() {
         ])
         .output()
         .unwrap();
-    let id = serde_json::from_str::<Value>(&stdout_of(&submitted)).unwrap()["run_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = run_id_of(&submitted);
     let cancelled = command(folder.path(), &server)
         .args(["runs", "cancel", &id])
         .output()
@@ -233,7 +250,7 @@ async fn with_wait_the_job_is_collected_and_consolidated_live_in_one_go() {
         .unwrap();
     // One item failed in the batch: the run fails, the other result stays.
     assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
-    let json: Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let json: Value = common::json_of(&output);
     assert_eq!(
         (
             json["tasks"]["succeeded"].as_u64(),
@@ -255,7 +272,7 @@ async fn with_wait_the_job_is_collected_and_consolidated_live_in_one_go() {
         .args(["--json", "runs", "show", id])
         .output()
         .unwrap();
-    let shown: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
+    let shown: Value = common::json_of(&shown);
     assert_eq!(
         shown["cost"]["priced_picodollars"],
         batch + live,
@@ -267,16 +284,7 @@ async fn with_wait_the_job_is_collected_and_consolidated_live_in_one_go() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn map_reduce_maps_as_a_batch_job_and_reduces_live() {
     let folder = tempfile::tempdir().unwrap();
-    let done = succeeded(json!([
-        {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
-        {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
-    ]));
-    let mut interactions = created_then(done);
-    interactions.push(Interaction::new(
-        RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")),
-        ResponseSpec::json(reply("Oslo is colder than Lima.")),
-    ));
-    let server = serve(interactions).await;
+    let server = serve(oslo_and_lima_mapped_then_reduced()).await;
     let submitted = command(folder.path(), &server)
         .args([
             "--json",
@@ -295,10 +303,7 @@ async fn map_reduce_maps_as_a_batch_job_and_reduces_live() {
         .output()
         .unwrap();
     assert!(submitted.status.success(), "{}", stderr_of(&submitted));
-    let id = serde_json::from_str::<Value>(&stdout_of(&submitted)).unwrap()["run_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = run_id_of(&submitted);
     let body = server.requests()[0].body.clone().unwrap();
     assert_eq!(
         body["batch"]["inputConfig"]["requests"]["requests"][1]["request"]["contents"][0]["parts"]
@@ -310,7 +315,7 @@ async fn map_reduce_maps_as_a_batch_job_and_reduces_live() {
         .output()
         .unwrap();
     assert!(resumed.status.success(), "{}", stderr_of(&resumed));
-    let json: Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
+    let json: Value = common::json_of(&resumed);
     assert_eq!(json["result"], "Oslo is colder than Lima.");
     assert_eq!(json["map"][1]["fork"]["result"], "Lima is mild.");
     server.assert_clean();
@@ -370,17 +375,10 @@ async fn interrupt_once_asked(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_while_waiting_for_the_batch_job_detaches() {
     let folder = tempfile::tempdir().unwrap();
-    let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
-        Interaction::new(
-            get("/v1beta/batches/cli1"),
-            ResponseSpec::json(operation("BATCH_STATE_RUNNING", json!({}))),
-        )
-        .repeatable(),
-    ])
+    let server = serve(created_then_running(&[
+        ("requestCount", 2),
+        ("pendingRequestCount", 2),
+    ]))
     .await;
     let child = spawn_map_reduce(folder.path(), &server);
     let stopped = interrupt_once_asked(child, &server, "/v1beta/batches/cli1").await;
@@ -441,19 +439,10 @@ async fn ctrl_c_while_a_swarm_waits_detaches_sends_no_cancel_and_resume_attaches
     use nix::unistd::Pid;
 
     let folder = tempfile::tempdir().unwrap();
-    let running = test_support::batch::operation(
-        "batches/cli1",
-        "agent-fork-x",
-        "BATCH_STATE_RUNNING",
-        &[("requestCount", 2), ("pendingRequestCount", 2)],
-    );
-    let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
-        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(running)).repeatable(),
-    ])
+    let server = serve(created_then_running(&[
+        ("requestCount", 2),
+        ("pendingRequestCount", 2),
+    ]))
     .await;
     let mut child = command(folder.path(), &server)
         .args([
@@ -545,7 +534,7 @@ async fn ctrl_c_while_a_swarm_waits_detaches_sends_no_cancel_and_resume_attaches
         .output()
         .unwrap();
     assert!(resumed.status.success(), "{}", stderr_of(&resumed));
-    let json: Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
+    let json: Value = common::json_of(&resumed);
     assert_eq!(json["tasks"]["succeeded"], 2);
     assert_eq!(json["results"][0]["result"], "Red.");
     assert_eq!(json["results"][1]["result"], "Blue.");
@@ -557,23 +546,11 @@ async fn ctrl_c_while_a_swarm_waits_detaches_sends_no_cancel_and_resume_attaches
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_show_asks_for_the_live_state_and_falls_back_to_the_journal() {
     let folder = tempfile::tempdir().unwrap();
-    let running = test_support::batch::operation(
-        "batches/cli1",
-        "agent-fork-x",
-        "BATCH_STATE_RUNNING",
-        &[
-            ("requestCount", 2),
-            ("successfulRequestCount", 1),
-            ("pendingRequestCount", 1),
-        ],
-    );
-    let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
-        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(running)).repeatable(),
-    ])
+    let server = serve(created_then_running(&[
+        ("requestCount", 2),
+        ("successfulRequestCount", 1),
+        ("pendingRequestCount", 1),
+    ]))
     .await;
     let submitted = command(folder.path(), &server)
         .args([
@@ -581,17 +558,14 @@ async fn runs_show_asks_for_the_live_state_and_falls_back_to_the_journal() {
         ])
         .output()
         .unwrap();
-    let id = serde_json::from_str::<Value>(&stdout_of(&submitted)).unwrap()["run_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = run_id_of(&submitted);
 
     let shown = command(folder.path(), &server)
         .args(["--json", "runs", "show", &id])
         .output()
         .unwrap();
     assert!(shown.status.success(), "{}", stderr_of(&shown));
-    let json: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
+    let json: Value = common::json_of(&shown);
     let batch = &json["batch"];
     assert_eq!(
         (&batch["state"], &batch["succeeded"], &batch["refreshed"]),
@@ -627,7 +601,7 @@ async fn runs_show_asks_for_the_live_state_and_falls_back_to_the_journal() {
         .output()
         .unwrap();
     assert!(shown.status.success(), "{}", stderr_of(&shown));
-    let json: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
+    let json: Value = common::json_of(&shown);
     let batch = &json["batch"];
     assert_eq!(batch["refreshed"], false);
     assert_eq!(batch["state"], Value::Null, "no poll was journalled");
@@ -656,7 +630,7 @@ async fn runs_show_asks_for_the_live_state_and_falls_back_to_the_journal() {
         .output()
         .unwrap();
     assert!(offline.status.success(), "{}", stderr_of(&offline));
-    let json: Value = serde_json::from_str(&stdout_of(&offline)).unwrap();
+    let json: Value = common::json_of(&offline);
     assert_eq!(json["batch"]["refreshed"], false);
     assert!(
         json["batch"]["refresh_error"]
@@ -744,25 +718,7 @@ async fn a_batch_job_over_the_budget_is_refused_before_submitting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_collected_map_job_is_charged_and_journalled_at_the_batch_price() {
     let folder = tempfile::tempdir().unwrap();
-    let done = operation(
-        "BATCH_STATE_SUCCEEDED",
-        json!({"done": true, "response": {"inlinedResponses": {"inlinedResponses": [
-            {"response": reply("Oslo is cold."), "metadata": {"key": "0"}},
-            {"response": reply("Lima is mild."), "metadata": {"key": "1"}}
-        ]}}}),
-    );
-    let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
-        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
-        Interaction::new(
-            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")),
-            ResponseSpec::json(reply("Oslo is colder than Lima.")),
-        ),
-    ])
-    .await;
+    let server = serve(oslo_and_lima_mapped_then_reduced()).await;
     let output = command(folder.path(), &server)
         .args([
             "--json",
@@ -784,7 +740,7 @@ async fn a_collected_map_job_is_charged_and_journalled_at_the_batch_price() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    let json: Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let json: Value = common::json_of(&output);
     let (live, batch) = reply_costs();
     assert!(batch < live);
     let whole = 2 * batch + live;
@@ -802,7 +758,7 @@ async fn a_collected_map_job_is_charged_and_journalled_at_the_batch_price() {
         .args(["--json", "runs", "show", &id])
         .output()
         .unwrap();
-    let shown: Value = serde_json::from_str(&stdout_of(&shown)).unwrap();
+    let shown: Value = common::json_of(&shown);
     assert_eq!(
         shown["cost"]["priced_picodollars"], whole,
         "{}",
@@ -819,26 +775,7 @@ async fn a_collected_map_job_is_charged_and_journalled_at_the_batch_price() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_batch_map_reduce_replays_end_to_end() {
     let folder = tempfile::tempdir().unwrap();
-    let done = test_support::batch::succeeded_inline(
-        "batches/cli1",
-        "agent-fork-x",
-        vec![
-            test_support::batch::inline_ok(reply("Oslo is cold."), Some("0")),
-            test_support::batch::inline_ok(reply("Lima is mild."), Some("1")),
-        ],
-    );
-    let server = serve(vec![
-        Interaction::new(
-            RequestSpec::post(CREATE),
-            ResponseSpec::json(operation("BATCH_STATE_PENDING", json!({}))),
-        ),
-        Interaction::new(get("/v1beta/batches/cli1"), ResponseSpec::json(done)),
-        Interaction::new(
-            RequestSpec::post(format!("/v1beta/models/{MODEL}:generateContent")),
-            ResponseSpec::json(reply("Oslo is colder than Lima.")),
-        ),
-    ])
-    .await;
+    let server = serve(oslo_and_lima_mapped_then_reduced()).await;
     let args = [
         "--json",
         "map-reduce",
@@ -868,7 +805,7 @@ async fn a_recorded_batch_map_reduce_replays_end_to_end() {
         stderr_of(&recorded)
     );
     server.assert_clean();
-    let live: Value = serde_json::from_str(&stdout_of(&recorded)).unwrap();
+    let live: Value = common::json_of(&recorded);
 
     // Elsewhere, with no key and nothing listening: the recording alone.
     let elsewhere = tempfile::tempdir().unwrap();
@@ -881,7 +818,7 @@ async fn a_recorded_batch_map_reduce_replays_end_to_end() {
         .output()
         .unwrap();
     assert!(replayed.status.success(), "{}", stderr_of(&replayed));
-    let json: Value = serde_json::from_str(&stdout_of(&replayed)).unwrap();
+    let json: Value = common::json_of(&replayed);
     assert_eq!(json["result"], "Oslo is colder than Lima.");
     assert_eq!(json["map"][0]["fork"]["result"], "Oslo is cold.");
     assert_eq!(json["map"][1]["fork"]["result"], "Lima is mild.");
