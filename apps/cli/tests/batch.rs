@@ -62,6 +62,20 @@ fn created_then_running(stats: &[(&str, u64)]) -> Vec<Interaction> {
     ]
 }
 
+/// The arguments of a `map-reduce` over Oslo and Lima (each one's climate,
+/// then a comparison), after its flags.
+const OSLO_AND_LIMA: [&str; 9] = [
+    "-t",
+    "creative",
+    "--items",
+    "Oslo",
+    "Lima",
+    "--map-template",
+    "Describe the climate of {item}.",
+    "--reduce",
+    "Compare them.",
+];
+
 /// A map job over Oslo and Lima created, found succeeded, and its reduce
 /// answered live.
 fn oslo_and_lima_mapped_then_reduced() -> Vec<Interaction> {
@@ -286,20 +300,8 @@ async fn map_reduce_maps_as_a_batch_job_and_reduces_live() {
     let folder = tempfile::tempdir().unwrap();
     let server = serve(oslo_and_lima_mapped_then_reduced()).await;
     let submitted = command(folder.path(), &server)
-        .args([
-            "--json",
-            "map-reduce",
-            "--batch",
-            "-t",
-            "creative",
-            "--items",
-            "Oslo",
-            "Lima",
-            "--map-template",
-            "Describe the climate of {item}.",
-            "--reduce",
-            "Compare them.",
-        ])
+        .args(["--json", "map-reduce", "--batch"])
+        .args(OSLO_AND_LIMA)
         .output()
         .unwrap();
     assert!(submitted.status.success(), "{}", stderr_of(&submitted));
@@ -325,20 +327,8 @@ async fn map_reduce_maps_as_a_batch_job_and_reduces_live() {
 #[cfg(unix)]
 fn spawn_map_reduce(folder: &Path, server: &FixtureServer) -> std::process::Child {
     command(folder, server)
-        .args([
-            "map-reduce",
-            "--batch",
-            "--wait",
-            "-t",
-            "creative",
-            "--items",
-            "Oslo",
-            "Lima",
-            "--map-template",
-            "Describe the climate of {item}.",
-            "--reduce",
-            "Compare them.",
-        ])
+        .args(["map-reduce", "--batch", "--wait"])
+        .args(OSLO_AND_LIMA)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -665,19 +655,8 @@ async fn a_batch_job_over_the_budget_is_refused_before_submitting() {
     let server = serve(vec![]).await;
     for budget in [["--budget-usd", "0.0001"], ["--budget-tokens", "500"]] {
         let refused = command(folder.path(), &server)
-            .args([
-                "map-reduce",
-                "--batch",
-                "-t",
-                "creative",
-                "--items",
-                "Oslo",
-                "Lima",
-                "--map-template",
-                "Describe the climate of {item}.",
-                "--reduce",
-                "Compare them.",
-            ])
+            .args(["map-reduce", "--batch"])
+            .args(OSLO_AND_LIMA)
             .args(budget)
             .output()
             .unwrap();
@@ -727,16 +706,8 @@ async fn a_collected_map_job_is_charged_and_journalled_at_the_batch_price() {
             "--wait",
             "--budget-usd",
             "1",
-            "-t",
-            "creative",
-            "--items",
-            "Oslo",
-            "Lima",
-            "--map-template",
-            "Describe the climate of {item}.",
-            "--reduce",
-            "Compare them.",
         ])
+        .args(OSLO_AND_LIMA)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -776,26 +747,15 @@ async fn a_collected_map_job_is_charged_and_journalled_at_the_batch_price() {
 async fn a_recorded_batch_map_reduce_replays_end_to_end() {
     let folder = tempfile::tempdir().unwrap();
     let server = serve(oslo_and_lima_mapped_then_reduced()).await;
-    let args = [
-        "--json",
-        "map-reduce",
-        "--batch",
-        "--wait",
-        "-t",
-        "creative",
-        "--items",
-        "Oslo",
-        "Lima",
-        "--map-template",
-        "Describe the climate of {item}.",
-        "--reduce",
-        "Compare them.",
-    ];
+    let args: Vec<&str> = ["--json", "map-reduce", "--batch", "--wait"]
+        .into_iter()
+        .chain(OSLO_AND_LIMA)
+        .collect();
     let recording = folder.path().join("recorded.json");
     let recorded = command(folder.path(), &server)
         .arg("--record")
         .arg(&recording)
-        .args(args)
+        .args(&args)
         .output()
         .unwrap();
     assert!(recorded.status.success(), "{}", stderr_of(&recorded));
@@ -814,7 +774,7 @@ async fn a_recorded_batch_map_reduce_replays_end_to_end() {
         .env("AGENT_FORK_MODEL", MODEL)
         .arg("--replay")
         .arg(&recording)
-        .args(args)
+        .args(&args)
         .output()
         .unwrap();
     assert!(replayed.status.success(), "{}", stderr_of(&replayed));
