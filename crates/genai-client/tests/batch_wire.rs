@@ -262,6 +262,26 @@ async fn list_follows_page_tokens_and_cancel_and_delete_use_their_methods() {
     server.assert_clean();
 }
 
+/// The session URL the stand-in's upload start answers with (nothing
+/// listens there: the client must follow the stand-in's own address).
+const SESSION: &str = "http://127.0.0.1:1/upload/v1beta/files?upload_id=sess-1";
+
+/// 25 bytes, `a` to `y`.
+fn alphabet() -> Vec<u8> {
+    (0..25u8).map(|i| b'a' + i).collect()
+}
+
+/// Uploads `data` (25 bytes) as `agent-fork-run1` in chunks of 10 to the
+/// server at `base_url`.
+async fn upload_25_in_tens(
+    base_url: &str,
+    data: &[u8],
+) -> Result<genai_client::File, genai_client::Error> {
+    client(base_url)
+        .upload_file("agent-fork-run1", "application/jsonl", 25, data, 10)
+        .await
+}
+
 fn upload_interactions(session: &str, chunks: &[(u64, &str, &str)], size: u64) -> Vec<Interaction> {
     let mut list = vec![Interaction::new(
         RequestSpec::post("/upload/v1beta/files")
@@ -298,7 +318,7 @@ fn upload_interactions(session: &str, chunks: &[(u64, &str, &str)], size: u64) -
 
 #[tokio::test]
 async fn a_file_is_uploaded_in_chunks_and_finalized() {
-    let data: Vec<u8> = (0..25u8).map(|i| b'a' + i).collect();
+    let data = alphabet();
     // A session URL on another host: only its path and query are used.
     let session = "https://uploads.example.invalid/upload/v1beta/files?upload_id=sess-1";
     let server = serve(upload_interactions(
@@ -311,10 +331,7 @@ async fn a_file_is_uploaded_in_chunks_and_finalized() {
         25,
     ))
     .await;
-    let file = client(&server.base_url())
-        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
-        .await
-        .unwrap();
+    let file = upload_25_in_tens(&server.base_url(), &data).await.unwrap();
     assert_eq!(file.name.unwrap().as_str(), "files/abc123");
     assert_eq!(file.size_bytes, Some(25));
     let requests = server.requests();
@@ -332,7 +349,7 @@ async fn a_file_is_uploaded_in_chunks_and_finalized() {
 async fn an_upload_that_does_not_finalize_is_an_error() {
     let data = [b'x'; 8];
     let server = serve(upload_interactions(
-        "http://127.0.0.1:1/upload/v1beta/files?upload_id=sess-1",
+        SESSION,
         &[(0, "upload, finalize", "active")],
         8,
     ))
@@ -411,9 +428,9 @@ fn upload_commands(server: &FixtureServer) -> Vec<(String, String, usize)> {
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_chunk_is_resumed_from_what_the_session_holds() {
-    let data: Vec<u8> = (0..25u8).map(|i| b'a' + i).collect();
+    let data = alphabet();
     let mut interactions = upload_interactions(
-        "http://127.0.0.1:1/upload/v1beta/files?upload_id=sess-1",
+        SESSION,
         &[
             (0, "upload", "active"),
             (10, "upload", "active"),
@@ -428,10 +445,7 @@ async fn a_failed_chunk_is_resumed_from_what_the_session_holds() {
         .with_fault(FaultSpec::once(Fault::Unavailable));
     interactions.push(upload_query(10));
     let server = serve(interactions).await;
-    let file = client(&server.base_url())
-        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
-        .await
-        .unwrap();
+    let file = upload_25_in_tens(&server.base_url(), &data).await.unwrap();
     assert_eq!(file.name.unwrap().as_str(), "files/abc123");
     let seen: Vec<(String, String, usize)> = upload_commands(&server);
     let seen: Vec<(&str, &str, usize)> = seen
@@ -455,9 +469,9 @@ async fn a_failed_chunk_is_resumed_from_what_the_session_holds() {
 
 #[tokio::test(start_paused = true)]
 async fn a_chunk_cut_mid_way_is_resumed_from_the_byte_the_session_reports() {
-    let data: Vec<u8> = (0..25u8).map(|i| b'a' + i).collect();
+    let data = alphabet();
     let mut interactions = upload_interactions(
-        "http://127.0.0.1:1/upload/v1beta/files?upload_id=sess-1",
+        SESSION,
         &[
             (0, "upload", "active"),
             (10, "upload", "active"),
@@ -479,10 +493,7 @@ async fn a_chunk_cut_mid_way_is_resumed_from_the_byte_the_session_reports() {
     );
     interactions.push(upload_query(22));
     let server = serve(interactions).await;
-    let file = client(&server.base_url())
-        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
-        .await
-        .unwrap();
+    let file = upload_25_in_tens(&server.base_url(), &data).await.unwrap();
     assert_eq!(file.name.unwrap().as_str(), "files/abc123");
     let requests = server.requests();
     let last = requests.last().unwrap();
@@ -495,7 +506,7 @@ async fn a_chunk_cut_mid_way_is_resumed_from_the_byte_the_session_reports() {
 async fn a_session_that_lost_bytes_before_the_chunk_is_an_error() {
     let data = [b'x'; 25];
     let mut interactions = upload_interactions(
-        "http://127.0.0.1:1/upload/v1beta/files?upload_id=sess-1",
+        SESSION,
         &[(0, "upload", "active"), (10, "upload", "active")],
         25,
     );
@@ -505,8 +516,7 @@ async fn a_session_that_lost_bytes_before_the_chunk_is_an_error() {
     // It claims fewer bytes than were confirmed: the stream cannot go back.
     interactions.push(upload_query(4));
     let server = serve(interactions).await;
-    let error = client(&server.base_url())
-        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
+    let error = upload_25_in_tens(&server.base_url(), &data)
         .await
         .unwrap_err();
     assert!(error.to_string().contains("holds 4 bytes"), "{error}");
@@ -514,7 +524,7 @@ async fn a_session_that_lost_bytes_before_the_chunk_is_an_error() {
 
 #[tokio::test]
 async fn an_upload_recorded_through_the_proxy_replays() {
-    let data: Vec<u8> = (0..25u8).map(|i| b'a' + i).collect();
+    let data = alphabet();
     let upstream = serve(upload_interactions(
         "https://uploads.example.invalid/upload/v1beta/files?upload_id=sess-1",
         &[
@@ -528,10 +538,7 @@ async fn an_upload_recorded_through_the_proxy_replays() {
     let proxy = cassette::RecordingProxy::start(&upstream.base_url())
         .await
         .unwrap();
-    let recorded_file = client(&proxy.base_url())
-        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
-        .await
-        .unwrap();
+    let recorded_file = upload_25_in_tens(&proxy.base_url(), &data).await.unwrap();
     upstream.assert_clean();
     let recorded = proxy.finish("upload", "recorded in a test against a fixture upstream");
     // The session URL and each chunk's status are kept.
@@ -546,10 +553,7 @@ async fn an_upload_recorded_through_the_proxy_replays() {
     let replay = FixtureServer::start(vec![recorded], ServerOptions::default())
         .await
         .unwrap();
-    let replayed = client(&replay.base_url())
-        .upload_file("agent-fork-run1", "application/jsonl", 25, &data[..], 10)
-        .await
-        .unwrap();
+    let replayed = upload_25_in_tens(&replay.base_url(), &data).await.unwrap();
     assert_eq!(replayed, recorded_file);
     replay.assert_clean();
 }
