@@ -343,20 +343,9 @@ async fn interrupt_once_asked(
     server: &FixtureServer,
     path: &str,
 ) -> std::process::Output {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-    use std::time::{Duration, Instant};
-
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !server.requests().iter().any(|request| request.path == path) {
-        assert!(Instant::now() < deadline, "{path} was never asked");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
-    tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap()
+    let asked = || server.requests().iter().any(|request| request.path == path);
+    common::wait_until(asked, || format!("{path} was never asked")).await;
+    common::interrupt(child).await
 }
 
 /// Ctrl-C while the batch job is waited for detaches: the job keeps

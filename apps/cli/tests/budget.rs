@@ -280,10 +280,7 @@ fn quota_settings_are_read_and_shown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limit_learned_from_a_429_is_remembered_for_the_next_live_run() {
     use cassette::SseEvent;
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
     use std::io::BufRead as _;
-    use std::time::{Duration, Instant};
 
     const MODEL: &str = "gemini-3.8-flash";
     let stream = || {
@@ -356,20 +353,12 @@ async fn a_limit_learned_from_a_429_is_remembered_for_the_next_live_run() {
         })
     };
     // The retry line comes after the limiter has read the 429's limit.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !said.lock().unwrap().contains("retrying in") {
-        assert!(
-            Instant::now() < deadline,
-            "no retry: {}",
-            said.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    common::wait_until(
+        || said.lock().unwrap().contains("retrying in"),
+        || format!("no retry: {}", said.lock().unwrap()),
+    )
+    .await;
+    let status = common::interrupt(child).await.status;
     reader.join().unwrap();
     let stderr = said.lock().unwrap().clone();
     assert_eq!(status.code(), Some(130), "{stderr}");

@@ -7,7 +7,7 @@
 //! Gemini is always a loopback fixture server; no test reaches a public host.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -239,15 +239,12 @@ fn resuming_a_completed_run_is_refused_with_one_line_and_changes_nothing() {
 
 #[cfg(unix)]
 mod interrupt {
-    use std::process::{Child, Stdio};
-    use std::time::{Duration, Instant};
+    use std::process::Stdio;
 
     use cassette::{
         BodyMatcher, Cassette, FixtureServer, Interaction, KeyFields, RequestSpec, ResponseSpec,
         ServerOptions, SseEvent,
     };
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
     use serde_json::json;
 
     use super::*;
@@ -342,7 +339,7 @@ mod interrupt {
             server.stats().total_requests > 0
         })
         .await;
-        let stopped = interrupt(child).await;
+        let stopped = common::interrupt(child).await;
         let stderr = stderr_of(&stopped);
         assert_eq!(
             stopped.status.code(),
@@ -435,16 +432,9 @@ mod interrupt {
 
     /// Polls `ready` until it holds; fails after two minutes with `what` and
     /// the journal so far.
-    async fn wait_until(dir: &Path, what: &str, mut ready: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !ready() {
-            assert!(
-                Instant::now() < deadline,
-                "{what}; the journal so far:\n{}",
-                common::only_journal(dir)
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    async fn wait_until(dir: &Path, what: &str, ready: impl FnMut() -> bool) {
+        let why = || format!("{what}; the journal so far:\n{}", common::only_journal(dir));
+        common::wait_until(ready, why).await;
     }
 
     /// How many items the run under `dir` has journalled as completed.
@@ -471,16 +461,6 @@ mod interrupt {
             stderr_of(&resumed)
         );
         json_of(&resumed)
-    }
-
-    /// Sends SIGINT to `child` and waits for it to exit.
-    async fn interrupt(child: Child) -> Output {
-        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-        kill(pid, Signal::SIGINT).unwrap();
-        tokio::task::spawn_blocking(move || child.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap()
     }
 
     /// Requests whose last user text is exactly `text`.
@@ -542,7 +522,7 @@ mod interrupt {
             completed_items(dir) == 2 && asked(&server, "Review rayon in one line.") == 1
         })
         .await;
-        let stopped = interrupt(child).await;
+        let stopped = common::interrupt(child).await;
         let stderr = stderr_of(&stopped);
         assert_eq!(stopped.status.code(), Some(130), "{stderr}");
         assert!(
@@ -654,7 +634,7 @@ mod interrupt {
             completed_items(dir) == 1 && improving(&server) == 1
         })
         .await;
-        let stopped = interrupt(child).await;
+        let stopped = common::interrupt(child).await;
         assert_eq!(stopped.status.code(), Some(130), "{}", stderr_of(&stopped));
 
         let result = resume(dir, &server, &["--no-tools"]);

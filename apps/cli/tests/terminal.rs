@@ -1117,19 +1117,12 @@ async fn an_interrupted_swarm_counts_cancelled_and_not_started_apart() {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let child = command.spawn().unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while server.requests().len() < 5 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the requests never came"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-        let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-            .await
-            .unwrap();
+        common::wait_until(
+            || server.requests().len() >= 5,
+            || "the requests never came".into(),
+        )
+        .await;
+        let output = common::interrupt(child).await;
         expect(&output, 130);
         assert_eq!(server.requests().len(), 5, "no task started after Ctrl-C");
         if json {
@@ -1306,19 +1299,12 @@ async fn a_resumed_swarm_reports_the_whole_runs_tokens() {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let child = command.spawn().unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while server.requests().len() < 2 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the requests never came"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-        let first = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-            .await
-            .unwrap();
+        common::wait_until(
+            || server.requests().len() >= 2,
+            || "the requests never came".into(),
+        )
+        .await;
+        let first = common::interrupt(child).await;
         expect(&first, 130);
         let mut resume = live(folder.path(), &server);
         if json {

@@ -10,7 +10,7 @@ use test_support::gemini::Reply;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use cassette::{
@@ -95,28 +95,6 @@ fn asked(server: &FixtureServer, task: &str) -> usize {
                 .is_some_and(|body| body.to_string().contains(task))
         })
         .count()
-}
-
-async fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn interrupt(child: Child) -> Output {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-    kill(
-        Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        Signal::SIGINT,
-    )
-    .unwrap();
-    tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap()
 }
 
 /// Plants `lines` as the journal of run `id` in `folder`'s runs folder, as a
@@ -354,9 +332,10 @@ async fn one_process_at_a_time_works_on_a_run() {
 
     // The original still runs: a resume refuses.
     let original = spawn(&["fork", TASK]);
-    wait_until("the fork never asked", || {
-        server.stats().total_requests == 1
-    })
+    common::wait_until(
+        || server.stats().total_requests == 1,
+        || "the fork never asked".into(),
+    )
     .await;
     let list = json_of(&finish({
         let mut command = live(dir, &server);
@@ -366,16 +345,17 @@ async fn one_process_at_a_time_works_on_a_run() {
     let id = list["runs"][0]["run_id"].as_str().unwrap().to_owned();
     in_use(&["resume", &id]);
     in_use(&["resume"]);
-    expect(&interrupt(original).await, 130);
+    expect(&common::interrupt(original).await, 130);
 
     // One resume works on it: a second refuses.
     let first = spawn(&["resume", &id]);
-    wait_until("the resume never asked", || {
-        server.stats().total_requests == 2
-    })
+    common::wait_until(
+        || server.stats().total_requests == 2,
+        || "the resume never asked".into(),
+    )
     .await;
     in_use(&["resume", &id]);
-    expect(&interrupt(first).await, 130);
+    expect(&common::interrupt(first).await, 130);
     assert_eq!(asked(&server, TASK), 2, "the second resume asked too");
 
     // Once nobody works on it, a resume goes ahead (the lock file left

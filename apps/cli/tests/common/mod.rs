@@ -224,3 +224,25 @@ pub fn read_terminal(mut master: std::fs::File) -> std::thread::JoinHandle<Vec<u
         shown
     })
 }
+
+/// Waits until `ready` (checked every 10 ms), failing with `why()` after
+/// two minutes: for a child process to reach a point a test acts at.
+pub async fn wait_until(mut ready: impl FnMut() -> bool, why: impl Fn() -> String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "{}", why());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Sends SIGINT (Ctrl-C) to `child` and waits for it to exit, with what it
+/// wrote to its piped stdout and stderr.
+#[cfg(unix)]
+pub async fn interrupt(child: std::process::Child) -> Output {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT sent");
+    tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("the waiting task")
+        .expect("the child's output")
+}
