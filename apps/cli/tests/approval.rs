@@ -40,15 +40,20 @@ fn turn(turns: usize, parts: Value) -> Interaction {
 }
 
 fn write_cassette(folder: &Path) -> PathBuf {
+    cassette_calling(
+        folder,
+        json!({"name": "bash", "args": {"command": COMMAND}}),
+    )
+}
+
+/// A cassette whose model makes `call`, then finishes.
+fn cassette_calling(folder: &Path, call: Value) -> PathBuf {
     let mut cassette = Cassette::authored(
         "approval",
-        "authored in code by the CLI approval tests: a model that asks for bash",
+        "authored in code by the CLI approval tests: a model that asks for one tool call",
     );
     cassette.interactions = vec![
-        turn(
-            1,
-            json!([{"functionCall": {"name": "bash", "args": {"command": COMMAND}}}]),
-        ),
+        turn(1, json!([{ "functionCall": call }])),
         turn(3, json!([{"text": "finished"}])),
     ];
     let path = folder.join("approval.json");
@@ -88,6 +93,63 @@ fn piped_the_shell_call_is_denied_and_never_runs() {
         !journal.contains("ran-by-the-model"),
         "arguments in the journal"
     );
+}
+
+/// A call the policy simply allows (a read) is journalled too, compactly
+/// (tool, policy entry, digest; no arguments), and listed by `runs show`,
+/// text and --json. Before, only asked and denied calls were.
+#[test]
+fn a_call_the_policy_allows_is_journalled_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "secret-notes-body").unwrap();
+    let cassette = cassette_calling(
+        dir.path(),
+        json!({"name": "read_file", "args": {"path": "notes.txt"}}),
+    );
+    let output = common::isolated(dir.path())
+        .env("COLUMNS", "100")
+        .arg("--replay")
+        .arg(cassette)
+        .args([
+            "--color",
+            "never",
+            "fork",
+            "--model",
+            MODEL,
+            "Read the notes.",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let journal = common::only_journal(dir.path());
+    let line = journal
+        .lines()
+        .find(|line| line.contains("\"tool_approval\""))
+        .unwrap_or_else(|| panic!("no approval journalled: {journal}"));
+    assert!(line.contains(r#""rule":"read""#), "{line}");
+    assert!(line.contains(r#""by":"rule""#), "{line}");
+    assert!(
+        !line.contains("notes.txt"),
+        "arguments in the journal: {line}"
+    );
+    let run = only_run(dir.path());
+    let show = common::isolated(dir.path())
+        .args(["--color", "never", "runs", "show", &run])
+        .output()
+        .unwrap();
+    let text = stdout_of(&show);
+    assert!(text.contains("Approvals (1):"), "{text}");
+    assert!(text.contains("read_file  allowed by rule (read)"), "{text}");
+    let show = common::isolated(dir.path())
+        .args(["--json", "runs", "show", &run])
+        .output()
+        .unwrap();
+    let document: Value = serde_json::from_slice(&show.stdout).expect("runs show --json");
+    let approval = &document["approvals"][0];
+    assert_eq!(approval["tool"], "read_file");
+    assert_eq!(approval["approved"], true);
+    assert_eq!(approval["by"], "rule");
+    assert_eq!(approval["rule"], "read");
 }
 
 /// The denial of a piped run is in its report: `runs show` (text and
