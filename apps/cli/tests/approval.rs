@@ -132,24 +132,29 @@ fn a_call_the_policy_allows_is_journalled_and_shown() {
         !line.contains("notes.txt"),
         "arguments in the journal: {line}"
     );
-    let run = only_run(dir.path());
-    let show = common::isolated(dir.path())
-        .args(["--color", "never", "runs", "show", &run])
-        .output()
-        .unwrap();
-    let text = stdout_of(&show);
+    let (text, document) = shown(dir.path(), &only_run(dir.path()));
     assert!(text.contains("Approvals (1):"), "{text}");
     assert!(text.contains("read_file  allowed by rule (read)"), "{text}");
-    let show = common::isolated(dir.path())
-        .args(["--json", "runs", "show", &run])
-        .output()
-        .unwrap();
-    let document: Value = serde_json::from_slice(&show.stdout).expect("runs show --json");
     let approval = &document["approvals"][0];
     assert_eq!(approval["tool"], "read_file");
     assert_eq!(approval["approved"], true);
     assert_eq!(approval["by"], "rule");
     assert_eq!(approval["rule"], "read");
+}
+
+/// What `runs show RUN` says of `run` in `folder`: the text, and the
+/// document of `runs show --json`.
+fn shown(folder: &Path, run: &str) -> (String, Value) {
+    let show = common::isolated(folder)
+        .args(["--color", "never", "runs", "show", run])
+        .output()
+        .unwrap();
+    let json = common::isolated(folder)
+        .args(["--json", "runs", "show", run])
+        .output()
+        .unwrap();
+    let document = serde_json::from_slice(&json.stdout).expect("runs show --json");
+    (stdout_of(&show), document)
 }
 
 /// The denial of a piped run is in its report: `runs show` (text and
@@ -160,11 +165,7 @@ fn the_decision_is_listed_by_runs_show_and_runs_report() {
     let output = fork(dir.path(), &[]).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let run = only_run(dir.path());
-    let show = common::isolated(dir.path())
-        .args(["--color", "never", "runs", "show", &run])
-        .output()
-        .unwrap();
-    let text = stdout_of(&show);
+    let (text, document) = shown(dir.path(), &run);
     assert!(text.contains("Approvals (1):"), "{text}");
     let line = text
         .lines()
@@ -174,11 +175,6 @@ fn the_decision_is_listed_by_runs_show_and_runs_report() {
         line.contains("(general)") && line.contains("fork_"),
         "{line}"
     );
-    let show = common::isolated(dir.path())
-        .args(["--json", "runs", "show", &run])
-        .output()
-        .unwrap();
-    let document: Value = serde_json::from_slice(&show.stdout).expect("runs show --json");
     let approval = &document["approvals"][0];
     assert_eq!(approval["tool"], "bash");
     assert_eq!(approval["approved"], false);

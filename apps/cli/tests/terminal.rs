@@ -481,6 +481,19 @@ fn completions_man_page_and_version() {
     assert!(stdout_of(&help).contains("Global options:"));
 }
 
+/// The stdout of `agent-fork --color never ARGS` in `folder` (100 columns),
+/// which must succeed.
+fn plain_stdout(folder: &Path, args: &[&str]) -> String {
+    let output = common::isolated(folder)
+        .env("COLUMNS", "100")
+        .args(["--color", "never"])
+        .args(args)
+        .output()
+        .unwrap();
+    expect(&output, 0);
+    stdout_of(&output)
+}
+
 /// A command's help offers only the global flags that act on it:
 /// `config --help` has no --replay, --jsonl, -q, -v, --yes or --mcp (it
 /// listed every global flag before), `models --help` no agent flags. The
@@ -490,16 +503,7 @@ fn completions_man_page_and_version() {
 #[test]
 fn help_offers_only_the_global_flags_a_command_uses() {
     let folder = tempfile::tempdir().unwrap();
-    let help = |args: &[&str]| {
-        let output = common::isolated(folder.path())
-            .env("COLUMNS", "100")
-            .args(["--color", "never"])
-            .args(args)
-            .output()
-            .unwrap();
-        expect(&output, 0);
-        stdout_of(&output)
-    };
+    let help = |args: &[&str]| plain_stdout(folder.path(), args);
     let config = help(&["config", "--help"]);
     for absent in [
         "--replay",
@@ -563,15 +567,7 @@ fn help_offers_only_the_global_flags_a_command_uses() {
 #[test]
 fn completions_offer_what_help_shows() {
     let folder = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let output = common::isolated(folder.path())
-            .args(["--color", "never"])
-            .args(args)
-            .output()
-            .unwrap();
-        expect(&output, 0);
-        stdout_of(&output)
-    };
+    let run = |args: &[&str]| plain_stdout(folder.path(), args);
     let script = run(&["completions", "bash"]);
     // (A flag's line starts at column 2 or 6; descriptions are indented more.)
     let flags_of = |help: &str| -> std::collections::BTreeSet<String> {
