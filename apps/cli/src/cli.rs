@@ -157,6 +157,67 @@ pub(crate) fn command(color: clap::ColorChoice) -> clap::Command {
     command
 }
 
+/// The command line as shell completions offer it: [`command`] without
+/// what its help hides (the global flags a command does not use, hidden
+/// subcommands). clap_complete offers hidden flags and subcommands, and clap
+/// can remove neither from a command, so the tree is assembled again from
+/// the visible parts of the built one.
+pub(crate) fn completion_command() -> clap::Command {
+    visible_only(&command(clap::ColorChoice::Never))
+}
+
+/// `built`'s visible arguments and (recursively) subcommands, with what the
+/// completion scripts read of it: name, about, aliases, version. Each
+/// argument keeps only its conflicts with the arguments kept, and is no
+/// longer global (it was already copied into every subcommand that shows it).
+fn visible_only(built: &clap::Command) -> clap::Command {
+    use clap::builder::Resettable::{Reset, Value};
+    let kept: Vec<&clap::Arg> = built
+        .get_arguments()
+        .filter(|arg| !arg.is_hide_set())
+        .collect();
+    let is_kept = |id: &clap::Id| kept.iter().any(|arg| arg.get_id() == id);
+    let args: Vec<clap::Arg> = kept
+        .iter()
+        .map(|arg| {
+            let conflicts: Vec<clap::Id> = built
+                .get_arg_conflicts_with(arg)
+                .into_iter()
+                .map(|other| other.get_id().clone())
+                .filter(is_kept)
+                .collect();
+            (*arg)
+                .clone()
+                .global(false)
+                .requires(Reset)
+                .conflicts_with(Reset)
+                .conflicts_with_all(conflicts)
+        })
+        .collect();
+    let mut visible = clap::Command::new(built.get_name().to_owned())
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .disable_help_subcommand(true)
+        .allow_external_subcommands(built.is_allow_external_subcommands_set())
+        .about(built.get_about().cloned().map_or(Reset, Value))
+        .long_about(built.get_long_about().cloned().map_or(Reset, Value))
+        .visible_aliases(built.get_visible_aliases().map(str::to_owned))
+        .args(args)
+        .subcommands(
+            built
+                .get_subcommands()
+                .filter(|sub| !sub.is_hide_set())
+                .map(visible_only),
+        );
+    if let Some(version) = built.get_version() {
+        visible = visible.version(version.to_owned());
+    }
+    if let Some(version) = built.get_long_version() {
+        visible = visible.long_version(version.to_owned());
+    }
+    visible
+}
+
 /// Hides the flags `ids` in `command`'s subcommand at `path`, in place:
 /// clap's `mut_arg` and `mut_subcommand` move what they change to the end
 /// of its list, which on a built command leaves the flags' lookup pointing

@@ -52,6 +52,10 @@ impl<'a> Context<'a> {
     /// config files, and loads the agent types.
     pub(crate) fn resolve(layer: Layer, traffic: &'a Traffic, output: &'a Output) -> Result<Self> {
         let settings = Settings::resolve(layer)?;
+        if let Some(model) = &settings.model.value {
+            let whose = format!("model, from {}", settings.model.source);
+            settings.check_priced(model, &whose, common::today())?;
+        }
         let catalog = common::catalog(&settings)?;
         let overrides = AgentOverrides {
             model: settings.model.value.clone(),
@@ -106,13 +110,20 @@ impl<'a> Context<'a> {
         search: bool,
         code_execution: bool,
     ) -> Result<AgentProfile> {
-        common::profile(
+        let profile = common::profile(
             &self.catalog,
             agent_type,
             &self.overrides,
             search,
             code_execution,
-        )
+        )?;
+        // (A model set in the settings was checked when they were resolved.)
+        if self.overrides.model.is_none() {
+            let whose = format!("agent type {agent_type}");
+            self.settings
+                .check_priced(&profile.model, &whose, common::today())?;
+        }
+        Ok(profile)
     }
 
     /// The workspace (with its protected paths) when `needed` and tools are on.

@@ -91,7 +91,12 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Completions { shell } => {
             let mut out = Vec::new();
-            clap_complete::generate(*shell, &mut command(), "agent-fork", &mut out);
+            clap_complete::generate(
+                *shell,
+                &mut cli::completion_command(),
+                "agent-fork",
+                &mut out,
+            );
             output::write_stdout(&out);
             return ExitCode::SUCCESS;
         }

@@ -18,6 +18,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use chrono::NaiveDate;
 use genai_client::catalog::ThinkingSetting;
 use serde::Deserialize;
 
@@ -370,6 +371,28 @@ fn checked_budget_tokens(setting: Setting<Option<u64>>) -> Result<Setting<Option
 }
 
 impl Settings {
+    /// Refuses `model` (`whose` says where it came from: "model, from
+    /// flag", "agent type T") up front when a dollar budget is set and the model catalog
+    /// has no price for it on `day`: the budget could not be kept, so the
+    /// run would be refused at its first call anyway. A usage error (exit
+    /// 2), said before any run folder is made or request sent. The model
+    /// that answers may still differ (`modelVersion`); the budget's
+    /// reservation of each call stays the backstop.
+    pub(crate) fn check_priced(&self, model: &str, whose: &str, day: NaiveDate) -> Result<()> {
+        let Some(usd) = self.budget_usd.value else {
+            return Ok(());
+        };
+        let usage = genai_client::Usage::default();
+        if genai_client::cost_of_call(&usage, None, model, day).is_ok() {
+            return Ok(());
+        }
+        Err(Failure::usage(format!(
+            "budget_usd = {usd} (from {}) cannot be kept: the model catalog has no price for {model} ({whose}); choose a priced model (see `agent-fork models`), or limit tokens with --budget-tokens N instead",
+            self.budget_usd.source
+        ))
+        .into())
+    }
+
     /// The spending limits of a run, from `budget_usd` and `budget_tokens`.
     pub(crate) fn budget_limits(&self) -> agent_core::BudgetLimits {
         agent_core::BudgetLimits {

@@ -40,15 +40,20 @@ fn turn(turns: usize, parts: Value) -> Interaction {
 }
 
 fn write_cassette(folder: &Path) -> PathBuf {
+    cassette_calling(
+        folder,
+        json!({"name": "bash", "args": {"command": COMMAND}}),
+    )
+}
+
+/// A cassette whose model makes `call`, then finishes.
+fn cassette_calling(folder: &Path, call: Value) -> PathBuf {
     let mut cassette = Cassette::authored(
         "approval",
-        "authored in code by the CLI approval tests: a model that asks for bash",
+        "authored in code by the CLI approval tests: a model that asks for one tool call",
     );
     cassette.interactions = vec![
-        turn(
-            1,
-            json!([{"functionCall": {"name": "bash", "args": {"command": COMMAND}}}]),
-        ),
+        turn(1, json!([{ "functionCall": call }])),
         turn(3, json!([{"text": "finished"}])),
     ];
     let path = folder.join("approval.json");
@@ -90,6 +95,68 @@ fn piped_the_shell_call_is_denied_and_never_runs() {
     );
 }
 
+/// A call the policy simply allows (a read) is journalled too, compactly
+/// (tool, policy entry, digest; no arguments), and listed by `runs show`,
+/// text and --json. Before, only asked and denied calls were.
+#[test]
+fn a_call_the_policy_allows_is_journalled_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "secret-notes-body").unwrap();
+    let cassette = cassette_calling(
+        dir.path(),
+        json!({"name": "read_file", "args": {"path": "notes.txt"}}),
+    );
+    let output = common::isolated(dir.path())
+        .env("COLUMNS", "100")
+        .arg("--replay")
+        .arg(cassette)
+        .args([
+            "--color",
+            "never",
+            "fork",
+            "--model",
+            MODEL,
+            "Read the notes.",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let journal = common::only_journal(dir.path());
+    let line = journal
+        .lines()
+        .find(|line| line.contains("\"tool_approval\""))
+        .unwrap_or_else(|| panic!("no approval journalled: {journal}"));
+    assert!(line.contains(r#""rule":"read""#), "{line}");
+    assert!(line.contains(r#""by":"rule""#), "{line}");
+    assert!(
+        !line.contains("notes.txt"),
+        "arguments in the journal: {line}"
+    );
+    let (text, document) = shown(dir.path(), &only_run(dir.path()));
+    assert!(text.contains("Approvals (1):"), "{text}");
+    assert!(text.contains("read_file  allowed by rule (read)"), "{text}");
+    let approval = &document["approvals"][0];
+    assert_eq!(approval["tool"], "read_file");
+    assert_eq!(approval["approved"], true);
+    assert_eq!(approval["by"], "rule");
+    assert_eq!(approval["rule"], "read");
+}
+
+/// What `runs show RUN` says of `run` in `folder`: the text, and the
+/// document of `runs show --json`.
+fn shown(folder: &Path, run: &str) -> (String, Value) {
+    let show = common::isolated(folder)
+        .args(["--color", "never", "runs", "show", run])
+        .output()
+        .unwrap();
+    let json = common::isolated(folder)
+        .args(["--json", "runs", "show", run])
+        .output()
+        .unwrap();
+    let document = serde_json::from_slice(&json.stdout).expect("runs show --json");
+    (stdout_of(&show), document)
+}
+
 /// The denial of a piped run is in its report: `runs show` (text and
 /// --json) and the HTML of `runs report`, with fork, agent, who and when.
 #[test]
@@ -98,11 +165,7 @@ fn the_decision_is_listed_by_runs_show_and_runs_report() {
     let output = fork(dir.path(), &[]).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let run = only_run(dir.path());
-    let show = common::isolated(dir.path())
-        .args(["--color", "never", "runs", "show", &run])
-        .output()
-        .unwrap();
-    let text = stdout_of(&show);
+    let (text, document) = shown(dir.path(), &run);
     assert!(text.contains("Approvals (1):"), "{text}");
     let line = text
         .lines()
@@ -112,11 +175,6 @@ fn the_decision_is_listed_by_runs_show_and_runs_report() {
         line.contains("(general)") && line.contains("fork_"),
         "{line}"
     );
-    let show = common::isolated(dir.path())
-        .args(["--json", "runs", "show", &run])
-        .output()
-        .unwrap();
-    let document: Value = serde_json::from_slice(&show.stdout).expect("runs show --json");
     let approval = &document["approvals"][0];
     assert_eq!(approval["tool"], "bash");
     assert_eq!(approval["approved"], false);

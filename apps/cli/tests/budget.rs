@@ -391,3 +391,55 @@ async fn a_limit_learned_from_a_429_is_remembered_for_the_next_live_run() {
     assert!(!stderr_of(&out).contains("quota:"), "{}", stderr_of(&out));
     assert_eq!(std::fs::read(&file).unwrap(), before);
 }
+
+/// A dollar budget cannot be kept for a model the catalog has no price for,
+/// so it is refused up front as bad input (exit 2, one line naming the model
+/// and the way out), before a run folder is made or a request sent: from a
+/// flag, from the project file's `[defaults]`, and for a custom agent
+/// type's model. (It used to be refused only at the first call's
+/// reservation: exit 1, with a run folder left behind.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dollar_budget_for_a_model_without_a_price_is_refused_before_the_run() {
+    let server = FixtureServer::start(vec![], ServerOptions::default())
+        .await
+        .unwrap();
+    let model = "someone-elses-model-1";
+    let cases: [(&str, Vec<&str>); 3] = [
+        (
+            "",
+            vec!["--budget-usd", "2", "--model", model, "fork", "Say hi."],
+        ),
+        (
+            "[defaults]\nbudget_usd = 2\n",
+            vec![
+                "--model", model, "swarm", "--type", "creative", "one", "two",
+            ],
+        ),
+        (
+            "[agents.mine]\nmodel = \"someone-elses-model-1\"\n",
+            vec!["--budget-usd", "2", "fork", "--type", "mine", "Say hi."],
+        ),
+    ];
+    for (project_file, args) in cases {
+        let folder = tempfile::tempdir().unwrap();
+        if !project_file.is_empty() {
+            std::fs::write(folder.path().join("agent-fork.toml"), project_file).unwrap();
+        }
+        let out = against(folder.path(), &server)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(model), "{stderr}");
+        assert!(stderr.contains("no price"), "{stderr}");
+        assert!(stderr.contains("--budget-tokens"), "{stderr}");
+        assert!(stderr.contains("priced model"), "{stderr}");
+        let runs = std::fs::read_dir(common::runs_dir(folder.path()))
+            .map(|entries| entries.count())
+            .unwrap_or(0);
+        assert_eq!(runs, 0, "{args:?} made a run folder");
+    }
+    assert_eq!(server.stats().total_requests, 0);
+}

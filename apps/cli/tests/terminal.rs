@@ -481,6 +481,19 @@ fn completions_man_page_and_version() {
     assert!(stdout_of(&help).contains("Global options:"));
 }
 
+/// The stdout of `agent-fork --color never ARGS` in `folder` (100 columns),
+/// which must succeed.
+fn plain_stdout(folder: &Path, args: &[&str]) -> String {
+    let output = common::isolated(folder)
+        .env("COLUMNS", "100")
+        .args(["--color", "never"])
+        .args(args)
+        .output()
+        .unwrap();
+    expect(&output, 0);
+    stdout_of(&output)
+}
+
 /// A command's help offers only the global flags that act on it:
 /// `config --help` has no --replay, --jsonl, -q, -v, --yes or --mcp (it
 /// listed every global flag before), `models --help` no agent flags. The
@@ -490,16 +503,7 @@ fn completions_man_page_and_version() {
 #[test]
 fn help_offers_only_the_global_flags_a_command_uses() {
     let folder = tempfile::tempdir().unwrap();
-    let help = |args: &[&str]| {
-        let output = common::isolated(folder.path())
-            .env("COLUMNS", "100")
-            .args(["--color", "never"])
-            .args(args)
-            .output()
-            .unwrap();
-        expect(&output, 0);
-        stdout_of(&output)
-    };
+    let help = |args: &[&str]| plain_stdout(folder.path(), args);
     let config = help(&["config", "--help"]);
     for absent in [
         "--replay",
@@ -552,6 +556,88 @@ fn help_offers_only_the_global_flags_a_command_uses() {
         .output()
         .unwrap();
     expect(&hidden, 0);
+}
+
+/// The shell completions offer exactly what each command's help shows:
+/// for every command (found by walking the help's command lists), the bash
+/// script's options are the help's flags and its words the help's
+/// subcommands. Before, completions offered every global flag everywhere,
+/// the ones a command's help hides too (`config --replay`, `completions
+/// --jsonl`).
+#[test]
+fn completions_offer_what_help_shows() {
+    let folder = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| plain_stdout(folder.path(), args);
+    let script = run(&["completions", "bash"]);
+    // (A flag's line starts at column 2 or 6; descriptions are indented more.)
+    let flags_of = |help: &str| -> std::collections::BTreeSet<String> {
+        help.lines()
+            .filter(|line| line.starts_with("  -") || line.starts_with("      --"))
+            .flat_map(|line| line.split([' ', ',', '=', '<', '.']))
+            .filter(|word| word.starts_with("--") && word.len() > 2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let commands_of = |help: &str| -> Vec<String> {
+        help.lines()
+            .skip_while(|line| *line != "Commands:")
+            .skip(1)
+            .take_while(|line| !line.is_empty())
+            .filter(|line| line.len() > 2 && !line[2..].starts_with(' '))
+            .filter_map(|line| line.split_whitespace().next())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut paths: Vec<Vec<String>> = vec![vec![]];
+    let mut checked = 0;
+    while let Some(path) = paths.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = run(&args);
+        // bash names the top's case `agent__fork)`, a subcommand's
+        // `agent__subcmd__fork__subcmd__runs__subcmd__list)`.
+        let case = if path.is_empty() {
+            "agent__fork".to_owned()
+        } else {
+            std::iter::once("agent-fork")
+                .chain(path.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join("-")
+                .replace('-', "__subcmd__")
+        };
+        let opts = script
+            .split(&format!("\n        {case})\n"))
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .and_then(|line| line.trim().strip_prefix("opts=\""))
+            .and_then(|line| line.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("no bash case {case}"));
+        let offered: std::collections::BTreeSet<String> = opts
+            .split(' ')
+            .filter(|word| word.starts_with("--"))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(offered, flags_of(&help), "{path:?}");
+        let commands = commands_of(&help);
+        if !commands.is_empty() {
+            let words: Vec<&str> = opts.split(' ').filter(|w| !w.starts_with('-')).collect();
+            assert_eq!(words, commands, "{path:?}");
+        }
+        for command in commands.into_iter().filter(|command| command != "help") {
+            let mut sub = path.clone();
+            sub.push(command);
+            paths.push(sub);
+        }
+        checked += 1;
+    }
+    assert!(checked > 15, "{checked} commands");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let script = run(&["completions", shell]);
+        assert!(
+            script.contains("--budget-usd") || script.contains("budget-usd"),
+            "{shell}"
+        );
+    }
 }
 
 /// What a terminal of `columns` x `rows` shows after `command` ran with

@@ -15,8 +15,8 @@
 //! Decisions of `ask` calls are tied to the exact tool and arguments (a
 //! SHA-256 of the tool name and its canonical JSON arguments), kept for the
 //! rest of the run and handed to an [`ApprovalLedger`] (the CLI journals
-//! them, with a rule's denials, so a report lists every call not simply
-//! allowed); a resumed run passes them back ([`Approvals::with_earlier`]) so a
+//! them, with a rule's decisions and the [`PolicyEntry`] that made them,
+//! so a run's record holds every call's decision); a resumed run passes them back ([`Approvals::with_earlier`]) so a
 //! call approved before is not asked again and one denied stays denied.
 //! Questions from parallel forks wait for each other: one at a time.
 //!
@@ -90,6 +90,76 @@ impl ToolClass {
             | ToolName::ExecuteBatch => Self::Write,
             ToolName::Bash | ToolName::GitOperations => Self::Shell,
         }
+    }
+}
+
+impl FromStr for ToolClass {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "read" => Ok(Self::Read),
+            "write" => Ok(Self::Write),
+            "shell" => Ok(Self::Shell),
+            "mcp" => Ok(Self::Mcp),
+            other => Err(format!(
+                "'{other}' is not a tool class; use read, write, shell or mcp"
+            )),
+        }
+    }
+}
+
+/// The entry of an [`ApprovalPolicy`] that gave a call its rule: the rule
+/// of its class (`read`, `write`, `shell`, `mcp`) or an entry for the
+/// tool or its MCP server in `tools` (`tools.NAME`, as `[approval.tools]`
+/// names it). Journalled as that word.
+///
+/// ```
+/// use agent_core::{PolicyEntry, ToolClass};
+/// assert_eq!(PolicyEntry::Class(ToolClass::Read).to_string(), "read");
+/// assert_eq!(PolicyEntry::Tool("docs".into()).to_string(), "tools.docs");
+/// assert_eq!("tools.docs".parse::<PolicyEntry>(), Ok(PolicyEntry::Tool("docs".into())));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum PolicyEntry {
+    /// The rule of a class of tools.
+    Class(ToolClass),
+    /// The entry of a tool or an MCP server in `tools`.
+    Tool(String),
+}
+
+impl fmt::Display for PolicyEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Class(class) => f.write_str(class.as_str()),
+            Self::Tool(name) => write!(f, "tools.{name}"),
+        }
+    }
+}
+
+impl FromStr for PolicyEntry {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.strip_prefix("tools.") {
+            Some(name) => Ok(Self::Tool(name.to_owned())),
+            None => text.parse().map(Self::Class),
+        }
+    }
+}
+
+impl From<PolicyEntry> for String {
+    fn from(entry: PolicyEntry) -> String {
+        entry.to_string()
+    }
+}
+
+impl TryFrom<String> for PolicyEntry {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
     }
 }
 
@@ -190,23 +260,44 @@ impl ApprovalPolicy {
 
     /// The rule for a call of `tool` of class `class`.
     pub fn rule(&self, tool: &str, class: ToolClass) -> Rule {
+        self.rule_and_entry(tool, class).0
+    }
+
+    /// The rule for a call of `tool` of class `class`, and the entry of the
+    /// policy that gave it.
+    ///
+    /// ```
+    /// use agent_core::{ApprovalPolicy, PolicyEntry, Rule, ToolClass};
+    /// let mut policy = ApprovalPolicy::default();
+    /// policy.tools.insert("docs".to_owned(), Rule::Allow);
+    /// assert_eq!(
+    ///     policy.rule_and_entry("docs__search", ToolClass::Mcp),
+    ///     (Rule::Allow, PolicyEntry::Tool("docs".into()))
+    /// );
+    /// assert_eq!(
+    ///     policy.rule_and_entry("read_file", ToolClass::Read),
+    ///     (Rule::Allow, PolicyEntry::Class(ToolClass::Read))
+    /// );
+    /// ```
+    pub fn rule_and_entry(&self, tool: &str, class: ToolClass) -> (Rule, PolicyEntry) {
         if let Some(rule) = self.tools.get(tool) {
-            return *rule;
+            return (*rule, PolicyEntry::Tool(tool.to_owned()));
         }
         if class == ToolClass::Mcp {
-            if let Some(rule) = tool
+            if let Some((server, rule)) = tool
                 .split_once(crate::MCP_SEPARATOR)
-                .and_then(|(server, _)| self.tools.get(server))
+                .and_then(|(server, _)| self.tools.get_key_value(server))
             {
-                return *rule;
+                return (*rule, PolicyEntry::Tool(server.clone()));
             }
         }
-        match class {
+        let rule = match class {
             ToolClass::Read => self.read,
             ToolClass::Write => self.write,
             ToolClass::Shell => self.shell,
             ToolClass::Mcp => self.mcp,
-        }
+        };
+        (rule, PolicyEntry::Class(class))
     }
 }
 
@@ -307,8 +398,9 @@ impl Decision {
 }
 
 /// One decision as a ledger (journal) keeps it: the tool, the digest of
-/// its arguments (never the arguments), the fork and agent that asked.
-/// Every decision but a rule's `allow` is kept (those are every read).
+/// its arguments (never the arguments), the fork and agent that asked, and
+/// for a rule's decision the policy entry that decided. Every decision is
+/// kept, a rule's `allow` too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
     /// The tool.
@@ -324,11 +416,16 @@ pub struct ApprovalRecord {
     pub call: String,
     /// Whether it was approved.
     pub approved: bool,
-    /// Approved for every call of the tool.
-    #[serde(default)]
+    /// Approved for every call of the tool (left out of the journal when
+    /// false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub always: bool,
     /// Who decided.
     pub by: DecidedBy,
+    /// The policy entry that decided, when the policy did (`by` is
+    /// `rule`; absent in journals from before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<PolicyEntry>,
 }
 
 /// Where `ask` decisions are kept (the CLI: the run's journal).
@@ -433,28 +530,15 @@ impl Approvals {
     /// model sent them: the digest is over these) for `question` (the same
     /// call as shown to a person).
     pub async fn decide(&self, question: ApprovalQuestion, args: &Value) -> Decision {
-        let rule = self.rule_of_call(&question.tool, question.class, args);
-        match rule {
-            Rule::Allow => {
-                return Decision {
-                    approved: true,
-                    by: DecidedBy::Rule,
-                };
-            }
-            Rule::Deny => {
-                let decision = Decision {
-                    approved: false,
-                    by: DecidedBy::Rule,
-                };
-                self.keep(
-                    &question,
-                    call_digest(&question.tool, args),
-                    decision,
-                    false,
-                );
-                return decision;
-            }
-            Rule::Ask => {}
+        let (rule, entry) = self.rule_and_entry_of_call(&question.tool, question.class, args);
+        if rule != Rule::Ask {
+            let decision = Decision {
+                approved: rule == Rule::Allow,
+                by: DecidedBy::Rule,
+            };
+            let call = call_digest(&question.tool, args);
+            self.keep(&question, call, decision, false, Some(entry));
+            return decision;
         }
         let call = call_digest(&question.tool, args);
         // Held while asking, so parallel forks' questions queue and a
@@ -535,12 +619,19 @@ impl Approvals {
         if always {
             lock(&self.always).insert(question.tool.clone());
         }
-        self.keep(&question, call, decision, always);
+        self.keep(&question, call, decision, always, None);
         decision
     }
 
-    /// Hands a decision to the ledger.
-    fn keep(&self, question: &ApprovalQuestion, call: String, decision: Decision, always: bool) {
+    /// Hands a decision (a rule's: with its policy `entry`) to the ledger.
+    fn keep(
+        &self,
+        question: &ApprovalQuestion,
+        call: String,
+        decision: Decision,
+        always: bool,
+        entry: Option<PolicyEntry>,
+    ) {
         if let Some(ledger) = &self.ledger {
             ledger.record(&ApprovalRecord {
                 tool: question.tool.clone(),
@@ -550,6 +641,7 @@ impl Approvals {
                 approved: decision.approved,
                 always,
                 by: decision.by,
+                rule: entry,
             });
         }
     }
@@ -560,7 +652,18 @@ impl Approvals {
     /// `execute_batch` the strictest of it and of every task's tool (a
     /// batch cannot slip a shell command past an `ask`).
     pub fn rule_of_call(&self, tool: &str, class: ToolClass, args: &Value) -> Rule {
-        let own = self.policy.rule(tool, class);
+        self.rule_and_entry_of_call(tool, class, args).0
+    }
+
+    /// [`Approvals::rule_of_call`] with the policy entry that gave the
+    /// rule (for a batch, the first of its strictest).
+    fn rule_and_entry_of_call(
+        &self,
+        tool: &str,
+        class: ToolClass,
+        args: &Value,
+    ) -> (Rule, PolicyEntry) {
+        let own = self.policy.rule_and_entry(tool, class);
         if ToolName::parse(tool) != Some(ToolName::ExecuteBatch) {
             return own;
         }
@@ -572,9 +675,15 @@ impl Approvals {
             .filter_map(ToolName::parse)
             .map(|inner| {
                 self.policy
-                    .rule(inner.as_str(), ToolClass::of_workspace(inner))
+                    .rule_and_entry(inner.as_str(), ToolClass::of_workspace(inner))
             })
-            .fold(own, Rule::max)
+            .fold(own, |strictest, next| {
+                if next.0 > strictest.0 {
+                    next
+                } else {
+                    strictest
+                }
+            })
     }
 }
 

@@ -42,7 +42,8 @@ pub use agent::{
 };
 pub use approval::{
     Answer, ApprovalLedger, ApprovalPolicy, ApprovalQuestion, ApprovalRecord, Approvals, Approver,
-    AskFuture, DEFAULT_QUESTION_TIMEOUT, DecidedBy, Decision, Rule, ToolClass, call_digest,
+    AskFuture, DEFAULT_QUESTION_TIMEOUT, DecidedBy, Decision, PolicyEntry, Rule, ToolClass,
+    call_digest,
 };
 pub use events::{Event, EventSink};
 pub use external::{

@@ -14,8 +14,8 @@ use std::time::Duration;
 use agent_core::workspace::{ShellAccess, Workspace, WorkspaceOptions};
 use agent_core::{
     Answer, ApprovalLedger, ApprovalPolicy, ApprovalQuestion, ApprovalRecord, Approvals, Approver,
-    AskFuture, BuiltinAgent, DecidedBy, Event, EventSink, ForkRequest, ForkStatus, Forker, Rule,
-    Swarm, SwarmOptions, ToolClass,
+    AskFuture, BuiltinAgent, DecidedBy, Event, EventSink, ForkRequest, ForkStatus, Forker,
+    PolicyEntry, Rule, Swarm, SwarmOptions, ToolClass,
 };
 use serde_json::{Value, json};
 use support::*;
@@ -384,13 +384,61 @@ async fn a_rules_denial_is_kept_with_its_fork_but_not_carried_into_a_resume() {
     assert!(second.exists("a.txt"));
 }
 
+/// A call the policy simply allows is kept too (it was not before):
+/// compactly, with the policy entry that allowed it and its digest, and
+/// no event (nothing was asked).
 #[tokio::test(start_paused = true)]
-async fn an_allowed_call_is_not_kept() {
+async fn an_allowed_call_is_kept_with_the_policy_entry_that_allowed_it() {
     let ledger = Arc::new(Ledger::default());
+    let mut by_tool = policy(Rule::Deny);
+    by_tool.tools.insert("create_file".to_owned(), Rule::Allow);
     let approvals = Approvals::new(policy(Rule::Allow)).with_ledger(ledger.clone());
-    let run = run(vec![write("a.txt")], approvals).await;
-    assert!(run.exists("a.txt"));
-    assert!(ledger.0.lock().unwrap().is_empty());
+    let first = run(vec![write("a.txt")], approvals).await;
+    let approvals = Approvals::new(by_tool).with_ledger(ledger.clone());
+    let second = run(vec![write("b.txt")], approvals).await;
+    assert!(first.exists("a.txt") && second.exists("b.txt"));
+    assert!(first.decisions().is_empty() && second.decisions().is_empty());
+    let records = ledger.0.lock().unwrap().clone();
+    let kept: Vec<_> = records
+        .iter()
+        .map(|record| {
+            (
+                record.tool.as_str(),
+                record.approved,
+                record.by,
+                record.rule.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (
+                "create_file",
+                true,
+                DecidedBy::Rule,
+                Some(PolicyEntry::Class(ToolClass::Write))
+            ),
+            (
+                "create_file",
+                true,
+                DecidedBy::Rule,
+                Some(PolicyEntry::Tool("create_file".into()))
+            ),
+        ]
+    );
+    assert_eq!(
+        records[0].call,
+        agent_core::call_digest("create_file", &json!({"path": "a.txt", "content": "x"}))
+    );
+    assert_eq!(records[0].fork_id.as_ref(), Some(&first.result.fork_id));
+    // Compact: no arguments, no `always`; the entry as the policy names it.
+    let line = serde_json::to_string(&records[1]).unwrap();
+    assert!(
+        !line.contains("b.txt") && !line.contains("always"),
+        "{line}"
+    );
+    assert!(line.contains(r#""rule":"tools.create_file""#), "{line}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -399,19 +447,32 @@ async fn a_batch_is_judged_by_its_strictest_task() {
         shell: Rule::Deny,
         ..ApprovalPolicy::default()
     };
-    let batch = (
-        "execute_batch",
-        json!({"tasks": [
-            {"tool": "create_file", "args": {"path": "a.txt", "content": "x"}},
-            {"tool": "bash", "args": {"command": "touch ran.txt"}}
-        ]}),
-    );
-    let run = run(vec![batch], Approvals::new(policy)).await;
+    let batch = || {
+        (
+            "execute_batch",
+            json!({"tasks": [
+                {"tool": "create_file", "args": {"path": "a.txt", "content": "x"}},
+                {"tool": "bash", "args": {"command": "touch ran.txt"}}
+            ]}),
+        )
+    };
+    let run = run(vec![batch()], Approvals::new(policy)).await;
     assert!(!run.exists("a.txt") && !run.exists("ran.txt"));
     assert_eq!(
         run.decisions(),
         [("execute_batch".to_owned(), false, DecidedBy::Rule)]
     );
+    // Kept with the entry that made it strictest.
+    let ledger = Arc::new(Ledger::default());
+    let policy = ApprovalPolicy {
+        shell: Rule::Deny,
+        ..ApprovalPolicy::default()
+    };
+    let approvals = Approvals::new(policy).with_ledger(ledger.clone());
+    let _ = crate::run(vec![batch()], approvals).await;
+    let records = ledger.0.lock().unwrap().clone();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].rule, Some(PolicyEntry::Class(ToolClass::Shell)));
 }
 
 #[tokio::test(start_paused = true)]

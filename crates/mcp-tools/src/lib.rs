@@ -10,7 +10,11 @@
 //! Failures stay contained: a server that does not start is reported (see
 //! [`McpTools::servers`]) and left out; a call that hangs ends after
 //! [`McpOptions::call_timeout`]; a server that crashes or answers garbage
-//! gives that call an error result. Results are cut to
+//! gives that call an error result. A stdio server must write only MCP
+//! messages on stdout: a line that is not JSON ends the calls waiting on
+//! that server as a bad reply once the server has nothing more to say
+//! (an answer written with the line still counts), rather than at their
+//! timeout. Results are cut to
 //! [`McpOptions::max_output_bytes`].
 //!
 //! **Secrets.** A server's `env` values and `headers` values are secrets:
@@ -39,10 +43,12 @@ use agent_core::{
 use genai_client::FunctionDeclaration;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::{RunningService, ServiceError};
-use rmcp::transport::TokioChildProcess;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
+
+mod stdio;
+use stdio::{ChildTransport, JunkLines};
 
 /// Longest Gemini function name.
 pub const MAX_FUNCTION_NAME: usize = 64;
@@ -200,6 +206,8 @@ pub struct ServerReport {
 
 struct Connected {
     client: RunningService<RoleClient, ()>,
+    /// A stdio server's lines that are not JSON.
+    junk: Option<JunkLines>,
 }
 
 struct Offered {
@@ -273,13 +281,11 @@ impl McpTools {
             };
             match started {
                 Err(message) => report.error = Some(message),
-                Ok((client, listed)) => {
+                Ok((connected, listed)) => {
                     for tool in listed {
                         tools.offer(&config.name, tool, &mut report);
                     }
-                    tools
-                        .connected
-                        .insert(config.name.clone(), Connected { client });
+                    tools.connected.insert(config.name.clone(), connected);
                 }
             }
             tools.reports.push(report);
@@ -348,11 +354,30 @@ impl McpTools {
         };
         let mut params = CallToolRequestParams::new(offered.tool.clone());
         params.arguments = arguments;
-        let called = tokio::time::timeout(
+        // Junk lines the server writes from now on.
+        let mut junk = connected.junk.clone();
+        if let Some(junk) = &mut junk {
+            junk.mark_unchanged();
+        }
+        let call = tokio::time::timeout(
             self.options.call_timeout,
             connected.client.peer().call_tool(params),
-        )
-        .await;
+        );
+        let called = match &mut junk {
+            None => call.await,
+            // An answer that came with the junk line wins.
+            Some(junk) => tokio::select! {
+                biased;
+                called = call => called,
+                Ok(()) = junk.changed() => {
+                    let sample = junk.borrow().sample.clone();
+                    let message = format!(
+                        "the MCP server '{server}' wrote a line that is not JSON instead of an answer: {sample}"
+                    );
+                    return self.server_failed(server, ServerFailureKind::BadReply, message);
+                }
+            },
+        };
         match called {
             Err(_) => {
                 let message = format!(
@@ -445,11 +470,9 @@ async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) 
     out
 }
 
-async fn connect(
-    config: &ServerConfig,
-) -> Result<(RunningService<RoleClient, ()>, Vec<rmcp::model::Tool>), String> {
+async fn connect(config: &ServerConfig) -> Result<(Connected, Vec<rmcp::model::Tool>), String> {
     check_server_name(&config.name).map_err(|error| error.to_string())?;
-    let client = match &config.transport {
+    let (client, junk) = match &config.transport {
         Transport::Stdio { command, args, env } => {
             let mut process = tokio::process::Command::new(command);
             process.args(args).env_clear();
@@ -458,15 +481,18 @@ async fn connect(
                     process.env(name, value);
                 }
             }
-            process.envs(env).kill_on_drop(true);
-            let transport = TokioChildProcess::builder(process)
+            process
+                .envs(env)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::null())
+                .kill_on_drop(true);
+            let (transport, junk) = process
                 .spawn()
-                .map(|(transport, _)| transport)
+                .and_then(ChildTransport::new)
                 .map_err(|error| format!("cannot run {command}: {error}"))?;
-            ().serve(transport)
-                .await
-                .map_err(|error| error.to_string())?
+            let client = ().serve(transport).await.map_err(|error| error.to_string())?;
+            (client, Some(junk))
         }
         Transport::Http { url, headers } => {
             let mut custom = HashMap::new();
@@ -480,9 +506,8 @@ async fn connect(
             let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
             config.custom_headers = custom;
             let transport = rmcp::transport::StreamableHttpClientTransport::from_config(config);
-            ().serve(transport)
-                .await
-                .map_err(|error| error.to_string())?
+            let client = ().serve(transport).await.map_err(|error| error.to_string())?;
+            (client, None)
         }
     };
     let tools = client
@@ -490,7 +515,7 @@ async fn connect(
         .list_all_tools()
         .await
         .map_err(|error| format!("cannot list its tools: {error}"))?;
-    Ok((client, tools))
+    Ok((Connected { client, junk }, tools))
 }
 
 /// The function name of `tool` of `server` (see the crate docs).

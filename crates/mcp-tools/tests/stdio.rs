@@ -139,11 +139,23 @@ async fn results_map_and_failures_are_contained() {
         hang.value
     );
 
+    // rmcp skips a line that is not JSON, so the call would get no answer
+    // until its timeout: the line is told at once as a bad reply.
     let garbage = tools.call("test__garbage", &json!({})).await;
     assert!(!garbage.outcome.ok, "{}", garbage.outcome.value);
-    // rmcp skips a line that is not JSON, so the call gets no answer.
     let failure = garbage.failure.expect("garbage is the server's failure");
-    assert_eq!(failure.kind, ServerFailureKind::TimedOut, "{failure:?}");
+    assert_eq!(failure.kind, ServerFailureKind::BadReply, "{failure:?}");
+    assert!(
+        failure.message.contains("not JSON") && failure.message.contains("{this is not json"),
+        "{failure:?}"
+    );
+    // A line that is not JSON with the answer after it: the answer counts.
+    let noisy = tools.call("test__noisy", &json!({})).await;
+    assert_eq!(noisy.failure, None, "{:?}", noisy.failure);
+    assert_eq!(noisy.outcome.value["result"], "answered anyway");
+    // The server still serves.
+    let echo = tools.call("test__echo", &json!({"text": "still"})).await;
+    assert!(echo.outcome.ok, "{}", echo.outcome.value);
 
     let crash = tools.call("test__crash", &json!({})).await;
     assert!(!crash.outcome.ok, "{}", crash.outcome.value);
@@ -171,6 +183,8 @@ async fn results_map_and_failures_are_contained() {
             "refuse",
             "hang",
             "garbage",
+            "noisy",
+            "echo",
             "crash"
         ]
     );

@@ -847,6 +847,7 @@ fn approval_decisions_are_journalled_and_come_back_for_a_resume() {
         approved: false,
         always: false,
         by: agent_core::DecidedBy::Person,
+        rule: None,
     };
     journal
         .append(JournalEvent::ToolApproval {

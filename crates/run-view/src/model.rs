@@ -202,8 +202,8 @@ pub struct RunView {
     /// what they were.
     batch: Vec<String>,
     batch_agent: String,
-    /// The journalled approval decisions, in journal order (every call a
-    /// person or `--yes` decided, and every call a rule denied).
+    /// The journalled approval decisions, in journal order (every call's:
+    /// a person's, `--yes`, and the policy's allows and denials).
     pub approvals: Vec<ApprovalEntry>,
 }
 

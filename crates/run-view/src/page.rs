@@ -308,14 +308,16 @@ fn settings(out: &mut String, view: &RunView) {
 }
 
 /// The approval decisions: when, fork, agent, tool, allowed or denied, by
-/// whom (in library words: the CLI's flags are not named here). A call the policy simply allowed is not journalled, so not here.
+/// whom (in library words: the CLI's flags are not named here; a rule's
+/// decision names its policy entry). Journals from before 2026-11-30 hold
+/// no calls the policy simply allowed.
 fn approvals(out: &mut String, view: &RunView) {
     if view.approvals.is_empty() {
         return;
     }
     out.push_str(
         "<section id=\"approvals\"><h2>Approvals</h2>\
-         <p class=\"legend\">Every tool call the approval policy asked about (decided by a person, or approved in advance), and every call it denied.</p>\
+         <p class=\"legend\">Every tool call's decision: allowed or denied by the approval policy (the entry of it that decided in brackets), decided by a person, or approved in advance.</p>\
          <div class=\"scroll\"><table class=\"approvals\"><tr><th>When</th><th>Fork</th><th>Agent</th><th>Tool</th><th>Decision</th><th>By</th></tr>",
     );
     for entry in &view.approvals {
@@ -333,7 +335,10 @@ fn approvals(out: &mut String, view: &RunView) {
             fork = escape(record.fork_id.as_ref().map_or("-", |id| id.as_str())),
             agent = escape(record.agent_type.as_deref().unwrap_or("-")),
             tool = escape(&record.tool),
-            by = decided_by(record.by),
+            by = match &record.rule {
+                Some(rule) => format!("{} ({})", decided_by(record.by), escape(&rule.to_string())),
+                None => decided_by(record.by).to_owned(),
+            },
         );
     }
     out.push_str("</table></div></section>\n");

@@ -361,14 +361,15 @@ fn the_tag_checker_catches_a_planted_tag() {
 #[test]
 fn approvals_are_listed_with_fork_agent_decision_who_and_when() {
     let view = view(common::failed_swarm());
-    assert_eq!(view.approvals.len(), 2);
+    assert_eq!(view.approvals.len(), 3);
     let html = run_body(&view);
     let section = &html[html
         .find("<section id=\"approvals\">")
         .expect("an approvals section")..];
     let section = &section[..section.find("</section>").unwrap()];
     assert!(section.contains("<td>2026-11-28T07:49:03.500Z</td><td>fork_000000_001</td><td>general</td><td>docs__search</td><td>allowed</td><td>a person</td>"), "{section}");
-    assert!(section.contains("<td>fork_000000_002</td><td>general</td><td>bash</td><td>denied</td><td>the approval policy</td>"), "{section}");
+    assert!(section.contains("<td>fork_000000_002</td><td>general</td><td>bash</td><td>denied</td><td>the approval policy (shell)</td>"), "{section}");
+    assert!(section.contains("<td>fork_000000_002</td><td>general</td><td>read_file</td><td>allowed</td><td>the approval policy (read)</td>"), "{section}");
 }
 
 #[test]

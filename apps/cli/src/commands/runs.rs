@@ -368,22 +368,26 @@ fn event_facts(event: &JournalEvent) -> (&'static str, Vec<(&'static str, String
             "spent",
             vec![("cost", cost.to_string()), ("tokens", tokens.to_string())],
         ),
-        E::ToolApproval { record } => (
-            "tool_approval",
-            vec![
-                ("tool", record.tool.clone()),
-                (
-                    "fork",
-                    record
-                        .fork_id
-                        .as_ref()
-                        .map_or_else(|| "-".to_owned(), ToString::to_string),
-                ),
-                ("approved", record.approved.to_string()),
-                ("by", record.by.as_str().to_owned()),
-            ],
-        ),
+        E::ToolApproval { record } => ("tool_approval", approval_facts(record)),
     }
+}
+
+/// The facts `runs show` lists for a journalled approval decision.
+fn approval_facts(record: &agent_core::ApprovalRecord) -> Vec<(&'static str, String)> {
+    let fork = record
+        .fork_id
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), ToString::to_string);
+    let mut facts = vec![
+        ("tool", record.tool.clone()),
+        ("fork", fork),
+        ("approved", record.approved.to_string()),
+        ("by", record.by.as_str().to_owned()),
+    ];
+    if let Some(rule) = &record.rule {
+        facts.push(("rule", rule.to_string()));
+    }
+    facts
 }
 
 /// The run's journalled approval decisions, in order.
@@ -399,6 +403,7 @@ fn approvals_of(records: &[planner::journal::JournalRecord]) -> Vec<ApprovalJson
                 approved: approval.approved,
                 always: approval.always,
                 by: approval.by.as_str(),
+                rule: approval.rule.as_ref().map(ToString::to_string),
             }),
             _ => None,
         })
@@ -406,7 +411,7 @@ fn approvals_of(records: &[planner::journal::JournalRecord]) -> Vec<ApprovalJson
 }
 
 /// `Approvals (N):` and one line per decision: when, fork (agent), tool,
-/// allowed or denied, by whom.
+/// allowed or denied, by whom (a rule: with the policy entry).
 fn approvals_table(approvals: &[ApprovalJson]) -> String {
     let mut lines = vec![format!("Approvals ({}):", approvals.len())];
     for approval in approvals {
@@ -417,8 +422,12 @@ fn approvals_table(approvals: &[ApprovalJson]) -> String {
             (true, false) => "allowed",
             (false, _) => "denied",
         };
+        let entry = approval
+            .rule
+            .as_ref()
+            .map_or_else(String::new, |rule| format!(" ({rule})"));
         lines.push(format!(
-            "  {}  {fork} ({agent})  {}  {decision} by {}",
+            "  {}  {fork} ({agent})  {}  {decision} by {}{entry}",
             approval.at, approval.tool, approval.by
         ));
     }
@@ -688,6 +697,9 @@ mod tests {
             call: agent_core::call_digest(tool, &serde_json::json!({})),
             approved,
             always,
+            // A rule's decision names its policy entry.
+            rule: (by == agent_core::DecidedBy::Rule)
+                .then_some(agent_core::PolicyEntry::Class(agent_core::ToolClass::Shell)),
             by,
         }
     }
@@ -745,9 +757,24 @@ mod tests {
                 "2026-11-30T01:00:05.000Z",
                 decision(None, "bash", true, false, D::AssumeYes),
             ),
+            // A call the policy simply allowed.
+            record(
+                6,
+                "2026-11-30T01:00:06.000Z",
+                agent_core::ApprovalRecord {
+                    rule: Some(agent_core::PolicyEntry::Class(agent_core::ToolClass::Read)),
+                    ..decision(
+                        Some("fork_010000_001_ab12"),
+                        "read_file",
+                        true,
+                        false,
+                        D::Rule,
+                    )
+                },
+            ),
         ];
         let approvals = approvals_of(&records);
-        assert_eq!(approvals.len(), 5);
+        assert_eq!(approvals.len(), 6);
         insta::assert_snapshot!(approvals_table(&approvals));
     }
 }

@@ -57,9 +57,11 @@ pub(crate) async fn run(
     let conversation = conversation(args)?;
     let settings = Settings::resolve(flags.layer())?;
     let options = options(args, &settings);
+    let today = crate::commands::common::today();
+    settings.check_priced(&options.model, "the summarizer's model", today)?;
     crate::commands::common::preflight(
         [(options.model.as_str(), options.thinking)],
-        crate::commands::common::today(),
+        today,
         output,
     )?;
     let session = Session::open(traffic, &settings)

@@ -482,7 +482,8 @@ pub(crate) struct RunShowJson {
     /// The run's Batch API job as last journalled (`swarm --batch`,
     /// `map-reduce --batch`), or `null`.
     pub(crate) batch: Option<BatchJobJson>,
-    /// The run's journalled approval decisions, in order.
+    /// The run's journalled approval decisions, in order (every call's:
+    /// those the policy simply allowed too).
     pub(crate) approvals: Vec<ApprovalJson>,
 }
 
@@ -501,6 +502,10 @@ pub(crate) struct ApprovalJson {
     /// `rule`, `person`, `person_always`, `assume_yes`, `no_terminal`,
     /// `timeout` or `earlier`.
     pub(crate) by: &'static str,
+    /// The policy entry that decided when `by` is `rule`: `read`, `write`,
+    /// `shell`, `mcp` (a class) or `tools.NAME`; `null` otherwise (and in
+    /// journals from before it was kept).
+    pub(crate) rule: Option<String>,
 }
 
 /// `swarm --batch` / `map-reduce --batch` without `--wait`: the job was

@@ -1,6 +1,7 @@
 //! A small MCP server for mcp-tools' tests (stdio, newline-delimited
 //! JSON-RPC), authored for them: tools that succeed, fail, hang, crash,
-//! return huge output, answer with invalid JSON or a JSON-RPC error, and
+//! return huge output, answer with invalid JSON (or write a line of it
+//! before their answer) or a JSON-RPC error, and
 //! echo a secret from their environment. Every `tools/call` is appended to
 //! the file named by `MCP_TEST_CALL_LOG` (one tool name a line): the
 //! tests' call counter.
@@ -26,6 +27,7 @@ fn tools() -> Value {
         {"name": "crash", "description": "Exits mid-call.", "inputSchema": object(json!({}))},
         {"name": "huge", "description": "Returns a megabyte of text.", "inputSchema": object(json!({}))},
         {"name": "garbage", "description": "Answers with a line that is not JSON.", "inputSchema": object(json!({}))},
+        {"name": "noisy", "description": "Writes a line that is not JSON, then its answer.", "inputSchema": object(json!({}))},
         {"name": "leak", "description": "Returns its SECRET_TOKEN.", "inputSchema": object(json!({}))},
         {"name": "find page/v2", "description": "A name Gemini would refuse.", "inputSchema": object(json!({}))},
         {"name": "refuse", "description": "Answers with a JSON-RPC error.", "inputSchema": object(json!({}))}
@@ -91,6 +93,17 @@ pub(crate) fn main() {
                         false,
                     ),
                     "find page/v2" => text_result("found", false),
+                    // A log line on stdout, then the answer, in one write
+                    // (one `write_all`: stdout's line buffering would send
+                    // each line of a `write!` on its own).
+                    "noisy" => {
+                        let reply = json!({"jsonrpc": "2.0", "id": id,
+                            "result": text_result("answered anyway", false)});
+                        let both = format!("loading the index...\n{reply}\n");
+                        let _ = stdout.write_all(both.as_bytes());
+                        let _ = stdout.flush();
+                        continue;
+                    }
                     "refuse" => {
                         let error = json!({"jsonrpc": "2.0", "id": id,
                             "error": {"code": -32602, "message": "invalid params"}});

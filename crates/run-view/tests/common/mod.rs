@@ -69,6 +69,14 @@ pub fn approval(
             call: agent_core::call_digest(tool, &json!({})),
             approved,
             always: false,
+            // A rule's decision names the policy entry: the tool's class.
+            rule: (by == agent_core::DecidedBy::Rule).then(|| {
+                let class = agent_core::workspace::ToolName::parse(tool).map_or(
+                    agent_core::ToolClass::Mcp,
+                    agent_core::ToolClass::of_workspace,
+                );
+                agent_core::PolicyEntry::Class(class)
+            }),
             by,
         },
     }
@@ -271,6 +279,11 @@ pub fn failed_swarm() -> (Vec<JournalRecord>, RunState) {
             approval(1, "docs__search", true, agent_core::DecidedBy::Person),
         ),
         (2.0, approval(2, "bash", false, agent_core::DecidedBy::Rule)),
+        // A call the policy simply allowed.
+        (
+            2.2,
+            approval(2, "read_file", true, agent_core::DecidedBy::Rule),
+        ),
         (
             2.5,
             JournalEvent::ItemFailed {
