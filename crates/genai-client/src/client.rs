@@ -72,7 +72,19 @@ enum Method {
 impl Client {
     /// Builds a client.
     pub fn new(config: ClientConfig) -> Result<Client, Error> {
-        let mut builder = reqwest::Client::builder().pool_idle_timeout(config.timeouts.pool_idle);
+        let build_error = |error: &dyn std::fmt::Display| {
+            Error::Config(format!("could not build the HTTP client: {error}"))
+        };
+        // A client for an `https` base URL reads the system's roots now, as
+        // reqwest would; any other reads them at its first TLS handshake.
+        let https = config
+            .base_url
+            .get(..6)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"));
+        let tls = crate::tls::config(https).map_err(|error| build_error(&error))?;
+        let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .pool_idle_timeout(config.timeouts.pool_idle);
         if let Some(connect) = config.timeouts.connect {
             builder = builder.connect_timeout(connect);
         }
@@ -82,7 +94,7 @@ impl Client {
                 env!("CARGO_PKG_VERSION")
             ))
             .build()
-            .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;
+            .map_err(|error| build_error(&error))?;
         let jitter = match config.retry.jitter_seed {
             Some(seed) => fastrand::Rng::with_seed(seed),
             None => fastrand::Rng::new(),

@@ -119,6 +119,7 @@ mod redact;
 mod retry;
 mod sse;
 mod stream;
+mod tls;
 mod types;
 
 pub use accumulate::StreamAccumulator;
