@@ -98,7 +98,7 @@ struct Bench {
 }
 
 /// Settings a developer may have exported that would change the runs.
-const CLEARED_ENV: [&str; 11] = [
+const CLEARED_ENV: [&str; 16] = [
     "GOOGLE_API_KEY",
     "AGENT_FORK_MODEL",
     "AGENT_FORK_THINKING",
@@ -109,6 +109,11 @@ const CLEARED_ENV: [&str; 11] = [
     "AGENT_FORK_MAX_TURNS",
     "AGENT_FORK_RUNS_DIR",
     "AGENT_FORK_REQUESTS_PER_MINUTE",
+    "AGENT_FORK_INPUT_TOKENS_PER_MINUTE",
+    "AGENT_FORK_CAUTIOUS_START",
+    "AGENT_FORK_REMEMBER_LIMITS",
+    "AGENT_FORK_BUDGET_USD",
+    "AGENT_FORK_BUDGET_TOKENS",
     "AGENT_FORK_CONFIG",
 ];
 
