@@ -200,7 +200,13 @@ fn only_the_output_module_prints() {
             // test-support is a dev-only crate: its code is tests' code (a
             // suite that skips says so on stderr).
             let test_only = relative.starts_with("crates/test-support");
-            if in_tests || test_only || relative == Path::new("apps/cli/src/output.rs") {
+            // A build script's stdout is its protocol with cargo, not output.
+            let build_script = relative.file_name().is_some_and(|name| name == "build.rs");
+            if in_tests
+                || test_only
+                || build_script
+                || relative == Path::new("apps/cli/src/output.rs")
+            {
                 continue;
             }
             for (number, line) in code_lines(&text) {

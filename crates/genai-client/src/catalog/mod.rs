@@ -28,8 +28,12 @@ use crate::types::request::ThinkingLevel;
 
 pub use thinking::{ThinkingError, ThinkingPlan, ThinkingSetting, ThinkingSettingError};
 
-/// The catalog file, as reviewed.
+/// The catalog file, as reviewed (what people edit; the tests read it).
+#[cfg(test)]
 const CATALOG_TOML: &str = include_str!("models.toml");
+
+/// The same file as compact JSON, written by `build.rs`: what a run reads.
+const CATALOG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/models.json"));
 
 /// The model generation, which decides the request rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -480,16 +484,26 @@ struct Rule {
 
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| match parse(CATALOG_TOML) {
+    CATALOG.get_or_init(|| match parse_json(CATALOG_JSON) {
         Ok(catalog) => catalog,
         // The file is embedded at build time and checked by the tests.
         Err(error) => panic!("the embedded model catalog is invalid: {error}"),
     })
 }
 
-/// Parses and checks a catalog file.
+/// Parses and checks a catalog file in TOML (the tests' edited copies).
+#[cfg(test)]
 fn parse(text: &str) -> Result<Catalog, String> {
-    let file: data::File = toml::from_str(text).map_err(|error| error.to_string())?;
+    checked(toml::from_str(text).map_err(|error| error.to_string())?)
+}
+
+/// Parses and checks the catalog as `build.rs` wrote it.
+fn parse_json(text: &str) -> Result<Catalog, String> {
+    checked(serde_json::from_str(text).map_err(|error| error.to_string())?)
+}
+
+/// Checks a parsed catalog file and builds the catalog.
+fn checked(file: data::File) -> Result<Catalog, String> {
     let mut models = BTreeMap::new();
     let mut order = Vec::new();
     for entry in &file.model {
