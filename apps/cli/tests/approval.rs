@@ -218,25 +218,9 @@ fn piped_with_yes_the_shell_call_runs() {
 /// On a terminal: the question shows, and the answer typed decides.
 #[cfg(target_os = "linux")]
 fn on_a_terminal(answer: &str) -> (tempfile::TempDir, String) {
-    use std::io::Write as _;
-    use std::process::Stdio;
-
     let dir = tempfile::tempdir().unwrap();
-    let pty = nix::pty::openpty(None, None).unwrap();
-    let mut command = fork(dir.path(), &[]);
-    let slave = std::fs::File::from(pty.slave);
-    command
-        .stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::from(slave))
-        .stdout(Stdio::piped());
-    let child = command.spawn().unwrap();
-    drop(command);
-    let mut master = std::fs::File::from(pty.master);
     // The line waits in the terminal until the question reads it.
-    master.write_all(answer.as_bytes()).unwrap();
-    let reader = common::read_terminal(master);
-    let output = child.wait_with_output().unwrap();
-    let shown = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    let (output, shown) = common::answered_on_a_terminal(fork(dir.path(), &[]), answer.as_bytes());
     assert_eq!(output.status.code(), Some(0), "{shown}");
     (dir, shown)
 }
@@ -310,11 +294,7 @@ fn two_calls(folder: &Path, name: &str, fails: bool) -> PathBuf {
 /// removed again, so a resume that runs the call makes it anew.
 #[cfg(target_os = "linux")]
 fn a_failed_run_with_one_approval_and_one_denial(folder: &Path) -> String {
-    use std::io::{Read as _, Write as _};
-    use std::process::Stdio;
-
     let cassette = two_calls(folder, "first.json", true);
-    let pty = nix::pty::openpty(None, None).unwrap();
     let mut command = common::isolated(folder);
     command
         .env("COLUMNS", "100")
@@ -322,29 +302,8 @@ fn a_failed_run_with_one_approval_and_one_denial(folder: &Path) -> String {
         .arg(cassette)
         .args(["--allow-shell", "--color", "never"])
         .args(["fork", "--model", MODEL, "Make the files."]);
-    let slave = std::fs::File::from(pty.slave);
-    command
-        .stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::from(slave))
-        .stdout(Stdio::piped());
-    let child = command.spawn().unwrap();
-    drop(command);
-    let mut master = std::fs::File::from(pty.master);
     // Two lines wait in the terminal; each question reads one.
-    master.write_all(b"y\nn\n").unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut shown = Vec::new();
-        let mut buffer = [0; 4096];
-        while let Ok(read) = master.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            shown.extend_from_slice(&buffer[..read]);
-        }
-        String::from_utf8_lossy(&shown).into_owned()
-    });
-    let output = child.wait_with_output().unwrap();
-    let shown = reader.join().unwrap();
+    let (output, shown) = common::answered_on_a_terminal(command, b"y\nn\n");
     assert_ne!(
         output.status.code(),
         Some(0),
@@ -446,9 +405,6 @@ fn a_question_timeout_of_zero_is_refused_in_one_line() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_swarms_forks_ask_on_the_one_terminal_each_question_naming_its_fork() {
-    use std::io::{Read as _, Write as _};
-    use std::process::Stdio;
-
     let dir = tempfile::tempdir().unwrap();
     let fork_turn = |task: &str, command: &str| {
         Interaction::new(
@@ -485,7 +441,6 @@ fn a_swarms_forks_ask_on_the_one_terminal_each_question_naming_its_fork() {
             done(),
         ],
     );
-    let pty = nix::pty::openpty(None, None).unwrap();
     let mut command = common::isolated(dir.path());
     command
         .env("COLUMNS", "100")
@@ -501,28 +456,7 @@ fn a_swarms_forks_ask_on_the_one_terminal_each_question_naming_its_fork() {
             "2",
         ])
         .args(["First task.", "Second task."]);
-    let slave = std::fs::File::from(pty.slave);
-    command
-        .stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::from(slave))
-        .stdout(Stdio::piped());
-    let child = command.spawn().unwrap();
-    drop(command);
-    let mut master = std::fs::File::from(pty.master);
-    master.write_all(b"y\ny\n").unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut shown = Vec::new();
-        let mut buffer = [0; 4096];
-        while let Ok(read) = master.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            shown.extend_from_slice(&buffer[..read]);
-        }
-        String::from_utf8_lossy(&shown).into_owned()
-    });
-    let output = child.wait_with_output().unwrap();
-    let shown = reader.join().unwrap();
+    let (output, shown) = common::answered_on_a_terminal(command, b"y\ny\n");
     assert_eq!(output.status.code(), Some(0), "{shown}");
     let document: Value = serde_json::from_slice(&output.stdout).expect("the swarm's document");
     let forks: Vec<&str> = document["results"]

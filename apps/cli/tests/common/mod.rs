@@ -246,3 +246,27 @@ pub async fn interrupt(child: std::process::Child) -> Output {
         .expect("the waiting task")
         .expect("the child's output")
 }
+
+/// Runs `command` with its stdin and stderr on a new terminal and its
+/// stdout piped, `typed` waiting in the terminal for its questions to read
+/// (one line each); returns its output and everything the terminal showed.
+#[cfg(target_os = "linux")]
+pub fn answered_on_a_terminal(mut command: Command, typed: &[u8]) -> (Output, String) {
+    use std::io::Write as _;
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let slave = std::fs::File::from(pty.slave);
+    command
+        .stdin(Stdio::from(slave.try_clone().expect("the terminal's side")))
+        .stderr(Stdio::from(slave))
+        .stdout(Stdio::piped());
+    let child = command.spawn().expect("the binary starts");
+    // The command holds the terminal's side too: only the child may, so
+    // the reader ends when the child does.
+    drop(command);
+    let mut master = std::fs::File::from(pty.master);
+    master.write_all(typed).expect("typed into the terminal");
+    let reader = read_terminal(master);
+    let output = child.wait_with_output().expect("the child's output");
+    let shown = reader.join().expect("the terminal's reader");
+    (output, String::from_utf8_lossy(&shown).into_owned())
+}
