@@ -366,6 +366,8 @@ async fn scenario(
 /// The budget scenario's figures.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct BudgetFigure {
+    /// Learned from the first 429s, or remembered from an earlier run.
+    mode: Mode,
     tasks: usize,
     concurrency: usize,
     limit: Limit,
@@ -403,7 +405,8 @@ async fn budget_scenario(
     tasks: usize,
     concurrency: usize,
     budget_usd: f64,
-) -> Result<BudgetFigure> {
+    (mode, known): (Mode, &[genai_client::LearnedLimit]),
+) -> Result<(BudgetFigure, Vec<genai_client::LearnedLimit>)> {
     let setup = Setup {
         limit: Limit::Rpm(100),
         latency: Duration::from_secs(2),
@@ -417,8 +420,10 @@ async fn budget_scenario(
             max_attempts: 8,
             ..genai_client::RetryPolicy::default()
         })
+        .with_known_limits(known.to_vec())
         .with_base_url(&base_url);
     let client = genai_client::Client::new(config)?;
+    let learner = client.clone();
     let limit = genai_client::Usd::from_dollars(budget_usd);
     let budget = Arc::new(agent_core::Budget::new(agent_core::BudgetLimits {
         usd: Some(limit),
@@ -507,7 +512,8 @@ async fn budget_scenario(
     let beyond = billed
         .picodollars()
         .saturating_sub(limit.picodollars() + in_flight_usd.picodollars());
-    Ok(BudgetFigure {
+    let figure = BudgetFigure {
+        mode,
         tasks,
         concurrency,
         limit: setup.limit,
@@ -529,7 +535,8 @@ async fn budget_scenario(
         requests,
         share_429: rejected as f64 / requests.max(1) as f64,
         virtual_seconds: elapsed,
-    })
+    };
+    Ok((figure, learner.learned_limits()))
 }
 
 /// Runs every scenario and writes `quota.md` and `quota.json` to `out`.
@@ -572,7 +579,21 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
             .enable_all()
             .start_paused(true)
             .build()?;
-        runtime.block_on(budget_scenario(tasks, 200, BUDGET_USD))?
+        // The default client meeting the quota for the first time, then a
+        // later run remembering what it learned.
+        let (first, learned) = runtime.block_on(budget_scenario(
+            tasks,
+            200,
+            BUDGET_USD,
+            (Mode::Learned, &[]),
+        ))?;
+        let (later, _) = runtime.block_on(budget_scenario(
+            tasks,
+            200,
+            BUDGET_USD,
+            (Mode::Remembered, &learned),
+        ))?;
+        [first, later]
     };
     std::fs::create_dir_all(out)?;
     std::fs::write(
@@ -603,29 +624,39 @@ pub(crate) fn run(out: &Path, tasks: usize) -> Result<Vec<QuotaFigure>> {
             f.lost
         ));
     }
+    let first = &budget[0];
     md.push_str(&format!(
-        "\n## Budget\n\nThe same swarm ({} tasks of mixed prompt sizes, concurrency {}, {} RPM, default client) with a ${:.2} budget (the library's `Budget`, what `--budget-usd` gives a run). Here the server takes {:.0} s to answer and answers of varied length (40 to 1,539 output tokens), so a reservation (calibrated input, the average output so far) differs from what the call costs, and many calls are in flight when the budget stops. \"Billed\" is what the server's answers cost at the catalog's prices; \"in flight\" is the calls the budget had admitted and not yet settled when it admitted its last one. The budget may be overrun only by what those calls cost beyond their reservations: the overrun beyond them must be 0.\n\n| budget | spent (budget) | billed (server) | completed | refused | not started | in flight at last admission | their cost | overrun | overrun beyond in flight | requests | 429 share | virtual s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n| ${:.2} | ${:.4} | ${:.4} | {} | {} | {} | {} | ${:.4} | ${:.4} | ${:.4} | {} | {:.1} % | {:.1} |\n",
-        budget.tasks,
-        budget.concurrency,
-        match budget.limit {
+        "\n## Budget\n\nThe same swarm ({} tasks of mixed prompt sizes, concurrency {}, {} RPM, default client) with a ${:.2} budget (the library's `Budget`, what `--budget-usd` gives a run). Here the server takes {:.0} s to answer and answers of varied length (40 to 1,539 output tokens), so a reservation (calibrated input, the average output so far) differs from what the call costs, and many calls are in flight when the budget stops. \"Billed\" is what the server's answers cost at the catalog's prices; \"in flight\" is the calls the budget had admitted and not yet settled when it admitted its last one. The budget may be overrun only by what those calls cost beyond their reservations: the overrun beyond them must be 0. The first row meets the quota for the first time: its 429s are calls sent before the first answers (2 s later) said the limit; the second row is a later run that remembers the limit.\n\n| quota | budget | spent (budget) | billed (server) | completed | refused | not started | in flight at last admission | their cost | overrun | overrun beyond in flight | requests | 429 share | virtual s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        first.tasks,
+        first.concurrency,
+        match first.limit {
             Limit::Rpm(n) | Limit::Tpm(n) => n,
         },
-        budget.budget_usd,
-        budget.latency_seconds,
-        budget.budget_usd,
-        budget.spent_usd,
-        budget.billed_usd,
-        budget.completed,
-        budget.refused,
-        budget.not_started,
-        budget.in_flight_at_last_admission,
-        budget.in_flight_usd,
-        budget.overrun_usd,
-        budget.overrun_beyond_in_flight_usd,
-        budget.requests,
-        budget.share_429 * 100.0,
-        budget.virtual_seconds,
+        first.budget_usd,
+        first.latency_seconds,
     ));
+    for row in &budget {
+        md.push_str(&format!(
+            "| {} | ${:.2} | ${:.4} | ${:.4} | {} | {} | {} | {} | ${:.4} | ${:.4} | ${:.4} | {} | {:.1} % | {:.1} |\n",
+            match row.mode {
+                Mode::Remembered => "remembered",
+                _ => "learned",
+            },
+            row.budget_usd,
+            row.spent_usd,
+            row.billed_usd,
+            row.completed,
+            row.refused,
+            row.not_started,
+            row.in_flight_at_last_admission,
+            row.in_flight_usd,
+            row.overrun_usd,
+            row.overrun_beyond_in_flight_usd,
+            row.requests,
+            row.share_429 * 100.0,
+            row.virtual_seconds,
+        ));
+    }
     std::fs::write(out.join("quota.md"), &md)?;
     crate::say(&md);
     Ok(figures)
