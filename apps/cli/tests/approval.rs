@@ -505,8 +505,7 @@ fn question_on_a_live_display(
     interactions: Vec<Interaction>,
     args: &[&str],
 ) -> (tempfile::TempDir, String, String) {
-    use std::io::{Read as _, Write as _};
-    use std::sync::{Arc, Mutex};
+    use std::io::Write as _;
     use std::time::{Duration, Instant};
 
     let dir = tempfile::tempdir().unwrap();
@@ -539,20 +538,7 @@ fn question_on_a_live_display(
     let mut child = command.spawn().unwrap();
     drop(command);
     let mut master = std::fs::File::from(pty.master);
-    let shown = Arc::new(Mutex::new(Vec::new()));
-    let reader = std::thread::spawn({
-        let shown = shown.clone();
-        let mut master = master.try_clone().unwrap();
-        move || {
-            let mut buffer = [0; 4096];
-            while let Ok(read) = master.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                shown.lock().unwrap().extend_from_slice(&buffer[..read]);
-            }
-        }
-    });
+    let (shown, reader) = common::watch_terminal(&master);
     let screen = |bytes: &[u8]| {
         let mut parser = vt100::Parser::new(rows, columns, 0);
         parser.process(bytes);
@@ -640,8 +626,7 @@ fn a_question_stays_on_screen_while_a_single_fork_waits() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_timed_out_question_denies_and_the_next_question_gets_the_next_answer() {
-    use std::io::{Read as _, Write as _};
-    use std::sync::{Arc, Mutex};
+    use std::io::Write as _;
     use std::time::{Duration, Instant};
 
     let dir = tempfile::tempdir().unwrap();
@@ -666,20 +651,7 @@ fn a_timed_out_question_denies_and_the_next_question_gets_the_next_answer() {
     let mut child = command.spawn().unwrap();
     drop(command);
     let mut master = std::fs::File::from(pty.master);
-    let shown = Arc::new(Mutex::new(Vec::new()));
-    let reader = std::thread::spawn({
-        let shown = shown.clone();
-        let mut master = master.try_clone().unwrap();
-        move || {
-            let mut buffer = [0; 4096];
-            while let Ok(read) = master.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                shown.lock().unwrap().extend_from_slice(&buffer[..read]);
-            }
-        }
-    });
+    let (shown, reader) = common::watch_terminal(&master);
     // The first question is left to time out; the second is answered.
     let deadline = Instant::now() + Duration::from_secs(60);
     while String::from_utf8_lossy(&shown.lock().unwrap())

@@ -993,16 +993,7 @@ fn on_a_live_terminal(
     mut until: impl FnMut(&[u8]) -> bool,
     then: impl FnOnce(u32),
 ) -> (Option<i32>, String, Vec<u8>) {
-    use std::io::Read as _;
-    use std::sync::{Arc, Mutex};
-
-    let size = nix::pty::Winsize {
-        ws_row: 40,
-        ws_col: columns,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    let pty = common::pty(columns, 40);
     let stderr = pty.slave.try_clone().unwrap();
     command
         .env("COLUMNS", columns.to_string())
@@ -1010,18 +1001,9 @@ fn on_a_live_terminal(
         .stderr(std::process::Stdio::from(stderr));
     let mut child = command.spawn().unwrap();
     drop(command);
-    let bytes = Arc::new(Mutex::new(Vec::new()));
-    let mut master = std::fs::File::from(pty.master);
-    let sink = bytes.clone();
-    let reader = std::thread::spawn(move || {
-        let mut buffer = [0; 4096];
-        while let Ok(read) = master.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buffer[..read]);
-        }
-    });
+    let master = std::fs::File::from(pty.master);
+    let (bytes, reader) = common::watch_terminal(&master);
+    drop(master);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !until(&bytes.lock().unwrap()) {
         if std::time::Instant::now() > deadline {

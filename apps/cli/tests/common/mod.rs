@@ -210,19 +210,45 @@ pub fn pty(columns: u16, rows: u16) -> nix::pty::OpenptyResult {
 /// shows, until the last holder of its other side (the child) has exited
 /// (the read then ends with EIO).
 #[cfg(target_os = "linux")]
-pub fn read_terminal(mut master: std::fs::File) -> std::thread::JoinHandle<Vec<u8>> {
-    use std::io::Read as _;
+pub fn read_terminal(master: std::fs::File) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut shown = Vec::new();
-        let mut buffer = [0; 4096];
-        while let Ok(read) = master.read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-            shown.extend_from_slice(&buffer[..read]);
-        }
+        copy_until_closed(master, |bytes| shown.extend_from_slice(bytes));
         shown
     })
+}
+
+/// [`read_terminal`] for a test that looks while the child runs: what the
+/// terminal has shown so far, kept as it comes, and the reading thread.
+/// `master` stays the caller's to type into.
+#[cfg(target_os = "linux")]
+pub fn watch_terminal(
+    master: &std::fs::File,
+) -> (std::sync::Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
+    let shown = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let shown = shown.clone();
+        let master = master.try_clone().expect("the terminal's side");
+        std::thread::spawn(move || {
+            copy_until_closed(master, |bytes| {
+                shown.lock().expect("the screen").extend_from_slice(bytes);
+            });
+        })
+    };
+    (shown, reader)
+}
+
+/// Hands `sink` what `master` reads until it ends (EOF or EIO).
+#[cfg(target_os = "linux")]
+fn copy_until_closed(mut master: std::fs::File, mut sink: impl FnMut(&[u8])) {
+    use std::io::Read as _;
+    let mut buffer = [0; 4096];
+    while let Ok(read) = master.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        sink(&buffer[..read]);
+    }
 }
 
 /// Waits until `ready` (checked every 10 ms), failing with `why()` after
