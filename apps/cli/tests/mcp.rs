@@ -129,20 +129,26 @@ fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
 }
 
+/// The project file of `dir` names the HTTP server at `url` as `remote`,
+/// with the secret bearer header.
+fn configure_remote(dir: &Path, url: &str) {
+    std::fs::write(
+        dir.join("agent-fork.toml"),
+        format!(
+            "[mcp.servers.remote]\nurl = {}\nheaders = {{ Authorization = {} }}\n",
+            toml_string(url),
+            toml_string(&format!("Bearer {TOKEN}"))
+        ),
+    )
+    .unwrap();
+}
+
 // ---------------------------------------------------------------- the tests
 
 fn http_with_yes_the_call_reaches_the_server_and_its_result_the_model() {
     let (url, counters, _runtime) = http_server();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("agent-fork.toml"),
-        format!(
-            "[mcp.servers.remote]\nurl = {}\nheaders = {{ Authorization = {} }}\n",
-            toml_string(&url),
-            toml_string(&format!("Bearer {TOKEN}"))
-        ),
-    )
-    .unwrap();
+    configure_remote(dir.path(), &url);
     let cassette = cassette(
         dir.path(),
         vec![
@@ -173,15 +179,7 @@ fn http_with_yes_the_call_reaches_the_server_and_its_result_the_model() {
 fn http_without_a_terminal_the_call_is_denied_and_never_reaches_the_server() {
     let (url, counters, _runtime) = http_server();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("agent-fork.toml"),
-        format!(
-            "[mcp.servers.remote]\nurl = {}\nheaders = {{ Authorization = {} }}\n",
-            toml_string(&url),
-            toml_string(&format!("Bearer {TOKEN}"))
-        ),
-    )
-    .unwrap();
+    configure_remote(dir.path(), &url);
     let cassette = cassette(
         dir.path(),
         vec![
