@@ -133,6 +133,15 @@ pub(crate) const GLOBAL_FLAGS_USED: &[(&[&str], &[&str])] = &[
     ),
 ];
 
+/// The ids of the built `command`'s global flags.
+fn global_ids(command: &clap::Command) -> Vec<String> {
+    command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .map(|arg| arg.get_id().to_string())
+        .collect()
+}
+
 /// The command line's definition as parsed, completed and documented: the
 /// derive's, built (global flags copied into every subcommand), with each
 /// command of [`GLOBAL_FLAGS_USED`] offering only the global flags it uses.
@@ -141,11 +150,7 @@ pub(crate) fn command(color: clap::ColorChoice) -> clap::Command {
     use clap::CommandFactory as _;
     let mut command = Cli::command().color(color);
     command.build();
-    let globals: Vec<String> = command
-        .get_arguments()
-        .filter(|arg| arg.is_global_set())
-        .map(|arg| arg.get_id().to_string())
-        .collect();
+    let globals = global_ids(&command);
     for (path, used) in GLOBAL_FLAGS_USED {
         let unused: Vec<&str> = globals
             .iter()
@@ -338,12 +343,7 @@ mod tests {
     /// (`command` panics otherwise).
     #[test]
     fn the_table_names_real_global_flags_and_commands() {
-        let command = command(clap::ColorChoice::Never);
-        let globals: Vec<String> = command
-            .get_arguments()
-            .filter(|arg| arg.is_global_set())
-            .map(|arg| arg.get_id().to_string())
-            .collect();
+        let globals = global_ids(&command(clap::ColorChoice::Never));
         for (path, used) in GLOBAL_FLAGS_USED {
             for id in *used {
                 assert!(globals.iter().any(|global| global == id), "{path:?}: {id}");

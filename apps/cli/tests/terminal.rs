@@ -982,6 +982,13 @@ fn slow_unary(task: &str, latency_ms: u64) -> Interaction {
     interaction
 }
 
+/// Presses Ctrl-C for process `pid` (sends it SIGINT).
+#[cfg(target_os = "linux")]
+fn ctrl_c(pid: u32) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+}
+
 /// Runs `command` with stdout and stderr on one pty (as in a terminal),
 /// calling `during` with the bytes so far until it returns true (then it
 /// is not called again) and `then` once; returns the exit code, the final
@@ -1061,11 +1068,7 @@ async fn ctrl_c_keeps_the_notice_and_leaves_no_board_behind() {
                     }
                     whole
                 },
-                |pid| {
-                    use nix::sys::signal::{Signal, kill};
-                    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
-                    kill(pid, Signal::SIGINT).unwrap();
-                },
+                ctrl_c,
             );
             (code, running, screen)
         })
@@ -1147,11 +1150,7 @@ async fn a_fork_shows_a_waiting_line_before_its_first_token() {
                     }
                     shown
                 },
-                |pid| {
-                    use nix::sys::signal::{Signal, kill};
-                    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
-                    kill(pid, Signal::SIGINT).unwrap();
-                },
+                ctrl_c,
             );
             (code, waiting, screen)
         })
@@ -1473,11 +1472,7 @@ async fn a_plan_on_a_terminal_running_and_interrupted() {
                     }
                     whole
                 },
-                |pid| {
-                    use nix::sys::signal::{Signal, kill};
-                    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
-                    kill(pid, Signal::SIGINT).unwrap();
-                },
+                ctrl_c,
             );
             (code, running, screen, bytes)
         })
